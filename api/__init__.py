@@ -1,0 +1,1 @@
+"""The ways in: the `koppelaar` CLI and the HTTP API (composition root)."""

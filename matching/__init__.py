@@ -1,0 +1,1 @@
+"""The matching engine: taxonomy, eligibility, features, scorers, retrieval and solver."""

@@ -1,0 +1,292 @@
+"""Cell, row and cross-file rules of the exchange format.
+
+Each rule appends :class:`~models.errors.Problem` values; none stops at the first. Rules are
+vectorised over whole columns so a 100,000-row file validates in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.dataset.cells import empty_column, format_number, parse_column
+from models.dataset.reader import RawTable
+from models.errors import Problem, Severity
+from models.schema import DATE_ORDER, FILES, FILES_BY_NAME, REFERENCES, FileSpec
+
+Tables = dict[str, pd.DataFrame]
+Rows = dict[str, np.ndarray]  # spreadsheet row number of each record, per file
+
+
+@dataclass
+class Context:
+    """What the rules look at and where they report."""
+
+    tables: Tables
+    rows: Rows
+    problems: list[Problem]
+    unreadable: frozenset[str] = frozenset()  # files missing or unreadable as a whole
+
+
+def parse_table(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
+    """Parse every column of ``raw``; columns the file lacks are empty."""
+    spec = raw.spec
+    data: dict[str, pd.Series] = {}
+    rows = raw.row_numbers
+    for col in spec.columns:
+        if col.name in raw.columns:
+            parsed, cell_problems = parse_column(raw.columns[col.name], col)
+            for pos, value, message in cell_problems:
+                problems.append(Problem(spec.filename, rows[pos], col.name, value if value else None, message))
+        else:
+            parsed = empty_column(col, raw.length)
+        data[col.name] = parsed.reset_index(drop=True)
+    return pd.DataFrame(data)
+
+
+def _emit(
+    problems: list[Problem],
+    spec: FileSpec,
+    rows: np.ndarray,
+    mask: np.ndarray | pd.Series,
+    column: str,
+    values: Iterable[object] | None,
+    message: str,
+    severity: Severity = "error",
+) -> None:
+    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+    shown = list(values) if values is not None else None
+    for pos in positions:
+        value = None if shown is None else shown[pos]
+        problems.append(Problem(spec.filename, int(rows[pos]), column, None if value is None else str(value), message, severity))
+
+
+def _text(series: pd.Series) -> list[str | None]:
+    out: list[str | None] = []
+    for v in series:
+        if isinstance(v, bool | np.bool_):
+            out.append("true" if v else "false")
+        elif isinstance(v, tuple):
+            out.append("; ".join(map(str, v)))
+        elif pd.isna(v):
+            out.append(None)
+        elif isinstance(v, pd.Timestamp):
+            out.append(v.strftime("%Y-%m-%d"))
+        elif isinstance(v, float):
+            out.append(format_number(v))
+        else:
+            out.append(str(v))
+    return out
+
+
+def check_duplicates(ctx: Context) -> None:
+    tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
+    for spec in FILES:
+        df = tables[spec.name]
+        keys = df[spec.key]
+        dup = keys.duplicated(keep="first") & keys.notna()
+        if not dup.any():
+            continue
+        firsts = ~keys.duplicated(keep="first")
+        first_row = dict(zip(keys[firsts], rows[spec.name][firsts.to_numpy()].tolist(), strict=True))
+        for pos in np.flatnonzero(dup.to_numpy()):
+            key = keys.iat[pos]
+            problems.append(
+                Problem(spec.filename, int(rows[spec.name][pos]), spec.key, key, f"is a duplicate id: row {first_row[key]} has it already")
+            )
+
+
+def check_references(ctx: Context) -> None:
+    tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
+    for ref in REFERENCES:
+        if ref.target in ctx.unreadable or ref.file in ctx.unreadable:
+            continue  # the file itself was reported; do not flood every row that refers to it
+        src, target = tables[ref.file], tables[ref.target]
+        spec = FILES_BY_NAME[ref.file]
+        target_spec = FILES_BY_NAME[ref.target]
+        values = src[ref.column]
+        missing = values.notna() & ~values.isin(set(target[target_spec.key].dropna()))
+        _emit(
+            problems,
+            spec,
+            rows[ref.file],
+            missing.to_numpy(),
+            ref.column,
+            values,
+            f"does not exist in {target_spec.filename} ({target_spec.key})",
+        )
+
+
+def check_date_order(ctx: Context) -> None:
+    tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
+    for file, start, end in DATE_ORDER:
+        df = tables[file]
+        spec = FILES_BY_NAME[file]
+        bad = (df[end] < df[start]).fillna(False).to_numpy()
+        _emit(problems, spec, rows[file], bad, end, _text(df[end]), f"lies before {start}")
+
+
+def check_candidates(ctx: Context) -> None:
+    tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
+    df, r = tables["candidates"], rows["candidates"]
+    spec = FILES_BY_NAME["candidates"]
+    lo = df["hours_min"].fillna(0).astype("int64")
+    hi_given = df["hours_max"].notna()
+    hi = df["hours_max"].fillna(40).astype("int64")
+    bad = (lo > hi).to_numpy()
+    msgs = np.where(hi_given.to_numpy(), "is above hours_max", "is above the default hours_max of 40")
+    for pos in np.flatnonzero(bad):
+        problems.append(
+            Problem(spec.filename, int(r[pos]), "hours_min", str(lo.iat[pos]), f"{msgs[pos]} ({hi.iat[pos]})")
+        )
+    _check_lat_lon(df, r, spec, problems)
+    known = set(tables["contractors"]["contractor_id"].dropna())
+    for pos, employers in enumerate(df["previous_employers"]):
+        unknown = [e for e in employers if e not in known]
+        if unknown:
+            problems.append(
+                Problem(
+                    spec.filename,
+                    int(r[pos]),
+                    "previous_employers",
+                    "; ".join(employers),
+                    f"names {', '.join(unknown)}, not in contractors.csv: the displacement rule cannot check "
+                    "those employers",
+                    "warning",
+                )
+            )
+
+
+def _check_lat_lon(df: pd.DataFrame, r: np.ndarray, spec: FileSpec, problems: list[Problem]) -> None:
+    lat, lon = df["lat"].notna(), df["lon"].notna()
+    _emit(problems, spec, r, (lat & ~lon).to_numpy(), "lon", None, "is empty while lat is given: give both or neither")
+    _emit(problems, spec, r, (lon & ~lat).to_numpy(), "lat", None, "is empty while lon is given: give both or neither")
+
+
+def check_contractors(ctx: Context) -> None:
+    tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
+    spec = FILES_BY_NAME["contractors"]
+    _check_lat_lon(tables["contractors"], rows["contractors"], spec, problems)
+
+
+def check_obligations(ctx: Context) -> None:
+    tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
+    df, r = tables["obligations"], rows["obligations"]
+    spec = FILES_BY_NAME["obligations"]
+    too_much = (df["obligation_eur"] > df["contract_value_eur"]).fillna(False).to_numpy()
+    _emit(problems, spec, r, too_much, "obligation_eur", _text(df["obligation_eur"]), "is more than contract_value_eur")
+    late_award = (df["award_date"] > df["start_date"]).fillna(False).to_numpy()
+    _emit(
+        problems,
+        spec,
+        r,
+        late_award,
+        "award_date",
+        _text(df["award_date"]),
+        "lies after start_date: a contract starts after it is awarded",
+        "warning",
+    )
+
+
+def check_vacancies(ctx: Context) -> None:
+    tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
+    df, r = tables["vacancies"], rows["vacancies"]
+    spec = FILES_BY_NAME["vacancies"]
+    _check_lat_lon(df, r, spec, problems)
+    for pos, (required, trainable) in enumerate(zip(df["required_certificates"], df["trainable_certificates"], strict=True)):
+        extra = [c for c in trainable if c not in required]
+        if extra:
+            problems.append(
+                Problem(
+                    spec.filename,
+                    int(r[pos]),
+                    "trainable_certificates",
+                    "; ".join(trainable),
+                    f"names {', '.join(extra)}, not among required_certificates: a trainable certificate is one "
+                    "of the required ones",
+                    "warning",
+                )
+            )
+    obligations = tables["obligations"].set_index("obligation_id")["contractor_id"]
+    obligations = obligations[~obligations.index.duplicated()]
+    owner = df["obligation_id"].map(obligations)
+    other = (owner.notna() & df["contractor_id"].notna() & (owner != df["contractor_id"])).to_numpy()
+    _emit(
+        problems,
+        spec,
+        r,
+        other,
+        "contractor_id",
+        _text(df["contractor_id"]),
+        "differs from the obligation's contractor: counted as a subcontractor's place",
+        "warning",
+    )
+
+
+def check_placements(ctx: Context) -> None:
+    tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
+    df, r = tables["placements"], rows["placements"]
+    spec = FILES_BY_NAME["placements"]
+    r6, r12 = df["retained_6m"], df["retained_12m"]
+    bad = (r12.fillna(False) & r6.eq(False).fillna(False)).to_numpy(dtype=bool)
+    _emit(problems, spec, r, bad, "retained_12m", _text(r12), "is true while retained_6m is false")
+    never_started = df["status"].isin(["voorgesteld", "geaccepteerd"]).to_numpy()
+    labelled = (r6.notna() | r12.notna()).to_numpy()
+    _emit(
+        problems,
+        spec,
+        r,
+        never_started & labelled,
+        "status",
+        _text(df["status"]),
+        "has retention labels although the placement has not started; they are not used for learning",
+        "warning",
+    )
+    vac = tables["vacancies"].drop_duplicates("vacancy_id").set_index("vacancy_id")["obligation_id"]
+    vac_obligation = df["vacancy_id"].map(vac)
+    differs = (df["obligation_id"].notna() & vac_obligation.notna() & (df["obligation_id"] != vac_obligation)).to_numpy()
+    _emit(
+        problems,
+        spec,
+        r,
+        differs,
+        "obligation_id",
+        _text(df["obligation_id"]),
+        "differs from the obligation of its vacancy",
+        "warning",
+    )
+    obligations = tables["obligations"].drop_duplicates("obligation_id").set_index("obligation_id")["award_date"]
+    counted = df["obligation_id"].where(df["obligation_id"].notna(), vac_obligation)
+    award = counted.map(obligations)
+    before = (pd.to_datetime(award) > df["start_date"]).fillna(False).to_numpy(dtype=bool)
+    _emit(
+        problems,
+        spec,
+        r,
+        before,
+        "start_date",
+        _text(df["start_date"]),
+        "lies before the obligation's award date: a hire before the award does not count as social return",
+        "warning",
+    )
+
+
+ROW_RULES = (
+    check_duplicates,
+    check_references,
+    check_date_order,
+    check_candidates,
+    check_contractors,
+    check_obligations,
+    check_vacancies,
+    check_placements,
+)
+
+
+def check_all(ctx: Context) -> None:
+    """Run every row and cross-file rule."""
+    for rule in ROW_RULES:
+        rule(ctx)
