@@ -75,7 +75,10 @@ class Candidate:
 
     @property
     def hours_range(self) -> tuple[int, int]:
-        return (self.hours_min if self.hours_min is not None else 0, self.hours_max if self.hours_max is not None else 40)
+        return (
+            self.hours_min if self.hours_min is not None else 0,
+            self.hours_max if self.hours_max is not None else 40,
+        )
 
     @property
     def effective_max_travel_km(self) -> float:

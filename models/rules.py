@@ -43,5 +43,7 @@ def open_positions(vacancies: pd.DataFrame, placements: pd.DataFrame) -> pd.Seri
     A non-additional place (``additional = false``) is never filled: that would be
     displacement (verdringing) of existing staff.
     """
-    free = (vacancies["positions"].astype("Int64").fillna(0).astype(np.int64) - occupied_positions(vacancies, placements)).clip(lower=0)
+    free = (
+        vacancies["positions"].astype("Int64").fillna(0).astype(np.int64) - occupied_positions(vacancies, placements)
+    ).clip(lower=0)
     return free.where(vacancies["additional"].fillna(False).astype(bool), 0).astype(np.int64)

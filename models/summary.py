@@ -39,12 +39,23 @@ def summarise(ds: Dataset, today: date | None = None) -> DatasetSummary:
     ok = matchable(cands)
     region = cands["region"].fillna("(onbekend)")
     by_region = (
-        pd.DataFrame({"region": region, "ok": ok}).groupby("region").agg(n=("ok", "size"), m=("ok", "sum")).sort_values("n", ascending=False)
+        pd.DataFrame({"region": region, "ok": ok})
+        .groupby("region")
+        .agg(n=("ok", "size"), m=("ok", "sum"))
+        .sort_values("n", ascending=False)
     )
     groups = cands["target_group"].astype("str").value_counts()
     completeness = {
         name: _share(cands[name].notna() if cands[name].dtype != object else cands[name].map(len) > 0)
-        for name in ("postcode", "skills", "occupations", "education_level", "certificates", "language_level", "physical_capacity")
+        for name in (
+            "postcode",
+            "skills",
+            "occupations",
+            "education_level",
+            "certificates",
+            "language_level",
+            "physical_capacity",
+        )
     }
     values = obligation_values(obl)
     running = obl["end_date"] >= pd.Timestamp(today) if today is not None else pd.Series(True, index=obl.index)
@@ -56,7 +67,11 @@ def summarise(ds: Dataset, today: date | None = None) -> DatasetSummary:
         .sort_values("eur", ascending=False)
     )
     free = open_positions(vac, plc)
-    vac_sector = vac["obligation_id"].map(obl.drop_duplicates("obligation_id").set_index("obligation_id")["sector"]).fillna("(onbekend)")
+    vac_sector = (
+        vac["obligation_id"]
+        .map(obl.drop_duplicates("obligation_id").set_index("obligation_id")["sector"])
+        .fillna("(onbekend)")
+    )
     open_by_sector = free.groupby(vac_sector).sum().sort_values(ascending=False)
     status_counts = plc["status"].astype("str").value_counts()
     known6 = plc["retained_6m"].dropna()
@@ -64,7 +79,11 @@ def summarise(ds: Dataset, today: date | None = None) -> DatasetSummary:
     flags = con.loc[displacement_warnings(con), "name"].astype(str).tolist()
     return DatasetSummary(
         counts=ds.counts(),
-        pool={"candidates": len(cands), "matchable": int(ok.sum()), "no_consent": int((~cands["consent"].fillna(False)).sum())},
+        pool={
+            "candidates": len(cands),
+            "matchable": int(ok.sum()),
+            "no_consent": int((~cands["consent"].fillna(False)).sum()),
+        },
         pool_by_region=[(str(r), int(row.n), int(row.m)) for r, row in by_region.iterrows()],
         pool_by_target_group=[(str(g), int(n), n / max(len(cands), 1)) for g, n in groups.items()],
         profile_completeness=completeness,
@@ -79,7 +98,9 @@ def summarise(ds: Dataset, today: date | None = None) -> DatasetSummary:
             "count": len(vac),
             "positions": int(vac["positions"].fillna(0).sum()),
             "open_places": int(free.sum()),
-            "not_additional_positions": int(vac.loc[~vac["additional"].fillna(False).astype(bool), "positions"].fillna(0).sum()),
+            "not_additional_positions": int(
+                vac.loc[~vac["additional"].fillna(False).astype(bool), "positions"].fillna(0).sum()
+            ),
         },
         open_places_by_sector=[(str(s), int(n)) for s, n in open_by_sector.items() if n > 0],
         placements={

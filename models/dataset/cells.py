@@ -109,7 +109,7 @@ def parse_number(raw: pd.Series, col: Column) -> tuple[pd.Series, list[CellProbl
         value = raw.iat[pos]
         if col.kind is Kind.INT and _FLOAT_RE.match(value):
             msg = _range_message(col) + " (no fraction)"
-        elif "," in value and _FLOAT_RE.match(value.replace(",", ".")):
+        elif "," in value and any(ch.isdigit() for ch in value):
             msg = _range_message(col) + " (use `.` as decimal separator, no thousands separator)"
         else:
             msg = _range_message(col)
@@ -223,7 +223,11 @@ def parse_experience_list(raw: pd.Series, col: Column) -> tuple[pd.Series, list[
             label, years_text = m.group(1), m.group(2)
             if not _FLOAT_RE.match(years_text) or not 0 <= float(years_text) <= 60:
                 problems.append(
-                    (pos, value, f"has {item!r}: the years after ':' must be a number from 0 to 60, as in `timmerman:3`")
+                    (
+                        pos,
+                        value,
+                        f"has {item!r}: the years after ':' must be a number from 0 to 60, as in `timmerman:3`",
+                    )
                 )
                 continue
             items.append(Experience(label, float(years_text)))
@@ -341,9 +345,13 @@ def from_python(values: Sequence[object], col: Column) -> pd.Series:
     """Build a typed table column from plain Python values (entities, generators, the API)."""
     kind = col.kind
     if kind in (Kind.LIST, Kind.ID_LIST, Kind.ENUM_LIST, Kind.EXPERIENCE_LIST):
-        return pd.Series([tuple(str(x) if kind is Kind.ENUM_LIST else x for x in (v or ())) for v in values], dtype=object)  # type: ignore[attr-defined]
+        return pd.Series(
+            [tuple(str(x) if kind is Kind.ENUM_LIST else x for x in (v or ())) for v in values], dtype=object
+        )  # type: ignore[attr-defined]
     if kind is Kind.DATE:
-        return pd.Series(pd.to_datetime([v if v is not None else None for v in values]).to_numpy(dtype="datetime64[ns]"))
+        return pd.Series(
+            pd.to_datetime([v if v is not None else None for v in values]).to_numpy(dtype="datetime64[ns]")
+        )
     if kind is Kind.INT:
         return pd.Series(pd.array([None if v is None else int(v) for v in values], dtype="Int64"))  # type: ignore[call-overload]
     if kind is Kind.FLOAT:
@@ -351,7 +359,9 @@ def from_python(values: Sequence[object], col: Column) -> pd.Series:
     if kind is Kind.BOOL:
         return pd.Series(pd.array([None if v is None else bool(v) for v in values], dtype="boolean"))
     if kind is Kind.ENUM and col.enum is not None:
-        return pd.Series(pd.Categorical([None if v is None else str(v) for v in values], dtype=enum_categories(col.enum)))
+        return pd.Series(
+            pd.Categorical([None if v is None else str(v) for v in values], dtype=enum_categories(col.enum))
+        )
     return pd.Series([None if v is None else str(v) for v in values], dtype="str")
 
 

@@ -61,7 +61,9 @@ def _emit(
     shown = list(values) if values is not None else None
     for pos in positions:
         value = None if shown is None else shown[pos]
-        problems.append(Problem(spec.filename, int(rows[pos]), column, None if value is None else str(value), message, severity))
+        problems.append(
+            Problem(spec.filename, int(rows[pos]), column, None if value is None else str(value), message, severity)
+        )
 
 
 def _text(series: pd.Series) -> list[str | None]:
@@ -82,6 +84,16 @@ def _text(series: pd.Series) -> list[str | None]:
     return out
 
 
+def lookup(keys: pd.Series, table: pd.DataFrame, key: str, column: str) -> pd.Series:
+    """``table[column]`` of the (first) row whose ``key`` equals each of ``keys``; missing where none."""
+    unique = table.drop_duplicates(key)
+    positions = pd.Index(unique[key]).get_indexer(keys)
+    found = unique[column].iloc[np.maximum(positions, 0)].reset_index(drop=True) if len(unique) else None
+    if found is None:
+        return pd.Series([None] * len(keys), dtype=table[column].dtype)
+    return found.where(pd.Series(positions >= 0), None)
+
+
 def check_duplicates(ctx: Context) -> None:
     tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
     for spec in FILES:
@@ -95,7 +107,13 @@ def check_duplicates(ctx: Context) -> None:
         for pos in np.flatnonzero(dup.to_numpy()):
             key = keys.iat[pos]
             problems.append(
-                Problem(spec.filename, int(rows[spec.name][pos]), spec.key, key, f"is a duplicate id: row {first_row[key]} has it already")
+                Problem(
+                    spec.filename,
+                    int(rows[spec.name][pos]),
+                    spec.key,
+                    key,
+                    f"is a duplicate id: row {first_row[key]} has it already",
+                )
             )
 
 
@@ -196,7 +214,9 @@ def check_vacancies(ctx: Context) -> None:
     df, r = tables["vacancies"], rows["vacancies"]
     spec = FILES_BY_NAME["vacancies"]
     _check_lat_lon(df, r, spec, problems)
-    for pos, (required, trainable) in enumerate(zip(df["required_certificates"], df["trainable_certificates"], strict=True)):
+    for pos, (required, trainable) in enumerate(
+        zip(df["required_certificates"], df["trainable_certificates"], strict=True)
+    ):
         extra = [c for c in trainable if c not in required]
         if extra:
             problems.append(
@@ -210,20 +230,6 @@ def check_vacancies(ctx: Context) -> None:
                     "warning",
                 )
             )
-    obligations = tables["obligations"].set_index("obligation_id")["contractor_id"]
-    obligations = obligations[~obligations.index.duplicated()]
-    owner = df["obligation_id"].map(obligations)
-    other = (owner.notna() & df["contractor_id"].notna() & (owner != df["contractor_id"])).to_numpy()
-    _emit(
-        problems,
-        spec,
-        r,
-        other,
-        "contractor_id",
-        _text(df["contractor_id"]),
-        "differs from the obligation's contractor: counted as a subcontractor's place",
-        "warning",
-    )
 
 
 def check_placements(ctx: Context) -> None:
@@ -245,8 +251,7 @@ def check_placements(ctx: Context) -> None:
         "has retention labels although the placement has not started; they are not used for learning",
         "warning",
     )
-    vac = tables["vacancies"].drop_duplicates("vacancy_id").set_index("vacancy_id")["obligation_id"]
-    vac_obligation = df["vacancy_id"].map(vac)
+    vac_obligation = lookup(df["vacancy_id"], tables["vacancies"], "vacancy_id", "obligation_id")
     differs = (df["obligation_id"].notna() & vac_obligation.notna() & (df["obligation_id"] != vac_obligation)).to_numpy()
     _emit(
         problems,
@@ -258,10 +263,9 @@ def check_placements(ctx: Context) -> None:
         "differs from the obligation of its vacancy",
         "warning",
     )
-    obligations = tables["obligations"].drop_duplicates("obligation_id").set_index("obligation_id")["award_date"]
     counted = df["obligation_id"].where(df["obligation_id"].notna(), vac_obligation)
-    award = counted.map(obligations)
-    before = (pd.to_datetime(award) > df["start_date"]).fillna(False).to_numpy(dtype=bool)
+    award = lookup(counted, tables["obligations"], "obligation_id", "award_date")
+    before = (award > df["start_date"]).fillna(False).to_numpy(dtype=bool)
     _emit(
         problems,
         spec,

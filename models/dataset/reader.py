@@ -143,7 +143,9 @@ def _check_header(spec: FileSpec, header: list[str], problems: list[Problem]) ->
 def read_raw_folder(folder: Path, problems: list[Problem]) -> dict[str, RawTable]:
     """Read every file of the format from ``folder``; note stray CSV files as warnings."""
     if not folder.is_dir():
-        problems.append(Problem(str(folder), None, None, None, "is not a folder: give the folder holding the CSV files"))
+        problems.append(
+            Problem(str(folder), None, None, None, "is not a folder: give the folder holding the CSV files")
+        )
         return {}
     names = {spec.filename for spec in FILES}
     for path in sorted(folder.glob("*.csv")):

@@ -1,0 +1,181 @@
+"""The ``koppelaar`` command line: validate, generate and the demo.
+
+Composition root for the terminal: builds settings, calls the core, renders with rich and
+turns every :class:`~models.errors.KoppelaarError` into one clear line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import tempfile
+from datetime import date
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from api.render import print_problems, print_summary
+from models.dataset import validate_dataset
+from models.errors import KoppelaarError
+from models.summary import summarise
+
+app = typer.Typer(
+    name="koppelaar",
+    help="Koppelaar: match candidates to SROI vacancies, plan placements and monitor obligations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_USER_ERROR = 2
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def sample_dataset() -> Path:
+    """The small sample world shipped with the package (about 500 candidates)."""
+    return Path(str(resources.files("data.synthetic") / "sample"))
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_USER_ERROR)
+
+
+def _parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"{option} {value!r} is not a date: write it as YYYY-MM-DD") from None
+
+
+DatasetArg = Annotated[Path, typer.Argument(help="Folder with the dataset's CSV files.", show_default=False)]
+
+
+@app.command()
+def validate(
+    dataset: DatasetArg,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text for people, json for programs.")
+    ] = OutputFormat.TEXT,
+    today: Annotated[str | None, typer.Option(help="Reference date for 'running' obligations (YYYY-MM-DD).")] = None,
+) -> None:
+    """Check a dataset: print every problem (exit 2) or a summary (exit 0)."""
+    day = _parse_day(today, "--today") or date.today()
+    report = validate_dataset(dataset)
+    if output is OutputFormat.JSON:
+        payload: dict[str, object] = {
+            "dataset": str(dataset),
+            "ok": report.ok,
+            "errors": len(report.errors),
+            "warnings": len(report.warnings),
+            "problems": [p.as_dict() for p in report.problems],
+        }
+        if report.dataset is not None:
+            payload["summary"] = dataclasses.asdict(summarise(report.dataset, day))
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+        if not report.ok:
+            raise typer.Exit(EXIT_USER_ERROR)
+        return
+    if report.dataset is None:
+        print_problems(err_console, report.problems)
+        err_console.print(
+            f"{dataset}: {len(report.errors)} error(s), {len(report.warnings)} warning(s); nothing was imported.",
+            style="bold red",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_USER_ERROR)
+    print_problems(console, report.warnings)
+    print_summary(console, summarise(report.dataset, day), title=f"{dataset} is valid")
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the dataset into.", show_default=False)],
+    candidates: Annotated[int, typer.Option(min=1, help="Number of candidates.")] = 500,
+    vacancies: Annotated[int, typer.Option(min=1, help="Number of vacancies (past and open).")] = 120,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives byte-identical files.")] = 1,
+    as_of: Annotated[str, typer.Option("--as-of", help="The world's 'today' (YYYY-MM-DD).")] = "2026-10-01",
+) -> None:
+    """Write a complete, valid synthetic dataset (all five files)."""
+    from data.synthetic.generator import WorldConfig, generate_world
+
+    day = _parse_day(as_of, "--as-of")
+    assert day is not None
+    world = generate_world(WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed, as_of=day))
+    from models.dataset import write_dataset
+
+    write_dataset(world, out)
+    counts = ", ".join(f"{n} {name}" for name, n in world.counts().items())
+    console.print(f"wrote {out}: {counts}", highlight=False)
+
+
+@app.command()
+def demo(
+    dataset: Annotated[
+        Path | None, typer.Option(help="Dataset folder; default the shipped sample (about 500 candidates).")
+    ] = None,
+    candidates: Annotated[
+        int | None, typer.Option(min=1, help="Generate a fresh world of this many candidates instead of the sample.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --candidates.")] = 1,
+) -> None:
+    """The first command to run: load a world, validate it and summarise pool, obligations and places."""
+    if candidates is not None:
+        from data.synthetic.generator import WorldConfig, generate_world
+
+        from models.dataset import write_dataset
+
+        folder = Path(tempfile.mkdtemp(prefix="koppelaar-demo-"))
+        config = WorldConfig(candidates=candidates, vacancies=max(20, candidates // 5), seed=seed)
+        console.print(
+            f"[bold]1. generate[/bold] a synthetic world of {candidates} candidates (seed {seed}) in {folder}"
+        )
+        write_dataset(generate_world(config), folder)
+        day = config.as_of
+    else:
+        folder = dataset or sample_dataset()
+        console.print(f"[bold]1. load[/bold] {folder}", highlight=False)
+        day = date(2026, 10, 1) if dataset is None else date.today()
+    console.print("[bold]2. validate[/bold] every file, row and reference")
+    report = validate_dataset(folder)
+    if report.dataset is None:
+        print_problems(err_console, report.problems)
+        raise _fail(f"{folder} has {len(report.errors)} error(s); fix them and run again")
+    console.print(f"   valid: no errors, {len(report.warnings)} warning(s)")
+    console.print(f"[bold]3. summarise[/bold] (as of {day.isoformat()})\n")
+    print_summary(
+        console,
+        summarise(report.dataset, day),
+        title="Sample world" if dataset is None and candidates is None else str(folder),
+    )
+    console.print(
+        "\nNext: [bold]koppelaar validate DIR[/bold] checks your own export; "
+        "[bold]koppelaar generate --out DIR --candidates N --vacancies M --seed S[/bold] builds a bigger world."
+    )
+
+
+def main() -> None:
+    """Console-script entry point: domain errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except KoppelaarError as exc:
+        err_console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_USER_ERROR)
+
+
+if __name__ == "__main__":
+    main()

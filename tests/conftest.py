@@ -1,0 +1,96 @@
+"""Shared fixtures: a small valid dataset written as CSV text, and paths to shared data."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+BASE_ROWS: dict[str, list[dict[str, str]]] = {
+    "contractors": [
+        {"contractor_id": "C1", "name": "Bouwbedrijf Noord B.V.", "kvk": "12345678", "postcode": "9711",
+         "lat": "53.2194", "lon": "6.5665", "pso_level": "basis", "headcount_baseline": "120",
+         "headcount_current": "125"},
+        {"contractor_id": "C2", "name": "Groenbeheer Zuid BV", "kvk": "", "postcode": "5611", "lat": "", "lon": "",
+         "pso_level": "", "headcount_baseline": "40", "headcount_current": "38"},
+    ],
+    "obligations": [
+        {"obligation_id": "O1", "contractor_id": "C1", "client": "Gemeente Groningen",
+         "tender_name": "Versterking woningen Appingedam", "sector": "bouw", "contract_value_eur": "800000",
+         "sroi_percentage": "5", "obligation_eur": "", "award_date": "2026-01-10", "start_date": "2026-02-01",
+         "end_date": "2027-12-31", "valuation_scheme": "oost_nl", "allowed_target_groups": "participatiewet; ww"},
+        {"obligation_id": "O2", "contractor_id": "C2", "client": "Gemeente Eindhoven",
+         "tender_name": "Groenonderhoud Eindhoven", "sector": "groen", "contract_value_eur": "12000000",
+         "sroi_percentage": "5", "obligation_eur": "300000", "award_date": "2025-06-01", "start_date": "2025-09-01",
+         "end_date": "2028-08-31", "valuation_scheme": "", "allowed_target_groups": ""},
+    ],
+    "vacancies": [
+        {"vacancy_id": "V1", "contractor_id": "C1", "obligation_id": "O1", "title": "Timmerman (m/v)",
+         "occupation": "timmerman", "description": "", "required_skills": "timmeren; maatvoeren",
+         "optional_skills": "", "required_certificates": "vca_basis", "trainable_certificates": "vca_basis",
+         "required_licences": "B", "min_language_level": "A2", "min_education_level": "", "physical_load": "zwaar",
+         "hours_per_week": "36", "positions": "2", "additional": "true", "placement_type": "baan", "postcode": "",
+         "lat": "", "lon": "", "start_date": "2026-03-01", "end_date": ""},
+        {"vacancy_id": "V2", "contractor_id": "C2", "obligation_id": "", "title": "medewerker groen",
+         "occupation": "", "description": "Onderhoud van parken", "required_skills": "", "optional_skills": "",
+         "required_certificates": "", "trainable_certificates": "", "required_licences": "",
+         "min_language_level": "", "min_education_level": "", "physical_load": "", "hours_per_week": "32",
+         "positions": "1", "additional": "false", "placement_type": "", "postcode": "5612", "lat": "", "lon": "",
+         "start_date": "", "end_date": ""},
+    ],
+    "candidates": [
+        {"candidate_id": "K1", "target_group": "participatiewet", "benefit_since": "2023-05-01",
+         "birth_year": "1990", "region": "Groningen", "postcode": "9401AB", "lat": "", "lon": "",
+         "skills": "timmeren; metselen", "occupations": "timmerman:3", "education_level": "mbo1",
+         "certificates": "vca_basis", "driving_licences": "B", "language_level": "B1", "hours_min": "24",
+         "hours_max": "36", "available_from": "2026-02-01", "max_travel_km": "30", "physical_capacity": "zwaar",
+         "previous_employers": "C2", "consent": "true", "status": "beschikbaar", "coach_id": "coach-1",
+         "profile_text": "Gemotiveerd"},
+        {"candidate_id": "K2", "target_group": "ww", "benefit_since": "", "birth_year": "", "region": "",
+         "postcode": "", "lat": "", "lon": "", "skills": "", "occupations": "", "education_level": "",
+         "certificates": "", "driving_licences": "", "language_level": "", "hours_min": "", "hours_max": "",
+         "available_from": "", "max_travel_km": "", "physical_capacity": "", "previous_employers": "",
+         "consent": "false", "status": "", "coach_id": "", "profile_text": ""},
+    ],
+    "placements": [
+        {"placement_id": "P1", "candidate_id": "K1", "vacancy_id": "V1", "obligation_id": "O1",
+         "start_date": "2026-03-01", "end_date": "", "hours_per_week": "36", "contract_type": "tijdelijk",
+         "status": "gestart", "retained_6m": "true", "retained_12m": ""},
+    ],
+}  # fmt: skip
+
+DatasetFactory = Callable[..., Path]
+
+
+def write_rows(folder: Path, rows: dict[str, list[dict[str, str]]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, records in rows.items():
+        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(records[0]) if records else [], lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+    return folder
+
+
+@pytest.fixture
+def make_dataset(tmp_path: Path) -> DatasetFactory:
+    """Write the base dataset with some cells changed: ``make_dataset(("vacancies", 0, "positions", "-2"))``."""
+
+    def factory(*changes: tuple[str, int, str, str]) -> Path:
+        rows = {name: [dict(r) for r in records] for name, records in BASE_ROWS.items()}
+        for file, index, column, value in changes:
+            rows[file][index][column] = value
+        return write_rows(tmp_path / "dataset", rows)
+
+    return factory
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
