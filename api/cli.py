@@ -96,6 +96,7 @@ def validate(
             style="bold red",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_USER_ERROR)
     print_problems(console, report.warnings)

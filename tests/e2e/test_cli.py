@@ -1,0 +1,68 @@
+"""The ``koppelaar`` command as a user runs it: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.conftest import DatasetFactory
+
+runner = CliRunner()
+
+
+def test_validate_prints_every_problem_and_exits_2(make_dataset: DatasetFactory) -> None:
+    folder = make_dataset(("vacancies", 0, "positions", "-2"), ("candidates", 1, "target_group", "bijstand"))
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 2
+    out = result.output
+    assert "vacancies.csv row 2, column positions: '-2' must be a whole number ≥ 1" in out
+    assert "candidates.csv row 3, column target_group: 'bijstand' is not allowed" in out
+    assert "2 error(s)" in out and "nothing was imported" in out
+    assert "Traceback" not in out
+
+
+def test_validate_valid_dataset_prints_summary(make_dataset: DatasetFactory) -> None:
+    result = runner.invoke(app, ["validate", str(make_dataset()), "--today", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    assert "is valid" in result.output
+    assert "EUR 340.000" in result.output  # 40k + 300k owed by the two running obligations
+    assert "Displacement warning" in result.output and "Groenbeheer Zuid BV" in result.output  # 38 < 40
+
+
+def test_validate_json_for_programs(make_dataset: DatasetFactory) -> None:
+    bad = runner.invoke(app, ["validate", str(make_dataset(("vacancies", 0, "positions", "x"))), "--format", "json"])
+    assert bad.exit_code == 2
+    payload = json.loads(bad.stdout)
+    assert payload["ok"] is False and payload["errors"] == 1
+    assert payload["problems"][0] | {} == {
+        "file": "vacancies.csv", "row": 2, "column": "positions", "value": "x",
+        "message": "must be a whole number ≥ 1", "severity": "error",
+    }  # fmt: skip
+    good = runner.invoke(app, ["validate", str(make_dataset()), "--format", "json", "--today", "2026-11-01"])
+    assert good.exit_code == 0
+    summary = json.loads(good.stdout)["summary"]
+    assert summary["pool"] == {"candidates": 2, "matchable": 1, "no_consent": 1}
+    assert summary["vacancies"]["open_places"] == 1
+
+
+def test_user_mistakes_exit_2_without_traceback(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["validate", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "is not a folder" in missing.output
+    bad_date = runner.invoke(app, ["validate", str(tmp_path), "--today", "gisteren"])
+    assert bad_date.exit_code == 2 and "--today 'gisteren' is not a date" in bad_date.output
+    bad_option = runner.invoke(app, ["generate", "--out", str(tmp_path), "--candidates", "0"])
+    assert bad_option.exit_code == 2
+
+
+def test_console_script_runs_as_installed() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "--help"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0
+    for command in ("validate", "generate", "demo"):
+        assert command in result.stdout
