@@ -137,7 +137,6 @@ def demo(
     """The first command to run: load a world, validate it and summarise pool, obligations and places."""
     if candidates is not None:
         from data.synthetic.generator import WorldConfig, generate_world
-
         from models.dataset import write_dataset
 
         folder = Path(tempfile.mkdtemp(prefix="koppelaar-demo-"))

@@ -29,7 +29,7 @@ from models.errors import KoppelaarError
 from models.schema import CANDIDATES, CONTRACTORS, OBLIGATIONS, PLACEMENTS, VACANCIES, FileSpec
 
 
-class InvalidTransition(KoppelaarError):
+class InvalidTransition(KoppelaarError):  # noqa: N818 -- public name, kept for callers and docs
     """A placement status change that its life cycle does not allow."""
 
 

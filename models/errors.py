@@ -54,7 +54,7 @@ class Problem:
 
 
 @dataclass
-class DatasetInvalid(KoppelaarError):
+class DatasetInvalid(KoppelaarError):  # noqa: N818 -- public name, kept for callers and docs
     """A dataset has errors; nothing of it was imported."""
 
     folder: str

@@ -60,8 +60,9 @@ def summarise(ds: Dataset, today: date | None = None) -> DatasetSummary:
     values = obligation_values(obl)
     running = obl["end_date"] >= pd.Timestamp(today) if today is not None else pd.Series(True, index=obl.index)
     sector = obl["sector"].fillna("(onbekend)")
+    obligation_rows = pd.DataFrame({"sector": sector, "eur": values, "running": running})
     by_sector = (
-        pd.DataFrame({"sector": sector, "eur": values, "running": running})[lambda d: d["running"]]
+        obligation_rows[obligation_rows["running"]]
         .groupby("sector")
         .agg(n=("eur", "size"), eur=("eur", "sum"))
         .sort_values("eur", ascending=False)

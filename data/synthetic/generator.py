@@ -98,7 +98,12 @@ TENDERS = {
 }  # fmt: skip
 PSO = {"geen": 0.3, "aspirant": 0.15, "basis": 0.2, "trede1": 0.15, "trede2": 0.1, "trede3": 0.07, "30plus": 0.03}
 PLACEMENT_TYPES = {"baan": 0.68, "bbl": 0.14, "werkervaringsplek": 0.08, "proefplaatsing": 0.05, "bol_stage": 0.05}
-CONTRACT_FOR_TYPE = {"bbl": "bbl", "werkervaringsplek": "werkervaring", "bol_stage": "stage", "proefplaatsing": "tijdelijk"}
+CONTRACT_FOR_TYPE = {
+    "bbl": "bbl",
+    "werkervaringsplek": "werkervaring",
+    "bol_stage": "stage",
+    "proefplaatsing": "tijdelijk",
+}
 ALLOWED_GROUP_SETS = (
     (),
     ("participatiewet", "ww"),
@@ -234,7 +239,7 @@ class _World:
             with_coords = rng.random() < 0.7
             baseline = int(np.clip(np.exp(rng.normal(np.log(60), 1.2)), 3, 5000))
             has_headcount = rng.random() < 0.9
-            current = int(round(baseline * (1 + rng.normal(0.06, 0.05))))
+            current = round(baseline * (1 + rng.normal(0.06, 0.05)))
             records.append(
                 {
                     "contractor_id": f"OPN-{i + 1:05d}",
@@ -298,7 +303,8 @@ class _World:
             elif client_u < 0.9:
                 client = "Rijkswaterstaat" if sector == "infra" else "Rijksvastgoedbedrijf"
             else:
-                client = "Provincie " + {"Groningen": "Groningen", "Twente": "Overijssel", "Holland Rijnland": "Zuid-Holland",
+                client = "Provincie " + {"Groningen": "Groningen", "Twente": "Overijssel",
+                                         "Holland Rijnland": "Zuid-Holland",
                                          "Midden-Utrecht": "Utrecht"}.get(region.name, "Noord-Brabant")  # fmt: skip
             templates = TENDERS[sector]
             tender = templates[int(rng.integers(len(templates)))].format(
@@ -377,7 +383,9 @@ class _World:
                 occupation = occ.code
             drop = DROPPED_SKILLS.draw(rng)
             keep = max(1, len(occ.essential_skills) - drop)
-            essential = [occ.essential_skills[j] for j in sorted(rng.choice(len(occ.essential_skills), keep, replace=False))]
+            essential = [
+                occ.essential_skills[j] for j in sorted(rng.choice(len(occ.essential_skills), keep, replace=False))
+            ]
             required = surface.draw_forms(rng, essential, surface.skill_forms(), SKILL_WEIGHTS_VACANCY)
             if rng.random() < 0.10:
                 required = ()
@@ -495,7 +503,8 @@ class _World:
             certs = [
                 c.code
                 for c in vocab.CERTIFICATES
-                if rng.random() < 0.03 + (0.40 if c.code in home.certificates else 0.0) + (0.08 if c.code == "vca_basis" else 0.0)
+                if rng.random()
+                < 0.03 + (0.40 if c.code in home.certificates else 0.0) + (0.08 if c.code == "vca_basis" else 0.0)
             ]
             cert_text = surface.draw_forms(rng, certs, surface.certificate_forms(), CERT_WEIGHTS)
             b_p = {"statushouder": 0.25, "pro_vso": 0.2}.get(g, 0.55)
@@ -605,9 +614,16 @@ class _World:
         slot_vac = np.repeat(np.arange(len(vacs)), filled)
         slot_vac = slot_vac[np.array([len(by_region[self.vac_region[v]]) > 0 for v in slot_vac], dtype=bool)]
         k = 6
-        picks = np.stack(
-            [by_region[self.vac_region[v]][rng.integers(len(by_region[self.vac_region[v]]), size=k)] for v in slot_vac]
-        ) if len(slot_vac) else np.zeros((0, k), dtype=np.int64)
+        picks = (
+            np.stack(
+                [
+                    by_region[self.vac_region[v]][rng.integers(len(by_region[self.vac_region[v]]), size=k)]
+                    for v in slot_vac
+                ]
+            )
+            if len(slot_vac)
+            else np.zeros((0, k), dtype=np.int64)
+        )
         flat_c, flat_v = picks.ravel(), np.repeat(slot_vac, k)
         score = 0.6 * model.logit(flat_c, flat_v) + rng.gumbel(0, 1.0, size=len(flat_c))
         score = score.reshape(-1, k)

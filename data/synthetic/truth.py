@@ -197,7 +197,9 @@ class HiddenModel:
         km = haversine_km(self.c_lat[ci], self.c_lon[ci], self.v_lat[vi], self.v_lon[vi])
         z -= 0.035 * np.nan_to_num(np.maximum(km - 8.0, 0.0), nan=0.0)
         hours = self.v_hours[vi]
-        outside = (hours < np.nan_to_num(self.c_hmin[ci], nan=-np.inf)) | (hours > np.nan_to_num(self.c_hmax[ci], nan=np.inf))
+        outside = (hours < np.nan_to_num(self.c_hmin[ci], nan=-np.inf)) | (
+            hours > np.nan_to_num(self.c_hmax[ci], nan=np.inf)
+        )
         z -= 0.80 * outside
         z -= 1.10 * np.nan_to_num(np.maximum(self.v_phys[vi] - self.c_phys[ci], 0), nan=0.0)
         z -= 0.50 * np.nan_to_num(np.maximum(self.v_lang[vi] - self.c_lang[ci], 0), nan=0.0)

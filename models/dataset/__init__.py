@@ -147,7 +147,14 @@ def _write_csv(path: Path, spec: FileSpec, table: pd.DataFrame) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(spec.column_names)
-        writer.writerows(zip(*columns, strict=True))
+        if not any("\r" in "".join(column) for column in columns):
+            writer.writerows(zip(*columns, strict=True))
+            return
+        # Python 3.11's writer quotes a cell only for the characters of ``lineterminator``, so a
+        # bare carriage return would end the record early; quote every cell of such rows.
+        quote_all = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        for row in zip(*columns, strict=True):
+            (quote_all if any("\r" in cell for cell in row) else writer).writerow(row)
 
 
 def write_dataset(dataset: Dataset, folder: str | os.PathLike[str]) -> Path:

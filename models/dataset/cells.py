@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, SupportsFloat, SupportsInt, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from models.enums import ORDERED_ENUMS, LanguageLevel, TargetGroup
 from models.schema import Column, Kind
+
+if TYPE_CHECKING:
+    from pandas._typing import Scalar
 
 CellProblem = tuple[int, str, str]  # (position in column, raw value, message)
 
@@ -86,7 +90,7 @@ def _range_message(col: Column) -> str:
     return f"must be {noun}"
 
 
-def _out_of_range(values: np.ndarray, col: Column) -> np.ndarray:
+def _out_of_range(values: npt.NDArray[np.float64], col: Column) -> npt.NDArray[np.bool_]:
     bad = np.zeros(len(values), dtype=bool)
     with np.errstate(invalid="ignore"):
         if col.minimum is not None:
@@ -102,11 +106,12 @@ def _allowed(enum: type[StrEnum]) -> str:
 
 def parse_number(raw: pd.Series, col: Column) -> tuple[pd.Series, list[CellProblem]]:
     problems: list[CellProblem] = []
+    texts: list[str] = raw.tolist()
     present = raw.ne("").to_numpy()
     pattern = _INT_RE if col.kind is Kind.INT else _FLOAT_RE
-    ok = np.array([bool(pattern.match(v)) if p else True for v, p in zip(raw, present, strict=True)], dtype=bool)
+    ok = np.array([bool(pattern.match(v)) if p else True for v, p in zip(texts, present, strict=True)], dtype=bool)
     for pos in np.flatnonzero(~ok):
-        value = raw.iat[pos]
+        value = texts[pos]
         if col.kind is Kind.INT and _FLOAT_RE.match(value):
             msg = _range_message(col) + " (no fraction)"
         elif "," in value and any(ch.isdigit() for ch in value):
@@ -115,13 +120,15 @@ def parse_number(raw: pd.Series, col: Column) -> tuple[pd.Series, list[CellProbl
             msg = _range_message(col)
         problems.append((int(pos), value, msg))
     cleaned = raw.where(ok & present, "")
-    values = pd.to_numeric(cleaned.replace("", np.nan), errors="coerce").to_numpy(dtype=float, copy=True)
+    values: npt.NDArray[np.float64] = pd.to_numeric(cleaned.replace("", np.nan), errors="coerce").to_numpy(
+        dtype=np.float64, copy=True
+    )
     bad_range = _out_of_range(values, col)
     for pos in np.flatnonzero(bad_range):
-        problems.append((int(pos), raw.iat[pos], _range_message(col)))
+        problems.append((int(pos), texts[pos], _range_message(col)))
     values[bad_range] = np.nan
     if col.kind is Kind.INT:
-        return pd.Series(pd.array(np.where(np.isnan(values), None, values), dtype="Int64")), problems
+        return pd.Series(pd.array(values.tolist(), dtype="Int64")), problems  # NaN becomes <NA>
     return pd.Series(values, dtype="float64"), problems
 
 
@@ -144,12 +151,13 @@ def parse_bool(raw: pd.Series, col: Column) -> tuple[pd.Series, list[CellProblem
 
 def parse_date(raw: pd.Series, col: Column) -> tuple[pd.Series, list[CellProblem]]:
     problems: list[CellProblem] = []
+    texts: list[str] = raw.tolist()
     present = raw.ne("")
     parsed = pd.to_datetime(raw.where(present, None), format="%Y-%m-%d", errors="coerce")
     shape_ok = raw.str.match(_DATE_RE) | ~present
     bad = (present & parsed.isna()) | ~shape_ok
     for pos in np.flatnonzero(bad.to_numpy()):
-        value = raw.iat[pos]
+        value = texts[pos]
         m = _DUTCH_DATE_RE.match(value)
         if m:
             day, month, year = re.split(r"[-/.]", value)
@@ -157,7 +165,7 @@ def parse_date(raw: pd.Series, col: Column) -> tuple[pd.Series, list[CellProblem
         else:
             hint = ""
         problems.append((int(pos), value, f"must be a real date written YYYY-MM-DD{hint}"))
-    parsed = parsed.where(~bad, pd.NaT)
+    parsed = parsed.where(~bad)  # NaT where bad
     return pd.Series(parsed.to_numpy(dtype="datetime64[ns]")), problems
 
 
@@ -318,26 +326,41 @@ def format_column(values: pd.Series, col: Column) -> list[str]:
     return ["" if pd.isna(v) else str(v) for v in values]
 
 
+def _is_missing(value: object) -> bool:
+    """``None``, or a scalar pandas counts as missing (NaN, NaT, NA); never a list cell."""
+    if value is None:
+        return True
+    return not isinstance(value, tuple | list) and bool(pd.isna(cast("Scalar", value)))
+
+
+def _as_int(value: object) -> int:
+    return int(cast("SupportsInt", value))
+
+
+def _as_float(value: object) -> float:
+    return float(cast("SupportsFloat", value))
+
+
 def to_python(value: object, col: Column) -> object:
     """A table cell as a plain Python value (``None`` when empty) for the entity classes."""
     kind = col.kind
     if kind in (Kind.LIST, Kind.ID_LIST, Kind.ENUM_LIST, Kind.EXPERIENCE_LIST):
         items: Sequence[object] = value if isinstance(value, tuple | list) else ()
         if kind is Kind.ENUM_LIST and col.enum is not None:
-            return tuple(col.enum(v) for v in items)
+            return tuple(col.enum(cast("str", v)) for v in items)
         return tuple(items)
-    if value is None or (not isinstance(value, tuple | list) and pd.isna(value)):  # type: ignore[arg-type]
+    if _is_missing(value):
         return None
     if kind is Kind.DATE:
-        return pd.Timestamp(value).date()  # type: ignore[arg-type]
+        return pd.Timestamp(cast("pd.Timestamp | date | str", value)).date()
     if kind is Kind.INT:
-        return int(value)  # type: ignore[call-overload]
+        return _as_int(value)
     if kind is Kind.FLOAT:
-        return float(value)  # type: ignore[arg-type]
+        return _as_float(value)
     if kind is Kind.BOOL:
         return bool(value)
     if kind is Kind.ENUM and col.enum is not None:
-        return col.enum(value)
+        return col.enum(cast("str", value))
     return str(value)
 
 
@@ -345,17 +368,19 @@ def from_python(values: Sequence[object], col: Column) -> pd.Series:
     """Build a typed table column from plain Python values (entities, generators, the API)."""
     kind = col.kind
     if kind in (Kind.LIST, Kind.ID_LIST, Kind.ENUM_LIST, Kind.EXPERIENCE_LIST):
-        return pd.Series(
-            [tuple(str(x) if kind is Kind.ENUM_LIST else x for x in (v or ())) for v in values], dtype=object
-        )  # type: ignore[attr-defined]
+        cells: list[tuple[object, ...]] = [
+            tuple(str(x) if kind is Kind.ENUM_LIST else x for x in cast("Iterable[object]", v or ())) for v in values
+        ]
+        return pd.Series(cells, dtype=object)
     if kind is Kind.DATE:
-        return pd.Series(
-            pd.to_datetime([v if v is not None else None for v in values]).to_numpy(dtype="datetime64[ns]")
-        )
+        # dates, timestamps or None (read as NaT); the stubs of to_datetime leave None out
+        dates = cast("list[date]", [v if v is not None else None for v in values])
+        return pd.Series(pd.to_datetime(dates).to_numpy(dtype="datetime64[ns]"))
     if kind is Kind.INT:
-        return pd.Series(pd.array([None if v is None else int(v) for v in values], dtype="Int64"))  # type: ignore[call-overload]
+        return pd.Series(pd.array([None if v is None else _as_int(v) for v in values], dtype="Int64"))
     if kind is Kind.FLOAT:
-        return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")  # type: ignore[arg-type]
+        floats: list[float] = [np.nan if v is None else _as_float(v) for v in values]
+        return pd.Series(floats, dtype="float64")
     if kind is Kind.BOOL:
         return pd.Series(pd.array([None if v is None else bool(v) for v in values], dtype="boolean"))
     if kind is Kind.ENUM and col.enum is not None:

@@ -53,6 +53,7 @@ def _emit(
     rows: np.ndarray,
     mask: np.ndarray | pd.Series,
     column: str,
+    *,
     values: Iterable[object] | None,
     message: str,
     severity: Severity = "error",
@@ -91,7 +92,8 @@ def lookup(keys: pd.Series, table: pd.DataFrame, key: str, column: str) -> pd.Se
     found = unique[column].iloc[np.maximum(positions, 0)].reset_index(drop=True) if len(unique) else None
     if found is None:
         return pd.Series([None] * len(keys), dtype=table[column].dtype)
-    return found.where(pd.Series(positions >= 0), None)
+    matched: pd.Series = found.where(pd.Series(positions >= 0), None)
+    return matched
 
 
 def check_duplicates(ctx: Context) -> None:
@@ -104,8 +106,8 @@ def check_duplicates(ctx: Context) -> None:
             continue
         firsts = ~keys.duplicated(keep="first")
         first_row = dict(zip(keys[firsts], rows[spec.name][firsts.to_numpy()].tolist(), strict=True))
-        for pos in np.flatnonzero(dup.to_numpy()):
-            key = keys.iat[pos]
+        for pos in map(int, np.flatnonzero(dup.to_numpy())):
+            key = str(keys.iat[pos])
             problems.append(
                 Problem(
                     spec.filename,
@@ -133,8 +135,8 @@ def check_references(ctx: Context) -> None:
             rows[ref.file],
             missing.to_numpy(),
             ref.column,
-            values,
-            f"does not exist in {target_spec.filename} ({target_spec.key})",
+            values=values,
+            message=f"does not exist in {target_spec.filename} ({target_spec.key})",
         )
 
 
@@ -144,7 +146,7 @@ def check_date_order(ctx: Context) -> None:
         df = tables[file]
         spec = FILES_BY_NAME[file]
         bad = (df[end] < df[start]).fillna(False).to_numpy()
-        _emit(problems, spec, rows[file], bad, end, _text(df[end]), f"lies before {start}")
+        _emit(problems, spec, rows[file], bad, end, values=_text(df[end]), message=f"lies before {start}")
 
 
 def check_candidates(ctx: Context) -> None:
@@ -156,7 +158,7 @@ def check_candidates(ctx: Context) -> None:
     hi = df["hours_max"].fillna(40).astype("int64")
     bad = (lo > hi).to_numpy()
     msgs = np.where(hi_given.to_numpy(), "is above hours_max", "is above the default hours_max of 40")
-    for pos in np.flatnonzero(bad):
+    for pos in map(int, np.flatnonzero(bad)):
         problems.append(
             Problem(spec.filename, int(r[pos]), "hours_min", str(lo.iat[pos]), f"{msgs[pos]} ({hi.iat[pos]})")
         )
@@ -180,8 +182,24 @@ def check_candidates(ctx: Context) -> None:
 
 def _check_lat_lon(df: pd.DataFrame, r: np.ndarray, spec: FileSpec, problems: list[Problem]) -> None:
     lat, lon = df["lat"].notna(), df["lon"].notna()
-    _emit(problems, spec, r, (lat & ~lon).to_numpy(), "lon", None, "is empty while lat is given: give both or neither")
-    _emit(problems, spec, r, (lon & ~lat).to_numpy(), "lat", None, "is empty while lon is given: give both or neither")
+    _emit(
+        problems,
+        spec,
+        r,
+        (lat & ~lon).to_numpy(),
+        "lon",
+        values=None,
+        message="is empty while lat is given: give both or neither",
+    )
+    _emit(
+        problems,
+        spec,
+        r,
+        (lon & ~lat).to_numpy(),
+        "lat",
+        values=None,
+        message="is empty while lon is given: give both or neither",
+    )
 
 
 def check_contractors(ctx: Context) -> None:
@@ -195,7 +213,15 @@ def check_obligations(ctx: Context) -> None:
     df, r = tables["obligations"], rows["obligations"]
     spec = FILES_BY_NAME["obligations"]
     too_much = (df["obligation_eur"] > df["contract_value_eur"]).fillna(False).to_numpy()
-    _emit(problems, spec, r, too_much, "obligation_eur", _text(df["obligation_eur"]), "is more than contract_value_eur")
+    _emit(
+        problems,
+        spec,
+        r,
+        too_much,
+        "obligation_eur",
+        values=_text(df["obligation_eur"]),
+        message="is more than contract_value_eur",
+    )
     late_award = (df["award_date"] > df["start_date"]).fillna(False).to_numpy()
     _emit(
         problems,
@@ -203,9 +229,9 @@ def check_obligations(ctx: Context) -> None:
         r,
         late_award,
         "award_date",
-        _text(df["award_date"]),
-        "lies after start_date: a contract starts after it is awarded",
-        "warning",
+        values=_text(df["award_date"]),
+        message="lies after start_date: a contract starts after it is awarded",
+        severity="warning",
     )
 
 
@@ -238,7 +264,7 @@ def check_placements(ctx: Context) -> None:
     spec = FILES_BY_NAME["placements"]
     r6, r12 = df["retained_6m"], df["retained_12m"]
     bad = (r12.fillna(False) & r6.eq(False).fillna(False)).to_numpy(dtype=bool)
-    _emit(problems, spec, r, bad, "retained_12m", _text(r12), "is true while retained_6m is false")
+    _emit(problems, spec, r, bad, "retained_12m", values=_text(r12), message="is true while retained_6m is false")
     never_started = df["status"].isin(["voorgesteld", "geaccepteerd"]).to_numpy()
     labelled = (r6.notna() | r12.notna()).to_numpy()
     _emit(
@@ -247,21 +273,23 @@ def check_placements(ctx: Context) -> None:
         r,
         never_started & labelled,
         "status",
-        _text(df["status"]),
-        "has retention labels although the placement has not started; they are not used for learning",
-        "warning",
+        values=_text(df["status"]),
+        message="has retention labels although the placement has not started; they are not used for learning",
+        severity="warning",
     )
     vac_obligation = lookup(df["vacancy_id"], tables["vacancies"], "vacancy_id", "obligation_id")
-    differs = (df["obligation_id"].notna() & vac_obligation.notna() & (df["obligation_id"] != vac_obligation)).to_numpy()
+    differs = (
+        df["obligation_id"].notna() & vac_obligation.notna() & (df["obligation_id"] != vac_obligation)
+    ).to_numpy()
     _emit(
         problems,
         spec,
         r,
         differs,
         "obligation_id",
-        _text(df["obligation_id"]),
-        "differs from the obligation of its vacancy",
-        "warning",
+        values=_text(df["obligation_id"]),
+        message="differs from the obligation of its vacancy",
+        severity="warning",
     )
     counted = df["obligation_id"].where(df["obligation_id"].notna(), vac_obligation)
     award = lookup(counted, tables["obligations"], "obligation_id", "award_date")
@@ -272,9 +300,9 @@ def check_placements(ctx: Context) -> None:
         r,
         before,
         "start_date",
-        _text(df["start_date"]),
-        "lies before the obligation's award date: a hire before the award does not count as social return",
-        "warning",
+        values=_text(df["start_date"]),
+        message="lies before the obligation's award date: a hire before the award does not count as social return",
+        severity="warning",
     )
 
 

@@ -22,7 +22,8 @@ def test_validate_prints_every_problem_and_exits_2(make_dataset: DatasetFactory)
     out = result.output
     assert "vacancies.csv row 2, column positions: '-2' must be a whole number ≥ 1" in out
     assert "candidates.csv row 3, column target_group: 'bijstand' is not allowed" in out
-    assert "2 error(s)" in out and "nothing was imported" in out
+    assert "2 error(s)" in out
+    assert "nothing was imported" in out
     assert "Traceback" not in out
 
 
@@ -31,14 +32,16 @@ def test_validate_valid_dataset_prints_summary(make_dataset: DatasetFactory) -> 
     assert result.exit_code == 0, result.output
     assert "is valid" in result.output
     assert "EUR 340.000" in result.output  # 40k + 300k owed by the two running obligations
-    assert "Displacement warning" in result.output and "Groenbeheer Zuid BV" in result.output  # 38 < 40
+    assert "Displacement warning" in result.output
+    assert "Groenbeheer Zuid BV" in result.output  # 38 < 40
 
 
 def test_validate_json_for_programs(make_dataset: DatasetFactory) -> None:
     bad = runner.invoke(app, ["validate", str(make_dataset(("vacancies", 0, "positions", "x"))), "--format", "json"])
     assert bad.exit_code == 2
     payload = json.loads(bad.stdout)
-    assert payload["ok"] is False and payload["errors"] == 1
+    assert payload["ok"] is False
+    assert payload["errors"] == 1
     assert payload["problems"][0] | {} == {
         "file": "vacancies.csv", "row": 2, "column": "positions", "value": "x",
         "message": "must be a whole number ≥ 1", "severity": "error",
@@ -52,9 +55,11 @@ def test_validate_json_for_programs(make_dataset: DatasetFactory) -> None:
 
 def test_user_mistakes_exit_2_without_traceback(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["validate", str(tmp_path / "nope")])
-    assert missing.exit_code == 2 and "is not a folder" in missing.output
+    assert missing.exit_code == 2
+    assert "is not a folder" in missing.output
     bad_date = runner.invoke(app, ["validate", str(tmp_path), "--today", "gisteren"])
-    assert bad_date.exit_code == 2 and "--today 'gisteren' is not a date" in bad_date.output
+    assert bad_date.exit_code == 2
+    assert "--today 'gisteren' is not a date" in bad_date.output
     bad_option = runner.invoke(app, ["generate", "--out", str(tmp_path), "--candidates", "0"])
     assert bad_option.exit_code == 2
 
@@ -66,3 +71,39 @@ def test_console_script_runs_as_installed() -> None:
     assert result.returncode == 0
     for command in ("validate", "generate", "demo"):
         assert command in result.stdout
+
+
+def test_demo_on_the_shipped_sample() -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "valid: no errors" in out
+    assert "500 candidates" in out
+    assert "Running SROI obligations" in out
+    assert "Open places" in out
+    assert "Groningen" in out
+
+
+def test_demo_on_a_fresh_world() -> None:
+    result = runner.invoke(app, ["demo", "--candidates", "300", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    assert "300 candidates" in result.output
+
+
+def test_demo_refuses_an_invalid_dataset(make_dataset: DatasetFactory) -> None:
+    result = runner.invoke(app, ["demo", "--dataset", str(make_dataset(("vacancies", 0, "positions", "-1")))])
+    assert result.exit_code == 2
+    assert "vacancies.csv row 2, column positions" in result.output
+
+
+def test_generate_writes_a_valid_dataset(tmp_path: Path) -> None:
+    out = tmp_path / "world"
+    result = runner.invoke(
+        app, ["generate", "--out", str(out), "--candidates", "250", "--vacancies", "50", "--seed", "9"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "250 candidates" in result.output
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+    bad = runner.invoke(app, ["generate", "--out", str(out), "--as-of", "1-10-2026"])
+    assert bad.exit_code == 2
+    assert "--as-of '1-10-2026' is not a date" in bad.output

@@ -57,13 +57,17 @@ def test_open_positions_count_only_occupying_placements_and_never_non_additional
     # V1 offers 2 places with one placement gestart; V2 is not additional (verdringing)
     ds = read_dataset(make_dataset())
     assert open_positions(ds.vacancies, ds.placements).tolist() == [1, 0]
-    proposed = read_dataset(make_dataset(("placements", 0, "status", "voorgesteld"), ("placements", 0, "retained_6m", "")))
+    proposed = read_dataset(
+        make_dataset(("placements", 0, "status", "voorgesteld"), ("placements", 0, "retained_6m", ""))
+    )
     assert open_positions(proposed.vacancies, proposed.placements).tolist() == [2, 0]
 
 
 def test_candidate_defaults_and_consent() -> None:
     c = Candidate("K1", TargetGroup.WW, consent=True)
-    assert c.matchable and c.hours_range == (0, 40) and c.effective_max_travel_km == 25
+    assert c.matchable
+    assert c.hours_range == (0, 40)
+    assert c.effective_max_travel_km == 25
     assert not Candidate("K2", TargetGroup.WW, consent=False).matchable
     assert not Candidate("K3", TargetGroup.WW, consent=True, status=CandidateStatus.INACTIEF).matchable
     assert Candidate("K4", TargetGroup.WW, birth_year=1970).age_on(date(2026, 1, 1)) == 56

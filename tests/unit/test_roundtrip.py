@@ -68,9 +68,13 @@ def test_failed_write_leaves_target_untouched(make_dataset: DatasetFactory, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset", "target"]  # no staging folder left
 
 
-text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters=";"), min_size=1, max_size=12
-).map(str.strip).filter(bool)
+text = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters=";"), min_size=1, max_size=12
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -103,7 +107,13 @@ def test_any_written_candidate_reads_back_identically(
         profile_text=profile,
         occupations=(Experience("metselaar", years),),
     )
-    ds = Dataset(base.contractors, base.obligations, base.vacancies, table_from_records("candidates", [record]), base.placements.iloc[0:0])
+    ds = Dataset(
+        base.contractors,
+        base.obligations,
+        base.vacancies,
+        table_from_records("candidates", [record]),
+        base.placements.iloc[0:0],
+    )
     folder = tmp_path_factory.mktemp("rt")
     write_dataset(ds, folder / "a")
     again = read_dataset(folder / "a")

@@ -156,7 +156,9 @@ def test_read_dataset_raises_with_all_problems(make_dataset: DatasetFactory) -> 
         read_dataset(folder)
     assert len(info.value.errors) == 2
     assert "nothing was imported" in str(info.value)
-    assert "vacancies.csv row 2, column positions: '-2' must be a whole number ≥ 1" in [str(p) for p in info.value.errors]
+    assert "vacancies.csv row 2, column positions: '-2' must be a whole number ≥ 1" in [
+        str(p) for p in info.value.errors
+    ]
 
 
 def _rewrite(path: Path, text: str) -> None:
@@ -198,7 +200,7 @@ def test_placements_file_is_optional(make_dataset: DatasetFactory) -> None:
     (folder / "placements.csv").unlink()
     ds = read_dataset(folder)
     assert len(ds.placements) == 0
-    assert list(ds.placements.columns)[0] == "placement_id"
+    assert ds.placements.columns[0] == "placement_id"
 
 
 def test_wrong_field_count_names_the_row(make_dataset: DatasetFactory) -> None:
@@ -206,7 +208,9 @@ def test_wrong_field_count_names_the_row(make_dataset: DatasetFactory) -> None:
     path = folder / "contractors.csv"
     _rewrite(path, path.read_text(encoding="utf-8") + "C3,Extra BV,,,,,,,,,surplus\n")
     errors = only_errors(folder)
-    assert any(p.file == "contractors.csv" and p.row == 4 and "has 11 fields but the header has 9" in p.message for p in errors)
+    assert any(
+        p.file == "contractors.csv" and p.row == 4 and "has 11 fields but the header has 9" in p.message for p in errors
+    )
 
 
 def test_semicolon_separated_file_gets_a_hint(make_dataset: DatasetFactory) -> None:

@@ -1,0 +1,67 @@
+"""`make bench`: speed and quality figures, one line each. Not part of the test run.
+
+    python -m tests.benchmarks [NAME ...] [--repeat N] [--scale F]
+
+``--scale`` shrinks every size (e.g. 0.05 for a quick look); the figures an issue asks for
+are those at scale 1. Every timing is the median of ``--repeat`` runs, each in a fresh process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from collections.abc import Callable
+
+from tests.benchmarks.measure import Measurement, measure
+
+Bench = Callable[[int, float], list[tuple[Measurement, str]]]
+
+
+def _goal(r: Measurement, max_s: float, max_mb: float, scale: float) -> str:
+    if scale != 1.0:
+        return "goal applies at scale 1"
+    ok = r.median_s <= max_s and r.median_mb <= max_mb
+    return f"goal ≤ {max_s:g} s and ≤ {max_mb / 1024:g} GB: {'met' if ok else 'MISSED'}"
+
+
+def bench_generator(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Issue 2: the generator at 100,000 candidates × 20,000 vacancies (goal ≤ 60 s, ≤ 2 GB)."""
+    n, m = int(100_000 * scale), int(20_000 * scale)
+    gen = measure(
+        f"generate {n:,} candidates × {m:,} vacancies", "generate_world", repeat, candidates=n, vacancies=m, seed=1
+    )
+    val = measure(f"validate that world ({n:,} × {m:,})", "validate_world", repeat, candidates=n, vacancies=m, seed=1)
+    return [(gen, _goal(gen, 60.0, 2048.0, scale)), (val, "")]
+
+
+BENCHES: dict[str, Bench] = {"generator": bench_generator}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(BENCHES)} (default all)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in BENCHES]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}: choose from {', '.join(BENCHES)}")
+    print(
+        f"Koppelaar benchmarks: {platform.machine()}, Python {platform.python_version()}, "
+        f"median of {args.repeat} run(s) each in a fresh process, scale {args.scale:g}"
+    )
+    for name in args.names or list(BENCHES):
+        print(f"\n[{name}]")
+        for r, goal in BENCHES[name](args.repeat, args.scale):
+            runs = " ".join(f"{s:.2f}" for s in r.seconds)
+            print(f"  {r.name}: median {r.median_s:.2f} s (runs {runs}), peak RSS {r.median_mb:,.0f} MB")
+            if goal:
+                print(f"    {goal}")
+            for key, value in r.extra.items():
+                print(f"    {key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""The jobs the benchmarks time. Each takes what ``prepare`` made (outside the clock)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def prepare(job: str, args: dict[str, Any]) -> Any:
+    """Work that must not count towards the job's time (e.g. writing its input)."""
+    if job == "validate_world":
+        from data.synthetic.generator import WorldConfig, generate_world
+        from models.dataset import write_dataset
+
+        folder = Path(tempfile.mkdtemp(prefix="koppelaar-bench-"))
+        write_dataset(
+            generate_world(WorldConfig(candidates=args["candidates"], vacancies=args["vacancies"], seed=args["seed"])),
+            folder,
+        )
+        return folder
+    return None
+
+
+def generate_world(_: None, *, candidates: int, vacancies: int, seed: int) -> dict[str, object]:
+    """Generate a world and write its five files (what `koppelaar generate` does)."""
+    from data.synthetic.generator import WorldConfig
+    from data.synthetic.generator import generate_world as generate
+    from models.dataset import write_dataset
+
+    folder = Path(tempfile.mkdtemp(prefix="koppelaar-bench-"))
+    try:
+        world = generate(WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed))
+        write_dataset(world, folder)
+        size = sum(p.stat().st_size for p in folder.iterdir())
+        return {"counts": world.counts(), "megabytes_written": round(size / 2**20, 1)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def validate_world(folder: Path, *, candidates: int, vacancies: int, seed: int) -> dict[str, object]:
+    """Read and validate a written world (what `koppelaar validate` does before its summary)."""
+    from models.dataset import validate_dataset
+
+    try:
+        report = validate_dataset(folder)
+        return {"errors": len(report.errors), "warnings": len(report.warnings)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
