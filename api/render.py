@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -27,6 +27,16 @@ def print_problems(console: Console, problems: Iterable[Problem]) -> None:
         console.print(f"{p.severity}: {p}", style=style, markup=False, highlight=False, soft_wrap=True)
 
 
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+    """A left-titled table; the first column is text, the others are right-aligned figures."""
+    t = Table(title=title, title_justify="left")
+    for i, name in enumerate(columns):
+        t.add_column(name, justify="left" if i == 0 else "right")
+    for row in rows:
+        t.add_row(*(str(cell) for cell in row))
+    return t
+
+
 def print_summary(console: Console, s: DatasetSummary, title: str = "Dataset") -> None:
     c = s.counts
     console.print(
@@ -34,49 +44,31 @@ def print_summary(console: Console, s: DatasetSummary, title: str = "Dataset") -
         f"{c['obligations']} obligations, {c['vacancies']} vacancies, {c['placements']} placements"
     )
 
-    pool = Table(title="Candidate pool by labour-market region", title_justify="left")
-    pool.add_column("region")
-    pool.add_column("candidates", justify="right")
-    pool.add_column("matchable", justify="right")
-    for region, n, m in s.pool_by_region:
-        pool.add_row(region, str(n), str(m))
-    pool.add_row("[bold]total[/bold]", str(s.pool["candidates"]), str(s.pool["matchable"]))
-    console.print(pool)
+    total = ("[bold]total[/bold]", s.pool["candidates"], s.pool["matchable"])
+    console.print(
+        table(
+            "Candidate pool by labour-market region", ("region", "candidates", "matchable"), [*s.pool_by_region, total]
+        )
+    )
     console.print(
         "matchable = consent given and status beschikbaar; "
         f"{s.pool['no_consent']} candidates have not given consent and are never suggested."
     )
 
-    groups = Table(title="Target groups", title_justify="left")
-    groups.add_column("target group")
-    groups.add_column("candidates", justify="right")
-    groups.add_column("share", justify="right")
-    for g, n, share in s.pool_by_target_group:
-        groups.add_row(g, str(n), pct(share))
-    console.print(groups)
+    groups = [(g, n, pct(share)) for g, n, share in s.pool_by_target_group]
+    console.print(table("Target groups", ("target group", "candidates", "share"), groups))
     filled = ", ".join(f"{k} {pct(v)}" for k, v in s.profile_completeness.items())
     console.print(f"Profile fields filled in: {filled}")
 
     o = s.obligations
-    obl = Table(title=f"Running SROI obligations: {o['running']} of {o['count']}", title_justify="left")
-    obl.add_column("sector")
-    obl.add_column("obligations", justify="right")
-    obl.add_column("SROI owed", justify="right")
-    for sector, n, owed in s.obligations_by_sector:
-        obl.add_row(sector, str(n), eur(owed))
-    obl.add_row("[bold]total[/bold]", str(o["running"]), eur(o["owed_eur"]))
-    console.print(obl)
+    sectors = [(sector, n, eur(owed)) for sector, n, owed in s.obligations_by_sector]
+    sectors.append(("[bold]total[/bold]", o["running"], eur(o["owed_eur"])))
+    title = f"Running SROI obligations: {o['running']} of {o['count']}"
+    console.print(table(title, ("sector", "obligations", "SROI owed"), sectors))
 
     v = s.vacancies
-    places = Table(
-        title=f"Open places: {v['open_places']} (of {v['positions']} offered in {v['count']} vacancies)",
-        title_justify="left",
-    )
-    places.add_column("sector")
-    places.add_column("open places", justify="right")
-    for sector, n in s.open_places_by_sector:
-        places.add_row(sector, str(n))
-    console.print(places)
+    title = f"Open places: {v['open_places']} (of {v['positions']} offered in {v['count']} vacancies)"
+    console.print(table(title, ("sector", "open places"), s.open_places_by_sector))
     console.print(f"{v['not_additional_positions']} places are not additional (verdringing) and are never filled.")
     p = s.placements
     console.print(
