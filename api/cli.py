@@ -19,9 +19,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from api.cli_match import register as register_matching
 from api.render import print_problems, print_summary
 from models.dataset import validate_dataset
-from models.errors import KoppelaarError
+from models.errors import DatasetInvalid, KoppelaarError
 from models.summary import summarise
 
 app = typer.Typer(
@@ -168,10 +169,17 @@ def demo(
     )
 
 
+register_matching(app)
+
+
 def main() -> None:
     """Console-script entry point: domain errors become one line on stderr and exit code 2."""
     try:
         app()
+    except DatasetInvalid as exc:
+        print_problems(err_console, exc.problems)
+        err_console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_USER_ERROR)
     except KoppelaarError as exc:
         err_console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_USER_ERROR)

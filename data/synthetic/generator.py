@@ -236,7 +236,6 @@ class _World:
             if name in names:
                 name = f"{name} {i + 1}"
             names.add(name)
-            with_coords = rng.random() < 0.7
             baseline = int(np.clip(np.exp(rng.normal(np.log(60), 1.2)), 3, 5000))
             has_headcount = rng.random() < 0.9
             current = round(baseline * (1 + rng.normal(0.06, 0.05)))
@@ -246,8 +245,8 @@ class _World:
                     "name": name,
                     "kvk": f"{kvks[i]:08d}" if rng.random() < 0.85 else None,
                     "postcode": pc,
-                    "lat": lat if with_coords else None,
-                    "lon": lon if with_coords else None,
+                    "lat": lat,  # a contractor's main site is geocoded once by the employer service
+                    "lon": lon,
                     "pso_level": _one(rng, PSO) if rng.random() < 0.6 else None,
                     "headcount_baseline": baseline if has_headcount else None,
                     "headcount_current": max(current, 1) if has_headcount else None,

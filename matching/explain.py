@@ -1,0 +1,217 @@
+"""Explanations of scores: short codes for programs and a Dutch sentence for the coach.
+
+Codes (``;``-separated in CSV): ``skills:3/4``, ``missing:metselen|voegen``, ``experience:timmerman:3``,
+``km:12`` (``km:~12`` when estimated from the region, ``km:?`` when unknown), ``soft_gap:vca_basis``,
+``unknown:language|education``, ``not_eligible:certificate|distance``, ``top:+skill_coverage|-distance_km``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.eligibility import REASON_TEXT, Reason, Screen
+from matching.features import FEATURES, INDEX
+from matching.geo import LOC_REGION, LOC_UNKNOWN
+from matching.prepare import LICENCES, Prepared
+from matching.taxonomy import Kind
+from models.enums import EducationLevel, LanguageLevel, PhysicalLoad
+
+FEATURE_NL: dict[str, str] = {
+    "skill_coverage": "vaardigheden",
+    "optional_coverage": "extra vaardigheden",
+    "same_occupation": "beroepservaring",
+    "occupation_years": "jaren ervaring",
+    "same_sector": "ervaring in de sector",
+    "title_similarity": "functietitel",
+    "text_similarity": "profieltekst",
+    "distance_km": "afstand",
+    "distance_share": "afstand",
+    "hours_gap": "uren",
+    "language_margin": "taalniveau",
+    "education_margin": "opleiding",
+    "physical_margin": "belastbaarheid",
+    "hard_certificates_missing": "certificaten",
+    "trainable_gaps": "te behalen certificaten",
+    "licences_missing": "rijbewijs",
+    "licences_required": "rijbewijs",
+    "availability_days": "beschikbaarheid",
+    "profile_completeness": "volledigheid profiel",
+}
+LEVELS: dict[str, list[str]] = {
+    "language": [e.value for e in LanguageLevel],
+    "education": [e.value for e in EducationLevel],
+    "physical": [e.value for e in PhysicalLoad],
+}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    codes: tuple[str, ...]
+    text: str
+
+    @property
+    def code_text(self) -> str:
+        return "; ".join(self.codes)
+
+
+def _label(p: Prepared, key: str, kind: Kind) -> str:
+    if key.startswith("txt:"):
+        return key[4:]
+    return p.taxonomy.label(key, kind)
+
+
+def _level(kind: str, rank: float) -> str:
+    return LEVELS[kind][int(rank)]
+
+
+def _skills(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
+    required = p.v_req[v].indices
+    if len(required) == 0:
+        return
+    if not p.c_has_skills[c]:
+        text.append("Vaardigheden van de kandidaat onbekend.")
+        return
+    credit = np.asarray(p.c_soft[c, required].todense()).ravel() if len(required) else np.zeros(0)
+    names = list(p.skill_vocab)
+    full = [names[j] for j, x in zip(required, credit, strict=True) if x >= 0.999]
+    partial = [names[j] for j, x in zip(required, credit, strict=True) if 0 < x < 0.999]
+    missing = [names[j] for j, x in zip(required, credit, strict=True) if x <= 0]
+    codes.append(f"skills:{len(full)}/{len(required)}")
+    sentence = f"Heeft {len(full)} van de {len(required)} gevraagde vaardigheden"
+    if partial:
+        sentence += f", verwant aan {', '.join(_label(p, k, 'skill') for k in partial[:3])}"
+    if missing:
+        codes.append("missing:" + "|".join(_label(p, k, "skill") for k in missing))
+        sentence += f" (mist: {', '.join(_label(p, k, 'skill') for k in missing[:3])})"
+    text.append(sentence + ".")
+
+
+def _occupation(p: Prepared, c: int, v: int, x: np.ndarray, *, codes: list[str], text: list[str]) -> None:
+    occ = p.v_occ[v]
+    if x[INDEX["same_occupation"]] == 1 and occ >= 0:
+        name = p.taxonomy.label(p.occupation_codes[occ], "occupation")
+        years = x[INDEX["occupation_years"]]
+        codes.append(f"experience:{p.occupation_codes[occ]}:{years:g}")
+        text.append(f"Ervaring als {name.lower()}" + (f" ({years:g} jaar)." if years > 0 else "."))
+    elif x[INDEX["same_sector"]] == 1:
+        codes.append("experience:sector")
+        text.append("Ervaring in dezelfde sector.")
+    elif not p.c_has_occ[c]:
+        text.append("Werkervaring onbekend.")
+
+
+def _distance(p: Prepared, c: int, v: int, km: float, *, codes: list[str], text: list[str]) -> None:
+    if np.isnan(km) or p.v_loc[v] == LOC_UNKNOWN:
+        codes.append("km:?")
+        text.append("Reisafstand onbekend (geen postcode of coördinaten).")
+    elif p.c_loc[c] == LOC_REGION:
+        codes.append(f"km:~{km:.0f}")
+        text.append(f"Reisafstand ongeveer {km:.0f} km (geschat op de regio).")
+    else:
+        codes.append(f"km:{km:.0f}")
+        text.append(f"Reisafstand {km:.0f} km (max. {p.c_max_km[c]:.0f} km).")
+
+
+def _gaps(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
+    soft = p.v_soft[v].indices
+    held = set(p.c_certs[c].indices)
+    for j in soft:
+        if j not in held:
+            name = _label(p, p.cert_names[j], "certificate")
+            codes.append(f"soft_gap:{p.cert_names[j].removeprefix('txt:')}")
+            text.append(f"{name} te behalen.")
+
+
+def _unknowns(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
+    unknown = []
+    if not np.isnan(p.v_lang[v]) and np.isnan(p.c_lang[c]):
+        unknown.append(("language", "taalniveau"))
+    if not np.isnan(p.v_edu[v]) and np.isnan(p.c_edu[c]):
+        unknown.append(("education", "opleiding"))
+    if not np.isnan(p.v_phys[v]) and np.isnan(p.c_phys[c]):
+        unknown.append(("physical", "belastbaarheid"))
+    if not p.c_hours_known[c]:
+        unknown.append(("hours", "uren"))
+    if unknown:
+        codes.append("unknown:" + "|".join(k for k, _ in unknown))
+        text.append("Onbekend, navragen: " + ", ".join(n for _, n in unknown) + ".")
+
+
+def _ineligible(p: Prepared, c: int, v: int, bits: int, km: float, *, codes: list[str], text: list[str]) -> None:
+    names = [REASON_TEXT[r][0] for r in Reason if bits & r]
+    codes.append("not_eligible:" + "|".join(names))
+    details = []
+    for r in Reason:
+        if not bits & r:
+            continue
+        if r is Reason.CERTIFICATE:
+            held = set(p.c_certs[c].indices)
+            lacking = [_label(p, p.cert_names[j], "certificate") for j in p.v_hard[v].indices if j not in held]
+            details.append("mist certificaat " + ", ".join(lacking))
+        elif r is Reason.LICENCE:
+            lacking = [LICENCES[i] for i in np.flatnonzero(p.v_licences[v] & ~p.c_licences[c])]
+            details.append("mist rijbewijs " + ", ".join(lacking))
+        elif r is Reason.LANGUAGE:
+            details.append(f"taalniveau {_level('language', p.c_lang[c])}, vereist {_level('language', p.v_lang[v])}")
+        elif r is Reason.EDUCATION:
+            details.append(f"opleiding {_level('education', p.c_edu[c])}, vereist {_level('education', p.v_edu[v])}")
+        elif r is Reason.PHYSICAL:
+            details.append(
+                f"werk is {_level('physical', p.v_phys[v])}, kandidaat kan {_level('physical', p.c_phys[c])} aan"
+            )
+        elif r is Reason.HOURS:
+            details.append(f"vacature {p.v_hours[v]:g} uur, kandidaat {p.c_hmin[c]:g}–{p.c_hmax[c]:g} uur")
+        elif r is Reason.DISTANCE:
+            details.append(f"{km:.0f} km, maximaal {p.c_max_km[c]:.0f} km")
+        elif r is Reason.AVAILABILITY:
+            details.append(f"beschikbaar vanaf {p.c_available[c]}")
+        else:
+            details.append(REASON_TEXT[r][1])
+    text.append("Niet geschikt: " + "; ".join(details) + ".")
+
+
+def _top(contrib: np.ndarray, codes: list[str], text: list[str]) -> None:
+    order = np.argsort(-np.abs(contrib))
+    seen: list[tuple[str, float]] = []
+    for j in order:
+        if abs(contrib[j]) < 1e-3 or len(seen) == 3:
+            break
+        name = FEATURES[j]
+        if name.startswith(("group_", "type_")) or any(FEATURE_NL.get(name) == FEATURE_NL.get(n) for n, _ in seen):
+            continue
+        seen.append((name, float(contrib[j])))
+    if seen:
+        codes.append("top:" + "|".join(("+" if w > 0 else "-") + n for n, w in seen))
+        plus = [FEATURE_NL.get(n, n) for n, w in seen if w > 0]
+        minus = [FEATURE_NL.get(n, n) for n, w in seen if w < 0]
+        parts = []
+        if plus:
+            parts.append("pleit voor: " + ", ".join(plus))
+        if minus:
+            parts.append("pleit tegen: " + ", ".join(minus))
+        text.append("Weegt het zwaarst: " + "; ".join(parts) + ".")
+
+
+def explain(p: Prepared, s: Screen, x: np.ndarray | None, contributions: np.ndarray | None) -> list[Explanation]:
+    """An explanation per screened pair; ``x``/``contributions`` rows align with the eligible pairs."""
+    out: list[Explanation] = []
+    eligible_row = np.cumsum(s.eligible) - 1
+    for k in range(len(s.ci)):
+        c, v, bits = int(s.ci[k]), int(s.vi[k]), int(s.reasons[k])
+        codes: list[str] = []
+        text: list[str] = []
+        if bits:
+            _ineligible(p, c, v, bits, float(s.km[k]), codes=codes, text=text)
+        _skills(p, c, v, codes, text)
+        if x is not None and not bits:
+            row = x[eligible_row[k]]
+            _occupation(p, c, v, row, codes=codes, text=text)
+        _distance(p, c, v, float(s.km[k]), codes=codes, text=text)
+        _gaps(p, c, v, codes, text)
+        _unknowns(p, c, v, codes, text)
+        if contributions is not None and not bits:
+            _top(contributions[eligible_row[k]], codes, text)
+        out.append(Explanation(tuple(codes), " ".join(text)))
+    return out

@@ -1,0 +1,139 @@
+"""Similarity features of (candidate, vacancy) pairs, vectorised; NaN where a side is unknown.
+
+The feature list is part of a trained model's identity: changing a name, its meaning or the order
+means bumping :data:`FEATURE_SET_VERSION`, and old model files are then refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.eligibility import Screen, rowdot
+from matching.prepare import GROUPS, TYPES, Prepared
+
+FEATURE_SET_VERSION = 1
+
+BASE_FEATURES: tuple[str, ...] = (
+    "skill_coverage",  # share of required skills covered (partial credit for related/fuzzy skills)
+    "optional_coverage",  # the same for optional skills
+    "same_occupation",  # the candidate lists the vacancy's occupation
+    "occupation_years",  # years of experience in it (0 when not the same)
+    "same_sector",  # the candidate lists an occupation of the vacancy's sector
+    "title_similarity",  # rapidfuzz WRatio of the title against the candidate's occupations, 0..1
+    "text_similarity",  # TF-IDF cosine of profile and vacancy text
+    "distance_km",
+    "distance_share",  # km / the candidate's maximum travel distance
+    "hours_gap",  # hours per week outside the candidate's range (0 when inside)
+    "language_margin",  # candidate's level minus the minimum, in CEFR steps
+    "education_margin",
+    "physical_margin",  # capacity minus load, in steps
+    "hard_certificates_missing",
+    "trainable_gaps",
+    "licences_missing",
+    "licences_required",
+    "availability_days",  # days between available_from and the start (negative: available earlier)
+    "profile_completeness",  # share of the candidate's key fields that are filled in
+)
+FEATURES: tuple[str, ...] = (
+    *BASE_FEATURES,
+    *(f"group_{g}" for g in GROUPS),
+    *(f"type_{t}" for t in TYPES),
+)
+INDEX = {name: i for i, name in enumerate(FEATURES)}
+
+
+def _coverage(p: Prepared, ci: np.ndarray, vi: np.ndarray, required: bool) -> np.ndarray:
+    """Σ over the vacancy's skills of min(1, the candidate's credit for it) / number of skills."""
+    v = p.v_req if required else p.v_opt
+    n = p.v_n_req[vi] if required else p.v_n_opt[vi]
+    got = rowdot(p.c_soft, v, ci, vi)
+    out = np.full(len(ci), np.nan)
+    known = (n > 0) & p.c_has_skills[ci]
+    out[known] = got[known] / n[known]
+    return out
+
+
+def _title_similarity(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray:
+    """max over the candidate's occupation texts of the title similarity; NaN when they list none."""
+    rows = p.c_titles[ci]
+    out = np.full(len(ci), np.nan)
+    lengths = np.diff(rows.indptr)
+    has = lengths > 0
+    if has.any():
+        owner = np.repeat(np.arange(len(ci)), lengths)
+        values = p.title_sim[p.v_title[vi][owner], rows.indices]
+        best = np.full(len(ci), -1.0)
+        np.maximum.at(best, owner, values)
+        out[has] = best[has]
+    return out
+
+
+def _occupation(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    occ, sector = p.v_occ[vi], p.v_sector[vi]
+    same = np.full(len(ci), np.nan)
+    years = np.full(len(ci), np.nan)
+    in_sector = np.full(len(ci), np.nan)
+    known = (occ >= 0) & p.c_has_occ[ci]
+    if known.any():
+        same[known] = np.asarray(p.c_occ[ci[known], occ[known]]).ravel()
+        years[known] = np.asarray(p.c_occ_years[ci[known], occ[known]]).ravel()
+    ks = (sector >= 0) & p.c_has_occ[ci]
+    if ks.any():
+        in_sector[ks] = np.asarray(p.c_sectors[ci[ks], sector[ks]]).ravel() > 0
+    return same, np.minimum(years, 15.0), in_sector
+
+
+def _completeness(p: Prepared, ci: np.ndarray) -> np.ndarray:
+    parts = [
+        p.c_has_skills[ci],
+        p.c_has_occ[ci],
+        ~np.isnan(p.c_lang[ci]),
+        ~np.isnan(p.c_edu[ci]),
+        ~np.isnan(p.c_phys[ci]),
+        p.c_hours_known[ci],
+        p.c_loc[ci] <= 1,  # given or from the postcode
+    ]
+    return np.asarray(np.mean(np.vstack(parts), axis=0), dtype=float)
+
+
+def pair_features(p: Prepared, s: Screen) -> np.ndarray:
+    """The feature matrix (pairs × :data:`FEATURES`) of the screened pairs."""
+    ci, vi = s.ci, s.vi
+    n = len(ci)
+    x = np.full((n, len(FEATURES)), np.nan, dtype=np.float64)
+    x[:, INDEX["skill_coverage"]] = _coverage(p, ci, vi, True)
+    x[:, INDEX["optional_coverage"]] = _coverage(p, ci, vi, False)
+    same, years, sector = _occupation(p, ci, vi)
+    x[:, INDEX["same_occupation"]] = same
+    x[:, INDEX["occupation_years"]] = years
+    x[:, INDEX["same_sector"]] = sector
+    x[:, INDEX["title_similarity"]] = _title_similarity(p, ci, vi)
+    text = rowdot(p.c_text, p.v_text, ci, vi)
+    x[:, INDEX["text_similarity"]] = np.where(p.c_has_text[ci], text, np.nan)
+    x[:, INDEX["distance_km"]] = s.km
+    x[:, INDEX["distance_share"]] = s.km / p.c_max_km[ci]
+    hours = p.v_hours[vi]
+    x[:, INDEX["hours_gap"]] = np.maximum(p.c_hmin[ci] - hours, 0) + np.maximum(hours - p.c_hmax[ci], 0)
+    x[:, INDEX["language_margin"]] = p.c_lang[ci] - p.v_lang[vi]
+    x[:, INDEX["education_margin"]] = p.c_edu[ci] - p.v_edu[vi]
+    x[:, INDEX["physical_margin"]] = p.c_phys[ci] - p.v_phys[vi]
+    x[:, INDEX["hard_certificates_missing"]] = s.hard_missing
+    x[:, INDEX["trainable_gaps"]] = s.soft_gaps
+    x[:, INDEX["licences_missing"]] = s.licences_missing
+    x[:, INDEX["licences_required"]] = p.v_licences[vi].sum(axis=1)
+    start = p.v_start[vi]
+    avail = p.c_available[ci]
+    days = (avail - start).astype("timedelta64[D]").astype(float)
+    days[np.isnat(avail) | np.isnat(start)] = np.nan
+    x[:, INDEX["availability_days"]] = days
+    x[:, INDEX["profile_completeness"]] = _completeness(p, ci)
+    base = len(BASE_FEATURES)
+    groups = np.zeros((n, len(GROUPS)))
+    ok = p.c_group[ci] >= 0
+    groups[np.flatnonzero(ok), p.c_group[ci][ok]] = 1.0
+    x[:, base : base + len(GROUPS)] = groups
+    types = np.zeros((n, len(TYPES)))
+    okt = p.v_type[vi] >= 0
+    types[np.flatnonzero(okt), p.v_type[vi][okt]] = 1.0
+    x[:, base + len(GROUPS) :] = types
+    return x

@@ -1,0 +1,395 @@
+"""One-time preparation of a dataset for matching: every candidate and vacancy as arrays.
+
+Normalisation, postcode look-ups, TF-IDF and the skill-similarity matrix are computed once here; a
+suggestion or a batch then works on these arrays with vectorised operations only. Unknown values stay
+NaN (or an explicit "unknown" flag) so features and explanations can say what is missing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from matching.geo import LOC_REGION, LOC_UNKNOWN, PostcodeTable, resolve_points
+from matching.normalise import Normaliser
+from matching.taxonomy import Taxonomy
+from matching.text import clean_label, clean_title
+from models.dataset import Dataset
+from models.enums import DrivingLicence, PlacementType, TargetGroup
+from models.rules import matchable
+
+GROUPS: tuple[str, ...] = tuple(g.value for g in TargetGroup)
+TYPES: tuple[str, ...] = tuple(t.value for t in PlacementType)
+LICENCES: tuple[str, ...] = tuple(lic.value for lic in DrivingLicence)
+#: A licence implies the ones it builds on (CE → C → B, BE → B, D → B).
+LICENCE_IMPLIES: dict[str, tuple[str, ...]] = {"BE": ("B",), "C": ("B",), "CE": ("C", "B", "BE"), "D": ("B",)}
+
+DEFAULT_HOURS = (0.0, 40.0)
+DEFAULT_MAX_TRAVEL_KM = 25.0
+RELATED_SKILL_CREDIT = 0.3  # a related skill (same occupation profile) counts for this much
+FREE_TERM_CREDIT = 0.85  # a free-text skill fuzzily equal to another
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Tunable rules of matching, with the defaults the product ships."""
+
+    today: date
+    availability_grace_days: int = 31  # a candidate free within a month of the start still fits
+    hours_tolerance: float = 4.0  # hours per week a vacancy may lie outside the candidate's range
+    normalise_threshold: float = 0.86
+
+
+def _free(text: str) -> str:
+    return "txt:" + clean_label(text)
+
+
+def _incidence(rows: list[list[int]], width: int, values: list[list[float]] | None = None) -> sparse.csr_matrix:
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r) for r in rows])
+    indices = np.fromiter((j for r in rows for j in r), dtype=np.int64, count=int(indptr[-1]))
+    data = (
+        np.fromiter((x for r in values for x in r), dtype=np.float64, count=int(indptr[-1]))
+        if values is not None
+        else np.ones(int(indptr[-1]))
+    )
+    m = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))
+    m.sum_duplicates()
+    return m
+
+
+def _rank(series: pd.Series) -> np.ndarray:
+    codes = series.cat.codes.to_numpy().astype(float)
+    codes[codes < 0] = np.nan
+    return codes
+
+
+def _days(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype="datetime64[D]")
+
+
+class Prepared:
+    """A dataset turned into arrays for vectorised eligibility, features and scoring."""
+
+    def __init__(
+        self,
+        ds: Dataset,
+        *,
+        config: MatchConfig,
+        taxonomy: Taxonomy | None = None,
+        postcodes: PostcodeTable | None = None,
+    ) -> None:
+        self.ds = ds
+        self.config = config
+        self.taxonomy = taxonomy or Taxonomy.builtin()
+        self.normaliser = Normaliser(self.taxonomy, threshold=config.normalise_threshold)
+        self.postcodes = postcodes
+        c, v = ds.candidates, ds.vacancies
+        self.n_candidates, self.n_vacancies = len(c), len(v)
+        self.candidate_ids = c["candidate_id"].astype(str).to_numpy()
+        self.vacancy_ids = v["vacancy_id"].astype(str).to_numpy()
+        self.candidate_index = pd.Index(self.candidate_ids)
+        self.vacancy_index = pd.Index(self.vacancy_ids)
+        self._skills(c, v)
+        self._certificates(c, v)
+        self._licences(c, v)
+        self._occupations(c, v)
+        self._locations(ds)
+        self._scalars(ds)
+        self._text(c, v)
+
+    # -- skills ------------------------------------------------------------------------------
+    def _skills(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
+        texts = list(
+            dict.fromkeys(
+                t for col in (c["skills"], v["required_skills"], v["optional_skills"]) for items in col for t in items
+            )
+        )
+        matches = self.normaliser.normalise(texts, "skill")
+        key = {m.text: (m.code if m.code is not None else _free(m.text)) for m in matches}
+        vocab: dict[str, int] = {}
+        for k in key.values():
+            vocab.setdefault(k, len(vocab))
+        self.skill_vocab = vocab
+        self.skill_key = key
+
+        def rows(col: pd.Series) -> list[list[int]]:
+            return [sorted({vocab[key[t]] for t in items}) for items in col]
+
+        self.c_skills = _incidence(rows(c["skills"]), len(vocab))
+        self.v_req = _incidence(rows(v["required_skills"]), len(vocab))
+        self.v_opt = _incidence(rows(v["optional_skills"]), len(vocab))
+        self.similarity = self._skill_similarity(matches)
+        soft = (self.c_skills @ self.similarity).tocsr()
+        soft.data = np.minimum(soft.data, 1.0)
+        self.c_soft = soft  # per candidate and skill: the credit the candidate has for it (0..1)
+        self.c_has_skills = np.diff(self.c_skills.indptr) > 0
+        self.v_n_req = np.diff(self.v_req.indptr).astype(float)
+        self.v_n_opt = np.diff(self.v_opt.indptr).astype(float)
+
+    def _skill_similarity(self, matches: list) -> sparse.csr_matrix:  # type: ignore[type-arg]
+        """K×K credit: 1 for the same skill, partial for related or fuzzily equal ones."""
+        vocab = self.skill_vocab
+        rows, cols, vals = list(range(len(vocab))), list(range(len(vocab))), [1.0] * len(vocab)
+        for code, i in vocab.items():
+            for other in self.taxonomy.related.get(code, ()):
+                j = vocab.get(other)
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+                    vals.append(RELATED_SKILL_CREDIT)
+        free = [k for k in vocab if k.startswith("txt:")]
+        if free:
+            names = [k[4:] for k in vocab]
+            scores = process.cdist([k[4:] for k in free], names, scorer=fuzz.ratio, workers=-1, dtype=np.uint8)
+            for a, row in zip(free, scores, strict=True):
+                i = vocab[a]
+                for j in map(int, np.flatnonzero(row >= 85)):
+                    if i != j:
+                        rows += [i, j]
+                        cols += [j, i]
+                        vals += [FREE_TERM_CREDIT * float(row[j]) / 100.0] * 2
+        m = sparse.csr_matrix((vals, (rows, cols)), shape=(len(vocab), len(vocab)))
+        m.sum_duplicates()
+        m.data = np.minimum(m.data, 1.0)
+        return m
+
+    # -- certificates and licences -------------------------------------------------------------
+    def _certificates(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
+        texts = list(
+            dict.fromkeys(
+                t
+                for col in (c["certificates"], v["required_certificates"], v["trainable_certificates"])
+                for items in col
+                for t in items
+            )
+        )
+        matches = self.normaliser.normalise(texts, "certificate")
+        key = {m.text: (m.code if m.code is not None else _free(m.text)) for m in matches}
+        vocab: dict[str, int] = {}
+        for k in key.values():
+            vocab.setdefault(k, len(vocab))
+        self.cert_vocab = vocab
+        self.cert_names = list(vocab)
+        self.c_certs = _incidence([sorted({vocab[key[t]] for t in items}) for items in c["certificates"]], len(vocab))
+        hard_rows, soft_rows = [], []
+        for required, trainable in zip(v["required_certificates"], v["trainable_certificates"], strict=True):
+            soft_set = {vocab[key[t]] for t in trainable}
+            req = {vocab[key[t]] for t in required}
+            hard_rows.append(sorted(req - soft_set))
+            soft_rows.append(sorted(req & soft_set))
+        self.v_hard = _incidence(hard_rows, len(vocab))
+        self.v_soft = _incidence(soft_rows, len(vocab))
+        self.v_n_hard = np.diff(self.v_hard.indptr).astype(float)
+        self.v_n_soft = np.diff(self.v_soft.indptr).astype(float)
+
+    def _licences(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
+        pos = {lic: i for i, lic in enumerate(LICENCES)}
+        held = np.zeros((len(c), len(LICENCES)), dtype=bool)
+        for i, items in enumerate(c["driving_licences"]):
+            for lic in items:
+                held[i, pos[lic]] = True
+                for implied in LICENCE_IMPLIES.get(lic, ()):
+                    held[i, pos[implied]] = True
+        need = np.zeros((len(v), len(LICENCES)), dtype=bool)
+        for i, items in enumerate(v["required_licences"]):
+            for lic in items:
+                need[i, pos[lic]] = True
+        self.c_licences, self.v_licences = held, need
+
+    # -- occupations and titles -------------------------------------------------------------
+    def _occupations(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
+        tax = self.taxonomy
+        occ_texts = list(dict.fromkeys(e.label for items in c["occupations"] for e in items))
+        cand_matches = {m.text: m for m in self.normaliser.normalise(occ_texts, "occupation", title=True)}
+        codes: dict[str, int] = {}
+        sectors: dict[str, int] = {}
+        for concept in tax.of_kind("occupation"):
+            codes.setdefault(concept.code, len(codes))
+            if concept.sector:
+                sectors.setdefault(concept.sector, len(sectors))
+        self.occupation_codes = list(codes)
+        sector_of = np.full(len(codes), -1, dtype=np.int64)
+        for concept in tax.of_kind("occupation"):
+            if concept.sector:
+                sector_of[codes[concept.code]] = sectors[concept.sector]
+        # candidate occupations (presence, years) and the texts they are known by, for titles
+        text_ids: dict[str, int] = {}
+        occ_rows: list[list[int]] = []
+        year_rows: list[list[float]] = []
+        text_rows: list[list[int]] = []
+        for items in c["occupations"]:
+            seen: dict[int, float] = {}
+            texts: set[int] = set()
+            for e in items:
+                m = cand_matches[e.label]
+                for t in {clean_title(e.label)} | ({clean_title(tax.label(m.code, "occupation"))} if m.code else set()):
+                    if t:
+                        texts.add(text_ids.setdefault(t, len(text_ids)))
+                if m.code is not None and m.code in codes:
+                    j = codes[m.code]
+                    seen[j] = max(seen.get(j, 0.0), e.years or 0.0)
+            occ_rows.append(sorted(seen))
+            year_rows.append([seen[j] for j in sorted(seen)])
+            text_rows.append(sorted(texts))
+        self.c_occ = _incidence(occ_rows, len(codes))
+        self.c_occ_years = _incidence(occ_rows, len(codes), year_rows)
+        self.c_has_occ = np.diff(self.c_occ.indptr) > 0
+        sector_rows = [sorted({int(sector_of[j]) for j in r if sector_of[j] >= 0}) for r in occ_rows]
+        self.c_sectors = _incidence(sector_rows, max(len(sectors), 1))
+        self.c_titles = _incidence(text_rows, max(len(text_ids), 1))
+        # vacancy occupation: the occupation column, else the title
+        v_occ = np.full(len(v), -1, dtype=np.int64)
+        occ_col = [o if isinstance(o, str) else "" for o in v["occupation"]]
+        by_col = {
+            m.text: m.code for m in self.normaliser.normalise(list(dict.fromkeys(occ_col)), "occupation", title=True)
+        }
+        titles = v["title"].astype(str).tolist()
+        by_title = {
+            m.text: m.code for m in self.normaliser.normalise(list(dict.fromkeys(titles)), "occupation", title=True)
+        }
+        for i, (o, t) in enumerate(zip(occ_col, titles, strict=True)):
+            code = (by_col.get(o) if o else None) or by_title.get(t)
+            if code is not None and code in codes:
+                v_occ[i] = codes[code]
+        self.v_occ = v_occ
+        self.v_sector = np.where(v_occ >= 0, sector_of[np.maximum(v_occ, 0)], -1)
+        # title similarity: every distinct cleaned title against every candidate occupation text
+        clean_titles = [clean_title(t) for t in titles]
+        title_ids: dict[str, int] = {}
+        self.v_title = np.array([title_ids.setdefault(t, len(title_ids)) for t in clean_titles], dtype=np.int64)
+        self.title_texts = list(title_ids)
+        if text_ids:
+            sim = process.cdist(list(title_ids), list(text_ids), scorer=fuzz.WRatio, workers=-1, dtype=np.uint8)
+            self.title_sim = sim.astype(np.float32) / 100.0
+        else:
+            self.title_sim = np.zeros((len(title_ids), 1), dtype=np.float32)
+
+    # -- places -------------------------------------------------------------------------------
+    def _locations(self, ds: Dataset) -> None:
+        c, v, k = ds.candidates, ds.vacancies, ds.contractors
+        la, lo, src = resolve_points(c["lat"], c["lon"], c["postcode"], self.postcodes)
+        # unknown location but a known region: the centre of that region's known candidates (an estimate)
+        region = c["region"].astype(object).where(c["region"].notna(), None).to_numpy()
+        known = src != LOC_UNKNOWN
+        centres: dict[str, tuple[float, float]] = {}
+        if known.any():
+            frame = pd.DataFrame({"r": region[known], "la": la[known], "lo": lo[known]}).dropna(subset=["r"])
+            centres = {str(r): (float(g.la.mean()), float(g.lo.mean())) for r, g in frame.groupby("r")}
+        for i in np.flatnonzero(~known):
+            hit = centres.get(region[i]) if region[i] is not None else None
+            if hit is not None:
+                la[i], lo[i] = hit
+                src[i] = LOC_REGION
+        self.c_lat, self.c_lon, self.c_loc = la, lo, src
+        vla, vlo, vsrc = resolve_points(v["lat"], v["lon"], v["postcode"], self.postcodes)
+        kla, klo, ksrc = resolve_points(k["lat"], k["lon"], k["postcode"], self.postcodes)
+        kpos = pd.Index(k["contractor_id"].astype(str)).get_indexer(pd.Index(v["contractor_id"].astype(str)))
+        self.v_contractor = kpos
+        use = (vsrc == LOC_UNKNOWN) & (kpos >= 0)
+        vla[use], vlo[use], vsrc[use] = kla[kpos[use]], klo[kpos[use]], ksrc[kpos[use]]
+        self.v_lat, self.v_lon, self.v_loc = vla, vlo, vsrc
+        self.c_max_km = c["max_travel_km"].to_numpy(dtype=float, na_value=np.nan)
+        self.c_max_km = np.where(np.isnan(self.c_max_km), DEFAULT_MAX_TRAVEL_KM, self.c_max_km)
+
+    # -- plain columns -------------------------------------------------------------------------
+    def _scalars(self, ds: Dataset) -> None:
+        c, v, obl = ds.candidates, ds.vacancies, ds.obligations
+        self.c_matchable = matchable(c).to_numpy()
+        self.c_consent = c["consent"].fillna(False).astype(bool).to_numpy()
+        hmin = c["hours_min"].to_numpy(dtype=float, na_value=np.nan)
+        hmax = c["hours_max"].to_numpy(dtype=float, na_value=np.nan)
+        self.c_hours_known = ~(np.isnan(hmin) & np.isnan(hmax))
+        self.c_hmin = np.where(np.isnan(hmin), DEFAULT_HOURS[0], hmin)
+        self.c_hmax = np.where(np.isnan(hmax), DEFAULT_HOURS[1], hmax)
+        self.c_lang, self.v_lang = _rank(c["language_level"]), _rank(v["min_language_level"])
+        self.c_edu, self.v_edu = _rank(c["education_level"]), _rank(v["min_education_level"])
+        self.c_phys, self.v_phys = _rank(c["physical_capacity"]), _rank(v["physical_load"])
+        self.c_available = _days(c["available_from"])
+        self.v_start = _days(v["start_date"])
+        self.v_hours = v["hours_per_week"].to_numpy(dtype=float)
+        self.v_additional = v["additional"].fillna(False).astype(bool).to_numpy()
+        self.c_group = pd.Categorical(c["target_group"].astype(str), categories=GROUPS).codes.astype(np.int64)
+        ptype = v["placement_type"].astype(object).where(v["placement_type"].notna(), PlacementType.BAAN.value)
+        self.v_type = pd.Categorical(ptype.astype(str), categories=TYPES).codes.astype(np.int64)
+        contractors = pd.Index(ds.contractors["contractor_id"].astype(str))
+        prev_rows = [
+            sorted({int(x) for x in contractors.get_indexer(pd.Index(list(items), dtype=object)) if x >= 0})
+            for items in c["previous_employers"]
+        ]
+        self.c_previous = _incidence(prev_rows, max(len(contractors), 1)).tocsc()
+        # which target groups count for each vacancy: its obligation's list, or (no obligation named)
+        # any running obligation of its contractor; an empty list lets every group count
+        allowed_by_obl: dict[str, np.ndarray] = {}
+        for oid, groups in zip(obl["obligation_id"].astype(str), obl["allowed_target_groups"], strict=True):
+            mask = np.ones(len(GROUPS), dtype=bool) if not groups else np.isin(GROUPS, [str(g) for g in groups])
+            allowed_by_obl[oid] = mask
+        running = obl["end_date"].to_numpy(dtype="datetime64[D]") >= np.datetime64(self.config.today, "D")
+        by_contractor: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(GROUPS), dtype=bool))
+        for oid, kid, run in zip(
+            obl["obligation_id"].astype(str), obl["contractor_id"].astype(str), running, strict=True
+        ):
+            if run:
+                by_contractor[kid] = by_contractor[kid] | allowed_by_obl[oid]
+        allowed = np.ones((len(v), len(GROUPS)), dtype=bool)
+        for i, (oid, kid) in enumerate(zip(v["obligation_id"], v["contractor_id"].astype(str), strict=True)):
+            if isinstance(oid, str) and oid in allowed_by_obl:
+                allowed[i] = allowed_by_obl[oid]
+            elif kid in by_contractor:
+                allowed[i] = by_contractor[kid]
+        self.v_allowed_groups = allowed
+
+    # -- free text -----------------------------------------------------------------------------
+    def _text(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
+        def join(*parts: object) -> str:
+            out: list[str] = []
+            for p in parts:
+                if isinstance(p, tuple):
+                    out.extend(str(getattr(x, "label", x)) for x in p)
+                elif isinstance(p, str):
+                    out.append(p)
+            return " ".join(out)
+
+        c_docs = [
+            join(p, s, o)
+            for p, s, o in zip(c["profile_text"].astype(object), c["skills"], c["occupations"], strict=True)
+        ]
+        v_docs = [
+            join(t, d, r, o, oc)
+            for t, d, r, o, oc in zip(
+                v["title"].astype(object),
+                v["description"].astype(object),
+                v["required_skills"],
+                v["optional_skills"],
+                v["occupation"].astype(object),
+                strict=True,
+            )
+        ]
+        vec = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2, max_features=2**16, dtype=np.float32
+        )
+        try:
+            vec.fit(c_docs + v_docs)
+            self.c_text = vec.transform(c_docs).tocsr()
+            self.v_text = vec.transform(v_docs).tocsr()
+        except ValueError:  # no text at all (tiny datasets)
+            self.c_text = sparse.csr_matrix((len(c_docs), 1), dtype=np.float32)
+            self.v_text = sparse.csr_matrix((len(v_docs), 1), dtype=np.float32)
+        self.c_has_text = np.diff(self.c_text.indptr) > 0
+
+    # -- look-ups ----------------------------------------------------------------------------
+    def candidate_rows(self, ids: pd.Series | list[str]) -> np.ndarray:
+        return np.asarray(self.candidate_index.get_indexer(pd.Index(ids).astype(str)))
+
+    def vacancy_rows(self, ids: pd.Series | list[str]) -> np.ndarray:
+        return np.asarray(self.vacancy_index.get_indexer(pd.Index(ids).astype(str)))
+
+    def location_known(self) -> np.ndarray:
+        return np.asarray(self.c_loc != LOC_UNKNOWN)

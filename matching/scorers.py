@@ -1,0 +1,264 @@
+"""Scorers: a transparent rule-based score, a learned probability of lasting 6 months, and a baseline.
+
+All scorers map a feature matrix (pairs × :data:`~matching.features.FEATURES`) to a score in 0..1.
+Unknown features never add to a score: the rule score counts them as zero and reports a lower
+``confidence``; the learned score is capped by how complete the profile is, so an empty profile can
+never look like a perfect match.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+import sklearn
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted
+
+from matching.features import FEATURE_SET_VERSION, FEATURES, INDEX
+from models.errors import KoppelaarError
+
+MODEL_FORMAT = "koppelaar-retention-model"
+MODEL_FORMAT_VERSION = 1
+
+
+class Scorer(Protocol):
+    name: str
+
+    def score(self, x: np.ndarray) -> np.ndarray: ...
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """Per pair and feature, how much it moved the score (for "what weighed most")."""
+        ...
+
+
+def _clip01(a: np.ndarray) -> np.ndarray:
+    return np.asarray(np.clip(a, 0.0, 1.0), dtype=float)
+
+
+#: The rule-based score: each part in 0..1 with its weight; parts whose input is unknown count 0.
+RULE_WEIGHTS: dict[str, float] = {
+    "skill_coverage": 0.30,
+    "same_occupation": 0.15,
+    "distance_km": 0.15,
+    "title_similarity": 0.10,
+    "occupation_years": 0.05,
+    "optional_coverage": 0.05,
+    "text_similarity": 0.05,
+    "hours_gap": 0.05,
+    "language_margin": 0.04,
+    "education_margin": 0.03,
+    "physical_margin": 0.03,
+}
+TRAINABLE_GAP_PENALTY = 0.05
+
+
+def rule_parts(x: np.ndarray) -> np.ndarray:
+    """The rule score's parts (pairs × RULE_WEIGHTS), each 0..1, NaN when unknown."""
+    f = {name: x[:, INDEX[name]] for name in RULE_WEIGHTS}
+    with np.errstate(invalid="ignore"):
+        parts = {
+            "skill_coverage": f["skill_coverage"],
+            "same_occupation": f["same_occupation"],
+            "distance_km": _clip01(1.0 - x[:, INDEX["distance_share"]]),
+            "title_similarity": f["title_similarity"],
+            "occupation_years": _clip01(f["occupation_years"] / 5.0),
+            "optional_coverage": f["optional_coverage"],
+            "text_similarity": _clip01(2.0 * f["text_similarity"]),
+            "hours_gap": _clip01(1.0 - f["hours_gap"] / 8.0),
+            "language_margin": np.where(np.isnan(f["language_margin"]), np.nan, f["language_margin"] >= 0),
+            "education_margin": np.where(np.isnan(f["education_margin"]), np.nan, f["education_margin"] >= 0),
+            "physical_margin": np.where(np.isnan(f["physical_margin"]), np.nan, f["physical_margin"] >= 0),
+        }
+    return np.column_stack([np.asarray(parts[name], dtype=float) for name in RULE_WEIGHTS])
+
+
+@dataclass
+class RuleScorer:
+    """Transparent weighted score: Σ weight × part over known parts, minus soft-gap penalties."""
+
+    name: str = "rule"
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return self.score_and_confidence(x)[0]
+
+    def score_and_confidence(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        parts = rule_parts(x)
+        w = np.array(list(RULE_WEIGHTS.values()))
+        known = ~np.isnan(parts)
+        total = w.sum()
+        raw = np.where(known, parts, 0.0) @ w / total
+        penalty = TRAINABLE_GAP_PENALTY * np.nan_to_num(x[:, INDEX["trainable_gaps"]])
+        confidence = (known * w).sum(axis=1) / total
+        return _clip01(raw - penalty), confidence
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(x)
+        parts = np.nan_to_num(rule_parts(x), nan=0.5)  # unknown is neutral: neither for nor against
+        w = np.array(list(RULE_WEIGHTS.values())) / sum(RULE_WEIGHTS.values())
+        for j, name in enumerate(RULE_WEIGHTS):
+            out[:, INDEX[name]] = (parts[:, j] - 0.5) * w[j]  # above or below a half-way part
+        out[:, INDEX["trainable_gaps"]] = -TRAINABLE_GAP_PENALTY * np.nan_to_num(x[:, INDEX["trainable_gaps"]])
+        return out
+
+
+@dataclass
+class TitleScorer:
+    """The status-quo baseline: how well the title fuzzily matches the candidate's occupations."""
+
+    name: str = "fuzzy-title"
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(np.nan_to_num(x[:, INDEX["title_similarity"]]), dtype=float)
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(x)
+        out[:, INDEX["title_similarity"]] = self.score(x)
+        return out
+
+
+class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Calibrated probability that a placement lasts 6 months, learned from placement history.
+
+    Gradient-boosted trees (missing values handled natively) with isotonic calibration on a held-out
+    part of the training data; validation metrics come from a further held-out part. Follows the
+    scikit-learn contract: parameters stored by ``__init__``, fitted attributes end in ``_``.
+    """
+
+    name = "learned"
+
+    def __init__(self, *, seed: int = 0, max_iter: int = 300, learning_rate: float = 0.05) -> None:
+        self.seed = seed
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> LearnedScorer:
+        y = np.asarray(y, dtype=int)
+        if x.shape[1] != len(FEATURES):
+            raise ValueError(f"expected {len(FEATURES)} features, got {x.shape[1]}")
+        if len(y) < 40 or y.min() == y.max():
+            raise KoppelaarError(
+                f"cannot train: {len(y)} placements with a known retained_6m "
+                f"({int(y.sum())} retained); at least 40, with both outcomes, are needed"
+            )
+        x_fit, x_val, y_fit, y_val = train_test_split(x, y, test_size=0.2, random_state=self.seed, stratify=y)
+        x_tree, x_cal, y_tree, y_cal = train_test_split(
+            x_fit, y_fit, test_size=0.25, random_state=self.seed, stratify=y_fit
+        )
+        trees = HistGradientBoostingClassifier(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=15,
+            min_samples_leaf=40,
+            l2_regularization=1.0,
+            early_stopping=True,
+            validation_fraction=0.15,
+            random_state=self.seed,
+        ).fit(x_tree, y_tree)
+        self.estimator_ = CalibratedClassifierCV(FrozenEstimator(trees), method="isotonic").fit(x_cal, y_cal)
+        self.classes_ = np.array([0, 1])
+        self.base_rate_ = float(y_fit.mean())
+        self.medians_ = np.nanmedian(np.where(np.isfinite(x_fit), x_fit, np.nan), axis=0)
+        self.training_size_ = len(y)
+        p = self.score(x_val)
+        self.metrics_ = {
+            "validation_auc": float(roc_auc_score(y_val, p)),
+            "validation_brier": float(brier_score_loss(y_val, p)),
+            "validation_log_loss": float(log_loss(y_val, np.clip(p, 1e-6, 1 - 1e-6))),
+            "validation_size": float(len(y_val)),
+            "base_rate": self.base_rate_,
+        }
+        return self
+
+    def raw_probability(self, x: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        if len(x) == 0:
+            return np.zeros(0)
+        return np.asarray(self.estimator_.predict_proba(x)[:, 1], dtype=float)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        p = self.score(x)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return (self.score(x) >= 0.5).astype(int)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """P(lasts 6 months), capped at base + completeness × (1 − base) for incomplete profiles."""
+        p = self.raw_probability(x)
+        completeness = np.nan_to_num(x[:, INDEX["profile_completeness"]], nan=0.0)
+        return np.asarray(np.minimum(p, self.base_rate_ + completeness * (1.0 - self.base_rate_)), dtype=float)
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """One-at-a-time: how much the probability drops when a feature is set to its typical value."""
+        check_is_fitted(self, "medians_")
+        base = self.score(x)
+        out = np.zeros_like(x)
+        for j in range(x.shape[1]):
+            probe = x.copy()
+            probe[:, j] = self.medians_[j]
+            out[:, j] = base - self.score(probe)
+        return out
+
+    # -- persistence ---------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        check_is_fitted(self, "estimator_")
+        payload = {
+            "format": MODEL_FORMAT,
+            "format_version": MODEL_FORMAT_VERSION,
+            "feature_set_version": FEATURE_SET_VERSION,
+            "features": list(FEATURES),
+            "sklearn_version": sklearn.__version__,
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "training_size": self.training_size_,
+            "metrics": self.metrics_,
+            "scorer": self,
+        }
+        buffer = io.BytesIO()
+        pickle.dump(payload, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        return buffer.getvalue()
+
+    @staticmethod
+    def describe(data: bytes, source: str) -> dict[str, Any]:
+        """The metadata of a model file, after checking it fits this version of Koppelaar."""
+        try:
+            payload = pickle.loads(data)  # model files are written by `koppelaar train`; load only trusted ones
+        except Exception as exc:  # a truncated or foreign file
+            raise KoppelaarError(
+                f"{source} is not a Koppelaar model file ({type(exc).__name__}): retrain it with `koppelaar train`"
+            ) from None
+        if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+            raise KoppelaarError(f"{source} is not a Koppelaar model file: retrain it with `koppelaar train`")
+        problems = []
+        if payload.get("format_version") != MODEL_FORMAT_VERSION:
+            problems.append(f"model format {payload.get('format_version')} (this version reads {MODEL_FORMAT_VERSION})")
+        if payload.get("feature_set_version") != FEATURE_SET_VERSION or payload.get("features") != list(FEATURES):
+            problems.append(
+                f"feature set v{payload.get('feature_set_version')} (this version computes v{FEATURE_SET_VERSION})"
+            )
+        if str(payload.get("sklearn_version", "")).split(".")[:2] != sklearn.__version__.split(".")[:2]:
+            problems.append(
+                f"scikit-learn {payload.get('sklearn_version')} (this installation has {sklearn.__version__})"
+            )
+        if problems:
+            raise KoppelaarError(
+                f"{source} was trained with {', '.join(problems)}; "
+                f"retrain it with `koppelaar train DATASET --model {source}`"
+            )
+        return payload
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "the model file") -> LearnedScorer:
+        scorer = cls.describe(data, source)["scorer"]
+        if not isinstance(scorer, cls):
+            raise KoppelaarError(f"{source} does not hold a retention model: retrain it with `koppelaar train`")
+        return scorer

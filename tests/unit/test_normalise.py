@@ -1,0 +1,170 @@
+"""Normalisation against the built-in taxonomy: typos, English labels, synonyms, URIs and job titles."""
+
+from __future__ import annotations
+
+import pytest
+
+from data.synthetic import vocabulary
+from data.synthetic.surface import certificate_forms, occupation_forms, skill_forms, typo_variants
+from matching.normalise import DEFAULT_THRESHOLD, Normaliser
+from matching.taxonomy import Kind, Taxonomy
+
+TIMMERMAN_URI = "http://data.europa.eu/esco/occupation/2a22ff9e-de3b-408d-b312-5034896cc4f4"
+LAY_BRICKS_URI = "http://data.europa.eu/esco/skill/13e1c0a2-b90d-46f4-be51-11730360b38d"
+
+
+@pytest.fixture
+def normaliser() -> Normaliser:
+    return Normaliser(Taxonomy.builtin())
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "title", "code"),
+    [
+        # job titles: gender tags, hours and filler words
+        ("Timmerman (m/v) 36 uur", "occupation", True, "timmerman"),
+        ("Timmerman m/v/x 40 uur per week", "occupation", True, "timmerman"),
+        ("medewerker grondwerk", "occupation", True, "grondwerker"),
+        ("Allround Straatmaker (m/v) 40 uur", "occupation", True, "straatmaker"),
+        # typos
+        ("Tmmerman", "occupation", False, "timmerman"),
+        ("Timmermna", "occupation", False, "timmerman"),
+        ("metselne", "skill", False, "metselen"),
+        ("heftruckcertificat", "certificate", False, "heftruck"),
+        # English labels
+        ("carpenter", "occupation", False, "timmerman"),
+        ("lay bricks", "skill", False, "metselen"),
+        ("Forklift licence", "certificate", False, "heftruck"),
+        # synonyms and other spellings
+        ("metselwerk", "skill", False, "metselen"),
+        ("B-VCA", "certificate", False, "vca_basis"),
+        ("VCA-B", "certificate", False, "vca_basis"),
+        ("heftruckcertificaat", "certificate", False, "heftruck"),
+        ("Heftruckdiploma", "certificate", False, "heftruck"),
+        # codes and ESCO URIs
+        ("vca_basis", "certificate", False, "vca_basis"),
+        ("  Timmerman ", "occupation", False, "timmerman"),
+        (TIMMERMAN_URI, "occupation", False, "timmerman"),
+        (LAY_BRICKS_URI, "skill", False, "metselen"),
+    ],
+)
+def test_known_forms_normalise_to_their_concept(
+    normaliser: Normaliser, text: str, kind: Kind, title: bool, code: str
+) -> None:
+    match = normaliser.normalise([text], kind, title=title)[0]
+    assert match.code == code, match
+    assert match.confidence >= DEFAULT_THRESHOLD
+    assert match.text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("quantumchromodynamica", "skill"), ("xyzzy", "occupation"), ("astronaut", "occupation"), ("PADI", "certificate")],
+)
+def test_unknown_terms_stay_free_text(normaliser: Normaliser, text: str, kind: Kind) -> None:
+    match = normaliser.normalise([text], kind, title=kind == "occupation")[0]
+    assert match.code is None
+    assert match.confidence < DEFAULT_THRESHOLD
+    assert normaliser.code(text, kind) is None
+
+
+def test_text_that_is_only_filler_has_no_code(normaliser: Normaliser) -> None:
+    for match in normaliser.normalise(["", "  ", "(m/v) 36 uur", "Medewerker (m/v)"], "occupation", title=True):
+        assert match.code is None
+        assert match.confidence == 0.0
+    assert normaliser.top("(m/v) 36 uur", "occupation", title=True) == []
+
+
+def test_a_stricter_threshold_keeps_typos_as_free_text() -> None:
+    strict = Normaliser(Taxonomy.builtin(), threshold=0.99)
+    assert strict.code("Tmmerman", "occupation") is None
+    assert strict.code("timmerman", "occupation") == "timmerman"  # exact matches ignore the threshold
+
+
+def test_certificate_and_occupation_verkeersregelaar_are_distinct(normaliser: Normaliser) -> None:
+    taxonomy = normaliser.taxonomy
+    cert = taxonomy.get("verkeersregelaar", "certificate")
+    occupation = taxonomy.get("verkeersregelaar", "occupation")
+    assert cert is not None
+    assert occupation is not None
+    assert cert != occupation
+    assert (cert.kind, occupation.kind) == ("certificate", "occupation")
+    assert cert.trainable
+    assert cert.label == "Verkeersregelaarspas"
+    assert normaliser.code("verkeersregelaar", "certificate") == "verkeersregelaar"
+    assert normaliser.code("verkeersregelaar", "occupation") == "verkeersregelaar"
+    assert normaliser.code("pas verkeersregelaar", "certificate") == "verkeersregelaar"
+    assert normaliser.code("traffic controller", "occupation") == "verkeersregelaar"
+
+
+def test_top_returns_distinct_concepts_best_first(normaliser: Normaliser) -> None:
+    cases: list[tuple[str, Kind, bool]] = [
+        ("Timmerman (m/v) 36 uur", "occupation", True),
+        ("metselen", "skill", False),
+        ("heftruck", "certificate", False),
+        ("Tmmerman", "occupation", False),
+        ("schoonmaak", "skill", False),
+    ]
+    for text, kind, title in cases:
+        hits = normaliser.top(text, kind, k=5, title=title)
+        codes = [code for code, _ in hits]
+        scores = [score for _, score in hits]
+        assert len(hits) == 5
+        assert len(set(codes)) == len(codes), hits
+        assert scores == sorted(scores, reverse=True), hits
+        assert all(0.0 <= s <= 1.0 for s in scores)
+        assert all(normaliser.taxonomy.get(code, kind) is not None for code in codes)
+        best = normaliser.normalise([text], kind, title=title)[0]
+        assert codes[0] == best.code
+    assert normaliser.top("lay bricks", "skill", k=1) == [("metselen", 1.0)]
+    assert len(normaliser.top("metselen", "skill", k=3)) == 3
+
+
+def test_repeated_texts_are_served_from_the_cache(normaliser: Normaliser) -> None:
+    first = normaliser.normalise(["Tmmerman", "carpenter", "Tmmerman"], "occupation")
+    assert first[0] is first[2]
+    again = normaliser.normalise(["carpenter", "Tmmerman"], "occupation")
+    assert again[0] is first[1]
+    assert again[1] is first[0]
+    # the cache is per kind: the same text as a skill is resolved on its own
+    assert normaliser.normalise(["Tmmerman"], "skill")[0] is not first[0]
+
+
+@pytest.mark.xfail(strict=True, reason="Normaliser caches by (kind, text) and ignores title=: see the issue report")
+def test_cache_keeps_title_and_plain_lookups_apart(normaliser: Normaliser) -> None:
+    plain = normaliser.normalise(["medewerker grondwerk"], "occupation")[0]  # no filler stripped
+    as_title = normaliser.normalise(["medewerker grondwerk"], "occupation", title=True)[0]
+    assert plain.code != "grondwerker"
+    assert as_title.code == "grondwerker"
+
+
+def test_every_vacancy_title_normalises_to_its_occupation(normaliser: Normaliser) -> None:
+    """The synthetic world's titles (real-world titles plus one misspelt title each, see surface.py)."""
+    titles = [(occ.code, title) for occ in vocabulary.OCCUPATIONS for title in occ.titles]
+    matches = normaliser.normalise([t for _, t in titles], "occupation", title=True)
+    misses = [(code, m) for (code, _), m in zip(titles, matches, strict=True) if m.code != code]
+    assert len(titles) > 300
+    assert len(misses) <= 2, misses
+
+
+def test_the_generators_typos_of_occupation_labels_mostly_normalise(normaliser: Normaliser) -> None:
+    """surface.typo_variants drops a letter and swaps two: short labels (6 letters) fall below the threshold."""
+    pairs = [(occ.code, typo) for occ in vocabulary.OCCUPATIONS for typo in typo_variants(occ.nl)]
+    matches = normaliser.normalise([t for _, t in pairs], "occupation")
+    misses = [(code, m) for (code, _), m in zip(pairs, matches, strict=True) if m.code != code]
+    assert len(pairs) > 80
+    assert len(misses) <= 3, misses
+    assert all(m.code is None for _, m in misses), misses  # a miss is free text, never another occupation
+
+
+@pytest.mark.parametrize(
+    ("kind", "max_misses"),
+    [("skill", 10), ("certificate", 0), ("occupation", 6)],
+)
+def test_the_generators_surface_forms_normalise(normaliser: Normaliser, kind: Kind, max_misses: int) -> None:
+    """Every form the generator writes (label, code, synonym, English, URI, typo) maps back, bar a few."""
+    forms = {"skill": skill_forms, "certificate": certificate_forms, "occupation": occupation_forms}[kind]()
+    pairs = [(code, form) for code, f in forms.items() for form in f.all()]
+    matches = normaliser.normalise([form for _, form in pairs], kind)
+    misses = [(code, m) for (code, _), m in zip(pairs, matches, strict=True) if m.code != code]
+    assert len(misses) <= max_misses, misses
