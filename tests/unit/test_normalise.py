@@ -130,7 +130,6 @@ def test_repeated_texts_are_served_from_the_cache(normaliser: Normaliser) -> Non
     assert normaliser.normalise(["Tmmerman"], "skill")[0] is not first[0]
 
 
-@pytest.mark.xfail(strict=True, reason="Normaliser caches by (kind, text) and ignores title=: see the issue report")
 def test_cache_keeps_title_and_plain_lookups_apart(normaliser: Normaliser) -> None:
     plain = normaliser.normalise(["medewerker grondwerk"], "occupation")[0]  # no filler stripped
     as_title = normaliser.normalise(["medewerker grondwerk"], "occupation", title=True)[0]
