@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from api.cli_match import register as register_matching
+from api.cli_taxonomy import taxonomy_app
 from api.render import print_problems, print_summary
 from models.dataset import validate_dataset
 from models.errors import DatasetInvalid, KoppelaarError
@@ -170,6 +171,7 @@ def demo(
 
 
 register_matching(app)
+app.add_typer(taxonomy_app, name="taxonomy")
 
 
 def main() -> None:

@@ -38,6 +38,9 @@ FEATURE_NL: dict[str, str] = {
     "licences_required": "rijbewijs",
     "availability_days": "beschikbaarheid",
     "profile_completeness": "volledigheid profiel",
+    "skill_coverage_exact": "vaardigheden",
+    "optional_coverage_exact": "extra vaardigheden",
+    "location_quality": "afstand",
 }
 LEVELS: dict[str, list[str]] = {
     "language": [e.value for e in LanguageLevel],

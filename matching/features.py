@@ -11,11 +11,13 @@ import numpy as np
 from matching.eligibility import Screen, rowdot
 from matching.prepare import GROUPS, TYPES, Prepared
 
-FEATURE_SET_VERSION = 1
+FEATURE_SET_VERSION = 2
 
 BASE_FEATURES: tuple[str, ...] = (
     "skill_coverage",  # share of required skills covered (partial credit for related/fuzzy skills)
     "optional_coverage",  # the same for optional skills
+    "skill_coverage_exact",  # share of required skills the candidate lists itself (no partial credit)
+    "optional_coverage_exact",
     "same_occupation",  # the candidate lists the vacancy's occupation
     "occupation_years",  # years of experience in it (0 when not the same)
     "same_sector",  # the candidate lists an occupation of the vacancy's sector
@@ -33,6 +35,7 @@ BASE_FEATURES: tuple[str, ...] = (
     "licences_required",
     "availability_days",  # days between available_from and the start (negative: available earlier)
     "profile_completeness",  # share of the candidate's key fields that are filled in
+    "location_quality",  # 0 given coordinates, 1 postcode, 2 estimated from the region, 3 unknown
 )
 FEATURES: tuple[str, ...] = (
     *BASE_FEATURES,
@@ -42,11 +45,11 @@ FEATURES: tuple[str, ...] = (
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 
-def _coverage(p: Prepared, ci: np.ndarray, vi: np.ndarray, required: bool) -> np.ndarray:
+def _coverage(p: Prepared, ci: np.ndarray, vi: np.ndarray, required: bool, *, exact: bool = False) -> np.ndarray:
     """Σ over the vacancy's skills of min(1, the candidate's credit for it) / number of skills."""
     v = p.v_req if required else p.v_opt
     n = p.v_n_req[vi] if required else p.v_n_opt[vi]
-    got = rowdot(p.c_soft, v, ci, vi)
+    got = rowdot(p.c_skills if exact else p.c_soft, v, ci, vi)
     out = np.full(len(ci), np.nan)
     known = (n > 0) & p.c_has_skills[ci]
     out[known] = got[known] / n[known]
@@ -103,6 +106,8 @@ def pair_features(p: Prepared, s: Screen) -> np.ndarray:
     x = np.full((n, len(FEATURES)), np.nan, dtype=np.float64)
     x[:, INDEX["skill_coverage"]] = _coverage(p, ci, vi, True)
     x[:, INDEX["optional_coverage"]] = _coverage(p, ci, vi, False)
+    x[:, INDEX["skill_coverage_exact"]] = _coverage(p, ci, vi, True, exact=True)
+    x[:, INDEX["optional_coverage_exact"]] = _coverage(p, ci, vi, False, exact=True)
     same, years, sector = _occupation(p, ci, vi)
     x[:, INDEX["same_occupation"]] = same
     x[:, INDEX["occupation_years"]] = years
@@ -127,6 +132,7 @@ def pair_features(p: Prepared, s: Screen) -> np.ndarray:
     days[np.isnat(avail) | np.isnat(start)] = np.nan
     x[:, INDEX["availability_days"]] = days
     x[:, INDEX["profile_completeness"]] = _completeness(p, ci)
+    x[:, INDEX["location_quality"]] = np.maximum(p.c_loc[ci], p.v_loc[vi])
     base = len(BASE_FEATURES)
     groups = np.zeros((n, len(GROUPS)))
     ok = p.c_group[ci] >= 0

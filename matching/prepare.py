@@ -230,7 +230,10 @@ class Prepared:
             texts: set[int] = set()
             for e in items:
                 m = cand_matches[e.label]
-                for t in {clean_title(e.label)} | ({clean_title(tax.label(m.code, "occupation"))} if m.code else set()):
+                known_as = [clean_title(e.label)]
+                if m.code:
+                    known_as.append(clean_title(tax.label(m.code, "occupation")))
+                for t in known_as:  # a list, not a set: numbering must not depend on the hash seed
                     if t:
                         texts.add(text_ids.setdefault(t, len(text_ids)))
                 if m.code is not None and m.code in codes:

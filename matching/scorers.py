@@ -20,8 +20,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from matching.features import FEATURE_SET_VERSION, FEATURES, INDEX
@@ -154,17 +158,32 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         x_tree, x_cal, y_tree, y_cal = train_test_split(
             x_fit, y_fit, test_size=0.25, random_state=self.seed, stratify=y_fit
         )
-        trees = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=15,
-            min_samples_leaf=40,
-            l2_regularization=1.0,
-            early_stopping=True,
-            validation_fraction=0.15,
-            random_state=self.seed,
-        ).fit(x_tree, y_tree)
-        self.estimator_ = CalibratedClassifierCV(FrozenEstimator(trees), method="isotonic").fit(x_cal, y_cal)
+        # two model families; the one that ranks the calibration part better is kept
+        families = {
+            "gradient_boosting": HistGradientBoostingClassifier(
+                max_iter=self.max_iter,
+                learning_rate=self.learning_rate,
+                max_leaf_nodes=15,
+                min_samples_leaf=40,
+                l2_regularization=1.0,
+                early_stopping=True,
+                validation_fraction=0.15,
+                random_state=self.seed,
+            ),
+            "logistic": make_pipeline(
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                StandardScaler(),
+                LogisticRegression(C=1.0, max_iter=2000),
+            ),
+        }
+        selection: dict[str, float] = {}
+        fitted = {}
+        for family, model in families.items():
+            fitted[family] = model.fit(x_tree, y_tree)
+            selection[family] = float(roc_auc_score(y_cal, fitted[family].predict_proba(x_cal)[:, 1]))
+        self.family_ = max(selection, key=lambda k: selection[k])
+        best = fitted[self.family_]
+        self.estimator_ = CalibratedClassifierCV(FrozenEstimator(best), method="isotonic").fit(x_cal, y_cal)
         self.classes_ = np.array([0, 1])
         self.base_rate_ = float(y_fit.mean())
         self.medians_ = np.nanmedian(np.where(np.isfinite(x_fit), x_fit, np.nan), axis=0)
@@ -176,6 +195,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "validation_log_loss": float(log_loss(y_val, np.clip(p, 1e-6, 1 - 1e-6))),
             "validation_size": float(len(y_val)),
             "base_rate": self.base_rate_,
+            **{f"selection_auc_{k}": v for k, v in selection.items()},
         }
         return self
 
@@ -201,13 +221,14 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """One-at-a-time: how much the probability drops when a feature is set to its typical value."""
         check_is_fitted(self, "medians_")
-        base = self.score(x)
-        out = np.zeros_like(x)
-        for j in range(x.shape[1]):
-            probe = x.copy()
-            probe[:, j] = self.medians_[j]
-            out[:, j] = base - self.score(probe)
-        return out
+        n, d = x.shape
+        if n == 0:
+            return np.zeros_like(x)
+        probes = np.repeat(x[np.newaxis, :, :], d + 1, axis=0)  # one batch: the pairs, then each feature typical
+        for j in range(d):
+            probes[j + 1, :, j] = self.medians_[j]
+        scores = self.score(probes.reshape(-1, d)).reshape(d + 1, n)
+        return np.asarray((scores[0] - scores[1:]).T, dtype=float)
 
     # -- persistence ---------------------------------------------------------------------------
     def to_bytes(self) -> bytes:

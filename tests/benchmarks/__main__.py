@@ -35,7 +35,33 @@ def bench_generator(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     return [(gen, _goal(gen, 60.0, 2048.0, scale)), (val, "")]
 
 
-BENCHES: dict[str, Bench] = {"generator": bench_generator}
+def bench_scoring(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Issue 3: AUC on held-out placements (learned within 0.03 of the ceiling) and suggestion p95 ≤ 50 ms."""
+    n, m = int(100_000 * scale), int(20_000 * scale)
+    r = measure(f"scoring on {n:,} candidates × {m:,} vacancies", "scoring", 1, candidates=n, vacancies=m, seed=3)
+    e = r.extra
+    goals = []
+    if scale == 1.0:
+        gap = float(e["learned_gap_to_ceiling"])  # type: ignore[arg-type]
+        goals.append(f"learned within 0.03 of the ceiling: {'met' if gap <= 0.03 else 'MISSED'} (gap {gap:.3f})")
+        above = float(e["auc_learned"]) - float(e["auc_fuzzy_title_only"])  # type: ignore[arg-type]
+        goals.append(f"learned above fuzzy-title-only by {above:.3f}")
+        p95 = float(e["suggest_learned_p95_ms"])  # type: ignore[arg-type]
+        goals.append(f"suggestion p95 ≤ 50 ms: {'met' if p95 <= 50 else 'MISSED'} ({p95:.1f} ms)")
+    return [(r, "; ".join(goals))]
+
+
+def bench_normalisation(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    from tests.benchmarks.normalisation import bench_normalisation as run
+
+    return run(repeat, scale)
+
+
+BENCHES: dict[str, Bench] = {
+    "generator": bench_generator,
+    "normalisation": bench_normalisation,
+    "scoring": bench_scoring,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

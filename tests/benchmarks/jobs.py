@@ -48,3 +48,10 @@ def validate_world(folder: Path, *, candidates: int, vacancies: int, seed: int) 
         return {"errors": len(report.errors), "warnings": len(report.warnings)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def scoring(_: None, *, candidates: int, vacancies: int, seed: int) -> dict[str, object]:
+    """Issue 3: held-out AUC of the scorers against the ceiling, and suggestion latency."""
+    from tests.benchmarks.scoring import scoring as run
+
+    return run(None, candidates=candidates, vacancies=vacancies, seed=seed)

@@ -1,0 +1,124 @@
+"""The learned scorer: trains on history, saves and loads with its metadata, refuses what does not fit."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import date
+
+import numpy as np
+import pytest
+
+from data.synthetic.generator import WorldConfig, generate_world
+from matching.engine import Matcher, train, training_pairs
+from matching.features import FEATURES, INDEX
+from matching.prepare import MatchConfig, Prepared
+from matching.scorers import LearnedScorer, RuleScorer
+from models.errors import KoppelaarError
+
+
+@pytest.fixture(scope="module")
+def prepared() -> Prepared:
+    world = generate_world(WorldConfig(candidates=4000, vacancies=1200, seed=5))
+    return Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
+
+
+@pytest.fixture(scope="module")
+def model(prepared: Prepared) -> LearnedScorer:
+    return train(prepared, seed=1)
+
+
+def test_trains_on_labelled_placements_and_reports_validation(prepared: Prepared, model: LearnedScorer) -> None:
+    _, _, y = training_pairs(prepared)
+    assert model.training_size_ == len(y) > 300
+    m = model.metrics_
+    assert m["validation_auc"] > 0.55  # the history carries signal the model finds (a small world here)
+    assert 0 < m["validation_brier"] < 0.25
+    assert model.family_ in ("gradient_boosting", "logistic")
+
+
+def test_scores_are_probabilities_and_deterministic(prepared: Prepared, model: LearnedScorer) -> None:
+    result = Matcher(prepared, model).suggest_for_vacancy(prepared.vacancy_ids[-1], 5)
+    again = Matcher(prepared, train(prepared, seed=1)).suggest_for_vacancy(prepared.vacancy_ids[-1], 5)
+    assert result.equals(again)
+    assert result["score"].between(0, 1).all()
+
+
+def test_save_and_load_round_trip(model: LearnedScorer) -> None:
+    data = model.to_bytes()
+    loaded = LearnedScorer.from_bytes(data, "m.pkl")
+    x = np.random.default_rng(0).random((20, len(FEATURES)))
+    np.testing.assert_array_equal(loaded.score(x), model.score(x))
+    meta = LearnedScorer.describe(data, "m.pkl")
+    assert meta["features"] == list(FEATURES)
+    assert meta["training_size"] == model.training_size_
+    assert meta["metrics"]["validation_auc"] == model.metrics_["validation_auc"]
+    assert meta["sklearn_version"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"feature_set_version": 0}, "feature set v0"),
+        ({"features": ["other"]}, "feature set"),
+        ({"sklearn_version": "0.1.0"}, "scikit-learn 0.1.0"),
+        ({"format_version": 99}, "model format 99"),
+    ],
+)
+def test_an_incompatible_model_file_is_refused_with_advice(
+    model: LearnedScorer, change: dict[str, object], message: str
+) -> None:
+    payload = pickle.loads(model.to_bytes())
+    payload.update(change)
+    with pytest.raises(KoppelaarError, match=message) as info:
+        LearnedScorer.from_bytes(pickle.dumps(payload), "old.pkl")
+    assert "retrain it with `koppelaar train DATASET --model old.pkl`" in str(info.value)
+
+
+def test_a_foreign_file_is_refused() -> None:
+    with pytest.raises(KoppelaarError, match="is not a Koppelaar model file"):
+        LearnedScorer.from_bytes(b"not a model", "x.pkl")
+    with pytest.raises(KoppelaarError, match="is not a Koppelaar model file"):
+        LearnedScorer.from_bytes(pickle.dumps({"hello": 1}), "x.pkl")
+
+
+def test_too_little_history_is_a_clear_error() -> None:
+    x = np.zeros((10, len(FEATURES)))
+    with pytest.raises(KoppelaarError, match="at least 40, with both outcomes"):
+        LearnedScorer().fit(x, np.ones(10))
+
+
+def test_missing_fields_never_produce_an_invented_high_score(prepared: Prepared, model: LearnedScorer) -> None:
+    """An empty profile is capped near the base rate; the rule score counts unknown parts as zero."""
+    ci, vi, _ = training_pairs(prepared)
+    from matching.eligibility import screen
+    from matching.features import pair_features
+
+    x = pair_features(prepared, screen(prepared, ci[:200], vi[:200]))
+    empty = x.copy()
+    knowledge = [n for n in FEATURES if not n.startswith(("group_", "type_"))]
+    for name in knowledge:
+        empty[:, INDEX[name]] = np.nan
+    empty[:, INDEX["profile_completeness"]] = 0.0
+    learned = model.score(empty)
+    assert (learned <= model.base_rate_ + 1e-9).all()
+    rule, confidence = RuleScorer().score_and_confidence(empty)
+    full_rule = RuleScorer().score(x)
+    assert (rule <= 0.06).all()  # only the hours part can still count (defaults apply)
+    assert (confidence < 0.1).all()
+    assert full_rule.mean() > rule.mean()
+
+
+def test_contributions_explain_the_learned_score(prepared: Prepared, model: LearnedScorer) -> None:
+    ci, vi, _ = training_pairs(prepared)
+    from matching.eligibility import screen
+    from matching.features import pair_features
+
+    x = pair_features(prepared, screen(prepared, ci[:50], vi[:50]))
+    contributions = model.contributions(x)
+    assert contributions.shape == x.shape
+    assert np.abs(contributions).max() > 0.01  # some feature moves some pair's probability
+    ids = prepared.candidate_ids[ci[:50]].tolist(), prepared.vacancy_ids[vi[:50]].tolist()
+    explained = Matcher(prepared, model).score_pairs(*ids)
+    eligible = explained[explained["eligible"]]
+    assert eligible["reasons"].str.contains("top:").any()
+    assert eligible["explanation"].str.contains("Weegt het zwaarst").any()
