@@ -21,7 +21,7 @@ from rich.console import Console
 
 from api.cli_match import register as register_matching
 from api.cli_taxonomy import taxonomy_app
-from api.render import print_problems, print_summary
+from api.render import exit_on_user_error, print_problems, print_summary
 from models.dataset import validate_dataset
 from models.errors import DatasetInvalid, KoppelaarError
 from models.summary import summarise
@@ -67,6 +67,7 @@ DatasetArg = Annotated[Path, typer.Argument(help="Folder with the dataset's CSV 
 
 
 @app.command()
+@exit_on_user_error
 def validate(
     dataset: DatasetArg,
     output: Annotated[
@@ -106,6 +107,7 @@ def validate(
 
 
 @app.command()
+@exit_on_user_error
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the dataset into.", show_default=False)],
     candidates: Annotated[int, typer.Option(min=1, help="Number of candidates.")] = 500,
@@ -127,6 +129,7 @@ def generate(
 
 
 @app.command()
+@exit_on_user_error
 def demo(
     dataset: Annotated[
         Path | None, typer.Option(help="Dataset folder; default the shipped sample (about 500 candidates).")

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.loaders import read_model, read_pairs, read_postcodes, write_csv_atomic, write_model
+from api.render import exit_on_user_error
 from api.settings import Settings
 from matching.engine import Matcher, train
 from matching.prepare import MatchConfig, Prepared
@@ -154,9 +155,9 @@ def score_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("train")(train_command)
-    app.command("suggest")(suggest_command)
-    app.command("score")(score_command)
+    app.command("train")(exit_on_user_error(train_command))
+    app.command("suggest")(exit_on_user_error(suggest_command))
+    app.command("score")(exit_on_user_error(score_command))
 
 
 __all__ = ["LearnedScorer", "register"]

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import ParamSpec, TypeVar
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.errors import Problem
+from models.errors import DatasetInvalid, KoppelaarError, Problem
 from models.summary import DatasetSummary
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def eur(value: float) -> str:
@@ -81,3 +87,22 @@ def print_summary(console: Console, s: DatasetSummary, title: str = "Dataset") -
             f"{len(s.displacement_flags)} contractor(s): {', '.join(s.displacement_flags)}",
             highlight=False,
         )
+
+
+def exit_on_user_error(command: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a CLI command: a :class:`KoppelaarError` becomes its message on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except DatasetInvalid as exc:
+            console = Console(stderr=True)
+            print_problems(console, exc.problems)
+            console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KoppelaarError as exc:
+            Console(stderr=True).print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper

@@ -107,3 +107,64 @@ def test_generate_writes_a_valid_dataset(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["generate", "--out", str(out), "--as-of", "1-10-2026"])
     assert bad.exit_code == 2
     assert "--as-of '1-10-2026' is not a date" in bad.output
+
+
+def test_train_suggest_and_score_on_the_sample(tmp_path: Path) -> None:
+    from api.cli import sample_dataset
+
+    sample = str(sample_dataset())
+    model = tmp_path / "model.pkl"
+    trained = runner.invoke(app, ["train", sample, "--model", str(model), "--today", "2026-10-01"])
+    assert trained.exit_code == 0, trained.output
+    assert "trained on" in trained.output
+    assert "not reliable yet" in trained.output  # the sample's history is small, and the CLI says so
+    assert model.is_file()
+
+    suggested = runner.invoke(
+        app, ["suggest", sample, "--vacancy", "VAC-000100", "--top", "3", "--today", "2026-10-01", "--format", "json"]
+    )
+    assert suggested.exit_code == 0, suggested.output
+    rows = json.loads(suggested.stdout)
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert all(r["vacancy_id"] == "VAC-000100" for r in rows)
+    assert rows[0]["score"] >= rows[1]["score"] >= rows[2]["score"]
+    assert all(r["explanation"] for r in rows)
+
+    for_candidate = runner.invoke(
+        app, ["suggest", sample, "--candidate", rows[0]["candidate_id"], "--model", str(model), "--format", "csv"]
+    )
+    assert for_candidate.exit_code == 0, for_candidate.output
+    assert for_candidate.stdout.startswith("rank,candidate_id,vacancy_id,score,confidence,explanation,reasons")
+
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"candidate_id,vacancy_id\n{rows[0]['candidate_id']},VAC-000100\nKND-000002,VAC-000100\n")
+    out = tmp_path / "scores.csv"
+    scored = runner.invoke(app, ["score", sample, "--pairs", str(pairs), "--out", str(out), "--today", "2026-10-01"])
+    assert scored.exit_code == 0, scored.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "candidate_id,vacancy_id,eligible,score,explanation,reasons"
+    assert lines[1].startswith(f"{rows[0]['candidate_id']},VAC-000100,true,{rows[0]['score']}")
+    assert len(lines) == 3
+
+
+def test_suggest_and_score_refuse_bad_input_clearly(tmp_path: Path) -> None:
+    from api.cli import sample_dataset
+
+    sample = str(sample_dataset())
+    unknown = runner.invoke(app, ["suggest", sample, "--vacancy", "NOPE"])
+    assert unknown.exit_code == 2
+    assert "1 vacancy id(s) not in the dataset: NOPE" in unknown.output
+    neither = runner.invoke(app, ["suggest", sample])
+    assert neither.exit_code == 2
+    assert "exactly one of --vacancy ID or --candidate ID" in neither.output
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("candidate,vacancy\nKND-000001,VAC-000001\n")
+    bad = runner.invoke(app, ["score", sample, "--pairs", str(pairs), "--out", str(tmp_path / "o.csv")])
+    assert bad.exit_code == 2
+    assert "pairs.csv needs the column(s) candidate_id, vacancy_id" in bad.output
+    no_model = str(tmp_path / "no.pkl")
+    missing_model = runner.invoke(app, ["suggest", sample, "--vacancy", "VAC-000100", "--model", no_model])
+    assert missing_model.exit_code == 2
+    assert "model file" in missing_model.output
+    assert "does not exist" in missing_model.output
+    assert not (tmp_path / "o.csv").exists()  # nothing half written
