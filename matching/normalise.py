@@ -21,6 +21,21 @@ from matching.text import clean_label, clean_title
 
 DEFAULT_THRESHOLD = 0.86
 
+#: Titles carry extra words ("Allround timmerman bij groeiend bedrijf"), so occupations use WRatio's
+#: partial matching; skills and certificates are short phrases, where partial matching lets a short
+#: label match inside an unrelated one, so they compare whole token sets.
+#: A label is scored by the best of its kind's scorers.
+SCORERS = {
+    "occupation": (fuzz.WRatio,),
+    "skill": (fuzz.token_sort_ratio, fuzz.ratio),
+    "certificate": (fuzz.token_sort_ratio, fuzz.ratio),
+}
+
+
+def _cdist(queries: list[str], labels: list[str], kind: Kind) -> np.ndarray:
+    scores = [process.cdist(queries, labels, scorer=s, workers=-1, dtype=np.uint8) for s in SCORERS[kind]]
+    return np.asarray(np.maximum.reduce(scores))
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -70,7 +85,7 @@ class Normaliser:
             labels, codes = self._labels[kind]
             queries = list(todo.values())
             if labels:
-                scores = process.cdist(queries, labels, scorer=fuzz.WRatio, workers=-1, dtype=np.uint8)
+                scores = _cdist(queries, labels, kind)
                 best = scores.argmax(axis=1)
                 for (text, _), j, row in zip(todo.items(), best, scores, strict=True):
                     confidence = float(row[j]) / 100.0
@@ -91,9 +106,9 @@ class Normaliser:
         labels, codes = self._labels[kind]
         out: dict[str, float] = {exact: 1.0} if exact else {}
         if cleaned and labels:
-            hits = process.extract(cleaned, labels, scorer=fuzz.WRatio, limit=max(50, 10 * k))
-            for _, score, j in hits:
-                out.setdefault(str(codes[j]), float(score) / 100.0)
+            scores = _cdist([cleaned], labels, kind)[0]
+            for j in np.argsort(-scores.astype(np.int16), kind="stable")[: max(50, 10 * k)]:  # uint8 would wrap
+                out.setdefault(str(codes[j]), float(scores[j]) / 100.0)
                 if len(out) >= k:
                     break
         return sorted(out.items(), key=lambda kv: -kv[1])[:k]

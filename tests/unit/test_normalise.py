@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from data.synthetic import vocabulary
@@ -167,3 +169,24 @@ def test_the_generators_surface_forms_normalise(normaliser: Normaliser, kind: Ki
     matches = normaliser.normalise([form for _, form in pairs], kind)
     misses = [(code, m) for (code, _), m in zip(pairs, matches, strict=True) if m.code != code]
     assert len(misses) <= max_misses, misses
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("metselwerk", "skill"), ("schoonmaak", "skill"), ("VCA", "certificate"), ("Tmmerman", "occupation")],
+)
+def test_top_finds_the_k_best_concepts_by_brute_force(normaliser: Normaliser, text: str, kind: Kind) -> None:
+    """top() picks the best concepts, not just sorts what it picked (a uint8 sort once wrapped around)."""
+    from matching.normalise import SCORERS
+    from matching.taxonomy import label_index
+    from matching.text import clean_label
+
+    labels, codes = label_index(normaliser.taxonomy, kind)
+    query = clean_label(text)
+    best: dict[str, int] = {}
+    for label, code in zip(labels, codes, strict=True):
+        score = max(math.floor(scorer(query, label) + 0.5) for scorer in SCORERS[kind])
+        best[code] = max(best.get(code, 0), score)
+    expected = sorted(best.values(), reverse=True)[:5]
+    got = [round(score * 100) for _, score in normaliser.top(text, kind, k=5)]
+    assert got == expected
