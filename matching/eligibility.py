@@ -83,11 +83,46 @@ class Screen:
         )
 
 
+def constant(index: np.ndarray) -> bool:
+    return len(index) > 0 and bool(index[0] == index[-1]) and bool((index == index[0]).all())
+
+
+def rows_of(m: sparse.csr_matrix, index: np.ndarray) -> sparse.csr_matrix:
+    """``m[index]``, without a copy when ``index`` is every row in order."""
+    n = m.shape[0]
+    if len(index) == n and n and index[0] == 0 and index[-1] == n - 1 and (np.diff(index) == 1).all():
+        return m
+    return m[index]
+
+
+def rowdots(a: sparse.csr_matrix, bs: list[sparse.csr_matrix], ai: np.ndarray, bi: np.ndarray) -> list[np.ndarray]:
+    """:func:`rowdot` of ``a`` with several ``b`` at once: ``a``'s rows are gathered only once."""
+    if len(ai) and constant(bi) and not constant(ai):
+        dense = np.column_stack([b[int(bi[0])].toarray().ravel() for b in bs])
+        out = np.asarray(rows_of(a, ai) @ dense, dtype=float)
+        return [out[:, j] for j in range(len(bs))]
+    return [rowdot(a, b, ai, bi) for b in bs]
+
+
+def column(m: sparse.spmatrix, j: int) -> np.ndarray:
+    """Column ``j`` of a (CSC) matrix as a dense vector."""
+    return np.asarray(m[:, j].toarray(), dtype=float).ravel()
+
+
 def rowdot(a: sparse.csr_matrix, b: sparse.csr_matrix, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
-    """Σ_k a[ai, k] · b[bi, k] for each pair (sparse rows gathered, multiplied, summed)."""
+    """Σ_k a[ai, k] · b[bi, k] for each pair.
+
+    When one side is the same row for every pair (one vacancy against the pool, or one candidate
+    against all vacancies), the other side's rows are multiplied by that row made dense: no
+    pair-by-pair gathering of the constant side.
+    """
     if len(ai) == 0:
         return np.zeros(0)
-    return np.asarray(a[ai].multiply(b[bi]).sum(axis=1)).ravel()
+    if constant(bi):
+        return np.asarray(rows_of(a, ai) @ b[int(bi[0])].toarray().ravel(), dtype=float)
+    if constant(ai):
+        return np.asarray(rows_of(b, bi) @ a[int(ai[0])].toarray().ravel(), dtype=float)
+    return np.asarray(a[ai].multiply(b[bi]).sum(axis=1), dtype=float).ravel()
 
 
 def screen(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> Screen:
@@ -101,8 +136,9 @@ def screen(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> Screen:
 
     flag(~p.c_consent[ci], Reason.NO_CONSENT)
     flag(p.c_consent[ci] & ~p.c_matchable[ci], Reason.STATUS)
-    hard_missing = p.v_n_hard[vi] - rowdot(p.c_certs, p.v_hard, ci, vi)
-    soft_gaps = p.v_n_soft[vi] - rowdot(p.c_certs, p.v_soft, ci, vi)
+    have_hard, have_soft = rowdots(p.c_certs, [p.v_hard, p.v_soft], ci, vi)
+    hard_missing = p.v_n_hard[vi] - have_hard
+    soft_gaps = p.v_n_soft[vi] - have_soft
     flag(hard_missing > 0, Reason.CERTIFICATE)
     lic_missing = (p.v_licences[vi] & ~p.c_licences[ci]).sum(axis=1)
     flag(lic_missing > 0, Reason.LICENCE)
@@ -125,7 +161,9 @@ def screen(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> Screen:
     contractor = p.v_contractor[vi]
     known = contractor >= 0
     worked = np.zeros(len(ci), dtype=bool)
-    if known.any():
+    if constant(contractor) and known[0]:
+        worked = np.asarray(p.c_previous[:, int(contractor[0])].toarray()).ravel()[ci] > 0
+    elif known.any():
         worked[known] = np.asarray(p.c_previous[ci[known], contractor[known]]).ravel() > 0
     flag(worked, Reason.PREVIOUS_EMPLOYER)
     group = p.c_group[ci]

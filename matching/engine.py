@@ -81,7 +81,7 @@ class Matcher:
     def suggest_for_vacancy(self, vacancy_id: str, k: int = 10) -> pd.DataFrame:
         """The top ``k`` eligible candidates for a vacancy, best first, with explanations."""
         v = int(self._rows([vacancy_id], "vacancy")[0])
-        ci = np.arange(self.p.n_candidates)
+        ci = self.p.candidates_in_reach(v)  # the others are out of travel distance for certain
         return self._top(screen(self.p, ci, np.full(len(ci), v)), k)
 
     def suggest_for_candidate(self, candidate_id: str, k: int = 10) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.eligibility import Screen, rowdot
+from matching.eligibility import Screen, column, constant, rowdot, rowdots
 from matching.prepare import GROUPS, TYPES, Prepared
 
 FEATURE_SET_VERSION = 2
@@ -45,15 +45,17 @@ FEATURES: tuple[str, ...] = (
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 
-def _coverage(p: Prepared, ci: np.ndarray, vi: np.ndarray, required: bool, *, exact: bool = False) -> np.ndarray:
-    """Σ over the vacancy's skills of min(1, the candidate's credit for it) / number of skills."""
-    v = p.v_req if required else p.v_opt
-    n = p.v_n_req[vi] if required else p.v_n_opt[vi]
-    got = rowdot(p.c_skills if exact else p.c_soft, v, ci, vi)
-    out = np.full(len(ci), np.nan)
-    known = (n > 0) & p.c_has_skills[ci]
-    out[known] = got[known] / n[known]
-    return out
+def _coverages(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> list[np.ndarray]:
+    """Required and optional coverage, with partial credit and exact: Σ over the vacancy's skills of
+    min(1, the candidate's credit for it) / number of skills; NaN when either side lists none."""
+    out = []
+    for matrix in (p.c_soft, p.c_skills):
+        for got, n in zip(rowdots(matrix, [p.v_req, p.v_opt], ci, vi), (p.v_n_req[vi], p.v_n_opt[vi]), strict=True):
+            share = np.full(len(ci), np.nan)
+            known = (n > 0) & p.c_has_skills[ci]
+            share[known] = got[known] / n[known]
+            out.append(share)
+    return out  # soft required, soft optional, exact required, exact optional
 
 
 def _title_similarity(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray:
@@ -77,11 +79,16 @@ def _occupation(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> tuple[np.ndarray
     years = np.full(len(ci), np.nan)
     in_sector = np.full(len(ci), np.nan)
     known = (occ >= 0) & p.c_has_occ[ci]
-    if known.any():
+    if known.any() and constant(occ):  # one vacancy: a column each
+        same[known] = column(p.c_occ_csc, int(occ[0]))[ci[known]]
+        years[known] = column(p.c_occ_years_csc, int(occ[0]))[ci[known]]
+    elif known.any():
         same[known] = np.asarray(p.c_occ[ci[known], occ[known]]).ravel()
         years[known] = np.asarray(p.c_occ_years[ci[known], occ[known]]).ravel()
     ks = (sector >= 0) & p.c_has_occ[ci]
-    if ks.any():
+    if ks.any() and constant(sector):
+        in_sector[ks] = column(p.c_sectors_csc, int(sector[0]))[ci[ks]] > 0
+    elif ks.any():
         in_sector[ks] = np.asarray(p.c_sectors[ci[ks], sector[ks]]).ravel() > 0
     return same, np.minimum(years, 15.0), in_sector
 
@@ -104,10 +111,9 @@ def pair_features(p: Prepared, s: Screen) -> np.ndarray:
     ci, vi = s.ci, s.vi
     n = len(ci)
     x = np.full((n, len(FEATURES)), np.nan, dtype=np.float64)
-    x[:, INDEX["skill_coverage"]] = _coverage(p, ci, vi, True)
-    x[:, INDEX["optional_coverage"]] = _coverage(p, ci, vi, False)
-    x[:, INDEX["skill_coverage_exact"]] = _coverage(p, ci, vi, True, exact=True)
-    x[:, INDEX["optional_coverage_exact"]] = _coverage(p, ci, vi, False, exact=True)
+    names = ("skill_coverage", "optional_coverage", "skill_coverage_exact", "optional_coverage_exact")
+    for name, values in zip(names, _coverages(p, ci, vi), strict=True):
+        x[:, INDEX[name]] = values
     same, years, sector = _occupation(p, ci, vi)
     x[:, INDEX["same_occupation"]] = same
     x[:, INDEX["occupation_years"]] = years

@@ -248,6 +248,8 @@ class Prepared:
         sector_rows = [sorted({int(sector_of[j]) for j in r if sector_of[j] >= 0}) for r in occ_rows]
         self.c_sectors = _incidence(sector_rows, max(len(sectors), 1))
         self.c_titles = _incidence(text_rows, max(len(text_ids), 1))
+        self.c_occ_csc, self.c_occ_years_csc = self.c_occ.tocsc(), self.c_occ_years.tocsc()
+        self.c_sectors_csc = self.c_sectors.tocsc()
         # vacancy occupation: the occupation column, else the title
         v_occ = np.full(len(v), -1, dtype=np.int64)
         occ_col = [o if isinstance(o, str) else "" for o in v["occupation"]]
@@ -301,6 +303,14 @@ class Prepared:
         self.v_lat, self.v_lon, self.v_loc = vla, vlo, vsrc
         self.c_max_km = c["max_travel_km"].to_numpy(dtype=float, na_value=np.nan)
         self.c_max_km = np.where(np.isnan(self.c_max_km), DEFAULT_MAX_TRAVEL_KM, self.c_max_km)
+        # a latitude-sorted index of located candidates, for the spatial pre-filter of suggestions
+        located = ~np.isnan(la)
+        self._located = np.flatnonzero(located)
+        order = np.argsort(la[located], kind="stable")
+        self._by_lat = self._located[order]
+        self._lat_sorted = la[self._by_lat]
+        self._unlocated = np.flatnonzero(~located)
+        self._reach_km = float(self.c_max_km.max()) if len(self.c_max_km) else 0.0
 
     # -- plain columns -------------------------------------------------------------------------
     def _scalars(self, ds: Dataset) -> None:
@@ -393,6 +403,24 @@ class Prepared:
 
     def vacancy_rows(self, ids: pd.Series | list[str]) -> np.ndarray:
         return np.asarray(self.vacancy_index.get_indexer(pd.Index(ids).astype(str)))
+
+    def candidates_in_reach(self, v: int) -> np.ndarray:
+        """Candidate rows that could be within travel distance of vacancy ``v`` (sorted).
+
+        Every located candidate outside a box of the pool's largest travel radius around the
+        vacancy is farther than its own maximum, so it can never be eligible; candidates without a
+        location are always kept. Without a location for the vacancy, every candidate is kept.
+        """
+        lat, lon = self.v_lat[v], self.v_lon[v]
+        if np.isnan(lat) or np.isnan(lon):
+            return np.arange(self.n_candidates)
+        dlat = self._reach_km / 111.0 + 1e-6
+        lo = int(np.searchsorted(self._lat_sorted, lat - dlat, side="left"))
+        hi = int(np.searchsorted(self._lat_sorted, lat + dlat, side="right"))
+        band = self._by_lat[lo:hi]
+        dlon = dlat / max(np.cos(np.radians(min(abs(lat) + dlat, 89.0))), 1e-6)
+        band = band[np.abs(self.c_lon[band] - lon) <= dlon]
+        return np.sort(np.concatenate([band, self._unlocated]))
 
     def location_known(self) -> np.ndarray:
         return np.asarray(self.c_loc != LOC_UNKNOWN)

@@ -140,7 +140,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     name = "learned"
 
-    def __init__(self, *, seed: int = 0, max_iter: int = 300, learning_rate: float = 0.05) -> None:
+    def __init__(self, *, seed: int = 0, max_iter: int = 300, learning_rate: float = 0.1) -> None:
         self.seed = seed
         self.max_iter = max_iter
         self.learning_rate = learning_rate

@@ -227,5 +227,5 @@ def test_scores_do_not_depend_on_the_batch() -> None:
     vi = np.arange(40) % p.n_vacancies
     together = pair_features(p, screen(p, ci, vi))
     alone = np.vstack([pair_features(p, screen(p, ci[k : k + 1], vi[k : k + 1])) for k in range(40)])
-    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_allclose(together, alone, rtol=1e-6, atol=1e-7)  # float32 text sums may round apart
     assert INDEX["skill_coverage"] == 0
