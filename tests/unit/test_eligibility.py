@@ -124,3 +124,19 @@ def test_ineligible_pairs_are_explained_in_dutch(make_dataset: DatasetFactory) -
     assert "mist rijbewijs C" in row["explanation"]
     assert "taalniveau A1, vereist A2" in row["explanation"]
     assert row["reasons"].startswith("not_eligible:licence|language")
+
+
+def test_the_spatial_pre_filter_never_drops_an_eligible_candidate() -> None:
+    """suggest_for_vacancy screens only candidates in travel reach; the full screen finds no one else."""
+    import numpy as np
+
+    from data.synthetic.generator import WorldConfig, generate_world
+
+    world = generate_world(WorldConfig(candidates=3000, vacancies=300, seed=12))
+    p = Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
+    everyone = np.arange(p.n_candidates)
+    for v in range(0, p.n_vacancies, 7):
+        full = screen(p, everyone, np.full(p.n_candidates, v))
+        reach = p.candidates_in_reach(v)
+        assert set(np.flatnonzero(full.eligible)) <= set(reach.tolist())
+        assert len(reach) < p.n_candidates or np.isnan(p.v_lat[v])
