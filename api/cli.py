@@ -21,7 +21,7 @@ from rich.console import Console
 
 from api.cli_match import register as register_matching
 from api.cli_taxonomy import taxonomy_app
-from api.render import exit_on_user_error, print_problems, print_summary
+from api.render import EXIT_USER_ERROR, exit_on_user_error, fail, print_problems, print_summary
 from models.dataset import validate_dataset
 from models.errors import DatasetInvalid, KoppelaarError
 from models.summary import summarise
@@ -36,8 +36,6 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-EXIT_USER_ERROR = 2
-
 
 class OutputFormat(StrEnum):
     TEXT = "text"
@@ -49,18 +47,13 @@ def sample_dataset() -> Path:
     return Path(str(resources.files("data.synthetic") / "sample"))
 
 
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_USER_ERROR)
-
-
 def _parse_day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"{option} {value!r} is not a date: write it as YYYY-MM-DD") from None
+        raise fail(f"{option} {value!r} is not a date: write it as YYYY-MM-DD") from None
 
 
 DatasetArg = Annotated[Path, typer.Argument(help="Folder with the dataset's CSV files.", show_default=False)]
@@ -159,7 +152,7 @@ def demo(
     report = validate_dataset(folder)
     if report.dataset is None:
         print_problems(err_console, report.problems)
-        raise _fail(f"{folder} has {len(report.errors)} error(s); fix them and run again")
+        raise fail(f"{folder} has {len(report.errors)} error(s); fix them and run again")
     console.print(f"   valid: no errors, {len(report.warnings)} warning(s)")
     console.print(f"[bold]3. summarise[/bold] (as of {day.isoformat()})\n")
     print_summary(

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from api.render import fail
 from api.taxonomy_io import esco_languages, load_taxonomy, read_esco_folder, write_taxonomy_file
 from matching.normalise import Normaliser
 from matching.taxonomy import Kind, Taxonomy
@@ -32,18 +33,11 @@ taxonomy_app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-EXIT_USER_ERROR = 2
-
 
 class KindOption(StrEnum):
     SKILL = "skill"
     OCCUPATION = "occupation"
     CERTIFICATE = "certificate"
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_USER_ERROR)
 
 
 def relation_counts(taxonomy: Taxonomy) -> dict[str, int]:
@@ -76,7 +70,7 @@ def import_esco(
         if out is not None:
             write_taxonomy_file(taxonomy, out)
     except KoppelaarError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     counts = taxonomy.counts()
     rel = relation_counts(taxonomy)
     console.print(f"{folder}: {taxonomy.name}", highlight=False, markup=False)
@@ -116,7 +110,7 @@ def show(
     try:
         taxonomy = load_taxonomy(esco)
     except KoppelaarError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     the_kind: Kind = kind.value
     title = the_kind == "occupation"  # job titles: drop (m/v), hours and filler words first
     normaliser = Normaliser(taxonomy)

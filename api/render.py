@@ -18,6 +18,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+#: The CLI's exit code for a user mistake (bad input, unknown id, missing file).
+EXIT_USER_ERROR = 2
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` on stderr; return the exit (code 2) for the caller to raise."""
+    Console(stderr=True).print(f"error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_USER_ERROR)
+
+
 def eur(value: float) -> str:
     """Euros the Dutch way: EUR 1.250.000."""
     return "EUR " + f"{value:,.0f}".replace(",", ".")
