@@ -21,9 +21,8 @@ from rich.console import Console
 
 from api.cli_match import register as register_matching
 from api.cli_taxonomy import taxonomy_app
-from api.render import EXIT_USER_ERROR, exit_on_user_error, fail, print_problems, print_summary
+from api.render import EXIT_USER_ERROR, exit_on_user_error, fail, parse_day, print_problems, print_summary
 from models.dataset import validate_dataset
-from models.errors import DatasetInvalid, KoppelaarError
 from models.summary import summarise
 
 app = typer.Typer(
@@ -47,15 +46,6 @@ def sample_dataset() -> Path:
     return Path(str(resources.files("data.synthetic") / "sample"))
 
 
-def _parse_day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option} {value!r} is not a date: write it as YYYY-MM-DD") from None
-
-
 DatasetArg = Annotated[Path, typer.Argument(help="Folder with the dataset's CSV files.", show_default=False)]
 
 
@@ -69,7 +59,7 @@ def validate(
     today: Annotated[str | None, typer.Option(help="Reference date for 'running' obligations (YYYY-MM-DD).")] = None,
 ) -> None:
     """Check a dataset: print every problem (exit 2) or a summary (exit 0)."""
-    day = _parse_day(today, "--today") or date.today()
+    day = parse_day(today, "--today") if today is not None else date.today()
     report = validate_dataset(dataset)
     if output is OutputFormat.JSON:
         payload: dict[str, object] = {
@@ -111,8 +101,7 @@ def generate(
     """Write a complete, valid synthetic dataset (all five files)."""
     from data.synthetic.generator import WorldConfig, generate_world
 
-    day = _parse_day(as_of, "--as-of")
-    assert day is not None
+    day = parse_day(as_of, "--as-of")
     world = generate_world(WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed, as_of=day))
     from models.dataset import write_dataset
 
@@ -172,15 +161,7 @@ app.add_typer(taxonomy_app, name="taxonomy")
 
 def main() -> None:
     """Console-script entry point: domain errors become one line on stderr and exit code 2."""
-    try:
-        app()
-    except DatasetInvalid as exc:
-        print_problems(err_console, exc.problems)
-        err_console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(EXIT_USER_ERROR)
-    except KoppelaarError as exc:
-        err_console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(EXIT_USER_ERROR)
+    exit_on_user_error(app)()
 
 
 if __name__ == "__main__":

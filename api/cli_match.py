@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from api.loaders import read_model, read_pairs, read_postcodes, write_csv_atomic, write_model
-from api.render import exit_on_user_error
+from api.render import exit_on_user_error, parse_day
 from api.settings import Settings
 from matching.engine import Matcher, train
 from matching.prepare import MatchConfig, Prepared
-from matching.scorers import LearnedScorer, Scorer
+from matching.scorers import Scorer
 from models.dataset import read_dataset
 from models.errors import KoppelaarError
 
@@ -41,12 +41,7 @@ class SuggestFormat(StrEnum):
 
 
 def _day(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise KoppelaarError(f"--today {value!r} is not a date: write it as YYYY-MM-DD") from None
+    return date.today() if value is None else parse_day(value, "--today")
 
 
 def prepare(dataset: Path, today: date, settings: Settings | None = None) -> Prepared:
@@ -158,6 +153,3 @@ def register(app: typer.Typer) -> None:
     app.command("train")(exit_on_user_error(train_command))
     app.command("suggest")(exit_on_user_error(suggest_command))
     app.command("score")(exit_on_user_error(score_command))
-
-
-__all__ = ["LearnedScorer", "register"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -26,6 +27,14 @@ def fail(message: str) -> typer.Exit:
     """Print ``error: message`` on stderr; return the exit (code 2) for the caller to raise."""
     Console(stderr=True).print(f"error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USER_ERROR)
+
+
+def parse_day(value: str, option: str) -> date:
+    """A YYYY-MM-DD option value, or a user error naming the option."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise KoppelaarError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD") from None
 
 
 def eur(value: float) -> str:

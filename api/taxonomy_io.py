@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, cast
@@ -201,15 +202,18 @@ def write_taxonomy_file(taxonomy: Taxonomy, path: Path) -> Path:
     """Write ``taxonomy`` as compact JSON; gzipped (reproducibly, no timestamp) when ``path`` ends in ``.gz``."""
     path = Path(path)
     text = json.dumps(taxonomy_to_json(taxonomy), ensure_ascii=False, separators=(",", ":"))
+    data = text.encode("utf-8") if path.name.endswith(".gz") else (text + "\n").encode("utf-8")
+    if path.name.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.name.endswith(".gz"):
-            with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-                gz.write(text.encode("utf-8"))
-        else:
-            path.write_text(text + "\n", encoding="utf-8")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # a failed write leaves an earlier file as it was
     except OSError as exc:
         raise KoppelaarError(f"cannot write taxonomy file {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from matching.eligibility import Screen, screen
+from matching.eligibility import Screen, constant, screen
 from matching.explain import explain
 from matching.features import INDEX, pair_features
 from matching.prepare import Prepared
@@ -52,7 +52,7 @@ class Matcher:
     def score_screen(self, s: Screen) -> Scored:
         """Features and scores of the eligible pairs of ``s``."""
         ok = s.eligible
-        x = pair_features(self.p, s.subset(ok))
+        x = pair_features(self.p, s if ok.all() else s.subset(ok))
         score = np.zeros(len(s.ci))
         confidence = np.zeros(len(s.ci))
         if len(x):
@@ -99,11 +99,7 @@ class Matcher:
         take = min(k, n)
         # best first; ties broken by id so the same input always gives the same list
         top = np.argpartition(-scored.score, take - 1)[:take] if take < n else np.arange(n)
-        ids = (
-            self.p.candidate_ids[eligible.ci[top]]
-            if len(set(eligible.vi)) == 1
-            else self.p.vacancy_ids[eligible.vi[top]]
-        )
+        ids = self.p.candidate_ids[eligible.ci[top]] if constant(eligible.vi) else self.p.vacancy_ids[eligible.vi[top]]
         order = np.lexsort((ids, -scored.score[top]))
         top = top[order]
         chosen = eligible.subset(top)

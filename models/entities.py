@@ -8,7 +8,7 @@ properties, never written into the data, so "unknown" stays visible to the match
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import ClassVar
 
@@ -269,7 +269,6 @@ __all__ = [
     "Obligation",
     "Placement",
     "Vacancy",
-    "astuple",
     "entity_field_names",
     "sroi_value_eur",
 ]

@@ -39,6 +39,7 @@ from scipy import sparse
 
 from data.synthetic import surface
 from data.synthetic import vocabulary as vocab
+from matching.geo import haversine_km
 from models.dataset import Dataset
 
 TARGET_GROUP_EFFECT = {
@@ -89,13 +90,6 @@ def _coordinates(lat: pd.Series, lon: pd.Series, postcode: pd.Series) -> tuple[n
         if isinstance(pc, str) and pc[:4] in table:
             la[i], lo[i] = table[pc[:4]]
     return la, lo
-
-
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 6371.0 * 2 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 class HiddenModel:

@@ -392,7 +392,6 @@ def from_python(values: Sequence[object], col: Column) -> pd.Series:
 
 __all__ = [
     "Experience",
-    "date",
     "empty_column",
     "format_column",
     "format_number",

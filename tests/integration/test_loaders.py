@@ -49,3 +49,19 @@ def test_csv_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     write_csv_atomic(pd.DataFrame({"a": [1, 2]}), out)
     assert out.read_text(encoding="utf-8") == "a\n1\n2\n"
     assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"]
+
+
+def test_a_failed_taxonomy_write_leaves_nothing_half_written(tmp_path: Path) -> None:
+    from api.taxonomy_io import load_taxonomy, write_taxonomy_file
+    from matching.taxonomy import Taxonomy
+
+    target = tmp_path / "taxonomy.json.gz"
+    write_taxonomy_file(Taxonomy.builtin(), target)
+    before = target.read_bytes()
+    blocked = tmp_path / "blocked.json"
+    blocked.mkdir()  # a folder where the file should go: the final move fails
+    with pytest.raises(KoppelaarError, match="cannot write taxonomy file"):
+        write_taxonomy_file(Taxonomy.builtin(), blocked)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked.json", "taxonomy.json.gz"]  # no temp file left
+    assert target.read_bytes() == before
+    assert load_taxonomy(target).counts() == Taxonomy.builtin().counts()
