@@ -140,7 +140,11 @@ def screen(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> Screen:
     hard_missing = p.v_n_hard[vi] - have_hard
     soft_gaps = p.v_n_soft[vi] - have_soft
     flag(hard_missing > 0, Reason.CERTIFICATE)
-    lic_missing = (p.v_licences[vi] & ~p.c_licences[ci]).sum(axis=1)
+    if constant(vi):  # one vacancy: only the licences it asks for
+        need = np.flatnonzero(p.v_licences[int(vi[0])])
+        lic_missing = (~p.c_licences[ci[:, np.newaxis], need]).sum(axis=1)
+    else:
+        lic_missing = (p.v_licences[vi] & ~p.c_licences[ci]).sum(axis=1)
     flag(lic_missing > 0, Reason.LICENCE)
     with np.errstate(invalid="ignore"):
         flag(p.c_lang[ci] < p.v_lang[vi], Reason.LANGUAGE)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.eligibility import Screen, column, constant, rowdot, rowdots
+from matching.eligibility import Screen, column, constant, rowdots
 from matching.prepare import GROUPS, TYPES, Prepared
 
-FEATURE_SET_VERSION = 2
+FEATURE_SET_VERSION = 3
 
 BASE_FEATURES: tuple[str, ...] = (
     "skill_coverage",  # share of required skills covered (partial credit for related/fuzzy skills)
@@ -22,7 +22,7 @@ BASE_FEATURES: tuple[str, ...] = (
     "occupation_years",  # years of experience in it (0 when not the same)
     "same_sector",  # the candidate lists an occupation of the vacancy's sector
     "title_similarity",  # rapidfuzz WRatio of the title against the candidate's occupations, 0..1
-    "text_similarity",  # TF-IDF cosine of profile and vacancy text
+    "text_similarity",  # cosine of profile and vacancy text (TF-IDF char n-grams, latent semantic space)
     "distance_km",
     "distance_share",  # km / the candidate's maximum travel distance
     "hours_gap",  # hours per week outside the candidate's range (0 when inside)
@@ -67,9 +67,7 @@ def _title_similarity(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray
     if has.any():
         owner = np.repeat(np.arange(len(ci)), lengths)
         values = p.title_sim[p.v_title[vi][owner], rows.indices]
-        best = np.full(len(ci), -1.0)
-        np.maximum.at(best, owner, values)
-        out[has] = best[has]
+        out[has] = np.maximum.reduceat(values, rows.indptr[:-1][has])  # rows are consecutive runs
     return out
 
 
@@ -91,6 +89,15 @@ def _occupation(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> tuple[np.ndarray
     elif ks.any():
         in_sector[ks] = np.asarray(p.c_sectors[ci[ks], sector[ks]]).ravel() > 0
     return same, np.minimum(years, 15.0), in_sector
+
+
+def _text_similarity(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray:
+    """Cosine of the latent text vectors (negative counts as unrelated: 0)."""
+    if len(ci) and constant(vi):
+        dots = p.c_text[ci] @ p.v_text[int(vi[0])]
+    else:
+        dots = np.einsum("ij,ij->i", p.c_text[ci], p.v_text[vi])
+    return np.asarray(np.clip(dots.astype(float), 0.0, 1.0), dtype=float)
 
 
 def _completeness(p: Prepared, ci: np.ndarray) -> np.ndarray:
@@ -119,8 +126,7 @@ def pair_features(p: Prepared, s: Screen) -> np.ndarray:
     x[:, INDEX["occupation_years"]] = years
     x[:, INDEX["same_sector"]] = sector
     x[:, INDEX["title_similarity"]] = _title_similarity(p, ci, vi)
-    text = rowdot(p.c_text, p.v_text, ci, vi)
-    x[:, INDEX["text_similarity"]] = np.where(p.c_has_text[ci], text, np.nan)
+    x[:, INDEX["text_similarity"]] = np.where(p.c_has_text[ci], _text_similarity(p, ci, vi), np.nan)
     x[:, INDEX["distance_km"]] = s.km
     x[:, INDEX["distance_share"]] = s.km / p.c_max_km[ci]
     hours = p.v_hours[vi]

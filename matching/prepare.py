@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 from scipy import sparse
+from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from matching.geo import LOC_REGION, LOC_UNKNOWN, PostcodeTable, resolve_points
 from matching.normalise import Normaliser
@@ -34,6 +36,8 @@ LICENCE_IMPLIES: dict[str, tuple[str, ...]] = {"BE": ("B",), "C": ("B",), "CE": 
 DEFAULT_HOURS = (0.0, 40.0)
 DEFAULT_MAX_TRAVEL_KM = 25.0
 RELATED_SKILL_CREDIT = 0.3  # a related skill (same occupation profile) counts for this much
+TEXT_DIMENSIONS = 64  # latent dimensions of the profile and vacancy texts
+TEXT_SAMPLE = 20_000  # texts the latent directions are fitted on
 FREE_TERM_CREDIT = 0.85  # a free-text skill fuzzily equal to another
 
 
@@ -73,6 +77,40 @@ def _rank(series: pd.Series) -> np.ndarray:
 
 def _days(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype="datetime64[D]")
+
+
+def tfidf() -> TfidfVectorizer:
+    """The text representation: TF-IDF on character 3-4-grams within words."""
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2, max_features=2**16, dtype=np.float32
+    )
+
+
+def text_vectors(c_docs: list[str], v_docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit-length text vectors of candidates and vacancies (dot product = cosine), and which
+    candidates have any text."""
+    vec = tfidf()
+    try:
+        vec.fit(c_docs + v_docs)
+    except ValueError:  # no text at all (tiny datasets)
+        return (
+            np.zeros((len(c_docs), 1), dtype=np.float32),
+            np.zeros((len(v_docs), 1), dtype=np.float32),
+            np.zeros(len(c_docs), dtype=bool),
+        )
+    c_tfidf, v_tfidf = vec.transform(c_docs).tocsr(), vec.transform(v_docs)
+    has_text = np.diff(c_tfidf.indptr) > 0
+    if min(len(vec.vocabulary_), len(c_docs) + len(v_docs)) > TEXT_DIMENSIONS:
+        # latent semantic analysis: the TF-IDF space projected on its main directions, fitted on a
+        # seeded sample, so a similarity is one short dense dot product instead of a sparse one
+        docs = sparse.vstack([c_tfidf, v_tfidf]).tocsr()
+        rng = np.random.default_rng(0)
+        sample = docs[np.sort(rng.choice(docs.shape[0], min(docs.shape[0], TEXT_SAMPLE), replace=False))]
+        svd = TruncatedSVD(TEXT_DIMENSIONS, algorithm="randomized", n_iter=4, random_state=0).fit(sample)
+        c_dense, v_dense = svd.transform(c_tfidf), svd.transform(v_tfidf)
+    else:  # a few texts or a small vocabulary: the TF-IDF vectors themselves
+        c_dense, v_dense = c_tfidf.toarray(), v_tfidf.toarray()
+    return normalize(c_dense).astype(np.float32), normalize(v_dense).astype(np.float32), has_text
 
 
 class Prepared:
@@ -385,17 +423,7 @@ class Prepared:
                 strict=True,
             )
         ]
-        vec = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2, max_features=2**16, dtype=np.float32
-        )
-        try:
-            vec.fit(c_docs + v_docs)
-            self.c_text = vec.transform(c_docs).tocsr()
-            self.v_text = vec.transform(v_docs).tocsr()
-        except ValueError:  # no text at all (tiny datasets)
-            self.c_text = sparse.csr_matrix((len(c_docs), 1), dtype=np.float32)
-            self.v_text = sparse.csr_matrix((len(v_docs), 1), dtype=np.float32)
-        self.c_has_text = np.diff(self.c_text.indptr) > 0
+        self.c_text, self.v_text, self.c_has_text = text_vectors(c_docs, v_docs)
 
     # -- look-ups ----------------------------------------------------------------------------
     def candidate_rows(self, ids: pd.Series | list[str]) -> np.ndarray:

@@ -17,10 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -28,11 +26,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from matching.additive import AdditiveBoosting
 from matching.features import FEATURE_SET_VERSION, FEATURES, INDEX
 from models.errors import KoppelaarError
 
 MODEL_FORMAT = "koppelaar-retention-model"
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = 2
 
 
 class Scorer(Protocol):
@@ -133,14 +132,16 @@ class TitleScorer:
 class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Calibrated probability that a placement lasts 6 months, learned from placement history.
 
-    Gradient-boosted trees (missing values handled natively) with isotonic calibration on a held-out
-    part of the training data; validation metrics come from a further held-out part. Follows the
+    Two model families are fitted and the one that ranks a held-out part better is kept: boosted
+    stumps compiled into per-feature step functions (:mod:`matching.additive`; missing values handled
+    natively) and a logistic regression with missing-value indicators. Isotonic calibration on that
+    held-out part; validation metrics come from a further held-out part. Follows the
     scikit-learn contract: parameters stored by ``__init__``, fitted attributes end in ``_``.
     """
 
     name = "learned"
 
-    def __init__(self, *, seed: int = 0, max_iter: int = 300, learning_rate: float = 0.1) -> None:
+    def __init__(self, *, seed: int = 0, max_iter: int = 1000, learning_rate: float = 0.1) -> None:
         self.seed = seed
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -160,15 +161,8 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         # two model families; the one that ranks the calibration part better is kept
         families = {
-            "gradient_boosting": HistGradientBoostingClassifier(
-                max_iter=self.max_iter,
-                learning_rate=self.learning_rate,
-                max_leaf_nodes=15,
-                min_samples_leaf=40,
-                l2_regularization=1.0,
-                early_stopping=True,
-                validation_fraction=0.15,
-                random_state=self.seed,
+            "additive_boosting": AdditiveBoosting(
+                learning_rate=self.learning_rate, max_iter=self.max_iter, seed=self.seed
             ),
             "logistic": make_pipeline(
                 SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
@@ -182,8 +176,11 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             fitted[family] = model.fit(x_tree, y_tree)
             selection[family] = float(roc_auc_score(y_cal, fitted[family].predict_proba(x_cal)[:, 1]))
         self.family_ = max(selection, key=lambda k: selection[k])
-        best = fitted[self.family_]
-        self.estimator_ = CalibratedClassifierCV(FrozenEstimator(best), method="isotonic").fit(x_cal, y_cal)
+        self.base_ = fitted[self.family_]
+        # isotonic calibration of the kept model's decision values on the held-out calibration part
+        self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
+            self.base_.decision_function(x_cal), y_cal
+        )
         self.classes_ = np.array([0, 1])
         self.base_rate_ = float(y_fit.mean())
         self.medians_ = np.nanmedian(np.where(np.isfinite(x_fit), x_fit, np.nan), axis=0)
@@ -200,10 +197,10 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def raw_probability(self, x: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "estimator_")
+        check_is_fitted(self, "calibrator_")
         if len(x) == 0:
             return np.zeros(0)
-        return np.asarray(self.estimator_.predict_proba(x)[:, 1], dtype=float)
+        return np.asarray(self.calibrator_.predict(self.base_.decision_function(x)), dtype=float)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         p = self.score(x)
@@ -219,7 +216,11 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return np.asarray(np.minimum(p, self.base_rate_ + completeness * (1.0 - self.base_rate_)), dtype=float)
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
-        """One-at-a-time: how much the probability drops when a feature is set to its typical value."""
+        """One-at-a-time: how much the probability drops when a feature is set to its typical value.
+
+        Measured on the model before calibration: isotonic calibration is a step function, under
+        which a single feature's change often moves nothing even where the model weighs it.
+        """
         check_is_fitted(self, "medians_")
         n, d = x.shape
         if n == 0:
@@ -227,12 +228,12 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         probes = np.repeat(x[np.newaxis, :, :], d + 1, axis=0)  # one batch: the pairs, then each feature typical
         for j in range(d):
             probes[j + 1, :, j] = self.medians_[j]
-        scores = self.score(probes.reshape(-1, d)).reshape(d + 1, n)
+        scores = self.base_.predict_proba(probes.reshape(-1, d))[:, 1].reshape(d + 1, n)
         return np.asarray((scores[0] - scores[1:]).T, dtype=float)
 
     # -- persistence ---------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
-        check_is_fitted(self, "estimator_")
+        check_is_fitted(self, "calibrator_")
         payload = {
             "format": MODEL_FORMAT,
             "format_version": MODEL_FORMAT_VERSION,

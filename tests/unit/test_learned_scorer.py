@@ -33,7 +33,7 @@ def test_trains_on_labelled_placements_and_reports_validation(prepared: Prepared
     m = model.metrics_
     assert m["validation_auc"] > 0.55  # the history carries signal the model finds (a small world here)
     assert 0 < m["validation_brier"] < 0.25
-    assert model.family_ in ("gradient_boosting", "logistic")
+    assert model.family_ in ("additive_boosting", "logistic")
 
 
 def test_scores_are_probabilities_and_deterministic(prepared: Prepared, model: LearnedScorer) -> None:

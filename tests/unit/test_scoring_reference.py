@@ -78,8 +78,8 @@ def ref_features(p: Prepared, c: int, v: int) -> list[float]:
         # cdist with an integer dtype rounds each score half up to a whole percent
         f["title_similarity"] = max(math.floor(fuzz.WRatio(title, _occ_text(p, j)) + 0.5) / 100.0 for j in cand_texts)
     if p.c_has_text[c]:
-        a, b = row_set(p.c_text, c), row_set(p.v_text, v)
-        f["text_similarity"] = sum(a[k] * b[k] for k in a.keys() & b.keys())
+        dot = sum(float(a) * float(b) for a, b in zip(p.c_text[c], p.v_text[v], strict=True))
+        f["text_similarity"] = min(max(dot, 0.0), 1.0)
     km = ref_km(p, c, v)
     f["distance_km"] = km
     f["distance_share"] = km / p.c_max_km[c]
