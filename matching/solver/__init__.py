@@ -1,0 +1,7 @@
+"""The assignment solver: who goes where, most placements first, then SROI value, then retention."""
+
+from matching.solver.assignment import min_cost_assignment, min_cost_assignment_arcs
+from matching.solver.flow import solve
+from matching.solver.problem import Problem, Solution, SolverError
+
+__all__ = ["Problem", "Solution", "SolverError", "min_cost_assignment", "min_cost_assignment_arcs", "solve"]

@@ -1,0 +1,156 @@
+"""The solver against brute force on tiny instances, for all three levels; locks, vetoes, components."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.solver import Problem, SolverError, solve
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> Problem:
+    n_c = draw(st.integers(1, 5))
+    n_v = draw(st.integers(1, 3))
+    n_o = draw(st.integers(1, 2))
+    pairs = [(c, v) for c in range(n_c) for v in range(n_v)]
+    keep = draw(st.lists(st.booleans(), min_size=len(pairs), max_size=len(pairs)))
+    arcs = [pair for pair, k in zip(pairs, keep, strict=True) if k] or [pairs[0]]
+    n = len(arcs)
+    value = draw(st.lists(st.integers(0, 50), min_size=n, max_size=n))
+    retention = draw(st.lists(st.integers(0, 1000), min_size=n, max_size=n))
+    return Problem(
+        n_candidates=n_c,
+        arc_c=np.array([c for c, _ in arcs]),
+        arc_v=np.array([v for _, v in arcs]),
+        value=np.array(value, dtype=float),
+        retention=np.array(retention) / 1000.0,  # whole thousandths: level 3 is exact too
+        capacity=np.array(draw(st.lists(st.integers(0, 2), min_size=n_v, max_size=n_v))),
+        obligation=np.array(draw(st.lists(st.integers(-1, n_o - 1), min_size=n_v, max_size=n_v))),
+        need=np.array(draw(st.lists(st.integers(0, 80), min_size=n_o, max_size=n_o)), dtype=float),
+    )
+
+
+def brute_force(p: Problem) -> tuple[int, float, float]:
+    """The best (placements, capped value, retention) over every feasible set of arcs."""
+    options = [[None, *np.flatnonzero(p.arc_c == c)] for c in range(p.n_candidates)]
+    best = (0, 0.0, 0.0)
+    for pick in itertools.product(*options):
+        arcs = np.array([a for a in pick if a is not None], dtype=int)
+        if arcs.size and (np.bincount(p.arc_v[arcs], minlength=p.n_vacancies) > p.capacity).any():
+            continue
+        score = (len(arcs), p.sroi(arcs), round(float(p.retention[arcs].sum()), 6))
+        best = max(best, score)
+    return best
+
+
+def feasible(p: Problem, chosen: np.ndarray) -> bool:
+    once = len(np.unique(p.arc_c[chosen])) == len(chosen)
+    fits = (np.bincount(p.arc_v[chosen], minlength=p.n_vacancies) <= p.capacity).all()
+    return bool(once and fits)
+
+
+@settings(max_examples=150, deadline=None)
+@given(problems())
+def test_the_solver_equals_brute_force_on_all_three_levels(p: Problem) -> None:
+    solution = solve(p)
+    placements, value, retention = brute_force(p)
+    assert feasible(p, solution.chosen)
+    assert solution.placements == placements
+    assert solution.sroi_eur == pytest.approx(value)
+    assert solution.retention == pytest.approx(retention, abs=1e-9)
+    assert solution.status == "optimal"
+    assert solution.sroi_gap == 0.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(problems())
+def test_without_the_exact_repair_placements_stay_exact_and_the_bound_holds(p: Problem) -> None:
+    solution = solve(p, exact_arcs=0)  # every capped component goes the Lagrangian way
+    placements, value, _ = brute_force(p)
+    assert feasible(p, solution.chosen)
+    assert solution.placements == placements  # level 1 is never traded
+    assert solution.sroi_eur <= value + 1e-9
+    assert solution.sroi_bound_eur >= value - 1e-9  # the reported bound is a true bound
+
+
+def _two_by_two(**kw: object) -> Problem:
+    base = {
+        "n_candidates": 2,
+        "arc_c": np.array([0, 0, 1]),
+        "arc_v": np.array([0, 1, 1]),
+        "value": np.array([10.0, 10.0, 10.0]),
+        "retention": np.array([0.9, 0.5, 0.4]),
+        "capacity": np.array([1, 1]),
+        "obligation": np.array([0, 0]),
+        "need": np.array([100.0]),
+    }
+    base.update(kw)
+    return Problem(**base)  # type: ignore[arg-type]
+
+
+def test_the_most_placements_come_before_retention() -> None:
+    # candidate 0 on vacancy 1 would last best alone, but both candidates get a place
+    p = _two_by_two(retention=np.array([0.1, 0.95, 0.2]))
+    assert solve(p).chosen.tolist() == [0, 2]
+
+
+def test_value_for_an_obligation_that_still_needs_it_comes_before_retention() -> None:
+    p = Problem(
+        n_candidates=1,
+        arc_c=np.array([0, 0]),
+        arc_v=np.array([0, 1]),
+        value=np.array([40_000.0, 10_000.0]),
+        retention=np.array([0.3, 0.9]),
+        capacity=np.array([1, 1]),
+        obligation=np.array([0, 1]),
+        need=np.array([50_000.0, 50_000.0]),
+    )
+    assert solve(p).chosen.tolist() == [0]
+    met = Problem(**{**p.__dict__, "need": np.array([0.0, 50_000.0])})  # obligation 0 is already met
+    assert solve(met).chosen.tolist() == [1]
+
+
+def test_locked_pairs_are_kept_and_forbidden_pairs_never_chosen() -> None:
+    p = _two_by_two()
+    locked = solve(_two_by_two(locked=np.array([False, True, False])))
+    assert 1 in locked.chosen
+    assert locked.placements == 1  # candidate 1 only fits vacancy 1, which the lock took
+    vetoed = solve(_two_by_two(forbidden=np.array([True, False, False])))
+    assert 0 not in vetoed.chosen
+    assert solve(p).placements == 2
+
+
+def test_impossible_coach_decisions_are_refused() -> None:
+    with pytest.raises(SolverError, match="more than one place"):
+        solve(_two_by_two(locked=np.array([True, True, False])))
+    with pytest.raises(SolverError, match="locked and forbidden"):
+        solve(_two_by_two(locked=np.array([True, False, False]), forbidden=np.array([True, False, False])))
+    with pytest.raises(SolverError, match="more locked placements than open places"):
+        solve(_two_by_two(locked=np.array([False, True, True])))
+
+
+def test_independent_components_are_solved_separately_and_deterministically() -> None:
+    rng = np.random.default_rng(4)
+    n_c, n_v = 60, 20
+    c = rng.integers(0, n_c, 200)
+    v = (c // 15) * 5 + rng.integers(0, 5, 200)  # four separate blocks of 15 candidates and 5 vacancies
+    pairs = np.unique(np.column_stack([c, v]), axis=0)
+    p = Problem(
+        n_candidates=n_c,
+        arc_c=pairs[:, 0],
+        arc_v=pairs[:, 1],
+        value=rng.integers(1_000, 40_000, len(pairs)).astype(float),
+        retention=rng.random(len(pairs)),
+        capacity=rng.integers(1, 4, n_v),
+        obligation=np.arange(n_v) // 5,
+        need=np.full(4, 60_000.0),
+    )
+    first, second = solve(p), solve(p)
+    assert first.components == 4
+    np.testing.assert_array_equal(first.chosen, second.chosen)
+    assert feasible(p, first.chosen)
