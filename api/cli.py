@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from api.cli_match import register as register_matching
+from api.cli_plan import register as register_plan
 from api.cli_taxonomy import taxonomy_app
 from api.render import EXIT_USER_ERROR, exit_on_user_error, fail, parse_day, print_problems, print_summary
 from models.dataset import validate_dataset
@@ -121,7 +122,7 @@ def demo(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for --candidates.")] = 1,
 ) -> None:
-    """The first command to run: load a world, validate it and summarise pool, obligations and places."""
+    """The first command to run: load a world, validate, summarise, train and plan who goes where."""
     if candidates is not None:
         from data.synthetic.generator import WorldConfig, generate_world
         from models.dataset import write_dataset
@@ -149,13 +150,50 @@ def demo(
         summarise(report.dataset, day),
         title="Sample world" if dataset is None and candidates is None else str(folder),
     )
+    _demo_match(folder, day)
     console.print(
-        "\nNext: [bold]koppelaar validate DIR[/bold] checks your own export; "
+        "\nNext: [bold]koppelaar suggest DIR --vacancy ID[/bold] asks who fits one vacancy; "
+        "[bold]koppelaar validate DIR[/bold] checks your own export; "
         "[bold]koppelaar generate --out DIR --candidates N --vacancies M --seed S[/bold] builds a bigger world."
     )
 
 
+def _demo_match(folder: Path, day: date) -> None:
+    """Steps 4 and 5 of the demo: learn from the history, then plan who goes where."""
+    from api.cli_match import MIN_RELIABLE_TRAINING, prepare
+    from api.cli_plan import print_plan, write_plan
+    from matching.engine import train
+    from matching.plan import make_plan
+    from models.errors import KoppelaarError
+
+    console.print("\n[bold]4. train[/bold] P(placement lasts 6 months) on the placement history")
+    p = prepare(folder, day)
+    scorer = None
+    try:
+        model = train(p, seed=0)
+    except KoppelaarError as exc:
+        console.print(f"   {exc}: the rule-based score is used", highlight=False)
+    else:
+        auc = model.metrics_["validation_auc"]
+        if model.training_size_ < MIN_RELIABLE_TRAINING:
+            console.print(
+                f"   {model.training_size_} labelled placements (held-out AUC {auc:.2f}): too few to trust, "
+                "so the plan uses the transparent rule-based score",
+                highlight=False,
+            )
+        else:
+            scorer = model
+            console.print(f"   learned from {model.training_size_} placements, held-out AUC {auc:.3f}", highlight=False)
+    out = Path(tempfile.mkdtemp(prefix="koppelaar-plan-"))
+    console.print("[bold]5. match[/bold] every open place: most placements, then SROI value, then retention")
+    result = make_plan(p, scorer)
+    write_plan(result, out, {"dataset": str(folder), "scorer": scorer.name if scorer else "rule"})
+    print_plan(result)
+    console.print(f"   the plan: {out}/plan.csv, unfilled.csv, unplaced.csv, summary.json", highlight=False)
+
+
 register_matching(app)
+register_plan(app)
 app.add_typer(taxonomy_app, name="taxonomy")
 
 

@@ -44,7 +44,7 @@ class Matcher:
         self.scorer: Scorer = scorer or RuleScorer()
 
     # -- scoring ------------------------------------------------------------------------------
-    def _score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def score_features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(self.scorer, RuleScorer):
             return self.scorer.score_and_confidence(x)
         return self.scorer.score(x), np.nan_to_num(x[:, INDEX["profile_completeness"]])
@@ -56,7 +56,7 @@ class Matcher:
         score = np.zeros(len(s.ci))
         confidence = np.zeros(len(s.ci))
         if len(x):
-            score[ok], confidence[ok] = self._score(x)
+            score[ok], confidence[ok] = self.score_features(x)
         return Scored(s, x, score, confidence)
 
     def score_pairs(self, candidate_ids: list[str], vacancy_ids: list[str]) -> pd.DataFrame:

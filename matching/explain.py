@@ -218,3 +218,31 @@ def explain(p: Prepared, s: Screen, x: np.ndarray | None, contributions: np.ndar
             _top(contributions[eligible_row[k]], codes, text)
         out.append(Explanation(tuple(codes), " ".join(text)))
     return out
+
+
+def missing(p: Prepared, c: int, v: int, bits: int, km: float) -> str:
+    """What a candidate lacks for a vacancy, compactly (``vca_basis; B; taal B1``): training advice."""
+    out: list[str] = []
+    for r in Reason:
+        if not bits & r:
+            continue
+        if r is Reason.CERTIFICATE:
+            held = set(p.c_certs[c].indices)
+            out.extend(p.cert_names[j].removeprefix("txt:") for j in p.v_hard[v].indices if j not in held)
+        elif r is Reason.LICENCE:
+            out.extend(LICENCES[i] for i in np.flatnonzero(p.v_licences[v] & ~p.c_licences[c]))
+        elif r is Reason.LANGUAGE:
+            out.append(f"taal {_level('language', p.v_lang[v])}")
+        elif r is Reason.EDUCATION:
+            out.append(f"opleiding {_level('education', p.v_edu[v])}")
+        elif r is Reason.PHYSICAL:
+            out.append(f"belastbaarheid {_level('physical', p.v_phys[v])}")
+        elif r is Reason.HOURS:
+            out.append(f"uren {p.v_hours[v]:g}")
+        elif r is Reason.DISTANCE:
+            out.append(f"afstand {km:.0f} km")
+        elif r is Reason.AVAILABILITY:
+            out.append("beschikbaarheid")
+        else:
+            out.append(REASON_TEXT[r][0])
+    return "; ".join(out)

@@ -8,7 +8,7 @@ placement solver uses it.
 from __future__ import annotations
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from matching.solver.problem import SolverError
 
@@ -51,3 +51,20 @@ def min_cost_assignment_arcs(
     used = flow.flows(arcs[n : n + len(rows)]) > 0
     assigned = cols[used][np.argsort(rows[used])]
     return assigned, int(flow.optimal_cost())
+
+
+def maximum_matching(n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Which arcs form a largest assignment: each row at most once, column ``j`` at most
+    ``capacity[j]`` times (OR-Tools max flow). Costs play no part: this is the exact count of level 1."""
+    n, m = n_rows, len(capacity)
+    source, sink = n + m, n + m + 1
+    flow = max_flow.SimpleMaxFlow()
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    tails = np.concatenate([np.full(n, source), rows, n + np.arange(m)])
+    heads = np.concatenate([np.arange(n), n + cols, np.full(m, sink)])
+    caps = np.concatenate([np.ones(n + len(rows), dtype=np.int64), np.asarray(capacity, dtype=np.int64)])
+    arcs = flow.add_arcs_with_capacity(tails, heads, caps)
+    status = flow.solve(source, sink)
+    if status != flow.OPTIMAL:
+        raise SolverError(f"the maximum flow failed with status {status}")
+    return np.asarray(flow.flows(arcs[n : n + len(rows)]) > 0)

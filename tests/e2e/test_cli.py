@@ -82,6 +82,11 @@ def test_demo_on_the_shipped_sample() -> None:
     assert "Running SROI obligations" in out
     assert "Open places" in out
     assert "Groningen" in out
+    assert "4. train" in out
+    assert "too few to trust" in out  # the sample's history is small: the rule score plans
+    assert "5. match" in out
+    assert "placements for" in out
+    assert "plan.csv" in out
 
 
 def test_demo_on_a_fresh_world() -> None:
@@ -168,3 +173,48 @@ def test_suggest_and_score_refuse_bad_input_clearly(tmp_path: Path) -> None:
     assert "model file" in missing_model.output
     assert "does not exist" in missing_model.output
     assert not (tmp_path / "o.csv").exists()  # nothing half written
+
+
+def test_match_writes_the_plan_files_as_the_spec_describes(tmp_path: Path) -> None:
+    from api.cli import sample_dataset
+
+    sample = str(sample_dataset())
+    out = tmp_path / "plan"
+    result = runner.invoke(app, ["match", sample, "--out", str(out), "--today", "2026-10-01"])
+    assert result.exit_code == 0, result.output
+    plan = (out / "plan.csv").read_text().splitlines()
+    assert plan[0].startswith("candidate_id,vacancy_id,obligation_id,score,sroi_value_eur,explanation")
+    assert (out / "unfilled.csv").read_text().startswith("vacancy_id,open_positions,reason\n")
+    assert (out / "unplaced.csv").read_text().startswith("candidate_id,reason,nearest_vacancy_id,missing\n")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["placements"] == len(plan) - 1 > 0
+    assert summary["solver"]["status"] in ("optimal", "feasible")
+    assert set(summary["timings_s"]) >= {"load_and_prepare_s", "score_s", "solve_s"}
+    assert summary["obligations"]
+    again = tmp_path / "again"
+    runner.invoke(app, ["match", sample, "--out", str(again), "--today", "2026-10-01"])
+    assert (again / "plan.csv").read_bytes() == (out / "plan.csv").read_bytes()  # the same input, the same plan
+
+
+def test_match_keeps_locks_and_vetoes_and_refuses_impossible_ones(tmp_path: Path) -> None:
+    from api.cli import sample_dataset
+
+    sample = str(sample_dataset())
+    out = tmp_path / "plan"
+    runner.invoke(app, ["match", sample, "--out", str(out), "--today", "2026-10-01"])
+    first = (out / "plan.csv").read_text().splitlines()[1].split(",")
+    vetoes = tmp_path / "veto.csv"
+    vetoes.write_text(f"candidate_id,vacancy_id\n{first[0]},{first[1]}\n")
+    vetoed = runner.invoke(
+        app, ["match", sample, "--out", str(out), "--forbidden", str(vetoes), "--today", "2026-10-01"]
+    )
+    assert vetoed.exit_code == 0, vetoed.output
+    assert f"{first[0]},{first[1]}," not in (out / "plan.csv").read_text()
+    before = (out / "plan.csv").read_bytes()
+    locks = tmp_path / "lock.csv"
+    locks.write_text("candidate_id,vacancy_id\nKND-999999,VAC-000001\n")
+    bad = runner.invoke(app, ["match", sample, "--out", str(out), "--locked", str(locks), "--today", "2026-10-01"])
+    assert bad.exit_code == 2
+    assert "locked pair(s) name an unknown candidate or vacancy: KND-999999/VAC-000001" in bad.output
+    assert "Traceback" not in bad.output
+    assert (out / "plan.csv").read_bytes() == before  # nothing half written

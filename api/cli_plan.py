@@ -1,0 +1,158 @@
+"""CLI verb of the solver: ``koppelaar match`` writes plan.csv, unfilled.csv, unplaced.csv, summary.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from api.cli_match import DatasetArg, ModelOpt, TodayOpt, _day, _scorer, prepare
+from api.loaders import read_pairs
+from api.render import eur, exit_on_user_error, pct, table
+from matching.plan import PlanResult, make_plan
+
+console = Console()
+
+OUTPUT_FILES = ("plan.csv", "unfilled.csv", "unplaced.csv", "summary.json")
+
+
+def write_plan(result: PlanResult, out: Path, extra: dict[str, Any]) -> None:
+    """Write the four files together: staged next to ``out``, then moved in, never half written."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, frame in (("plan.csv", result.plan), ("unfilled.csv", result.unfilled)):
+            frame.to_csv(staging / name, index=False, lineterminator="\n")
+        result.unplaced.to_csv(staging / "unplaced.csv", index=False, lineterminator="\n")
+        summary = {**result.summary, **extra}
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        for name in OUTPUT_FILES:
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _pairs(path: Path | None) -> list[tuple[str, str]]:
+    if path is None:
+        return []
+    frame = read_pairs(path)
+    return list(zip(frame["candidate_id"], frame["vacancy_id"], strict=True))
+
+
+def run_match(
+    dataset: Path,
+    out: Path,
+    *,
+    model: Path | None = None,
+    locked: Path | None = None,
+    forbidden: Path | None = None,
+    today: str | None = None,
+) -> PlanResult:
+    """Load, score, solve, write: the batch match, each stage timed."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    scorer = _scorer(model)
+    lock_pairs, forbid_pairs = _pairs(locked), _pairs(forbidden)
+    p = prepare(dataset, _day(today))
+    timings["load_and_prepare_s"] = time.perf_counter() - t
+    result = make_plan(p, scorer, locked=lock_pairs, forbidden=forbid_pairs)
+    timings.update(result.timings)
+    t = time.perf_counter()
+    extra = {
+        "dataset": str(dataset),
+        "scorer": scorer.name if scorer is not None else "rule",
+        "model": str(model) if model is not None else None,
+    }
+    write_plan(result, out, {**extra, "timings_s": {k: round(v, 3) for k, v in timings.items()}})
+    timings["write_s"] = time.perf_counter() - t
+    result.timings = timings
+    return result
+
+
+def print_plan(result: PlanResult, rows: int = 5) -> None:
+    s = result.summary
+    counts, objective, solver = s["counts"], s["objective"], s["solver"]
+    console.print(
+        f"   {counts['placements']} placements for {counts['open_places']} open places "
+        f"({counts['matchable_candidates']} candidates available); solver {solver['status']}, "
+        f"{solver['components']} independent part(s)",
+        highlight=False,
+    )
+    console.print(
+        f"   SROI value to obligations that need it: {eur(objective['sroi_eur'])} "
+        f"(bound {eur(objective['sroi_bound_eur'])}, gap {pct(objective['sroi_gap'])}); "
+        f"expected to last 6 months: {objective['expected_retained_6m']:.1f}",
+        highlight=False,
+    )
+    below = s["displacement"]["contractors_below_baseline"]
+    if below:
+        console.print(
+            f"   [yellow]displacement warning[/yellow]: {len(below)} contractor(s) below their baseline headcount "
+            f"({', '.join(below[:5])}); their plan rows are flagged",
+            highlight=False,
+        )
+    obligations = sorted(s["obligations"], key=lambda o: -o["planned_counted_eur"])[:rows]
+    if obligations:
+        console.print(
+            table(
+                "Obligations with the most planned value",
+                ("obligation", "required", "realised", "planned", "after plan"),
+                (
+                    (
+                        o["obligation_id"],
+                        eur(o["required_eur"]),
+                        eur(o["realised_eur"]),
+                        eur(o["planned_counted_eur"]),
+                        pct(o["fulfilment_after_plan"]),
+                    )
+                    for o in obligations
+                ),
+            )
+        )
+    plan = result.plan.sort_values("score", ascending=False, kind="stable").head(rows)
+    if len(plan):
+        console.print(
+            table(
+                "A few plan rows",
+                ("candidate", "vacancy", "score", "SROI", "why (uitleg)"),
+                (
+                    (r.candidate_id, r.vacancy_id, f"{r.score:.2f}", eur(r.sroi_value_eur), r.explanation)
+                    for r in plan.itertuples()
+                ),
+            )
+        )
+
+
+def match_command(
+    dataset: DatasetArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for plan.csv, unfilled.csv, unplaced.csv, summary.json.")],
+    model: ModelOpt = None,
+    locked: Annotated[
+        Path | None, typer.Option(help="CSV of candidate_id, vacancy_id pairs a coach keeps (always planned).")
+    ] = None,
+    forbidden: Annotated[
+        Path | None, typer.Option(help="CSV of candidate_id, vacancy_id pairs a coach vetoed (never planned).")
+    ] = None,
+    today: TodayOpt = None,
+) -> None:
+    """Plan who goes where: the most placements, then SROI value still needed, then retention."""
+    result = run_match(dataset, out, model=model, locked=locked, forbidden=forbidden, today=today)
+    print_plan(result)
+    t = result.timings
+    console.print(
+        f"wrote {out}/{{{','.join(OUTPUT_FILES)}}} in {sum(t.values()):.1f} s "
+        f"(load {t['load_and_prepare_s']:.1f}, score {t['score_s']:.1f}, solve {t['solve_s']:.1f}, "
+        f"explain {t['explain_s']:.1f}, write {t['write_s']:.1f})",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("match")(exit_on_user_error(match_command))

@@ -1,0 +1,507 @@
+"""A batch match: from a prepared dataset to a plan, the places left open and the people left out.
+
+The pipeline: the open places (open obligations, additional places, positions not yet taken), the
+euros each obligation still needs, the eligible scored pairs (each vacancy's best candidates, all of
+them for a vacancy the plan could not fill), coach decisions (locked and forbidden pairs), the
+solver, then explanations. Pure compute: returns frames and a summary, writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from matching.eligibility import Reason, screen
+from matching.engine import Matcher, UnknownIdError
+from matching.explain import missing
+from matching.features import pair_features
+from matching.prepare import Prepared
+from matching.scorers import Scorer
+from matching.solver import Problem, Solution, SolverError, maximum_matching, solve
+from models.entities import OCCUPYING_STATUSES
+from models.enums import PlacementStatus
+from models.rules import displacement_warnings, obligation_values, open_positions
+from models.valuation import placement_values
+
+PLAN_COLUMNS = [
+    "candidate_id",
+    "vacancy_id",
+    "obligation_id",
+    "score",
+    "sroi_value_eur",
+    "explanation",
+    "reasons",
+    "locked",
+    "displacement_warning",
+]
+UNFILLED_COLUMNS = ["vacancy_id", "open_positions", "reason"]
+UNPLACED_COLUMNS = ["candidate_id", "reason", "nearest_vacancy_id", "missing"]
+
+#: Why places stay open.
+NOT_ADDITIONAL = "not_additional"
+NO_ELIGIBLE_CANDIDATE = "no_eligible_candidate"
+PLACED_ELSEWHERE = "candidates_placed_elsewhere"
+#: Why eligible people stay without a place.
+NO_VACANCY_IN_REACH = "no_open_vacancy_in_reach"
+NO_ELIGIBLE_VACANCY = "no_eligible_vacancy"
+TAKEN_BY_BETTER = "places_taken_by_better_matches"
+
+#: Reasons no training can remove: a vacancy failing on these is never "nearest".
+_PERMANENT = Reason.PREVIOUS_EMPLOYER | Reason.TARGET_GROUP | Reason.NOT_ADDITIONAL | Reason.NO_CONSENT | Reason.STATUS
+REALISED_STATUSES = frozenset({*OCCUPYING_STATUSES, PlacementStatus.BEEINDIGD})
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """How wide the net is cast: each vacancy keeps its best ``arcs_per_place`` × places candidates
+    (at least ``min_arcs``); a vacancy the plan leaves open gets all of its eligible candidates."""
+
+    arcs_per_place: int = 25
+    min_arcs: int = 50
+
+
+@dataclass
+class PlanResult:
+    plan: pd.DataFrame
+    unfilled: pd.DataFrame
+    unplaced: pd.DataFrame
+    summary: dict[str, Any]
+    solution: Solution
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def make_plan(
+    p: Prepared,
+    scorer: Scorer | None = None,
+    *,
+    locked: Sequence[tuple[str, str]] = (),
+    forbidden: Sequence[tuple[str, str]] = (),
+    config: PlanConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PlanResult:
+    """Plan who goes where over every open obligation; see the module docstring."""
+    config = config or PlanConfig()
+    matcher = Matcher(p, scorer)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    places = _places(p)
+    need, realised, owed = _needs(p)
+    arcs = _Arcs(p, matcher, places.capacity, config)
+    order = np.flatnonzero(places.capacity > 0)
+    for k, v in enumerate(order):
+        arcs.add_vacancy(int(v))
+        if progress is not None:
+            progress(k + 1, len(order))
+    coach = _Coach(*_pairs(p, locked, "locked"), *_pairs(p, forbidden, "forbidden"))
+    _check_locks(p, places.capacity, coach.lock_c, coach.lock_v)
+    arcs.add_pairs(coach.lock_c, coach.lock_v)
+    taken = np.zeros(p.n_candidates, dtype=bool)
+    taken[coach.lock_c] = True
+    left = places.capacity - np.bincount(coach.lock_v, minlength=p.n_vacancies)
+    if len(coach.forbid_c):  # a vetoed pair does not count towards the maximum either
+        arcs.drop(coach.forbid_c, coach.forbid_v)
+    most = arcs.add_maximum_matching(left, taken, left <= 0) + len(coach.lock_c)
+    timings["score_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    problem = arcs.problem(places, need, coach)
+    solution = solve(problem)
+    # a place left open gets every eligible candidate, then the plan is made again
+    filled = np.bincount(problem.arc_v[solution.chosen], minlength=p.n_vacancies)
+    widen = np.flatnonzero((filled < places.capacity) & arcs.cut)
+    if len(widen):
+        for v in widen:
+            arcs.add_vacancy(int(v), keep_all=True)
+        problem = arcs.problem(places, need, coach)
+        solution = solve(problem)
+    timings["solve_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    plan = _plan_rows(p, matcher, problem, solution)
+    filled = np.bincount(problem.arc_v[solution.chosen], minlength=p.n_vacancies)
+    unfilled = _unfilled(p, places, filled, arcs)
+    unplaced = _unplaced(p, problem, solution, arcs)
+    timings["explain_s"] = time.perf_counter() - t
+    summary = _summary(p, places, problem, solution, outputs=(plan, unfilled, unplaced), euros=(need, realised, owed))
+    summary["counts"]["pairs_screened"] = arcs.screened
+    summary["counts"]["eligible_pairs"] = arcs.eligible
+    summary["counts"]["pairs_considered"] = problem.n_arcs
+    summary["counts"]["vacancies_widened"] = len(widen)
+    summary["counts"]["maximum_placements"] = most
+    return PlanResult(plan, unfilled, unplaced, summary, solution, timings)
+
+
+# -- places and needs -----------------------------------------------------------------------------
+@dataclass
+class _Places:
+    capacity: np.ndarray  # open places per vacancy row (0: not open)
+    obligation: np.ndarray  # obligation row each vacancy counts for (-1: none)
+    open_obligation: np.ndarray  # per vacancy: its obligation runs on the as-of date
+    not_additional: np.ndarray
+    months: np.ndarray  # how long each place lasts (NaN: unknown), for valuation
+
+
+def _obligation_of(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Each vacancy's obligation row (explicit, else the contractor's open obligation that needs the
+    most), and whether that obligation runs on the as-of date."""
+    obl, vac = p.ds.obligations, p.ds.vacancies
+    today = pd.Timestamp(p.config.today)
+    running = (obl["end_date"] >= today).to_numpy(dtype=bool)
+    index = pd.Index(obl["obligation_id"].astype(str))
+    explicit = vac["obligation_id"]
+    rows = np.where(explicit.notna(), index.get_indexer(pd.Index(explicit.astype(str))), -1)
+    owed = obligation_values(obl).to_numpy(dtype=float)
+    best: dict[str, int] = {}
+    for i in np.lexsort((obl["obligation_id"].astype(str).to_numpy(), -owed)):  # most owed first, then id
+        if running[i]:
+            best.setdefault(str(obl["contractor_id"].iloc[i]), int(i))
+    fallback = vac["contractor_id"].astype(str).map(best).fillna(-1).astype(int).to_numpy()
+    rows = np.where(rows >= 0, rows, fallback)
+    return rows, np.where(rows >= 0, running[np.maximum(rows, 0)], False)
+
+
+def _months(start: pd.Series, end: pd.Series) -> np.ndarray:
+    days = (pd.to_datetime(end) - pd.to_datetime(start)).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    return days / 30.4375
+
+
+def _places(p: Prepared) -> _Places:
+    vac = p.ds.vacancies
+    obligation, running = _obligation_of(p)
+    today = pd.Timestamp(p.config.today)
+    not_ended = (vac["end_date"].isna() | (vac["end_date"] >= today)).to_numpy(dtype=bool)
+    free = open_positions(vac, p.ds.placements).to_numpy(dtype=np.int64)
+    capacity = np.where(running & not_ended, free, 0)
+    not_additional = ~p.v_additional & running & not_ended
+    months = _months(vac["start_date"], vac["end_date"])
+    return _Places(capacity, obligation, running & not_ended, not_additional, months)
+
+
+def _needs(p: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Euros each obligation still needs (owed minus realised), realised euros, and the owed euros."""
+    obl, plc = p.ds.obligations, p.ds.placements
+    owed = obligation_values(obl).to_numpy(dtype=float)
+    done = plc[plc["status"].isin([s.value for s in REALISED_STATUSES])]
+    realised = np.zeros(len(obl))
+    if len(done):
+        cand = p.ds.candidates.set_index("candidate_id")
+        vac = p.ds.vacancies.set_index("vacancy_id")
+        vac_obl = vac["obligation_id"]
+        obligation_id = done["obligation_id"].where(done["obligation_id"].notna(), done["vacancy_id"].map(vac_obl))
+        rows = pd.Index(obl["obligation_id"].astype(str)).get_indexer(pd.Index(obligation_id.astype(str)))
+        start = pd.to_datetime(done["start_date"])
+        since = pd.to_datetime(done["candidate_id"].map(cand["benefit_since"]))
+        values = placement_values(
+            done["candidate_id"].map(cand["target_group"]).to_numpy(dtype=object),
+            benefit_years=((start - since).dt.days / 365.25).to_numpy(dtype=float, na_value=np.nan),
+            placement_type=done["vacancy_id"].map(vac["placement_type"]).to_numpy(dtype=object),
+            hours_per_week=done["hours_per_week"].to_numpy(dtype=float, na_value=np.nan),
+            months=_months(done["start_date"], done["end_date"]),
+        )
+        ok = rows >= 0
+        realised = np.bincount(rows[ok], weights=values[ok], minlength=len(obl)).astype(float)
+    return np.maximum(owed - realised, 0.0), realised, owed
+
+
+@dataclass(frozen=True)
+class _Coach:
+    """Coach decisions as rows: pairs to keep and pairs vetoed."""
+
+    lock_c: np.ndarray
+    lock_v: np.ndarray
+    forbid_c: np.ndarray
+    forbid_v: np.ndarray
+
+
+# -- arcs -------------------------------------------------------------------------------------------
+class _Arcs:
+    """Eligible scored pairs, per vacancy, and per candidate the nearest vacancy they fall short of."""
+
+    def __init__(self, p: Prepared, matcher: Matcher, capacity: np.ndarray, config: PlanConfig) -> None:
+        self.p, self.matcher, self.capacity, self.config = p, matcher, capacity, config
+        self.by_vacancy: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.n_eligible = np.zeros(p.n_vacancies, dtype=np.int64)
+        self.cut = np.zeros(p.n_vacancies, dtype=bool)  # fewer candidates kept than eligible
+        self.in_reach = np.zeros(p.n_candidates, dtype=bool)  # screened against some open place
+        self.near_key = np.full(p.n_candidates, np.inf)
+        self.near_v = np.full(p.n_candidates, -1)
+        self.screened = 0
+        self.eligible = 0
+        self.extra: list[tuple[int, int]] = []
+        self.all_eligible: dict[int, np.ndarray] = {}  # every eligible candidate, unscored beyond the kept ones
+
+    def add_vacancy(self, v: int, *, keep_all: bool = False) -> None:
+        p = self.p
+        ci = p.candidates_in_reach(v)
+        ci = ci[p.c_matchable[ci]]  # no consent or not available: never planned
+        s = screen(p, ci, np.full(len(ci), v))
+        ok = s.eligible
+        if not keep_all:
+            self.screened += len(ci)
+            self.eligible += int(ok.sum())
+            self._nearest(s.ci[~ok], v, s.reasons[~ok], s.km[~ok])
+            self.in_reach[ci[np.isnan(s.km) | ~(s.reasons & Reason.DISTANCE).astype(bool)]] = True
+        eligible = s.subset(ok)
+        self.all_eligible[v] = eligible.ci.astype(np.int32)
+        scores = self.matcher.score_screen(eligible).score
+        keep = max(self.config.min_arcs, self.config.arcs_per_place * int(self.capacity[v]))
+        self.n_eligible[v] = len(scores)
+        if not keep_all and len(scores) > keep:
+            top = np.argpartition(-scores, keep - 1)[:keep]
+            self.cut[v] = True
+        else:
+            top = np.arange(len(scores))
+            self.cut[v] = False
+        self.by_vacancy[v] = (eligible.ci[top], scores[top])
+
+    def _nearest(self, ci: np.ndarray, v: int, reasons: np.ndarray, km: np.ndarray) -> None:
+        fixable = (reasons & np.uint32(_PERMANENT)) == 0
+        key = np.bitwise_count(reasons).astype(float) * 1e5 + np.nan_to_num(km, nan=9_999.0)
+        better = fixable & (key < self.near_key[ci])
+        self.near_key[ci[better]] = key[better]
+        self.near_v[ci[better]] = v
+
+    def add_maximum_matching(self, capacity: np.ndarray, taken: np.ndarray, full: np.ndarray) -> int:
+        """Add the pairs of a largest assignment over *all* eligible pairs, so that the plan reaches
+        the true maximum of placements although each vacancy keeps only its best candidates.
+        ``taken`` candidates (locked) and ``full`` places are left out. Returns that maximum."""
+        vs = [v for v in self.all_eligible if not full[v]]
+        ci = np.concatenate([self.all_eligible[v] for v in vs]) if vs else np.zeros(0, dtype=np.int32)
+        vi = np.concatenate([np.full(len(self.all_eligible[v]), v) for v in vs]) if vs else np.zeros(0, dtype=int)
+        free = ~taken[ci]
+        ci, vi = ci[free], vi[free]
+        chosen = maximum_matching(self.p.n_candidates, capacity, ci, vi)
+        self.add_pairs(ci[chosen].astype(np.int64), vi[chosen].astype(np.int64))
+        return int(chosen.sum())
+
+    def drop(self, ci: np.ndarray, vi: np.ndarray) -> None:
+        """Forget vetoed pairs in the full eligible lists."""
+        for c, v in zip(ci.tolist(), vi.tolist(), strict=True):
+            if v in self.all_eligible:
+                self.all_eligible[v] = self.all_eligible[v][self.all_eligible[v] != c]
+
+    def add_pairs(self, ci: np.ndarray, vi: np.ndarray) -> None:
+        self.extra.extend(zip(ci.tolist(), vi.tolist(), strict=True))
+
+    def problem(self, places: _Places, need: np.ndarray, coach: _Coach) -> Problem:
+        p = self.p
+        extra_c = np.array([c for c, _ in self.extra], dtype=np.int64)
+        extra_v = np.array([v for _, v in self.extra], dtype=np.int64)
+        # a coach's pick may fail a soft rule: it is scored on its features all the same
+        extra_score = self.matcher.score_features(pair_features(p, screen(p, extra_c, extra_v)))[0]
+        arc_c = np.concatenate([*(c for c, _ in self.by_vacancy.values()), extra_c]).astype(np.int64)
+        arc_v = np.concatenate([*(np.full(len(c), v) for v, (c, _) in self.by_vacancy.items()), extra_v])
+        score = np.concatenate([*(sc for _, sc in self.by_vacancy.values()), extra_score])
+        # sorted by (candidate, vacancy), each pair once: the same input gives the same arcs
+        key = arc_c * p.n_vacancies + arc_v.astype(np.int64)
+        key, first = np.unique(key, return_index=True)
+        arc_c, arc_v, retention = arc_c[first], arc_v[first].astype(np.int64), score[first]
+        value = _arc_values(p, arc_c, arc_v, places)
+        return Problem(
+            n_candidates=p.n_candidates,
+            arc_c=arc_c,
+            arc_v=arc_v,
+            value=value,
+            retention=retention,
+            capacity=places.capacity,
+            obligation=places.obligation,
+            need=need,
+            locked=np.isin(key, coach.lock_c * p.n_vacancies + coach.lock_v),
+            forbidden=np.isin(key, coach.forbid_c * p.n_vacancies + coach.forbid_v),
+        )
+
+
+def _arc_values(p: Prepared, ci: np.ndarray, vi: np.ndarray, places: _Places) -> np.ndarray:
+    cand, vac = p.ds.candidates, p.ds.vacancies
+    start = pd.to_datetime(vac["start_date"]).to_numpy()[vi]
+    today = np.datetime64(p.config.today, "ns")
+    start = np.where(np.isnat(start) | (start < today), today, start)
+    since = pd.to_datetime(cand["benefit_since"]).to_numpy()[ci]
+    years = (start - since).astype("timedelta64[D]").astype(float) / 365.25
+    years[np.isnat(since)] = np.nan
+    return placement_values(
+        cand["target_group"].to_numpy(dtype=object)[ci],
+        benefit_years=years,
+        placement_type=vac["placement_type"].to_numpy(dtype=object)[vi],
+        hours_per_week=vac["hours_per_week"].to_numpy(dtype=float, na_value=np.nan)[vi],
+        months=places.months[vi],
+    )
+
+
+def _pairs(p: Prepared, pairs: Sequence[tuple[str, str]], what: str) -> tuple[np.ndarray, np.ndarray]:
+    if not pairs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ci = p.candidate_rows([c for c, _ in pairs])
+    vi = p.vacancy_rows([v for _, v in pairs])
+    bad = [f"{c}/{v}" for (c, v), a, b in zip(pairs, ci, vi, strict=True) if a < 0 or b < 0]
+    if bad:
+        raise UnknownIdError(f"{len(bad)} {what} pair(s) name an unknown candidate or vacancy: {', '.join(bad[:5])}")
+    return ci.astype(np.int64), vi.astype(np.int64)
+
+
+def _check_locks(p: Prepared, capacity: np.ndarray, ci: np.ndarray, vi: np.ndarray) -> None:
+    """A lock may overrule a soft rule, never consent, displacement or the number of places."""
+    if not len(ci):
+        return
+    s = screen(p, ci, vi)
+    never = Reason.NO_CONSENT | Reason.STATUS | Reason.PREVIOUS_EMPLOYER | Reason.NOT_ADDITIONAL
+    problems = []
+    for c, v, bits in zip(ci, vi, s.reasons, strict=True):
+        names = [r.name.lower() for r in Reason if int(bits) & r & never if r.name]
+        if names:
+            problems.append(f"{p.candidate_ids[c]}/{p.vacancy_ids[v]} ({', '.join(names)})")
+        elif capacity[v] == 0:
+            problems.append(f"{p.candidate_ids[c]}/{p.vacancy_ids[v]} (the vacancy has no open place)")
+    if problems:
+        raise SolverError("locked pairs that cannot be planned: " + "; ".join(problems[:5]))
+    if len(np.unique(ci)) < len(ci):
+        twice = pd.Series(p.candidate_ids[ci]).value_counts()
+        raise SolverError(f"candidate(s) locked to more than one place: {', '.join(twice[twice > 1].index[:5])}")
+    over = np.flatnonzero(np.bincount(vi, minlength=p.n_vacancies) > capacity)
+    if len(over):
+        raise SolverError(f"more locked pairs than open places at vacancy {', '.join(p.vacancy_ids[over][:5])}")
+
+
+# -- outputs ----------------------------------------------------------------------------------------
+def _plan_rows(p: Prepared, matcher: Matcher, problem: Problem, solution: Solution) -> pd.DataFrame:
+    chosen = solution.chosen
+    ci, vi = problem.arc_c[chosen], problem.arc_v[chosen]
+    if not len(chosen):
+        return pd.DataFrame(columns=PLAN_COLUMNS)
+    explained = matcher.score_pairs(p.candidate_ids[ci].tolist(), p.vacancy_ids[vi].tolist())
+    obl_ids = p.ds.obligations["obligation_id"].astype(str).to_numpy()
+    o = problem.obligation[vi]
+    warn = displacement_warnings(p.ds.contractors).to_numpy(dtype=bool)
+    k = p.v_contractor[vi]
+    frame = pd.DataFrame(
+        {
+            "candidate_id": p.candidate_ids[ci],
+            "vacancy_id": p.vacancy_ids[vi],
+            "obligation_id": np.where(o >= 0, obl_ids[np.maximum(o, 0)], ""),
+            "score": np.round(problem.retention[chosen], 4),
+            "sroi_value_eur": np.round(problem.value[chosen], 2),
+            "explanation": explained["explanation"].to_numpy(),
+            "reasons": explained["reasons"].to_numpy(),
+            "locked": problem.locked_mask()[chosen],
+            "displacement_warning": np.where(k >= 0, warn[np.maximum(k, 0)], False),
+        }
+    )
+    return frame.sort_values(["obligation_id", "vacancy_id", "candidate_id"], kind="stable").reset_index(drop=True)
+
+
+def _unfilled(p: Prepared, places: _Places, filled: np.ndarray, arcs: _Arcs) -> pd.DataFrame:
+    left = places.capacity - filled
+    rows = []
+    for v in np.flatnonzero(places.not_additional):
+        free = int(p.ds.vacancies["positions"].iloc[v])
+        rows.append((p.vacancy_ids[v], free, NOT_ADDITIONAL))
+    for v in np.flatnonzero(left > 0):
+        reason = PLACED_ELSEWHERE if arcs.n_eligible[v] > 0 else NO_ELIGIBLE_CANDIDATE
+        rows.append((p.vacancy_ids[v], int(left[v]), reason))
+    frame = pd.DataFrame(rows, columns=UNFILLED_COLUMNS)
+    return frame.sort_values("vacancy_id", kind="stable").reset_index(drop=True)
+
+
+def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) -> pd.DataFrame:
+    placed = np.zeros(p.n_candidates, dtype=bool)
+    placed[problem.arc_c[solution.chosen]] = True
+    has_arc = np.zeros(p.n_candidates, dtype=bool)
+    has_arc[problem.arc_c] = True
+    best_arc = np.full(p.n_candidates, -1)
+    order = np.lexsort((-problem.retention, problem.arc_c))  # per candidate, best score first
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = problem.arc_c[order][1:] != problem.arc_c[order][:-1]
+    best_arc[problem.arc_c[order[first]]] = order[first]
+    eligible_somewhere = np.zeros(p.n_candidates, dtype=bool)
+    for ci, _ in arcs.by_vacancy.values():
+        eligible_somewhere[ci] = True
+    rows = []
+    for c in np.flatnonzero(p.c_matchable & ~placed):
+        if has_arc[c] or eligible_somewhere[c]:
+            v = int(problem.arc_v[best_arc[c]]) if has_arc[c] else -1
+            rows.append((p.candidate_ids[c], TAKEN_BY_BETTER, p.vacancy_ids[v] if v >= 0 else "", ""))
+            continue
+        v = int(arcs.near_v[c])
+        if v < 0:
+            rows.append((p.candidate_ids[c], NO_VACANCY_IN_REACH, "", ""))
+            continue
+        s = screen(p, np.array([c]), np.array([v]))
+        reason = NO_ELIGIBLE_VACANCY if arcs.in_reach[c] else NO_VACANCY_IN_REACH
+        rows.append(
+            (p.candidate_ids[c], reason, p.vacancy_ids[v], missing(p, int(c), v, int(s.reasons[0]), float(s.km[0])))
+        )
+    return pd.DataFrame(rows, columns=UNPLACED_COLUMNS)
+
+
+def _summary(
+    p: Prepared,
+    places: _Places,
+    problem: Problem,
+    solution: Solution,
+    *,
+    outputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    euros: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> dict[str, Any]:
+    plan, unfilled, unplaced = outputs
+    need, realised, owed = euros
+    obl = p.ds.obligations
+    planned = problem.planned_value(solution.chosen)
+    counted = np.minimum(planned, need)
+    running = np.zeros(len(obl), dtype=bool)
+    running[places.obligation[places.open_obligation & (places.obligation >= 0)]] = True
+    obligations = []
+    for o in np.flatnonzero(running):
+        after = realised[o] + counted[o]
+        obligations.append(
+            {
+                "obligation_id": str(obl["obligation_id"].iloc[o]),
+                "contractor_id": str(obl["contractor_id"].iloc[o]),
+                "required_eur": round(float(owed[o]), 2),
+                "realised_eur": round(float(realised[o]), 2),
+                "planned_eur": round(float(planned[o]), 2),
+                "planned_counted_eur": round(float(counted[o]), 2),
+                "fulfilment_after_plan": round(float(min(after / owed[o], 1.0)) if owed[o] > 0 else 1.0, 4),
+            }
+        )
+    warn = displacement_warnings(p.ds.contractors)
+    below = p.ds.contractors["contractor_id"][warn.to_numpy(dtype=bool)].astype(str).tolist()
+    return {
+        "as_of": p.config.today.isoformat(),
+        "counts": {
+            "candidates": int(p.n_candidates),
+            "matchable_candidates": int(p.c_matchable.sum()),
+            "open_vacancies": int((places.capacity > 0).sum()),
+            "open_places": int(places.capacity.sum()),
+            "placements": int(solution.placements),
+            "locked": int(problem.locked_mask().sum()),
+            "forbidden": int(problem.forbidden_mask().sum()),
+            "unfilled_places": int(unfilled.loc[unfilled["reason"] != NOT_ADDITIONAL, "open_positions"].sum()),
+            "unplaced_candidates": len(unplaced),
+        },
+        "objective": {
+            "placements": int(solution.placements),
+            "sroi_eur": round(solution.sroi_eur, 2),
+            "sroi_bound_eur": round(solution.sroi_bound_eur, 2),
+            "sroi_gap": round(solution.sroi_gap, 6),
+            "expected_retained_6m": round(solution.retention, 3),
+            "retention_bound": round(solution.retention_bound, 3),
+            "retention_gap": round(solution.retention_gap, 6),
+        },
+        "solver": {
+            "status": solution.status,
+            "components": solution.components,
+            "methods": solution.methods,
+            "solve_s": round(solution.solve_seconds, 3),
+        },
+        "obligations": obligations,
+        "displacement": {
+            "non_additional_vacancies_never_filled": int(places.not_additional.sum()),
+            "contractors_below_baseline": below,
+            "plan_rows_flagged": int(plan["displacement_warning"].sum()) if len(plan) else 0,
+        },
+    }

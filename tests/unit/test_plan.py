@@ -1,0 +1,150 @@
+"""The batch match on a generated world: the rules a plan must keep, and the most placements possible."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+from scipy.sparse.csgraph import maximum_bipartite_matching
+
+from data.synthetic.generator import WorldConfig, generate_world
+from matching.eligibility import screen
+from matching.engine import UnknownIdError
+from matching.plan import (
+    NO_ELIGIBLE_CANDIDATE,
+    NOT_ADDITIONAL,
+    PLAN_COLUMNS,
+    UNFILLED_COLUMNS,
+    UNPLACED_COLUMNS,
+    PlanConfig,
+    PlanResult,
+    _places,
+    make_plan,
+)
+from matching.prepare import MatchConfig, Prepared
+from matching.solver import SolverError
+from models.rules import displacement_warnings
+
+
+@pytest.fixture(scope="module")
+def prepared() -> Prepared:
+    world = generate_world(WorldConfig(candidates=400, vacancies=90, seed=7))
+    return Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
+
+
+@pytest.fixture(scope="module")
+def result(prepared: Prepared) -> PlanResult:
+    # a narrow net, so that widening the net for open places is exercised too
+    return make_plan(prepared, config=PlanConfig(arcs_per_place=2, min_arcs=3))
+
+
+def _rows(p: Prepared, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return p.candidate_rows(frame["candidate_id"]), p.vacancy_rows(frame["vacancy_id"])
+
+
+def test_the_outputs_have_the_spec_columns(result: PlanResult) -> None:
+    assert list(result.plan.columns) == PLAN_COLUMNS
+    assert PLAN_COLUMNS[:6] == ["candidate_id", "vacancy_id", "obligation_id", "score", "sroi_value_eur", "explanation"]
+    assert list(result.unfilled.columns) == UNFILLED_COLUMNS
+    assert list(result.unplaced.columns) == UNPLACED_COLUMNS
+    assert result.plan["score"].between(0, 1).all()
+    assert (result.plan["sroi_value_eur"] >= 0).all()
+
+
+def test_every_planned_pair_keeps_every_rule(prepared: Prepared, result: PlanResult) -> None:
+    ci, vi = _rows(prepared, result.plan)
+    assert len(result.plan) > 20
+    assert prepared.c_matchable[ci].all()  # consent and available
+    assert (screen(prepared, ci, vi).reasons == 0).all()  # eligible, incl. previous employer and additional
+    assert len(np.unique(ci)) == len(ci)  # one place per candidate
+    capacity = _places(prepared).capacity
+    assert (np.bincount(vi, minlength=prepared.n_vacancies) <= capacity).all()
+
+
+def test_the_plan_has_the_most_placements_over_all_eligible_pairs(prepared: Prepared, result: PlanResult) -> None:
+    capacity = _places(prepared).capacity
+    slots = np.repeat(np.arange(prepared.n_vacancies), capacity)  # one column per open place
+    rows, cols = [], []
+    for slot, v in enumerate(slots):
+        ci = np.arange(prepared.n_candidates)
+        ok = screen(prepared, ci, np.full(len(ci), v)).eligible
+        rows.extend(ci[ok].tolist())
+        cols.extend([slot] * int(ok.sum()))
+    graph = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(prepared.n_candidates, len(slots)))
+    maximum = int((maximum_bipartite_matching(graph, perm_type="column") >= 0).sum())
+    assert len(result.plan) == maximum
+    assert result.summary["objective"]["placements"] == maximum
+    assert result.summary["counts"]["maximum_placements"] == maximum
+
+
+def test_places_left_open_and_people_left_out_say_why(prepared: Prepared, result: PlanResult) -> None:
+    vac = prepared.ds.vacancies.set_index("vacancy_id")
+    not_additional = result.unfilled[result.unfilled["reason"] == NOT_ADDITIONAL]
+    assert len(not_additional) > 0
+    assert (~vac.loc[not_additional["vacancy_id"], "additional"].astype(bool)).all()
+    assert not set(not_additional["vacancy_id"]) & set(result.plan["vacancy_id"])  # never filled
+    for v in result.unfilled.loc[result.unfilled["reason"] == NO_ELIGIBLE_CANDIDATE, "vacancy_id"]:
+        row = int(prepared.vacancy_rows([v])[0])
+        ci = np.arange(prepared.n_candidates)
+        assert not screen(prepared, ci, np.full(len(ci), row)).eligible.any()
+    unplaced = result.unplaced
+    assert not set(unplaced["candidate_id"]) & set(result.plan["candidate_id"])
+    assert prepared.c_matchable[prepared.candidate_rows(unplaced["candidate_id"])].all()
+    lacking = unplaced[unplaced["reason"] == "no_eligible_vacancy"]
+    assert len(lacking) > 0
+    assert (lacking["missing"] != "").all()
+    assert (lacking["nearest_vacancy_id"] != "").all()
+
+
+def test_rows_of_contractors_below_their_baseline_are_flagged(prepared: Prepared, result: PlanResult) -> None:
+    below = set(prepared.ds.contractors["contractor_id"][displacement_warnings(prepared.ds.contractors)])
+    contractor = prepared.ds.vacancies.set_index("vacancy_id")["contractor_id"]
+    expected = result.plan["vacancy_id"].map(contractor).isin(below)
+    assert (result.plan["displacement_warning"] == expected).all()
+    assert sorted(result.summary["displacement"]["contractors_below_baseline"]) == sorted(below)
+
+
+def test_the_summary_reports_levels_bounds_and_obligations(result: PlanResult) -> None:
+    s = result.summary
+    objective = s["objective"]
+    assert objective["sroi_eur"] <= objective["sroi_bound_eur"] + 1e-6
+    assert 0 <= objective["sroi_gap"] <= 0.005  # goal: within half a percent
+    assert s["solver"]["status"] in ("optimal", "feasible")
+    assert s["obligations"]
+    for o in s["obligations"]:
+        assert o["planned_counted_eur"] <= max(o["required_eur"] - o["realised_eur"], 0) + 1.0
+        assert 0 <= o["fulfilment_after_plan"] <= 1
+    assert s["counts"]["vacancies_widened"] > 0
+
+
+def test_the_same_input_gives_the_same_plan(prepared: Prepared, result: PlanResult) -> None:
+    again = make_plan(prepared, config=PlanConfig(arcs_per_place=2, min_arcs=3))
+    pd.testing.assert_frame_equal(result.plan, again.plan)
+    pd.testing.assert_frame_equal(result.unplaced, again.unplaced)
+
+
+def test_coach_decisions_are_kept(prepared: Prepared, result: PlanResult) -> None:
+    first = result.plan.iloc[0]
+    vetoed = make_plan(prepared, forbidden=[(first["candidate_id"], first["vacancy_id"])])
+    pairs = set(zip(vetoed.plan["candidate_id"], vetoed.plan["vacancy_id"], strict=True))
+    assert (first["candidate_id"], first["vacancy_id"]) not in pairs
+    # lock someone the plan left out onto the vacancy nearest to them, where they are eligible
+    out = result.unplaced[result.unplaced["reason"] == "places_taken_by_better_matches"].iloc[0]
+    pair = (out["candidate_id"], out["nearest_vacancy_id"])
+    kept = make_plan(prepared, locked=[pair])
+    row = kept.plan[(kept.plan["candidate_id"] == pair[0]) & (kept.plan["vacancy_id"] == pair[1])]
+    assert len(row) == 1
+    assert bool(row["locked"].iloc[0])
+    assert kept.summary["counts"]["locked"] == 1
+
+
+def test_impossible_coach_decisions_are_refused(prepared: Prepared) -> None:
+    with pytest.raises(UnknownIdError, match="unknown candidate or vacancy: nobody/V"):
+        make_plan(prepared, locked=[("nobody", "V")])
+    refused = prepared.candidate_ids[~prepared.ds.candidates["consent"].to_numpy(dtype=bool)][0]
+    open_v = prepared.vacancy_ids[np.flatnonzero(_places(prepared).capacity > 0)[0]]
+    with pytest.raises(SolverError, match=f"{refused}/{open_v} \\(no_consent"):
+        make_plan(prepared, locked=[(refused, open_v)])
