@@ -72,6 +72,7 @@ class PlanResult:
     unplaced: pd.DataFrame
     summary: dict[str, Any]
     solution: Solution
+    problem: Problem
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -133,7 +134,7 @@ def make_plan(
     summary["counts"]["pairs_considered"] = problem.n_arcs
     summary["counts"]["vacancies_widened"] = len(widen)
     summary["counts"]["maximum_placements"] = most
-    return PlanResult(plan, unfilled, unplaced, summary, solution, timings)
+    return PlanResult(plan, unfilled, unplaced, summary, solution, problem, timings)
 
 
 # -- places and needs -----------------------------------------------------------------------------

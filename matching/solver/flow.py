@@ -37,6 +37,7 @@ RETENTION_SCALE = 1000  # retention is counted in thousandths
 EXACT_ARCS = 4000  # components up to this many arcs are repaired exactly with CP-SAT
 EXACT_SECONDS = 10.0  # time limit per CP-SAT stage
 LAGRANGE_ROUNDS = 12
+GAP_GOAL = 0.005  # the Lagrangian rounds stop once the value is proven within half a percent
 _MAX_COST = 2**62
 
 
@@ -256,6 +257,8 @@ def _lagrange(part: _Part, x: np.ndarray, rounds: int) -> _Result:
 
     For multipliers μ, max Σ μ_o · planned_o + Σ (1 − μ_o) · need_o over plans with the most
     placements bounds the capped value from above; each flow both tries a plan and tightens the bound.
+    An obligation planned beyond its need gets μ × (need / planned)³, one planned short of it a higher
+    μ (at most 1); the rounds stop once the best plan is proven within :data:`GAP_GOAL`.
     """
     mu = np.ones(len(part.need))
     best_x, best = x, (part.sroi(x), part.retained(x))
@@ -264,16 +267,17 @@ def _lagrange(part: _Part, x: np.ndarray, rounds: int) -> _Result:
     for _ in range(rounds):
         planned = part.planned(x)
         over = planned > part.need
-        mu[over] *= part.need[over] / planned[over]
-        mu[~over] = np.minimum(1.0, mu[~over] * 1.5)
+        mu[over] *= (part.need[over] / planned[over]) ** 3
+        short = ~over & (part.need > 0)
+        mu[short] = np.minimum(1.0, mu[short] * (1.0 + (part.need[short] - planned[short]) / part.need[short]))
         x = _flow(part, np.where(part.o >= 0, mu[np.maximum(part.o, 0)], 0.0) * part.value)
         planned = part.planned(x)
         bound = min(bound, float((mu * planned).sum() + ((1 - mu) * part.need).sum() + slack))
         score = (part.sroi(x), part.retained(x))
         if score > best:
             best_x, best = x, score
-        if bound - best[0] <= 1e-4 * max(bound, 1.0):
+        if bound - best[0] <= GAP_GOAL * max(bound, 1.0):
             break
-    # level 3 bound: the most retention any plan with the most placements reaches
+    # level 3 bound: the most retention any plan with the most placements reaches (value aside)
     retention_bound = part.retained(_flow(part, np.zeros(len(part.c))))
-    return _Result(best_x, max(bound, best[0]), retention_bound, False, "lagrangian flow")
+    return _Result(best_x, max(bound, best[0]), max(retention_bound, best[1]), False, "lagrangian flow")

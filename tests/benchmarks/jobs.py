@@ -20,6 +20,10 @@ def prepare(job: str, args: dict[str, Any]) -> Any:
             folder,
         )
         return folder
+    if job == "match_world":
+        from tests.benchmarks.planning import write_world
+
+        return write_world(args["candidates"], args["vacancies"], args["seed"])
     return None
 
 
@@ -55,3 +59,13 @@ def scoring(_: None, *, candidates: int, vacancies: int, seed: int) -> dict[str,
     from tests.benchmarks.scoring import scoring as run
 
     return run(None, candidates=candidates, vacancies=vacancies, seed=seed)
+
+
+def match_world(folder: Path, *, candidates: int, vacancies: int, seed: int) -> dict[str, object]:
+    """Issue 4: `koppelaar match` end to end, solve vs a bare min-cost flow, plan quality vs greedy."""
+    from tests.benchmarks.planning import match_world as run
+
+    try:
+        return run(folder, candidates=candidates, vacancies=vacancies, seed=seed)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

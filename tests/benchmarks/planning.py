@@ -1,0 +1,152 @@
+"""Issue 4 benchmarks: the batch match end to end, the solve against one bare min-cost flow, and
+plan quality against a "status quo" greedy coach, in the generator's true retention probabilities."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def write_world(candidates: int, vacancies: int, seed: int) -> Path:
+    """Outside the clock: the world's files and a model trained on its history, as a user has them."""
+    from api.loaders import write_model
+    from data.synthetic.generator import WorldConfig, generate_world
+    from matching.engine import train
+    from matching.prepare import MatchConfig, Prepared
+    from models.dataset import write_dataset
+
+    folder = Path(tempfile.mkdtemp(prefix="koppelaar-bench-match-"))
+    config = WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed)
+    world = generate_world(config)
+    write_dataset(world, folder / "world")
+    model = train(Prepared(world, config=MatchConfig(today=config.as_of), postcodes=_postcodes()), seed=seed)
+    write_model(model, folder / "model.pkl")
+    return folder
+
+
+def _postcodes() -> Any:
+    from api.loaders import read_postcodes
+
+    table = SHARED / "geo" / "pc4_centroids_geonames.txt"
+    return read_postcodes(table) if table.is_file() else None
+
+
+def match_world(folder: Path, *, candidates: int, vacancies: int, seed: int) -> dict[str, Any]:
+    """`koppelaar match` end to end (load, score, solve, write), then (c) and (d) outside its clock."""
+    from api.cli_plan import write_plan
+    from api.loaders import read_model
+    from data.synthetic.generator import WorldConfig
+    from matching.plan import make_plan
+    from matching.prepare import MatchConfig, Prepared
+    from models.dataset import read_dataset
+
+    as_of = WorldConfig().as_of
+    stages: dict[str, float] = {}
+    t = time.perf_counter()
+    ds = read_dataset(folder / "world")
+    scorer = read_model(folder / "model.pkl")
+    stages["load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    p = Prepared(ds, config=MatchConfig(today=as_of), postcodes=_postcodes())
+    stages["prepare_s"] = time.perf_counter() - t
+    result = make_plan(p, scorer)
+    stages.update(result.timings)
+    t = time.perf_counter()
+    write_plan(result, folder / "plan", {"dataset": str(folder / "world")})
+    stages["write_s"] = time.perf_counter() - t
+    out: dict[str, Any] = {k: round(v, 2) for k, v in stages.items()}
+    out["end_to_end_s"] = round(sum(stages.values()), 2)
+    counts, objective = result.summary["counts"], result.summary["objective"]
+    out["open_places"] = counts["open_places"]
+    out["pairs_considered"] = counts["pairs_considered"]
+    out["eligible_pairs"] = counts["eligible_pairs"]
+    out["placements"] = counts["placements"]
+    out["maximum_placements"] = counts["maximum_placements"]
+    out["solver_status"] = result.summary["solver"]["status"]
+    out["solver_methods"] = result.summary["solver"]["methods"]
+    out["components"] = result.summary["solver"]["components"]
+    out["sroi_gap"] = objective["sroi_gap"]
+    out["retention_gap"] = objective["retention_gap"]
+    out.update(_solve_vs_bare(result.problem))
+    out.update(_quality(p, result))
+    return out
+
+
+def _solve_vs_bare(problem: Any) -> dict[str, Any]:
+    """(c): our solve against one bare SimpleMinCostFlow call on the same arcs and costs (median of 3)."""
+    from ortools.graph.python import min_cost_flow
+
+    from matching.solver import solve
+    from matching.solver.flow import RETENTION_SCALE
+
+    ours, bare = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        solve(problem)
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        n_c, n_v = problem.n_candidates, problem.n_vacancies
+        weight = RETENTION_SCALE * (min(n_c, int(problem.capacity.sum())) + 1)
+        unit = 1
+        while (int(problem.value.max(initial=0)) // unit + 1) * weight * (n_c + n_v + 2) >= 2**62:
+            unit *= 10
+        cost = -((np.round(problem.value).astype(np.int64) // unit) * weight)
+        cost -= np.round(problem.retention * RETENTION_SCALE).astype(np.int64)
+        flow = min_cost_flow.SimpleMinCostFlow()
+        source, sink = n_c + n_v, n_c + n_v + 1
+        tails = np.concatenate([np.full(n_c, source), problem.arc_c, n_c + np.arange(n_v)])
+        heads = np.concatenate([np.arange(n_c), n_c + problem.arc_v, np.full(n_v, sink)])
+        caps = np.concatenate([np.ones(n_c + problem.n_arcs, dtype=np.int64), problem.capacity.astype(np.int64)])
+        costs = np.concatenate([np.zeros(n_c, dtype=np.int64), cost, np.zeros(n_v, dtype=np.int64)])
+        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        flow.set_node_supply(source, n_c)
+        flow.set_node_supply(sink, -n_c)
+        flow.solve_max_flow_with_min_cost()
+        bare.append(time.perf_counter() - t)
+    return {
+        "solve_median_s": round(float(np.median(ours)), 3),
+        "bare_min_cost_flow_median_s": round(float(np.median(bare)), 3),
+        "solve_vs_bare_ratio": round(float(np.median(ours) / np.median(bare)), 2),
+    }
+
+
+def _quality(p: Any, result: Any) -> dict[str, Any]:
+    """(d): expected placements lasting 6 months (true probabilities) against a greedy status quo."""
+    from data.synthetic.truth import HiddenModel
+    from matching.eligibility import screen
+    from matching.features import pair_features
+    from matching.plan import _places
+    from matching.scorers import TitleScorer
+
+    truth = HiddenModel(p.ds)
+    problem, chosen = result.problem, result.solution.chosen
+    ours = float(truth.p6(problem.arc_c[chosen], problem.arc_v[chosen]).sum())
+    # status quo: vacancies in file order, each filled by its best fuzzy title matches still free
+    capacity = _places(p).capacity
+    used = np.zeros(p.n_candidates, dtype=bool)
+    pairs_c, pairs_v = [], []
+    for v in np.flatnonzero(capacity > 0):
+        ci = p.candidates_in_reach(int(v))
+        ci = ci[p.c_matchable[ci] & ~used[ci]]
+        s = screen(p, ci, np.full(len(ci), v))
+        e = s.subset(s.eligible)
+        if not len(e.ci):
+            continue
+        title = TitleScorer().score(pair_features(p, e))
+        top = np.lexsort((e.ci, -title))[: int(capacity[v])]
+        used[e.ci[top]] = True
+        pairs_c.extend(e.ci[top].tolist())
+        pairs_v.extend([int(v)] * len(top))
+    greedy = float(truth.p6(np.array(pairs_c, dtype=np.int64), np.array(pairs_v, dtype=np.int64)).sum())
+    return {
+        "expected_retained_plan": round(ours, 1),
+        "expected_retained_greedy": round(greedy, 1),
+        "retained_plan_vs_greedy": round(ours / greedy, 3) if greedy else None,
+        "placements_greedy": len(pairs_c),
+    }
