@@ -421,21 +421,24 @@ def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) ->
     eligible_somewhere = np.zeros(p.n_candidates, dtype=bool)
     for ci, _ in arcs.by_vacancy.values():
         eligible_somewhere[ci] = True
-    rows = []
-    for c in np.flatnonzero(p.c_matchable & ~placed):
-        if has_arc[c] or eligible_somewhere[c]:
-            v = int(problem.arc_v[best_arc[c]]) if has_arc[c] else -1
-            rows.append((p.candidate_ids[c], TAKEN_BY_BETTER, p.vacancy_ids[v] if v >= 0 else "", ""))
-            continue
-        v = int(arcs.near_v[c])
-        if v < 0:
-            rows.append((p.candidate_ids[c], NO_VACANCY_IN_REACH, "", ""))
-            continue
-        s = screen(p, np.array([c]), np.array([v]))
-        reason = NO_ELIGIBLE_VACANCY if arcs.in_reach[c] else NO_VACANCY_IN_REACH
-        rows.append(
-            (p.candidate_ids[c], reason, p.vacancy_ids[v], missing(p, int(c), v, int(s.reasons[0]), float(s.km[0])))
-        )
+    cands = np.flatnonzero(p.c_matchable & ~placed)
+    better = has_arc[cands] | eligible_somewhere[cands]
+    near = arcs.near_v[cands]
+    check = ~better & (near >= 0)
+    s = screen(p, cands[check], near[check])  # one screen for every nearest vacancy
+    reason = np.where(better, TAKEN_BY_BETTER, np.where(arcs.in_reach[cands], NO_ELIGIBLE_VACANCY, NO_VACANCY_IN_REACH))
+    reason[~better & (near < 0)] = NO_VACANCY_IN_REACH
+    nearest = np.full(len(cands), "", dtype=object)
+    arc = best_arc[cands]
+    with_arc = better & (arc >= 0)
+    nearest[with_arc] = p.vacancy_ids[problem.arc_v[arc[with_arc]]]
+    nearest[check] = p.vacancy_ids[near[check]]
+    lacks = np.full(len(cands), "", dtype=object)
+    lacks[check] = [
+        missing(p, int(c), int(v), int(bits), float(km))
+        for c, v, bits, km in zip(s.ci, s.vi, s.reasons, s.km, strict=True)
+    ]
+    rows = {"candidate_id": p.candidate_ids[cands], "reason": reason, "nearest_vacancy_id": nearest, "missing": lacks}
     return pd.DataFrame(rows, columns=UNPLACED_COLUMNS)
 
 
