@@ -36,6 +36,7 @@ LICENCE_IMPLIES: dict[str, tuple[str, ...]] = {"BE": ("B",), "C": ("B",), "CE": 
 DEFAULT_HOURS = (0.0, 40.0)
 DEFAULT_MAX_TRAVEL_KM = 25.0
 RELATED_SKILL_CREDIT = 0.3  # a related skill (same occupation profile) counts for this much
+REACH_CLASSES_KM = np.array([5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 75.0, 100.0, np.inf])
 TEXT_DIMENSIONS = 64  # latent dimensions of the profile and vacancy texts
 TEXT_SAMPLE = 20_000  # texts the latent directions are fitted on
 FREE_TERM_CREDIT = 0.85  # a free-text skill fuzzily equal to another
@@ -342,13 +343,15 @@ class Prepared:
         self.c_max_km = c["max_travel_km"].to_numpy(dtype=float, na_value=np.nan)
         self.c_max_km = np.where(np.isnan(self.c_max_km), DEFAULT_MAX_TRAVEL_KM, self.c_max_km)
         # a latitude-sorted index of located candidates, for the spatial pre-filter of suggestions
-        located = ~np.isnan(la)
-        self._located = np.flatnonzero(located)
-        order = np.argsort(la[located], kind="stable")
-        self._by_lat = self._located[order]
-        self._lat_sorted = la[self._by_lat]
-        self._unlocated = np.flatnonzero(~located)
-        self._reach_km = float(self.c_max_km.max()) if len(self.c_max_km) else 0.0
+        # (per class of travel radius, so a candidate willing to travel 10 km is not looked for 60 km away)
+        located = np.flatnonzero(~np.isnan(la))
+        self._unlocated = np.flatnonzero(np.isnan(la))
+        radius_class = np.searchsorted(REACH_CLASSES_KM, self.c_max_km[located], side="left")
+        self._reach: list[tuple[float, np.ndarray, np.ndarray]] = []  # (radius, sorted latitudes, rows)
+        for k in np.unique(radius_class):
+            rows = located[radius_class == k]
+            rows = rows[np.argsort(la[rows], kind="stable")]
+            self._reach.append((float(self.c_max_km[rows].max()), la[rows], rows))
 
     # -- plain columns -------------------------------------------------------------------------
     def _scalars(self, ds: Dataset) -> None:
@@ -435,20 +438,21 @@ class Prepared:
     def candidates_in_reach(self, v: int) -> np.ndarray:
         """Candidate rows that could be within travel distance of vacancy ``v`` (sorted).
 
-        Every located candidate outside a box of the pool's largest travel radius around the
-        vacancy is farther than its own maximum, so it can never be eligible; candidates without a
-        location are always kept. Without a location for the vacancy, every candidate is kept.
+        Candidates are indexed by latitude per class of travel radius (:data:`REACH_CLASSES_KM`).
+        A located candidate outside the box of their class's largest radius around the vacancy is
+        farther than their own maximum, so they can never be eligible; candidates without a location
+        are always kept. Without a location for the vacancy, every candidate is kept.
         """
         lat, lon = self.v_lat[v], self.v_lon[v]
         if np.isnan(lat) or np.isnan(lon):
             return np.arange(self.n_candidates)
-        dlat = self._reach_km / 111.0 + 1e-6
-        lo = int(np.searchsorted(self._lat_sorted, lat - dlat, side="left"))
-        hi = int(np.searchsorted(self._lat_sorted, lat + dlat, side="right"))
-        band = self._by_lat[lo:hi]
-        dlon = dlat / max(np.cos(np.radians(min(abs(lat) + dlat, 89.0))), 1e-6)
-        band = band[np.abs(self.c_lon[band] - lon) <= dlon]
-        return np.sort(np.concatenate([band, self._unlocated]))
+        parts = [self._unlocated]
+        for radius, lats, rows in self._reach:
+            dlat = radius / 111.0 + 1e-6
+            band = rows[int(np.searchsorted(lats, lat - dlat, side="left")) : int(np.searchsorted(lats, lat + dlat))]
+            dlon = dlat / max(np.cos(np.radians(min(abs(lat) + dlat, 89.0))), 1e-6)
+            parts.append(band[np.abs(self.c_lon[band] - lon) <= dlon])
+        return np.sort(np.concatenate(parts))
 
     def location_known(self) -> np.ndarray:
         return np.asarray(self.c_loc != LOC_UNKNOWN)

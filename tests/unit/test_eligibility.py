@@ -139,4 +139,6 @@ def test_the_spatial_pre_filter_never_drops_an_eligible_candidate() -> None:
         full = screen(p, everyone, np.full(p.n_candidates, v))
         reach = p.candidates_in_reach(v)
         assert set(np.flatnonzero(full.eligible)) <= set(reach.tolist())
+        within = (full.reasons & np.uint32(Reason.DISTANCE)) == 0  # in travel distance, whatever else
+        assert set(np.flatnonzero(within)) <= set(reach.tolist())
         assert len(reach) < p.n_candidates or np.isnan(p.v_lat[v])
