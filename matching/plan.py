@@ -248,7 +248,8 @@ class _Arcs:
             self._nearest(s.ci[~ok], v, s.reasons[~ok], s.km[~ok])
             self.in_reach[ci[np.isnan(s.km) | ~(s.reasons & Reason.DISTANCE).astype(bool)]] = True
         eligible = s.subset(ok)
-        self.all_eligible[v] = eligible.ci.astype(np.int32)
+        if not keep_all:  # widening sees the same candidates; vetoes already dropped stay dropped
+            self.all_eligible[v] = eligible.ci.astype(np.int32)
         scores = self.matcher.score_screen(eligible).score
         keep = max(self.config.min_arcs, self.config.arcs_per_place * int(self.capacity[v]))
         self.n_eligible[v] = len(scores)
@@ -411,18 +412,19 @@ def _unfilled(p: Prepared, places: _Places, filled: np.ndarray, arcs: _Arcs) -> 
 def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) -> pd.DataFrame:
     placed = np.zeros(p.n_candidates, dtype=bool)
     placed[problem.arc_c[solution.chosen]] = True
-    has_arc = np.zeros(p.n_candidates, dtype=bool)
-    has_arc[problem.arc_c] = True
+    # each candidate's best-scored pair among those considered (vetoed ones left out)
+    allowed = np.flatnonzero(~problem.forbidden_mask())
     best_arc = np.full(p.n_candidates, -1)
-    order = np.lexsort((-problem.retention, problem.arc_c))  # per candidate, best score first
+    order = allowed[np.lexsort((-problem.retention[allowed], problem.arc_c[allowed]))]
     first = np.ones(len(order), dtype=bool)
     first[1:] = problem.arc_c[order][1:] != problem.arc_c[order][:-1]
     best_arc[problem.arc_c[order[first]]] = order[first]
-    eligible_somewhere = np.zeros(p.n_candidates, dtype=bool)
-    for ci, _ in arcs.by_vacancy.values():
-        eligible_somewhere[ci] = True
+    # an eligible vacancy for everyone eligible somewhere, also when no shortlist kept them
+    eligible_v = np.full(p.n_candidates, -1)
+    for v in sorted(arcs.all_eligible, reverse=True):  # the lowest row wins
+        eligible_v[arcs.all_eligible[v]] = v
     cands = np.flatnonzero(p.c_matchable & ~placed)
-    better = has_arc[cands] | eligible_somewhere[cands]
+    better = eligible_v[cands] >= 0
     near = arcs.near_v[cands]
     check = ~better & (near >= 0)
     s = screen(p, cands[check], near[check])  # one screen for every nearest vacancy
@@ -431,7 +433,8 @@ def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) ->
     nearest = np.full(len(cands), "", dtype=object)
     arc = best_arc[cands]
     with_arc = better & (arc >= 0)
-    nearest[with_arc] = p.vacancy_ids[problem.arc_v[arc[with_arc]]]
+    nearest[better] = p.vacancy_ids[eligible_v[cands[better]]]
+    nearest[with_arc] = p.vacancy_ids[problem.arc_v[arc[with_arc]]]  # their best-scored pair, when considered
     nearest[check] = p.vacancy_ids[near[check]]
     lacks = np.full(len(cands), "", dtype=object)
     lacks[check] = [

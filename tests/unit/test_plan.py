@@ -93,6 +93,16 @@ def test_places_left_open_and_people_left_out_say_why(prepared: Prepared, result
     unplaced = result.unplaced
     assert not set(unplaced["candidate_id"]) & set(result.plan["candidate_id"])
     assert prepared.c_matchable[prepared.candidate_rows(unplaced["candidate_id"])].all()
+    open_rows = np.flatnonzero(_places(prepared).capacity > 0)
+    for reason, rows in unplaced.groupby("reason"):
+        ci = prepared.candidate_rows(rows["candidate_id"])
+        vi = np.repeat(open_rows, len(ci))
+        eligible = screen(prepared, np.tile(ci, len(open_rows)), vi).eligible.reshape(len(open_rows), len(ci))
+        if reason == "places_taken_by_better_matches":  # eligible for some open place
+            assert eligible.any(axis=0).all()
+            assert (rows["nearest_vacancy_id"] != "").all()
+        else:  # eligible for none
+            assert not eligible.any(), reason
     lacking = unplaced[unplaced["reason"] == "no_eligible_vacancy"]
     assert len(lacking) > 0
     assert (lacking["missing"] != "").all()
