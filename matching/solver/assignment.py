@@ -7,10 +7,54 @@ placement solver uses it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
 from matching.solver.problem import SolverError
+
+
+@dataclass(frozen=True)
+class FlowGraph:
+    """source → row (capacity 1) → column (one arc per allowed pair) → sink (the column's capacity).
+
+    Nodes: rows ``0..n-1``, columns ``n..n+m-1``, then the source and the sink. The pair arcs are
+    arcs ``n .. n + pairs - 1``, in the order given.
+    """
+
+    tails: np.ndarray
+    heads: np.ndarray
+    capacities: np.ndarray
+    source: int
+    sink: int
+    first_pair: int
+    pairs: int
+
+    @classmethod
+    def build(cls, n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> FlowGraph:
+        n, m = n_rows, len(capacity)
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        source, sink = n + m, n + m + 1
+        return cls(
+            tails=np.concatenate([np.full(n, source), rows, n + np.arange(m)]),
+            heads=np.concatenate([np.arange(n), n + cols, np.full(m, sink)]),
+            capacities=np.concatenate([np.ones(n + len(rows), dtype=np.int64), np.asarray(capacity, dtype=np.int64)]),
+            source=source,
+            sink=sink,
+            first_pair=n,
+            pairs=len(rows),
+        )
+
+    def pair_costs(self, costs: np.ndarray) -> np.ndarray:
+        """Unit costs of every arc: ``costs`` on the pair arcs, 0 elsewhere."""
+        out = np.zeros(len(self.tails), dtype=np.int64)
+        out[self.first_pair : self.first_pair + self.pairs] = costs
+        return out
+
+    def used(self, solver: min_cost_flow.SimpleMinCostFlow | max_flow.SimpleMaxFlow, handles: np.ndarray) -> np.ndarray:
+        """Which pairs carry flow after a solve."""
+        return np.asarray(solver.flows(handles[self.first_pair : self.first_pair + self.pairs]) > 0)
 
 
 def min_cost_assignment(costs: np.ndarray) -> tuple[np.ndarray, int]:
@@ -34,21 +78,17 @@ def min_cost_assignment_arcs(
     if not np.issubdtype(costs.dtype, np.integer):
         raise SolverError("assignment costs must be whole numbers (scale them first)")
     rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    # nodes: rows 0..n-1, columns n..n+m-1, source n+m, sink n+m+1
-    n, m = n_rows, n_cols
-    source, sink = n + m, n + m + 1
+    graph = FlowGraph.build(n_rows, np.ones(n_cols, dtype=np.int64), rows, cols)
     flow = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([np.full(n, source), rows, n + np.arange(m)])
-    heads = np.concatenate([np.arange(n), n + cols, np.full(m, sink)])
-    caps = np.ones(len(tails), dtype=np.int64)
-    unit = np.concatenate([np.zeros(n, dtype=np.int64), costs.astype(np.int64), np.zeros(m, dtype=np.int64)])
-    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, unit)
-    flow.set_node_supply(source, n)
-    flow.set_node_supply(sink, -n)
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        graph.tails, graph.heads, graph.capacities, graph.pair_costs(costs.astype(np.int64))
+    )
+    flow.set_node_supply(graph.source, n_rows)
+    flow.set_node_supply(graph.sink, -n_rows)
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise SolverError(f"no assignment of every row exists (min-cost flow status {status})")
-    used = flow.flows(arcs[n : n + len(rows)]) > 0
+    used = graph.used(flow, arcs)
     assigned = cols[used][np.argsort(rows[used])]
     return assigned, int(flow.optimal_cost())
 
@@ -56,15 +96,10 @@ def min_cost_assignment_arcs(
 def maximum_matching(n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Which arcs form a largest assignment: each row at most once, column ``j`` at most
     ``capacity[j]`` times (OR-Tools max flow). Costs play no part: this is the exact count of level 1."""
-    n, m = n_rows, len(capacity)
-    source, sink = n + m, n + m + 1
+    graph = FlowGraph.build(n_rows, capacity, rows, cols)
     flow = max_flow.SimpleMaxFlow()
-    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    tails = np.concatenate([np.full(n, source), rows, n + np.arange(m)])
-    heads = np.concatenate([np.arange(n), n + cols, np.full(m, sink)])
-    caps = np.concatenate([np.ones(n + len(rows), dtype=np.int64), np.asarray(capacity, dtype=np.int64)])
-    arcs = flow.add_arcs_with_capacity(tails, heads, caps)
-    status = flow.solve(source, sink)
+    arcs = flow.add_arcs_with_capacity(graph.tails, graph.heads, graph.capacities)
+    status = flow.solve(graph.source, graph.sink)
     if status != flow.OPTIMAL:
         raise SolverError(f"the maximum flow failed with status {status}")
-    return np.asarray(flow.flows(arcs[n : n + len(rows)]) > 0)
+    return graph.used(flow, arcs)

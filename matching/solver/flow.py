@@ -31,6 +31,7 @@ from ortools.sat.python import cp_model
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from matching.solver.assignment import FlowGraph
 from matching.solver.problem import Problem, Solution, SolverError
 
 RETENTION_SCALE = 1000  # retention is counted in thousandths
@@ -178,32 +179,34 @@ def _solve_part(part: _Part, *, exact_arcs: int, exact_seconds: float, rounds: i
     return _lagrange(part, x, rounds)
 
 
-def _flow(part: _Part, euros: np.ndarray) -> np.ndarray:
-    """Maximum flow with minimum cost -(W · euros + retention), W above any retention sum."""
-    n_c, n_v = part.n_c, len(part.capacity)
-    n_arcs = len(part.c)
-    flows_max = min(n_c, int(part.capacity.sum()))
+def arc_costs(euros: np.ndarray, retention: np.ndarray, flows_max: int, nodes: int) -> np.ndarray:
+    """Integer unit costs -(W · euros + retention in thousandths), W above any retention sum: the
+    one place where the objective is scaled to integers. Euros are counted in tens, hundreds, ...
+    should the costs overflow once the solver multiplies them by the number of nodes."""
     weight = RETENTION_SCALE * (flows_max + 1)
-    nodes = n_c + n_v + 2
-    euros = np.round(euros).astype(np.int64)
-    top = int(euros.max(initial=0))
+    whole = np.round(euros).astype(np.int64)
+    top = int(whole.max(initial=0))
     unit = 1
-    while (top // unit + 1) * weight * nodes >= _MAX_COST:  # the solver multiplies costs by the node count
+    while (top // unit + 1) * weight * nodes >= _MAX_COST:
         unit *= 10
-    cost = -((euros // unit) * weight + np.round(part.retention * RETENTION_SCALE).astype(np.int64))
-    source, sink = n_c + n_v, n_c + n_v + 1
+    return np.asarray(-((whole // unit) * weight + np.round(retention * RETENTION_SCALE).astype(np.int64)))
+
+
+def _flow(part: _Part, euros: np.ndarray) -> np.ndarray:
+    """Maximum flow with minimum cost :func:`arc_costs`: the most placements, then euros, then retention."""
+    flows_max = min(part.n_c, int(part.capacity.sum()))
+    graph = FlowGraph.build(part.n_c, part.capacity, part.c, part.v)
+    costs = arc_costs(euros, part.retention, flows_max, part.n_c + len(part.capacity) + 2)
     flow = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([np.full(n_c, source), part.c, n_c + np.arange(n_v)])
-    heads = np.concatenate([np.arange(n_c), n_c + part.v, np.full(n_v, sink)])
-    caps = np.concatenate([np.ones(n_c + n_arcs, dtype=np.int64), part.capacity.astype(np.int64)])
-    costs = np.concatenate([np.zeros(n_c, dtype=np.int64), cost, np.zeros(n_v, dtype=np.int64)])
-    handles = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    flow.set_node_supply(source, flows_max)  # as much as could ever flow; the maximum is found
-    flow.set_node_supply(sink, -flows_max)
+    handles = flow.add_arcs_with_capacity_and_unit_cost(
+        graph.tails, graph.heads, graph.capacities, graph.pair_costs(costs)
+    )
+    flow.set_node_supply(graph.source, flows_max)  # as much as could ever flow; the maximum is found
+    flow.set_node_supply(graph.sink, -flows_max)
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise SolverError(f"the min-cost flow failed with status {status}")
-    return np.asarray(flow.flows(handles[n_c : n_c + n_arcs]) > 0)
+    return graph.used(flow, handles)
 
 
 def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
