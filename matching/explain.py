@@ -142,37 +142,40 @@ def _unknowns(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) ->
         text.append("Onbekend, navragen: " + ", ".join(n for _, n in unknown) + ".")
 
 
+def _lack(p: Prepared, c: int, v: int, r: Reason, km: float) -> tuple[list[str], str]:
+    """What one failed rule means for this pair: compact items (``vca_basis``, ``B``) and Dutch detail."""
+    if r is Reason.CERTIFICATE:
+        held = set(p.c_certs[c].indices)
+        keys = [p.cert_names[j] for j in p.v_hard[v].indices if j not in held]
+        names = ", ".join(_label(p, k, "certificate") for k in keys)
+        return [k.removeprefix("txt:") for k in keys], f"mist certificaat {names}"
+    if r is Reason.LICENCE:
+        lacking = [LICENCES[i] for i in np.flatnonzero(p.v_licences[v] & ~p.c_licences[c])]
+        return lacking, "mist rijbewijs " + ", ".join(lacking)
+    if r is Reason.LANGUAGE:
+        need = _level("language", p.v_lang[v])
+        return [f"taal {need}"], f"taalniveau {_level('language', p.c_lang[c])}, vereist {need}"
+    if r is Reason.EDUCATION:
+        need = _level("education", p.v_edu[v])
+        return [f"opleiding {need}"], f"opleiding {_level('education', p.c_edu[c])}, vereist {need}"
+    if r is Reason.PHYSICAL:
+        load = _level("physical", p.v_phys[v])
+        return [f"belastbaarheid {load}"], f"werk is {load}, kandidaat kan {_level('physical', p.c_phys[c])} aan"
+    if r is Reason.HOURS:
+        return [
+            f"uren {p.v_hours[v]:g}"
+        ], f"vacature {p.v_hours[v]:g} uur, kandidaat {p.c_hmin[c]:g}–{p.c_hmax[c]:g} uur"
+    if r is Reason.DISTANCE:
+        return [f"afstand {km:.0f} km"], f"{km:.0f} km, maximaal {p.c_max_km[c]:.0f} km"
+    if r is Reason.AVAILABILITY:
+        return ["beschikbaarheid"], f"beschikbaar vanaf {p.c_available[c]}"
+    return [REASON_TEXT[r][0]], REASON_TEXT[r][1]
+
+
 def _ineligible(p: Prepared, c: int, v: int, bits: int, km: float, *, codes: list[str], text: list[str]) -> None:
-    names = [REASON_TEXT[r][0] for r in Reason if bits & r]
-    codes.append("not_eligible:" + "|".join(names))
-    details = []
-    for r in Reason:
-        if not bits & r:
-            continue
-        if r is Reason.CERTIFICATE:
-            held = set(p.c_certs[c].indices)
-            lacking = [_label(p, p.cert_names[j], "certificate") for j in p.v_hard[v].indices if j not in held]
-            details.append("mist certificaat " + ", ".join(lacking))
-        elif r is Reason.LICENCE:
-            lacking = [LICENCES[i] for i in np.flatnonzero(p.v_licences[v] & ~p.c_licences[c])]
-            details.append("mist rijbewijs " + ", ".join(lacking))
-        elif r is Reason.LANGUAGE:
-            details.append(f"taalniveau {_level('language', p.c_lang[c])}, vereist {_level('language', p.v_lang[v])}")
-        elif r is Reason.EDUCATION:
-            details.append(f"opleiding {_level('education', p.c_edu[c])}, vereist {_level('education', p.v_edu[v])}")
-        elif r is Reason.PHYSICAL:
-            details.append(
-                f"werk is {_level('physical', p.v_phys[v])}, kandidaat kan {_level('physical', p.c_phys[c])} aan"
-            )
-        elif r is Reason.HOURS:
-            details.append(f"vacature {p.v_hours[v]:g} uur, kandidaat {p.c_hmin[c]:g}–{p.c_hmax[c]:g} uur")
-        elif r is Reason.DISTANCE:
-            details.append(f"{km:.0f} km, maximaal {p.c_max_km[c]:.0f} km")
-        elif r is Reason.AVAILABILITY:
-            details.append(f"beschikbaar vanaf {p.c_available[c]}")
-        else:
-            details.append(REASON_TEXT[r][1])
-    text.append("Niet geschikt: " + "; ".join(details) + ".")
+    failed = [r for r in Reason if bits & r]
+    codes.append("not_eligible:" + "|".join(REASON_TEXT[r][0] for r in failed))
+    text.append("Niet geschikt: " + "; ".join(_lack(p, c, v, r, km)[1] for r in failed) + ".")
 
 
 def _top(contrib: np.ndarray, codes: list[str], text: list[str]) -> None:
@@ -222,27 +225,4 @@ def explain(p: Prepared, s: Screen, x: np.ndarray | None, contributions: np.ndar
 
 def missing(p: Prepared, c: int, v: int, bits: int, km: float) -> str:
     """What a candidate lacks for a vacancy, compactly (``vca_basis; B; taal B1``): training advice."""
-    out: list[str] = []
-    for r in Reason:
-        if not bits & r:
-            continue
-        if r is Reason.CERTIFICATE:
-            held = set(p.c_certs[c].indices)
-            out.extend(p.cert_names[j].removeprefix("txt:") for j in p.v_hard[v].indices if j not in held)
-        elif r is Reason.LICENCE:
-            out.extend(LICENCES[i] for i in np.flatnonzero(p.v_licences[v] & ~p.c_licences[c]))
-        elif r is Reason.LANGUAGE:
-            out.append(f"taal {_level('language', p.v_lang[v])}")
-        elif r is Reason.EDUCATION:
-            out.append(f"opleiding {_level('education', p.v_edu[v])}")
-        elif r is Reason.PHYSICAL:
-            out.append(f"belastbaarheid {_level('physical', p.v_phys[v])}")
-        elif r is Reason.HOURS:
-            out.append(f"uren {p.v_hours[v]:g}")
-        elif r is Reason.DISTANCE:
-            out.append(f"afstand {km:.0f} km")
-        elif r is Reason.AVAILABILITY:
-            out.append("beschikbaarheid")
-        else:
-            out.append(REASON_TEXT[r][0])
-    return "; ".join(out)
+    return "; ".join(item for r in Reason if bits & r for item in _lack(p, c, v, r, km)[0])

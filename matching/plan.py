@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from matching.eligibility import Reason, screen
 from matching.engine import Matcher, UnknownIdError
@@ -425,7 +426,9 @@ def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) ->
         eligible_v[arcs.all_eligible[v]] = v
     cands = np.flatnonzero(p.c_matchable & ~placed)
     better = eligible_v[cands] >= 0
-    near = arcs.near_v[cands]
+    near = arcs.near_v[cands].copy()
+    far = ~better & (near < 0)
+    near[far] = _nearest_open(p, arcs.capacity, cands[far])  # out of everyone's reach: the closest place
     check = ~better & (near >= 0)
     s = screen(p, cands[check], near[check])  # one screen for every nearest vacancy
     reason = np.where(better, TAKEN_BY_BETTER, np.where(arcs.in_reach[cands], NO_ELIGIBLE_VACANCY, NO_VACANCY_IN_REACH))
@@ -443,6 +446,20 @@ def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) ->
     ]
     rows = {"candidate_id": p.candidate_ids[cands], "reason": reason, "nearest_vacancy_id": nearest, "missing": lacks}
     return pd.DataFrame(rows, columns=UNPLACED_COLUMNS)
+
+
+def _nearest_open(p: Prepared, capacity: np.ndarray, ci: np.ndarray) -> np.ndarray:
+    """The open vacancy closest to each candidate as the crow flies (-1 when either has no location)."""
+    out = np.full(len(ci), -1)
+    places = np.flatnonzero((capacity > 0) & ~np.isnan(p.v_lat))
+    located = ~np.isnan(p.c_lat[ci])
+    if not len(places) or not located.any():
+        return out
+    scale = np.cos(np.radians(np.nanmean(p.v_lat[places])))  # a local flat projection picks the nearest
+    tree = cKDTree(np.column_stack([p.v_lat[places], p.v_lon[places] * scale]))
+    _, k = tree.query(np.column_stack([p.c_lat[ci[located]], p.c_lon[ci[located]] * scale]))
+    out[located] = places[k]
+    return out
 
 
 def _summary(

@@ -107,6 +107,9 @@ def test_places_left_open_and_people_left_out_say_why(prepared: Prepared, result
     assert len(lacking) > 0
     assert (lacking["missing"] != "").all()
     assert (lacking["nearest_vacancy_id"] != "").all()
+    out_of_reach = unplaced[unplaced["reason"] == "no_open_vacancy_in_reach"]
+    assert len(out_of_reach) > 0
+    assert out_of_reach["missing"].str.contains("afstand").all()  # the closest place, and how far it is
 
 
 def test_rows_of_contractors_below_their_baseline_are_flagged(prepared: Prepared, result: PlanResult) -> None:
