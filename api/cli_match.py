@@ -19,7 +19,7 @@ from api.settings import Settings
 from matching.engine import Matcher, train
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import Scorer
-from models.dataset import read_dataset
+from models.dataset import Dataset, read_dataset
 from models.errors import KoppelaarError
 
 console = Console()
@@ -40,14 +40,18 @@ class SuggestFormat(StrEnum):
     JSON = "json"
 
 
-def _day(value: str | None) -> date:
+def day_or_today(value: str | None) -> date:
     return date.today() if value is None else parse_day(value, "--today")
 
 
 def prepare(dataset: Path, today: date, settings: Settings | None = None) -> Prepared:
     """Read, validate and prepare a dataset with the configured taxonomy and postcode table."""
+    return prepared_from(read_dataset(dataset), today, settings)
+
+
+def prepared_from(ds: Dataset, today: date, settings: Settings | None = None) -> Prepared:
+    """Prepare a read dataset with the configured taxonomy and postcode table."""
     settings = settings or Settings()
-    ds = read_dataset(dataset)
     postcodes = read_postcodes(settings.postcodes) if settings.postcodes else None
     taxonomy = None
     if settings.taxonomy is not None:
@@ -57,7 +61,7 @@ def prepare(dataset: Path, today: date, settings: Settings | None = None) -> Pre
     return Prepared(ds, config=MatchConfig(today=today), taxonomy=taxonomy, postcodes=postcodes)
 
 
-def _scorer(model: Path | None) -> Scorer | None:
+def read_scorer(model: Path | None) -> Scorer | None:
     return read_model(model) if model is not None else None
 
 
@@ -68,7 +72,7 @@ def train_command(
     today: TodayOpt = None,
 ) -> None:
     """Learn P(placement lasts 6 months) from the dataset's placement history."""
-    p = prepare(dataset, _day(today))
+    p = prepare(dataset, day_or_today(today))
     scorer = train(p, seed=seed)
     write_model(scorer, model)
     m = scorer.metrics_
@@ -98,8 +102,8 @@ def suggest_command(
     """Ranked suggestions with their explanation: candidates for a vacancy, or vacancies for a candidate."""
     if (vacancy is None) == (candidate is None):
         raise KoppelaarError("give exactly one of --vacancy ID or --candidate ID")
-    scorer = _scorer(model)
-    matcher = Matcher(prepare(dataset, _day(today)), scorer)
+    scorer = read_scorer(model)
+    matcher = Matcher(prepare(dataset, day_or_today(today)), scorer)
     result = (
         matcher.suggest_for_vacancy(vacancy, top)
         if vacancy is not None
@@ -137,8 +141,8 @@ def score_command(
 ) -> None:
     """Score given pairs: eligible, score and explanation per row."""
     frame = read_pairs(pairs)
-    scorer = _scorer(model)
-    matcher = Matcher(prepare(dataset, _day(today)), scorer)
+    scorer = read_scorer(model)
+    matcher = Matcher(prepare(dataset, day_or_today(today)), scorer)
     scored = matcher.score_pairs(frame["candidate_id"].tolist(), frame["vacancy_id"].tolist())
     result = frame.copy()
     result["eligible"] = scored["eligible"].map({True: "true", False: "false"})

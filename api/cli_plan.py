@@ -13,10 +13,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from api.cli_match import DatasetArg, ModelOpt, TodayOpt, _day, _scorer, prepare
+from api.cli_match import DatasetArg, ModelOpt, TodayOpt, day_or_today, prepared_from, read_scorer
 from api.loaders import read_pairs
 from api.render import eur, exit_on_user_error, pct, table
 from matching.plan import PlanResult, make_plan
+from matching.prepare import Prepared
+from models.dataset import read_dataset
 
 console = Console()
 
@@ -54,14 +56,18 @@ def run_match(
     locked: Path | None = None,
     forbidden: Path | None = None,
     today: str | None = None,
-) -> PlanResult:
-    """Load, score, solve, write: the batch match, each stage timed."""
+) -> tuple[PlanResult, Prepared]:
+    """Load, prepare, score, solve, explain, write: the batch match, each stage timed."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    scorer = _scorer(model)
+    day = day_or_today(today)
+    scorer = read_scorer(model)
     lock_pairs, forbid_pairs = _pairs(locked), _pairs(forbidden)
-    p = prepare(dataset, _day(today))
-    timings["load_and_prepare_s"] = time.perf_counter() - t
+    ds = read_dataset(dataset)
+    timings["load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    p = prepared_from(ds, day)
+    timings["prepare_s"] = time.perf_counter() - t
     result = make_plan(p, scorer, locked=lock_pairs, forbidden=forbid_pairs)
     timings.update(result.timings)
     t = time.perf_counter()
@@ -73,7 +79,7 @@ def run_match(
     write_plan(result, out, {**extra, "timings_s": {k: round(v, 3) for k, v in timings.items()}})
     timings["write_s"] = time.perf_counter() - t
     result.timings = timings
-    return result
+    return result, p
 
 
 def print_plan(result: PlanResult, rows: int = 5) -> None:
@@ -143,12 +149,12 @@ def match_command(
     today: TodayOpt = None,
 ) -> None:
     """Plan who goes where: the most placements, then SROI value still needed, then retention."""
-    result = run_match(dataset, out, model=model, locked=locked, forbidden=forbidden, today=today)
+    result, _ = run_match(dataset, out, model=model, locked=locked, forbidden=forbidden, today=today)
     print_plan(result)
     t = result.timings
     console.print(
         f"wrote {out}/{{{','.join(OUTPUT_FILES)}}} in {sum(t.values()):.1f} s "
-        f"(load {t['load_and_prepare_s']:.1f}, score {t['score_s']:.1f}, solve {t['solve_s']:.1f}, "
+        f"(load {t['load_s']:.1f}, prepare {t['prepare_s']:.1f}, score {t['score_s']:.1f}, solve {t['solve_s']:.1f}, "
         f"explain {t['explain_s']:.1f}, write {t['write_s']:.1f})",
         highlight=False,
     )

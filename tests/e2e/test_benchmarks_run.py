@@ -26,3 +26,17 @@ def test_unknown_benchmark_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "unknown benchmark(s) nope" in result.stderr
+
+
+def test_the_planning_benchmark_runs_at_small_scale() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks", "planning", "--scale", "0.01", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(b) match 1,000 candidates × 200 vacancies: median" in result.stdout
+    assert "solve_vs_bare_ratio" in result.stdout
+    assert "expected_retained_greedy" in result.stdout
