@@ -19,6 +19,7 @@ from api.render import eur, exit_on_user_error, pct, table
 from matching.plan import PlanResult, make_plan
 from matching.prepare import Prepared
 from models.dataset import read_dataset
+from models.errors import KoppelaarError
 
 console = Console()
 
@@ -27,8 +28,11 @@ OUTPUT_FILES = ("plan.csv", "unfilled.csv", "unplaced.csv", "summary.json")
 
 def write_plan(result: PlanResult, out: Path, extra: dict[str, Any]) -> None:
     """Write the four files together: staged next to ``out``, then moved in, never half written."""
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise KoppelaarError(f"cannot write the plan to {out}: {exc.strerror or exc}") from None
     try:
         for name, frame in (("plan.csv", result.plan), ("unfilled.csv", result.unfilled)):
             frame.to_csv(staging / name, index=False, lineterminator="\n")
@@ -37,6 +41,8 @@ def write_plan(result: PlanResult, out: Path, extra: dict[str, Any]) -> None:
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
         for name in OUTPUT_FILES:
             os.replace(staging / name, out / name)
+    except OSError as exc:
+        raise KoppelaarError(f"cannot write the plan to {out}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -58,6 +64,8 @@ def run_match(
     today: str | None = None,
 ) -> tuple[PlanResult, Prepared]:
     """Load, prepare, score, solve, explain, write: the batch match, each stage timed."""
+    if out.exists() and not out.is_dir():  # before the work, not after it
+        raise KoppelaarError(f"--out {out} is a file; give a folder for plan.csv, unfilled.csv, unplaced.csv")
     timings: dict[str, float] = {}
     t = time.perf_counter()
     day = day_or_today(today)

@@ -218,3 +218,9 @@ def test_match_keeps_locks_and_vetoes_and_refuses_impossible_ones(tmp_path: Path
     assert "locked pair(s) name an unknown candidate or vacancy: KND-999999/VAC-000001" in bad.output
     assert "Traceback" not in bad.output
     assert (out / "plan.csv").read_bytes() == before  # nothing half written
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me")
+    not_a_folder = runner.invoke(app, ["match", sample, "--out", str(a_file), "--today", "2026-10-01"])
+    assert not_a_folder.exit_code == 2
+    assert f"--out {a_file} is a file" in not_a_folder.output
+    assert a_file.read_text() == "keep me"
