@@ -15,7 +15,7 @@ from rich.table import Table
 
 from api.loaders import read_model, read_pairs, read_postcodes, write_csv_atomic, write_model
 from api.render import exit_on_user_error, parse_day
-from api.settings import Settings
+from api.settings import Settings, load_settings
 from matching.engine import Matcher, train
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import Scorer
@@ -51,7 +51,7 @@ def prepare(dataset: Path, today: date, settings: Settings | None = None) -> Pre
 
 def prepared_from(ds: Dataset, today: date, settings: Settings | None = None) -> Prepared:
     """Prepare a read dataset with the configured taxonomy and postcode table."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     postcodes = read_postcodes(settings.postcodes) if settings.postcodes else None
     taxonomy = None
     if settings.taxonomy is not None:

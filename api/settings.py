@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.errors import KoppelaarError
 
 
 class Settings(BaseSettings):
@@ -20,6 +22,17 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///koppelaar.sqlite"
     postcodes: Path | None = None
     taxonomy: Path | None = None
+    # extensions of the spec's list (documented in the README)
+    model: Path | None = None  # a model from `koppelaar train` for the API's suggestions and runs
+    max_body_mb: float = 50.0  # the largest request body (a bulk upload) the API accepts
+    log_level: str = "INFO"
+
+    @field_validator("model")
+    @classmethod
+    def _model_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"KOPPELAAR_MODEL points to {value}, which is not a file")
+        return value
 
     @field_validator("postcodes")
     @classmethod
@@ -34,3 +47,15 @@ class Settings(BaseSettings):
         if value is not None and not value.is_dir():
             raise ValueError(f"KOPPELAAR_TAXONOMY points to {value}, which is not a folder")
         return value
+
+
+def load_settings() -> Settings:
+    """The settings, or one clear :class:`KoppelaarError` naming each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"KOPPELAAR_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise KoppelaarError(f"bad configuration: {problems}") from None

@@ -9,7 +9,7 @@ solver, then explanations. Pure compute: returns frames and a summary, writes no
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +24,8 @@ from matching.features import pair_features
 from matching.prepare import Prepared
 from matching.scorers import Scorer
 from matching.solver import Problem, Solution, SolverError, maximum_matching, solve
-from models.entities import OCCUPYING_STATUSES
-from models.enums import PlacementStatus
 from models.rules import displacement_warnings, obligation_values, open_positions
-from models.valuation import placement_values
+from models.valuation import REALISED_STATUSES, placement_months, placement_values, realised_euros
 
 PLAN_COLUMNS = [
     "candidate_id",
@@ -54,7 +52,7 @@ TAKEN_BY_BETTER = "places_taken_by_better_matches"
 
 #: Reasons no training can remove: a vacancy failing on these is never "nearest".
 _PERMANENT = Reason.PREVIOUS_EMPLOYER | Reason.TARGET_GROUP | Reason.NOT_ADDITIONAL | Reason.NO_CONSENT | Reason.STATUS
-REALISED_STATUSES = frozenset({*OCCUPYING_STATUSES, PlacementStatus.BEEINDIGD})
+__all__ = ["REALISED_STATUSES", "PlanConfig", "PlanResult", "make_plan"]
 
 
 @dataclass(frozen=True)
@@ -85,13 +83,18 @@ def make_plan(
     forbidden: Sequence[tuple[str, str]] = (),
     config: PlanConfig | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scope: Collection[str] | None = None,
 ) -> PlanResult:
-    """Plan who goes where over every open obligation; see the module docstring."""
+    """Plan who goes where over every open obligation; see the module docstring.
+
+    ``scope`` limits the places planned to those vacancy ids (one obligation, tender or contractor);
+    the other vacancies are neither filled nor reported.
+    """
     config = config or PlanConfig()
     matcher = Matcher(p, scorer)
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    places = _places(p)
+    places = _places(p, scope)
     need, realised, owed = _needs(p)
     arcs = _Arcs(p, matcher, places.capacity, config)
     order = np.flatnonzero(places.capacity > 0)
@@ -167,46 +170,25 @@ def _obligation_of(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
     return rows, np.where(rows >= 0, running[np.maximum(rows, 0)], False)
 
 
-def _months(start: pd.Series, end: pd.Series) -> np.ndarray:
-    days = (pd.to_datetime(end) - pd.to_datetime(start)).dt.days.to_numpy(dtype=float, na_value=np.nan)
-    return days / 30.4375
-
-
-def _places(p: Prepared) -> _Places:
+def _places(p: Prepared, scope: Collection[str] | None = None) -> _Places:
     vac = p.ds.vacancies
     obligation, running = _obligation_of(p)
+    if scope is not None:
+        running = running & vac["vacancy_id"].isin(set(scope)).to_numpy(dtype=bool)
     today = pd.Timestamp(p.config.today)
     not_ended = (vac["end_date"].isna() | (vac["end_date"] >= today)).to_numpy(dtype=bool)
     free = open_positions(vac, p.ds.placements).to_numpy(dtype=np.int64)
     capacity = np.where(running & not_ended, free, 0)
     not_additional = ~p.v_additional & running & not_ended
-    months = _months(vac["start_date"], vac["end_date"])
+    months = placement_months(vac["start_date"], vac["end_date"])
     return _Places(capacity, obligation, running & not_ended, not_additional, months)
 
 
 def _needs(p: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Euros each obligation still needs (owed minus realised), realised euros, and the owed euros."""
-    obl, plc = p.ds.obligations, p.ds.placements
-    owed = obligation_values(obl).to_numpy(dtype=float)
-    done = plc[plc["status"].isin([s.value for s in REALISED_STATUSES])]
-    realised = np.zeros(len(obl))
-    if len(done):
-        cand = p.ds.candidates.set_index("candidate_id")
-        vac = p.ds.vacancies.set_index("vacancy_id")
-        vac_obl = vac["obligation_id"]
-        obligation_id = done["obligation_id"].where(done["obligation_id"].notna(), done["vacancy_id"].map(vac_obl))
-        rows = pd.Index(obl["obligation_id"].astype(str)).get_indexer(pd.Index(obligation_id.astype(str)))
-        start = pd.to_datetime(done["start_date"])
-        since = pd.to_datetime(done["candidate_id"].map(cand["benefit_since"]))
-        values = placement_values(
-            done["candidate_id"].map(cand["target_group"]).to_numpy(dtype=object),
-            benefit_years=((start - since).dt.days / 365.25).to_numpy(dtype=float, na_value=np.nan),
-            placement_type=done["vacancy_id"].map(vac["placement_type"]).to_numpy(dtype=object),
-            hours_per_week=done["hours_per_week"].to_numpy(dtype=float, na_value=np.nan),
-            months=_months(done["start_date"], done["end_date"]),
-        )
-        ok = rows >= 0
-        realised = np.bincount(rows[ok], weights=values[ok], minlength=len(obl)).astype(float)
+    ds = p.ds
+    owed = obligation_values(ds.obligations).to_numpy(dtype=float)
+    realised = realised_euros(ds.obligations, ds.placements, ds.candidates, ds.vacancies)
     return np.maximum(owed - realised, 0.0), realised, owed
 
 

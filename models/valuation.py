@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models.enums import PlacementType, TargetGroup
+from models.enums import PlacementStatus, PlacementType, TargetGroup
 
 FULL_TIME_HOURS = 36.0
 DEFAULT_MONTHS = 12.0
@@ -124,3 +124,49 @@ def placement_values(
     per_month = kind.map(scheme.monthly).to_numpy(dtype=float)
     value = np.where(np.isnan(per_month), value, per_month * counted)
     return np.asarray(np.round(value, 2), dtype=float)
+
+
+#: Placements whose euros count as realised: accepted, started or ended.
+REALISED_STATUSES = frozenset({PlacementStatus.GEACCEPTEERD, PlacementStatus.GESTART, PlacementStatus.BEEINDIGD})
+
+
+def placement_months(start: pd.Series, end: pd.Series) -> np.ndarray:
+    """How many months each placement or place lasts (NaN when it has no end)."""
+    days = (pd.to_datetime(end) - pd.to_datetime(start)).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(days / 30.4375, dtype=float)
+
+
+def realised_euros(
+    obligations: pd.DataFrame,
+    placements: pd.DataFrame,
+    candidates: pd.DataFrame,
+    vacancies: pd.DataFrame,
+    scheme: Scheme = DEFAULT_SCHEME,
+) -> np.ndarray:
+    """Euros each obligation (row of ``obligations``) has realised with its registered placements.
+
+    A placement counts towards its own obligation, else its vacancy's, once it is accepted,
+    started or ended. ``candidates`` and ``vacancies`` must hold those the placements name.
+    """
+    realised = np.zeros(len(obligations))
+    done = placements[placements["status"].isin([s.value for s in REALISED_STATUSES])]
+    if not len(done):
+        return realised
+    cand = candidates.set_index("candidate_id")
+    vac = vacancies.set_index("vacancy_id")
+    obligation_id = done["obligation_id"].where(
+        done["obligation_id"].notna(), done["vacancy_id"].map(vac["obligation_id"])
+    )
+    rows = pd.Index(obligations["obligation_id"].astype(str)).get_indexer(pd.Index(obligation_id.astype(str)))
+    start = pd.to_datetime(done["start_date"])
+    since = pd.to_datetime(done["candidate_id"].map(cand["benefit_since"]))
+    values = placement_values(
+        done["candidate_id"].map(cand["target_group"]).to_numpy(dtype=object),
+        benefit_years=((start - since).dt.days / 365.25).to_numpy(dtype=float, na_value=np.nan),
+        placement_type=done["vacancy_id"].map(vac["placement_type"]).to_numpy(dtype=object),
+        hours_per_week=done["hours_per_week"].to_numpy(dtype=float, na_value=np.nan),
+        months=placement_months(done["start_date"], done["end_date"]),
+        scheme=scheme,
+    )
+    ok = rows >= 0
+    return np.bincount(rows[ok], weights=values[ok], minlength=len(obligations)).astype(float)

@@ -32,15 +32,14 @@ class RawTable:
     missing_required: frozenset[str] = frozenset()  # required columns the header lacks (reported once)
 
 
-def _decode(path: Path, problems: list[Problem]) -> str | None:
-    data = path.read_bytes()
+def _decode(data: bytes, filename: str, problems: list[Problem]) -> str | None:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.append(
             Problem(
-                path.name,
+                filename,
                 line,
                 None,
                 None,
@@ -57,8 +56,17 @@ def read_raw(spec: FileSpec, folder: Path, problems: list[Problem]) -> RawTable:
         if spec.required_file:
             problems.append(Problem(spec.filename, None, None, None, f"is missing from {folder}"))
         return RawTable(spec, {}, 0, present=False, readable=not spec.required_file)
-    text = _decode(path, problems)
+    return read_raw_bytes(spec, path.read_bytes(), problems)
+
+
+def read_raw_bytes(spec: FileSpec, data: bytes, problems: list[Problem]) -> RawTable:
+    """Read the bytes of one file of ``spec`` (an upload, say); append every problem found to ``problems``."""
+    text = _decode(data, spec.filename, problems)
     if text is None:
+        return RawTable(spec, {}, 0, present=True, readable=False)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        problems.append(Problem(spec.filename, line, None, None, "holds a NUL character: is it really a CSV file?"))
         return RawTable(spec, {}, 0, present=True, readable=False)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
@@ -106,6 +114,19 @@ def read_raw(spec: FileSpec, folder: Path, problems: list[Problem]) -> RawTable:
         readable=spec.key in columns,
         row_numbers=row_numbers,
         missing_required=missing,
+    )
+
+
+def raw_from_cells(spec: FileSpec, records: list[dict[str, str]], row_numbers: list[int] | None = None) -> RawTable:
+    """A raw table from cell texts per column (an API request body, say); an absent cell is empty."""
+    columns = {c.name: pd.Series([r.get(c.name, "").strip() for r in records], dtype="str") for c in spec.columns}
+    return RawTable(
+        spec,
+        columns,
+        len(records),
+        present=True,
+        readable=True,
+        row_numbers=row_numbers if row_numbers is not None else [i + 2 for i in range(len(records))],
     )
 
 

@@ -1,0 +1,147 @@
+"""The HTTP API: ``create_app(settings)`` is the composition root, nothing connects at import time.
+
+Routes live under ``/api/v1``; ``/docs`` shows the OpenAPI description. Run it with
+``koppelaar serve``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import problems
+from api.jobs import JobRunner
+from api.routes_entities import routers
+from api.routes_match import router as match_router
+from api.service import MatchingService
+from api.settings import Settings, load_settings
+from models.store import Store
+
+log = logging.getLogger("koppelaar.api")
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Koppelaar matches people with a distance to the labour market to the work places contractors offer
+towards their Social Return (SROI) obligations.
+
+**Keys.** Every call needs an API key (`X-API-Key: kop_…` or `Authorization: Bearer kop_…`), made on
+the server with `koppelaar apikey create --role ROLE --region REGION`. Roles: `coach`, `adviseur`,
+`werkgeversservice`, `admin`. A regional key never sees another region's candidates, placements or runs.
+
+**Errors** are `application/problem+json` documents with the field and the reason for each problem.
+"""
+
+
+class BodyLimit:
+    """Refuse request bodies above a size with 413, whether or not they declare their length."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLargeError:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Request too large",
+                "status": 413,
+                "detail": f"the request body is larger than {self.max_bytes // 1_000_000} MB; split the upload",
+                "instance": scope.get("path"),
+                "errors": [],
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None, run_jobs: bool = True) -> FastAPI:
+    """Build the API for ``settings``; ``store`` overrides the database (tests)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        app.state.store = store if store is not None else Store.open(settings.database_url)
+        app.state.settings = settings
+        app.state.matching = MatchingService(app.state.store, settings)
+        app.state.jobs = JobRunner(app.state.store, settings)
+        if run_jobs:
+            resumed = app.state.jobs.recover()
+            if resumed:
+                log.info("resumed %d interrupted match run(s)", len(resumed))
+        try:
+            yield
+        finally:
+            app.state.jobs.shutdown()
+            if own:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="Koppelaar API",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    problems.install(app)
+    for router in routers():
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(match_router, prefix=API_PREFIX)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the server answers and reaches its database")
+    def health() -> dict[str, Any]:
+        with app.state.store.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok", "schema": app.state.store.revision(), "data_version": app.state.store.version()}
+
+    app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1_000_000))  # type: ignore[arg-type]
+    return app
+
+
+__all__ = ["API_PREFIX", "create_app"]

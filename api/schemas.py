@@ -1,0 +1,404 @@
+"""Request and response models of the HTTP API, generated from the exchange format.
+
+Each file of the format gets ``XCreate`` (a new row), ``XUpdate`` (the fields to change) and
+``XPublic`` (a stored row). Lists are JSON arrays of the items a CSV cell would hold
+(``"Timmerman:5"`` for an occupation with years). The JSON body is turned into the same cell
+texts a CSV file has and checked by the same validator, so both ways in obey the same rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+
+from models.dataset.cells import LIST_JOINER, split_list
+from models.schema import FILES, Column, FileSpec, Kind
+from models.store.convert import db_to_text
+
+MAX_TEXT = 20_000
+MAX_ITEMS = 200
+MAX_INT = 2**31 - 1
+
+
+class Strict(BaseModel):
+    """No unknown fields, no NaN or infinity, no NUL characters (a database cannot hold them)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, use_enum_values=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("contains a NUL character")
+        if isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value):
+            raise ValueError("contains a NUL character")
+        return value
+
+
+def _item_type(col: Column) -> Any:
+    if col.kind is Kind.ENUM_LIST and col.enum is not None:
+        return col.enum
+    return Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+def json_type(col: Column) -> Any:
+    """The JSON (pydantic) type of a column."""
+    kind = col.kind
+    if kind is Kind.INT:
+        low = int(col.minimum) if col.minimum is not None else -MAX_INT
+        high = int(col.maximum) if col.maximum is not None else MAX_INT
+        return Annotated[int, Field(ge=low, le=high)]
+    if kind is Kind.FLOAT:
+        return Annotated[float, Field(ge=-1e15, le=1e15)]
+    if kind is Kind.BOOL:
+        return bool
+    if kind is Kind.DATE:
+        return date
+    if kind is Kind.ENUM and col.enum is not None:
+        return col.enum
+    if kind in (Kind.LIST, Kind.ENUM_LIST, Kind.ID_LIST, Kind.EXPERIENCE_LIST):
+        return Annotated[list[_item_type(col)], Field(max_length=MAX_ITEMS)]  # type: ignore[misc]
+    if kind is Kind.ID:
+        return Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\s;,]+$")]
+    if kind is Kind.POSTCODE:
+        return Annotated[str, StringConstraints(max_length=10)]
+    if kind is Kind.KVK:
+        return Annotated[str, StringConstraints(max_length=8)]
+    return Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+
+
+def to_cell(value: Any, col: Column) -> str:
+    """The CSV cell text of a JSON value."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return LIST_JOINER.join(str(v.value if isinstance(v, StrEnum) else v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    return str(value)
+
+
+def to_json(value: object, col: Column) -> Any:
+    """The JSON value of a stored (database) value."""
+    if value is None:
+        return [] if col.kind in (Kind.LIST, Kind.ENUM_LIST, Kind.ID_LIST, Kind.EXPERIENCE_LIST) else None
+    if col.kind in (Kind.LIST, Kind.ENUM_LIST, Kind.ID_LIST, Kind.EXPERIENCE_LIST):
+        return list(split_list(db_to_text(value, col)))
+    if col.kind is Kind.FLOAT:
+        return float(value)  # type: ignore[arg-type]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "candidates": {
+        "candidate_id": "KND-000004",
+        "target_group": "ww",
+        "benefit_since": "2026-07-24",
+        "region": "Groningen",
+        "postcode": "9401",
+        "skills": ["tegellijm aanbrengen", "tegelwerk voegen"],
+        "occupations": ["Tegelzetter:3"],
+        "education_level": "mbo2",
+        "certificates": ["vca_basis"],
+        "driving_licences": ["B"],
+        "language_level": "B2",
+        "hours_min": 24,
+        "hours_max": 40,
+        "available_from": "2026-08-17",
+        "max_travel_km": 25,
+        "physical_capacity": "zwaar",
+        "consent": True,
+        "status": "beschikbaar",
+        "coach_id": "coach-AM01-01",
+    },
+    "contractors": {
+        "contractor_id": "OPN-00002",
+        "name": "Bouwcombinatie Bos BV",
+        "kvk": "30089174",
+        "postcode": "9741",
+        "pso_level": "aspirant",
+        "headcount_baseline": 33,
+        "headcount_current": 32,
+    },
+    "obligations": {
+        "obligation_id": "SROI-00003",
+        "contractor_id": "OPN-00002",
+        "client": "Gemeente Winschoten",
+        "tender_name": "Verduurzaming huurwoningen Winschoten",
+        "sector": "bouw",
+        "contract_value_eur": 1038000,
+        "sroi_percentage": 5,
+        "award_date": "2026-10-15",
+        "start_date": "2027-02-01",
+        "end_date": "2028-08-16",
+        "allowed_target_groups": ["participatiewet", "ww"],
+    },
+    "vacancies": {
+        "vacancy_id": "VAC-000001",
+        "contractor_id": "OPN-00002",
+        "obligation_id": "SROI-00003",
+        "title": "Dakdekker (m/v)",
+        "required_skills": ["bitumineuze dakbedekking aanbrengen", "dakonderhoud uitvoeren"],
+        "required_certificates": ["VCA Basis"],
+        "required_licences": ["B"],
+        "physical_load": "zwaar",
+        "hours_per_week": 38,
+        "positions": 2,
+        "additional": True,
+        "placement_type": "baan",
+        "postcode": "9671",
+    },
+    "placements": {
+        "placement_id": "PLA-0000001",
+        "candidate_id": "KND-000004",
+        "vacancy_id": "VAC-000001",
+        "start_date": "2027-03-01",
+        "hours_per_week": 38,
+        "contract_type": "tijdelijk",
+        "status": "voorgesteld",
+    },
+}
+
+
+def _model(spec: FileSpec, kind: str) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for col in spec.columns:
+        typ = json_type(col)
+        doc = col.doc or None
+        if kind == "Update" and col.name == spec.key:
+            continue
+        if kind == "Create" and col.required:
+            fields[col.name] = (typ, Field(description=doc))
+        elif kind == "Public" and col.name == spec.key:
+            fields[col.name] = (str, Field(description=doc))
+        else:
+            fields[col.name] = (typ | None, Field(default=None, description=doc))
+    example = dict(EXAMPLES[spec.name])
+    if kind == "Update":
+        example = {k: v for k, v in example.items() if k != spec.key and k in list(example)[1:3]}
+    if kind == "Public":
+        fields["updated_at"] = (datetime, Field(description="when the row last changed"))
+        example["updated_at"] = "2026-11-22T10:00:00+00:00"
+    title = spec.name[:-1].capitalize() + kind
+    base = Strict if kind != "Public" else BaseModel
+    config = {"json_schema_extra": {"examples": [example]}}
+    model = create_model(title, __base__=base, **fields)  # type: ignore[call-overload]
+    model.model_config.update(config)
+    model.model_rebuild(force=True)
+    return model  # type: ignore[no-any-return]
+
+
+CREATE: dict[str, type[BaseModel]] = {spec.name: _model(spec, "Create") for spec in FILES}
+UPDATE: dict[str, type[BaseModel]] = {spec.name: _model(spec, "Update") for spec in FILES}
+PUBLIC: dict[str, type[BaseModel]] = {spec.name: _model(spec, "Public") for spec in FILES}
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, how many match in all, and where the next page starts."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None = None
+
+
+class FieldError(BaseModel):
+    field: str | None = Field(description="the field (column) at fault")
+    row: int | None = Field(default=None, description="the CSV row (header = 1) for an upload")
+    value: str | None = None
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem: ``application/problem+json``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class ChangeCounts(BaseModel):
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+class ImportResult(BaseModel):
+    """What a bulk upload changed and the warnings that did not block it."""
+
+    changes: dict[str, ChangeCounts]
+    warnings: list[FieldError]
+    data_version: int
+
+
+class Suggestion(BaseModel):
+    rank: int
+    candidate_id: str
+    vacancy_id: str
+    score: float = Field(description="predicted probability that the placement lasts 6 months (0..1)")
+    confidence: float = Field(description="share of the evidence that is known (0..1)")
+    explanation: str
+
+
+class SuggestionList(BaseModel):
+    subject: str
+    scorer: str
+    items: list[Suggestion]
+
+
+class AcceptSuggestion(Strict):
+    """A coach accepts a suggestion: a placement is proposed (``voorgesteld``) and the decision kept."""
+
+    candidate_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    vacancy_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    start_date: date | None = Field(default=None, description="default: the vacancy's start or today")
+    hours_per_week: Annotated[float, Field(gt=0, le=80)] | None = Field(
+        default=None, description="default: the vacancy's"
+    )
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    run_id: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"candidate_id": "KND-000004", "vacancy_id": "VAC-000001"}]},
+    )
+
+
+class RejectSuggestion(Strict):
+    """A coach turns a suggestion down: never suggested or planned together again."""
+
+    candidate_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    vacancy_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"candidate_id": "KND-000004", "vacancy_id": "VAC-000001", "reason": "reistijd"}]
+        },
+    )
+
+
+class Decision(BaseModel):
+    decision_id: int
+    at: datetime
+    candidate_id: str
+    vacancy_id: str
+    decision: str
+    reason: str | None
+    placement_id: str | None
+    run_id: str | None
+
+
+class RunScope(StrEnum):
+    OBLIGATION = "obligation"
+    TENDER = "tender"
+    CONTRACTOR = "contractor"
+    REGION = "region"
+
+
+class RunCreate(Strict):
+    """Start a batch match for one obligation, tender, contractor or the whole region."""
+
+    scope: RunScope
+    scope_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="obligation_id, tender_name or contractor_id; empty for a region run"
+    )
+    today: date | None = Field(default=None, description="as-of date; default today")
+    locked: list[tuple[str, str]] = Field(default_factory=list, max_length=10_000, description="(candidate, vacancy)")
+    forbidden: list[tuple[str, str]] = Field(default_factory=list, max_length=10_000)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"scope": "obligation", "scope_id": "SROI-00003"}]},
+    )
+
+
+class RunPublic(BaseModel):
+    run_id: str
+    scope: str
+    scope_id: str | None
+    region: str | None
+    status: str = Field(description="queued, running, done or failed")
+    progress: float
+    stage: str
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    input_hash: str | None
+    summary: dict[str, Any] | None
+
+
+class PlanRow(BaseModel):
+    candidate_id: str
+    vacancy_id: str
+    obligation_id: str | None
+    score: float
+    sroi_value_eur: float
+    explanation: str
+    reasons: str
+    locked: bool
+    displacement_warning: bool
+
+
+class UnfilledRow(BaseModel):
+    vacancy_id: str
+    open_positions: int
+    reason: str
+
+
+class UnplacedRow(BaseModel):
+    candidate_id: str
+    reason: str
+    nearest_vacancy_id: str | None
+    missing: str | None
+
+
+class Progress(BaseModel):
+    """How far an obligation is: euros owed, realised by registered placements, and still needed."""
+
+    obligation_id: str
+    owed_eur: float
+    realised_eur: float
+    still_needed_eur: float
+    fulfilment: float = Field(description="realised / owed (0..1)")
+    placements: dict[str, int] = Field(description="placements per status")
+    open_positions: int
+    end_date: date
+    running: bool
+
+
+class AuditEvent(BaseModel):
+    event_id: int
+    at: datetime
+    key_id: str | None
+    role: str
+    region: str | None
+    action: str
+    resource: str
+    candidate_ids: list[str]
+
+
+class Erased(BaseModel):
+    candidate_id: str
+    erased: bool
+    placements_kept: int = Field(description="placements kept for the obligations' figures, under an anonymous id")

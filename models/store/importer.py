@@ -1,0 +1,106 @@
+"""``koppelaar import`` and the API's bulk upload: validate, then upsert in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from models.dataset import write_dataset
+from models.dataset.changes import validate_changes
+from models.dataset.reader import RawTable, read_raw, read_raw_bytes
+from models.errors import DatasetInvalid, KoppelaarError, Problem
+from models.schema import FILES, FILES_BY_NAME
+from models.store.store import FileChange, Store
+
+
+@dataclass
+class ImportReport:
+    """What an import changed, per file, and the warnings that did not block it."""
+
+    changes: dict[str, FileChange]
+    warnings: list[Problem] = field(default_factory=list)
+    version: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "changes": {name: change.as_dict() for name, change in self.changes.items()},
+            "warnings": [w.as_dict() for w in self.warnings],
+            "data_version": self.version,
+        }
+
+
+#: ``guard(conn, tables)``: extra problems of the caller's own (a key's region, say) before anything is written.
+#: ``rows`` holds the CSV row number of each row of each table.
+Guard = Callable[[Connection, dict[str, pd.DataFrame], dict[str, list[int]]], list[Problem]]
+
+
+def import_raw(
+    store: Store,
+    raw: Mapping[str, RawTable],
+    source: str,
+    problems: list[Problem],
+    guard: Guard | None = None,
+    *,
+    columns: Mapping[str, list[str]] | None = None,
+    then: Callable[[Connection], None] | None = None,
+) -> ImportReport:
+    """Validate raw tables against each other and the store, then upsert them, all or nothing.
+
+    ``columns`` names the columns to write per file (default: those the input has); a stored
+    row keeps its value in the others. ``then`` runs inside the same transaction after the upsert.
+
+    Raises :class:`DatasetInvalid` with every problem when any is an error; nothing is written then.
+    """
+    with store.begin() as conn:
+        changes = validate_changes(dict(raw), lambda file, keys: store.fetch_table(conn, file, keys), problems)
+        if changes.ok and guard is not None:
+            rows = {name: list(table.row_numbers) for name, table in raw.items()}
+            changes.problems.extend(guard(conn, changes.tables, rows))
+        if not changes.ok:
+            raise DatasetInvalid(source, sorted(changes.problems, key=_order))
+        given = {name: list(table.columns) for name, table in raw.items()}
+        given.update(columns or {})
+        applied = store.apply(conn, changes.tables, given)
+        if then is not None:
+            then(conn)
+        version = store.version(conn)
+    return ImportReport(applied, changes.warnings, version)
+
+
+def _order(p: Problem) -> tuple[int, str, int, str]:
+    order = {spec.filename: i for i, spec in enumerate(FILES)}
+    return (order.get(p.file, -1), p.file, p.row or 0, p.column or "")
+
+
+def import_folder(store: Store, folder: Path) -> ImportReport:
+    """Import every file of the format found in ``folder`` (any subset of the five)."""
+    if not folder.is_dir():
+        raise KoppelaarError(f"{folder} is not a folder: give the folder holding the CSV files")
+    problems: list[Problem] = []
+    raw = {spec.name: read_raw(spec, folder, problems) for spec in FILES if (folder / spec.filename).is_file()}
+    if not raw:
+        names = ", ".join(spec.filename for spec in FILES)
+        raise KoppelaarError(f"{folder} holds none of the format's files ({names})")
+    return import_raw(store, raw, str(folder), problems)
+
+
+def import_file(store: Store, file: str, data: bytes, guard: Guard | None = None) -> ImportReport:
+    """Import the bytes of one file of the format (``file`` is ``candidates``, ``vacancies``, ...)."""
+    spec = FILES_BY_NAME[file]
+    problems: list[Problem] = []
+    raw = read_raw_bytes(spec, data, problems)
+    return import_raw(store, {file: raw}, spec.filename, problems, guard)
+
+
+def export_folder(store: Store, folder: Path) -> dict[str, int]:
+    """Write the whole store as a dataset folder (atomically); the row count per file."""
+    ds = store.load_dataset()
+    write_dataset(ds, folder)
+    return ds.counts()
+
+
+__all__ = ["Guard", "ImportReport", "export_folder", "import_file", "import_folder", "import_raw"]

@@ -1,0 +1,299 @@
+"""The store: entity rows, upserts by id, region-scoped datasets for matching.
+
+A :class:`Store` wraps one SQLAlchemy engine (SQLite file by default, PostgreSQL through
+``KOPPELAAR_DATABASE_URL``). Every write runs in one transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from models.dataset import Dataset
+from models.errors import KoppelaarError
+from models.schema import FILES, FILES_BY_NAME
+from models.store import tables as t
+from models.store.convert import db_rows_to_table, table_to_db_rows
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+CHUNK = 500  # keys per IN (...) clause: well under every database's limit of bound parameters
+
+
+class StoreError(KoppelaarError):
+    """The store cannot be reached or is not in the expected state."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FileChange:
+    """What an upsert did to one file's rows."""
+
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"inserted": len(self.inserted), "updated": len(self.updated), "unchanged": self.unchanged}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys on, WAL and a busy timeout."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"KOPPELAAR_DATABASE_URL {url!r} is not a database URL: use sqlite:///koppelaar.sqlite or "
+            "postgresql+psycopg://user@host/db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        memory = parsed.database in (None, "", ":memory:")
+        if not memory and parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if memory else None,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if not memory:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"the driver for {parsed.drivername} is not installed ({exc.name}): pip install 'koppelaar[postgres]'"
+        ) from None
+
+
+class Store:
+    """Koppelaar's persistent state behind one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+        """Connect to ``url`` and (by default) bring its schema up to date."""
+        store = cls(make_engine(url))
+        try:
+            with store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            store.engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(f"cannot connect to the database {make_url(url).render_as_string()}: {reason}") from None
+        if upgrade:
+            store.upgrade()
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def alembic_config(self) -> Any:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = None
+        return config
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply every migration up to ``revision`` (``head``: the newest)."""
+        config = self.alembic_config()
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def version(self, conn: Connection | None = None) -> int:
+        """A number that grows with every change to the entity rows (for caches)."""
+        query = select(t.store_meta.c.value).where(t.store_meta.c.name == "data_version")
+        if conn is not None:
+            return int(conn.execute(query).scalar() or 0)
+        with self.connect() as c:
+            return int(c.execute(query).scalar() or 0)
+
+    def bump_version(self, conn: Connection) -> None:
+        done = conn.execute(
+            update(t.store_meta).where(t.store_meta.c.name == "data_version").values(value=t.store_meta.c.value + 1)
+        )
+        if done.rowcount == 0:
+            conn.execute(t.store_meta.insert().values(name="data_version", value=1))
+
+    # -- entity rows -------------------------------------------------------------------------
+
+    def fetch_rows(self, conn: Connection, file: str, keys: Collection[str]) -> list[dict[str, object]]:
+        """Stored rows of ``file`` with those keys, as database values."""
+        table = t.ENTITY_TABLES[file]
+        key = table.c[FILES_BY_NAME[file].key]
+        ordered = sorted(set(keys))
+        rows: list[dict[str, object]] = []
+        for i in range(0, len(ordered), CHUNK):
+            chunk = ordered[i : i + CHUNK]
+            rows.extend(dict(r._mapping) for r in conn.execute(select(table).where(key.in_(chunk))))
+        return rows
+
+    def fetch_table(self, conn: Connection, file: str, keys: Collection[str]) -> pd.DataFrame:
+        """Stored rows of ``file`` with those keys, as a typed table (for :func:`validate_changes`)."""
+        return db_rows_to_table(FILES_BY_NAME[file], self.fetch_rows(conn, file, keys))
+
+    def apply(
+        self,
+        conn: Connection,
+        tables: Mapping[str, pd.DataFrame],
+        columns: Mapping[str, Collection[str]] | None = None,
+    ) -> dict[str, FileChange]:
+        """Upsert validated typed tables by id, in reference order, inside ``conn``'s transaction.
+
+        ``columns`` names, per file, the columns the input had: a stored row keeps its value
+        in every other column (an upload without ``profile_text`` does not erase the texts).
+        """
+        report: dict[str, FileChange] = {}
+        stamp = now()
+        for spec in FILES:
+            if spec.name not in tables:
+                continue
+            table = t.ENTITY_TABLES[spec.name]
+            given = list(columns[spec.name]) if columns and spec.name in columns else list(spec.column_names)
+            rows = table_to_db_rows(spec, tables[spec.name], given)
+            existing = {str(r[spec.key]): r for r in self.fetch_rows(conn, spec.name, [str(r[spec.key]) for r in rows])}
+            change = FileChange()
+            inserts: list[dict[str, object]] = []
+            updates: list[dict[str, object]] = []
+            for row in rows:
+                key = str(row[spec.key])
+                old = existing.get(key)
+                if old is None:
+                    full = dict.fromkeys(spec.column_names)
+                    full.update(row)
+                    full["updated_at"] = stamp
+                    inserts.append(full)
+                    change.inserted.append(key)
+                elif any(_differs(old.get(name), value) for name, value in row.items()):
+                    updates.append({**{f"v_{k}": v for k, v in row.items()}, "v_updated_at": stamp, "k": key})
+                    change.updated.append(key)
+                else:
+                    change.unchanged += 1
+            if inserts:
+                conn.execute(table.insert(), inserts)
+            if updates:
+                values: dict[str, Any] = {
+                    name: bindparam(f"v_{name}") for name in [*rows[0].keys(), "updated_at"] if name != spec.key
+                }
+                conn.execute(
+                    update(table).where(table.c[spec.key] == bindparam("k")).values(values),
+                    updates,
+                )
+            report[spec.name] = change
+        if any(c.inserted or c.updated for c in report.values()):
+            self.bump_version(conn)
+        return report
+
+    def count(self, conn: Connection, file: str) -> int:
+        return int(conn.execute(select(func.count()).select_from(t.ENTITY_TABLES[file])).scalar() or 0)
+
+    def load_dataset(self, region: str | None = None) -> Dataset:
+        """The stored rows as a :class:`Dataset`.
+
+        With ``region``, only that region's candidates are in it. Placements of other regions
+        stay in (obligations' realised euros count them), with their candidates reduced to
+        anonymous stubs: a masked id, the target group and benefit start the valuation needs,
+        and no consent, so they are never matched or shown.
+        """
+        with self.connect() as conn:
+            frames: dict[str, pd.DataFrame] = {}
+            for spec in FILES:
+                table = t.ENTITY_TABLES[spec.name]
+                rows = [dict(r._mapping) for r in conn.execute(select(table).order_by(table.c[spec.key]))]
+                if spec.name == "candidates" and region is not None:
+                    rows = [r for r in rows if r["region"] == region]
+                if spec.name == "placements" and region is not None:
+                    rows = self._mask_other_regions(conn, rows, frames, region)
+                frames[spec.name] = db_rows_to_table(spec, rows)
+        return Dataset(
+            contractors=frames["contractors"],
+            obligations=frames["obligations"],
+            vacancies=frames["vacancies"],
+            candidates=frames["candidates"],
+            placements=frames["placements"],
+        )
+
+    def _mask_other_regions(
+        self, conn: Connection, rows: list[dict[str, object]], frames: dict[str, pd.DataFrame], region: str
+    ) -> list[dict[str, object]]:
+        own = set(frames["candidates"]["candidate_id"])
+        others = sorted({str(r["candidate_id"]) for r in rows} - own)
+        if not others:
+            return rows
+        stubs = {}
+        for row in self.fetch_rows(conn, "candidates", others):
+            masked = "anon-" + hashlib.sha256(str(row["candidate_id"]).encode()).hexdigest()[:16]
+            stubs[str(row["candidate_id"])] = {
+                "candidate_id": masked,
+                "target_group": row["target_group"],
+                "benefit_since": row["benefit_since"],
+                "region": row["region"],
+                "consent": False,
+                "status": "inactief",
+            }
+        spec = FILES_BY_NAME["candidates"]
+        stub_table = db_rows_to_table(spec, list(stubs.values()))
+        frames["candidates"] = pd.concat([frames["candidates"], stub_table], ignore_index=True)
+        return [
+            {**r, "candidate_id": stubs[str(r["candidate_id"])]["candidate_id"]} if r["candidate_id"] in stubs else r
+            for r in rows
+        ]
+
+
+def _differs(old: object, new: object) -> bool:
+    if isinstance(old, float) and isinstance(new, float):
+        return abs(old - new) > 1e-12 * max(1.0, abs(old))
+    if isinstance(old, datetime) and not isinstance(new, datetime):
+        return old.date() != new
+    return old != new
+
+
+__all__ = ["CHUNK", "FileChange", "Store", "StoreError", "make_engine", "now"]
