@@ -9,7 +9,7 @@ PY     := $(BIN)/python
 CORE_STAMP := $(VENV)/.stamp-core
 DEV_STAMP  := $(VENV)/.stamp-dev
 
-.PHONY: demo test lint bench install install-dev clean
+.PHONY: demo test lint bench install install-dev services clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,8 +32,12 @@ install-dev: $(DEV_STAMP)
 demo: $(CORE_STAMP)
 	$(BIN)/koppelaar demo
 
-## test: set up and run every check: lint, types, layer contracts and the test suite
-test: $(DEV_STAMP)
+## services: start the local PostgreSQL the tests use, when it is installed and not running
+services:
+	@bash .ci/postgres
+
+## test: set up and run every check: lint, types, layer contracts and the test suite (SQLite and PostgreSQL)
+test: $(DEV_STAMP) services
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import StoreDep, audit, require
 from api.problems import ApiProblem, field_errors
-from api.schemas import CREATE, EXAMPLES, PUBLIC, UPDATE, ImportResult, Page, ProblemDetails, to_cell, to_json
+from api.schemas import CREATE, EXAMPLES, PUBLIC, SINGULAR, UPDATE, ImportResult, Page, ProblemDetails, to_cell, to_json
 from api.security import Permission, Principal
 from models.dataset.reader import raw_from_cells, read_raw_bytes
 from models.entities import TRANSITIONS
@@ -217,7 +217,7 @@ def entity_router(spec: FileSpec) -> APIRouter:
     file = spec.name
     read, write = PERMISSIONS[file]
     Create, Update, Public = CREATE[file], UPDATE[file], PUBLIC[file]  # noqa: N806
-    singular = file[:-1]
+    singular = SINGULAR[file]
     router = APIRouter(prefix=f"/{file}", tags=[file], responses=ERRORS)
     KeyPath = Annotated[str, Path(min_length=1, max_length=100, description=f"the {spec.key}")]  # noqa: N806
 
@@ -369,9 +369,9 @@ def _read_back(
     with store.begin() as conn:
         row = get_row(conn, file, key, principal)
         if row is None:
-            raise ApiProblem(404, f"there is no {file[:-1]} {key}")
+            raise ApiProblem(404, f"there is no {SINGULAR[file]} {key}")
         if file in REGIONAL and audited:
-            audit(conn, principal, f"read {file[:-1]}", str(request.url.path), [str(row["candidate_id"])])
+            audit(conn, principal, f"read {SINGULAR[file]}", str(request.url.path), [str(row["candidate_id"])])
     return row
 
 

@@ -171,6 +171,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+#: One row of each file, in words.
+SINGULAR = {
+    "candidates": "candidate",
+    "contractors": "contractor",
+    "obligations": "obligation",
+    "vacancies": "vacancy",
+    "placements": "placement",
+}
+
+
 def _model(spec: FileSpec, kind: str) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for col in spec.columns:
@@ -190,7 +200,7 @@ def _model(spec: FileSpec, kind: str) -> type[BaseModel]:
     if kind == "Public":
         fields["updated_at"] = (datetime, Field(description="when the row last changed"))
         example["updated_at"] = "2026-11-22T10:00:00+00:00"
-    title = spec.name[:-1].capitalize() + kind
+    title = SINGULAR[spec.name].capitalize() + kind
     base = Strict if kind != "Public" else BaseModel
     config = {"json_schema_extra": {"examples": [example]}}
     model = create_model(title, __base__=base, **fields)  # type: ignore[call-overload]

@@ -94,3 +94,121 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+# -- the store and the HTTP API, on SQLite and on PostgreSQL ------------------------------------
+
+import os  # noqa: E402
+import secrets  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+#: The local PostgreSQL the suite uses (`.ci/postgres` starts it); each test gets its own schema.
+POSTGRES_URL = os.environ.get("KOPPELAAR_TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "sample"
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as conn:
+            schema = f"t_{secrets.token_hex(6)}"
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except OperationalError as exc:
+        engine.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable in CI: {exc.orig}")
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is not reachable (start it with .ci/postgres)")
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL for an empty store: a SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'koppelaar.sqlite'}"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[object]:
+    """An empty, migrated store."""
+    from models.store import Store
+
+    s = Store.open(db_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def sample_store(store: object) -> object:
+    """The store holding the committed sample world (500 candidates in six regions)."""
+    from models.store.importer import import_folder
+
+    import_folder(store, SAMPLE)  # type: ignore[arg-type]
+    return store
+
+
+class Api:
+    """A test client of the API with a key per (role, region)."""
+
+    def __init__(self, client: object, store: object) -> None:
+        self.client = client
+        self.store = store
+        self._keys: dict[tuple[str, str | None], str] = {}
+
+    def key(self, role: str, region: str | None = "Groningen") -> str:
+        from api.security import create_key
+
+        if (role, region) not in self._keys:
+            with self.store.begin() as conn:  # type: ignore[attr-defined]
+                self._keys[role, region] = create_key(conn, role=role, region=region).secret
+        return self._keys[role, region]
+
+    def headers(self, role: str = "admin", region: str | None = "Groningen") -> dict[str, str]:
+        return {"X-API-Key": self.key(role, region)}
+
+    def request(self, method: str, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
+        headers = {**self.headers(role, region), **kw.pop("headers", {})}  # type: ignore[dict-item]
+        return self.client.request(method, "/api/v1" + path, headers=headers, **kw)  # type: ignore[attr-defined]
+
+    def get(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
+        return self.request("GET", path, role, region, **kw)
+
+    def post(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
+        return self.request("POST", path, role, region, **kw)
+
+    def patch(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
+        return self.request("PATCH", path, role, region, **kw)
+
+    def delete(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
+        return self.request("DELETE", path, role, region, **kw)
+
+    def wait_for_run(self, run_id: str, timeout: float = 120) -> dict:  # type: ignore[type-arg]
+        self.client.app.state.jobs.wait(run_id, timeout=timeout)  # type: ignore[attr-defined]
+        return self.get(f"/runs/{run_id}").json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def api(sample_store: object, db_url: str) -> Iterator[Api]:
+    """The API over the sample world, with today fixed by the sample's own as-of date where it matters."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(database_url=db_url), store=sample_store)  # type: ignore[arg-type]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, sample_store)
