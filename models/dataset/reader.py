@@ -64,10 +64,6 @@ def read_raw_bytes(spec: FileSpec, data: bytes, problems: list[Problem]) -> RawT
     text = _decode(data, spec.filename, problems)
     if text is None:
         return RawTable(spec, {}, 0, present=True, readable=False)
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        problems.append(Problem(spec.filename, line, None, None, "holds a NUL character: is it really a CSV file?"))
-        return RawTable(spec, {}, 0, present=True, readable=False)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:

@@ -106,6 +106,9 @@ def test_bulk_upload_is_all_or_nothing_with_rows_and_fields(api) -> None:
     r = api.post("/candidates/upload", role="werkgeversservice", content=good, headers=key)
     assert r.json()["changes"]["candidates"] == {"inserted": 0, "updated": 0, "unchanged": 2}  # idempotent
     problem(api.post("/candidates/upload", role="werkgeversservice", content=good), 415)
+    nul = "candidate_id,target_group,consent,profile_text\nKND-U-3,ww,true,ok\nKND-U-4,ww,true,a\x00b\n"
+    body = problem(api.post("/candidates/upload", role="werkgeversservice", content=nul, headers=key), 422)
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(3, "profile_text")]
     assert problem(api.post("/candidates/upload", role="coach", content=good, headers=key), 403)
 
 
