@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,43 +56,68 @@ class BodyLimit:
             await self._refuse(scope, send)
             return
         seen = 0
+        exceeded = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise _TooLargeError
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLargeError:
+        async def unless_exceeded(message: Message) -> None:
+            # FastAPI turns an error while it reads a JSON body into its own 400; the 413 replaces it
+            if not exceeded:
+                await send(message)
+
+        with suppress(_TooLargeError):
+            await self.app(scope, limited, unless_exceeded)
+        if exceeded:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Request too large",
-                "status": 413,
-                "detail": f"the request body is larger than {self.max_bytes // 1_000_000} MB; split the upload",
-                "instance": scope.get("path"),
-                "errors": [],
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = f"the request body is larger than {self.max_bytes / 1_000_000:g} MB; split the upload"
+        await _send_problem(send, scope, status=413, title="Request too large", detail=detail, errors=[])
+
+
+class RefuseNul:
+    """Refuse a NUL character in the path or the query with 422: no database text column can hold one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fields = _nul_fields(scope) if scope["type"] == "http" else []
+        if not fields:
+            await self.app(scope, receive, send)
+            return
+        errors = [{"field": f, "row": None, "value": None, "message": "contains a NUL character"} for f in fields]
+        detail = f"invalid input in {', '.join(fields)}"
+        await _send_problem(send, scope, status=422, title="Invalid input", detail=detail, errors=errors)
+
+
+def _nul_fields(scope: Scope) -> list[str]:
+    fields = {"path"} if "\x00" in scope.get("path", "") else set()
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" in query or "\x00" in query:
+        fields |= {
+            name or "query" for name, value in parse_qsl(query, keep_blank_values=True) if "\x00" in name + value
+        }
+    return sorted(fields)
+
+
+async def _send_problem(
+    send: Send, scope: Scope, *, status: int, title: str, detail: str, errors: list[dict[str, Any]]
+) -> None:
+    """Answer with a problem document from a middleware, before the app (and its handlers) runs."""
+    document = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body = json.dumps({**document, "instance": scope.get("path"), "errors": errors}).encode()
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _TooLargeError(Exception):
@@ -141,6 +167,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         return {"status": "ok", "schema": app.state.store.revision(), "data_version": app.state.store.version()}
 
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1_000_000))  # type: ignore[arg-type]
+    app.add_middleware(RefuseNul)  # type: ignore[arg-type]
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Annotated
 
@@ -58,25 +60,57 @@ def require(permission: Permission) -> Callable[[Principal], Principal]:
     return check
 
 
+# built once: every read of candidate data writes an event, and building the statement anew each
+# time costs more than the insert itself
+_NEW_EVENT = t.audit_events.insert().returning(t.audit_events.c.event_id)
+_EVENT_CANDIDATES = t.audit_candidates.insert()
+
+
 def audit(
     conn: Connection, principal: Principal, action: str, resource: str, candidate_ids: Iterable[str] = ()
 ) -> None:
     """Record who read or changed which candidates' data, and when (in the caller's transaction)."""
     ids = sorted(set(candidate_ids))
-    event_id = conn.execute(
-        t.audit_events.insert()
-        .values(
-            at=now(),
-            key_id=principal.key_id,
-            role=principal.role.value,
-            region=principal.region,
-            action=action,
-            resource=resource[:400],
-        )
-        .returning(t.audit_events.c.event_id)
-    ).scalar_one()
+    values = {
+        "at": now(),
+        "key_id": principal.key_id,
+        "role": principal.role.value,
+        "region": principal.region,
+        "action": action,
+        "resource": resource[:400],
+    }
+    event_id = conn.execute(_NEW_EVENT, values).scalar_one()
     if ids:
-        conn.execute(t.audit_candidates.insert(), [{"event_id": event_id, "candidate_id": c} for c in ids])
+        conn.execute(_EVENT_CANDIDATES, [{"event_id": event_id, "candidate_id": c} for c in ids])
 
 
-__all__ = ["PrincipalDep", "StoreDep", "audit", "get_principal", "get_store", "require"]
+_writers: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
+_writers_guard = threading.Lock()
+
+
+def _writer(store: Store) -> threading.Lock | None:
+    """SQLite has one writer at a time; waiting for it in SQLite's busy handler means sleeps of up to
+    100 ms each, under load, so this process's threads take turns on a lock (woken at once) instead."""
+    if store.engine.dialect.name != "sqlite":
+        return None
+    with _writers_guard:
+        lock = _writers.get(store)
+        if lock is None:
+            lock = _writers[store] = threading.Lock()
+        return lock
+
+
+def record_audit(
+    store: Store, principal: Principal, action: str, resource: str, candidate_ids: Iterable[str] = ()
+) -> None:
+    """:func:`audit` in a transaction of its own, committed before the answer goes out."""
+    lock = _writer(store)
+    if lock is None:
+        with store.begin() as conn:
+            audit(conn, principal, action, resource, candidate_ids)
+        return
+    with lock, store.begin() as conn:
+        audit(conn, principal, action, resource, candidate_ids)
+
+
+__all__ = ["PrincipalDep", "StoreDep", "audit", "get_principal", "get_store", "record_audit", "require"]

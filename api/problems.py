@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -53,6 +54,15 @@ class ApiProblem(Exception):  # noqa: N818 -- it is a problem document, not an e
         self.headers = headers
 
 
+class ProblemResponse(JSONResponse):
+    """A problem document; non-ASCII is escaped, so an echoed lone surrogate cannot break the answer."""
+
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -70,7 +80,7 @@ def problem_response(
         "instance": request.url.path,
         "errors": errors or [],
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 def field_errors(problems: list[Problem]) -> list[dict[str, Any]]:

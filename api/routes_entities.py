@@ -8,6 +8,7 @@ Candidates and placements belong to a region: a regional key sees and changes on
 
 import inspect
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -254,7 +255,7 @@ def entity_router(spec: FileSpec) -> APIRouter:
             )
         cells = {col.name: to_cell(data.get(col.name), col) for col in spec.columns}
         _write(store, principal, file, cells, list(spec.column_names))
-        response.headers["Location"] = f"{request.url.path}/{key}"
+        response.headers["Location"] = f"{request.url.path}/{quote(key, safe='')}"  # a header is latin-1
         return _read_back(store, principal, file, key, request)
 
     @router.get("/{key}", response_model=Public, summary=f"Read a {singular}")
@@ -295,7 +296,7 @@ def entity_router(spec: FileSpec) -> APIRouter:
         merged = {**stored, **given}
         cells = {col.name: to_cell(merged.get(col.name), col) for col in spec.columns}
         _write(store, principal, file, cells, [spec.key, *given])
-        return _read_back(store, principal, file, key, request, audited=False)
+        return _read_back(store, principal, file, key, request, action="change")
 
     @router.post(
         "/upload",
@@ -364,14 +365,15 @@ def _write(store: Store, principal: Principal, file: str, cells: dict[str, str],
 
 
 def _read_back(
-    store: Store, principal: Principal, file: str, key: str, request: Request, *, audited: bool = True
+    store: Store, principal: Principal, file: str, key: str, request: Request, *, action: str = "read"
 ) -> dict[str, Any]:
+    """The row as the key may see it; a candidate's or placement's row shown is audited as ``action``."""
     with store.begin() as conn:
         row = get_row(conn, file, key, principal)
         if row is None:
             raise ApiProblem(404, f"there is no {SINGULAR[file]} {key}")
-        if file in REGIONAL and audited:
-            audit(conn, principal, f"read {SINGULAR[file]}", str(request.url.path), [str(row["candidate_id"])])
+        if file in REGIONAL:
+            audit(conn, principal, f"{action} {SINGULAR[file]}", str(request.url.path), [str(row["candidate_id"])])
     return row
 
 

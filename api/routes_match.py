@@ -11,7 +11,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import func, or_, select, update
 
-from api.deps import PrincipalDep, StoreDep, audit, require
+from api.deps import PrincipalDep, StoreDep, audit, record_audit, require
 from api.jobs import create_run
 from api.problems import ApiProblem
 from api.routes_entities import ERRORS, MAX_PAGE, get_row, public_row, region_guard, visible
@@ -80,18 +80,21 @@ def _rejected(store: Any, *, vacancy_id: str | None = None, candidate_id: str | 
 
 
 def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[dict[str, Any]]:
-    items = []
-    for row in frame.itertuples():
-        if (row.candidate_id, row.vacancy_id) in rejected:
+    items: list[dict[str, Any]] = []
+    columns = ("candidate_id", "vacancy_id", "score", "confidence", "explanation")
+    for candidate_id, vacancy_id, score, confidence, explanation in zip(
+        *(frame[c].tolist() for c in columns), strict=True
+    ):
+        if (candidate_id, vacancy_id) in rejected:
             continue
         items.append(
             {
                 "rank": len(items) + 1,
-                "candidate_id": str(row.candidate_id),
-                "vacancy_id": str(row.vacancy_id),
-                "score": float(row.score),
-                "confidence": float(row.confidence),
-                "explanation": str(row.explanation),
+                "candidate_id": str(candidate_id),
+                "vacancy_id": str(vacancy_id),
+                "score": float(score),
+                "confidence": float(confidence),
+                "explanation": str(explanation),
             }
         )
         if len(items) == top:
@@ -121,8 +124,7 @@ def suggest_for_vacancy(
     except UnknownIdError:
         raise ApiProblem(404, f"there is no vacancy {vacancy_id}") from None
     items = _suggestions(frame, rejected, top)
-    with store.begin() as conn:
-        audit(conn, principal, "suggest for vacancy", str(request.url.path), [i["candidate_id"] for i in items])
+    record_audit(store, principal, "suggest for vacancy", str(request.url.path), [i["candidate_id"] for i in items])
     return {"subject": f"vacancy {vacancy_id}", "scorer": matcher.scorer.name, "items": items}
 
 
@@ -150,8 +152,7 @@ def suggest_for_candidate(
     except UnknownIdError:
         raise ApiProblem(404, f"there is no candidate {candidate_id}") from None
     items = _suggestions(frame, rejected, top)
-    with store.begin() as conn:
-        audit(conn, principal, "suggest for candidate", str(request.url.path), [candidate_id])
+    record_audit(store, principal, "suggest for candidate", str(request.url.path), [candidate_id])
     return {"subject": f"candidate {candidate_id}", "scorer": matcher.scorer.name, "items": items}
 
 
@@ -288,6 +289,7 @@ def reject(
 
 @router.get("/decisions", response_model=Page[Decision], tags=["suggestions"], summary="Coach decisions")
 def list_decisions(
+    request: Request,
     store: StoreDep,
     principal: Annotated[Principal, Depends(require(Permission.PLACEMENTS_READ))],
     candidate_id: Annotated[str | None, Query(max_length=100)] = None,
@@ -306,10 +308,12 @@ def list_decisions(
         query = query.where(t.decisions.c.candidate_id == candidate_id)
     if vacancy_id is not None:
         query = query.where(t.decisions.c.vacancy_id == vacancy_id)
-    with store.connect() as conn:
+    with store.begin() as conn:
         total = int(conn.execute(select(func.count()).select_from(query.subquery())).scalar() or 0)
         rows = conn.execute(query.order_by(t.decisions.c.decision_id).offset(offset).limit(limit)).all()
-    items = [dict(r._mapping) for r in rows]
+        items = [dict(r._mapping) for r in rows]
+        if items:  # a coach's decision about a person is that person's data
+            audit(conn, principal, "list decisions", str(request.url.path), [str(i["candidate_id"]) for i in items])
     for item in items:
         item.pop("key_id", None)
     nxt = offset + len(items)

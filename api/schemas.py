@@ -24,18 +24,32 @@ MAX_INT = 2**31 - 1
 
 
 class Strict(BaseModel):
-    """No unknown fields, no NaN or infinity, no NUL characters (a database cannot hold them)."""
+    """No unknown fields, no NaN or infinity, no NUL characters or lone surrogates (a database cannot hold them)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, use_enum_values=True)
 
     @field_validator("*", mode="before")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("contains a NUL character")
-        if isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value):
-            raise ValueError("contains a NUL character")
+        problem = _unstorable(value)
+        if problem:
+            raise ValueError(problem)
         return value
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why a JSON value (a text, or texts in lists) cannot be stored, or None."""
+    if isinstance(value, list | tuple):
+        return next((p for p in map(_unstorable, value) if p), None)
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON "\udc00"): no text encoding holds it
+        return "contains an invalid character (a lone surrogate)"
+    return None
 
 
 def _item_type(col: Column) -> Any:

@@ -82,12 +82,16 @@ class Matcher:
         """The top ``k`` eligible candidates for a vacancy, best first, with explanations."""
         v = int(self._rows([vacancy_id], "vacancy")[0])
         ci = self.p.candidates_in_reach(v)  # the others are out of travel distance for certain
+        # only candidates who consented and are available can be eligible: screen just those
+        ci = ci[self.p.c_matchable[ci]] if self.p.v_additional[v] else ci[:0]
         return self._top(screen(self.p, ci, np.full(len(ci), v)), k)
 
     def suggest_for_candidate(self, candidate_id: str, k: int = 10) -> pd.DataFrame:
         """The top ``k`` vacancies with an open place where a candidate is eligible."""
         c = int(self._rows([candidate_id], "candidate")[0])
-        vi = np.arange(self.p.n_vacancies)
+        # a place that is not additional is never eligible, nor is anything for a candidate who did
+        # not consent or is not available: screen only what can pass
+        vi = self.p.additional_vacancies if self.p.c_matchable[c] else np.zeros(0, dtype=np.int64)
         return self._top(screen(self.p, np.full(len(vi), c), vi), k)
 
     def _top(self, s: Screen, k: int) -> pd.DataFrame:
@@ -118,6 +122,10 @@ class Matcher:
         )
 
     def _rows(self, ids: list[str], kind: str) -> np.ndarray:
+        if len(ids) == 1:  # a suggestion's subject: one hash look-up, cheaper than building an Index
+            index = self.p.candidate_index if kind == "candidate" else self.p.vacancy_index
+            if index.is_unique and str(ids[0]) in index:
+                return np.array([index.get_loc(str(ids[0]))], dtype=np.intp)
         rows = self.p.candidate_rows(ids) if kind == "candidate" else self.p.vacancy_rows(ids)
         if (rows < 0).any():
             missing = [i for i, r in zip(ids, rows, strict=True) if r < 0]

@@ -356,7 +356,7 @@ class Prepared:
     # -- plain columns -------------------------------------------------------------------------
     def _scalars(self, ds: Dataset) -> None:
         c, v, obl = ds.candidates, ds.vacancies, ds.obligations
-        self.c_matchable = matchable(c).to_numpy()
+        self.c_matchable = matchable(c).to_numpy()  # consent given and available: nobody else is eligible
         self.c_consent = c["consent"].fillna(False).astype(bool).to_numpy()
         hmin = c["hours_min"].to_numpy(dtype=float, na_value=np.nan)
         hmax = c["hours_max"].to_numpy(dtype=float, na_value=np.nan)
@@ -370,6 +370,7 @@ class Prepared:
         self.v_start = _days(v["start_date"])
         self.v_hours = v["hours_per_week"].to_numpy(dtype=float)
         self.v_additional = v["additional"].fillna(False).astype(bool).to_numpy()
+        self.additional_vacancies = np.flatnonzero(self.v_additional)  # the only ones a candidate can fill
         self.c_group = pd.Categorical(c["target_group"].astype(str), categories=GROUPS).codes.astype(np.int64)
         ptype = v["placement_type"].astype(object).where(v["placement_type"].notna(), PlacementType.BAAN.value)
         self.v_type = pd.Categorical(ptype.astype(str), categories=TYPES).codes.astype(np.int64)

@@ -40,3 +40,20 @@ def test_the_planning_benchmark_runs_at_small_scale() -> None:
     assert "(b) match 1,000 candidates × 200 vacancies: median" in result.stdout
     assert "solve_vs_bare_ratio" in result.stdout
     assert "expected_retained_greedy" in result.stdout
+
+
+def test_the_http_benchmark_runs_at_small_scale() -> None:
+    """The real server on a fresh store: import, warm-up per region, load at 1 and 32 clients."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks", "http", "--scale", "0.002"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "import 200 candidates × 40 vacancies into SQLite (koppelaar import): median" in result.stdout
+    assert "warm-up Groningen_s" in result.stdout
+    assert "suggestions over HTTP at 1 client: median" in result.stdout
+    assert "suggestions over HTTP at 32 clients: median" in result.stdout
+    assert result.stdout.count("errors: 0") == 2
