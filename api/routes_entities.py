@@ -55,6 +55,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def page(items: list[dict[str, Any]], total: int, offset: int, limit: int) -> dict[str, Any]:
+    """One page of a list, with where the next one starts (``None`` after the last)."""
+    following = offset + len(items)
+    return {
+        "items": items,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "next_offset": following if following < total else None,
+    }
+
+
 def visible(file: str, principal: Principal) -> Any:
     """The WHERE clause limiting ``file``'s rows to those of the key's region (``True`` for all)."""
     if principal.region is None or file not in REGIONAL:
@@ -187,14 +199,7 @@ def _list_endpoint(spec: FileSpec) -> Any:
             items = [public_row(spec, r) for r in rows]
             if file in REGIONAL and items:
                 audit(conn, principal, f"list {file}", str(request.url.path), candidate_ids_of(file, items))
-        following = offset + len(items)
-        return {
-            "items": items,
-            "total": total,
-            "offset": offset,
-            "limit": limit,
-            "next_offset": following if following < total else None,
-        }
+        return page(items, total, offset, limit)
 
     params = [p for p in inspect.signature(list_rows).parameters.values() if p.kind is not p.VAR_KEYWORD]
     for name in FILTERS[file]:
@@ -391,4 +396,4 @@ def routers() -> list[APIRouter]:
     return [entity_router(spec) for spec in FILES]
 
 
-__all__ = ["FILTERS", "MAX_PAGE", "get_row", "region_guard", "routers", "visible"]
+__all__ = ["FILTERS", "MAX_PAGE", "get_row", "page", "region_guard", "routers", "visible"]

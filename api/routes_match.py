@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select, update
 from api.deps import PrincipalDep, StoreDep, audit, record_audit, require
 from api.jobs import create_run
 from api.problems import ApiProblem
-from api.routes_entities import ERRORS, MAX_PAGE, get_row, public_row, region_guard, visible
+from api.routes_entities import ERRORS, MAX_PAGE, get_row, page, public_row, region_guard, visible
 from api.schemas import (
     AcceptSuggestion,
     AuditEvent,
@@ -316,14 +316,7 @@ def list_decisions(
             audit(conn, principal, "list decisions", str(request.url.path), [str(i["candidate_id"]) for i in items])
     for item in items:
         item.pop("key_id", None)
-    nxt = offset + len(items)
-    return {
-        "items": items,
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "next_offset": nxt if nxt < total else None,
-    }
+    return page(items, total, offset, limit)
 
 
 # -- match runs -------------------------------------------------------------------------------
@@ -403,14 +396,7 @@ def list_runs(
             )
         ]
     items = [_run(store, principal, i) for i in ids]
-    nxt = offset + len(items)
-    return {
-        "items": items,
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "next_offset": nxt if nxt < total else None,
-    }
+    return page(items, total, offset, limit)
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic, tags=["runs"], summary="A match run: status, progress, summary")
@@ -443,14 +429,7 @@ def _rows(
     for r in rows:
         r.pop("run_id")
         r.pop("row")
-    nxt = offset + len(rows)
-    return {
-        "items": rows,
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "next_offset": nxt if nxt < total else None,
-    }
+    return page(rows, total, offset, limit)
 
 
 RunId = Annotated[str, Path(max_length=32)]
@@ -653,14 +632,7 @@ def audit_log(
                 who[r.event_id].append(r.candidate_id)
     for e in events:
         e["candidate_ids"] = who[e["event_id"]]
-    nxt = offset + len(events)
-    return {
-        "items": events,
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "next_offset": nxt if nxt < total else None,
-    }
+    return page(events, total, offset, limit)
 
 
 __all__ = ["router"]
