@@ -107,6 +107,7 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koppelaar-run")
         self._futures: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
+        self._scorer = read_model(settings.model) if settings.model is not None else None  # read once
 
     def submit(self, run_id: str) -> None:
         with self._lock:
@@ -208,7 +209,7 @@ class JobRunner:
             ).encode()
         ).hexdigest()
         self._set(run_id, stage="preparing", progress=0.15, input_hash=digest)
-        scorer = read_model(self.settings.model) if self.settings.model is not None else None
+        scorer = self._scorer
         p = prepared_from(ds, day, self.settings)
         self._set(run_id, stage="scoring", progress=0.35)
         last = [time.monotonic()]

@@ -125,12 +125,12 @@ def region_guard(principal: Principal) -> Any:
         if "placements" in tables:
             df = tables["placements"]
             ids = [str(x) for x in df["candidate_id"]]
-            regions = _regions(conn, ids)
             owners = _placement_candidates(conn, [str(x) for x in df["placement_id"]])
+            regions = _regions(conn, ids + list(owners.values()))  # one look-up for every row
             for pos, (pid, cid) in enumerate(zip(df["placement_id"], ids, strict=True)):
                 row = rows["placements"][pos]
                 owner = owners.get(str(pid))
-                if owner is not None and regions_of(conn, owner) != principal.region:
+                if owner is not None and regions.get(owner) != principal.region:
                     problems.append(Problem("placements.csv", row, "placement_id", str(pid), "is already in use"))
                 elif regions.get(cid) != principal.region:
                     problems.append(
@@ -156,10 +156,6 @@ def _regions(conn: Connection, ids: list[str]) -> dict[str, str | None]:
         )
         out.update({r.candidate_id: r.region for r in conn.execute(query)})
     return out
-
-
-def regions_of(conn: Connection, candidate_id: str) -> str | None:
-    return _regions(conn, [candidate_id]).get(candidate_id)
 
 
 def _placement_candidates(conn: Connection, ids: list[str]) -> dict[str, str]:

@@ -102,6 +102,21 @@ def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[d
     return items
 
 
+def _suggest(request: Request, store: Any, principal: Principal, kind: str, key: str, top: int) -> dict[str, Any]:
+    """Top suggestions for a vacancy or a candidate from the key's region, minus rejected pairs; audited."""
+    matcher = _service(request).matcher(principal.region)
+    rejected = _rejected(store, **{f"{kind}_id": key})
+    suggest = matcher.suggest_for_vacancy if kind == "vacancy" else matcher.suggest_for_candidate
+    try:
+        frame = suggest(key, top + len(rejected))
+    except UnknownIdError:
+        raise ApiProblem(404, f"there is no {kind} {key}") from None
+    items = _suggestions(frame, rejected, top)
+    shown = [i["candidate_id"] for i in items] if kind == "vacancy" else [key]
+    record_audit(store, principal, f"suggest for {kind}", str(request.url.path), shown)
+    return {"subject": f"{kind} {key}", "scorer": matcher.scorer.name, "items": items}
+
+
 @router.get(
     "/vacancies/{vacancy_id}/suggestions",
     response_model=SuggestionList,
@@ -116,16 +131,7 @@ def suggest_for_vacancy(
     principal: Annotated[Principal, Depends(require(Permission.SUGGEST))],
     top: Top = 10,
 ) -> dict[str, Any]:
-    service = _service(request)
-    matcher = service.matcher(principal.region)
-    rejected = _rejected(store, vacancy_id=vacancy_id)
-    try:
-        frame = matcher.suggest_for_vacancy(vacancy_id, top + len(rejected))
-    except UnknownIdError:
-        raise ApiProblem(404, f"there is no vacancy {vacancy_id}") from None
-    items = _suggestions(frame, rejected, top)
-    record_audit(store, principal, "suggest for vacancy", str(request.url.path), [i["candidate_id"] for i in items])
-    return {"subject": f"vacancy {vacancy_id}", "scorer": matcher.scorer.name, "items": items}
+    return _suggest(request, store, principal, "vacancy", vacancy_id, top)
 
 
 @router.get(
@@ -145,15 +151,7 @@ def suggest_for_candidate(
     with store.connect() as conn:
         if get_row(conn, "candidates", candidate_id, principal) is None:
             raise ApiProblem(404, f"there is no candidate {candidate_id}")
-    matcher = _service(request).matcher(principal.region)
-    rejected = _rejected(store, candidate_id=candidate_id)
-    try:
-        frame = matcher.suggest_for_candidate(candidate_id, top + len(rejected))
-    except UnknownIdError:
-        raise ApiProblem(404, f"there is no candidate {candidate_id}") from None
-    items = _suggestions(frame, rejected, top)
-    record_audit(store, principal, "suggest for candidate", str(request.url.path), [candidate_id])
-    return {"subject": f"candidate {candidate_id}", "scorer": matcher.scorer.name, "items": items}
+    return _suggest(request, store, principal, "candidate", candidate_id, top)
 
 
 # -- coach decisions --------------------------------------------------------------------------

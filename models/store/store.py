@@ -247,9 +247,10 @@ class Store:
             frames: dict[str, pd.DataFrame] = {}
             for spec in FILES:
                 table = t.ENTITY_TABLES[spec.name]
-                rows = [dict(r._mapping) for r in conn.execute(select(table).order_by(table.c[spec.key]))]
+                query = select(table).order_by(table.c[spec.key])
                 if spec.name == "candidates" and region is not None:
-                    rows = [r for r in rows if r["region"] == region]
+                    query = query.where(table.c.region == region)  # in SQL: a region never reads the others
+                rows = [dict(r._mapping) for r in conn.execute(query)]
                 if spec.name == "placements" and region is not None:
                     rows = self._mask_other_regions(conn, rows, frames, region)
                 frames[spec.name] = db_rows_to_table(spec, rows)
@@ -291,8 +292,6 @@ class Store:
 def _differs(old: object, new: object) -> bool:
     if isinstance(old, float) and isinstance(new, float):
         return abs(old - new) > 1e-12 * max(1.0, abs(old))
-    if isinstance(old, datetime) and not isinstance(new, datetime):
-        return old.date() != new
     return old != new
 
 
