@@ -163,8 +163,9 @@ def _demo_match(folder: Path, day: date) -> None:
     """Steps 4 and 5 of the demo: learn from the history, then plan who goes where."""
     from api.cli_match import MIN_RELIABLE_TRAINING, prepare
     from api.cli_plan import print_plan, write_plan
+    from api.settings import load_settings
     from matching.engine import train
-    from matching.plan import make_plan
+    from matching.plan import PlanConfig, make_plan
     from models.errors import KoppelaarError
 
     console.print("\n[bold]4. train[/bold] P(placement lasts 6 months) on the placement history")
@@ -187,7 +188,7 @@ def _demo_match(folder: Path, day: date) -> None:
             console.print(f"   learned from {model.training_size_} placements, held-out AUC {auc:.3f}", highlight=False)
     out = Path(tempfile.mkdtemp(prefix="koppelaar-plan-"))
     console.print("[bold]5. match[/bold] every open place: most placements, then SROI value, then retention")
-    result = make_plan(p, scorer)
+    result = make_plan(p, scorer, config=PlanConfig(schemes=load_settings().schemes()))
     write_plan(result, out, {"dataset": str(folder), "scorer": scorer.name if scorer else "rule"})
     print_plan(result)
     console.print(f"   the plan: {out}/plan.csv, unfilled.csv, unplaced.csv, summary.json", highlight=False)

@@ -16,7 +16,8 @@ from rich.console import Console
 from api.cli_match import DatasetArg, ModelOpt, TodayOpt, day_or_today, prepared_from, read_scorer
 from api.loaders import read_pairs
 from api.render import eur, exit_on_user_error, pct, table
-from matching.plan import PlanResult, make_plan
+from api.settings import load_settings
+from matching.plan import PlanConfig, PlanResult, make_plan
 from matching.prepare import Prepared
 from models.dataset import read_dataset
 from models.errors import KoppelaarError
@@ -69,6 +70,7 @@ def run_match(
     timings: dict[str, float] = {}
     t = time.perf_counter()
     day = day_or_today(today)
+    schemes = load_settings().schemes()
     scorer = read_scorer(model)
     lock_pairs, forbid_pairs = _pairs(locked), _pairs(forbidden)
     ds = read_dataset(dataset)
@@ -76,7 +78,7 @@ def run_match(
     t = time.perf_counter()
     p = prepared_from(ds, day)
     timings["prepare_s"] = time.perf_counter() - t
-    result = make_plan(p, scorer, locked=lock_pairs, forbidden=forbid_pairs)
+    result = make_plan(p, scorer, locked=lock_pairs, forbidden=forbid_pairs, config=PlanConfig(schemes=schemes))
     timings.update(result.timings)
     t = time.perf_counter()
     extra = {

@@ -26,7 +26,7 @@ from api.cli_match import prepared_from
 from api.loaders import read_model
 from api.security import Principal
 from api.settings import Settings
-from matching.plan import make_plan
+from matching.plan import PlanConfig, make_plan
 from models.dataset import Dataset
 from models.dataset.cells import format_column
 from models.errors import KoppelaarError
@@ -226,6 +226,7 @@ class JobRunner:
             forbidden=sorted(set(forbidden)),  # type: ignore[arg-type]
             progress=progress,
             scope=scope,
+            config=PlanConfig(schemes=self.settings.schemes()),
         )
         self._set(run_id, stage="saving", progress=0.9)
         with self.store.begin() as conn:

@@ -12,6 +12,7 @@ from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import KoppelaarError
+from models.valuation import Schemes, load_schemes
 
 
 class Settings(BaseSettings):
@@ -26,6 +27,19 @@ class Settings(BaseSettings):
     model: Path | None = None  # a model from `koppelaar train` for the API's suggestions and runs
     max_body_mb: float = 50.0  # the largest request body (a bulk upload) the API accepts
     log_level: str = "INFO"
+    valuation_schemes: Path | None = None  # a TOML file of user-defined bouwblokken schemes
+    valuation_scheme: str = "standaard"  # the scheme of obligations that name none
+
+    @field_validator("valuation_schemes")
+    @classmethod
+    def _schemes_exist(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"KOPPELAAR_VALUATION_SCHEMES points to {value}, which is not a file")
+        return value
+
+    def schemes(self) -> Schemes:
+        """The valuation schemes: built in, plus the file's; raises KoppelaarError when one is bad."""
+        return load_schemes(self.valuation_schemes, default=self.valuation_scheme)
 
     @field_validator("model")
     @classmethod

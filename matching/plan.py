@@ -25,7 +25,7 @@ from matching.prepare import Prepared
 from matching.scorers import Scorer
 from matching.solver import Problem, Solution, SolverError, maximum_matching, solve
 from models.rules import displacement_warnings, obligation_values, open_positions
-from models.valuation import REALISED_STATUSES, placement_months, placement_values, realised_euros
+from models.valuation import REALISED_STATUSES, Schemes, owed_euros, placement_months, placement_values, realised_euros
 
 PLAN_COLUMNS = [
     "candidate_id",
@@ -62,6 +62,7 @@ class PlanConfig:
 
     arcs_per_place: int = 25
     min_arcs: int = 50
+    schemes: Schemes | None = None  # valuation schemes (default: the built-in ones)
 
 
 @dataclass
@@ -95,7 +96,7 @@ def make_plan(
     timings: dict[str, float] = {}
     t = time.perf_counter()
     places = _places(p, scope)
-    need, realised, owed = _needs(p)
+    need, realised, owed = _needs(p, config.schemes)
     arcs = _Arcs(p, matcher, places.capacity, config)
     order = np.flatnonzero(places.capacity > 0)
     for k, v in enumerate(order):
@@ -184,11 +185,12 @@ def _places(p: Prepared, scope: Collection[str] | None = None) -> _Places:
     return _Places(capacity, obligation, running & not_ended, not_additional, months)
 
 
-def _needs(p: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Euros each obligation still needs (owed minus realised), realised euros, and the owed euros."""
+def _needs(p: Prepared, schemes: Schemes | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Euros each obligation still needs (owed minus realised), realised euros, and the owed euros
+    (after the contractor's PSO discount)."""
     ds = p.ds
-    owed = obligation_values(ds.obligations).to_numpy(dtype=float)
-    realised = realised_euros(ds.obligations, ds.placements, ds.candidates, ds.vacancies)
+    owed = owed_euros(ds.obligations, ds.contractors, schemes)
+    realised = realised_euros(ds.obligations, ds.placements, ds.candidates, ds.vacancies, schemes)
     return np.maximum(owed - realised, 0.0), realised, owed
 
 
@@ -286,7 +288,7 @@ class _Arcs:
         key = arc_c * p.n_vacancies + arc_v.astype(np.int64)
         key, first = np.unique(key, return_index=True)
         arc_c, arc_v, retention = arc_c[first], arc_v[first].astype(np.int64), score[first]
-        value = _arc_values(p, arc_c, arc_v, places)
+        value = _arc_values(p, arc_c, arc_v, places, self.config.schemes)
         return Problem(
             n_candidates=p.n_candidates,
             arc_c=arc_c,
@@ -301,20 +303,33 @@ class _Arcs:
         )
 
 
-def _arc_values(p: Prepared, ci: np.ndarray, vi: np.ndarray, places: _Places) -> np.ndarray:
-    cand, vac = p.ds.candidates, p.ds.vacancies
+def _arc_values(p: Prepared, ci: np.ndarray, vi: np.ndarray, places: _Places, schemes: Schemes | None) -> np.ndarray:
+    """SROI euros of each arc, by the scheme of the obligation the place counts for, with the
+    candidate's status fixed on that obligation's award date (else the place's start)."""
+    cand, vac, obl = p.ds.candidates, p.ds.vacancies, p.ds.obligations
+    registry = schemes or Schemes()
     start = pd.to_datetime(vac["start_date"]).to_numpy()[vi]
     today = np.datetime64(p.config.today, "ns")
     start = np.where(np.isnat(start) | (start < today), today, start)
+    row = places.obligation[vi]
+    award = pd.to_datetime(obl["award_date"]).to_numpy()[np.maximum(row, 0)] if len(obl) else start
+    fixed_on = np.where((row >= 0) & ~np.isnat(award), award, start)
+    names = registry.for_obligations(obl) if len(obl) else np.zeros(0, dtype=object)
+    scheme = np.where(row >= 0, names[np.maximum(row, 0)] if len(obl) else registry.default, registry.default)
     since = pd.to_datetime(cand["benefit_since"]).to_numpy()[ci]
-    years = (start - since).astype("timedelta64[D]").astype(float) / 365.25
+    years = (fixed_on - since).astype("timedelta64[D]").astype(float) / 365.25
     years[np.isnat(since)] = np.nan
+    birth = cand["birth_year"].to_numpy(dtype=float, na_value=np.nan)[ci]
+    age = fixed_on.astype("datetime64[Y]").astype(float) + 1970 - birth
     return placement_values(
         cand["target_group"].to_numpy(dtype=object)[ci],
         benefit_years=years,
         placement_type=vac["placement_type"].to_numpy(dtype=object)[vi],
         hours_per_week=vac["hours_per_week"].to_numpy(dtype=float, na_value=np.nan)[vi],
         months=places.months[vi],
+        scheme=scheme,
+        schemes=registry,
+        age=age,
     )
 
 

@@ -1,86 +1,508 @@
-"""SROI valuation of a placement: the bouwblokken method (DOMAIN.md), with one default scheme.
+"""SROI valuation of a placement: the bouwblokken method of DOMAIN.md, with its schemes as data.
 
-Each way of filling an obligation has a notional value per year for a full-time contract, counted
-pro rata to hours and months, for at most a number of years per target group. The default scheme
-follows the Oost-NL table (the most complete published one) and fills its gaps from Utrecht's:
+Each way of filling an obligation has a notional value per year for a full-time contract (a
+*building block*), counted pro rata to hours and months, for at most a number of years per target
+group. Schemes differ per region. Built in are the three published ones of DOMAIN.md (``oost_nl``,
+``utrecht``, ``holland_rijnland``) and ``standaard``, the installation default: Oost-NL with its gaps
+(BOL, PrO/VSO) filled from Utrecht. A user-defined scheme is loaded from a TOML file
+(:func:`load_schemes`, ``KOPPELAAR_VALUATION_SCHEMES``); an obligation names its scheme in
+``valuation_scheme``.
 
-- Participatiewet (and statushouders, who receive it): 30,000 a year when the benefit is younger than
-  2 years, 40,000 when older or unknown, counted for at most 2 years;
-- doelgroepregister/banenafspraak, Wsw, Wajong, WIA: 40,000, counted for the whole place;
-- WW: 10,000 (benefit < 1 year) or 15,000, counted 1 year; no benefit (NUG) and other: 10,000, 1 year;
-- PrO/VSO pupils: 35,000, 1 year;
-- a BBL place 20,000 a year and a BOL internship 10,000 a year whatever the group; a werkervaringsplek
-  750 a month.
+Counting rules, applied the same way for every scheme:
 
-Full time is 36 hours. A place without an end date counts 12 months. The monitoring issue makes the
-scheme configurable per obligation (``valuation_scheme``); until then every obligation uses this one.
+- the yearly value of the candidate's target group; Participatiewet and WW have a higher value when
+  the benefit is older than a threshold (an unknown benefit start counts as the longer benefit).
+  Statushouders receive Participatiewet and are valued as such; Wsw as doelgroepregister;
+- a placement type with its own block (BBL, BOL internship) replaces the group's value; a
+  werkervaringsplek counts per month;
+- an age bonus (Utrecht 50+, Holland Rijnland 55+) and a permanent contract bonus (Utrecht) add to
+  the yearly value;
+- the value is pro rata to hours (full time: 36 hours, at most full time) and to months, counted
+  for at most the group's counted years (1 year, 2 years, or always). A place without an end date
+  counts 12 months;
+- target-group status, benefit length and age are fixed on the award date of the obligation;
+- a PSO certificate (Prestatieladder Socialer Ondernemen) discounts the obligation by the share the
+  scheme gives the contractor's level. The published tables give no figures for it, so the built-in
+  schemes have none; a user-defined scheme sets them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models.enums import PlacementStatus, PlacementType, TargetGroup
+from models.enums import ContractType, PlacementStatus, PlacementType, PsoLevel, TargetGroup
+from models.errors import DatasetInvalid, KoppelaarError, Problem
+from models.rules import obligation_values
 
 FULL_TIME_HOURS = 36.0
 DEFAULT_MONTHS = 12.0
+DEFAULT_SCHEME_NAME = "standaard"
+
+#: The scheme row a target group is valued by when a scheme does not name the group itself.
+GROUP_FALLBACK: dict[str, str] = {
+    TargetGroup.STATUSHOUDER: TargetGroup.PARTICIPATIEWET,
+    TargetGroup.WSW: TargetGroup.BANENAFSPRAAK,
+    TargetGroup.OTHER: TargetGroup.NUG,
+}
+
+GROUP_LABEL: dict[str, str] = {
+    TargetGroup.PARTICIPATIEWET: "Participatiewet",
+    TargetGroup.BANENAFSPRAAK: "doelgroepregister",
+    TargetGroup.WAJONG: "Wajong",
+    TargetGroup.WIA: "WIA/WAO",
+    TargetGroup.WSW: "Wsw",
+    TargetGroup.WW: "WW",
+    TargetGroup.NUG: "geen uitkering (NUG)",
+    TargetGroup.PRO_VSO: "PrO/VSO",
+    TargetGroup.STATUSHOUDER: "statushouder (Participatiewet)",
+    TargetGroup.OTHER: "overig",
+}
 
 
 @dataclass(frozen=True)
 class Scheme:
-    """A bouwblokken scheme: yearly full-time values and how many years count, per target group."""
+    """A bouwblokken scheme: yearly full-time values, counting limits, bonuses and PSO discounts.
+
+    Groups missing from ``yearly`` are valued by :data:`GROUP_FALLBACK`, else as ``nug``.
+    """
 
     name: str
+    label: str
     yearly: dict[str, float]
-    yearly_long_benefit: dict[str, float]  # when the benefit is older than ``long_benefit_years``
-    counted_years: dict[str, float | None]  # None: the whole place counts
-    long_benefit_years: dict[str, float]
-    placement_type_yearly: dict[str, float] = field(default_factory=dict)  # overrides the group's value
+    yearly_long_benefit: dict[str, float] = field(default_factory=dict)  # benefit older than the threshold
+    long_benefit_years: dict[str, float] = field(default_factory=dict)
+    counted_years: dict[str, float | None] = field(default_factory=dict)  # None or missing: always
+    placement_type_yearly: dict[str, float] = field(default_factory=dict)  # replaces the group's value
     monthly: dict[str, float] = field(default_factory=dict)  # placement types valued per month
+    age_bonus_from: int | None = None  # age (at the award date) from which the bonus counts
+    age_bonus_yearly: float = 0.0
+    permanent_bonus_yearly: float = 0.0  # a `vast` contract
+    pso_discount: dict[str, float] = field(default_factory=dict)  # PSO level -> share of the obligation
+    full_time_hours: float = FULL_TIME_HOURS
+
+    def row(self, group: str) -> str:
+        """The scheme row ``group`` is valued by."""
+        if group in self.yearly:
+            return group
+        fallback = GROUP_FALLBACK.get(group, TargetGroup.NUG)
+        return fallback if fallback in self.yearly else TargetGroup.NUG
 
 
-DEFAULT_SCHEME = Scheme(
-    name="standaard",
+_G = TargetGroup
+_COUNTED_OOST_NL: dict[str, float | None] = {
+    _G.PARTICIPATIEWET: 2.0,
+    _G.BANENAFSPRAAK: None,
+    _G.WAJONG: None,
+    _G.WIA: None,
+    _G.WW: 1.0,
+    _G.NUG: 1.0,
+    _G.PRO_VSO: 1.0,
+}
+
+OOST_NL = Scheme(
+    name="oost_nl",
+    label="Oost-Nederland",
     yearly={
-        TargetGroup.PARTICIPATIEWET: 30_000.0,
-        TargetGroup.STATUSHOUDER: 30_000.0,
-        TargetGroup.BANENAFSPRAAK: 40_000.0,
-        TargetGroup.WSW: 40_000.0,
-        TargetGroup.WAJONG: 40_000.0,
-        TargetGroup.WIA: 40_000.0,
-        TargetGroup.WW: 10_000.0,
-        TargetGroup.NUG: 10_000.0,
-        TargetGroup.PRO_VSO: 35_000.0,
-        TargetGroup.OTHER: 10_000.0,
+        _G.PARTICIPATIEWET: 30_000.0,
+        _G.BANENAFSPRAAK: 40_000.0,
+        _G.WAJONG: 40_000.0,
+        _G.WIA: 40_000.0,
+        _G.WW: 10_000.0,
+        _G.NUG: 10_000.0,
     },
-    yearly_long_benefit={
-        TargetGroup.PARTICIPATIEWET: 40_000.0,
-        TargetGroup.STATUSHOUDER: 40_000.0,
-        TargetGroup.WW: 15_000.0,
-    },
-    counted_years={
-        TargetGroup.PARTICIPATIEWET: 2.0,
-        TargetGroup.STATUSHOUDER: 2.0,
-        TargetGroup.BANENAFSPRAAK: None,
-        TargetGroup.WSW: None,
-        TargetGroup.WAJONG: None,
-        TargetGroup.WIA: None,
-        TargetGroup.WW: 1.0,
-        TargetGroup.NUG: 1.0,
-        TargetGroup.PRO_VSO: 1.0,
-        TargetGroup.OTHER: 1.0,
-    },
-    long_benefit_years={
-        TargetGroup.PARTICIPATIEWET: 2.0,
-        TargetGroup.STATUSHOUDER: 2.0,
-        TargetGroup.WW: 1.0,
-    },
-    placement_type_yearly={PlacementType.BBL: 20_000.0, PlacementType.BOL_STAGE: 10_000.0},
+    yearly_long_benefit={_G.PARTICIPATIEWET: 40_000.0, _G.WW: 15_000.0},
+    long_benefit_years={_G.PARTICIPATIEWET: 2.0, _G.WW: 1.0},
+    counted_years=_COUNTED_OOST_NL,
+    placement_type_yearly={PlacementType.BBL: 20_000.0},
     monthly={PlacementType.WERKERVARINGSPLEK: 750.0},
 )
+
+UTRECHT = Scheme(
+    name="utrecht",
+    label="Utrecht (nieuw)",
+    yearly={
+        _G.PARTICIPATIEWET: 40_000.0,
+        _G.BANENAFSPRAAK: 50_000.0,
+        _G.WAJONG: 50_000.0,
+        _G.WIA: 40_000.0,
+        _G.WW: 20_000.0,
+        _G.NUG: 10_000.0,
+        _G.PRO_VSO: 35_000.0,
+    },
+    counted_years=_COUNTED_OOST_NL,
+    placement_type_yearly={PlacementType.BBL: 35_000.0, PlacementType.BOL_STAGE: 20_000.0},
+    age_bonus_from=50,
+    age_bonus_yearly=10_000.0,
+    permanent_bonus_yearly=10_000.0,
+)
+
+HOLLAND_RIJNLAND = Scheme(
+    name="holland_rijnland",
+    label="Holland Rijnland (vanaf 2023-09)",
+    yearly={
+        _G.PARTICIPATIEWET: 30_000.0,
+        _G.BANENAFSPRAAK: 50_000.0,
+        _G.WAJONG: 25_000.0,
+        _G.WIA: 40_000.0,
+        _G.WW: 15_000.0,
+        _G.NUG: 5_000.0,
+        _G.PRO_VSO: 25_000.0,
+    },
+    counted_years=_COUNTED_OOST_NL,
+    placement_type_yearly={PlacementType.BBL: 25_000.0, PlacementType.BOL_STAGE: 10_000.0},
+    age_bonus_from=55,
+    age_bonus_yearly=15_000.0,
+)
+
+DEFAULT_SCHEME = replace(
+    OOST_NL,
+    name=DEFAULT_SCHEME_NAME,
+    label="standaard (Oost-NL, aangevuld met Utrecht)",
+    yearly={**OOST_NL.yearly, _G.PRO_VSO: 35_000.0},
+    placement_type_yearly={PlacementType.BBL: 20_000.0, PlacementType.BOL_STAGE: 10_000.0},
+)
+
+BUILTIN_SCHEMES: dict[str, Scheme] = {s.name: s for s in (DEFAULT_SCHEME, OOST_NL, UTRECHT, HOLLAND_RIJNLAND)}
+
+
+@dataclass(frozen=True)
+class Schemes:
+    """The schemes an installation knows, and the one obligations without a scheme use."""
+
+    by_name: Mapping[str, Scheme] = field(default_factory=lambda: dict(BUILTIN_SCHEMES))
+    default: str = DEFAULT_SCHEME_NAME
+
+    def __post_init__(self) -> None:
+        if self.default not in self.by_name:
+            raise KoppelaarError(
+                f"valuation scheme {self.default!r} is not known: one of {', '.join(sorted(self.by_name))}"
+            )
+
+    def get(self, name: str | None) -> Scheme:
+        return self.by_name[self.default if name is None or name == "" else name]
+
+    def for_obligations(self, obligations: pd.DataFrame, *, file: str = "obligations.csv") -> np.ndarray:
+        """The scheme name of each obligation; an unknown name is a problem with its row and field."""
+        names = obligations["valuation_scheme"].astype(object).where(obligations["valuation_scheme"].notna(), None)
+        resolved = np.array([self.default if n is None or n == "" else str(n) for n in names], dtype=object)
+        unknown = [i for i, n in enumerate(resolved) if n not in self.by_name]
+        if unknown:
+            known = ", ".join(sorted(self.by_name))
+            raise DatasetInvalid(
+                file,
+                [
+                    Problem(
+                        file, i + 2, "valuation_scheme", str(resolved[i]), f"is not a known valuation scheme: {known}"
+                    )
+                    for i in unknown[:50]
+                ],
+            )
+        return resolved
+
+    def pso_discount(self, obligations: pd.DataFrame, contractors: pd.DataFrame) -> np.ndarray:
+        """The share of each obligation its contractor's PSO level discounts (0 when none)."""
+        names = self.for_obligations(obligations)
+        level = obligations["contractor_id"].map(
+            contractors.drop_duplicates("contractor_id").set_index("contractor_id")["pso_level"].astype(object)
+        )
+        return np.array(
+            [
+                self.by_name[n].pso_discount.get(str(lv), 0.0) if isinstance(lv, str) else 0.0
+                for n, lv in zip(names, level, strict=True)
+            ],
+            dtype=float,
+        )
+
+
+# -- loading user-defined schemes ------------------------------------------------------------------
+_ALWAYS = ("altijd", "always")
+
+
+def _number(where: str, value: object, *, allow_always: bool = False) -> float | None:
+    if allow_always and isinstance(value, str) and value.strip().lower() in _ALWAYS:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        allowed = ' or "altijd"' if allow_always else ""
+        raise KoppelaarError(f"{where}: {value!r} must be a number ≥ 0{allowed}")
+    return float(value)
+
+
+def _table(where: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise KoppelaarError(f"{where} must be a table")
+    return value
+
+
+def _keys(where: str, table: Mapping[str, object], allowed: set[str]) -> None:
+    bad = sorted(set(table) - allowed)
+    if bad:
+        raise KoppelaarError(f"{where}: unknown key(s) {', '.join(bad)}; allowed: {', '.join(sorted(allowed))}")
+
+
+_GROUPS = {g.value for g in TargetGroup}
+_TYPES = {t.value for t in PlacementType}
+_PSO = {p.value for p in PsoLevel}
+_SCHEME_KEYS = {
+    "label",
+    "extends",
+    "full_time_hours",
+    "yearly",
+    "long_benefit",
+    "counted_years",
+    "placement_types",
+    "monthly",
+    "age_bonus",
+    "permanent_contract_bonus",
+    "pso_discount",
+}
+
+
+def _scheme(path: Path, name: str, spec: dict[str, Any], known: Mapping[str, Scheme]) -> Scheme:
+    where = f"{path} [schemes.{name}]"
+    _keys(where, spec, _SCHEME_KEYS)
+    base_name = spec.get("extends")
+    if base_name is not None and base_name not in known:
+        raise KoppelaarError(f"{where}: extends {base_name!r}, which is not known: one of {', '.join(sorted(known))}")
+    base = known[base_name] if base_name is not None else Scheme(name=name, label=name, yearly={})
+    label = str(spec.get("label", base.label if base_name is not None else name))
+
+    def groups(key: str, allowed: set[str], *, allow_always: bool = False) -> dict[str, float | None]:
+        table = _table(f"{where}.{key}", spec.get(key, {}))
+        _keys(f"{where}.{key}", table, allowed)
+        return {k: _number(f"{where}.{key}.{k}", v, allow_always=allow_always) for k, v in table.items()}
+
+    yearly = {**base.yearly, **{k: float(v or 0.0) for k, v in groups("yearly", _GROUPS).items()}}
+    long_value, long_years = dict(base.yearly_long_benefit), dict(base.long_benefit_years)
+    for group, given in _table(f"{where}.long_benefit", spec.get("long_benefit", {})).items():
+        at = f"{where}.long_benefit.{group}"
+        if group not in _GROUPS:
+            raise KoppelaarError(f"{at}: {group!r} is not a target group: one of {', '.join(sorted(_GROUPS))}")
+        rule = _table(at, given)
+        _keys(at, rule, {"after_years", "yearly"})
+        if set(rule) != {"after_years", "yearly"}:
+            raise KoppelaarError(f"{at} needs both after_years and yearly")
+        long_years[group] = float(_number(f"{at}.after_years", rule["after_years"]) or 0.0)
+        long_value[group] = float(_number(f"{at}.yearly", rule["yearly"]) or 0.0)
+    counted = {**base.counted_years, **groups("counted_years", _GROUPS, allow_always=True)}
+    by_type = {
+        **base.placement_type_yearly,
+        **{k: float(v or 0.0) for k, v in groups("placement_types", _TYPES).items()},
+    }
+    monthly = {**base.monthly, **{k: float(v or 0.0) for k, v in groups("monthly", _TYPES).items()}}
+    pso = {**base.pso_discount, **{k: float(v or 0.0) for k, v in groups("pso_discount", _PSO).items()}}
+    for level, share in pso.items():
+        if share > 1:
+            raise KoppelaarError(f"{where}.pso_discount.{level}: {share} must be a share between 0 and 1")
+    age_from, age_value = base.age_bonus_from, base.age_bonus_yearly
+    if "age_bonus" in spec:
+        rule = _table(f"{where}.age_bonus", spec["age_bonus"])
+        _keys(f"{where}.age_bonus", rule, {"from_age", "yearly"})
+        age_from = int(_number(f"{where}.age_bonus.from_age", rule.get("from_age", 0)) or 0)
+        age_value = float(_number(f"{where}.age_bonus.yearly", rule.get("yearly", 0)) or 0.0)
+    permanent = base.permanent_bonus_yearly
+    if "permanent_contract_bonus" in spec:
+        rule = _table(f"{where}.permanent_contract_bonus", spec["permanent_contract_bonus"])
+        _keys(f"{where}.permanent_contract_bonus", rule, {"yearly"})
+        permanent = float(_number(f"{where}.permanent_contract_bonus.yearly", rule.get("yearly", 0)) or 0.0)
+    hours = float(_number(f"{where}.full_time_hours", spec.get("full_time_hours", base.full_time_hours)) or 0.0)
+    if hours <= 0:
+        raise KoppelaarError(f"{where}.full_time_hours must be more than 0")
+    if not yearly:
+        raise KoppelaarError(f"{where}: a scheme needs a [schemes.{name}.yearly] table or `extends`")
+    return Scheme(
+        name=name,
+        label=label,
+        yearly=yearly,
+        yearly_long_benefit=long_value,
+        long_benefit_years=long_years,
+        counted_years=counted,
+        placement_type_yearly=by_type,
+        monthly=monthly,
+        age_bonus_from=age_from,
+        age_bonus_yearly=age_value,
+        permanent_bonus_yearly=permanent,
+        pso_discount=pso,
+        full_time_hours=hours,
+    )
+
+
+def load_schemes(path: Path | None = None, *, default: str | None = None) -> Schemes:
+    """The built-in schemes plus those of the TOML file ``path`` (see docs/MONITORING.md).
+
+    Raises:
+        KoppelaarError: the file cannot be read, is not TOML, or a scheme in it is malformed.
+    """
+    known: dict[str, Scheme] = dict(BUILTIN_SCHEMES)
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise KoppelaarError(f"cannot read valuation schemes {path}: {exc.strerror or exc}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise KoppelaarError(f"valuation schemes {path} is not valid TOML: {exc}") from None
+        _keys(str(path), data, {"schemes"})
+        for name, spec in _table(f"{path} [schemes]", data.get("schemes", {})).items():
+            known[name] = _scheme(Path(path), name, _table(f"{path} [schemes.{name}]", spec), known)
+    return Schemes(known, default or DEFAULT_SCHEME_NAME)
+
+
+# -- valuing placements --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Valuation:
+    """The euros of each placement and the rule that produced them (Dutch, for reports)."""
+
+    euros: np.ndarray
+    rules: list[str]
+
+
+def _eur(x: float) -> str:
+    return f"{x:,.0f}".replace(",", ".")
+
+
+def _value(
+    scheme: Scheme,
+    *,
+    group: pd.Series,
+    kind: pd.Series,
+    years_on_benefit: np.ndarray,
+    hours: np.ndarray,
+    length: np.ndarray,
+    age: np.ndarray,
+    permanent: np.ndarray,
+    explain: bool,
+) -> tuple[np.ndarray, list[str]]:
+    row = group.map(scheme.row)
+    short = row.map(scheme.yearly).to_numpy(dtype=float)
+    long_value = row.map(scheme.yearly_long_benefit).to_numpy(dtype=float)
+    threshold = row.map(scheme.long_benefit_years).to_numpy(dtype=float)
+    is_long = ~np.isnan(long_value) & ~(years_on_benefit < threshold)  # unknown counts as long
+    yearly = np.where(is_long, long_value, short)
+    by_type = kind.map(scheme.placement_type_yearly).to_numpy(dtype=float)
+    typed = ~np.isnan(by_type)
+    yearly = np.where(typed, by_type, yearly)
+    age_bonus = np.zeros(len(group))
+    if scheme.age_bonus_from is not None and scheme.age_bonus_yearly:
+        age_bonus = np.where(age >= scheme.age_bonus_from, scheme.age_bonus_yearly, 0.0)
+    vast_bonus = np.where(permanent, scheme.permanent_bonus_yearly, 0.0)
+    cap = row.map(scheme.counted_years.get).to_numpy(dtype=object)
+    cap_months = np.array([np.inf if c is None or pd.isna(c) else 12.0 * float(c) for c in cap], dtype=float)
+    counted = np.minimum(length, cap_months)
+    share = np.clip(hours / scheme.full_time_hours, 0.0, 1.0)
+    value = (yearly + age_bonus + vast_bonus) * share * counted / 12.0
+    per_month = kind.map(scheme.monthly).to_numpy(dtype=float)
+    monthly = ~np.isnan(per_month)
+    value = np.where(monthly, per_month * counted, value)
+    value = np.round(value, 2)
+    if not explain:
+        return value, []
+    rules: list[str] = []
+    for i in range(len(value)):
+        g = str(group.iloc[i])
+        if monthly[i]:
+            what = f"{kind.iloc[i]}: {_eur(per_month[i])}/maand × {counted[i]:.1f} mnd"
+        else:
+            if typed[i]:
+                what = f"{kind.iloc[i]} {_eur(yearly[i])}/jaar"
+            else:
+                label = GROUP_LABEL.get(g, g)
+                if not np.isnan(long_value[i]):
+                    label += f", uitkering {'>' if is_long[i] else '<'} {threshold[i]:g} jaar"
+                what = f"{label} {_eur(yearly[i])}/jaar"
+            if age_bonus[i]:
+                what += f" + {scheme.age_bonus_from}+ bonus {_eur(age_bonus[i])}"
+            if vast_bonus[i]:
+                what += f" + vast contract {_eur(vast_bonus[i])}"
+            limit = "" if np.isinf(cap_months[i]) else f" (max {cap_months[i]:.0f})"
+            worked = min(hours[i], scheme.full_time_hours)
+            what += f" × {worked:g}/{scheme.full_time_hours:g} uur × {counted[i]:.1f} mnd{limit}"
+        rules.append(f"{scheme.name}: {what} = € {_eur(value[i])}")
+    return value, rules
+
+
+def value_placements(
+    target_group: pd.Series | np.ndarray,
+    *,
+    benefit_years: pd.Series | np.ndarray,
+    placement_type: pd.Series | np.ndarray,
+    hours_per_week: pd.Series | np.ndarray,
+    months: pd.Series | np.ndarray,
+    scheme: Scheme | np.ndarray | pd.Series = DEFAULT_SCHEME,
+    schemes: Schemes | None = None,
+    age: pd.Series | np.ndarray | None = None,
+    contract_type: pd.Series | np.ndarray | None = None,
+    explain: bool = False,
+) -> Valuation:
+    """SROI euros of placements (one per element), vectorised, with the rule of each when ``explain``.
+
+    Args:
+        target_group: the candidate's target group (a value of :class:`TargetGroup`).
+        benefit_years: how long the candidate has had the benefit on the award date (NaN: unknown,
+            which values as the longer benefit, as schemes do for a benefit without a start date).
+        placement_type: the vacancy's placement type (empty: ``baan``).
+        hours_per_week: hours of the place; counted pro rata to full time, at most full time.
+        months: how long the place lasts (NaN: 12 months).
+        scheme: one scheme for all, or the scheme name of each placement (looked up in ``schemes``).
+        age: the candidate's age on the award date (NaN: unknown, no age bonus).
+        contract_type: the placement's contract type (``vast`` earns the permanent contract bonus).
+        explain: also return the rule of each value.
+    """
+    n = len(target_group)
+    group = pd.Series(np.asarray(target_group, dtype=object)).fillna(TargetGroup.OTHER.value).astype(str)
+    kind = pd.Series(np.asarray(placement_type, dtype=object)).fillna(PlacementType.BAAN.value).astype(str)
+    years_on_benefit = np.asarray(benefit_years, dtype=float)
+    hours = np.nan_to_num(np.asarray(hours_per_week, dtype=float), nan=0.0)
+    length = np.asarray(months, dtype=float)
+    length = np.where(np.isnan(length) | (length <= 0), DEFAULT_MONTHS, length)
+    ages = np.full(n, np.nan) if age is None else np.asarray(age, dtype=float)
+    permanent = (
+        np.zeros(n, dtype=bool)
+        if contract_type is None
+        else pd.Series(np.asarray(contract_type, dtype=object)).eq(ContractType.VAST.value).to_numpy(dtype=bool)
+    )
+    if isinstance(scheme, Scheme):
+        return Valuation(
+            *_value(
+                scheme,
+                group=group,
+                kind=kind,
+                years_on_benefit=years_on_benefit,
+                hours=hours,
+                length=length,
+                age=ages,
+                permanent=permanent,
+                explain=explain,
+            )
+        )
+    registry = schemes or Schemes()
+    names = np.asarray(scheme, dtype=object)
+    euros = np.zeros(n)
+    rules = [""] * n if explain else []
+    for name in pd.unique(names):
+        at = np.flatnonzero(names == name)
+        sub = pd.Index(at)
+        value, text = _value(
+            registry.get(name),
+            group=group.iloc[sub].reset_index(drop=True),
+            kind=kind.iloc[sub].reset_index(drop=True),
+            years_on_benefit=years_on_benefit[at],
+            hours=hours[at],
+            length=length[at],
+            age=ages[at],
+            permanent=permanent[at],
+            explain=explain,
+        )
+        euros[at] = value
+        for k, i in enumerate(at):
+            if explain:
+                rules[i] = text[k]
+    return Valuation(euros, rules)
 
 
 def placement_values(
@@ -90,40 +512,31 @@ def placement_values(
     placement_type: pd.Series | np.ndarray,
     hours_per_week: pd.Series | np.ndarray,
     months: pd.Series | np.ndarray,
-    scheme: Scheme = DEFAULT_SCHEME,
+    scheme: Scheme | np.ndarray | pd.Series = DEFAULT_SCHEME,
+    schemes: Schemes | None = None,
+    age: pd.Series | np.ndarray | None = None,
+    contract_type: pd.Series | np.ndarray | None = None,
 ) -> np.ndarray:
-    """SROI euros of placements (one per element), vectorised.
+    """SROI euros of placements (see :func:`value_placements`), without the rules."""
+    return value_placements(
+        target_group,
+        benefit_years=benefit_years,
+        placement_type=placement_type,
+        hours_per_week=hours_per_week,
+        months=months,
+        scheme=scheme,
+        schemes=schemes,
+        age=age,
+        contract_type=contract_type,
+    ).euros
 
-    Args:
-        target_group: the candidate's target group (a value of :class:`TargetGroup`).
-        benefit_years: how long the candidate has had the benefit at the start (NaN: unknown, which
-            values as the longer benefit, as schemes do for a benefit without a start date).
-        placement_type: the vacancy's placement type (empty: ``baan``).
-        hours_per_week: hours of the place; counted pro rata to full time, at most full time.
-        months: how long the place lasts (NaN: 12 months).
-    """
-    group = pd.Series(np.asarray(target_group, dtype=object)).fillna(TargetGroup.OTHER.value).astype(str)
-    kind = pd.Series(np.asarray(placement_type, dtype=object)).fillna(PlacementType.BAAN.value).astype(str)
-    years_on_benefit = np.asarray(benefit_years, dtype=float)
-    hours = np.clip(np.nan_to_num(np.asarray(hours_per_week, dtype=float), nan=0.0) / FULL_TIME_HOURS, 0.0, 1.0)
-    length = np.asarray(months, dtype=float)
-    length = np.where(np.isnan(length) | (length <= 0), DEFAULT_MONTHS, length)
 
-    short = group.map(scheme.yearly).fillna(scheme.yearly[TargetGroup.OTHER]).to_numpy(dtype=float)
-    long_value = group.map(scheme.yearly_long_benefit).to_numpy(dtype=float)
-    threshold = group.map(scheme.long_benefit_years).to_numpy(dtype=float)
-    is_long = ~np.isnan(long_value) & ~(years_on_benefit < threshold)  # unknown counts as long
-    yearly = np.where(is_long, long_value, short)
-    by_type = kind.map(scheme.placement_type_yearly).to_numpy(dtype=float)
-    yearly = np.where(np.isnan(by_type), yearly, by_type)
-
-    cap = group.map(scheme.counted_years).to_numpy(dtype=object)
-    cap_months = np.array([np.inf if pd.isna(c) else 12.0 * float(c) for c in cap], dtype=float)
-    counted = np.minimum(length, cap_months)
-    value = yearly * hours * counted / 12.0
-    per_month = kind.map(scheme.monthly).to_numpy(dtype=float)
-    value = np.where(np.isnan(per_month), value, per_month * counted)
-    return np.asarray(np.round(value, 2), dtype=float)
+def owed_euros(obligations: pd.DataFrame, contractors: pd.DataFrame, schemes: Schemes | None = None) -> np.ndarray:
+    """Euros each obligation owes: ``obligation_eur`` (or contract value × percentage) less the
+    PSO discount its scheme gives the contractor's level."""
+    registry = schemes or Schemes()
+    owed = obligation_values(obligations).to_numpy(dtype=float)
+    return np.round(owed * (1.0 - registry.pso_discount(obligations, contractors)), 2)
 
 
 #: Placements whose euros count as realised: accepted, started or ended.
@@ -136,37 +549,81 @@ def placement_months(start: pd.Series, end: pd.Series) -> np.ndarray:
     return np.asarray(days / 30.4375, dtype=float)
 
 
+def _years_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    return np.asarray(
+        ((pd.to_datetime(later) - pd.to_datetime(earlier)).dt.days / 365.25).to_numpy(dtype=float, na_value=np.nan)
+    )
+
+
+def placement_obligations(placements: pd.DataFrame, vacancies: pd.DataFrame) -> pd.Series:
+    """The obligation each placement counts towards: its own, else its vacancy's."""
+    vac = vacancies.drop_duplicates("vacancy_id").set_index("vacancy_id")
+    return placements["obligation_id"].where(
+        placements["obligation_id"].notna(), placements["vacancy_id"].map(vac["obligation_id"])
+    )
+
+
+def value_registered(
+    placements: pd.DataFrame,
+    candidates: pd.DataFrame,
+    vacancies: pd.DataFrame,
+    obligations: pd.DataFrame,
+    schemes: Schemes | None = None,
+    *,
+    explain: bool = False,
+) -> tuple[pd.Series, Valuation]:
+    """Value every placement by its obligation's scheme, fixed on the obligation's award date.
+
+    Returns the obligation id of each placement (NaN when it counts towards none) and the valuation.
+    Placements of a candidate or vacancy not in the frames value as an unknown group or a job.
+    """
+    registry = schemes or Schemes()
+    cand = candidates.drop_duplicates("candidate_id").set_index("candidate_id")
+    vac = vacancies.drop_duplicates("vacancy_id").set_index("vacancy_id")
+    obl = obligations.drop_duplicates("obligation_id").set_index("obligation_id")
+    obligation_id = placement_obligations(placements, vacancies)
+    names = (
+        pd.Series(registry.for_obligations(obligations), index=obligations["obligation_id"].to_numpy())
+        .groupby(level=0)
+        .first()
+    )
+    award = obligation_id.map(obl["award_date"])
+    fixed_on = award.where(award.notna(), pd.to_datetime(placements["start_date"]))
+    birth = placements["candidate_id"].map(cand["birth_year"]).astype(float)
+    age = fixed_on.dt.year.to_numpy(dtype=float, na_value=np.nan) - birth.to_numpy(dtype=float, na_value=np.nan)
+    valuation = value_placements(
+        placements["candidate_id"].map(cand["target_group"].astype(object)).to_numpy(dtype=object),
+        benefit_years=_years_between(fixed_on, placements["candidate_id"].map(cand["benefit_since"])),
+        placement_type=placements["vacancy_id"].map(vac["placement_type"].astype(object)).to_numpy(dtype=object),
+        hours_per_week=placements["hours_per_week"].to_numpy(dtype=float, na_value=np.nan),
+        months=placement_months(placements["start_date"], placements["end_date"]),
+        scheme=obligation_id.map(names).fillna(registry.default).to_numpy(dtype=object),
+        schemes=registry,
+        age=age,
+        contract_type=placements["contract_type"].astype(object).to_numpy(dtype=object),
+        explain=explain,
+    )
+    return obligation_id, valuation
+
+
 def realised_euros(
     obligations: pd.DataFrame,
     placements: pd.DataFrame,
     candidates: pd.DataFrame,
     vacancies: pd.DataFrame,
-    scheme: Scheme = DEFAULT_SCHEME,
+    schemes: Schemes | None = None,
 ) -> np.ndarray:
     """Euros each obligation (row of ``obligations``) has realised with its registered placements.
 
     A placement counts towards its own obligation, else its vacancy's, once it is accepted,
-    started or ended. ``candidates`` and ``vacancies`` must hold those the placements name.
+    started or ended, valued by that obligation's scheme. ``candidates`` and ``vacancies`` must
+    hold those the placements name.
     """
     realised = np.zeros(len(obligations))
     done = placements[placements["status"].isin([s.value for s in REALISED_STATUSES])]
     if not len(done):
         return realised
-    cand = candidates.set_index("candidate_id")
-    vac = vacancies.set_index("vacancy_id")
-    obligation_id = done["obligation_id"].where(
-        done["obligation_id"].notna(), done["vacancy_id"].map(vac["obligation_id"])
-    )
+    obligation_id, valuation = value_registered(done, candidates, vacancies, obligations, schemes)
     rows = pd.Index(obligations["obligation_id"].astype(str)).get_indexer(pd.Index(obligation_id.astype(str)))
-    start = pd.to_datetime(done["start_date"])
-    since = pd.to_datetime(done["candidate_id"].map(cand["benefit_since"]))
-    values = placement_values(
-        done["candidate_id"].map(cand["target_group"]).to_numpy(dtype=object),
-        benefit_years=((start - since).dt.days / 365.25).to_numpy(dtype=float, na_value=np.nan),
-        placement_type=done["vacancy_id"].map(vac["placement_type"]).to_numpy(dtype=object),
-        hours_per_week=done["hours_per_week"].to_numpy(dtype=float, na_value=np.nan),
-        months=placement_months(done["start_date"], done["end_date"]),
-        scheme=scheme,
-    )
     ok = rows >= 0
-    return np.bincount(rows[ok], weights=values[ok], minlength=len(obligations)).astype(float)
+    return np.bincount(rows[ok], weights=valuation.euros[ok], minlength=len(obligations)).astype(float)

@@ -1,0 +1,251 @@
+"""Obligation progress: required, realised and planned euros, a forecast at the current pace, a status.
+
+- *required*: ``obligation_eur`` (or contract value × percentage) less the scheme's PSO discount;
+- *realised*: the SROI value of placements geaccepteerd, gestart or beeindigd (models.valuation);
+- *planned*: placements still voorgesteld (a coach accepted a suggestion or a plan) and, when given,
+  the rows of a match plan not yet registered;
+- *forecast*: realised + planned + the pace so far (realised euros per month since the start) times
+  the months left;
+- *status*: ``op schema`` (met, or the forecast reaches the requirement), ``risico`` (the forecast
+  reaches at least :data:`RISK_SHARE` of it) or ``achter`` (less, or the term ended short), with the
+  reason in Dutch.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from models.dataset import Dataset
+from models.enums import PlacementStatus
+from models.rules import displacement_warnings, obligation_values
+from models.valuation import REALISED_STATUSES, Schemes, owed_euros, value_registered
+
+ON_TRACK, AT_RISK, BEHIND = "op schema", "risico", "achter"
+STATUSES = (ON_TRACK, AT_RISK, BEHIND)
+#: A forecast below the requirement but at least this share of it is a risk; below it, behind.
+RISK_SHARE = 0.8
+DAYS_PER_MONTH = 30.4375
+
+COLUMNS = (
+    "obligation_id",
+    "contractor_id",
+    "contractor",
+    "tender_name",
+    "client",
+    "sector",
+    "valuation_scheme",
+    "start_date",
+    "end_date",
+    "months_total",
+    "months_elapsed",
+    "months_left",
+    "obligation_eur",
+    "pso_discount_eur",
+    "required_eur",
+    "realised_eur",
+    "planned_eur",
+    "open_eur",
+    "fulfilment",
+    "planned_fulfilment",
+    "pace_eur_per_month",
+    "forecast_eur",
+    "forecast_share",
+    "placements_realised",
+    "placements_planned",
+    "displacement_warning",
+    "status",
+    "reason",
+)
+
+
+def _eur(x: float) -> str:
+    return "€ " + f"{x:,.0f}".replace(",", ".")
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def valued_placements(ds: Dataset, schemes: Schemes | None = None) -> pd.DataFrame:
+    """Every registered placement with its obligation, SROI euros and the rule that produced them."""
+    plc = ds.placements
+    obligation_id, valuation = value_registered(plc, ds.candidates, ds.vacancies, ds.obligations, schemes, explain=True)
+    return pd.DataFrame(
+        {
+            "placement_id": plc["placement_id"].to_numpy(dtype=object),
+            "vacancy_id": plc["vacancy_id"].to_numpy(dtype=object),
+            "obligation_id": obligation_id.to_numpy(dtype=object),
+            "status": plc["status"].astype(object).to_numpy(dtype=object),
+            "start_date": plc["start_date"].to_numpy(),
+            "end_date": plc["end_date"].to_numpy(),
+            "hours_per_week": plc["hours_per_week"].to_numpy(dtype=float, na_value=np.nan),
+            "sroi_value_eur": valuation.euros,
+            "counts": plc["status"].isin([s.value for s in REALISED_STATUSES]).to_numpy(dtype=bool),
+            "rule": valuation.rules,
+        }
+    )
+
+
+def _months(later: pd.Series | pd.Timestamp, earlier: pd.Series | pd.Timestamp) -> np.ndarray:
+    delta = pd.to_datetime(later) - pd.to_datetime(earlier)
+    days = delta.dt.days if isinstance(delta, pd.Series) else pd.Series([delta.days])
+    return np.asarray(days.to_numpy(dtype=float, na_value=np.nan) / DAYS_PER_MONTH, dtype=float)
+
+
+def obligation_progress(
+    ds: Dataset,
+    today: date,
+    *,
+    schemes: Schemes | None = None,
+    plan: pd.DataFrame | None = None,
+    valued: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Progress of every obligation on ``today``, one row each, in the order of :data:`COLUMNS`.
+
+    Args:
+        ds: the dataset.
+        today: the day of the report.
+        schemes: the valuation schemes (default: the built-in ones).
+        plan: rows of a match plan (``candidate_id, vacancy_id, obligation_id, sroi_value_eur``) that
+            count as planned unless the pair is already a registered placement.
+        valued: :func:`valued_placements` of ``ds`` when the caller has it already.
+    """
+    registry = schemes or Schemes()
+    obl, con = ds.obligations, ds.contractors
+    n = len(obl)
+    valued = valued if valued is not None else valued_placements(ds, registry)
+    index = pd.Index(obl["obligation_id"].astype(str))
+    rows = index.get_indexer(pd.Index(valued["obligation_id"].astype(str)))
+    counts = valued["counts"].to_numpy(dtype=bool) & (rows >= 0)
+    proposed = valued["status"].eq(PlacementStatus.VOORGESTELD.value).to_numpy(dtype=bool) & (rows >= 0)
+    euros = valued["sroi_value_eur"].to_numpy(dtype=float)
+    realised = np.bincount(rows[counts], weights=euros[counts], minlength=n).astype(float)
+    planned = np.bincount(rows[proposed], weights=euros[proposed], minlength=n).astype(float)
+    n_realised = np.bincount(rows[counts], minlength=n)
+    n_planned = np.bincount(rows[proposed], minlength=n)
+    if plan is not None and len(plan):
+        registered = set(
+            zip(ds.placements["candidate_id"].astype(str), ds.placements["vacancy_id"].astype(str), strict=True)
+        )
+        fresh = plan[
+            [
+                (c, v) not in registered
+                for c, v in zip(plan["candidate_id"].astype(str), plan["vacancy_id"].astype(str), strict=True)
+            ]
+        ]
+        at = index.get_indexer(pd.Index(fresh["obligation_id"].astype(str)))
+        ok = at >= 0
+        planned += np.bincount(at[ok], weights=fresh["sroi_value_eur"].to_numpy(dtype=float)[ok], minlength=n)
+        n_planned += np.bincount(at[ok], minlength=n)
+
+    gross = obligation_values(obl).to_numpy(dtype=float)
+    required = owed_euros(obl, con, registry)
+    now = pd.Timestamp(today)
+    start, end = pd.to_datetime(obl["start_date"]), pd.to_datetime(obl["end_date"])
+    total = np.maximum(_months(end, start), 0.0)
+    elapsed = np.clip(_months(pd.Series(now, index=obl.index), start), 0.0, total)
+    left = np.clip(_months(end, pd.Series(now, index=obl.index)), 0.0, None)
+    pace = np.where(elapsed > 0, realised / np.maximum(elapsed, 1.0), 0.0)
+    forecast = realised + planned + pace * left
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fulfilment = np.where(required > 0, np.minimum(realised / required, 1.0), 1.0)
+        planned_fulfilment = np.where(required > 0, np.minimum((realised + planned) / required, 1.0), 1.0)
+        forecast_share = np.where(required > 0, forecast / required, 1.0)
+    names = con.drop_duplicates("contractor_id").set_index("contractor_id")
+    flagged = set(con.loc[displacement_warnings(con), "contractor_id"].astype(str))
+    status, reason = _status(
+        required=required,
+        realised=realised,
+        planned=planned,
+        forecast=forecast,
+        started=(start <= now).to_numpy(dtype=bool),
+        ended=(end < now).to_numpy(dtype=bool),
+        start=start,
+        left=left,
+    )
+    frame = pd.DataFrame(
+        {
+            "obligation_id": obl["obligation_id"].to_numpy(dtype=object),
+            "contractor_id": obl["contractor_id"].to_numpy(dtype=object),
+            "contractor": obl["contractor_id"].map(names["name"]).to_numpy(dtype=object),
+            "tender_name": obl["tender_name"].to_numpy(dtype=object),
+            "client": obl["client"].to_numpy(dtype=object),
+            "sector": obl["sector"].astype(object).to_numpy(dtype=object),
+            "valuation_scheme": registry.for_obligations(obl),
+            "start_date": start.dt.date.to_numpy(dtype=object),
+            "end_date": end.dt.date.to_numpy(dtype=object),
+            "months_total": np.round(total, 1),
+            "months_elapsed": np.round(elapsed, 1),
+            "months_left": np.round(left, 1),
+            "obligation_eur": np.round(gross, 2),
+            "pso_discount_eur": np.round(gross - required, 2),
+            "required_eur": np.round(required, 2),
+            "realised_eur": np.round(realised, 2),
+            "planned_eur": np.round(planned, 2),
+            "open_eur": np.round(np.maximum(required - realised - planned, 0.0), 2),
+            "fulfilment": np.round(fulfilment, 4),
+            "planned_fulfilment": np.round(planned_fulfilment, 4),
+            "pace_eur_per_month": np.round(pace, 2),
+            "forecast_eur": np.round(forecast, 2),
+            "forecast_share": np.round(forecast_share, 4),
+            "placements_realised": n_realised.astype(np.int64),
+            "placements_planned": n_planned.astype(np.int64),
+            "displacement_warning": obl["contractor_id"].astype(str).isin(flagged).to_numpy(dtype=bool),
+            "status": status,
+            "reason": reason,
+        },
+        columns=list(COLUMNS),
+    )
+    return frame.sort_values(["end_date", "obligation_id"], kind="stable").reset_index(drop=True)
+
+
+def _status(
+    *,
+    required: np.ndarray,
+    realised: np.ndarray,
+    planned: np.ndarray,
+    forecast: np.ndarray,
+    started: np.ndarray,
+    ended: np.ndarray,
+    start: pd.Series,
+    left: np.ndarray,
+) -> tuple[list[str], list[str]]:
+    status, reason = [], []
+    for i in range(len(required)):
+        need, got = required[i], realised[i]
+        if got >= need:
+            status.append(ON_TRACK)
+            reason.append(f"voldaan: {_eur(got)} van {_eur(need)} gerealiseerd")
+        elif ended[i]:
+            status.append(BEHIND)
+            reason.append(f"looptijd verstreken met {_eur(need - got)} tekort")
+        elif not started[i]:
+            status.append(ON_TRACK)
+            when = start.iloc[i].date().isoformat()
+            reason.append(f"start op {when}; {_eur(realised[i] + planned[i])} van {_eur(need)} al gepland")
+        else:
+            share = forecast[i] / need if need > 0 else 1.0
+            gap = need - forecast[i]
+            if share >= 1.0:
+                status.append(ON_TRACK)
+                reason.append(f"prognose {_pct(share)} bij het huidige tempo")
+            else:
+                status.append(AT_RISK if share >= RISK_SHARE else BEHIND)
+                reason.append(
+                    f"prognose {_pct(share)}: {_eur(gap)} tekort bij het huidige tempo, nog {left[i]:.0f} maanden"
+                )
+    return status, reason
+
+
+def alerts(progress: pd.DataFrame) -> pd.DataFrame:
+    """Obligations at risk or behind, the largest shortfall first."""
+    flagged = progress[progress["status"].isin([AT_RISK, BEHIND])].copy()
+    flagged["shortfall_eur"] = np.round(
+        np.maximum(flagged["required_eur"] - np.maximum(flagged["forecast_eur"], flagged["realised_eur"]), 0.0), 2
+    )
+    return flagged.sort_values(["shortfall_eur", "obligation_id"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
