@@ -32,9 +32,10 @@ install-dev: $(DEV_STAMP)
 demo: $(CORE_STAMP)
 	$(BIN)/koppelaar demo
 
-## services: start the local PostgreSQL the tests use, when it is installed and not running
+## services: start the local PostgreSQL the tests use, and install Debian's Chromium for the browser tests
 services:
 	@bash .ci/postgres
+	@bash .ci/chromium
 
 ## test: set up and run every check: lint, types, layer contracts and the test suite (SQLite and PostgreSQL)
 test: $(DEV_STAMP) services

@@ -20,6 +20,8 @@ from api import problems
 from api.jobs import JobRunner
 from api.routes_entities import routers
 from api.routes_match import router as match_router
+from api.routes_report import ReportService
+from api.routes_report import router as report_router
 from api.service import MatchingService
 from api.settings import Settings, load_settings
 from models.store import Store
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         app.state.settings = settings
         app.state.matching = MatchingService(app.state.store, settings)
         app.state.jobs = JobRunner(app.state.store, settings)
+        app.state.reports = ReportService(app.state.store, settings)
         if run_jobs:
             resumed = app.state.jobs.recover()
             if resumed:
@@ -159,6 +162,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     for router in routers():
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(match_router, prefix=API_PREFIX)
+    app.include_router(report_router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the server answers and reaches its database")
     def health() -> dict[str, Any]:

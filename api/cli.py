@@ -21,6 +21,7 @@ from rich.console import Console
 
 from api.cli_match import register as register_matching
 from api.cli_plan import register as register_plan
+from api.cli_report import register as register_report
 from api.cli_store import register as register_store
 from api.cli_taxonomy import taxonomy_app
 from api.render import EXIT_USER_ERROR, exit_on_user_error, fail, parse_day, print_problems, print_summary
@@ -197,6 +198,7 @@ def _demo_match(folder: Path, day: date) -> None:
 register_matching(app)
 register_plan(app)
 register_store(app)
+register_report(app)
 app.add_typer(taxonomy_app, name="taxonomy")
 
 

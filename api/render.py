@@ -32,9 +32,12 @@ def fail(message: str) -> typer.Exit:
 def parse_day(value: str, option: str) -> date:
     """A YYYY-MM-DD option value, or a user error naming the option."""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise KoppelaarError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD") from None
+    if not date(1900, 1, 1) <= day <= date(2199, 12, 31):
+        raise KoppelaarError(f"{option} {value!r} is out of range: give a day between 1900-01-01 and 2199-12-31")
+    return day
 
 
 def eur(value: float) -> str:

@@ -7,7 +7,6 @@ import secrets
 from datetime import date
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import func, or_, select, update
 
@@ -33,15 +32,16 @@ from api.schemas import (
 from api.security import ROLE_PERMISSIONS, Permission, Principal
 from api.service import MatchingService
 from matching.engine import UnknownIdError
+from matching.monitoring.progress import obligation_progress
+from models.dataset import Dataset
 from models.dataset.reader import raw_from_cells
 from models.errors import DatasetInvalid
-from models.rules import obligation_values, open_positions
+from models.rules import open_positions
 from models.schema import FILES_BY_NAME
 from models.store import tables as t
 from models.store.convert import db_rows_to_table
 from models.store.importer import import_raw
 from models.store.store import now
-from models.valuation import realised_euros
 
 router = APIRouter(responses=ERRORS)
 Key = Annotated[str, Path(min_length=1, max_length=100)]
@@ -489,6 +489,7 @@ def run_unplaced(
 )
 def progress(
     obligation_id: Key,
+    request: Request,
     store: StoreDep,
     principal: Annotated[Principal, Depends(require(Permission.CATALOGUE_READ))],
 ) -> dict[str, Any]:
@@ -510,28 +511,40 @@ def progress(
         ]
         vac_rows = store.fetch_rows(conn, "vacancies", set(vac_ids) | {str(r["vacancy_id"]) for r in plc_rows})
         cand_rows = store.fetch_rows(conn, "candidates", {str(r["candidate_id"]) for r in plc_rows})
+        con_rows = store.fetch_rows(conn, "contractors", [str(obl_rows[0]["contractor_id"])])
     obligations = db_rows_to_table(FILES_BY_NAME["obligations"], obl_rows)
     placements = db_rows_to_table(FILES_BY_NAME["placements"], plc_rows)
     # a placement counts towards its own obligation when it names one
     placements = placements[placements["obligation_id"].isna() | (placements["obligation_id"] == obligation_id)]
     vacancies = db_rows_to_table(FILES_BY_NAME["vacancies"], vac_rows)
-    candidates = db_rows_to_table(FILES_BY_NAME["candidates"], cand_rows)
-    owed = float(obligation_values(obligations).iloc[0])
-    realised = float(realised_euros(obligations, placements, candidates, vacancies)[0])
+    ds = Dataset(
+        contractors=db_rows_to_table(FILES_BY_NAME["contractors"], con_rows),
+        obligations=obligations,
+        vacancies=vacancies,
+        candidates=db_rows_to_table(FILES_BY_NAME["candidates"], cand_rows),
+        placements=placements.reset_index(drop=True),
+    )
+    today = date.today()
+    row = obligation_progress(ds, today, schemes=request.app.state.settings.schemes()).iloc[0]
     own_vacancies = vacancies[vacancies["obligation_id"] == obligation_id]
     free = int(open_positions(own_vacancies, placements).sum()) if len(own_vacancies) else 0
     counts = placements["status"].astype(str).value_counts().to_dict()
     end = obl_rows[0]["end_date"]
     return {
         "obligation_id": obligation_id,
-        "owed_eur": round(owed, 2),
-        "realised_eur": round(realised, 2),
-        "still_needed_eur": round(max(owed - realised, 0.0), 2),
-        "fulfilment": round(float(np.clip(realised / owed, 0, 1)) if owed > 0 else 1.0, 4),
+        "owed_eur": float(row["required_eur"]),
+        "realised_eur": float(row["realised_eur"]),
+        "planned_eur": float(row["planned_eur"]),
+        "still_needed_eur": round(max(float(row["required_eur"]) - float(row["realised_eur"]), 0.0), 2),
+        "fulfilment": float(row["fulfilment"]),
+        "forecast_eur": float(row["forecast_eur"]),
+        "status": str(row["status"]),
+        "reason": str(row["reason"]),
+        "months_left": float(row["months_left"]),
         "placements": {str(k): int(v) for k, v in counts.items()},
         "open_positions": free,
         "end_date": end,
-        "running": end >= date.today(),
+        "running": end >= today,
     }
 
 
@@ -544,7 +557,7 @@ def progress(
     tags=["candidates"],
     summary="Erase a candidate (right to erasure)",
     description="Removes the candidate's profile. Placements stay, under an anonymous id with only the target "
-    "group and benefit start the obligations' euros need, so aggregate figures do not change. The id is "
+    "group, benefit start and birth year the obligations' euros need, so aggregate figures do not change. The id is "
     "replaced in plans, decisions and the audit log too.",
 )
 def erase(
@@ -576,6 +589,7 @@ def _erase(store: Any, principal: Principal, candidate_id: str, path: str) -> di
                     candidate_id=token,
                     target_group=row.target_group,
                     benefit_since=row.benefit_since,
+                    birth_year=row.birth_year,
                     region=row.region,
                     consent=False,
                     status="inactief",

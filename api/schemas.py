@@ -401,10 +401,15 @@ class Progress(BaseModel):
     """How far an obligation is: euros owed, realised by registered placements, and still needed."""
 
     obligation_id: str
-    owed_eur: float
-    realised_eur: float
+    owed_eur: float = Field(description="what the obligation owes after the PSO discount of its scheme")
+    realised_eur: float = Field(description="SROI value of its placements geaccepteerd, gestart or beeindigd")
+    planned_eur: float = Field(description="SROI value of its placements still voorgesteld")
     still_needed_eur: float
     fulfilment: float = Field(description="realised / owed (0..1)")
+    forecast_eur: float = Field(description="realised + planned + the pace so far × the months left")
+    status: str = Field(description="`op schema`, `risico` or `achter`")
+    reason: str = Field(description="why, in Dutch")
+    months_left: float
     placements: dict[str, int] = Field(description="placements per status")
     open_positions: int
     end_date: date

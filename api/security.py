@@ -42,6 +42,7 @@ class Permission(StrEnum):
     RUNS_WRITE = "runs:write"
     UPLOAD = "upload"
     AUDIT_READ = "audit:read"
+    REPORTS_READ = "reports:read"  # monitoring figures: aggregates, no candidate named
 
 
 P = Permission
@@ -57,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PLACEMENTS_WRITE,
             P.SUGGEST,
             P.RUNS_READ,
+            P.REPORTS_READ,
         }
     ),
     # an SROI adviser: tenders, obligations and vacancies, batch matches, progress
@@ -69,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SUGGEST,
             P.RUNS_READ,
             P.RUNS_WRITE,
+            P.REPORTS_READ,
         }
     ),
     # a regional employer service's own systems: everything of its region, in bulk too

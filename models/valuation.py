@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from models.enums import ContractType, PlacementStatus, PlacementType, PsoLevel, TargetGroup
-from models.errors import DatasetInvalid, KoppelaarError, Problem
+from models.errors import KoppelaarError
 from models.rules import obligation_values
 
 FULL_TIME_HOURS = 36.0
@@ -195,14 +195,13 @@ class Schemes:
         unknown = [i for i, n in enumerate(resolved) if n not in self.by_name]
         if unknown:
             known = ", ".join(sorted(self.by_name))
-            raise DatasetInvalid(
-                file,
-                [
-                    Problem(
-                        file, i + 2, "valuation_scheme", str(resolved[i]), f"is not a known valuation scheme: {known}"
-                    )
-                    for i in unknown[:50]
-                ],
+            ids = obligations["obligation_id"].astype(str).to_numpy() if "obligation_id" in obligations else None
+            first = unknown[0]
+            which = f" (obligation {ids[first]})" if ids is not None else ""
+            more = f"; {len(unknown) - 1} more obligation(s) name an unknown scheme" if len(unknown) > 1 else ""
+            raise KoppelaarError(
+                f"{file} row {first + 2}{which}, column valuation_scheme: {resolved[first]!r} is not a valuation "
+                f"scheme; known: {known} (add yours with KOPPELAAR_VALUATION_SCHEMES){more}"
             )
         return resolved
 
@@ -555,11 +554,17 @@ def _years_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     )
 
 
+def _lookup(values: pd.Series, keys: pd.Series) -> pd.Series:
+    """``values`` (indexed by unique ids) looked up for each of ``keys``, aligned with ``keys``; the
+    dtype of ``values`` is kept even when nothing matches (``Series.map`` would turn it to float)."""
+    return pd.Series(values.reindex(keys.astype(object).to_numpy()).to_numpy(), index=keys.index, dtype=values.dtype)
+
+
 def placement_obligations(placements: pd.DataFrame, vacancies: pd.DataFrame) -> pd.Series:
     """The obligation each placement counts towards: its own, else its vacancy's."""
     vac = vacancies.drop_duplicates("vacancy_id").set_index("vacancy_id")
     return placements["obligation_id"].where(
-        placements["obligation_id"].notna(), placements["vacancy_id"].map(vac["obligation_id"])
+        placements["obligation_id"].notna(), _lookup(vac["obligation_id"], placements["vacancy_id"])
     )
 
 
@@ -587,17 +592,17 @@ def value_registered(
         .groupby(level=0)
         .first()
     )
-    award = obligation_id.map(obl["award_date"])
+    award = _lookup(obl["award_date"], obligation_id)
     fixed_on = award.where(award.notna(), pd.to_datetime(placements["start_date"]))
-    birth = placements["candidate_id"].map(cand["birth_year"]).astype(float)
+    birth = _lookup(cand["birth_year"].astype(float), placements["candidate_id"])
     age = fixed_on.dt.year.to_numpy(dtype=float, na_value=np.nan) - birth.to_numpy(dtype=float, na_value=np.nan)
     valuation = value_placements(
-        placements["candidate_id"].map(cand["target_group"].astype(object)).to_numpy(dtype=object),
-        benefit_years=_years_between(fixed_on, placements["candidate_id"].map(cand["benefit_since"])),
-        placement_type=placements["vacancy_id"].map(vac["placement_type"].astype(object)).to_numpy(dtype=object),
+        _lookup(cand["target_group"].astype(object), placements["candidate_id"]).to_numpy(dtype=object),
+        benefit_years=_years_between(fixed_on, _lookup(cand["benefit_since"], placements["candidate_id"])),
+        placement_type=_lookup(vac["placement_type"].astype(object), placements["vacancy_id"]).to_numpy(dtype=object),
         hours_per_week=placements["hours_per_week"].to_numpy(dtype=float, na_value=np.nan),
         months=placement_months(placements["start_date"], placements["end_date"]),
-        scheme=obligation_id.map(names).fillna(registry.default).to_numpy(dtype=object),
+        scheme=_lookup(names.astype(object), obligation_id).fillna(registry.default).to_numpy(dtype=object),
         schemes=registry,
         age=age,
         contract_type=placements["contract_type"].astype(object).to_numpy(dtype=object),

@@ -240,7 +240,7 @@ class Store:
 
         With ``region``, only that region's candidates are in it. Placements of other regions
         stay in (obligations' realised euros count them), with their candidates reduced to
-        anonymous stubs: a masked id, the target group and benefit start the valuation needs,
+        anonymous stubs: a masked id, the target group, benefit start and birth year the valuation needs,
         and no consent, so they are never matched or shown.
         """
         with self.connect() as conn:
@@ -276,6 +276,7 @@ class Store:
                 "candidate_id": masked,
                 "target_group": row["target_group"],
                 "benefit_since": row["benefit_since"],
+                "birth_year": row["birth_year"],  # the age bonus of some valuation schemes
                 "region": row["region"],
                 "consent": False,
                 "status": "inactief",

@@ -108,6 +108,7 @@ class Probe:
     csv: str | None = None
     expect: tuple[int, ...] = (200,)
     empty: bool = False  # the answer must list nothing: its filter names region B's rows
+    body: str = "json"  # or "html" / "xlsx": searched as text for what must not be shown
 
     def send(self, api: Any, role: str, region: str | None = A) -> Any:
         headers = api.headers(role, region)
@@ -175,6 +176,18 @@ def _audit_of_a(w: World, body: Any) -> str | None:
 
 def _run_of_a(w: World, body: Any) -> str | None:
     return None if body["region"] == A else f"the run was made for region {body['region']}"
+
+
+def _report_of_a(w: World, body: Any) -> str | None:
+    regions = {r["group"] for r in body["fairness"] if r["dimension"] == "region"}
+    if body["region"] != A or regions != {A}:
+        return f"the report is of {body['region']} and counts people of {regions}"
+    return None
+
+
+def _own_placements(w: World, body: Any) -> str | None:
+    ids = {r["placement_id"] for r in body["items"]}
+    return None if w.a_plc in ids else f"region A's placement {w.a_plc} is missing from the report"
 
 
 def _me(w: World, body: Any) -> str | None:
@@ -364,6 +377,29 @@ MATRIX: dict[tuple[str, str], Entry] = {
         check=_audit_of_a,
     ),
     ("GET", "/healthz"): Entry(None, lambda w: Probe("GET", "/healthz"), shared="liveness, no data"),
+    # -- the monitoring report: the key's region; another region does not exist for it
+    ("GET", f"{V1}/reports/monitoring"): Entry(
+        (P.REPORTS_READ,),
+        lambda w: Probe("GET", f"{V1}/reports/monitoring"),
+        lambda w: [Probe("GET", f"{V1}/reports/monitoring?region={B}", expect=(404,))],
+        check=_report_of_a,
+    ),
+    ("GET", f"{V1}/reports/monitoring/tables/{{table}}"): Entry(
+        (P.REPORTS_READ,),
+        lambda w: Probe("GET", f"{V1}/reports/monitoring/tables/placements"),
+        lambda w: [Probe("GET", f"{V1}/reports/monitoring/tables/fairness?region={B}", expect=(404,))],
+        check=_own_placements,
+    ),
+    ("GET", f"{V1}/reports/monitoring.html"): Entry(
+        (P.REPORTS_READ,),
+        lambda w: Probe("GET", f"{V1}/reports/monitoring.html", body="html"),
+        lambda w: [Probe("GET", f"{V1}/reports/monitoring.html?region={B}", expect=(404,), body="html")],
+    ),
+    ("GET", f"{V1}/reports/monitoring.xlsx"): Entry(
+        (P.REPORTS_READ,),
+        lambda w: Probe("GET", f"{V1}/reports/monitoring.xlsx", body="xlsx"),
+        lambda w: [Probe("GET", f"{V1}/reports/monitoring.xlsx?region={B}", expect=(404,), body="xlsx")],
+    ),
 }
 
 
@@ -406,8 +442,23 @@ def walk(value: Any, keys: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
             yield from walk(v, keys)
 
 
+def parse(probe: Probe, r: Any) -> Any:
+    """The answer's body: JSON, or ``{"text": ...}`` for a page or a workbook (every cell's text)."""
+    if probe.body == "json":
+        return r.json()
+    if probe.body == "html":
+        return {"text": r.text}
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
+    cells = (str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v)
+    return {"text": "\n".join(cells)}
+
+
 def leaks(w: World, body: Any) -> list[str]:
     """What a key of region A was shown of another region: candidates, placements, runs, regions."""
+    if isinstance(body, dict) and set(body) == {"text"}:  # a page or a workbook: no id or region of B in it
+        return sorted(x for x in (*w.foreign, B) if x in body["text"])
     found = []
     for key, value in walk(body, ("candidate_id", "candidate_ids", "placement_id", "run_id", "region")):
         if key == "region" and value not in (A, None):
@@ -562,7 +613,7 @@ def test_every_operation_every_role(api) -> None:
     for (method, _path), entry in MATRIX.items():
         for probe in entry.others(w) if entry.others and method == "GET" else []:
             r = probe.send(api, "admin", None)
-            if r.status_code != 200 or (probe.expect == (200,) and not leaks(w, r.json())):
+            if r.status_code != 200 or (probe.expect == (200,) and not leaks(w, parse(probe, r))):
                 fail("national admin", probe, f"shows nothing of region B ({r.status_code}): the probe proves nothing")
 
     for (method, _path), entry in MATRIX.items():
@@ -583,7 +634,7 @@ def test_every_operation_every_role(api) -> None:
                 elif r.status_code >= 400:
                     why = problem(r, r.status_code)
                 else:
-                    body = r.json()
+                    body = parse(probe, r)
                     shown = leaks(w, body)
                     why = f"shows another region's {shown[:5]}" if shown else None
                     if why is None and probe.empty and body["total"]:

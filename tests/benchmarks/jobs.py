@@ -20,6 +20,10 @@ def prepare(job: str, args: dict[str, Any]) -> Any:
             folder,
         )
         return folder
+    if job == "report_world":
+        from tests.benchmarks.report import write_world as write_report_world
+
+        return write_report_world(args["candidates"], args["vacancies"], args["seed"])
     if job == "match_world":
         from tests.benchmarks.planning import write_world
 
@@ -69,3 +73,10 @@ def match_world(folder: Path, *, candidates: int, vacancies: int, seed: int) -> 
         return run(folder, candidates=candidates, vacancies=vacancies, seed=seed)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def report_world(folder: Path, **kwargs: Any) -> dict[str, object]:
+    """Issue 6: the monitoring report of a written world, then the page in Chromium."""
+    from tests.benchmarks.report import report_world as run
+
+    return run(folder, **kwargs)

@@ -214,16 +214,12 @@ def test_a_bad_scheme_file_is_one_clear_error(tmp_path: Path, text: str, message
 
 
 def test_an_unknown_scheme_on_an_obligation_names_its_row() -> None:
-    from models.errors import DatasetInvalid
+    from models.errors import KoppelaarError
     from models.valuation import Schemes
 
-    obligations = pd.DataFrame({"valuation_scheme": ["oost_nl", None, "zeeland"]})
-    with pytest.raises(DatasetInvalid) as info:
+    obligations = pd.DataFrame({"obligation_id": ["a", "b", "c"], "valuation_scheme": ["oost_nl", None, "zeeland"]})
+    with pytest.raises(KoppelaarError) as info:
         Schemes().for_obligations(obligations)
-    (problem,) = info.value.problems
-    assert (problem.file, problem.row, problem.column, problem.value) == (
-        "obligations.csv",
-        4,
-        "valuation_scheme",
-        "zeeland",
+    assert str(info.value).startswith(
+        "obligations.csv row 4 (obligation c), column valuation_scheme: 'zeeland' is not a valuation scheme; known: "
     )
