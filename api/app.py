@@ -24,6 +24,7 @@ from api.routes_report import ReportService
 from api.routes_report import router as report_router
 from api.service import MatchingService
 from api.settings import Settings, load_settings
+from api.web import mount_web
 from models.store import Store
 
 log = logging.getLogger("koppelaar.api")
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(match_router, prefix=API_PREFIX)
     app.include_router(report_router, prefix=API_PREFIX)
+    mount_web(app)  # the job coaches' page at /app/, outside the API
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the server answers and reaches its database")
     def health() -> dict[str, Any]:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, and_, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import StoreDep, audit, require
@@ -47,6 +47,12 @@ PERMISSIONS: dict[str, tuple[Permission, Permission]] = {
     "obligations": (Permission.CATALOGUE_READ, Permission.CATALOGUE_WRITE),
     "vacancies": (Permission.CATALOGUE_READ, Permission.CATALOGUE_WRITE),
     "placements": (Permission.PLACEMENTS_READ, Permission.PLACEMENTS_WRITE),
+}
+
+#: Columns the free-text ``q`` of a list searches (case-insensitive substring), for the lists that take one.
+SEARCH: dict[str, tuple[str, ...]] = {
+    "candidates": ("candidate_id",),
+    "vacancies": ("title", "occupation"),
 }
 
 REGIONAL = frozenset({"candidates", "placements"})
@@ -169,6 +175,24 @@ def _placement_candidates(conn: Connection, ids: list[str]) -> dict[str, str]:
     return out
 
 
+def contains(columns: list[Any], text: str) -> Any:
+    """A WHERE clause: any of ``columns`` holds ``text``, ignoring case; ``%`` and ``_`` match themselves."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(*(col.ilike(f"%{escaped}%", escape="\\") for col in columns))
+
+
+def counts_for(obligation_id: str) -> Any:
+    """A WHERE clause: the placements that count towards an obligation (as its progress counts them).
+
+    Those naming it, and those naming no obligation in a vacancy of it.
+    """
+    of_it = select(t.vacancies.c.vacancy_id).where(t.vacancies.c.obligation_id == obligation_id)
+    return or_(
+        t.placements.c.obligation_id == obligation_id,
+        and_(t.placements.c.obligation_id.is_(None), t.placements.c.vacancy_id.in_(of_it)),
+    )
+
+
 def _list_endpoint(spec: FileSpec) -> Any:
     file = spec.name
     read, _ = PERMISSIONS[file]
@@ -185,6 +209,11 @@ def _list_endpoint(spec: FileSpec) -> Any:
         **filters: Any,
     ) -> dict[str, Any]:
         query: Select[Any] = select(table).where(visible(file, principal))
+        text = str(filters.get("q") or "").strip()
+        if text and file in SEARCH:
+            query = query.where(contains([table.c[name] for name in SEARCH[file]], text))
+        if file == "placements" and filters.get("for_obligation") is not None:
+            query = query.where(counts_for(str(filters["for_obligation"])))
         for name in FILTERS[file]:
             value = filters.get(name)
             if value is not None:
@@ -211,6 +240,35 @@ def _list_endpoint(spec: FileSpec) -> Any:
                 else Annotated[typ | None, Query(description=f"only rows with this {name}")],
             )
         )
+    if file in SEARCH:
+        searched = " and ".join(SEARCH[file])
+        params.append(
+            inspect.Parameter(
+                "q",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[
+                    str | None,
+                    Query(max_length=200, description=f"only rows whose {searched} contain this text (any case)"),
+                ],
+            )
+        )
+    if file == "placements":
+        params.append(
+            inspect.Parameter(
+                "for_obligation",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[
+                    str | None,
+                    Query(
+                        max_length=100,
+                        description="only the placements that count towards this obligation: those naming it, and "
+                        "those naming no obligation in one of its vacancies",
+                    ),
+                ],
+            )
+        )
     list_rows.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return list_rows
 
@@ -229,7 +287,10 @@ def entity_router(spec: FileSpec) -> APIRouter:
         methods=["GET"],
         response_model=Page[Public],  # type: ignore[valid-type]
         summary=f"List {file}",
-        description=f"Pages of {file}, filtered on {', '.join(FILTERS[file])}; ordered by {spec.key}.",
+        description=f"Pages of {file}, filtered on {', '.join(FILTERS[file])}"
+        + (f" and searched with `q` in {', '.join(SEARCH[file])}" if file in SEARCH else "")
+        + (", or `for_obligation` (what counts towards an obligation)" if file == "placements" else "")
+        + f"; ordered by {spec.key}.",
     )
 
     @router.post("", status_code=201, response_model=Public, summary=f"Create a {singular}")
@@ -392,4 +453,15 @@ def routers() -> list[APIRouter]:
     return [entity_router(spec) for spec in FILES]
 
 
-__all__ = ["FILTERS", "MAX_PAGE", "get_row", "page", "region_guard", "routers", "visible"]
+__all__ = [
+    "FILTERS",
+    "MAX_PAGE",
+    "SEARCH",
+    "contains",
+    "counts_for",
+    "get_row",
+    "page",
+    "region_guard",
+    "routers",
+    "visible",
+]

@@ -81,8 +81,8 @@ def _rejected(store: Any, *, vacancy_id: str | None = None, candidate_id: str | 
 
 def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    columns = ("candidate_id", "vacancy_id", "score", "confidence", "explanation")
-    for candidate_id, vacancy_id, score, confidence, explanation in zip(
+    columns = ("candidate_id", "vacancy_id", "score", "confidence", "explanation", "reasons")
+    for candidate_id, vacancy_id, score, confidence, explanation, reasons in zip(
         *(frame[c].tolist() for c in columns), strict=True
     ):
         if (candidate_id, vacancy_id) in rejected:
@@ -95,6 +95,7 @@ def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[d
                 "score": float(score),
                 "confidence": float(confidence),
                 "explanation": str(explanation),
+                "reasons": str(reasons),
             }
         )
         if len(items) == top:

@@ -278,7 +278,13 @@ class Suggestion(BaseModel):
     vacancy_id: str
     score: float = Field(description="predicted probability that the placement lasts 6 months (0..1)")
     confidence: float = Field(description="share of the evidence that is known (0..1)")
-    explanation: str
+    explanation: str = Field(description="why, in Dutch, for the coach")
+    reasons: str = Field(
+        default="",
+        description="the explanation as codes, `;`-separated: `skills:1/2`, `missing:a|b`, `km:8` (`km:~8` "
+        "estimated from the region, `km:?` unknown), `soft_gap:vca_basis`, `unknown:language|hours`, "
+        "`top:+skill_coverage|-distance_km`",
+    )
 
 
 class SuggestionList(BaseModel):

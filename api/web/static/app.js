@@ -1,0 +1,1758 @@
+/* Koppelaar: the job coaches' page. Plain JavaScript, no framework, no build step, nothing from outside.
+ *
+ * The page calls the JSON API (/api/v1) with the key the user signed in with (X-API-Key), kept in
+ * sessionStorage: it is gone when the tab closes. Every page is a hash route; each one fetches what it
+ * shows, builds its view off-screen, swaps it into <main> and then sets main[data-loaded] (the
+ * benchmark and the tests wait for it). Nothing about a candidate is ever written to the console.
+ */
+"use strict";
+
+(() => {
+  const API = "/api/v1";
+  const KEY_STORE = "koppelaar.apiKey";
+  const POLL_MS = 1000;
+
+  const state = { key: null, me: null, token: 0, blobs: [], timers: [], focusAfter: null, userNavigated: false, keepMessages: false };
+
+  // -- words ------------------------------------------------------------------------------------
+
+  const ROLE_NL = {
+    coach: "jobcoach",
+    adviseur: "SROI-adviseur",
+    werkgeversservice: "werkgeversservicepunt",
+    admin: "beheerder",
+  };
+  const GROUP_NL = {
+    participatiewet: "Participatiewet",
+    banenafspraak: "Banenafspraak (doelgroepregister)",
+    wajong: "Wajong",
+    wia: "WIA/WAO",
+    wsw: "Wsw",
+    ww: "WW",
+    nug: "Niet-uitkeringsgerechtigd (NUG)",
+    pro_vso: "PrO/VSO-leerling",
+    statushouder: "Statushouder",
+    other: "Overig",
+  };
+  const CANDIDATE_STATUS_NL = { beschikbaar: "beschikbaar", geplaatst: "geplaatst", inactief: "inactief" };
+  const PLACEMENT_STATUS_NL = {
+    voorgesteld: "voorgesteld",
+    geaccepteerd: "geaccepteerd",
+    gestart: "gestart",
+    beeindigd: "beëindigd",
+  };
+  /** The allowed next statuses of a placement (models/entities.py TRANSITIONS). */
+  const TRANSITIONS = {
+    voorgesteld: ["geaccepteerd", "beeindigd"],
+    geaccepteerd: ["gestart", "beeindigd"],
+    gestart: ["beeindigd"],
+    beeindigd: [],
+  };
+  const PLACEMENT_TYPE_NL = {
+    baan: "baan",
+    bbl: "BBL-leerbaan",
+    bol_stage: "BOL-stage",
+    werkervaringsplek: "werkervaringsplek",
+    proefplaatsing: "proefplaatsing",
+  };
+  const CONTRACT_NL = { tijdelijk: "tijdelijk", vast: "vast", bbl: "BBL", stage: "stage", werkervaring: "werkervaring" };
+  const STAGE_NL = {
+    queued: "In de wachtrij",
+    loading: "Gegevens laden",
+    preparing: "Kandidaten voorbereiden",
+    scoring: "Paren beoordelen en plan maken",
+    saving: "Plan opslaan",
+    done: "Klaar",
+    failed: "Mislukt",
+  };
+  const RUN_STATUS_NL = { queued: "in de wachtrij", running: "bezig", done: "klaar", failed: "mislukt" };
+  const SCOPE_NL = { obligation: "verplichting", tender: "aanbesteding", contractor: "opdrachtnemer", region: "hele regio" };
+  const FEATURE_NL = {
+    skill_coverage: "vaardigheden",
+    optional_coverage: "extra vaardigheden",
+    same_occupation: "beroepservaring",
+    occupation_years: "jaren ervaring",
+    same_sector: "ervaring in de sector",
+    title_similarity: "functietitel",
+    text_similarity: "profieltekst",
+    distance_km: "afstand",
+    distance_share: "afstand",
+    hours_gap: "uren",
+    language_margin: "taalniveau",
+    education_margin: "opleiding",
+    physical_margin: "belastbaarheid",
+    hard_certificates_missing: "certificaten",
+    trainable_gaps: "te behalen certificaten",
+    licences_missing: "rijbewijs",
+    licences_required: "rijbewijs",
+    availability_days: "beschikbaarheid",
+    profile_completeness: "volledigheid profiel",
+    skill_coverage_exact: "vaardigheden",
+    optional_coverage_exact: "extra vaardigheden",
+    location_quality: "afstand",
+  };
+  const UNKNOWN_NL = { language: "taalniveau", education: "opleiding", physical: "belastbaarheid", hours: "uren" };
+  const UNPLACED_NL = {
+    no_open_vacancy_in_reach: "geen open vacature binnen reisafstand",
+    no_eligible_vacancy: "geen vacature waarvoor alle eisen kloppen",
+    places_taken_by_better_matches: "plaatsen gingen naar betere matches",
+  };
+  const UNFILLED_NL = {
+    not_additional: "geen extra plaats: wordt niet via SROI gevuld",
+    no_eligible_candidate: "geen kandidaat die aan alle eisen voldoet",
+    candidates_placed_elsewhere: "geschikte kandidaten zijn elders beter geplaatst",
+  };
+  const NOUN_NL = {
+    candidate: "kandidaat",
+    vacancy: "vacature",
+    obligation: "verplichting",
+    placement: "plaatsing",
+    contractor: "opdrachtnemer",
+    "match run": "matchrun",
+    tender: "aanbesteding",
+    region: "regio",
+  };
+  const FIELD_NL = {
+    candidate_id: "kandidaat",
+    vacancy_id: "vacature",
+    obligation_id: "verplichting",
+    scope_id: "keuze",
+    scope: "bereik",
+    reason: "reden",
+    status: "status",
+    q: "zoekterm",
+  };
+  const STATUS_TITLE_NL = {
+    0: "De server is niet bereikbaar",
+    400: "Het verzoek klopt niet",
+    401: "Niet aangemeld",
+    403: "Niet toegestaan",
+    404: "Niet gevonden",
+    409: "Dit kan nu niet",
+    413: "Te groot",
+    415: "Verkeerd bestandstype",
+    422: "De invoer klopt niet",
+    429: "Te veel verzoeken",
+    500: "Er ging iets mis op de server",
+    503: "De server is tijdelijk niet beschikbaar",
+  };
+  /** What a role without the permission may not do ("Uw rol mag …"). */
+  const PERMISSION_WHY = {
+    "placements:write": "niet voordragen, afwijzen of plaatsingen registreren",
+    "runs:write": "geen batchmatch starten",
+    suggest: "geen voorstellen opvragen",
+    "reports:read": "geen rapportages lezen",
+    "candidates:read": "geen kandidaten bekijken",
+    "placements:read": "geen plaatsingen bekijken",
+  };
+  const REJECT_REASONS = [
+    "Reisafstand te groot",
+    "Past niet bij de wensen van de kandidaat",
+    "Kandidaat is niet beschikbaar",
+    "Mist ervaring of vaardigheden",
+    "Werkgever heeft al iemand",
+    "Belastbaarheid past niet",
+  ];
+
+  // -- small helpers ----------------------------------------------------------------------------
+
+  /** An element with attributes, listeners (onclick…) and children; text is always text, never HTML. */
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(props || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name === "text") node.textContent = value;
+      else if (name.startsWith("on") && typeof value === "function") node.addEventListener(name.slice(2), value);
+      else if (value === true) node.setAttribute(name, "");
+      else node.setAttribute(name, String(value));
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : String(child));
+    }
+    return node;
+  }
+
+  /** ``node.append`` / ``replaceChildren`` for mixed children: nested lists flattened, null and false left out. */
+  const kids = (children) => children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false);
+  const put = (node, ...children) => node.append(...kids(children));
+  const fill = (node, ...children) => node.replaceChildren(...kids(children));
+
+  const enc = encodeURIComponent;
+  const EUR = new Intl.NumberFormat("nl-NL", { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
+  const NUM = new Intl.NumberFormat("nl-NL", { maximumFractionDigits: 1 });
+  const eur = (x) => (x === null || x === undefined || Number.isNaN(Number(x)) ? "—" : EUR.format(Number(x)));
+  const num = (x) => (x === null || x === undefined ? "—" : NUM.format(Number(x)));
+  const pct = (x) => (x === null || x === undefined ? "—" : `${Math.round(Number(x) * 100)}%`);
+  const clamp01 = (x) => Math.min(Math.max(Number(x) || 0, 0), 1);
+  const MONTHS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"];
+  function day(iso) {
+    if (!iso) return "—";
+    const [y, m, d] = String(iso).slice(0, 10).split("-").map(Number);
+    if (!y || !m || !d) return String(iso);
+    return `${d} ${MONTHS[m - 1]} ${y}`;
+  }
+  function moment(iso) {
+    if (!iso) return "—";
+    const time = String(iso).slice(11, 16);
+    return time ? `${day(iso)} ${time}` : day(iso);
+  }
+  const list = (items) => (items && items.length ? items.join(", ") : "—");
+  const yesNo = (b) => (b === true ? "ja" : b === false ? "nee" : "onbekend");
+  const prettyKey = (key) => String(key).replace(/^txt:/, "").replace(/_/g, " ");
+  const can = (permission) => Boolean(state.me && state.me.permissions.includes(permission));
+  const roleName = () => ROLE_NL[state.me.role] || state.me.role;
+  const regionName = () => state.me.region || "alle regio's";
+  function whyNot(permission) {
+    return `Uw rol (${roleName()}) mag ${PERMISSION_WHY[permission] || `dit niet (${permission})`}.`;
+  }
+  /** A button a role may not use: shown, disabled, with the reason as its title and description. */
+  function guard(button, permission) {
+    if (!can(permission)) {
+      button.disabled = true;
+      button.title = whyNot(permission);
+    }
+    return button;
+  }
+  function facts(pairs) {
+    return el(
+      "dl",
+      { class: "facts" },
+      pairs.filter(Boolean).map(([term, value]) => [el("dt", { text: term }), el("dd", {}, value)]),
+    );
+  }
+  function chips(items, cls) {
+    if (!items || !items.length) return "—";
+    return el("ul", { class: "chips" }, items.map((x) => el("li", { class: cls || null, text: x })));
+  }
+  function table(caption, headers, rows) {
+    return el(
+      "div",
+      { class: "table-wrap" },
+      el(
+        "table",
+        {},
+        caption ? el("caption", { text: caption }) : null,
+        el("thead", {}, el("tr", {}, headers.map((h) => (typeof h === "string" ? el("th", { scope: "col", text: h }) : h)))),
+        el("tbody", {}, rows),
+      ),
+    );
+  }
+  const th = (text, cls) => el("th", { scope: "col", class: cls, text });
+  const link = (href, text, props) => el("a", { href, ...(props || {}) }, text);
+  /** A link whose text is an id: kept on one line. */
+  const idLink = (href, text) => el("a", { href, class: "id" }, text);
+  function pager(total, offset, limit, hrefFor) {
+    if (total <= limit && offset === 0) return null;
+    const first = total ? offset + 1 : 0;
+    const last = Math.min(offset + limit, total);
+    return el(
+      "nav",
+      { class: "pager", "aria-label": "Pagina's" },
+      offset > 0 ? link(hrefFor(Math.max(offset - limit, 0)), "← Vorige") : null,
+      el("span", { text: `${first}–${last} van ${total}` }),
+      last < total ? link(hrefFor(offset + limit), "Volgende →") : null,
+    );
+  }
+  function hashWith(path, params) {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "" && v !== 0) query.set(k, v);
+    const text = query.toString();
+    return `#${path}${text ? `?${text}` : ""}`;
+  }
+  function go(hash) {
+    state.userNavigated = true;
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  }
+
+  // -- the API ----------------------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, doc) {
+      super((doc && doc.detail) || `HTTP ${status}`);
+      this.status = status;
+      this.detail = (doc && doc.detail) || "";
+      this.errors = (doc && Array.isArray(doc.errors) && doc.errors) || [];
+    }
+  }
+
+  async function call(path, options) {
+    const { method = "GET", body, key = state.key, as = "json" } = options || {};
+    const headers = { "X-API-Key": key || "" };
+    if (as === "json") headers.Accept = "application/json";
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(API + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+        credentials: "omit",
+      });
+    } catch (_) {
+      throw new ApiError(0, { detail: "network" });
+    }
+    if (!response.ok) {
+      let doc = {};
+      try {
+        doc = await response.json();
+      } catch (_) {
+        doc = {};
+      }
+      throw new ApiError(response.status, doc);
+    }
+    if (as === "json") return response.json();
+    if (as === "text") return response.text();
+    return response; // the caller reads the body (a blob) and the headers
+  }
+
+  /** The API's (English) problem detail in Dutch; what we cannot translate is shown as it is. */
+  function dutchDetail(detail, status) {
+    const text = String(detail || "");
+    let m;
+    if (status === 0) return "Controleer of Koppelaar draait en probeer het opnieuw.";
+    if (/unknown or revoked/.test(text)) return "Deze API-sleutel is onbekend of ingetrokken.";
+    if (/give your API key/.test(text)) return "Vul uw API-sleutel in.";
+    if ((m = text.match(/^there is no (match run|candidate|vacancy|obligation|placement|contractor|tender|region) (.+?)(?::|$)/))) {
+      return `Er is geen ${NOUN_NL[m[1]] || m[1]} ${m[2]} (niet gevonden, of niet zichtbaar voor uw regio).`;
+    }
+    if ((m = text.match(/^an? (\w+) key may not/))) {
+      return `Een sleutel met de rol ${ROLE_NL[m[1]] || m[1]} mag dit niet.`;
+    }
+    if ((m = text.match(/^placement (\S+) is (\w+) and cannot become (\w+) \(allowed next: (.*)\)/))) {
+      const next = m[4].startsWith("none") ? "niets meer: hij is beëindigd" : m[4].split(", ").map((s) => PLACEMENT_STATUS_NL[s] || s).join(" of ");
+      return `Plaatsing ${m[1]} is ${PLACEMENT_STATUS_NL[m[2]] || m[2]} en kan niet ${PLACEMENT_STATUS_NL[m[3]] || m[3]} worden (wel: ${next}).`;
+    }
+    if (/has not consented/.test(text)) return "Deze kandidaat heeft geen toestemming gegeven om gematcht te worden.";
+    if ((m = text.match(/^match run (\S+) is (\w+)/))) return `Matchrun ${m[1]} is ${RUN_STATUS_NL[m[2]] || m[2]}: het resultaat komt zodra hij klaar is.`;
+    if ((m = text.match(/^an? (\w+) run needs scope_id/))) return `Kies voor een run per ${SCOPE_NL[m[1]] || m[1]} wat er gematcht moet worden.`;
+    if (/larger than/.test(text)) return "Het verzoek is te groot.";
+    if (/^invalid input|^invalid /.test(text)) return "Eén of meer velden kloppen niet.";
+    if (!text) return "";
+    return `Melding van de server: ${text}`;
+  }
+  function dutchFieldMessage(message) {
+    const text = String(message || "");
+    const known = {
+      "does not exist": "bestaat niet",
+      "is required": "is verplicht",
+      "Field required": "is verplicht",
+      "exists already": "bestaat al",
+      "consent is false": "geen toestemming",
+      "is already in use": "is al in gebruik",
+      "contains a NUL character": "bevat een ongeldig teken",
+    };
+    if (known[text]) return known[text];
+    const m = text.match(/^cannot follow (\w+)/);
+    if (m) return `kan niet na ${PLACEMENT_STATUS_NL[m[1]] || m[1]}`;
+    return text;
+  }
+
+  // -- messages ---------------------------------------------------------------------------------
+
+  const alertBox = () => document.getElementById("alert");
+  const statusBox = () => document.getElementById("status");
+
+  function clearMessages() {
+    alertBox().hidden = true;
+    alertBox().replaceChildren();
+    statusBox().hidden = true;
+    statusBox().replaceChildren();
+  }
+  function showError(error, context) {
+    const status = error instanceof ApiError ? error.status : -1;
+    const title = context || STATUS_TITLE_NL[status] || "Er ging iets mis";
+    const detail = error instanceof ApiError ? dutchDetail(error.detail, status) : "Er ging iets mis in deze pagina. Laad de pagina opnieuw.";
+    const fields = error instanceof ApiError ? error.errors : [];
+    const box = alertBox();
+    fill(box,
+      el("strong", { text: title }),
+      detail ? el("span", { text: detail }) : null,
+      fields.length
+        ? el(
+            "ul",
+            {},
+            fields.slice(0, 10).map((f) =>
+              el("li", { text: `${FIELD_NL[f.field] || f.field || "invoer"}${f.row ? ` (rij ${f.row})` : ""}: ${dutchFieldMessage(f.message)}` }),
+            ),
+          )
+        : null,
+    );
+    box.hidden = false;
+  }
+  function showStatus(text) {
+    const box = statusBox();
+    fill(box, el("span", { text }));
+    box.hidden = false;
+  }
+
+  // -- sign-in ----------------------------------------------------------------------------------
+
+  function renderSignedIn() {
+    document.getElementById("nav").hidden = false;
+    document.getElementById("who").hidden = false;
+    document.getElementById("who-text").textContent = `Aangemeld als ${roleName()} · regio ${regionName()}`;
+  }
+  function renderSignedOut() {
+    document.getElementById("nav").hidden = true;
+    document.getElementById("who").hidden = true;
+    document.getElementById("who-text").textContent = "";
+  }
+
+  function signOut(reason) {
+    sessionStorage.removeItem(KEY_STORE);
+    state.key = null;
+    state.me = null;
+    cleanup();
+    renderSignedOut();
+    clearMessages();
+    if (reason instanceof ApiError) showError(reason, "Uw sessie is verlopen");
+    else if (reason) showStatus(reason);
+    showSignIn();
+  }
+
+  function showSignIn() {
+    const main = document.getElementById("main");
+    const input = el("input", {
+      id: "api-key",
+      name: "api-key",
+      type: "password",
+      autocomplete: "off",
+      spellcheck: "false",
+      required: true,
+      "aria-describedby": "api-key-help",
+    });
+    const form = el(
+      "form",
+      { class: "signin", novalidate: true },
+      el("div", { class: "field" }, el("label", { for: "api-key", text: "API-sleutel" }), input),
+      el(
+        "p",
+        { id: "api-key-help", class: "note" },
+        "Uw beheerder maakt een sleutel met ",
+        el("code", { text: "koppelaar apikey create --role coach --region <regio>" }),
+        ". De sleutel blijft alleen in dit tabblad bewaard en verdwijnt als u het sluit of afmeldt.",
+      ),
+      el("div", { class: "actions" }, el("button", { type: "submit", text: "Aanmelden" })),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const key = input.value.trim();
+      clearMessages();
+      if (!key) {
+        input.setAttribute("aria-invalid", "true");
+        showError(new ApiError(401, { detail: "give your API key" }), "Aanmelden");
+        input.focus();
+        return;
+      }
+      try {
+        const me = await call("/me", { key });
+        sessionStorage.setItem(KEY_STORE, key);
+        state.key = key;
+        state.me = me;
+        renderSignedIn();
+        showStatus(`U bent aangemeld als ${roleName()}, regio ${regionName()}.`);
+        state.keepMessages = true;
+        go(/^#\/./.test(location.hash) ? location.hash : "#/vacatures");
+      } catch (error) {
+        input.setAttribute("aria-invalid", "true");
+        showError(error, "Aanmelden mislukt");
+        input.focus();
+      }
+    });
+    fill(main,
+      el("h1", { id: "page-title", tabindex: "-1", text: "Aanmelden" }),
+      el(
+        "p",
+        { class: "lead" },
+        "Koppelaar helpt jobcoaches en SROI-adviseurs mensen met een afstand tot de arbeidsmarkt te koppelen aan de plaatsen die opdrachtnemers bieden voor hun social return. Meld u aan met uw API-sleutel.",
+      ),
+      form,
+    );
+    document.title = "Aanmelden – Koppelaar";
+    main.removeAttribute("aria-busy");
+    main.dataset.loaded = "aanmelden";
+    input.focus();
+  }
+
+  // -- routing ----------------------------------------------------------------------------------
+
+  const ROUTES = [
+    [/^\/vacatures$/, "vacatures", pageVacancies],
+    [/^\/vacatures\/([^/]+)$/, "vacature", pageVacancy],
+    [/^\/kandidaten$/, "kandidaten", pageCandidates],
+    [/^\/kandidaten\/([^/]+)$/, "kandidaat", pageCandidate],
+    [/^\/verplichtingen$/, "verplichtingen", pageObligations],
+    [/^\/verplichtingen\/([^/]+)$/, "verplichting", pageObligation],
+    [/^\/batch$/, "batch", pageBatch],
+    [/^\/batch\/([^/]+)$/, "run", pageRun],
+    [/^\/rapportage$/, "rapportage", pageReport],
+  ];
+
+  function cleanup() {
+    for (const timer of state.timers) clearTimeout(timer);
+    state.timers = [];
+    for (const url of state.blobs) URL.revokeObjectURL(url);
+    state.blobs = [];
+  }
+
+  async function route() {
+    if (!state.me) return;
+    const raw = location.hash.replace(/^#/, "") || "/vacatures";
+    const [path, queryText] = raw.split("?");
+    const query = new URLSearchParams(queryText || "");
+    const found = ROUTES.find(([pattern]) => pattern.test(path));
+    if (!found) {
+      location.replace("#/vacatures");
+      return;
+    }
+    const [pattern, name, render] = found;
+    const args = path.match(pattern).slice(1).map((x) => decodeURIComponent(x));
+    const token = ++state.token;
+    cleanup();
+    const main = document.getElementById("main");
+    main.removeAttribute("data-loaded");
+    main.setAttribute("aria-busy", "true");
+    const section = path.split("/")[1];
+    for (const a of document.querySelectorAll("#nav a")) {
+      if (a.dataset.section === section) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    }
+    if (state.userNavigated && !state.keepMessages) clearMessages();
+    state.keepMessages = false;
+    const view = el("div", { class: `page page-${name}` });
+    const ctx = { token, name, query, after: [], current: () => token === state.token };
+    try {
+      await render(view, args, ctx);
+    } catch (error) {
+      if (!ctx.current()) return;
+      if (error instanceof ApiError && error.status === 401) {
+        signOut(error);
+        return;
+      }
+      fill(view,
+        el("h1", { id: "page-title", tabindex: "-1", text: error instanceof ApiError && error.status === 404 ? "Niet gevonden" : "Deze pagina kan niet worden getoond" }),
+        el("p", {}, link("#/vacatures", "Naar de vacatures")),
+      );
+      showError(error);
+    }
+    if (!ctx.current()) return;
+    main.replaceChildren(view);
+    const title = view.querySelector("h1");
+    document.title = `${title ? title.textContent : "Koppelaar"} – Koppelaar`;
+    for (const step of ctx.after) await step();
+    if (!ctx.current()) return;
+    main.removeAttribute("aria-busy");
+    main.dataset.loaded = name;
+    const focusTarget = state.focusAfter ? document.getElementById(state.focusAfter) : null;
+    state.focusAfter = null;
+    if (focusTarget) focusTarget.focus();
+    else if (state.userNavigated && title) title.focus();
+    state.userNavigated = true;
+  }
+
+  function heading(text, sub) {
+    return [el("h1", { id: "page-title", tabindex: "-1", text }), sub ? el("p", { class: "lead" }, sub) : null];
+  }
+
+  // -- explanations -----------------------------------------------------------------------------
+
+  /** The explanation codes of a suggestion or plan row (matching/explain.py) as parts to show. */
+  function parseReasons(codes) {
+    const out = { skills: null, missing: [], km: null, kmEstimated: false, kmUnknown: false, softGaps: [], unknown: [], plus: [], minus: [] };
+    for (const part of String(codes || "").split(";").map((s) => s.trim()).filter(Boolean)) {
+      const at = part.indexOf(":");
+      if (at < 0) continue;
+      const key = part.slice(0, at);
+      const value = part.slice(at + 1);
+      if (key === "skills") {
+        const [have, of] = value.split("/").map(Number);
+        out.skills = { have, of };
+      } else if (key === "missing") out.missing = value.split("|").filter(Boolean);
+      else if (key === "km") {
+        if (value === "?") out.kmUnknown = true;
+        else {
+          out.kmEstimated = value.startsWith("~");
+          out.km = Number(value.replace("~", ""));
+        }
+      } else if (key === "soft_gap") out.softGaps.push(value);
+      else if (key === "unknown") out.unknown = value.split("|").filter(Boolean);
+      else if (key === "top") {
+        for (const t of value.split("|")) (t.startsWith("-") ? out.minus : out.plus).push(t.slice(1));
+      }
+    }
+    return out;
+  }
+  /** The names of the certificates "… te behalen." in an explanation, in order. */
+  function softGapLabels(explanation, keys) {
+    const found = [...String(explanation || "").matchAll(/(?:^|\.\s)([^.]+?) te behalen\./g)].map((m) => m[1]);
+    return keys.map((key, i) => (found.length === keys.length ? found[i] : prettyKey(key)));
+  }
+  function reasonFacts(item) {
+    const r = parseReasons(item.reasons);
+    const rows = [];
+    if (r.skills) rows.push(["Vaardigheden", `${r.skills.have} van de ${r.skills.of} gevraagde`]);
+    if (r.missing.length) rows.push(["Mist", chips(r.missing, "missing")]);
+    if (r.km !== null) rows.push(["Afstand", r.kmEstimated ? `ongeveer ${num(r.km)} km (geschat op de regio)` : `${num(r.km)} km`]);
+    else if (r.kmUnknown) rows.push(["Afstand", "onbekend"]);
+    if (r.softGaps.length) rows.push(["Te behalen", chips(softGapLabels(item.explanation, r.softGaps), "missing")]);
+    if (r.unknown.length) rows.push(["Navragen", r.unknown.map((u) => UNKNOWN_NL[u] || u).join(", ")]);
+    const words = (names) => [...new Set(names.map((n) => FEATURE_NL[n] || n))].join(", ");
+    if (r.plus.length) rows.push(["Pleit voor", words(r.plus)]);
+    if (r.minus.length) rows.push(["Pleit tegen", words(r.minus)]);
+    return rows.length ? facts(rows) : null;
+  }
+
+  // -- suggestion cards (vacancy and candidate pages) --------------------------------------------
+
+  /** One suggestion with its explanation and the coach's two decisions. */
+  function suggestionCard(item, options) {
+    const { mode, vacancyTitle, onRejected } = options;
+    const headingId = `s-${mode}-${item.candidate_id}-${item.vacancy_id}`.replace(/[^A-Za-z0-9_-]/g, "_");
+    const subject =
+      mode === "vacancy"
+        ? link(`#/kandidaten/${enc(item.candidate_id)}`, `Kandidaat ${item.candidate_id}`)
+        : link(`#/vacatures/${enc(item.vacancy_id)}`, `${vacancyTitle || "Vacature"} (${item.vacancy_id})`);
+    const outcome = el("p", { class: "outcome", hidden: true });
+    const accept = guard(el("button", { type: "button", text: "Voordragen" }), "placements:write");
+    const reject = guard(el("button", { type: "button", class: "danger", text: "Afwijzen", "aria-expanded": "false" }), "placements:write");
+    const card = el(
+      "article",
+      { class: "card", "aria-labelledby": headingId },
+      el("h3", { id: headingId }, `${item.rank}. `, subject),
+      el(
+        "p",
+        { class: "score" },
+        el("span", {}, "Kans op duurzame plaatsing ", el("strong", { text: pct(item.score) })),
+        el("span", {}, "Zekerheid ", el("strong", { text: pct(item.confidence) })),
+      ),
+      el("p", { class: "explanation", text: item.explanation }),
+      reasonFacts(item),
+      el("div", { class: "actions" }, accept, reject),
+      outcome,
+    );
+    const reasonId = `${headingId}-reason`;
+    const reasonInput = el("input", { id: reasonId, type: "text", list: "reject-reasons", maxlength: "2000", autocomplete: "off" });
+    const confirm = el("button", { type: "submit", class: "danger", text: "Afwijzing bevestigen" });
+    const cancel = el("button", { type: "button", class: "secondary", text: "Annuleren" });
+    const rejectForm = el(
+      "form",
+      { class: "reject-form", hidden: true, novalidate: true },
+      el("div", { class: "field" }, el("label", { for: reasonId, text: "Reden van afwijzing (verplicht)" }), reasonInput),
+      el("div", { class: "actions" }, confirm, cancel),
+    );
+    card.append(rejectForm);
+
+    accept.addEventListener("click", async () => {
+      accept.disabled = reject.disabled = true;
+      clearMessages();
+      try {
+        const result = await call("/suggestions/accept", {
+          method: "POST",
+          body: { candidate_id: item.candidate_id, vacancy_id: item.vacancy_id },
+        });
+        const placement = result.placement;
+        card.classList.add("done");
+        outcome.hidden = false;
+        fill(outcome,
+          `Voorgedragen: plaatsing ${placement.placement_id} staat op ‘voorgesteld’. `,
+          placement.obligation_id ? link(`#/verplichtingen/${enc(placement.obligation_id)}`, `Naar verplichting ${placement.obligation_id}`) : "",
+        );
+        accept.remove();
+        reject.remove();
+        showStatus(
+          `${item.candidate_id} is voorgedragen voor ${vacancyTitle || item.vacancy_id} (${item.vacancy_id}). Plaatsing ${placement.placement_id} staat op ‘voorgesteld’; registreer bij Verplichtingen wanneer de werkgever akkoord is.`,
+        );
+      } catch (error) {
+        accept.disabled = reject.disabled = false;
+        guard(accept, "placements:write");
+        showError(error, "Voordragen mislukt");
+      }
+    });
+    reject.addEventListener("click", () => {
+      const open = rejectForm.hidden;
+      rejectForm.hidden = !open;
+      reject.setAttribute("aria-expanded", String(open));
+      if (open) reasonInput.focus();
+    });
+    cancel.addEventListener("click", () => {
+      rejectForm.hidden = true;
+      reject.setAttribute("aria-expanded", "false");
+      reject.focus();
+    });
+    rejectForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const reason = reasonInput.value.trim();
+      clearMessages();
+      if (!reason) {
+        reasonInput.setAttribute("aria-invalid", "true");
+        showError(new ApiError(422, { detail: "", errors: [{ field: "reason", message: "is required" }] }), "Afwijzen");
+        reasonInput.focus();
+        return;
+      }
+      confirm.disabled = true;
+      try {
+        await call("/suggestions/reject", {
+          method: "POST",
+          body: { candidate_id: item.candidate_id, vacancy_id: item.vacancy_id, reason },
+        });
+        showStatus(`Voorstel afgewezen (${reason}): ${item.candidate_id} wordt niet meer voorgesteld voor ${item.vacancy_id}.`);
+        if (onRejected) await onRejected(item);
+      } catch (error) {
+        confirm.disabled = false;
+        showError(error, "Afwijzen mislukt");
+      }
+    });
+    return el("li", {}, card);
+  }
+
+  function reasonsDatalist() {
+    return el("datalist", { id: "reject-reasons" }, REJECT_REASONS.map((r) => el("option", { value: r })));
+  }
+
+  // -- Vacatures --------------------------------------------------------------------------------
+
+  async function pageVacancies(view, _args, ctx) {
+    const q = ctx.query.get("q") || "";
+    const extra = ctx.query.get("extra") === "1";
+    const offset = Number(ctx.query.get("offset")) || 0;
+    const limit = 50;
+    const params = new URLSearchParams({ offset, limit });
+    if (q) params.set("q", q);
+    if (extra) params.set("additional", "true");
+    const result = await call(`/vacancies?${params}`);
+    const search = el("input", { id: "vacancy-q", type: "search", name: "q", value: q, autocomplete: "off" });
+    const onlyExtra = el("input", { id: "vacancy-extra", type: "checkbox", checked: extra });
+    const form = el(
+      "form",
+      { class: "search", role: "search", "aria-label": "Vacatures zoeken" },
+      el("div", { class: "field" }, el("label", { for: "vacancy-q", text: "Zoek op functie of beroep" }), search),
+      el("div", { class: "check" }, onlyExtra, el("label", { for: "vacancy-extra", text: "Alleen extra (SROI-)plaatsen" })),
+      el("button", { type: "submit", text: "Zoeken" }),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      state.focusAfter = "results";
+      go(hashWith("/vacatures", { q: search.value.trim(), extra: onlyExtra.checked ? "1" : "" }));
+    });
+    const rows = result.items.map((v) =>
+      el(
+        "tr",
+        {},
+        el("td", {}, link(`#/vacatures/${enc(v.vacancy_id)}`, v.title || v.vacancy_id), el("span", { class: "sub id", text: v.vacancy_id })),
+        el("td", {}, v.obligation_id ? idLink(`#/verplichtingen/${enc(v.obligation_id)}`, v.obligation_id) : "—"),
+        el("td", { class: "id", text: v.contractor_id }),
+        el("td", { class: "num", text: num(v.hours_per_week) }),
+        el("td", { class: "num", text: String(v.positions ?? "—") }),
+        el("td", { text: yesNo(v.additional) }),
+        el("td", { text: PLACEMENT_TYPE_NL[v.placement_type] || v.placement_type || "—" }),
+        el("td", { text: day(v.start_date) }),
+      ),
+    );
+    put(view,
+      ...heading("Vacatures", "Zoek een open plaats en bekijk wie uit uw regio erbij past. Niemand wordt geplaatst zonder uw besluit."),
+      form,
+      el("p", { id: "results", tabindex: "-1", text: `${result.total} ${result.total === 1 ? "vacature" : "vacatures"} gevonden${q ? ` voor ‘${q}’` : ""}.` }),
+      result.items.length
+        ? table(
+            "Vacatures",
+            ["Vacature", "Verplichting", "Opdrachtnemer", th("Uren", "num"), th("Plaatsen", "num"), "Extra plaats", "Soort", "Start"],
+            rows,
+          )
+        : el("p", { class: "note", text: "Geen vacatures gevonden. Probeer een ander woord." }),
+      pager(result.total, offset, limit, (o) => hashWith("/vacatures", { q, extra: extra ? "1" : "", offset: o })),
+    );
+  }
+
+  async function pageVacancy(view, [vacancyId], ctx) {
+    const id = enc(vacancyId);
+    const [vacancy, suggestions, placements] = await Promise.all([
+      call(`/vacancies/${id}`),
+      can("suggest") ? call(`/vacancies/${id}/suggestions?top=10`) : null,
+      can("placements:read") ? call(`/placements?vacancy_id=${id}&limit=100`) : null,
+    ]);
+    const [contractor, obligation] = await Promise.all([
+      call(`/contractors/${enc(vacancy.contractor_id)}`).catch(() => null),
+      vacancy.obligation_id ? call(`/obligations/${enc(vacancy.obligation_id)}`).catch(() => null) : null,
+    ]);
+    const title = vacancy.title || vacancy.vacancy_id;
+    const section = el("section", { "aria-labelledby": "suggestions-title" });
+
+    async function showSuggestions(items) {
+      const cards = items.map((item) =>
+        suggestionCard(item, {
+          mode: "vacancy",
+          vacancyTitle: title,
+          onRejected: async () => {
+            const fresh = await call(`/vacancies/${id}/suggestions?top=10`);
+            if (!ctx.current()) return;
+            await showSuggestions(fresh.items);
+            document.getElementById("suggestions-title").focus();
+          },
+        }),
+      );
+      fill(section,
+        el("h2", { id: "suggestions-title", tabindex: "-1", text: "Voorstellen" }),
+        el(
+          "p",
+          { class: "note" },
+          "De best passende kandidaten uit regio ",
+          regionName(),
+          ": iedereen voldoet aan de harde eisen (certificaten, rijbewijs, taal, uren, afstand, beschikbaarheid, toestemming). De kans is de voorspelde kans dat de plaatsing een half jaar standhoudt.",
+        ),
+        !can("placements:write") ? el("p", { class: "note", text: `${whyNot("placements:write")} Een jobcoach kan dat wel.` }) : null,
+        items.length
+          ? el("ol", { class: "cards", "aria-label": "Voorgestelde kandidaten" }, cards)
+          : el("p", {
+              class: "note",
+              text: vacancy.additional
+                ? "Er zijn nu geen geschikte kandidaten in uw regio voor deze vacature."
+                : "Deze plaats is niet als extra aangemerkt: er worden geen kandidaten voorgesteld (geen verdringing).",
+            }),
+        reasonsDatalist(),
+      );
+    }
+    if (suggestions) await showSuggestions(suggestions.items);
+    else section.append(el("h2", { text: "Voorstellen" }), el("p", { class: "note", text: whyNot("suggest") }));
+
+    put(view,
+      ...heading(title, el("span", {}, `Vacature ${vacancy.vacancy_id}`, contractor ? ` bij ${contractor.name}` : "")),
+      vacancy.additional === false
+        ? el("p", { class: "warning-note", text: "Deze plaats is niet als extra (additioneel) aangemerkt en wordt daarom nooit via SROI gevuld." })
+        : null,
+      el(
+        "div",
+        { class: "columns" },
+        el(
+          "div",
+          { class: "panel" },
+          facts([
+            ["Opdrachtnemer", contractor ? contractor.name : vacancy.contractor_id],
+            [
+              "Verplichting",
+              vacancy.obligation_id
+                ? link(`#/verplichtingen/${enc(vacancy.obligation_id)}`, obligation ? `${obligation.tender_name} (${vacancy.obligation_id})` : vacancy.obligation_id)
+                : "—",
+            ],
+            ["Uren per week", num(vacancy.hours_per_week)],
+            ["Aantal plaatsen", String(vacancy.positions ?? "—")],
+            ["Extra plaats", yesNo(vacancy.additional)],
+            ["Soort plaatsing", PLACEMENT_TYPE_NL[vacancy.placement_type] || vacancy.placement_type || "—"],
+            ["Start", day(vacancy.start_date)],
+            ["Postcode", vacancy.postcode || "—"],
+          ]),
+        ),
+        el(
+          "div",
+          { class: "panel" },
+          facts([
+            ["Gevraagde vaardigheden", chips(vacancy.required_skills)],
+            ["Gewenste vaardigheden", chips(vacancy.optional_skills)],
+            ["Certificaten (vereist)", chips(vacancy.required_certificates)],
+            ["Te behalen certificaten", chips(vacancy.trainable_certificates)],
+            ["Rijbewijs", list(vacancy.required_licences)],
+            ["Taalniveau (minimaal)", vacancy.min_language_level || "—"],
+            ["Opleiding (minimaal)", vacancy.min_education_level || "—"],
+            ["Fysieke belasting", vacancy.physical_load || "—"],
+          ]),
+        ),
+      ),
+      vacancy.description ? el("p", { class: "lead", text: vacancy.description }) : null,
+      section,
+      placements ? placementsSection(placements.items, "Plaatsingen voor deze vacature", { showVacancy: false }) : null,
+    );
+  }
+
+  // -- placements (vacancy, candidate and obligation pages) --------------------------------------
+
+  function placementsSection(items, title, options) {
+    const { showVacancy = true, showCandidate = true, onChange = null, note = null } = options || {};
+    const rows = items.map((p) => {
+      const actions = el("td", {});
+      if (onChange) {
+        for (const next of TRANSITIONS[p.status] || []) {
+          const label = PLACEMENT_STATUS_NL[next];
+          const button = guard(
+            el("button", {
+              type: "button",
+              class: next === "beeindigd" ? "small danger" : "small",
+              "aria-label": `${p.placement_id} als ${label} registreren`,
+              text: `${label[0].toUpperCase()}${label.slice(1)}`,
+            }),
+            "placements:write",
+          );
+          button.addEventListener("click", async () => {
+            button.disabled = true;
+            clearMessages();
+            try {
+              await call(`/placements/${enc(p.placement_id)}`, { method: "PATCH", body: { status: next } });
+              await onChange(p, next);
+            } catch (error) {
+              button.disabled = false;
+              showError(error, "Registreren mislukt");
+            }
+          });
+          actions.append(button, " ");
+        }
+      }
+      return el(
+        "tr",
+        {},
+        el("td", { class: "id", text: p.placement_id }),
+        showCandidate ? el("td", {}, idLink(`#/kandidaten/${enc(p.candidate_id)}`, p.candidate_id)) : null,
+        showVacancy ? el("td", {}, idLink(`#/vacatures/${enc(p.vacancy_id)}`, p.vacancy_id)) : null,
+        el("td", { text: day(p.start_date) }),
+        el("td", { class: "num", text: num(p.hours_per_week) }),
+        el("td", { text: CONTRACT_NL[p.contract_type] || p.contract_type || "—" }),
+        el("td", {}, el("span", { class: `badge ${p.status === "beeindigd" ? "neutral" : p.status === "voorgesteld" ? "risk" : "ok"}`, text: PLACEMENT_STATUS_NL[p.status] || p.status })),
+        onChange ? actions : null,
+      );
+    });
+    const headers = [
+      "Plaatsing",
+      showCandidate ? "Kandidaat" : null,
+      showVacancy ? "Vacature" : null,
+      "Start",
+      th("Uren", "num"),
+      "Contract",
+      "Status",
+      onChange ? "Registreren" : null,
+    ].filter(Boolean);
+    return el(
+      "section",
+      { "aria-label": title },
+      el("h2", { text: title }),
+      note ? el("p", { class: "note", text: note }) : null,
+      items.length ? table(title, headers, rows) : el("p", { class: "note", text: "Nog geen plaatsingen." }),
+    );
+  }
+
+  // -- Kandidaten -------------------------------------------------------------------------------
+
+  async function pageCandidates(view, _args, ctx) {
+    const q = ctx.query.get("q") || "";
+    const status = ctx.query.get("status") || "";
+    const group = ctx.query.get("doelgroep") || "";
+    const offset = Number(ctx.query.get("offset")) || 0;
+    const limit = 50;
+    const params = new URLSearchParams({ offset, limit });
+    if (q) params.set("q", q);
+    if (status) params.set("status", status);
+    if (group) params.set("target_group", group);
+    const result = await call(`/candidates?${params}`);
+    const search = el("input", { id: "candidate-q", type: "search", value: q, autocomplete: "off" });
+    const statusSelect = el(
+      "select",
+      { id: "candidate-status" },
+      el("option", { value: "", text: "alle" }),
+      Object.entries(CANDIDATE_STATUS_NL).map(([v, t]) => el("option", { value: v, selected: v === status, text: t })),
+    );
+    const groupSelect = el(
+      "select",
+      { id: "candidate-group" },
+      el("option", { value: "", text: "alle" }),
+      Object.entries(GROUP_NL).map(([v, t]) => el("option", { value: v, selected: v === group, text: t })),
+    );
+    const form = el(
+      "form",
+      { class: "search", role: "search", "aria-label": "Kandidaten zoeken" },
+      el("div", { class: "field" }, el("label", { for: "candidate-q", text: "Zoek op kandidaatnummer" }), search),
+      el("div", { class: "field" }, el("label", { for: "candidate-status", text: "Status" }), statusSelect),
+      el("div", { class: "field" }, el("label", { for: "candidate-group", text: "Doelgroep" }), groupSelect),
+      el("button", { type: "submit", text: "Zoeken" }),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      state.focusAfter = "results";
+      go(hashWith("/kandidaten", { q: search.value.trim(), status: statusSelect.value, doelgroep: groupSelect.value }));
+    });
+    const rows = result.items.map((c) =>
+      el(
+        "tr",
+        {},
+        el("td", {}, idLink(`#/kandidaten/${enc(c.candidate_id)}`, c.candidate_id)),
+        el("td", { text: GROUP_NL[c.target_group] || c.target_group || "—" }),
+        el("td", { text: CANDIDATE_STATUS_NL[c.status] || c.status || "onbekend" }),
+        el("td", { text: yesNo(c.consent) }),
+        el("td", { text: day(c.available_from) }),
+        el("td", { class: "num", text: c.hours_min !== null || c.hours_max !== null ? `${num(c.hours_min)}–${num(c.hours_max)}` : "—" }),
+        el("td", { class: "num", text: c.max_travel_km !== null ? `${num(c.max_travel_km)} km` : "—" }),
+        el("td", { class: "id", text: c.coach_id || "—" }),
+      ),
+    );
+    put(view,
+      ...heading("Kandidaten", `De kandidaten van regio ${regionName()}. Profielen zijn gepseudonimiseerd: er staan geen namen in.`),
+      form,
+      el("p", { id: "results", tabindex: "-1", text: `${result.total} ${result.total === 1 ? "kandidaat" : "kandidaten"} gevonden.` }),
+      result.items.length
+        ? table(
+            "Kandidaten",
+            ["Kandidaat", "Doelgroep", "Status", "Toestemming", "Beschikbaar vanaf", th("Uren", "num"), th("Reisafstand", "num"), "Coach"],
+            rows,
+          )
+        : el("p", { class: "note", text: "Geen kandidaten gevonden." }),
+      pager(result.total, offset, limit, (o) => hashWith("/kandidaten", { q, status, doelgroep: group, offset: o })),
+    );
+  }
+
+  async function pageCandidate(view, [candidateId], ctx) {
+    const id = enc(candidateId);
+    const [candidate, suggestions, training, placements] = await Promise.all([
+      call(`/candidates/${id}`),
+      can("suggest") ? call(`/candidates/${id}/suggestions?top=10`) : null,
+      can("reports:read") ? call("/reports/monitoring/tables/training").catch(() => null) : null,
+      can("placements:read") ? call(`/placements?candidate_id=${id}&limit=100`) : null,
+    ]);
+    const items = suggestions ? suggestions.items : [];
+    const vacancies = await Promise.all(items.map((s) => call(`/vacancies/${enc(s.vacancy_id)}`).catch(() => null)));
+    const titles = Object.fromEntries(vacancies.filter(Boolean).map((v) => [v.vacancy_id, v.title || v.vacancy_id]));
+
+    const section = el("section", { "aria-labelledby": "fit-title" });
+    function showSuggestions(list_) {
+      fill(section,
+        el("h2", { id: "fit-title", tabindex: "-1", text: "Passende vacatures" }),
+        el("p", { class: "note", text: "Open plaatsen waarvoor deze kandidaat aan alle harde eisen voldoet, best passend eerst." }),
+        list_.length
+          ? el(
+              "ol",
+              { class: "cards", "aria-label": "Passende vacatures" },
+              list_.map((item) =>
+                suggestionCard(item, {
+                  mode: "candidate",
+                  vacancyTitle: titles[item.vacancy_id],
+                  onRejected: async () => {
+                    const fresh = await call(`/candidates/${id}/suggestions?top=10`);
+                    if (!ctx.current()) return;
+                    showSuggestions(fresh.items);
+                    document.getElementById("fit-title").focus();
+                  },
+                }),
+              ),
+            )
+          : el("p", {
+              class: "note",
+              text:
+                candidate.consent === false
+                  ? "Deze kandidaat heeft geen toestemming gegeven en wordt daarom nergens voorgesteld."
+                  : candidate.status && candidate.status !== "beschikbaar"
+                    ? `Deze kandidaat is ${CANDIDATE_STATUS_NL[candidate.status] || candidate.status} en wordt daarom nergens voorgesteld.`
+                    : "Er is nu geen open plaats waarvoor deze kandidaat aan alle eisen voldoet.",
+            }),
+        reasonsDatalist(),
+      );
+    }
+    showSuggestions(items);
+
+    put(view,
+      ...heading(`Kandidaat ${candidate.candidate_id}`, `${GROUP_NL[candidate.target_group] || candidate.target_group || "Doelgroep onbekend"} · regio ${candidate.region || "onbekend"}`),
+      candidate.consent === false ? el("p", { class: "warning-note", text: "Geen toestemming: deze kandidaat wordt niet voorgesteld of gepland." }) : null,
+      el(
+        "div",
+        { class: "columns" },
+        el(
+          "div",
+          { class: "panel" },
+          facts([
+            ["Kandidaatnummer", el("span", { class: "id", text: candidate.candidate_id })],
+            ["Doelgroep", GROUP_NL[candidate.target_group] || candidate.target_group || "—"],
+            ["Uitkering sinds", day(candidate.benefit_since)],
+            ["Status", CANDIDATE_STATUS_NL[candidate.status] || candidate.status || "onbekend"],
+            ["Toestemming", yesNo(candidate.consent)],
+            ["Beschikbaar vanaf", day(candidate.available_from)],
+            ["Uren per week", candidate.hours_min !== null || candidate.hours_max !== null ? `${num(candidate.hours_min)} tot ${num(candidate.hours_max)}` : "onbekend"],
+            ["Reisafstand", candidate.max_travel_km !== null ? `maximaal ${num(candidate.max_travel_km)} km` : "onbekend"],
+            ["Postcode", candidate.postcode || "—"],
+            ["Coach", candidate.coach_id || "—"],
+          ]),
+        ),
+        el(
+          "div",
+          { class: "panel" },
+          facts([
+            ["Vaardigheden", chips(candidate.skills)],
+            ["Beroepen (jaren)", chips((candidate.occupations || []).map((o) => o.replace(/:(\d+(?:\.\d+)?)$/, " ($1 jaar)")))],
+            ["Certificaten", chips(candidate.certificates)],
+            ["Rijbewijzen", list(candidate.driving_licences)],
+            ["Taalniveau", candidate.language_level || "onbekend"],
+            ["Opleiding", candidate.education_level || "onbekend"],
+            ["Belastbaarheid", candidate.physical_capacity || "onbekend"],
+          ]),
+        ),
+      ),
+      section,
+      missingSection(items, titles, training),
+      placements ? placementsSection(placements.items, "Plaatsingen", { showCandidate: false }) : null,
+    );
+  }
+
+  /** What the candidate lacks for the vacancies near the top, and the training that closes each gap. */
+  function missingSection(items, titles, training) {
+    const courses = new Map();
+    for (const row of (training && training.items) || []) {
+      for (const name of [row.item, row.label]) if (name) courses.set(String(name).toLowerCase(), row);
+    }
+    const gaps = [];
+    for (const item of items) {
+      const r = parseReasons(item.reasons);
+      const certificates = softGapLabels(item.explanation, r.softGaps).map((label, i) => ({ kind: "certificaat", label, key: r.softGaps[i] }));
+      const skills = r.missing.map((label) => ({ kind: "vaardigheid", label, key: label }));
+      if (certificates.length || skills.length) gaps.push({ item, needs: [...certificates, ...skills] });
+    }
+    const counts = new Map();
+    for (const gap of gaps) for (const need of gap.needs) counts.set(need.label, (counts.get(need.label) || 0) + 1);
+    const course = (need) => courses.get(String(need.key).toLowerCase()) || courses.get(String(need.label).toLowerCase());
+    const rows = gaps.map(({ item, needs }) =>
+      el(
+        "tr",
+        {},
+        el("td", {}, link(`#/vacatures/${enc(item.vacancy_id)}`, titles[item.vacancy_id] || item.vacancy_id), el("span", { class: "sub id", text: item.vacancy_id })),
+        el("td", {}, el("ul", { class: "plain" }, needs.map((n) => el("li", { text: `${n.label} (${n.kind})` })))),
+        el(
+          "td",
+          {},
+          el(
+            "ul",
+            { class: "plain" },
+            needs.map((n) => {
+              const row = course(n);
+              return el("li", { text: row ? row.text : n.kind === "certificaat" ? `Cursus ${n.label} (te behalen, nog niet in het opleidingsadvies)` : "Nog geen training in het opleidingsadvies" });
+            }),
+          ),
+        ),
+      ),
+    );
+    const most = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    return el(
+      "section",
+      { "aria-labelledby": "missing-title" },
+      el("h2", { id: "missing-title", text: "Wat ontbreekt" }),
+      gaps.length
+        ? [
+            el(
+              "p",
+              { class: "note" },
+              "Wat deze kandidaat mist voor de best passende vacatures, en welke training dat oplost. ",
+              most.length ? `Het vaakst gevraagd: ${most.map(([label, n]) => `${label} (${n}×)`).join(", ")}.` : "",
+            ),
+            table("Wat ontbreekt per vacature", ["Vacature", "Ontbreekt", "Training"], rows),
+          ]
+        : el("p", { class: "note", text: items.length ? "Voor de best passende vacatures ontbreekt niets." : "Geen passende vacatures om mee te vergelijken." }),
+    );
+  }
+
+  // -- Verplichtingen ---------------------------------------------------------------------------
+
+  const STATUS_CLASS = { "op schema": "ok", risico: "risk", achter: "behind" };
+  const badge = (status) => el("span", { class: `badge ${STATUS_CLASS[status] || "neutral"}`, text: status || "onbekend" });
+
+  function progressBar(done, planned, label, large) {
+    const donePct = Math.round(100 * clamp01(done));
+    const plannedPct = Math.round(100 * Math.min(clamp01(planned), 1 - clamp01(done)));
+    const doneBar = el("span", { class: "bar-done" });
+    const plannedBar = el("span", { class: "bar-planned" });
+    doneBar.style.width = `${donePct}%`;
+    plannedBar.style.width = `${plannedPct}%`;
+    return el(
+      "div",
+      {
+        class: large ? "bar large" : "bar",
+        role: "progressbar",
+        "aria-label": label,
+        "aria-valuemin": "0",
+        "aria-valuemax": "100",
+        "aria-valuenow": String(donePct),
+        "aria-valuetext": `${donePct}% gerealiseerd${plannedPct ? `, ${plannedPct}% gepland` : ""}`,
+      },
+      doneBar,
+      plannedBar,
+    );
+  }
+  const legend = () =>
+    el(
+      "p",
+      { class: "legend" },
+      el("span", {}, el("span", { class: "swatch done" }), "gerealiseerd"),
+      el("span", {}, el("span", { class: "swatch planned" }), "gepland (voorgesteld)"),
+    );
+  function timeLeft(row, todayIso) {
+    if (row.start_date && todayIso && row.start_date > todayIso) return `start ${day(row.start_date)}`;
+    if (!row.months_left) return "looptijd voorbij";
+    return `nog ${num(row.months_left)} mnd`;
+  }
+
+  async function pageObligations(view, _args, ctx) {
+    const q = (ctx.query.get("q") || "").trim();
+    const status = ctx.query.get("status") || "";
+    const showAll = ctx.query.get("alle") === "1";
+    const table_ = await call("/reports/monitoring/tables/progress");
+    const needle = q.toLowerCase();
+    const matches = table_.items.filter(
+      (r) =>
+        (!status || r.status === status) &&
+        (!needle || [r.obligation_id, r.tender_name, r.client, r.contractor].some((x) => String(x || "").toLowerCase().includes(needle))),
+    );
+    const shown = showAll ? matches : matches.slice(0, 100);
+    const counts = { "op schema": 0, risico: 0, achter: 0 };
+    for (const r of table_.items) counts[r.status] = (counts[r.status] || 0) + 1;
+    const search = el("input", { id: "obligation-q", type: "search", value: q, autocomplete: "off" });
+    const statusSelect = el(
+      "select",
+      { id: "obligation-status" },
+      el("option", { value: "", text: "alle" }),
+      ["op schema", "risico", "achter"].map((s) => el("option", { value: s, selected: s === status, text: s })),
+    );
+    const form = el(
+      "form",
+      { class: "search", role: "search", "aria-label": "Verplichtingen zoeken" },
+      el("div", { class: "field" }, el("label", { for: "obligation-q", text: "Zoek op aanbesteding, opdrachtgever of opdrachtnemer" }), search),
+      el("div", { class: "field" }, el("label", { for: "obligation-status", text: "Status" }), statusSelect),
+      el("button", { type: "submit", text: "Zoeken" }),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      state.focusAfter = "results";
+      go(hashWith("/verplichtingen", { q: search.value.trim(), status: statusSelect.value }));
+    });
+    const rows = shown.map((r) =>
+      el(
+        "tr",
+        {},
+        el("td", {}, link(`#/verplichtingen/${enc(r.obligation_id)}`, r.tender_name || r.obligation_id), el("span", { class: "sub" }, `${r.obligation_id} · ${r.client || ""}`)),
+        el("td", { text: r.contractor || r.contractor_id }),
+        el(
+          "td",
+          {},
+          progressBar(r.fulfilment, (r.planned_fulfilment || r.fulfilment) - r.fulfilment, `Voortgang ${r.obligation_id}`),
+          el("span", { class: "sub" }, `${eur(r.realised_eur)} van ${eur(r.required_eur)} (${pct(r.fulfilment)})`),
+        ),
+        el("td", { class: "num", text: eur(r.planned_eur) }),
+        el("td", { class: "num" }, eur(r.forecast_eur), el("span", { class: "sub", text: pct(r.forecast_share) })),
+        el("td", { text: timeLeft(r, table_.today) }),
+        el("td", {}, badge(r.status)),
+        el("td", {}, r.reason || "", r.displacement_warning ? el("span", { class: "sub warn", text: "⚠ personeel onder de basis bij gunning: controleer verdringing" }) : null),
+      ),
+    );
+    put(view,
+      ...heading("Verplichtingen", `Stand op ${day(table_.today)} voor regio ${table_.region || regionName()}, gewaardeerd met de bouwblokkenmethode. Plaatsingen van alle regio's tellen mee.`),
+      el(
+        "p",
+        { class: "summary-counts", "aria-label": "Aantal per status" },
+        badge("op schema"),
+        ` ${counts["op schema"]} `,
+        badge("risico"),
+        ` ${counts.risico} `,
+        badge("achter"),
+        ` ${counts.achter}`,
+      ),
+      form,
+      el("p", { id: "results", tabindex: "-1", text: `${matches.length} ${matches.length === 1 ? "verplichting" : "verplichtingen"}${shown.length < matches.length ? `, de eerste ${shown.length} getoond` : ""}.` }),
+      legend(),
+      shown.length
+        ? table("Voortgang per verplichting", ["Verplichting", "Opdrachtnemer", "Gerealiseerd", th("Gepland", "num"), th("Prognose", "num"), "Looptijd", "Status", "Toelichting"], rows)
+        : el("p", { class: "note", text: "Geen verplichtingen gevonden." }),
+      shown.length < matches.length ? el("p", {}, link(hashWith("/verplichtingen", { q, status, alle: "1" }), `Toon alle ${matches.length}`)) : null,
+    );
+  }
+
+  async function pageObligation(view, [obligationId]) {
+    const id = enc(obligationId);
+    const [obligation, figures, vacancies, own] = await Promise.all([
+      call(`/obligations/${id}`),
+      call(`/obligations/${id}/progress`),
+      call(`/vacancies?obligation_id=${id}&limit=500`),
+      can("placements:read") ? call(`/placements?for_obligation=${id}&limit=500`) : null,
+    ]);
+    const contractor = await call(`/contractors/${enc(obligation.contractor_id)}`).catch(() => null);
+    const placements = own ? own.items : [];
+    const owed = Number(figures.owed_eur) || 0;
+    const plannedShare = owed > 0 ? Number(figures.planned_eur) / owed : 0;
+    const figure = (label, value) => el("div", { class: "figure" }, el("span", { class: "label", text: label }), el("span", { class: "value", text: value }));
+
+    put(view,
+      ...heading(obligation.tender_name || obligation.obligation_id, `Verplichting ${obligation.obligation_id} · ${obligation.client || ""}${contractor ? ` · ${contractor.name}` : ""}`),
+      el(
+        "section",
+        { class: "panel", "aria-labelledby": "progress-title" },
+        el("h2", { id: "progress-title", tabindex: "-1", text: "Voortgang" }),
+        el("p", {}, badge(figures.status), " ", figures.reason || ""),
+        progressBar(figures.fulfilment, plannedShare, `Voortgang ${obligation.obligation_id}`, true),
+        legend(),
+        el(
+          "div",
+          { class: "figures" },
+          figure("Vereist", eur(figures.owed_eur)),
+          figure("Gerealiseerd", eur(figures.realised_eur)),
+          figure("Gepland (voorgesteld)", eur(figures.planned_eur)),
+          figure("Nog nodig", eur(figures.still_needed_eur)),
+          figure("Prognose", eur(figures.forecast_eur)),
+          figure("Looptijd", figures.months_left ? `nog ${num(figures.months_left)} maanden` : `tot ${day(figures.end_date || obligation.end_date)}`),
+          figures.open_positions !== null && figures.open_positions !== undefined ? figure("Open plaatsen", String(figures.open_positions)) : null,
+        ),
+      ),
+      el(
+        "div",
+        { class: "panel" },
+        facts([
+          ["Opdrachtgever", obligation.client || "—"],
+          ["Opdrachtnemer", contractor ? contractor.name : obligation.contractor_id],
+          ["Sector", obligation.sector || "—"],
+          ["Contractwaarde", eur(obligation.contract_value_eur)],
+          ["SROI-percentage", obligation.sroi_percentage !== null ? `${num(obligation.sroi_percentage)}%` : "—"],
+          ["Gegund op", day(obligation.award_date)],
+          ["Looptijd", `${day(obligation.start_date)} tot ${day(obligation.end_date)}`],
+          ["Waarderingsschema", obligation.valuation_scheme || "standaard"],
+          ["Toegestane doelgroepen", (obligation.allowed_target_groups || []).map((g) => GROUP_NL[g] || g).join(", ") || "alle"],
+          contractor && contractor.headcount_current !== null && contractor.headcount_baseline !== null && contractor.headcount_current < contractor.headcount_baseline
+            ? ["Let op", el("span", { class: "warn", text: `personeel ${contractor.headcount_current}, bij gunning ${contractor.headcount_baseline}: controleer verdringing` })]
+            : null,
+        ]),
+      ),
+      own
+        ? placementsSection(placements, "Plaatsingen", {
+            note: `Plaatsingen van kandidaten uit regio ${regionName()}. Registreer hier wanneer de werkgever akkoord is (geaccepteerd), de kandidaat begint (gestart) of stopt (beëindigd); plaatsingen van andere regio's tellen wel mee in de bedragen.`,
+            onChange: async (p, next) => {
+              showStatus(`Plaatsing ${p.placement_id} is geregistreerd als ${PLACEMENT_STATUS_NL[next]}: de voortgang is bijgewerkt.`);
+              state.focusAfter = "progress-title";
+              state.keepMessages = true;
+              await route();
+            },
+          })
+        : null,
+      el(
+        "section",
+        { "aria-labelledby": "vacancies-title" },
+        el("h2", { id: "vacancies-title", text: "Vacatures" }),
+        vacancies.items.length
+          ? table(
+              "Vacatures van deze verplichting",
+              ["Vacature", th("Uren", "num"), th("Plaatsen", "num"), "Extra plaats", "Start"],
+              vacancies.items.map((v) =>
+                el(
+                  "tr",
+                  {},
+                  el("td", {}, link(`#/vacatures/${enc(v.vacancy_id)}`, v.title || v.vacancy_id), el("span", { class: "sub id", text: v.vacancy_id })),
+                  el("td", { class: "num", text: num(v.hours_per_week) }),
+                  el("td", { class: "num", text: String(v.positions ?? "—") }),
+                  el("td", { text: yesNo(v.additional) }),
+                  el("td", { text: day(v.start_date) }),
+                ),
+              ),
+            )
+          : el("p", { class: "note", text: "Nog geen vacatures." }),
+      ),
+    );
+  }
+
+  // -- Batchmatch -------------------------------------------------------------------------------
+
+  async function pageBatch(view) {
+    const [runs, obligations, contractors] = await Promise.all([
+      can("runs:read") ? call("/runs?limit=20") : null,
+      call("/obligations?limit=500"),
+      call("/contractors?limit=500"),
+    ]);
+    const options = {
+      obligation: obligations.items.map((o) => [o.obligation_id, `${o.tender_name} (${o.client || ""})`]),
+      tender: [...new Set(obligations.items.map((o) => o.tender_name))].sort().map((t) => [t, "aanbesteding"]),
+      contractor: contractors.items.map((c) => [c.contractor_id, c.name]),
+    };
+    const datalist = el("datalist", { id: "scope-options" });
+    const scopeInput = el("input", { id: "scope-id", type: "text", list: "scope-options", autocomplete: "off", "aria-describedby": "scope-help" });
+    const scopeLabel = el("label", { for: "scope-id", text: "Verplichting (nummer)" });
+    const help = el("p", { id: "scope-help", class: "note" });
+    const labels = {
+      obligation: ["Verplichting (nummer)", "Bijvoorbeeld SROI-00003."],
+      tender: ["Aanbesteding (naam)", "De naam van de aanbesteding; alle verplichtingen ervan worden samen gepland."],
+      contractor: ["Opdrachtnemer (nummer)", "Bijvoorbeeld OPN-00002; alle open plaatsen van deze opdrachtnemer."],
+      region: ["Geen keuze nodig", "Alle open plaatsen, met de kandidaten van uw regio. Dit duurt langer."],
+    };
+    const radios = Object.keys(SCOPE_NL).map((scope) =>
+      el(
+        "span",
+        { class: "check" },
+        el("input", { type: "radio", name: "scope", id: `scope-${scope}`, value: scope, checked: scope === "obligation" }),
+        el("label", { for: `scope-${scope}`, text: SCOPE_NL[scope][0].toUpperCase() + SCOPE_NL[scope].slice(1) }),
+      ),
+    );
+    function setScope(scope) {
+      scopeLabel.textContent = labels[scope][0];
+      help.textContent = labels[scope][1];
+      scopeInput.disabled = scope === "region";
+      if (scope === "region") scopeInput.value = "";
+      datalist.replaceChildren(...(options[scope] || []).map(([value, text]) => el("option", { value, label: text })));
+    }
+    const start = guard(el("button", { type: "submit", text: "Batchmatch starten" }), "runs:write");
+    const form = el(
+      "form",
+      { class: "panel", novalidate: true, "aria-labelledby": "start-title" },
+      el("h2", { id: "start-title", text: "Nieuwe batchmatch" }),
+      el("fieldset", {}, el("legend", { text: "Wat wilt u plannen?" }), el("div", { class: "radios" }, radios)),
+      el("div", { class: "toolbar" }, el("div", { class: "field" }, scopeLabel, scopeInput), start),
+      help,
+      datalist,
+      !can("runs:write") ? el("p", { class: "note", text: `${whyNot("runs:write")} Een SROI-adviseur kan dat wel; u kunt de runs hieronder bekijken en voordragen.` }) : null,
+    );
+    form.addEventListener("change", (event) => {
+      if (event.target.name === "scope") setScope(event.target.value);
+    });
+    setScope("obligation");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearMessages();
+      const scope = form.querySelector("input[name=scope]:checked").value;
+      const scopeId = scopeInput.value.trim();
+      if (scope !== "region" && !scopeId) {
+        scopeInput.setAttribute("aria-invalid", "true");
+        showError(new ApiError(422, { detail: `a ${scope} run needs scope_id`, errors: [{ field: "scope_id", message: "is required" }] }), "Starten");
+        scopeInput.focus();
+        return;
+      }
+      start.disabled = true;
+      try {
+        const run = await call("/runs", { method: "POST", body: { scope, scope_id: scope === "region" ? null : scopeId } });
+        showStatus(`Batchmatch ${run.run_id} is gestart.`);
+        state.keepMessages = true;
+        go(`#/batch/${enc(run.run_id)}`);
+      } catch (error) {
+        start.disabled = false;
+        guard(start, "runs:write");
+        scopeInput.setAttribute("aria-invalid", "true");
+        showError(error, "Starten mislukt");
+      }
+    });
+    put(view,
+      ...heading("Batchmatch", "Plan in één keer kandidaten voor alle open plaatsen van een verplichting, aanbesteding of opdrachtnemer. Het plan is een voorstel: niemand wordt geplaatst zonder uw besluit."),
+      form,
+      runs
+        ? el(
+            "section",
+            { "aria-labelledby": "runs-title" },
+            el("h2", { id: "runs-title", text: "Eerdere runs" }),
+            runs.items.length
+              ? table(
+                  "Batchmatches van uw regio, nieuwste eerst",
+                  ["Run", "Bereik", "Status", "Voortgang", "Gestart"],
+                  runs.items.map((r) =>
+                    el(
+                      "tr",
+                      {},
+                      el("td", {}, idLink(`#/batch/${enc(r.run_id)}`, r.run_id)),
+                      el("td", { text: `${SCOPE_NL[r.scope] || r.scope}${r.scope_id ? ` ${r.scope_id}` : ""}` }),
+                      el("td", { text: RUN_STATUS_NL[r.status] || r.status }),
+                      el("td", { text: pct(r.progress) }),
+                      el("td", { text: moment(r.created_at) }),
+                    ),
+                  ),
+                )
+              : el("p", { class: "note", text: "Nog geen batchmatches in uw regio." }),
+          )
+        : null,
+    );
+  }
+
+  async function pageRun(view, [runId], ctx) {
+    const id = enc(runId);
+    let run = await call(`/runs/${id}`);
+    const bar = el("div", {
+      class: "bar large",
+      role: "progressbar",
+      "aria-label": "Voortgang van de batchmatch",
+      "aria-valuemin": "0",
+      "aria-valuemax": "100",
+    });
+    const fillBar = el("span", { class: "bar-done" });
+    bar.append(fillBar);
+    const stage = el("p", { id: "run-stage" });
+    const progress = el("section", { class: "panel run-progress", "aria-labelledby": "run-progress-title" }, el("h2", { id: "run-progress-title", text: "Voortgang" }), bar, stage);
+    const result = el("div", {});
+    function update(r) {
+      const value = Math.round(100 * clamp01(r.progress));
+      bar.setAttribute("aria-valuenow", String(value));
+      bar.setAttribute("aria-valuetext", `${value}%: ${STAGE_NL[r.stage] || r.stage}`);
+      fillBar.style.width = `${value}%`;
+      stage.textContent = `${STAGE_NL[r.stage] || r.stage} (${value}%) · status: ${RUN_STATUS_NL[r.status] || r.status}${r.attempts > 1 ? ` · poging ${r.attempts}` : ""}`;
+    }
+    update(run);
+    put(view,
+      ...heading(`Batchmatch ${SCOPE_NL[run.scope] || run.scope}${run.scope_id ? ` ${run.scope_id}` : ""}`, `Run ${run.run_id} · regio ${run.region || "alle"} · gestart ${moment(run.created_at)}`),
+      el("p", {}, link("#/batch", "← Alle batchmatches")),
+      progress,
+      result,
+    );
+    async function finish(r) {
+      if (r.status === "done") await renderPlan(result, r, ctx);
+      else if (r.status === "failed") {
+        result.replaceChildren(el("p", { class: "warning-note", text: `De batchmatch is mislukt: ${r.error || "onbekende fout"}` }));
+      }
+    }
+    if (run.status === "done" || run.status === "failed") {
+      await finish(run);
+      return;
+    }
+    const poll = async () => {
+      if (!ctx.current()) return;
+      try {
+        run = await call(`/runs/${id}`);
+      } catch (error) {
+        if (ctx.current()) showError(error, "Voortgang ophalen");
+        return;
+      }
+      if (!ctx.current()) return;
+      update(run);
+      if (run.status === "done" || run.status === "failed") {
+        try {
+          await finish(run);
+          if (run.status === "done") showStatus(`De batchmatch is klaar: het plan staat hieronder.`);
+        } catch (error) {
+          showError(error, "Plan ophalen");
+        }
+        return;
+      }
+      state.timers.push(setTimeout(poll, POLL_MS));
+    };
+    state.timers.push(setTimeout(poll, POLL_MS));
+  }
+
+  async function renderPlan(container, run, ctx) {
+    const offset = Number(ctx.query.get("offset")) || 0;
+    const limit = 500;
+    const id = enc(run.run_id);
+    const [plan, unfilled, unplaced] = await Promise.all([
+      call(`/runs/${id}/plan?offset=${offset}&limit=${limit}`),
+      call(`/runs/${id}/unfilled?limit=100`),
+      call(`/runs/${id}/unplaced?limit=100`),
+    ]);
+    const summary = run.summary || {};
+    const objective = summary.objective || {};
+    const counts = summary.counts || {};
+    const mayAccept = can("placements:write");
+    const selectAll = el("input", { type: "checkbox", id: "select-all", disabled: !mayAccept || !plan.items.length });
+    const acceptButton = guard(el("button", { type: "button", text: "Geselecteerde voordragen", disabled: true }), "placements:write");
+    const boxes = [];
+    const rows = plan.items.map((row, i) => {
+      const box = el("input", {
+        type: "checkbox",
+        id: `plan-${i}`,
+        "aria-label": `${row.candidate_id} naar ${row.vacancy_id} selecteren`,
+        disabled: !mayAccept,
+      });
+      const outcome = el("td", { class: "row-result" });
+      boxes.push({ box, row, outcome });
+      return el(
+        "tr",
+        {},
+        el("td", {}, box),
+        el("td", {}, idLink(`#/kandidaten/${enc(row.candidate_id)}`, row.candidate_id)),
+        el("td", {}, idLink(`#/vacatures/${enc(row.vacancy_id)}`, row.vacancy_id)),
+        el("td", {}, row.obligation_id ? idLink(`#/verplichtingen/${enc(row.obligation_id)}`, row.obligation_id) : "—"),
+        el("td", { class: "num", text: pct(row.score) }),
+        el("td", { class: "num", text: eur(row.sroi_value_eur) }),
+        el("td", {}, row.explanation, row.displacement_warning ? el("span", { class: "sub warn", text: "⚠ personeel van de opdrachtnemer onder de basis: controleer verdringing" }) : null),
+        outcome,
+      );
+    });
+    const refresh = () => {
+      const open = boxes.filter((b) => !b.box.disabled);
+      const chosen = open.filter((b) => b.box.checked).length;
+      selectAll.checked = open.length > 0 && chosen === open.length;
+      selectAll.indeterminate = chosen > 0 && chosen < open.length;
+      acceptButton.disabled = !mayAccept || chosen === 0;
+      acceptButton.textContent = chosen ? `Geselecteerde voordragen (${chosen})` : "Geselecteerde voordragen";
+    };
+    for (const { box } of boxes) box.addEventListener("change", refresh);
+    selectAll.addEventListener("change", () => {
+      for (const { box } of boxes) if (!box.disabled) box.checked = selectAll.checked;
+      refresh();
+    });
+    acceptButton.addEventListener("click", async () => {
+      const chosen = boxes.filter((b) => b.box.checked && !b.box.disabled);
+      acceptButton.disabled = true;
+      clearMessages();
+      let ok = 0;
+      const failed = [];
+      for (const entry of chosen) {
+        entry.outcome.textContent = "Bezig…";
+        try {
+          const done = await call("/suggestions/accept", {
+            method: "POST",
+            body: { candidate_id: entry.row.candidate_id, vacancy_id: entry.row.vacancy_id, run_id: run.run_id },
+          });
+          ok += 1;
+          entry.box.checked = false;
+          entry.box.disabled = true;
+          entry.outcome.replaceChildren(el("span", { class: "outcome", text: `Voorgedragen (${done.placement.placement_id})` }));
+        } catch (error) {
+          failed.push(entry.row.candidate_id);
+          entry.outcome.replaceChildren(el("span", { class: "outcome failed", text: `Mislukt: ${dutchDetail(error.detail, error.status) || STATUS_TITLE_NL[error.status] || ""}` }));
+        }
+      }
+      refresh();
+      const text = `${ok} ${ok === 1 ? "plaatsing" : "plaatsingen"} voorgedragen${failed.length ? `, ${failed.length} mislukt (zie de regels)` : ""}.`;
+      if (failed.length) showError(new ApiError(409, { detail: "" }), text);
+      else showStatus(`${text} Ze staan op ‘voorgesteld’ bij de verplichtingen.`);
+    });
+    fill(container,
+      el(
+        "section",
+        { "aria-labelledby": "plan-title" },
+        el("h2", { id: "plan-title", tabindex: "-1", text: "Plan" }),
+        el(
+          "div",
+          { class: "figures" },
+          [
+            ["Plaatsingen in het plan", String(objective.placements ?? plan.total)],
+            ["SROI-waarde", eur(objective.sroi_eur)],
+            ["Verwacht na 6 maanden nog aan het werk", num(objective.expected_retained_6m)],
+            ["Open plaatsen", String(counts.open_places ?? "—")],
+            ["Niet gevuld", String(counts.unfilled_places ?? unfilled.total)],
+          ].map(([label, value]) => el("div", { class: "figure" }, el("span", { class: "label", text: label }), el("span", { class: "value", text: value }))),
+        ),
+        !mayAccept ? el("p", { class: "note", text: `${whyNot("placements:write")} Een jobcoach van de regio kan dit plan openen en voordragen.` }) : null,
+        plan.items.length
+          ? [
+              el("div", { class: "toolbar" }, el("span", { class: "check" }, selectAll, el("label", { for: "select-all", text: "Alles selecteren" })), acceptButton),
+              table(
+                "Voorgestelde koppelingen",
+                [el("th", { scope: "col" }, el("span", { class: "visually-hidden", text: "Selectie" })), "Kandidaat", "Vacature", "Verplichting", th("Kans", "num"), th("SROI-waarde", "num"), "Toelichting", "Resultaat"],
+                rows,
+              ),
+              pager(plan.total, offset, limit, (o) => hashWith(`/batch/${run.run_id}`, { offset: o })),
+            ]
+          : el("p", { class: "note", text: "Het plan is leeg: er is geen open plaats met een geschikte kandidaat." }),
+      ),
+      unfilled.items.length
+        ? el(
+            "details",
+            {},
+            el("summary", { text: `Niet gevulde plaatsen (${unfilled.total})` }),
+            table(
+              "Niet gevulde plaatsen",
+              ["Vacature", th("Open", "num"), "Reden"],
+              unfilled.items.map((u) => el("tr", {}, el("td", {}, idLink(`#/vacatures/${enc(u.vacancy_id)}`, u.vacancy_id)), el("td", { class: "num", text: String(u.open_positions) }), el("td", { text: UNFILLED_NL[u.reason] || u.reason }))),
+            ),
+          )
+        : null,
+      unplaced.items.length
+        ? el(
+            "details",
+            {},
+            el("summary", { text: `Niet geplaatste kandidaten (${unplaced.total})` }),
+            table(
+              "Niet geplaatste kandidaten",
+              ["Kandidaat", "Reden", "Dichtstbijzijnde vacature", "Mist"],
+              unplaced.items.map((u) =>
+                el(
+                  "tr",
+                  {},
+                  el("td", {}, idLink(`#/kandidaten/${enc(u.candidate_id)}`, u.candidate_id)),
+                  el("td", { text: UNPLACED_NL[u.reason] || u.reason }),
+                  el("td", {}, u.nearest_vacancy_id ? idLink(`#/vacatures/${enc(u.nearest_vacancy_id)}`, u.nearest_vacancy_id) : "—"),
+                  el("td", { text: (u.missing || "").replace(/target_group/g, "doelgroep") || "—" }),
+                ),
+              ),
+            ),
+          )
+        : null,
+    );
+  }
+
+  // -- Rapportage -------------------------------------------------------------------------------
+
+  const REPORT_ROWS = 100;
+
+  /** The report page made light to show: its sections are laid out when scrolled to, and its table of
+   * every obligation keeps its first rows (the Verplichtingen page and the workbook have them all). */
+  function lighten(html) {
+    let out = html.replace(
+      "</head>",
+      "<style>main > section { content-visibility: auto; contain-intrinsic-size: auto 900px; }</style></head>",
+    );
+    const start = out.indexOf('<section id="voortgang"');
+    const end = start < 0 ? -1 : out.indexOf("</section>", start);
+    if (end < 0) return out;
+    const section = out.slice(start, end);
+    const open = section.indexOf("<tbody");
+    const close = section.lastIndexOf("</tbody>");
+    if (open < 0 || close < open) return out;
+    const first = section.indexOf(">", open) + 1;
+    const rows = section.slice(first, close).split(/(?=<tr[\s>])/).filter((r) => r.trim());
+    if (rows.length <= REPORT_ROWS) return out;
+    const note =
+      `<tr><td colspan="99"><em>… en nog ${rows.length - REPORT_ROWS} verplichtingen. Alle staan op de pagina ` +
+      "Verplichtingen van Koppelaar en in het Excel-bestand.</em></td></tr>";
+    return out.slice(0, start) + section.slice(0, first) + rows.slice(0, REPORT_ROWS).join("") + note + section.slice(close) + out.slice(end);
+  }
+
+  async function pageReport(view, _args, ctx) {
+    const html = lighten(await call("/reports/monitoring.html", { as: "text" }));
+    const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+    state.blobs.push(url);
+    const frame = el("iframe", { class: "report-frame", title: "Monitoringsrapport", sandbox: "allow-same-origin", src: url });
+    const download = el("button", { type: "button", class: "secondary", text: "Excel-bestand downloaden (XLSX)" });
+    download.addEventListener("click", async () => {
+      download.disabled = true;
+      clearMessages();
+      try {
+        const response = await call("/reports/monitoring.xlsx", { as: "response" });
+        const blob = await response.blob();
+        const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+        const href = URL.createObjectURL(blob);
+        const a = el("a", { href, download: named ? named[1] : "sroi-monitoring.xlsx", hidden: true });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(href), 10000);
+        showStatus("Het Excel-bestand is gedownload.");
+      } catch (error) {
+        showError(error, "Downloaden mislukt");
+      } finally {
+        download.disabled = false;
+      }
+    });
+    put(view,
+      ...heading("Rapportage", `Het monitoringsrapport van regio ${regionName()}: voortgang, signalen, behoud, aanbestedingskalender, opleidingsadvies en eerlijkheid. Het noemt geen kandidaten.`),
+      el("div", { class: "actions" }, download),
+      frame,
+    );
+    // the page counts as loaded when the report in its frame is
+    ctx.after.push(() => new Promise((resolve) => frame.addEventListener("load", resolve, { once: true })));
+  }
+
+  // -- start ------------------------------------------------------------------------------------
+
+  async function start() {
+    document.getElementById("sign-out").addEventListener("click", () => signOut("U bent afgemeld."));
+    document.getElementById("skip-link").addEventListener("click", (event) => {
+      event.preventDefault();
+      const target = document.getElementById("page-title") || document.getElementById("main");
+      target.focus();
+    });
+    window.addEventListener("hashchange", () => {
+      state.userNavigated = true;
+      route();
+    });
+    const key = sessionStorage.getItem(KEY_STORE);
+    if (!key) {
+      showSignIn();
+      return;
+    }
+    try {
+      state.me = await call("/me", { key });
+      state.key = key;
+      renderSignedIn();
+      await route();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) signOut(error);
+      else {
+        showSignIn();
+        showError(error);
+      }
+    }
+  }
+
+  window.Koppelaar = Object.freeze({ lighten }); // for the browser tests
+  start();
+})();
