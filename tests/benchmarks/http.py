@@ -112,15 +112,7 @@ def bench_http(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
         loads = [_run(base, requests[:alone], 1), _run(base, requests[alone:], CLIENTS)]
         server_mb = _peak_mb(server.pid)
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        log.close()
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        stop(server, log, work, folder)
 
     out: list[tuple[Measurement, str]] = []
     out.append(
@@ -167,6 +159,19 @@ def bench_http(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
 
 
 # -- set-up ---------------------------------------------------------------------------------------
+
+
+def stop(server: subprocess.Popen[bytes] | None, log: Any, *folders: Path) -> None:
+    """End the benchmark's server, close its log and remove its folders."""
+    if server is not None:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    log.close()
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _tool() -> str:

@@ -24,7 +24,6 @@ for every page. It runs once whatever ``--repeat`` says (at least 10 samples per
 from __future__ import annotations
 
 import math
-import shutil
 import subprocess
 import tempfile
 import time
@@ -82,7 +81,7 @@ MEASURE = """async ([hash, name]) => {
 
 def bench_web(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     """Import, warm-up per region, then p50/p95 per page rendered in Chromium."""
-    from tests.benchmarks.http import _environment, _free_port, _import, _peak_mb, _tool, _wait_healthy
+    from tests.benchmarks.http import _environment, _free_port, _import, _peak_mb, _tool, _wait_healthy, stop
     from tests.benchmarks.planning import write_world
 
     n, m = max(int(100_000 * scale), 200), max(int(20_000 * scale), 40)
@@ -119,15 +118,7 @@ def bench_web(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
                 _measure(base, coach, ids, rounds, samples, cold)
         server_mb = _peak_mb(server.pid)
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        log.close()
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        stop(server, log, work, folder)
 
     out: list[tuple[Measurement, str]] = [
         (Measurement(f"import {n:,} candidates × {m:,} vacancies into SQLite", [import_s], [import_mb], {}), ""),
