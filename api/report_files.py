@@ -151,7 +151,13 @@ def fairness_chart(report: Report) -> str | None:
 # -- the page ------------------------------------------------------------------------------------
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    env.filters.update(eur=_eur, pct=_pct, num=_num, int_nl=lambda v: f"{int(v):,}".replace(",", "."))
+    env.filters.update(
+        eur=_eur,
+        pct=_pct,
+        num=_num,
+        int_nl=lambda v: f"{int(v):,}".replace(",", "."),
+        day=lambda v: pd.Timestamp(v).date().isoformat() if v is not None and not pd.isna(v) else "–",
+    )
     return env
 
 

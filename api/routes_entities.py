@@ -153,26 +153,22 @@ def region_guard(principal: Principal) -> Any:
     return guard
 
 
-def _regions(conn: Connection, ids: list[str]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
+def _lookup(conn: Connection, key: Any, value: Any, ids: list[str]) -> dict[str, Any]:
+    """``value`` of the rows whose ``key`` is one of ``ids``, in chunks of :data:`CHUNK` ids."""
+    out: dict[str, Any] = {}
     unique = sorted(set(ids))
     for i in range(0, len(unique), CHUNK):
-        query = select(t.candidates.c.candidate_id, t.candidates.c.region).where(
-            t.candidates.c.candidate_id.in_(unique[i : i + CHUNK])
-        )
-        out.update({r.candidate_id: r.region for r in conn.execute(query)})
+        query = select(key, value).where(key.in_(unique[i : i + CHUNK]))
+        out.update({str(row[0]): row[1] for row in conn.execute(query)})
     return out
+
+
+def _regions(conn: Connection, ids: list[str]) -> dict[str, str | None]:
+    return _lookup(conn, t.candidates.c.candidate_id, t.candidates.c.region, ids)
 
 
 def _placement_candidates(conn: Connection, ids: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    unique = sorted(set(ids))
-    for i in range(0, len(unique), CHUNK):
-        query = select(t.placements.c.placement_id, t.placements.c.candidate_id).where(
-            t.placements.c.placement_id.in_(unique[i : i + CHUNK])
-        )
-        out.update({r.placement_id: r.candidate_id for r in conn.execute(query)})
-    return out
+    return _lookup(conn, t.placements.c.placement_id, t.placements.c.candidate_id, ids)
 
 
 def contains(columns: list[Any], text: str) -> Any:

@@ -498,9 +498,9 @@ def value_placements(
             explain=explain,
         )
         euros[at] = value
-        for k, i in enumerate(at):
-            if explain:
-                rules[i] = text[k]
+        if explain:
+            for i, rule in zip(at, text, strict=True):
+                rules[i] = rule
     return Valuation(euros, rules)
 
 
