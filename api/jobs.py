@@ -39,6 +39,13 @@ log = logging.getLogger("koppelaar.jobs")
 
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY_S = 1.0
+#: How far a run is at the start and end of each stage of the plan, and the stage name shown.
+RUN_STAGES = {
+    "score": (0.35, 0.7, "scoring"),
+    "solve": (0.7, 0.8, "solving"),
+    "widen": (0.8, 0.83, "scoring open places again"),
+    "explain": (0.83, 0.9, "explaining"),
+}
 
 
 def new_run_id() -> str:
@@ -214,10 +221,11 @@ class JobRunner:
         self._set(run_id, stage="scoring", progress=0.35)
         last = [time.monotonic()]
 
-        def progress(done: int, total: int) -> None:
-            if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
+        def progress(stage: str, done: int, total: int) -> None:
+            low, high, name = RUN_STAGES.get(stage, (0.8, 0.9, stage))
+            if time.monotonic() - last[0] >= PROGRESS_EVERY_S or done == 0:
                 last[0] = time.monotonic()
-                self._set(run_id, progress=round(0.35 + 0.45 * done / max(total, 1), 3))
+                self._set(run_id, stage=name, progress=round(low + (high - low) * done / max(total, 1), 3))
 
         result = make_plan(
             p,

@@ -9,7 +9,7 @@ solver, then explanations. Pure compute: returns frames and a summary, writes no
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,13 +17,15 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from matching.blocks import BLOCK_SIZE, Block, Merged, make_blocks, score_block
 from matching.eligibility import Reason, screen
 from matching.engine import Matcher, UnknownIdError
+from matching.engines import Engine, LocalEngine
 from matching.explain import missing
 from matching.features import pair_features
 from matching.prepare import Prepared
 from matching.scorers import Scorer
-from matching.solver import Problem, Solution, SolverError, maximum_matching, solve
+from matching.solver import Problem, Progress, Solution, SolverError, maximum_matching, solve
 from models.rules import displacement_warnings, obligation_values, open_positions
 from models.valuation import REALISED_STATUSES, Schemes, owed_euros, placement_months, placement_values, realised_euros
 
@@ -50,8 +52,6 @@ NO_VACANCY_IN_REACH = "no_open_vacancy_in_reach"
 NO_ELIGIBLE_VACANCY = "no_eligible_vacancy"
 TAKEN_BY_BETTER = "places_taken_by_better_matches"
 
-#: Reasons no training can remove: a vacancy failing on these is never "nearest".
-_PERMANENT = Reason.PREVIOUS_EMPLOYER | Reason.TARGET_GROUP | Reason.NOT_ADDITIONAL | Reason.NO_CONSENT | Reason.STATUS
 __all__ = ["REALISED_STATUSES", "PlanConfig", "PlanResult", "make_plan"]
 
 
@@ -62,6 +62,7 @@ class PlanConfig:
 
     arcs_per_place: int = 25
     min_arcs: int = 50
+    block_size: int = BLOCK_SIZE  # vacancies per scoring block
     schemes: Schemes | None = None  # valuation schemes (default: the built-in ones)
 
 
@@ -83,26 +84,59 @@ def make_plan(
     locked: Sequence[tuple[str, str]] = (),
     forbidden: Sequence[tuple[str, str]] = (),
     config: PlanConfig | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     scope: Collection[str] | None = None,
+    engine: Engine | None = None,
 ) -> PlanResult:
     """Plan who goes where over every open obligation; see the module docstring.
 
     ``scope`` limits the places planned to those vacancy ids (one obligation, tender or contractor);
-    the other vacancies are neither filled nor reported.
+    the other vacancies are neither filled nor reported. ``engine`` runs the scoring blocks and the
+    solver's components (default: in this process); ``progress(stage, done, total)`` hears of each
+    finished block and component.
     """
     config = config or PlanConfig()
+    own = engine is None
+    engine = engine or LocalEngine()
     matcher = Matcher(p, scorer)
     timings: dict[str, float] = {}
+    try:
+        run = _Run(engine, progress, (engine.share(p), engine.share(scorer) if scorer is not None else None))
+        return _make_plan(p, matcher, run, config, timings, locked=locked, forbidden=forbidden, scope=scope)
+    finally:
+        if own:
+            engine.close()
+
+
+@dataclass
+class _Run:
+    """Where the work runs, who hears of its progress, and the engine's handles on shared objects."""
+
+    engine: Engine
+    progress: Progress | None
+    shared: tuple[Any, ...]
+
+    def step(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+
+def _make_plan(
+    p: Prepared,
+    matcher: Matcher,
+    run: _Run,
+    config: PlanConfig,
+    timings: dict[str, float],
+    *,
+    locked: Sequence[tuple[str, str]],
+    forbidden: Sequence[tuple[str, str]],
+    scope: Collection[str] | None,
+) -> PlanResult:
     t = time.perf_counter()
     places = _places(p, scope)
     need, realised, owed = _needs(p, config.schemes)
-    arcs = _Arcs(p, matcher, places.capacity, config)
-    order = np.flatnonzero(places.capacity > 0)
-    for k, v in enumerate(order):
-        arcs.add_vacancy(int(v))
-        if progress is not None:
-            progress(k + 1, len(order))
+    arcs = _Arcs(p, matcher, places.capacity, config, run)
+    arcs.score(np.flatnonzero(places.capacity > 0))
     coach = _Coach(*_pairs(p, locked, "locked"), *_pairs(p, forbidden, "forbidden"))
     _check_locks(p, places.capacity, coach.lock_c, coach.lock_v)
     arcs.add_pairs(coach.lock_c, coach.lock_v)
@@ -116,29 +150,31 @@ def make_plan(
 
     t = time.perf_counter()
     problem = arcs.problem(places, need, coach)
-    solution = solve(problem)
+    solution = solve(problem, engine=run.engine, progress=run.progress)
     # a place left open gets every eligible candidate, then the plan is made again
     filled = np.bincount(problem.arc_v[solution.chosen], minlength=p.n_vacancies)
     widen = np.flatnonzero((filled < places.capacity) & arcs.cut)
     if len(widen):
-        for v in widen:
-            arcs.add_vacancy(int(v), keep_all=True)
+        arcs.score(widen, widening=True)
         problem = arcs.problem(places, need, coach)
-        solution = solve(problem)
+        solution = solve(problem, engine=run.engine, progress=run.progress)
     timings["solve_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    run.step("explain", 0, 1)
     plan = _plan_rows(p, matcher, problem, solution)
     filled = np.bincount(problem.arc_v[solution.chosen], minlength=p.n_vacancies)
     unfilled = _unfilled(p, places, filled, arcs)
     unplaced = _unplaced(p, problem, solution, arcs)
     timings["explain_s"] = time.perf_counter() - t
+    run.step("explain", 1, 1)
     summary = _summary(p, places, problem, solution, outputs=(plan, unfilled, unplaced), euros=(need, realised, owed))
-    summary["counts"]["pairs_screened"] = arcs.screened
-    summary["counts"]["eligible_pairs"] = arcs.eligible
+    summary["counts"]["pairs_screened"] = arcs.m.screened
+    summary["counts"]["eligible_pairs"] = arcs.m.eligible
     summary["counts"]["pairs_considered"] = problem.n_arcs
     summary["counts"]["vacancies_widened"] = len(widen)
     summary["counts"]["maximum_placements"] = most
+    summary["engine"] = {"name": run.engine.name, "workers": run.engine.workers}
     return PlanResult(plan, unfilled, unplaced, summary, solution, problem, timings)
 
 
@@ -206,52 +242,47 @@ class _Coach:
 
 # -- arcs -------------------------------------------------------------------------------------------
 class _Arcs:
-    """Eligible scored pairs, per vacancy, and per candidate the nearest vacancy they fall short of."""
+    """Eligible scored pairs, per vacancy, and per candidate the nearest vacancy they fall short of,
+    scored in blocks on an engine (:mod:`matching.blocks`)."""
 
-    def __init__(self, p: Prepared, matcher: Matcher, capacity: np.ndarray, config: PlanConfig) -> None:
-        self.p, self.matcher, self.capacity, self.config = p, matcher, capacity, config
-        self.by_vacancy: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.n_eligible = np.zeros(p.n_vacancies, dtype=np.int64)
-        self.cut = np.zeros(p.n_vacancies, dtype=bool)  # fewer candidates kept than eligible
-        self.in_reach = np.zeros(p.n_candidates, dtype=bool)  # screened against some open place
-        self.near_key = np.full(p.n_candidates, np.inf)
-        self.near_v = np.full(p.n_candidates, -1)
-        self.screened = 0
-        self.eligible = 0
+    def __init__(self, p: Prepared, matcher: Matcher, capacity: np.ndarray, config: PlanConfig, run: _Run) -> None:
+        self.p, self.matcher, self.capacity, self.config, self.run = p, matcher, capacity, config, run
+        self.keep = np.maximum(config.min_arcs, config.arcs_per_place * capacity.astype(np.int64))
+        self.m = Merged(p.n_candidates, p.n_vacancies)
         self.extra: list[tuple[int, int]] = []
-        self.all_eligible: dict[int, np.ndarray] = {}  # every eligible candidate, unscored beyond the kept ones
 
-    def add_vacancy(self, v: int, *, keep_all: bool = False) -> None:
-        p = self.p
-        ci = p.candidates_in_reach(v)
-        ci = ci[p.c_matchable[ci]]  # no consent or not available: never planned
-        s = screen(p, ci, np.full(len(ci), v))
-        ok = s.eligible
-        if not keep_all:
-            self.screened += len(ci)
-            self.eligible += int(ok.sum())
-            self._nearest(s.ci[~ok], v, s.reasons[~ok], s.km[~ok])
-            self.in_reach[ci[np.isnan(s.km) | ~(s.reasons & Reason.DISTANCE).astype(bool)]] = True
-        eligible = s.subset(ok)
-        if not keep_all:  # widening sees the same candidates; vetoes already dropped stay dropped
-            self.all_eligible[v] = eligible.ci.astype(np.int32)
-        scores = self.matcher.score_screen(eligible).score
-        keep = max(self.config.min_arcs, self.config.arcs_per_place * int(self.capacity[v]))
-        self.n_eligible[v] = len(scores)
-        if not keep_all and len(scores) > keep:
-            top = np.argpartition(-scores, keep - 1)[:keep]
-            self.cut[v] = True
-        else:
-            top = np.arange(len(scores))
-            self.cut[v] = False
-        self.by_vacancy[v] = (eligible.ci[top], scores[top])
+    def score(self, vacancies: np.ndarray, *, widening: bool = False) -> None:
+        """Score ``vacancies`` in blocks on the engine (widening: keep every eligible candidate)."""
+        blocks = make_blocks(self.p, vacancies, self.keep, block_size=self.config.block_size)
+        if widening:
+            blocks = [Block(b.vacancies, b.keep, keep_all=True) for b in blocks]
+        stage = "widen" if widening else "score"
+        self.run.step(stage, 0, len(blocks))
+        self.run.engine.map(
+            score_block,
+            blocks,
+            shared=self.run.shared,
+            done=lambda done, total: self.run.step(stage, done, total),
+            label=f"{stage}-block",
+            consume=lambda _k, r: self.m.add(r, widening=widening),
+        )
+        self.m.finish()
 
-    def _nearest(self, ci: np.ndarray, v: int, reasons: np.ndarray, km: np.ndarray) -> None:
-        fixable = (reasons & np.uint32(_PERMANENT)) == 0
-        key = np.bitwise_count(reasons).astype(float) * 1e5 + np.nan_to_num(km, nan=9_999.0)
-        better = fixable & (key < self.near_key[ci])
-        self.near_key[ci[better]] = key[better]
-        self.near_v[ci[better]] = v
+    @property
+    def cut(self) -> np.ndarray:
+        return self.m.cut
+
+    @property
+    def n_eligible(self) -> np.ndarray:
+        return self.m.n_eligible
+
+    @property
+    def all_eligible(self) -> dict[int, np.ndarray]:
+        return self.m.all_eligible
+
+    @property
+    def by_vacancy(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        return self.m.by_vacancy
 
     def add_maximum_matching(self, capacity: np.ndarray, taken: np.ndarray, full: np.ndarray) -> int:
         """Add the pairs of a largest assignment over *all* eligible pairs, so that the plan reaches
@@ -423,12 +454,14 @@ def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) ->
         eligible_v[arcs.all_eligible[v]] = v
     cands = np.flatnonzero(p.c_matchable & ~placed)
     better = eligible_v[cands] >= 0
-    near = arcs.near_v[cands].copy()
+    near = arcs.m.near_v[cands].copy()
     far = ~better & (near < 0)
     near[far] = _nearest_open(p, arcs.capacity, cands[far])  # out of everyone's reach: the closest place
     check = ~better & (near >= 0)
     s = screen(p, cands[check], near[check])  # one screen for every nearest vacancy
-    reason = np.where(better, TAKEN_BY_BETTER, np.where(arcs.in_reach[cands], NO_ELIGIBLE_VACANCY, NO_VACANCY_IN_REACH))
+    reason = np.where(
+        better, TAKEN_BY_BETTER, np.where(arcs.m.in_reach[cands], NO_ELIGIBLE_VACANCY, NO_VACANCY_IN_REACH)
+    )
     reason[~better & (near < 0)] = NO_VACANCY_IN_REACH
     nearest = np.full(len(cands), "", dtype=object)
     arc = best_arc[cands]

@@ -1,11 +1,12 @@
 """The assignment solver: who goes where, most placements first, then SROI value, then retention."""
 
 from matching.solver.assignment import maximum_matching, min_cost_assignment, min_cost_assignment_arcs
-from matching.solver.flow import solve
+from matching.solver.flow import Progress, solve
 from matching.solver.problem import Problem, Solution, SolverError
 
 __all__ = [
     "Problem",
+    "Progress",
     "Solution",
     "SolverError",
     "maximum_matching",

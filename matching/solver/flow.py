@@ -23,7 +23,9 @@ Integer cost scaling happens here and nowhere else.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -33,6 +35,12 @@ from scipy.sparse.csgraph import connected_components
 
 from matching.solver.assignment import FlowGraph
 from matching.solver.problem import Problem, Solution, SolverError
+
+if TYPE_CHECKING:
+    from matching.engines import Engine
+
+#: ``progress(stage, done, total)``: a long step's progress (stage names such as ``score``, ``solve``).
+Progress = Callable[[str, int, int], None]
 
 RETENTION_SCALE = 1000  # retention is counted in thousandths
 EXACT_ARCS = 4000  # components up to this many arcs are repaired exactly with CP-SAT
@@ -84,8 +92,14 @@ def solve(
     exact_arcs: int = EXACT_ARCS,
     exact_seconds: float = EXACT_SECONDS,
     lagrange_rounds: int = LAGRANGE_ROUNDS,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
 ) -> Solution:
-    """The plan that places the most candidates, then meets the most need, then lasts best."""
+    """The plan that places the most candidates, then meets the most need, then lasts best.
+
+    Independent components are solved on ``engine`` when there are several and it has more than
+    one worker (small ones batched together); the result does not depend on where they ran.
+    """
     start = time.perf_counter()
     p = problem
     locked, forbidden = p.locked_mask(), p.forbidden_mask()
@@ -121,10 +135,10 @@ def solve(
     optimal = True
     methods: dict[str, int] = {}
     parts = np.split(order, bounds) if len(order) else []
-    for part_arcs in parts:
-        arcs = usable[part_arcs]
-        part = _part(p, arcs, capacity, need)
-        result = _solve_part(part, exact_arcs=exact_arcs, exact_seconds=exact_seconds, rounds=lagrange_rounds)
+    built = [(usable[a], _part(p, usable[a], capacity, need)) for a in parts]
+    settings = (exact_arcs, exact_seconds, lagrange_rounds)
+    results = _solve_parts([part for _, part in built], settings, engine, progress)
+    for (arcs, _), result in zip(built, results, strict=True):
         chosen.append(arcs[result.x])
         sroi_bound += result.sroi_bound
         retention_bound += result.retention_bound
@@ -145,6 +159,47 @@ def solve(
         methods=methods,
         solve_seconds=time.perf_counter() - start,
     )
+
+
+def _solve_parts(
+    parts: list[_Part], settings: tuple[int, float, int], engine: Engine | None, progress: Progress | None
+) -> list[_Result]:
+    """Each part's result, in order: on the engine's workers when that can help, else here."""
+    total = len(parts)
+    if progress is not None:
+        progress("solve", 0, total)
+    if engine is None or engine.workers < 2 or total < 2:
+        out = []
+        for k, part in enumerate(parts):
+            out.append(_solve_group(settings, [part])[0])
+            if progress is not None:
+                progress("solve", k + 1, total)
+        return out
+    # batches of about equal arcs, at least four per worker, in order; a big part is a batch alone
+    size = np.array([len(part.c) for part in parts])
+    target = max(int(size.sum()) // (4 * engine.workers), 1)
+    groups: list[list[_Part]] = [[]]
+    weight = 0
+    for part, n in zip(parts, size.tolist(), strict=True):
+        if groups[-1] and weight + n > target:
+            groups.append([])
+            weight = 0
+        groups[-1].append(part)
+        weight += n
+    finished = [0]
+
+    def done(_k: int, _n: int) -> None:
+        finished[0] += 1
+        if progress is not None:
+            progress("solve", min(finished[0] * total // len(groups), total), total)
+
+    batches = engine.map(_solve_group, groups, shared=(settings,), done=done, label="solve-components")
+    return [result for batch in batches for result in batch]
+
+
+def _solve_group(settings: tuple[int, float, int], parts: list[_Part]) -> list[_Result]:
+    exact_arcs, exact_seconds, rounds = settings
+    return [_solve_part(part, exact_arcs=exact_arcs, exact_seconds=exact_seconds, rounds=rounds) for part in parts]
 
 
 def _part(p: Problem, arcs: np.ndarray, capacity: np.ndarray, need: np.ndarray) -> _Part:
@@ -231,7 +286,10 @@ def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker: the same input gives the same plan
     solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = seconds
+    # a limit in deterministic time, not wall-clock time: the same input gives the same plan on any
+    # machine, however busy (the wall-clock limit only guards against a runaway)
+    solver.parameters.max_deterministic_time = seconds
+    solver.parameters.max_time_in_seconds = 20 * seconds
     model.maximize(sum(met))
     first = solver.solve(model)
     if first not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

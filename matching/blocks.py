@@ -1,0 +1,196 @@
+"""Scoring in blocks: candidate × vacancy work cut into independent pieces an engine can spread.
+
+A block is a set of open vacancies close together: vacancies are grouped by spatial tile (about
+the travel radius across, so a tile's vacancies share most of the candidates in their reach), tiles
+are taken in a fixed order and cut into blocks of at most ``block_size`` vacancies. Each block is
+scored by :func:`score_block`, a pure function of the prepared dataset, the scorer and the block,
+which returns only what the plan needs: per vacancy its best-scored eligible candidates (the arcs),
+every eligible candidate (for the maximum matching), and per candidate the nearest vacancy they
+fall short of. :class:`Merged` combines block results in vacancy order, so how the work was cut
+and where it ran never changes the plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.eligibility import Reason, screen
+from matching.engine import Matcher
+from matching.prepare import Prepared
+from matching.scorers import Scorer
+
+#: Reasons no training can remove: a vacancy failing on these is never "nearest".
+PERMANENT = Reason.PREVIOUS_EMPLOYER | Reason.TARGET_GROUP | Reason.NOT_ADDITIONAL | Reason.NO_CONSENT | Reason.STATUS
+TILE_DEG = 0.25  # tile height in degrees of latitude (about 28 km; the width is scaled to match)
+BLOCK_SIZE = 200  # vacancies per block
+
+
+@dataclass(frozen=True)
+class Block:
+    """Vacancy rows (ascending) and how many candidates each keeps; ``keep_all``: no cut (widening)."""
+
+    vacancies: np.ndarray
+    keep: np.ndarray
+    keep_all: bool = False
+
+
+@dataclass
+class BlockScores:
+    """What one block gives the plan (see the module docstring)."""
+
+    vacancies: np.ndarray
+    kept_c: list[np.ndarray]  # per vacancy: the candidate rows kept as arcs
+    kept_score: list[np.ndarray]
+    eligible_c: list[np.ndarray]  # per vacancy: every eligible candidate row (int32)
+    n_eligible: np.ndarray
+    cut: np.ndarray  # fewer candidates kept than eligible
+    screened: int
+    eligible: int
+    in_reach: np.ndarray  # candidate rows within travel distance of some vacancy of the block
+    near_c: np.ndarray  # candidates falling short of a block vacancy for a reason training can remove,
+    near_key: np.ndarray  # how far short (number of reasons, then km),
+    near_v: np.ndarray  # and that vacancy (the lowest row among equals)
+
+
+def make_blocks(p: Prepared, vacancies: np.ndarray, keep: np.ndarray, *, block_size: int = BLOCK_SIZE) -> list[Block]:
+    """Cut ``vacancies`` (rows) into blocks by spatial tile; ``keep`` is per vacancy row."""
+    vacancies = np.asarray(vacancies, dtype=np.int64)
+    if not len(vacancies):
+        return []
+    lat, lon = p.v_lat[vacancies], p.v_lon[vacancies]
+    located = ~(np.isnan(lat) | np.isnan(lon))
+    scale = np.cos(np.radians(np.nanmean(lat))) if located.any() else 1.0
+    ty = np.where(located, np.floor(np.nan_to_num(lat) / TILE_DEG), np.iinfo(np.int32).max).astype(np.int64)
+    tx = np.where(located, np.floor(np.nan_to_num(lon) * scale / TILE_DEG), 0).astype(np.int64)
+    order = np.lexsort((vacancies, tx, ty))  # tiles south to north, west to east; unlocated last
+    tile = ty[order] * (1 << 20) + tx[order]
+    blocks: list[Block] = []
+    current: list[int] = []
+    for start, end in _runs(tile):
+        members = vacancies[order[start:end]].tolist()
+        if current and len(current) + len(members) > block_size:
+            blocks.append(_block(current, keep))
+            current = []
+        while len(members) > block_size:
+            blocks.append(_block(members[:block_size], keep))
+            members = members[block_size:]
+        current.extend(members)
+    if current:
+        blocks.append(_block(current, keep))
+    return blocks
+
+
+def _runs(key: np.ndarray) -> list[tuple[int, int]]:
+    cuts = np.flatnonzero(np.diff(key)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(key)]])
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _block(rows: list[int], keep: np.ndarray) -> Block:
+    v = np.sort(np.asarray(rows, dtype=np.int64))
+    return Block(v, keep[v].astype(np.int64))
+
+
+def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores:
+    """Screen and score every candidate in reach of each vacancy of ``block``; see the module docstring."""
+    matcher = Matcher(p, scorer)
+    n = len(block.vacancies)
+    kept_c: list[np.ndarray] = []
+    kept_score: list[np.ndarray] = []
+    eligible_c: list[np.ndarray] = []
+    n_eligible = np.zeros(n, dtype=np.int64)
+    cut = np.zeros(n, dtype=bool)
+    in_reach = np.zeros(p.n_candidates, dtype=bool)
+    near_key = np.full(p.n_candidates, np.inf)
+    near_v = np.full(p.n_candidates, -1, dtype=np.int64)
+    screened = eligible = 0
+    for k, v in enumerate(block.vacancies.tolist()):
+        ci = p.candidates_in_reach(v)
+        ci = ci[p.c_matchable[ci]]  # no consent or not available: never planned
+        s = screen(p, ci, np.full(len(ci), v))
+        ok = s.eligible
+        screened += len(ci)
+        eligible += int(ok.sum())
+        if not block.keep_all:
+            bad = ~ok
+            fixable = (s.reasons[bad] & np.uint32(PERMANENT)) == 0
+            key = np.bitwise_count(s.reasons[bad]).astype(float) * 1e5 + np.nan_to_num(s.km[bad], nan=9_999.0)
+            rows = s.ci[bad]
+            better = fixable & (key < near_key[rows])  # strict: the lowest vacancy row wins among equals
+            near_key[rows[better]] = key[better]
+            near_v[rows[better]] = v
+            in_reach[ci[np.isnan(s.km) | ~(s.reasons & Reason.DISTANCE).astype(bool)]] = True
+        chosen = s.subset(ok)
+        scores = matcher.score_screen(chosen).score
+        eligible_c.append(chosen.ci.astype(np.int32))
+        n_eligible[k] = len(scores)
+        keep = int(block.keep[k])
+        if not block.keep_all and len(scores) > keep:
+            top = np.argpartition(-scores, keep - 1)[:keep]
+            cut[k] = True
+        else:
+            top = np.arange(len(scores))
+        kept_c.append(chosen.ci[top])
+        kept_score.append(scores[top])
+    near = np.flatnonzero(near_v >= 0)
+    return BlockScores(
+        vacancies=block.vacancies,
+        kept_c=kept_c,
+        kept_score=kept_score,
+        eligible_c=eligible_c,
+        n_eligible=n_eligible,
+        cut=cut,
+        screened=screened,
+        eligible=eligible,
+        in_reach=np.flatnonzero(in_reach),
+        near_c=near,
+        near_key=near_key[near],
+        near_v=near_v[near],
+    )
+
+
+class Merged:
+    """Every block's results. Blocks may arrive in any order (:meth:`add`); the nearest vacancies,
+    counts and reach fold in at once, the arcs and eligible lists are put in vacancy order by
+    :meth:`finish`, so how the work was cut and where it ran never changes the plan."""
+
+    def __init__(self, n_candidates: int, n_vacancies: int) -> None:
+        self.by_vacancy: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # vacancy row -> (candidate rows, scores)
+        self.all_eligible: dict[int, np.ndarray] = {}  # vacancy row -> every eligible candidate row
+        self.n_eligible = np.zeros(n_vacancies, dtype=np.int64)
+        self.cut = np.zeros(n_vacancies, dtype=bool)
+        self.in_reach = np.zeros(n_candidates, dtype=bool)
+        self.near_key = np.full(n_candidates, np.inf)
+        self.near_v = np.full(n_candidates, -1, dtype=np.int64)
+        self.screened = 0
+        self.eligible = 0
+        self._pending: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]] = []
+
+    def add(self, r: BlockScores, *, widening: bool = False) -> None:
+        """Fold in one block's results (widening: the vacancies' arcs only, nothing else changes)."""
+        for k, v in enumerate(r.vacancies.tolist()):
+            self._pending.append((v, r.kept_c[k], r.kept_score[k], None if widening else r.eligible_c[k]))
+            self.n_eligible[v] = r.n_eligible[k]
+            self.cut[v] = r.cut[k]
+        if widening:
+            return
+        self.screened += r.screened
+        self.eligible += r.eligible
+        self.in_reach[r.in_reach] = True
+        # the nearest: the fewest reasons, then the least km, then the lowest vacancy row
+        cur_key, cur_v = self.near_key[r.near_c], self.near_v[r.near_c]
+        better = (r.near_key < cur_key) | ((r.near_key == cur_key) & ((cur_v < 0) | (r.near_v < cur_v)))
+        self.near_key[r.near_c[better]] = r.near_key[better]
+        self.near_v[r.near_c[better]] = r.near_v[better]
+
+    def finish(self) -> None:
+        """Put what :meth:`add` gathered in vacancy order."""
+        self._pending.sort(key=lambda t: t[0])
+        for v, kept_c, kept_score, eligible_c in self._pending:
+            self.by_vacancy[v] = (kept_c, kept_score)
+            if eligible_c is not None:
+                self.all_eligible[v] = eligible_c
+        self._pending = []
