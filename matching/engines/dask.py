@@ -41,7 +41,7 @@ class DaskEngine:
                     n_workers=workers or 2,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # the HTTP endpoints on a free port, never a clash
                     silence_logs=logging.ERROR,
                 )
                 self.client = Client(self._cluster, set_as_default=False)

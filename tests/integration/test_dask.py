@@ -1,0 +1,178 @@
+"""The dask engine on a real Dask LocalCluster: the same plans as the local engine, a worker killed
+mid-run survived, and a running cluster joined through its scheduler address."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.synthetic.generator import WorldConfig, generate_world
+from matching.engine import train
+from matching.engines import Engine, make_engine
+from matching.plan import PlanConfig, PlanResult, make_plan
+from matching.prepare import MatchConfig, Prepared
+from matching.scorers import LearnedScorer
+from matching.solver import Problem, solve
+
+pytestmark = pytest.mark.dask
+distributed = pytest.importorskip("distributed")
+
+# a narrow net (so the places left open are scored again, as a second round of blocks) and small
+# blocks (so the work is cut into many pieces, spread over both workers)
+CONFIG = PlanConfig(arcs_per_place=1, min_arcs=1, block_size=8)
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[Prepared, LearnedScorer]:
+    world = generate_world(WorldConfig(candidates=1000, vacancies=220, seed=7))
+    p = Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
+    return p, train(p, seed=7)
+
+
+@pytest.fixture(scope="module")
+def local_plan(world: tuple[Prepared, LearnedScorer]) -> PlanResult:
+    p, scorer = world
+    locked, forbidden = _decisions(p)
+    return make_plan(p, scorer, config=CONFIG, locked=locked, forbidden=forbidden)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Engine]:
+    with make_engine("dask", workers=2) as engine:
+        yield engine
+
+
+def _decisions(p: Prepared) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A coach's veto of one eligible pair and a kept pair, so decisions travel to the workers too."""
+    plan = make_plan(p, config=CONFIG)
+    first, second = plan.plan.iloc[0], plan.plan.iloc[1]
+    return [(second.candidate_id, second.vacancy_id)], [(first.candidate_id, first.vacancy_id)]
+
+
+def _same(a: PlanResult, b: PlanResult) -> None:
+    for name in ("plan", "unfilled", "unplaced"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
+    skip = {"engine"}
+    assert {k: v for k, v in a.summary.items() if k not in skip and k != "solver"} == {
+        k: v for k, v in b.summary.items() if k not in skip and k != "solver"
+    }
+    assert a.summary["solver"]["status"] == b.summary["solver"]["status"]
+    assert a.summary["solver"]["methods"] == b.summary["solver"]["methods"]
+
+
+def test_the_dask_engine_gives_the_local_engines_plan(
+    world: tuple[Prepared, LearnedScorer], local_plan: PlanResult, cluster: Engine
+) -> None:
+    p, scorer = world
+    stages: list[tuple[str, int, int]] = []
+    locked, forbidden = _decisions(p)
+    result = make_plan(
+        p,
+        scorer,
+        config=CONFIG,
+        locked=locked,
+        forbidden=forbidden,
+        engine=cluster,
+        progress=lambda *s: stages.append(s),
+    )
+    assert len(local_plan.plan) > 100
+    assert local_plan.summary["solver"]["components"] > 1
+    assert local_plan.summary["counts"]["vacancies_widened"] > 0  # the second round ran on the workers too
+    assert local_plan.plan["locked"].sum() == 1
+    _same(local_plan, result)
+    assert result.summary["engine"] == {"name": "dask", "workers": 2}
+    score = [s for s in stages if s[0] == "score"]
+    assert score[-1][1] == score[-1][2] > 10  # every block reported, many blocks
+    assert {s[0] for s in stages} >= {"score", "widen", "solve", "explain"}
+
+
+def test_a_worker_killed_mid_run_is_survived(
+    world: tuple[Prepared, LearnedScorer], local_plan: PlanResult, tmp_path: Path
+) -> None:
+    """One worker process dies as a scoring block starts on it: the nanny starts a new one, the
+    scheduler gives the block to a live worker, and the plan is the same as without the crash."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    armed, fired = tmp_path / "armed", tmp_path / "fired"
+    armed.touch()
+
+    class KillOnce(WorkerPlugin):  # type: ignore[misc]
+        def transition(self, key: object, start: str, finish: str, **kwargs: object) -> None:
+            if finish == "executing" and "score-block" in str(key):
+                try:
+                    os.rename(armed, fired)  # only one worker wins the rename: one crash
+                except FileNotFoundError:
+                    return
+                os._exit(1)
+
+    p, scorer = world
+    locked, forbidden = _decisions(p)
+    with make_engine("dask", workers=2) as engine:
+        engine.client.register_plugin(KillOnce(), name="kill-once")  # type: ignore[attr-defined]
+        result = make_plan(p, scorer, config=CONFIG, locked=locked, forbidden=forbidden, engine=engine)
+    assert fired.exists()
+    assert not armed.exists()
+    _same(local_plan, result)
+
+
+def test_a_running_cluster_is_joined_by_its_scheduler_address(
+    world: tuple[Prepared, LearnedScorer], local_plan: PlanResult, cluster: Engine
+) -> None:
+    p, scorer = world
+    locked, forbidden = _decisions(p)
+    address = cluster.scheduler  # type: ignore[attr-defined]
+    assert str(address).startswith("tcp://")
+    with make_engine("dask", scheduler=address) as joined:
+        result = make_plan(p, scorer, config=CONFIG, locked=locked, forbidden=forbidden, engine=joined)
+    _same(local_plan, result)
+
+
+def _components(seed: int, parts: int) -> Problem:
+    """Independent little assignment problems side by side, some planned beyond their need."""
+    rng = np.random.default_rng(seed)
+    arc_c, arc_v, obligation, need, capacity = [], [], [], [], []
+    c0 = v0 = o0 = 0
+    for k in range(parts):
+        n_c, n_v = int(rng.integers(3, 30)), int(rng.integers(2, 12))
+        for c in range(n_c):
+            for v in rng.choice(n_v, size=min(n_v, int(rng.integers(1, 4))), replace=False):
+                arc_c.append(c0 + c)
+                arc_v.append(v0 + int(v))
+        capacity.extend(rng.integers(1, 3, size=n_v).tolist())
+        obligation.extend([o0] * n_v)
+        need.append(float(rng.integers(1, 6) * 10_000 if k % 2 else 1e9))
+        c0, v0, o0 = c0 + n_c, v0 + n_v, o0 + 1
+    n_arcs = len(arc_c)
+    return Problem(
+        n_candidates=c0,
+        arc_c=np.array(arc_c, dtype=np.int64),
+        arc_v=np.array(arc_v, dtype=np.int64),
+        value=rng.integers(1, 8, size=n_arcs).astype(float) * 5_000,
+        retention=rng.random(n_arcs),
+        capacity=np.array(capacity, dtype=np.int64),
+        obligation=np.array(obligation, dtype=np.int64),
+        need=np.array(need),
+    )
+
+
+def test_components_solved_on_the_workers_give_the_same_solution(cluster: Engine) -> None:
+    problem = _components(5, 60)
+    here = solve(problem)
+    stages: list[tuple[str, int, int]] = []
+    there = solve(problem, engine=cluster, progress=lambda *s: stages.append(s))
+    assert here.components == there.components == 60
+    np.testing.assert_array_equal(here.chosen, there.chosen)
+    assert (here.sroi_eur, here.retention, here.status, here.methods) == (
+        there.sroi_eur,
+        there.retention,
+        there.status,
+        there.methods,
+    )
+    assert len(here.methods) >= 2  # plain flows and repaired ones
+    assert stages[-1] == ("solve", 60, 60)
