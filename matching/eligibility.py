@@ -104,9 +104,21 @@ def rowdots(a: sparse.csr_matrix, bs: list[sparse.csr_matrix], ai: np.ndarray, b
     return [rowdot(a, b, ai, bi) for b in bs]
 
 
-def column(m: sparse.spmatrix, j: int) -> np.ndarray:
-    """Column ``j`` of a (CSC) matrix as a dense vector."""
-    return np.asarray(m[:, j].toarray(), dtype=float).ravel()
+def column(m: sparse.csc_matrix, j: int, rows: np.ndarray) -> np.ndarray:
+    """``m[rows, j]`` of a CSC matrix as a dense vector, in time that grows with ``len(rows)`` and the
+    column's entries, not with the matrix's height (a pool of a million is never made dense)."""
+    start, end = int(m.indptr[j]), int(m.indptr[j + 1])
+    where, values = m.indices[start:end], m.data[start:end]
+    out = np.zeros(len(rows))
+    if end == start or not len(rows):
+        return out
+    if not m.has_sorted_indices:
+        order = np.argsort(where, kind="stable")
+        where, values = where[order], values[order]
+    k = np.minimum(np.searchsorted(where, rows), len(where) - 1)
+    hit = where[k] == rows
+    out[hit] = values[k[hit]]
+    return out
 
 
 def rowdot(a: sparse.csr_matrix, b: sparse.csr_matrix, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
@@ -166,7 +178,7 @@ def screen(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> Screen:
     known = contractor >= 0
     worked = np.zeros(len(ci), dtype=bool)
     if constant(contractor) and known[0]:
-        worked = np.asarray(p.c_previous[:, int(contractor[0])].toarray()).ravel()[ci] > 0
+        worked = column(p.c_previous, int(contractor[0]), ci) > 0
     elif known.any():
         worked[known] = np.asarray(p.c_previous[ci[known], contractor[known]]).ravel() > 0
     flag(worked, Reason.PREVIOUS_EMPLOYER)

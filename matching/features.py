@@ -78,14 +78,14 @@ def _occupation(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> tuple[np.ndarray
     in_sector = np.full(len(ci), np.nan)
     known = (occ >= 0) & p.c_has_occ[ci]
     if known.any() and constant(occ):  # one vacancy: a column each
-        same[known] = column(p.c_occ_csc, int(occ[0]))[ci[known]]
-        years[known] = column(p.c_occ_years_csc, int(occ[0]))[ci[known]]
+        same[known] = column(p.c_occ_csc, int(occ[0]), ci[known])
+        years[known] = column(p.c_occ_years_csc, int(occ[0]), ci[known])
     elif known.any():
         same[known] = np.asarray(p.c_occ[ci[known], occ[known]]).ravel()
         years[known] = np.asarray(p.c_occ_years[ci[known], occ[known]]).ravel()
     ks = (sector >= 0) & p.c_has_occ[ci]
     if ks.any() and constant(sector):
-        in_sector[ks] = column(p.c_sectors_csc, int(sector[0]))[ci[ks]] > 0
+        in_sector[ks] = column(p.c_sectors_csc, int(sector[0]), ci[ks]) > 0
     elif ks.any():
         in_sector[ks] = np.asarray(p.c_sectors[ci[ks], sector[ks]]).ravel() > 0
     return same, np.minimum(years, 15.0), in_sector

@@ -56,6 +56,12 @@ def _free(text: str) -> str:
     return "txt:" + clean_label(text)
 
 
+def _canonical(m: sparse.csc_matrix) -> sparse.csc_matrix:
+    """Duplicates summed and row indices sorted per column: what a column look-up relies on."""
+    m.sum_duplicates()
+    return m
+
+
 def _incidence(rows: list[list[int]], width: int, values: list[list[float]] | None = None) -> sparse.csr_matrix:
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(r) for r in rows])
@@ -287,8 +293,8 @@ class Prepared:
         sector_rows = [sorted({int(sector_of[j]) for j in r if sector_of[j] >= 0}) for r in occ_rows]
         self.c_sectors = _incidence(sector_rows, max(len(sectors), 1))
         self.c_titles = _incidence(text_rows, max(len(text_ids), 1))
-        self.c_occ_csc, self.c_occ_years_csc = self.c_occ.tocsc(), self.c_occ_years.tocsc()
-        self.c_sectors_csc = self.c_sectors.tocsc()
+        self.c_occ_csc, self.c_occ_years_csc = _canonical(self.c_occ.tocsc()), _canonical(self.c_occ_years.tocsc())
+        self.c_sectors_csc = _canonical(self.c_sectors.tocsc())
         # vacancy occupation: the occupation column, else the title
         v_occ = np.full(len(v), -1, dtype=np.int64)
         occ_col = [o if isinstance(o, str) else "" for o in v["occupation"]]
@@ -379,7 +385,7 @@ class Prepared:
             sorted({int(x) for x in contractors.get_indexer(pd.Index(list(items), dtype=object)) if x >= 0})
             for items in c["previous_employers"]
         ]
-        self.c_previous = _incidence(prev_rows, max(len(contractors), 1)).tocsc()
+        self.c_previous = _canonical(_incidence(prev_rows, max(len(contractors), 1)).tocsc())
         # which target groups count for each vacancy: its obligation's list, or (no obligation named)
         # any running obligation of its contractor; an empty list lets every group count
         allowed_by_obl: dict[str, np.ndarray] = {}
