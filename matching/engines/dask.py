@@ -12,9 +12,12 @@ times does the run stop, with an :class:`~matching.engines.EngineError`.
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from dask.distributed import Client, KilledWorker, LocalCluster, as_completed
 
@@ -23,6 +26,31 @@ from models.errors import KoppelaarError
 
 R = TypeVar("R")
 CONNECT_TIMEOUT_S = 15
+
+
+def _reachable(address: str) -> None:
+    """Fail at once, not after the connect timeout, when nothing listens at a ``tcp://`` address."""
+    parts = urlsplit(address)
+    if parts.scheme != "tcp" or not parts.hostname or not parts.port:
+        return
+    with socket.create_connection((parts.hostname, parts.port), timeout=CONNECT_TIMEOUT_S):
+        pass
+
+
+@contextmanager
+def _quiet_dask_logs() -> Iterator[None]:
+    """Dask's loggers silenced for the duration (they are configured when ``distributed`` is imported)."""
+    known = logging.root.manager.loggerDict
+    loggers = [logging.getLogger("distributed")]
+    loggers += [v for k, v in known.items() if k.startswith("distributed.") and isinstance(v, logging.Logger)]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class DaskEngine:
@@ -35,7 +63,9 @@ class DaskEngine:
         self._shared: dict[int, tuple[Any, Any]] = {}  # id(obj) -> (obj, future): obj kept so its id stays unique
         try:
             if scheduler is not None:
-                self.client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+                _reachable(scheduler)
+                with _quiet_dask_logs():  # an unreachable scheduler is our one line, not Dask's warnings too
+                    self.client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
             else:
                 self._cluster = LocalCluster(
                     n_workers=workers or 2,
