@@ -24,8 +24,10 @@ from api.cli_plan import register as register_plan
 from api.cli_report import register as register_report
 from api.cli_store import register as register_store
 from api.cli_taxonomy import taxonomy_app
-from api.render import EXIT_USER_ERROR, exit_on_user_error, fail, parse_day, print_problems, print_summary
+from api.progress import LogFormat, LogOpt, QuietOpt, Reporter
+from api.render import EXIT_USER_ERROR, exit_on_user_error, parse_day, print_problems, print_summary
 from models.dataset import validate_dataset
+from models.errors import KoppelaarError
 from models.summary import summarise
 
 app = typer.Typer(
@@ -60,10 +62,19 @@ def validate(
         OutputFormat, typer.Option("--format", help="text for people, json for programs.")
     ] = OutputFormat.TEXT,
     today: Annotated[str | None, typer.Option(help="Reference date for 'running' obligations (YYYY-MM-DD).")] = None,
+    quiet: QuietOpt = False,
+    log: LogOpt = LogFormat.TEXT,
 ) -> None:
     """Check a dataset: print every problem (exit 2) or a summary (exit 0)."""
-    day = parse_day(today, "--today") if today is not None else date.today()
-    report = validate_dataset(dataset)
+    with Reporter.from_options("validate", quiet=quiet, log=log) as reporter:
+        day = parse_day(today, "--today") if today is not None else date.today()
+        with reporter.stage("validate"):
+            report = validate_dataset(dataset)
+        counts = {"errors": len(report.errors), "warnings": len(report.warnings)}
+        if report.ok:
+            reporter.done(counts)
+        else:  # an event only with --log json; the problems are printed below
+            reporter.error(f"{dataset}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)", **counts)
     if output is OutputFormat.JSON:
         payload: dict[str, object] = {
             "dataset": str(dataset),
@@ -79,8 +90,10 @@ def validate(
             raise typer.Exit(EXIT_USER_ERROR)
         return
     if report.dataset is None:
-        print_problems(err_console, report.problems)
-        err_console.print(
+        # with --log json, stderr carries JSON lines only: the problems, validate's result, go to stdout
+        where = console if reporter.mode == "json" else err_console
+        print_problems(where, report.problems)
+        where.print(
             f"{dataset}: {len(report.errors)} error(s), {len(report.warnings)} warning(s); nothing was imported.",
             style="bold red",
             markup=False,
@@ -100,15 +113,20 @@ def generate(
     vacancies: Annotated[int, typer.Option(min=1, help="Number of vacancies (past and open).")] = 120,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives byte-identical files.")] = 1,
     as_of: Annotated[str, typer.Option("--as-of", help="The world's 'today' (YYYY-MM-DD).")] = "2026-10-01",
+    quiet: QuietOpt = False,
+    log: LogOpt = LogFormat.TEXT,
 ) -> None:
     """Write a complete, valid synthetic dataset (all five files)."""
     from data.synthetic.generator import WorldConfig, generate_world
-
-    day = parse_day(as_of, "--as-of")
-    world = generate_world(WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed, as_of=day))
     from models.dataset import write_dataset
 
-    write_dataset(world, out)
+    with Reporter.from_options("generate", quiet=quiet, log=log) as reporter:
+        day = parse_day(as_of, "--as-of")
+        with reporter.stage("generate"):
+            world = generate_world(WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed, as_of=day))
+        with reporter.stage("write"):
+            write_dataset(world, out)
+        reporter.done(world.counts())
     counts = ", ".join(f"{n} {name}" for name, n in world.counts().items())
     console.print(f"wrote {out}: {counts}", highlight=False)
 
@@ -123,36 +141,42 @@ def demo(
         int | None, typer.Option(min=1, help="Generate a fresh world of this many candidates instead of the sample.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for --candidates.")] = 1,
+    quiet: QuietOpt = False,
+    log: LogOpt = LogFormat.TEXT,
 ) -> None:
     """The first command to run: load a world, validate, summarise, train and plan who goes where."""
-    if candidates is not None:
-        from data.synthetic.generator import WorldConfig, generate_world
-        from models.dataset import write_dataset
+    with Reporter.from_options("demo", quiet=quiet, log=log) as reporter:
+        if candidates is not None:
+            from data.synthetic.generator import WorldConfig, generate_world
+            from models.dataset import write_dataset
 
-        folder = Path(tempfile.mkdtemp(prefix="koppelaar-demo-"))
-        config = WorldConfig(candidates=candidates, vacancies=max(20, candidates // 5), seed=seed)
-        console.print(
-            f"[bold]1. generate[/bold] a synthetic world of {candidates} candidates (seed {seed}) in {folder}"
+            folder = Path(tempfile.mkdtemp(prefix="koppelaar-demo-"))
+            config = WorldConfig(candidates=candidates, vacancies=max(20, candidates // 5), seed=seed)
+            console.print(
+                f"[bold]1. generate[/bold] a synthetic world of {candidates} candidates (seed {seed}) in {folder}"
+            )
+            with reporter.stage("generate"):
+                write_dataset(generate_world(config), folder)
+            day = config.as_of
+        else:
+            folder = dataset or sample_dataset()
+            console.print(f"[bold]1. load[/bold] {folder}", highlight=False)
+            day = date(2026, 10, 1) if dataset is None else date.today()
+        console.print("[bold]2. validate[/bold] every file, row and reference")
+        with reporter.stage("validate"):
+            report = validate_dataset(folder)
+        if report.dataset is None:  # with --log json, stderr carries JSON lines only: the problems go to stdout
+            print_problems(console if reporter.mode == "json" else err_console, report.problems)
+            raise KoppelaarError(f"{folder} has {len(report.errors)} error(s); fix them and run again")
+        console.print(f"   valid: no errors, {len(report.warnings)} warning(s)")
+        console.print(f"[bold]3. summarise[/bold] (as of {day.isoformat()})\n")
+        print_summary(
+            console,
+            summarise(report.dataset, day),
+            title="Sample world" if dataset is None and candidates is None else str(folder),
         )
-        write_dataset(generate_world(config), folder)
-        day = config.as_of
-    else:
-        folder = dataset or sample_dataset()
-        console.print(f"[bold]1. load[/bold] {folder}", highlight=False)
-        day = date(2026, 10, 1) if dataset is None else date.today()
-    console.print("[bold]2. validate[/bold] every file, row and reference")
-    report = validate_dataset(folder)
-    if report.dataset is None:
-        print_problems(err_console, report.problems)
-        raise fail(f"{folder} has {len(report.errors)} error(s); fix them and run again")
-    console.print(f"   valid: no errors, {len(report.warnings)} warning(s)")
-    console.print(f"[bold]3. summarise[/bold] (as of {day.isoformat()})\n")
-    print_summary(
-        console,
-        summarise(report.dataset, day),
-        title="Sample world" if dataset is None and candidates is None else str(folder),
-    )
-    _demo_match(folder, day)
+        placements = _demo_match(folder, day, reporter)
+        reporter.done({"placements": placements})
     console.print(
         "\nNext: [bold]koppelaar suggest DIR --vacancy ID[/bold] asks who fits one vacancy; "
         "[bold]koppelaar validate DIR[/bold] checks your own export; "
@@ -160,21 +184,23 @@ def demo(
     )
 
 
-def _demo_match(folder: Path, day: date) -> None:
-    """Steps 4 and 5 of the demo: learn from the history, then plan who goes where."""
+def _demo_match(folder: Path, day: date, reporter: Reporter) -> int:
+    """Steps 4 and 5 of the demo: learn from the history, then plan who goes where. Returns the placements."""
     from api.cli_match import MIN_RELIABLE_TRAINING, prepare
     from api.cli_plan import print_plan, write_plan
     from api.settings import load_settings
     from matching.engine import train
     from matching.plan import PlanConfig, make_plan
-    from models.errors import KoppelaarError
 
     console.print("\n[bold]4. train[/bold] P(placement lasts 6 months) on the placement history")
-    p = prepare(folder, day)
+    with reporter.stage("prepare"):
+        p = prepare(folder, day)
     scorer = None
     try:
-        model = train(p, seed=0)
+        with reporter.stage("train"):
+            model = train(p, seed=0)
     except KoppelaarError as exc:
+        reporter.end()
         console.print(f"   {exc}: the rule-based score is used", highlight=False)
     else:
         auc = model.metrics_["validation_auc"]
@@ -189,10 +215,13 @@ def _demo_match(folder: Path, day: date) -> None:
             console.print(f"   learned from {model.training_size_} placements, held-out AUC {auc:.3f}", highlight=False)
     out = Path(tempfile.mkdtemp(prefix="koppelaar-plan-"))
     console.print("[bold]5. match[/bold] every open place: most placements, then SROI value, then retention")
-    result = make_plan(p, scorer, config=PlanConfig(schemes=load_settings().schemes()))
-    write_plan(result, out, {"dataset": str(folder), "scorer": scorer.name if scorer else "rule"})
+    reporter.begin("score")
+    result = make_plan(p, scorer, config=PlanConfig(schemes=load_settings().schemes()), progress=reporter.callback())
+    with reporter.stage("write"):
+        write_plan(result, out, {"dataset": str(folder), "scorer": scorer.name if scorer else "rule"})
     print_plan(result)
     console.print(f"   the plan: {out}/plan.csv, unfilled.csv, unplaced.csv, summary.json", highlight=False)
+    return int(result.summary["counts"]["placements"])
 
 
 register_matching(app)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.loaders import read_model, read_pairs, read_postcodes, write_csv_atomic, write_model
+from api.progress import LogFormat, LogOpt, QuietOpt, Reporter
 from api.render import exit_on_user_error, parse_day
 from api.settings import Settings, load_settings
 from matching.engine import Matcher, train
@@ -70,12 +71,25 @@ def train_command(
     model: Annotated[Path, typer.Option("--model", help="Where to write the model file.", show_default=False)],
     seed: Annotated[int, typer.Option(help="Seed of the train/validation split.")] = 0,
     today: TodayOpt = None,
+    quiet: QuietOpt = False,
+    log: LogOpt = LogFormat.TEXT,
 ) -> None:
     """Learn P(placement lasts 6 months) from the dataset's placement history."""
-    p = prepare(dataset, day_or_today(today))
-    scorer = train(p, seed=seed)
-    write_model(scorer, model)
-    m = scorer.metrics_
+    with Reporter.from_options("train", quiet=quiet, log=log) as reporter:
+        day = day_or_today(today)
+        with reporter.stage("load"):
+            ds = read_dataset(dataset)
+        with reporter.stage("prepare"):
+            p = prepared_from(ds, day)
+        with reporter.stage("train"):
+            scorer = train(p, seed=seed)
+        with reporter.stage("write"):
+            write_model(scorer, model)
+        m = scorer.metrics_
+        reporter.done(
+            {"training_size": scorer.training_size_, "validation_size": int(m["validation_size"])},
+            validation_auc=round(float(m["validation_auc"]), 4),
+        )
     console.print(
         f"wrote {model}: trained on {scorer.training_size_} placements with a known 6-month outcome "
         f"(base rate {m['base_rate']:.0%}); on {int(m['validation_size'])} held-out placements: "

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +16,10 @@ from rich.console import Console
 
 from api.cli_match import DatasetArg, ModelOpt, TodayOpt, day_or_today, prepared_from, read_scorer
 from api.loaders import read_pairs
+from api.progress import LogFormat, LogOpt, QuietOpt, Reporter
 from api.render import eur, exit_on_user_error, pct, table
-from api.settings import load_settings
+from api.settings import Settings, check_scheduler_address, load_settings
+from matching.engines import Engine, make_engine
 from matching.plan import PlanConfig, PlanResult, make_plan
 from matching.prepare import Prepared
 from models.dataset import read_dataset
@@ -25,6 +28,17 @@ from models.errors import KoppelaarError
 console = Console()
 
 OUTPUT_FILES = ("plan.csv", "unfilled.csv", "unplaced.csv", "summary.json")
+#: The counts of summary.json that ``--log json`` reports when the match is done (counts only: no ids).
+DONE_COUNTS = (
+    "candidates",
+    "matchable_candidates",
+    "open_vacancies",
+    "open_places",
+    "placements",
+    "unfilled_places",
+    "unplaced_candidates",
+    "vacancies_widened",
+)
 
 
 def write_plan(result: PlanResult, out: Path, extra: dict[str, Any]) -> None:
@@ -63,30 +77,49 @@ def run_match(
     locked: Path | None = None,
     forbidden: Path | None = None,
     today: str | None = None,
+    progress: Reporter | None = None,
+    engine: Engine | None = None,
 ) -> tuple[PlanResult, Prepared]:
-    """Load, prepare, score, solve, explain, write: the batch match, each stage timed."""
+    """Load, prepare, score, solve, explain, write: the batch match, each stage timed.
+
+    ``progress`` hears of each stage (default: nobody); ``engine`` scores and solves (default: in
+    this process), and is left open for the caller to close.
+    """
     if out.exists() and not out.is_dir():  # before the work, not after it
         raise KoppelaarError(f"--out {out} is a file; give a folder for plan.csv, unfilled.csv, unplaced.csv")
+    reporter = progress if progress is not None else Reporter("match", "quiet")
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    day = day_or_today(today)
-    schemes = load_settings().schemes()
-    scorer = read_scorer(model)
-    lock_pairs, forbid_pairs = _pairs(locked), _pairs(forbidden)
-    ds = read_dataset(dataset)
+    with reporter.stage("load"):
+        day = day_or_today(today)
+        schemes = load_settings().schemes()
+        scorer = read_scorer(model)
+        lock_pairs, forbid_pairs = _pairs(locked), _pairs(forbidden)
+        ds = read_dataset(dataset)
     timings["load_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    p = prepared_from(ds, day)
+    with reporter.stage("prepare"):
+        p = prepared_from(ds, day)
     timings["prepare_s"] = time.perf_counter() - t
-    result = make_plan(p, scorer, locked=lock_pairs, forbidden=forbid_pairs, config=PlanConfig(schemes=schemes))
+    reporter.begin("score")  # make_plan counts the blocks; the stages after it are make_plan's own
+    result = make_plan(
+        p,
+        scorer,
+        locked=lock_pairs,
+        forbidden=forbid_pairs,
+        config=PlanConfig(schemes=schemes),
+        progress=reporter.callback(),
+        engine=engine,
+    )
     timings.update(result.timings)
     t = time.perf_counter()
-    extra = {
-        "dataset": str(dataset),
-        "scorer": scorer.name if scorer is not None else "rule",
-        "model": str(model) if model is not None else None,
-    }
-    write_plan(result, out, {**extra, "timings_s": {k: round(v, 3) for k, v in timings.items()}})
+    with reporter.stage("write"):
+        extra = {
+            "dataset": str(dataset),
+            "scorer": scorer.name if scorer is not None else "rule",
+            "model": str(model) if model is not None else None,
+        }
+        write_plan(result, out, {**extra, "timings_s": {k: round(v, 3) for k, v in timings.items()}})
     timings["write_s"] = time.perf_counter() - t
     result.timings = timings
     return result, p
@@ -146,6 +179,26 @@ def print_plan(result: PlanResult, rows: int = 5) -> None:
         )
 
 
+class EngineName(StrEnum):
+    LOCAL = "local"
+    DASK = "dask"
+
+
+def engine_options(
+    engine: EngineName | None, scheduler: str | None, workers: int | None, settings: Settings
+) -> tuple[str, str | None, int | None]:
+    """The engine's name, scheduler and workers from the options, else from the settings."""
+    name = engine.value if engine is not None else settings.engine
+    if scheduler is not None:
+        try:
+            scheduler = check_scheduler_address(scheduler)
+        except ValueError as exc:
+            raise KoppelaarError(str(exc)) from None
+    elif name == "dask" and workers is None:
+        scheduler = settings.dask_scheduler
+    return name, scheduler, workers
+
+
 def match_command(
     dataset: DatasetArg,
     out: Annotated[Path, typer.Option("--out", help="Folder for plan.csv, unfilled.csv, unplaced.csv, summary.json.")],
@@ -157,15 +210,57 @@ def match_command(
         Path | None, typer.Option(help="CSV of candidate_id, vacancy_id pairs a coach vetoed (never planned).")
     ] = None,
     today: TodayOpt = None,
+    engine: Annotated[
+        EngineName | None,
+        typer.Option(
+            help="Where to score and solve: local (this process) or dask (a Dask cluster). "
+            "[default: KOPPELAAR_ENGINE, else local]",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine dask: the address of a running scheduler, tcp://HOST:8786. "
+            "[default: KOPPELAAR_DASK_SCHEDULER]",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="With --engine dask: start a cluster of N worker processes on this machine.", show_default=False
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+    log: LogOpt = LogFormat.TEXT,
 ) -> None:
     """Plan who goes where: the most placements, then SROI value still needed, then retention."""
-    result, _ = run_match(dataset, out, model=model, locked=locked, forbidden=forbidden, today=today)
+    with Reporter.from_options("match", quiet=quiet, log=log) as reporter:
+        name, scheduler, workers = engine_options(engine, scheduler, workers, load_settings())
+        with reporter.stage("engine"):
+            runner = make_engine(name, scheduler=scheduler, workers=workers)
+        with runner:
+            result, _ = run_match(
+                dataset,
+                out,
+                model=model,
+                locked=locked,
+                forbidden=forbidden,
+                today=today,
+                progress=reporter,
+                engine=runner,
+            )
+        counts = result.summary["counts"]
+        reporter.done({k: counts[k] for k in DONE_COUNTS if k in counts}, engine=result.summary["engine"])
     print_plan(result)
     t = result.timings
+    used = result.summary["engine"]
     console.print(
         f"wrote {out}/{{{','.join(OUTPUT_FILES)}}} in {sum(t.values()):.1f} s "
         f"(load {t['load_s']:.1f}, prepare {t['prepare_s']:.1f}, score {t['score_s']:.1f}, solve {t['solve_s']:.1f}, "
-        f"explain {t['explain_s']:.1f}, write {t['write_s']:.1f})",
+        f"explain {t['explain_s']:.1f}, write {t['write_s']:.1f}) "
+        f"on the {used['name']} engine, {used['workers']} worker{'s' if used['workers'] != 1 else ''}",
         highlight=False,
     )
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from api.cli_match import TodayOpt, day_or_today
+from api.progress import LogFormat, LogOpt, QuietOpt, Reporter
 from api.render import exit_on_user_error, table
 from api.settings import load_settings
 from models.errors import KoppelaarError
@@ -31,37 +32,43 @@ def report_command(
         Path | None, typer.Option(help="A plan.csv (or its folder) from `koppelaar match` to count as planned.")
     ] = None,
     today: TodayOpt = None,
+    quiet: QuietOpt = False,
+    log: LogOpt = LogFormat.TEXT,
 ) -> None:
     """SROI monitoring: obligation progress and forecast, retention, tender calendar and training needs, fairness."""
     from api.report_files import write_report
     from api.reporting import folder_report, store_report
 
-    if (dataset is None) == (not db):
-        raise KoppelaarError("give a DATASET folder or --db, not both and not neither")
-    if region is not None and not db:
-        raise KoppelaarError("--region needs --db; a dataset folder is reported as a whole")
-    if plan is not None and db:
-        raise KoppelaarError("--plan needs a DATASET; with --db, accepted plans are the placements voorgesteld")
-    if out.exists() and not out.is_dir():  # before the work, not after it
-        raise KoppelaarError(f"--out {out} is a file; give a folder for the report")
-    day = day_or_today(today)
-    settings = load_settings()
-    schemes = settings.schemes()
-    started = time.perf_counter()
-    if db:
-        from api.cli_store import open_store
+    with Reporter.from_options("report", quiet=quiet, log=log) as reporter:
+        if (dataset is None) == (not db):
+            raise KoppelaarError("give a DATASET folder or --db, not both and not neither")
+        if region is not None and not db:
+            raise KoppelaarError("--region needs --db; a dataset folder is reported as a whole")
+        if plan is not None and db:
+            raise KoppelaarError("--plan needs a DATASET; with --db, accepted plans are the placements voorgesteld")
+        if out.exists() and not out.is_dir():  # before the work, not after it
+            raise KoppelaarError(f"--out {out} is a file; give a folder for the report")
+        day = day_or_today(today)
+        settings = load_settings()
+        schemes = settings.schemes()
+        started = time.perf_counter()
+        with reporter.stage("figures"):
+            if db:
+                from api.cli_store import open_store
 
-        store = open_store(settings)
-        try:
-            report = store_report(store, day, schemes, region, settings.postcodes)
-        finally:
-            store.close()
-    else:
-        assert dataset is not None
-        report = folder_report(dataset, day, schemes, plan, settings.postcodes)
-    computed = time.perf_counter() - started
-    written = write_report(report, out)
-    total = time.perf_counter() - started
+                store = open_store(settings)
+                try:
+                    report = store_report(store, day, schemes, region, settings.postcodes)
+                finally:
+                    store.close()
+            else:
+                assert dataset is not None
+                report = folder_report(dataset, day, schemes, plan, settings.postcodes)
+        computed = time.perf_counter() - started
+        with reporter.stage("write"):
+            written = write_report(report, out)
+        total = time.perf_counter() - started
+        reporter.done({"files": len(written), "obligations": int(report.overview["obligations"])})
     o = report.overview
     console.print(
         table(

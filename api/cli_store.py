@@ -11,6 +11,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from api.progress import LogFormat, LogOpt, QuietOpt, Reporter
 from api.render import exit_on_user_error, print_problems, table
 from api.settings import Settings, load_settings
 from models.errors import KoppelaarError
@@ -36,23 +37,30 @@ def _where(settings: Settings) -> str:
 def import_command(
     dataset: Annotated[Path, typer.Argument(help="Folder with any of the format's CSV files.", show_default=False)],
     output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    quiet: QuietOpt = False,
+    log: LogOpt = LogFormat.TEXT,
 ) -> None:
     """Import a dataset into the store: validated first, then upserted by id in one transaction."""
     from models.store.importer import import_folder
 
-    settings = load_settings()
-    store = open_store(settings)
-    try:
-        report = import_folder(store, dataset)
-    finally:
-        store.close()
+    with Reporter.from_options("import", quiet=quiet, log=log) as reporter:
+        settings = load_settings()
+        with reporter.stage("connect"):
+            store = open_store(settings)
+        try:
+            with reporter.stage("import"):
+                report = import_folder(store, dataset)
+        finally:
+            store.close()
+        changes = {name: c.as_dict() for name, c in report.changes.items()}
+        reporter.done(
+            {name: {k: change[k] for k in ("inserted", "updated", "unchanged")} for name, change in changes.items()},
+            warnings=len(report.warnings),
+        )
     if output == "json":
         typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         return
-    rows = [
-        (name, c.as_dict()["inserted"], c.as_dict()["updated"], c.as_dict()["unchanged"])
-        for name, c in report.changes.items()
-    ]
+    rows = [(name, c["inserted"], c["updated"], c["unchanged"]) for name, c in changes.items()]
     console.print(table(f"Imported {dataset} into {_where(settings)}", ("file", "new", "changed", "unchanged"), rows))
     if report.warnings:
         print_problems(console, report.warnings)

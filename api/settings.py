@@ -7,8 +7,9 @@ the composition root (CLI or ``create_app``) builds a :class:`Settings` and pass
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import KoppelaarError
@@ -29,6 +30,23 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     valuation_schemes: Path | None = None  # a TOML file of user-defined bouwblokken schemes
     valuation_scheme: str = "standaard"  # the scheme of obligations that name none
+    engine: Literal["local", "dask"] = Field(
+        default="local",
+        description="Where `koppelaar match` scores and solves: local (in this process) or dask (a Dask cluster); "
+        "the default of its --engine option.",
+    )
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="The address of a running Dask scheduler, tcp://HOST:8786, that the dask engine joins; "
+        "the default of `koppelaar match --scheduler`. Unset: the dask engine starts a cluster on this machine.",
+    )
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _scheduler_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return check_scheduler_address(value, "KOPPELAAR_DASK_SCHEDULER")
 
     @field_validator("valuation_schemes")
     @classmethod
@@ -61,6 +79,29 @@ class Settings(BaseSettings):
         if value is not None and not value.is_dir():
             raise ValueError(f"KOPPELAAR_TAXONOMY points to {value}, which is not a folder")
         return value
+
+
+#: The address schemes of a Dask scheduler.
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def check_scheduler_address(value: str, name: str = "--scheduler") -> str:
+    """A Dask scheduler's address, ``tcp://HOST:PORT`` (the scheme may be left out), checked before
+    Dask sees it, or a ValueError naming ``name``."""
+    address = value.strip()
+    scheme, sep, rest = address.rpartition("://")
+    host, _, port = rest.rpartition(":")
+    if (
+        (sep and scheme not in SCHEDULER_SCHEMES)
+        or not host.strip("[]")
+        or any(c.isspace() or c in "/?#" for c in host)
+        or not port.isdigit()
+        or not 0 < int(port) < 65536
+    ):
+        raise ValueError(
+            f"{name} {value!r} is not a Dask scheduler address: write it as tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+        )
+    return address
 
 
 def load_settings() -> Settings:

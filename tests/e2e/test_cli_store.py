@@ -30,7 +30,7 @@ def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_import_reports_what_changed_and_export_gives_the_files_back(env: str, tmp_path: Path) -> None:
     r = runner.invoke(app, ["import", str(SAMPLE), "--format", "json"])
     assert r.exit_code == 0, r.output
-    report = json.loads(r.output)
+    report = json.loads(r.stdout)  # progress goes to stderr
     assert report["changes"]["candidates"] == {"inserted": 500, "updated": 0, "unchanged": 0}
     r = runner.invoke(app, ["import", str(SAMPLE)])
     assert r.exit_code == 0
