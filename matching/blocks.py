@@ -125,7 +125,8 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
             in_reach[ci[np.isnan(s.km) | ~(s.reasons & Reason.DISTANCE).astype(bool)]] = True
         chosen = s.subset(ok)
         scores = matcher.score_screen(chosen).score
-        eligible_c.append(chosen.ci.astype(np.int32))
+        # widening keeps the eligible lists of the first round (vetoes already dropped from them)
+        eligible_c.append(chosen.ci[:0].astype(np.int32) if block.keep_all else chosen.ci.astype(np.int32))
         n_eligible[k] = len(scores)
         keep = int(block.keep[k])
         if not block.keep_all and len(scores) > keep:
