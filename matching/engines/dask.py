@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 from dask.distributed import Client, KilledWorker, LocalCluster, as_completed
 
 from matching.engines.base import EngineError
-from models.errors import KoppelaarError
 
 R = TypeVar("R")
 CONNECT_TIMEOUT_S = 15
@@ -128,8 +127,6 @@ class DaskEngine:
                 f"Dask workers died again and again on the same {label} ({exc}); they may be short of memory: "
                 "give them more, or use more, smaller blocks"
             ) from None
-        except KoppelaarError:
-            raise
         finally:
             for f in futures:
                 f.release()
