@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from matching.geo import LOC_REGION, LOC_UNKNOWN, PostcodeTable, resolve_points
@@ -86,31 +88,81 @@ def _days(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype="datetime64[D]")
 
 
-def tfidf() -> TfidfVectorizer:
+def tfidf(max_features: int = 2**16) -> TfidfVectorizer:
     """The text representation: TF-IDF on character 3-4-grams within words."""
     return TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2, max_features=2**16, dtype=np.float32
+        analyzer="char_wb",
+        ngram_range=(3, 4),
+        sublinear_tf=True,
+        min_df=2,
+        max_features=max_features,
+        dtype=np.float32,
     )
+
+
+def _counts(groups: list[list[str]], dtype: type) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Rows × distinct items, how often each row holds each item, and the distinct items."""
+    indptr = np.zeros(len(groups) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(g) for g in groups])
+    ids, distinct = pd.factorize(np.fromiter(chain.from_iterable(groups), dtype=object, count=int(indptr[-1])))
+    m = sparse.csr_matrix((np.ones(len(ids), dtype=dtype), ids, indptr), shape=(len(groups), len(distinct)))
+    m.sum_duplicates()
+    return m, np.asarray(distinct, dtype=object)
+
+
+def tfidf_matrix(docs: list[str], max_features: int = 2**16) -> sparse.csr_matrix:
+    """``tfidf(max_features).fit(docs).transform(docs)``, without analysing every document in Python.
+
+    Character n-grams within words never cross a word boundary, so a document's n-gram counts are the
+    sum of its words' counts: each distinct word is analysed once, by sklearn's own analyser, and the
+    counts of all documents are one sparse product. Pruning and weighting then repeat sklearn's steps on
+    the same float32 counts, so the result is the same to the bit. Raises ValueError when no n-gram is
+    left, as the vectorizer does.
+    """
+    vec = tfidf(max_features)
+    # char_wb analyses the words between white space of the lower-cased document (its only preprocessing);
+    # on a lower-cased word, the analyser without lower-casing gives the same n-grams
+    word_counts, words = _counts([doc.lower().split() for doc in docs], vec.dtype)
+    analyse = clone(vec).set_params(lowercase=False).build_analyzer()
+    gram_counts, grams = _counts([analyse(w) for w in words], vec.dtype)
+    if not len(grams):
+        raise ValueError("empty vocabulary: the documents hold no words")
+    counts = word_counts @ gram_counts  # documents × n-grams, exact: counts stay far below 2**24
+    # CountVectorizer._limit_features on the vocabulary in sorted order: document frequency between
+    # min_df and max_df, then the max_features most frequent (ties as its unstable argsort orders them)
+    order = np.argsort(grams, kind="stable")
+    df = np.bincount(counts.indices, minlength=len(grams))[order]
+    low, high = (x if isinstance(x, int | np.integer) else x * len(docs) for x in (vec.min_df, vec.max_df))
+    keep = np.flatnonzero((df >= low) & (df <= high))
+    if vec.max_features is not None and len(keep) > vec.max_features:
+        tfs = np.asarray(counts.sum(axis=0)).ravel()[order]  # float32, summed row by row as sklearn does
+        keep = np.sort(keep[(-tfs[keep]).argsort()[: vec.max_features]])
+    if not len(keep):
+        raise ValueError("no terms remain after pruning: no n-gram is in min_df documents")
+    counts = counts[:, order[keep]]
+    counts.sort_indices()  # as CountVectorizer gives them: the weighting then sums in the same order
+    weights = TfidfTransformer(
+        norm=vec.norm, use_idf=vec.use_idf, smooth_idf=vec.smooth_idf, sublinear_tf=vec.sublinear_tf
+    )
+    return weights.fit(counts).transform(counts, copy=False)
 
 
 def text_vectors(c_docs: list[str], v_docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unit-length text vectors of candidates and vacancies (dot product = cosine), and which
     candidates have any text."""
-    vec = tfidf()
     try:
-        vec.fit(c_docs + v_docs)
+        docs = tfidf_matrix(c_docs + v_docs)
     except ValueError:  # no text at all (tiny datasets)
         return (
             np.zeros((len(c_docs), 1), dtype=np.float32),
             np.zeros((len(v_docs), 1), dtype=np.float32),
             np.zeros(len(c_docs), dtype=bool),
         )
-    c_tfidf, v_tfidf = vec.transform(c_docs).tocsr(), vec.transform(v_docs)
+    c_tfidf, v_tfidf = docs[: len(c_docs)], docs[len(c_docs) :]
     has_text = np.diff(c_tfidf.indptr) > 0
-    if min(len(vec.vocabulary_), len(c_docs) + len(v_docs)) > TEXT_DIMENSIONS:
+    if min(docs.shape[1], docs.shape[0]) > TEXT_DIMENSIONS:
         # latent semantic analysis: the TF-IDF space projected on its main directions, fitted on a
         # seeded sample, so a similarity is one short dense dot product instead of a sparse one
-        docs = sparse.vstack([c_tfidf, v_tfidf]).tocsr()
         rng = np.random.default_rng(0)
         sample = docs[np.sort(rng.choice(docs.shape[0], min(docs.shape[0], TEXT_SAMPLE), replace=False))]
         svd = TruncatedSVD(TEXT_DIMENSIONS, algorithm="randomized", n_iter=4, random_state=0).fit(sample)
@@ -265,8 +317,20 @@ class Prepared:
         for concept in tax.of_kind("occupation"):
             if concept.sector:
                 sector_of[codes[concept.code]] = sectors[concept.sector]
-        # candidate occupations (presence, years) and the texts they are known by, for titles
+        # candidate occupations (presence, years) and the texts they are known by, for titles; once per
+        # distinct label, in order of first appearance, so texts are numbered as a pass over everyone would
         text_ids: dict[str, int] = {}
+        label_texts: dict[str, list[int]] = {}
+        label_occ: dict[str, int] = {}
+        for label in occ_texts:
+            m = cand_matches[label]
+            known_as = [clean_title(label)]
+            if m.code:
+                known_as.append(clean_title(tax.label(m.code, "occupation")))
+            # a list, not a set: numbering must not depend on the hash seed
+            label_texts[label] = [text_ids.setdefault(t, len(text_ids)) for t in known_as if t]
+            if m.code is not None and m.code in codes:
+                label_occ[label] = codes[m.code]
         occ_rows: list[list[int]] = []
         year_rows: list[list[float]] = []
         text_rows: list[list[int]] = []
@@ -274,15 +338,9 @@ class Prepared:
             seen: dict[int, float] = {}
             texts: set[int] = set()
             for e in items:
-                m = cand_matches[e.label]
-                known_as = [clean_title(e.label)]
-                if m.code:
-                    known_as.append(clean_title(tax.label(m.code, "occupation")))
-                for t in known_as:  # a list, not a set: numbering must not depend on the hash seed
-                    if t:
-                        texts.add(text_ids.setdefault(t, len(text_ids)))
-                if m.code is not None and m.code in codes:
-                    j = codes[m.code]
+                texts.update(label_texts[e.label])
+                j = label_occ.get(e.label)
+                if j is not None:
                     seen[j] = max(seen.get(j, 0.0), e.years or 0.0)
             occ_rows.append(sorted(seen))
             year_rows.append([seen[j] for j in sorted(seen)])
@@ -290,7 +348,8 @@ class Prepared:
         self.c_occ = _incidence(occ_rows, len(codes))
         self.c_occ_years = _incidence(occ_rows, len(codes), year_rows)
         self.c_has_occ = np.diff(self.c_occ.indptr) > 0
-        sector_rows = [sorted({int(sector_of[j]) for j in r if sector_of[j] >= 0}) for r in occ_rows]
+        sector_list = sector_of.tolist()
+        sector_rows = [sorted({sector_list[j] for j in r if sector_list[j] >= 0}) for r in occ_rows]
         self.c_sectors = _incidence(sector_rows, max(len(sectors), 1))
         self.c_titles = _incidence(text_rows, max(len(text_ids), 1))
         self.c_occ_csc, self.c_occ_years_csc = _canonical(self.c_occ.tocsc()), _canonical(self.c_occ_years.tocsc())
@@ -381,11 +440,16 @@ class Prepared:
         ptype = v["placement_type"].astype(object).where(v["placement_type"].notna(), PlacementType.BAAN.value)
         self.v_type = pd.Categorical(ptype.astype(str), categories=TYPES).codes.astype(np.int64)
         contractors = pd.Index(ds.contractors["contractor_id"].astype(str))
-        prev_rows = [
-            sorted({int(x) for x in contractors.get_indexer(pd.Index(list(items), dtype=object)) if x >= 0})
-            for items in c["previous_employers"]
-        ]
-        self.c_previous = _canonical(_incidence(prev_rows, max(len(contractors), 1)).tocsc())
+        # every named employer of every candidate looked up at once; an employer named twice counts once
+        employers = c["previous_employers"]
+        found = contractors.get_indexer(pd.Index(list(chain.from_iterable(employers)), dtype=object))
+        owner = np.repeat(np.arange(len(c)), np.fromiter(map(len, employers), dtype=np.int64, count=len(c)))
+        known = found >= 0
+        previous = sparse.csc_matrix(
+            (np.ones(int(known.sum())), (owner[known], found[known])), shape=(len(c), max(len(contractors), 1))
+        )
+        self.c_previous = _canonical(previous)
+        self.c_previous.data[:] = 1.0
         # which target groups count for each vacancy: its obligation's list, or (no obligation named)
         # any running obligation of its contractor; an empty list lets every group count
         allowed_by_obl: dict[str, np.ndarray] = {}
