@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.eligibility import Reason, screen
+from matching.eligibility import Reason
 from matching.engine import Matcher
+from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, screen_pairs
 from matching.prepare import Prepared
 from matching.scorers import Scorer
 
@@ -25,6 +26,7 @@ from matching.scorers import Scorer
 PERMANENT = Reason.PREVIOUS_EMPLOYER | Reason.TARGET_GROUP | Reason.NOT_ADDITIONAL | Reason.NO_CONSENT | Reason.STATUS
 TILE_DEG = 0.25  # tile height in degrees of latitude (about 28 km; the width is scaled to match)
 BLOCK_SIZE = 200  # vacancies per block
+CHUNK_PAIRS = 1 << 21  # screened pairs per kernel call (about 40 bytes each, plus features of the eligible)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,10 @@ def _block(rows: list[int], keep: np.ndarray) -> Block:
 
 
 def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores:
-    """Screen and score every candidate in reach of each vacancy of ``block``; see the module docstring."""
+    """Screen and score every candidate in reach of each vacancy of ``block``; see the module docstring.
+
+    The block's pairs go through the compiled kernels (:mod:`matching.kernels`) a chunk of vacancies
+    at a time, so one call's arrays stay bounded (about :data:`CHUNK_PAIRS` screened pairs)."""
     matcher = Matcher(p, scorer)
     n = len(block.vacancies)
     kept_c: list[np.ndarray] = []
@@ -103,40 +108,42 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
     eligible_c: list[np.ndarray] = []
     n_eligible = np.zeros(n, dtype=np.int64)
     cut = np.zeros(n, dtype=bool)
-    in_reach = np.zeros(p.n_candidates, dtype=bool)
-    near_key = np.full(p.n_candidates, np.inf)
-    near_v = np.full(p.n_candidates, -1, dtype=np.int64)
+    nearest = None if block.keep_all else Nearest.empty(p.n_candidates)
     screened = eligible = 0
-    for k, v in enumerate(block.vacancies.tolist()):
+    lists = []
+    for v in block.vacancies.tolist():
         ci = p.candidates_in_reach(v)
-        ci = ci[p.c_matchable[ci]]  # no consent or not available: never planned
-        s = screen(p, ci, np.full(len(ci), v))
-        ok = s.eligible
-        screened += len(ci)
+        lists.append(ci[p.c_matchable[ci]])  # no consent or not available: never planned
+    for chunk in _chunks([len(ci) for ci in lists], CHUNK_PAIRS):
+        vs = block.vacancies[chunk]
+        sizes = np.array([len(lists[k]) for k in chunk], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        cand = np.concatenate([lists[k] for k in chunk])
+        s = screen_pairs(p, vs, offsets, cand, nearest=nearest, permanent=int(PERMANENT))
+        ok = s.reasons == 0
+        screened += len(cand)
         eligible += int(ok.sum())
-        if not block.keep_all:
-            bad = ~ok
-            fixable = (s.reasons[bad] & np.uint32(PERMANENT)) == 0
-            key = np.bitwise_count(s.reasons[bad]).astype(float) * 1e5 + np.nan_to_num(s.km[bad], nan=9_999.0)
-            rows = s.ci[bad]
-            better = fixable & (key < near_key[rows])  # strict: the lowest vacancy row wins among equals
-            near_key[rows[better]] = key[better]
-            near_v[rows[better]] = v
-            in_reach[ci[np.isnan(s.km) | ~(s.reasons & Reason.DISTANCE).astype(bool)]] = True
-        chosen = s.subset(ok)
-        scores = matcher.score_screen(chosen).score
-        # widening keeps the eligible lists of the first round (vetoes already dropped from them)
-        eligible_c.append(chosen.ci[:0].astype(np.int32) if block.keep_all else chosen.ci.astype(np.int32))
-        n_eligible[k] = len(scores)
-        keep = int(block.keep[k])
-        if not block.keep_all and len(scores) > keep:
-            top = np.argpartition(-scores, keep - 1)[:keep]
-            cut[k] = True
-        else:
-            top = np.arange(len(scores))
-        kept_c.append(chosen.ci[top])
-        kept_score.append(scores[top])
-    near = np.flatnonzero(near_v >= 0)
+        e = np.flatnonzero(ok)
+        counts = np.bincount(np.repeat(np.arange(len(chunk)), sizes)[ok], minlength=len(chunk))
+        e_off = np.concatenate([[0], np.cumsum(counts)])
+        chosen = ScreenArrays(s.reasons[e], s.km[e], s.hard_missing[e], s.soft_gaps[e], s.licences_missing[e])
+        x = pair_features_grouped(p, vs, e_off, cand[e], chosen)
+        scores = matcher.score_features(x)[0] if len(x) else np.zeros(0)
+        for j, k in enumerate(chunk):
+            ci, sc = cand[e[e_off[j] : e_off[j + 1]]], scores[e_off[j] : e_off[j + 1]]
+            # widening keeps the eligible lists of the first round (vetoes already dropped from them)
+            eligible_c.append(ci[:0].astype(np.int32) if block.keep_all else ci.astype(np.int32))
+            n_eligible[k] = len(sc)
+            keep = int(block.keep[k])
+            if not block.keep_all and len(sc) > keep:
+                top = np.argpartition(-sc, keep - 1)[:keep]
+                cut[k] = True
+            else:
+                top = np.arange(len(sc))
+            kept_c.append(ci[top])
+            kept_score.append(sc[top])
+    track = nearest or Nearest.empty(p.n_candidates)
+    near = np.flatnonzero(track.vacancy >= 0)
     return BlockScores(
         vacancies=block.vacancies,
         kept_c=kept_c,
@@ -146,11 +153,27 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
         cut=cut,
         screened=screened,
         eligible=eligible,
-        in_reach=np.flatnonzero(in_reach),
+        in_reach=np.flatnonzero(track.in_reach),
         near_c=near,
-        near_key=near_key[near],
-        near_v=near_v[near],
+        near_key=track.key[near],
+        near_v=track.vacancy[near],
     )
+
+
+def _chunks(sizes: list[int], limit: int) -> list[list[int]]:
+    """Consecutive runs of indices whose sizes add up to at most ``limit`` (at least one each)."""
+    out: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for k, size in enumerate(sizes):
+        if current and total + size > limit:
+            out.append(current)
+            current, total = [], 0
+        current.append(k)
+        total += size
+    if current:
+        out.append(current)
+    return out
 
 
 class Merged:

@@ -1,0 +1,567 @@
+"""Compiled screening and features for the batch match: the hard rules and the similarity features
+of many (candidate, vacancy) pairs in one pass, without a temporary array per rule.
+
+A batch match screens about 150 million pairs at 100,000 candidates × 20,000 vacancies. The numpy
+path (:func:`matching.eligibility.screen`, :func:`matching.features.pair_features`) makes one
+temporary array per rule and per feature, and a sparse row gather per similarity; at that size the
+time goes to those temporaries, not to the rules. These numba kernels apply the very same rules and
+features pair by pair, with each vacancy's requirements scattered once into dense scratch rows, so a
+sparse dot product is a walk over the candidate's few entries, added in the order the numpy path
+adds them. The numpy path stays the reference (suggestions, explanations, training use it), and a
+test holds the two equal on a generated world.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+
+from matching.eligibility import Reason
+from matching.features import BASE_FEATURES, FEATURES, INDEX
+from matching.geo import EARTH_RADIUS_KM
+from matching.prepare import Prepared
+
+NAT = np.iinfo(np.int64).min
+# columns of the packed candidate matrix
+(
+    _C_CONSENT,
+    _C_MATCHABLE,
+    _C_LANG,
+    _C_EDU,
+    _C_PHYS,
+    _C_HMIN,
+    _C_HMAX,
+    _C_AVAIL,
+    _C_UX,
+    _C_UY,
+    _C_UZ,
+    _C_CHORD_MAX,
+    _C_MAX_KM,
+    _C_GROUP,
+    _C_HAS_SKILLS,
+    _C_HAS_OCC,
+    _C_HAS_TEXT,
+    _C_LICENCES,
+    _C_COMPLETE,
+    _C_LOC,
+) = range(20)
+_C_WIDTH = 20
+
+
+@dataclass(frozen=True)
+class KernelData:
+    """The arrays of a :class:`Prepared` the kernels read, in the layout they read them."""
+
+    scalars: tuple[np.ndarray, ...]
+    sparse: tuple[np.ndarray, ...]
+    vacancy: tuple[np.ndarray, ...]
+    settings: np.ndarray  # hours tolerance, today (days), grace (days), certificates, skills
+
+
+_CACHE: weakref.WeakKeyDictionary[Prepared, KernelData] = weakref.WeakKeyDictionary()
+
+
+def kernel_data(p: Prepared) -> KernelData:
+    """The kernels' view of ``p``, made once per prepared dataset."""
+    hit = _CACHE.get(p)
+    if hit is None:
+        hit = _CACHE[p] = _build(p)
+    return hit
+
+
+def _csr(m: Any, *, canonical: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR parts; ``canonical``: sorted, unique indices (for look-ups), else the stored order (for
+    sums, which then add in the order scipy adds)."""
+    m = m.tocsr(copy=True)
+    if canonical:
+        m.sum_duplicates()
+        m.sort_indices()
+    return m.indptr.astype(np.int64), m.indices.astype(np.int64), np.asarray(m.data, dtype=np.float64)
+
+
+def _days(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype="datetime64[D]").view(np.int64)
+
+
+def _unit(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points as unit vectors: the squared chord between two is 4·hav(angle), no trigonometry per pair."""
+    la, lo = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
+    return np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)
+
+
+def _build(p: Prepared) -> KernelData:
+    completeness = np.mean(
+        np.vstack(
+            [
+                p.c_has_skills,
+                p.c_has_occ,
+                ~np.isnan(p.c_lang),
+                ~np.isnan(p.c_edu),
+                ~np.isnan(p.c_phys),
+                p.c_hours_known,
+                p.c_loc <= 1,
+            ]
+        ),
+        axis=0,
+    )
+    lic_bits = (np.asarray(p.c_licences, dtype=np.int64) << np.arange(p.c_licences.shape[1])).sum(axis=1)
+    avail = _days(p.c_available).astype(np.float64)
+    avail[_days(p.c_available) == NAT] = np.nan
+    ux, uy, uz = _unit(p.c_lat, p.c_lon)
+    columns = {
+        _C_CONSENT: p.c_consent,
+        _C_MATCHABLE: p.c_matchable,
+        _C_LANG: p.c_lang,
+        _C_EDU: p.c_edu,
+        _C_PHYS: p.c_phys,
+        _C_HMIN: p.c_hmin,
+        _C_HMAX: p.c_hmax,
+        _C_AVAIL: avail,
+        _C_UX: ux,
+        _C_UY: uy,
+        _C_UZ: uz,
+        _C_CHORD_MAX: (2 * np.sin(np.minimum(p.c_max_km / (2 * EARTH_RADIUS_KM), np.pi / 2))) ** 2,
+        _C_MAX_KM: p.c_max_km,
+        _C_GROUP: p.c_group,
+        _C_HAS_SKILLS: p.c_has_skills,
+        _C_HAS_OCC: p.c_has_occ,
+        _C_HAS_TEXT: p.c_has_text,
+        _C_LICENCES: lic_bits,
+        _C_COMPLETE: completeness,
+        _C_LOC: p.c_loc,
+    }
+    packed = np.zeros((p.n_candidates, _C_WIDTH))  # one candidate's values side by side: one cache miss, not twenty
+    for col, values in columns.items():
+        packed[:, col] = values
+    scalars = (packed, np.ascontiguousarray(p.c_text, dtype=np.float32))
+    sparse = (
+        *_csr(p.c_certs),
+        *_csr(p.c_soft),
+        *_csr(p.c_skills),
+        *_csr(p.c_previous, canonical=True),
+        *_csr(p.c_occ, canonical=True),
+        *_csr(p.c_occ_years, canonical=True),
+        *_csr(p.c_sectors, canonical=True),
+        *_csr(p.c_titles),
+    )
+    vacancy = (
+        *_csr(p.v_hard),
+        *_csr(p.v_soft),
+        *_csr(p.v_req),
+        *_csr(p.v_opt),
+        p.v_n_hard.astype(np.float64),
+        p.v_n_soft.astype(np.float64),
+        p.v_n_req.astype(np.float64),
+        p.v_n_opt.astype(np.float64),
+        (np.asarray(p.v_licences, dtype=np.int64) << np.arange(p.v_licences.shape[1])).sum(axis=1),
+        p.v_lang.astype(np.float64),
+        p.v_edu.astype(np.float64),
+        p.v_phys.astype(np.float64),
+        p.v_hours.astype(np.float64),
+        _days(p.v_start),
+        p.v_lat.astype(np.float64),
+        p.v_lon.astype(np.float64),
+        p.v_contractor.astype(np.int64),
+        np.ascontiguousarray(p.v_allowed_groups, dtype=np.bool_),
+        p.v_additional.astype(np.bool_),
+        p.v_occ.astype(np.int64),
+        p.v_sector.astype(np.int64),
+        p.v_title.astype(np.int64),
+        np.ascontiguousarray(p.v_text, dtype=np.float32),
+        np.ascontiguousarray(p.title_sim, dtype=np.float32),
+        p.v_loc.astype(np.float64),
+        p.v_type.astype(np.int64),
+        *_unit(p.v_lat, p.v_lon),
+    )
+    settings = np.array(
+        [
+            float(p.config.hours_tolerance),
+            float(np.datetime64(p.config.today, "D").view(np.int64)),
+            float(p.config.availability_grace_days),
+            float(p.c_certs.shape[1]),
+            float(p.c_skills.shape[1]),
+        ]
+    )
+    return KernelData(scalars, sparse, vacancy, settings)
+
+
+@dataclass
+class ScreenArrays:
+    """What :func:`screen_pairs` finds, per pair (as :class:`matching.eligibility.Screen`; ``km`` is
+    worked out where it is used: eligible pairs and the nearest-vacancy book-keeping, NaN elsewhere)."""
+
+    reasons: np.ndarray
+    km: np.ndarray
+    hard_missing: np.ndarray
+    soft_gaps: np.ndarray
+    licences_missing: np.ndarray
+
+
+@dataclass
+class Nearest:
+    """Per candidate: the vacancy they fall short of by the fewest reasons training can remove, then
+    the least km (key ``reasons · 1e5 + km``; the first vacancy in screening order among equals), and
+    whether any screened vacancy is within their travel distance."""
+
+    key: np.ndarray
+    vacancy: np.ndarray
+    in_reach: np.ndarray
+
+    @classmethod
+    def empty(cls, n_candidates: int) -> Nearest:
+        return cls(
+            np.full(n_candidates, np.inf), np.full(n_candidates, -1, dtype=np.int64), np.zeros(n_candidates, bool)
+        )
+
+
+def screen_pairs(
+    p: Prepared,
+    vacancies: np.ndarray,
+    offsets: np.ndarray,
+    candidates: np.ndarray,
+    *,
+    nearest: Nearest | None = None,
+    permanent: int = 0,
+) -> ScreenArrays:
+    """Every hard rule on the pairs (``candidates[offsets[k]:offsets[k + 1]]``, ``vacancies[k]``);
+    ``nearest`` (updated in place) keeps each candidate's nearest vacancy they fall short of for
+    reasons outside ``permanent``."""
+    k = kernel_data(p)
+    n = len(candidates)
+    out = ScreenArrays(np.zeros(n, dtype=np.uint32), np.full(n, np.nan), np.empty(n), np.empty(n), np.empty(n))
+    track = nearest or Nearest.empty(0)
+    if n:
+        _screen(
+            np.asarray(vacancies, dtype=np.int64),
+            np.asarray(offsets, dtype=np.int64),
+            np.asarray(candidates, dtype=np.int64),
+            k.scalars,
+            k.sparse,
+            k.vacancy,
+            k.settings,
+            (out.reasons, out.km, out.hard_missing, out.soft_gaps, out.licences_missing),
+            (nearest is not None, np.uint32(permanent)),
+            (track.key, track.vacancy, track.in_reach),
+        )
+    return out
+
+
+def pair_features_grouped(
+    p: Prepared, vacancies: np.ndarray, offsets: np.ndarray, candidates: np.ndarray, s: ScreenArrays
+) -> np.ndarray:
+    """:func:`matching.features.pair_features` of the same grouped pairs (``s`` from :func:`screen_pairs`
+    on exactly these pairs)."""
+    k = kernel_data(p)
+    x = np.empty((len(candidates), len(FEATURES)))
+    if len(candidates):
+        _features(
+            np.asarray(vacancies, dtype=np.int64),
+            np.asarray(offsets, dtype=np.int64),
+            np.asarray(candidates, dtype=np.int64),
+            k.scalars,
+            k.sparse,
+            k.vacancy,
+            k.settings,
+            s.km,
+            s.hard_missing,
+            s.soft_gaps,
+            s.licences_missing,
+            x,
+        )
+    return x
+
+
+# -- the kernels ------------------------------------------------------------------------------------
+_R_NO_CONSENT = np.uint32(Reason.NO_CONSENT)
+_R_STATUS = np.uint32(Reason.STATUS)
+_R_CERTIFICATE = np.uint32(Reason.CERTIFICATE)
+_R_LICENCE = np.uint32(Reason.LICENCE)
+_R_LANGUAGE = np.uint32(Reason.LANGUAGE)
+_R_EDUCATION = np.uint32(Reason.EDUCATION)
+_R_PHYSICAL = np.uint32(Reason.PHYSICAL)
+_R_HOURS = np.uint32(Reason.HOURS)
+_R_AVAILABILITY = np.uint32(Reason.AVAILABILITY)
+_R_DISTANCE = np.uint32(Reason.DISTANCE)
+_R_PREVIOUS = np.uint32(Reason.PREVIOUS_EMPLOYER)
+_R_TARGET = np.uint32(Reason.TARGET_GROUP)
+_R_NOT_ADDITIONAL = np.uint32(Reason.NOT_ADDITIONAL)
+_EARTH = EARTH_RADIUS_KM
+_N_BASE = len(BASE_FEATURES)
+_N_GROUPS_AT = _N_BASE
+_I = INDEX
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _scatter(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, dense: np.ndarray) -> None:
+    for jj in range(indptr[row], indptr[row + 1]):
+        dense[indices[jj]] += data[jj]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _clear(indptr: np.ndarray, indices: np.ndarray, row: int, dense: np.ndarray) -> None:
+    for jj in range(indptr[row], indptr[row + 1]):
+        dense[indices[jj]] = 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _dot(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, dense: np.ndarray) -> float:
+    """Σ over the CSR row of data · dense[index], in stored order (as scipy's csr_matvec adds)."""
+    s = 0.0
+    for jj in range(indptr[row], indptr[row + 1]):
+        s += data[jj] * dense[indices[jj]]
+    return s
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _dot32(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product of two float32 vectors in four running sums (as a BLAS kernel adds: in lanes)."""
+    s0 = s1 = s2 = s3 = np.float32(0.0)
+    n = len(a)
+    top = n - n % 4
+    for j in range(0, top, 4):
+        s0 += a[j] * b[j]
+        s1 += a[j + 1] * b[j + 1]
+        s2 += a[j + 2] * b[j + 2]
+        s3 += a[j + 3] * b[j + 3]
+    total = (s0 + s1) + (s2 + s3)
+    for j in range(top, n):
+        total += a[j] * b[j]
+    return float(total)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _entry(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, col: int) -> float:
+    """m[row, col] of a CSR matrix with sorted, unique indices."""
+    lo, hi = indptr[row], indptr[row + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if indices[mid] < col:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < indptr[row + 1] and indices[lo] == col:
+        return float(data[lo])
+    return 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _km(chord2: float) -> float:
+    """Great-circle km from the squared chord between unit vectors."""
+    return float(2 * _EARTH * np.arcsin(min(np.sqrt(chord2) / 2, 1.0)))
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _bits(r: np.uint32) -> int:
+    n = 0
+    while r:
+        r &= r - np.uint32(1)
+        n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _screen(vacancies, offsets, candidates, scalars, sp, vac, settings, out, near_settings, near):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    cs = scalars[0]
+    reasons, km, hard_missing, soft_gaps, lic_missing = out
+    track, permanent = near_settings
+    near_key, near_v, in_reach = near
+    cert_p, cert_i, cert_d = sp[0], sp[1], sp[2]
+    prev_p, prev_i, prev_d = sp[9], sp[10], sp[11]
+    hard_p, hard_i, hard_d, soft_p, soft_i, soft_d = vac[0], vac[1], vac[2], vac[3], vac[4], vac[5]
+    n_hard, n_soft = vac[12], vac[13]
+    v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac[16], vac[17], vac[18], vac[19], vac[20], vac[21]
+    v_contractor, v_allowed, v_additional = vac[24], vac[25], vac[26]
+    v_ux, v_uy, v_uz = vac[34], vac[35], vac[36]
+    slack, today, grace = settings[0], np.int64(settings[1]), np.int64(settings[2])
+    n_certs = np.int64(settings[3])
+    hard_dense = np.zeros(n_certs)
+    soft_dense = np.zeros(n_certs)
+    for k in range(len(vacancies)):
+        v = vacancies[k]
+        _scatter(hard_p, hard_i, hard_d, v, hard_dense)
+        _scatter(soft_p, soft_i, soft_d, v, soft_dense)
+        need = v_lic[v]
+        start = v_start[v]
+        if start == NAT or start < today:
+            start = today
+        hours = v_hours[v]
+        contractor = v_contractor[v]
+        vx, vy, vz = v_ux[v], v_uy[v], v_uz[v]
+        for q in range(offsets[k], offsets[k + 1]):
+            c = candidates[q]
+            row = cs[c]
+            r = np.uint32(0)
+            if row[_C_CONSENT] == 0:
+                r |= _R_NO_CONSENT
+            elif row[_C_MATCHABLE] == 0:
+                r |= _R_STATUS
+            hm = n_hard[v] - _dot(cert_p, cert_i, cert_d, c, hard_dense) if n_hard[v] > 0 else 0.0
+            hard_missing[q] = hm
+            soft_gaps[q] = n_soft[v] - _dot(cert_p, cert_i, cert_d, c, soft_dense) if n_soft[v] > 0 else 0.0
+            if hm > 0:
+                r |= _R_CERTIFICATE
+            lm = _bits(need & ~np.int64(row[_C_LICENCES])) if need else 0
+            lic_missing[q] = lm
+            if lm > 0:
+                r |= _R_LICENCE
+            if row[_C_LANG] < v_lang[v]:
+                r |= _R_LANGUAGE
+            if row[_C_EDU] < v_edu[v]:
+                r |= _R_EDUCATION
+            if row[_C_PHYS] < v_phys[v]:
+                r |= _R_PHYSICAL
+            if hours < row[_C_HMIN] - slack or hours > row[_C_HMAX] + slack:
+                r |= _R_HOURS
+            if row[_C_AVAIL] > start + grace:  # NaN (unknown) never excludes
+                r |= _R_AVAILABILITY
+            dx, dy, dz = row[_C_UX] - vx, row[_C_UY] - vy, row[_C_UZ] - vz
+            chord2 = dx * dx + dy * dy + dz * dz  # NaN when either location is unknown
+            far = chord2 > row[_C_CHORD_MAX]
+            if far:
+                r |= _R_DISTANCE
+            if contractor >= 0 and _entry(prev_p, prev_i, prev_d, c, contractor) > 0:
+                r |= _R_PREVIOUS
+            g = np.int64(row[_C_GROUP])
+            if g >= 0 and not v_allowed[v, g]:
+                r |= _R_TARGET
+            if not v_additional[v]:
+                r |= _R_NOT_ADDITIONAL
+            reasons[q] = r
+            if track and not far:
+                in_reach[c] = True
+            if r == 0:
+                km[q] = _km(chord2)
+            elif track and (r & permanent) == 0:
+                base = _bits(r) * 1e5
+                if base < near_key[c]:  # km is worked out only when it can make this the nearest
+                    d = _km(chord2)
+                    km[q] = d
+                    key = base + (9999.0 if np.isnan(d) else d)
+                    if key < near_key[c]:
+                        near_key[c] = key
+                        near_v[c] = v
+        _clear(hard_p, hard_i, v, hard_dense)
+        _clear(soft_p, soft_i, v, soft_dense)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _features(vacancies, offsets, candidates, scalars, sp, vac, settings, km, hard_missing, soft_gaps, lic_missing, x):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    cs, c_text = scalars
+    csoft_p, csoft_i, csoft_d = sp[3], sp[4], sp[5]
+    cskill_p, cskill_i, cskill_d = sp[6], sp[7], sp[8]
+    occ_p, occ_i, occ_d = sp[12], sp[13], sp[14]
+    years_p, years_i, years_d = sp[15], sp[16], sp[17]
+    sec_p, sec_i, sec_d = sp[18], sp[19], sp[20]
+    title_p, title_i = sp[21], sp[22]
+    req_p, req_i, req_d, opt_p, opt_i, opt_d = vac[6], vac[7], vac[8], vac[9], vac[10], vac[11]
+    n_req, n_opt = vac[14], vac[15]
+    v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac[16], vac[17], vac[18], vac[19], vac[20], vac[21]
+    v_occ, v_sector, v_title, v_text, title_sim, v_loc, v_type = vac[27:34]
+    n_skills = np.int64(settings[4])
+    req_dense = np.zeros(n_skills)
+    opt_dense = np.zeros(n_skills)
+    n_feat = x.shape[1]
+    n_groups = n_feat - _N_BASE - _N_TYPES
+    for k in range(len(vacancies)):
+        v = vacancies[k]
+        _scatter(req_p, req_i, req_d, v, req_dense)
+        _scatter(opt_p, opt_i, opt_d, v, opt_dense)
+        occ, sector, title = v_occ[v], v_sector[v], v_title[v]
+        hours = v_hours[v]
+        start = v_start[v]
+        lic_required = np.float64(_bits(v_lic[v]))
+        for q in range(offsets[k], offsets[k + 1]):
+            c = candidates[q]
+            row = cs[c]
+            for j in range(_N_BASE, n_feat):
+                x[q, j] = 0.0
+            if n_req[v] > 0 and row[_C_HAS_SKILLS] != 0:
+                x[q, _F_COV] = _dot(csoft_p, csoft_i, csoft_d, c, req_dense) / n_req[v]
+                x[q, _F_COV_EXACT] = _dot(cskill_p, cskill_i, cskill_d, c, req_dense) / n_req[v]
+            else:
+                x[q, _F_COV] = np.nan
+                x[q, _F_COV_EXACT] = np.nan
+            if n_opt[v] > 0 and row[_C_HAS_SKILLS] != 0:
+                x[q, _F_OPT] = _dot(csoft_p, csoft_i, csoft_d, c, opt_dense) / n_opt[v]
+                x[q, _F_OPT_EXACT] = _dot(cskill_p, cskill_i, cskill_d, c, opt_dense) / n_opt[v]
+            else:
+                x[q, _F_OPT] = np.nan
+                x[q, _F_OPT_EXACT] = np.nan
+            if occ >= 0 and row[_C_HAS_OCC] != 0:
+                x[q, _F_SAME_OCC] = _entry(occ_p, occ_i, occ_d, c, occ)
+                x[q, _F_YEARS] = min(_entry(years_p, years_i, years_d, c, occ), 15.0)
+            else:
+                x[q, _F_SAME_OCC] = np.nan
+                x[q, _F_YEARS] = np.nan
+            if sector >= 0 and row[_C_HAS_OCC] != 0:
+                x[q, _F_SECTOR] = 1.0 if _entry(sec_p, sec_i, sec_d, c, sector) > 0 else 0.0
+            else:
+                x[q, _F_SECTOR] = np.nan
+            t0, t1 = title_p[c], title_p[c + 1]
+            if t1 > t0:
+                best = np.float32(-np.inf)
+                for jj in range(t0, t1):
+                    best = max(best, title_sim[title, title_i[jj]])
+                x[q, _F_TITLE] = np.float64(best)
+            else:
+                x[q, _F_TITLE] = np.nan
+            if row[_C_HAS_TEXT] != 0:
+                x[q, _F_TEXT] = min(max(np.float64(_dot32(c_text[c], v_text[v])), 0.0), 1.0)
+            else:
+                x[q, _F_TEXT] = np.nan
+            d = km[q]
+            x[q, _F_KM] = d
+            x[q, _F_KM_SHARE] = d / row[_C_MAX_KM]
+            x[q, _F_HOURS] = max(row[_C_HMIN] - hours, 0.0) + max(hours - row[_C_HMAX], 0.0)
+            if np.isnan(hours):
+                x[q, _F_HOURS] = np.nan
+            x[q, _F_LANG] = row[_C_LANG] - v_lang[v]
+            x[q, _F_EDU] = row[_C_EDU] - v_edu[v]
+            x[q, _F_PHYS] = row[_C_PHYS] - v_phys[v]
+            x[q, _F_HARD] = hard_missing[q]
+            x[q, _F_GAPS] = soft_gaps[q]
+            x[q, _F_LIC_MISSING] = lic_missing[q]
+            x[q, _F_LIC_REQUIRED] = lic_required
+            if start == NAT:
+                x[q, _F_AVAIL] = np.nan
+            else:
+                x[q, _F_AVAIL] = row[_C_AVAIL] - np.float64(start)  # NaN when unknown
+            x[q, _F_COMPLETE] = row[_C_COMPLETE]
+            x[q, _F_LOCATION] = max(row[_C_LOC], v_loc[v])
+            g = np.int64(row[_C_GROUP])
+            if g >= 0:
+                x[q, _N_BASE + g] = 1.0
+            t = v_type[v]
+            if t >= 0:
+                x[q, _N_BASE + n_groups + t] = 1.0
+        _clear(req_p, req_i, v, req_dense)
+        _clear(opt_p, opt_i, v, opt_dense)
+
+
+_F_COV = _I["skill_coverage"]
+_F_OPT = _I["optional_coverage"]
+_F_COV_EXACT = _I["skill_coverage_exact"]
+_F_OPT_EXACT = _I["optional_coverage_exact"]
+_F_SAME_OCC = _I["same_occupation"]
+_F_YEARS = _I["occupation_years"]
+_F_SECTOR = _I["same_sector"]
+_F_TITLE = _I["title_similarity"]
+_F_TEXT = _I["text_similarity"]
+_F_KM = _I["distance_km"]
+_F_KM_SHARE = _I["distance_share"]
+_F_HOURS = _I["hours_gap"]
+_F_LANG = _I["language_margin"]
+_F_EDU = _I["education_margin"]
+_F_PHYS = _I["physical_margin"]
+_F_HARD = _I["hard_certificates_missing"]
+_F_GAPS = _I["trainable_gaps"]
+_F_LIC_MISSING = _I["licences_missing"]
+_F_LIC_REQUIRED = _I["licences_required"]
+_F_AVAIL = _I["availability_days"]
+_F_COMPLETE = _I["profile_completeness"]
+_F_LOCATION = _I["location_quality"]
+_N_TYPES = len(FEATURES) - _N_BASE - sum(1 for f in FEATURES if f.startswith("group_"))

@@ -1,0 +1,111 @@
+"""The compiled kernels of the batch match give what the numpy reference path gives."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.synthetic.generator import WorldConfig, generate_world
+from matching.blocks import PERMANENT
+from matching.eligibility import screen
+from matching.features import FEATURES, pair_features
+from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, screen_pairs
+from matching.prepare import MatchConfig, Prepared
+
+
+@pytest.fixture(scope="module")
+def prepared() -> Prepared:
+    world = generate_world(WorldConfig(candidates=1500, vacancies=300, seed=11))
+    c = world.candidates
+    # the rarer cases, made common: no consent, unknown location, level or start date, a former employer
+    rng = np.random.default_rng(3)
+    c.loc[rng.random(len(c)) < 0.1, "consent"] = False
+    unknown = rng.random(len(c)) < 0.1
+    c.loc[unknown, ["lat", "lon", "postcode", "region"]] = None
+    c.loc[rng.random(len(c)) < 0.1, "language_level"] = None
+    c.loc[rng.random(len(c)) < 0.1, "available_from"] = pd.NaT
+    first = str(world.contractors["contractor_id"].iloc[0])
+    c["previous_employers"] = [(first,) if k % 7 == 0 else items for k, items in enumerate(c["previous_employers"])]
+    v = world.vacancies
+    v.loc[rng.random(len(v)) < 0.1, "start_date"] = pd.NaT
+    return Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
+
+
+def _pairs(p: Prepared) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    vacancies = np.arange(p.n_vacancies)
+    lists = [p.candidates_in_reach(int(v)) for v in vacancies]
+    offsets = np.concatenate([[0], np.cumsum([len(ci) for ci in lists])])
+    return vacancies, offsets, lists
+
+
+def test_screen_matches_the_numpy_rules(prepared: Prepared) -> None:
+    p = prepared
+    vacancies, offsets, lists = _pairs(p)
+    got = screen_pairs(p, vacancies, offsets, np.concatenate(lists))
+    ref = [screen(p, ci, np.full(len(ci), v)) for v, ci in zip(vacancies, lists, strict=True)]
+    reasons = np.concatenate([r.reasons for r in ref])
+    assert len(reasons) > 10_000
+    assert np.array_equal(got.reasons, reasons)
+    # every rule fires somewhere, so each branch of the kernel is compared
+    seen = np.bitwise_or.reduce(reasons)
+    assert seen & 0b1_1111_1111_1101 == 0b1_1111_1111_1101, bin(seen)
+    assert (reasons == 0).sum() > 1000
+    for field in ("hard_missing", "soft_gaps", "licences_missing"):
+        assert np.array_equal(getattr(got, field), np.concatenate([getattr(r, field) for r in ref])), field
+    ok = reasons == 0
+    km = np.concatenate([r.km for r in ref])
+    np.testing.assert_allclose(got.km[ok], km[ok], rtol=1e-9, atol=1e-9)
+    assert np.isnan(got.km[ok]).sum() == np.isnan(km[ok]).sum() > 0
+
+
+def test_features_match_the_numpy_features(prepared: Prepared) -> None:
+    p = prepared
+    vacancies, offsets, lists = _pairs(p)
+    cand = np.concatenate(lists)
+    s = screen_pairs(p, vacancies, offsets, cand)
+    ok = s.reasons == 0
+    counts = np.bincount(np.repeat(np.arange(len(vacancies)), np.diff(offsets))[ok], minlength=len(vacancies))
+    e_off = np.concatenate([[0], np.cumsum(counts)])
+    e = np.flatnonzero(ok)
+    chosen = ScreenArrays(s.reasons[e], s.km[e], s.hard_missing[e], s.soft_gaps[e], s.licences_missing[e])
+    got = pair_features_grouped(p, vacancies, e_off, cand[e], chosen)
+    ref = np.vstack(
+        [
+            pair_features(p, (r := screen(p, ci, np.full(len(ci), v))).subset(r.eligible))
+            for v, ci in zip(vacancies, lists, strict=True)
+        ]
+    )
+    assert got.shape == ref.shape
+    for j, name in enumerate(FEATURES):
+        assert np.array_equal(np.isnan(got[:, j]), np.isnan(ref[:, j])), name
+        # text vectors are float32 and the distance is worked out from unit vectors: last-digit differences
+        tolerance = 1e-5 if name == "text_similarity" else 1e-9
+        np.testing.assert_allclose(got[:, j], ref[:, j], rtol=tolerance, atol=tolerance, err_msg=name)
+
+
+def test_nearest_vacancy_book_keeping(prepared: Prepared) -> None:
+    """Per candidate: the fewest removable reasons, then the least km, then the first vacancy."""
+    p = prepared
+    vacancies, offsets, lists = _pairs(p)
+    nearest = Nearest.empty(p.n_candidates)
+    screen_pairs(p, vacancies, offsets, np.concatenate(lists), nearest=nearest, permanent=int(PERMANENT))
+    key = np.full(p.n_candidates, np.inf)
+    near = np.full(p.n_candidates, -1)
+    in_reach = np.zeros(p.n_candidates, dtype=bool)
+    for v, ci in zip(vacancies, lists, strict=True):
+        s = screen(p, ci, np.full(len(ci), v))
+        bad = ~s.eligible
+        fixable = (s.reasons[bad] & np.uint32(PERMANENT)) == 0
+        k = np.bitwise_count(s.reasons[bad]).astype(float) * 1e5 + np.nan_to_num(s.km[bad], nan=9_999.0)
+        rows = s.ci[bad]
+        better = fixable & (k < key[rows])
+        key[rows[better]] = k[better]
+        near[rows[better]] = v
+        in_reach[ci[np.isnan(s.km) | ~(s.reasons & 512).astype(bool)]] = True
+    assert (near >= 0).sum() > 100
+    assert np.array_equal(nearest.vacancy, near)
+    np.testing.assert_allclose(nearest.key, key, rtol=1e-12)
+    assert np.array_equal(nearest.in_reach, in_reach)
