@@ -127,8 +127,10 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
         counts = np.bincount(np.repeat(np.arange(len(chunk)), sizes)[ok], minlength=len(chunk))
         e_off = np.concatenate([[0], np.cumsum(counts)])
         chosen = ScreenArrays(s.reasons[e], s.km[e], s.hard_missing[e], s.soft_gaps[e], s.licences_missing[e])
-        x = pair_features_grouped(p, vs, e_off, cand[e], chosen)
-        scores = matcher.score_features(x)[0] if len(x) else np.zeros(0)
+        x, order = pair_features_grouped(p, vs, e_off, cand[e], chosen)
+        scores = np.zeros(len(x))
+        if len(x):
+            scores[order] = matcher.score_features(x)[0]  # the rows come candidate by candidate
         for j, k in enumerate(chunk):
             ci, sc = cand[e[e_off[j] : e_off[j + 1]]], scores[e_off[j] : e_off[j + 1]]
             # widening keeps the eligible lists of the first round (vetoes already dropped from them)

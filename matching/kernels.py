@@ -140,8 +140,8 @@ def _build(p: Prepared) -> KernelData:
     scalars = (packed, np.ascontiguousarray(p.c_text, dtype=np.float32))
     sparse = (
         *_csr(p.c_certs),
-        *_csr(p.c_soft),
-        *_csr(p.c_skills),
+        *_csr(p.c_soft, canonical=True),
+        *_csr(p.c_skills, canonical=True),
         *_csr(p.c_previous, canonical=True),
         *_csr(p.c_occ, canonical=True),
         *_csr(p.c_occ_years, canonical=True),
@@ -252,11 +252,16 @@ def screen_pairs(
 
 def pair_features_grouped(
     p: Prepared, vacancies: np.ndarray, offsets: np.ndarray, candidates: np.ndarray, s: ScreenArrays
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`matching.features.pair_features` of the same grouped pairs (``s`` from :func:`screen_pairs`
-    on exactly these pairs)."""
+    on exactly these pairs), and the pair each row describes.
+
+    The rows come candidate by candidate (``x[i]`` describes pair ``order[i]``): a candidate's profile
+    is read from memory once for all the vacancies of the chunk they are eligible for, not once per
+    vacancy, which is where the time went at 100,000 candidates."""
     k = kernel_data(p)
     x = np.empty((len(candidates), len(FEATURES)))
+    order = np.empty(len(candidates), dtype=np.int64)
     if len(candidates):
         _features(
             np.asarray(vacancies, dtype=np.int64),
@@ -266,13 +271,11 @@ def pair_features_grouped(
             k.sparse,
             k.vacancy,
             k.settings,
-            s.km,
-            s.hard_missing,
-            s.soft_gaps,
-            s.licences_missing,
+            (s.km, s.hard_missing, s.soft_gaps, s.licences_missing),
             x,
+            order,
         )
-    return x
+    return x, order
 
 
 # -- the kernels ------------------------------------------------------------------------------------
@@ -295,19 +298,19 @@ _N_GROUPS_AT = _N_BASE
 _I = INDEX
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _scatter(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, dense: np.ndarray) -> None:
     for jj in range(indptr[row], indptr[row + 1]):
         dense[indices[jj]] += data[jj]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _clear(indptr: np.ndarray, indices: np.ndarray, row: int, dense: np.ndarray) -> None:
     for jj in range(indptr[row], indptr[row + 1]):
         dense[indices[jj]] = 0.0
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _dot(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, dense: np.ndarray) -> float:
     """Σ over the CSR row of data · dense[index], in stored order (as scipy's csr_matvec adds)."""
     s = 0.0
@@ -316,24 +319,24 @@ def _dot(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, de
     return s
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _dot32(a: np.ndarray, b: np.ndarray) -> float:
-    """Dot product of two float32 vectors in four running sums (as a BLAS kernel adds: in lanes)."""
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _dot32(a: np.ndarray, i: int, b: np.ndarray, j: int) -> float:
+    """``a[i] · b[j]`` of float32 rows in four running sums (as a BLAS kernel adds: in lanes)."""
     s0 = s1 = s2 = s3 = np.float32(0.0)
-    n = len(a)
+    n = a.shape[1]
     top = n - n % 4
-    for j in range(0, top, 4):
-        s0 += a[j] * b[j]
-        s1 += a[j + 1] * b[j + 1]
-        s2 += a[j + 2] * b[j + 2]
-        s3 += a[j + 3] * b[j + 3]
+    for k in range(0, top, 4):
+        s0 += a[i, k] * b[j, k]
+        s1 += a[i, k + 1] * b[j, k + 1]
+        s2 += a[i, k + 2] * b[j, k + 2]
+        s3 += a[i, k + 3] * b[j, k + 3]
     total = (s0 + s1) + (s2 + s3)
-    for j in range(top, n):
-        total += a[j] * b[j]
+    for k in range(top, n):
+        total += a[i, k] * b[j, k]
     return float(total)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _entry(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, col: int) -> float:
     """m[row, col] of a CSR matrix with sorted, unique indices."""
     lo, hi = indptr[row], indptr[row + 1]
@@ -348,13 +351,13 @@ def _entry(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, 
     return 0.0
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _km(chord2: float) -> float:
     """Great-circle km from the squared chord between unit vectors."""
     return float(2 * _EARTH * np.arcsin(min(np.sqrt(chord2) / 2, 1.0)))
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _bits(r: np.uint32) -> int:
     n = 0
     while r:
@@ -393,39 +396,38 @@ def _screen(vacancies, offsets, candidates, scalars, sp, vac, settings, out, nea
         vx, vy, vz = v_ux[v], v_uy[v], v_uz[v]
         for q in range(offsets[k], offsets[k + 1]):
             c = candidates[q]
-            row = cs[c]
             r = np.uint32(0)
-            if row[_C_CONSENT] == 0:
+            if cs[c, _C_CONSENT] == 0:
                 r |= _R_NO_CONSENT
-            elif row[_C_MATCHABLE] == 0:
+            elif cs[c, _C_MATCHABLE] == 0:
                 r |= _R_STATUS
             hm = n_hard[v] - _dot(cert_p, cert_i, cert_d, c, hard_dense) if n_hard[v] > 0 else 0.0
             hard_missing[q] = hm
             soft_gaps[q] = n_soft[v] - _dot(cert_p, cert_i, cert_d, c, soft_dense) if n_soft[v] > 0 else 0.0
             if hm > 0:
                 r |= _R_CERTIFICATE
-            lm = _bits(need & ~np.int64(row[_C_LICENCES])) if need else 0
+            lm = _bits(need & ~np.int64(cs[c, _C_LICENCES])) if need else 0
             lic_missing[q] = lm
             if lm > 0:
                 r |= _R_LICENCE
-            if row[_C_LANG] < v_lang[v]:
+            if cs[c, _C_LANG] < v_lang[v]:
                 r |= _R_LANGUAGE
-            if row[_C_EDU] < v_edu[v]:
+            if cs[c, _C_EDU] < v_edu[v]:
                 r |= _R_EDUCATION
-            if row[_C_PHYS] < v_phys[v]:
+            if cs[c, _C_PHYS] < v_phys[v]:
                 r |= _R_PHYSICAL
-            if hours < row[_C_HMIN] - slack or hours > row[_C_HMAX] + slack:
+            if hours < cs[c, _C_HMIN] - slack or hours > cs[c, _C_HMAX] + slack:
                 r |= _R_HOURS
-            if row[_C_AVAIL] > start + grace:  # NaN (unknown) never excludes
+            if cs[c, _C_AVAIL] > start + grace:  # NaN (unknown) never excludes
                 r |= _R_AVAILABILITY
-            dx, dy, dz = row[_C_UX] - vx, row[_C_UY] - vy, row[_C_UZ] - vz
+            dx, dy, dz = cs[c, _C_UX] - vx, cs[c, _C_UY] - vy, cs[c, _C_UZ] - vz
             chord2 = dx * dx + dy * dy + dz * dz  # NaN when either location is unknown
-            far = chord2 > row[_C_CHORD_MAX]
+            far = chord2 > cs[c, _C_CHORD_MAX]
             if far:
                 r |= _R_DISTANCE
             if contractor >= 0 and _entry(prev_p, prev_i, prev_d, c, contractor) > 0:
                 r |= _R_PREVIOUS
-            g = np.int64(row[_C_GROUP])
+            g = np.int64(cs[c, _C_GROUP])
             if g >= 0 and not v_allowed[v, g]:
                 r |= _R_TARGET
             if not v_additional[v]:
@@ -448,98 +450,129 @@ def _screen(vacancies, offsets, candidates, scalars, sp, vac, settings, out, nea
         _clear(soft_p, soft_i, v, soft_dense)
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _cover(dense: np.ndarray, vp: np.ndarray, vi: np.ndarray, v: int) -> float:
+    """Σ over the vacancy's skills of the candidate's credit for each (``dense``: the candidate's row)."""
+    total = 0.0
+    for jj in range(vp[v], vp[v + 1]):
+        total += dense[vi[jj]]
+    return total
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _features(vacancies, offsets, candidates, scalars, sp, vac, settings, km, hard_missing, soft_gaps, lic_missing, x):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+def _by_candidate(offsets, candidates, n_candidates, order, vacancy_of):  # type: ignore[no-untyped-def]
+    """``order``: the pairs sorted by candidate (a stable counting sort); ``vacancy_of``: each pair's group."""
+    for k in range(len(offsets) - 1):
+        for q in range(offsets[k], offsets[k + 1]):
+            vacancy_of[q] = k
+    start = np.zeros(n_candidates + 1, dtype=np.int64)
+    for q in range(len(candidates)):
+        start[candidates[q] + 1] += 1
+    for c in range(n_candidates):
+        start[c + 1] += start[c]
+    for q in range(len(candidates)):
+        c = candidates[q]
+        order[start[c]] = q
+        start[c] += 1
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _features(vacancies, offsets, candidates, scalars, sp, vac, settings, screened, x, order):  # type: ignore[no-untyped-def]  # noqa: PLR0917
     cs, c_text = scalars
+    km, hard_missing, soft_gaps, lic_missing = screened
     csoft_p, csoft_i, csoft_d = sp[3], sp[4], sp[5]
     cskill_p, cskill_i, cskill_d = sp[6], sp[7], sp[8]
     occ_p, occ_i, occ_d = sp[12], sp[13], sp[14]
     years_p, years_i, years_d = sp[15], sp[16], sp[17]
     sec_p, sec_i, sec_d = sp[18], sp[19], sp[20]
     title_p, title_i = sp[21], sp[22]
-    req_p, req_i, req_d, opt_p, opt_i, opt_d = vac[6], vac[7], vac[8], vac[9], vac[10], vac[11]
+    req_p, req_i, opt_p, opt_i = vac[6], vac[7], vac[9], vac[10]
     n_req, n_opt = vac[14], vac[15]
     v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac[16], vac[17], vac[18], vac[19], vac[20], vac[21]
     v_occ, v_sector, v_title, v_text, title_sim, v_loc, v_type = vac[27:34]
-    n_skills = np.int64(settings[4])
-    req_dense = np.zeros(n_skills)
-    opt_dense = np.zeros(n_skills)
     n_feat = x.shape[1]
     n_groups = n_feat - _N_BASE - _N_TYPES
-    for k in range(len(vacancies)):
-        v = vacancies[k]
-        _scatter(req_p, req_i, req_d, v, req_dense)
-        _scatter(opt_p, opt_i, opt_d, v, opt_dense)
+    vacancy_of = np.empty(len(candidates), dtype=np.int64)
+    _by_candidate(offsets, candidates, cs.shape[0], order, vacancy_of)
+    n_skills = np.int64(settings[4])
+    soft = np.zeros(n_skills)  # the current candidate's skill rows, made dense once for all their pairs
+    exact = np.zeros(n_skills)
+    last = -1
+    for i in range(len(order)):
+        q = order[i]
+        v = vacancies[vacancy_of[q]]
+        c = candidates[q]
+        if c != last:
+            if last >= 0:
+                _clear(csoft_p, csoft_i, last, soft)
+                _clear(cskill_p, cskill_i, last, exact)
+            _scatter(csoft_p, csoft_i, csoft_d, c, soft)
+            _scatter(cskill_p, cskill_i, cskill_d, c, exact)
+            last = c
         occ, sector, title = v_occ[v], v_sector[v], v_title[v]
         hours = v_hours[v]
         start = v_start[v]
-        lic_required = np.float64(_bits(v_lic[v]))
-        for q in range(offsets[k], offsets[k + 1]):
-            c = candidates[q]
-            row = cs[c]
-            for j in range(_N_BASE, n_feat):
-                x[q, j] = 0.0
-            if n_req[v] > 0 and row[_C_HAS_SKILLS] != 0:
-                x[q, _F_COV] = _dot(csoft_p, csoft_i, csoft_d, c, req_dense) / n_req[v]
-                x[q, _F_COV_EXACT] = _dot(cskill_p, cskill_i, cskill_d, c, req_dense) / n_req[v]
-            else:
-                x[q, _F_COV] = np.nan
-                x[q, _F_COV_EXACT] = np.nan
-            if n_opt[v] > 0 and row[_C_HAS_SKILLS] != 0:
-                x[q, _F_OPT] = _dot(csoft_p, csoft_i, csoft_d, c, opt_dense) / n_opt[v]
-                x[q, _F_OPT_EXACT] = _dot(cskill_p, cskill_i, cskill_d, c, opt_dense) / n_opt[v]
-            else:
-                x[q, _F_OPT] = np.nan
-                x[q, _F_OPT_EXACT] = np.nan
-            if occ >= 0 and row[_C_HAS_OCC] != 0:
-                x[q, _F_SAME_OCC] = _entry(occ_p, occ_i, occ_d, c, occ)
-                x[q, _F_YEARS] = min(_entry(years_p, years_i, years_d, c, occ), 15.0)
-            else:
-                x[q, _F_SAME_OCC] = np.nan
-                x[q, _F_YEARS] = np.nan
-            if sector >= 0 and row[_C_HAS_OCC] != 0:
-                x[q, _F_SECTOR] = 1.0 if _entry(sec_p, sec_i, sec_d, c, sector) > 0 else 0.0
-            else:
-                x[q, _F_SECTOR] = np.nan
-            t0, t1 = title_p[c], title_p[c + 1]
-            if t1 > t0:
-                best = np.float32(-np.inf)
-                for jj in range(t0, t1):
-                    best = max(best, title_sim[title, title_i[jj]])
-                x[q, _F_TITLE] = np.float64(best)
-            else:
-                x[q, _F_TITLE] = np.nan
-            if row[_C_HAS_TEXT] != 0:
-                x[q, _F_TEXT] = min(max(np.float64(_dot32(c_text[c], v_text[v])), 0.0), 1.0)
-            else:
-                x[q, _F_TEXT] = np.nan
-            d = km[q]
-            x[q, _F_KM] = d
-            x[q, _F_KM_SHARE] = d / row[_C_MAX_KM]
-            x[q, _F_HOURS] = max(row[_C_HMIN] - hours, 0.0) + max(hours - row[_C_HMAX], 0.0)
-            if np.isnan(hours):
-                x[q, _F_HOURS] = np.nan
-            x[q, _F_LANG] = row[_C_LANG] - v_lang[v]
-            x[q, _F_EDU] = row[_C_EDU] - v_edu[v]
-            x[q, _F_PHYS] = row[_C_PHYS] - v_phys[v]
-            x[q, _F_HARD] = hard_missing[q]
-            x[q, _F_GAPS] = soft_gaps[q]
-            x[q, _F_LIC_MISSING] = lic_missing[q]
-            x[q, _F_LIC_REQUIRED] = lic_required
-            if start == NAT:
-                x[q, _F_AVAIL] = np.nan
-            else:
-                x[q, _F_AVAIL] = row[_C_AVAIL] - np.float64(start)  # NaN when unknown
-            x[q, _F_COMPLETE] = row[_C_COMPLETE]
-            x[q, _F_LOCATION] = max(row[_C_LOC], v_loc[v])
-            g = np.int64(row[_C_GROUP])
-            if g >= 0:
-                x[q, _N_BASE + g] = 1.0
-            t = v_type[v]
-            if t >= 0:
-                x[q, _N_BASE + n_groups + t] = 1.0
-        _clear(req_p, req_i, v, req_dense)
-        _clear(opt_p, opt_i, v, opt_dense)
+        for j in range(_N_BASE, n_feat):
+            x[i, j] = 0.0
+        if n_req[v] > 0 and cs[c, _C_HAS_SKILLS] != 0:
+            x[i, _F_COV] = _cover(soft, req_p, req_i, v) / n_req[v]
+            x[i, _F_COV_EXACT] = _cover(exact, req_p, req_i, v) / n_req[v]
+        else:
+            x[i, _F_COV] = np.nan
+            x[i, _F_COV_EXACT] = np.nan
+        if n_opt[v] > 0 and cs[c, _C_HAS_SKILLS] != 0:
+            x[i, _F_OPT] = _cover(soft, opt_p, opt_i, v) / n_opt[v]
+            x[i, _F_OPT_EXACT] = _cover(exact, opt_p, opt_i, v) / n_opt[v]
+        else:
+            x[i, _F_OPT] = np.nan
+            x[i, _F_OPT_EXACT] = np.nan
+        if occ >= 0 and cs[c, _C_HAS_OCC] != 0:
+            x[i, _F_SAME_OCC] = _entry(occ_p, occ_i, occ_d, c, occ)
+            x[i, _F_YEARS] = min(_entry(years_p, years_i, years_d, c, occ), 15.0)
+        else:
+            x[i, _F_SAME_OCC] = np.nan
+            x[i, _F_YEARS] = np.nan
+        if sector >= 0 and cs[c, _C_HAS_OCC] != 0:
+            x[i, _F_SECTOR] = 1.0 if _entry(sec_p, sec_i, sec_d, c, sector) > 0 else 0.0
+        else:
+            x[i, _F_SECTOR] = np.nan
+        t0, t1 = title_p[c], title_p[c + 1]
+        if t1 > t0:
+            best = np.float32(-np.inf)
+            for jj in range(t0, t1):
+                best = max(best, title_sim[title, title_i[jj]])
+            x[i, _F_TITLE] = np.float64(best)
+        else:
+            x[i, _F_TITLE] = np.nan
+        if cs[c, _C_HAS_TEXT] != 0:
+            x[i, _F_TEXT] = min(max(np.float64(_dot32(c_text, c, v_text, v)), 0.0), 1.0)
+        else:
+            x[i, _F_TEXT] = np.nan
+        d = km[q]
+        x[i, _F_KM] = d
+        x[i, _F_KM_SHARE] = d / cs[c, _C_MAX_KM]
+        x[i, _F_HOURS] = max(cs[c, _C_HMIN] - hours, 0.0) + max(hours - cs[c, _C_HMAX], 0.0)
+        if np.isnan(hours):
+            x[i, _F_HOURS] = np.nan
+        x[i, _F_LANG] = cs[c, _C_LANG] - v_lang[v]
+        x[i, _F_EDU] = cs[c, _C_EDU] - v_edu[v]
+        x[i, _F_PHYS] = cs[c, _C_PHYS] - v_phys[v]
+        x[i, _F_HARD] = hard_missing[q]
+        x[i, _F_GAPS] = soft_gaps[q]
+        x[i, _F_LIC_MISSING] = lic_missing[q]
+        x[i, _F_LIC_REQUIRED] = np.float64(_bits(v_lic[v]))
+        if start == NAT:
+            x[i, _F_AVAIL] = np.nan
+        else:
+            x[i, _F_AVAIL] = cs[c, _C_AVAIL] - np.float64(start)  # NaN when unknown
+        x[i, _F_COMPLETE] = cs[c, _C_COMPLETE]
+        x[i, _F_LOCATION] = max(cs[c, _C_LOC], v_loc[v])
+        g = np.int64(cs[c, _C_GROUP])
+        if g >= 0:
+            x[i, _N_BASE + g] = 1.0
+        t = v_type[v]
+        if t >= 0:
+            x[i, _N_BASE + n_groups + t] = 1.0
 
 
 _F_COV = _I["skill_coverage"]

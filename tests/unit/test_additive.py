@@ -68,3 +68,19 @@ def test_unfitted_model_refuses_to_predict() -> None:
 
     with pytest.raises(NotFittedError):
         AdditiveBoosting().decision_function(np.zeros((1, 3)))
+
+
+def test_the_compiled_row_loop_adds_exactly_what_the_shapes_add() -> None:
+    """decision_function walks the rows in compiled code; the sums are the column-by-column ones."""
+    x, y = _data()
+    model = AdditiveBoosting(seed=0, max_iter=200).fit(x, y)
+    fresh, _ = _data(2000, seed=2)
+    fresh[:5] = np.nan
+    fresh[5:10] = -np.inf
+    at = np.concatenate([s.thresholds for s in model.shapes_])  # exactly on a threshold: goes left
+    fresh[10 : 10 + len(at), model.shapes_[0].feature] = np.resize(at, len(at))
+    expected = np.full(len(fresh), model.intercept_)
+    for shape in model.shapes_:
+        expected += shape(fresh[:, shape.feature])
+    assert np.array_equal(model.decision_function(fresh), expected)
+    assert np.array_equal(model.decision_function(np.asfortranarray(fresh)), expected)

@@ -71,7 +71,11 @@ def test_features_match_the_numpy_features(prepared: Prepared) -> None:
     e_off = np.concatenate([[0], np.cumsum(counts)])
     e = np.flatnonzero(ok)
     chosen = ScreenArrays(s.reasons[e], s.km[e], s.hard_missing[e], s.soft_gaps[e], s.licences_missing[e])
-    got = pair_features_grouped(p, vacancies, e_off, cand[e], chosen)
+    rows, order = pair_features_grouped(p, vacancies, e_off, cand[e], chosen)
+    assert np.array_equal(np.sort(order), np.arange(len(e)))
+    assert (np.diff(cand[e][order]) >= 0).all()  # candidate by candidate
+    got = np.empty_like(rows)
+    got[order] = rows
     ref = np.vstack(
         [
             pair_features(p, (r := screen(p, ci, np.full(len(ci), v))).subset(r.eligible))
