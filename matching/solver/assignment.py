@@ -91,15 +91,3 @@ def min_cost_assignment_arcs(
     used = graph.used(flow, arcs)
     assigned = cols[used][np.argsort(rows[used])]
     return assigned, int(flow.optimal_cost())
-
-
-def maximum_matching(n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Which arcs form a largest assignment: each row at most once, column ``j`` at most
-    ``capacity[j]`` times (OR-Tools max flow). Costs play no part: this is the exact count of level 1."""
-    graph = FlowGraph.build(n_rows, capacity, rows, cols)
-    flow = max_flow.SimpleMaxFlow()
-    arcs = flow.add_arcs_with_capacity(graph.tails, graph.heads, graph.capacities)
-    status = flow.solve(graph.source, graph.sink)
-    if status != flow.OPTIMAL:
-        raise SolverError(f"the maximum flow failed with status {status}")
-    return graph.used(flow, arcs)

@@ -1,20 +1,22 @@
-"""Who goes where: a lexicographic assignment with OR-Tools min-cost flow, repaired with CP-SAT.
+"""Who goes where: a lexicographic assignment by successive shortest paths, repaired with CP-SAT.
 
 The three levels, in strict order:
 
-1. the most placements: a maximum flow from candidates to places (``solve_max_flow_with_min_cost``),
-   exact and never traded for a later level;
+1. the most placements: a largest assignment of candidates to places, exact and never traded for a
+   later level;
 2. among those, the most SROI value going to obligations that still need it
    (Σ over obligations of min(need, value planned));
 3. among those, the highest sum of predicted 6-month retention.
 
-Levels 2 and 3 enter the flow as one integer cost per arc, ``-(W · euros + retention in
-thousandths)`` with ``W`` larger than any possible retention sum, so the flow maximises them in order.
-That is exact as long as no obligation is planned beyond its need (proved in docs/SOLVER.md). When one
-is, the capped value is no longer a flow cost: a small component is then solved exactly with CP-SAT
-(placements fixed at the maximum, then value, then retention); a large one by Lagrangian
-reweighting of the obligations' euros over a few more flows, which also gives an upper bound, so
-the summary reports how far from optimal the plan can be.
+Levels 2 and 3 enter the assignment as one integer weight per arc, ``W · euros + retention in
+thousandths`` with ``W`` larger than any possible retention sum, so the exact weighted assignment
+(:class:`~matching.solver.bipartite.Bipartite`, the same optimum as OR-Tools' min-cost flow, several
+times faster) maximises them in order. That is exact as long as no obligation is planned beyond its
+need (proved in docs/SOLVER.md). When one is, the capped value is no longer a flow cost: a small
+component is then solved exactly with CP-SAT (placements fixed at the maximum, then value, then
+retention); a large one by Lagrangian reweighting of the obligations' euros over a few more flows,
+which also gives an upper bound, each plan polished by local search, so the summary reports how far
+from optimal the plan can be.
 
 Independent components (candidates, places and obligations that share no arc) are solved separately.
 Integer cost scaling happens here and nowhere else.
@@ -28,12 +30,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from matching.solver.assignment import FlowGraph
+from matching.solver.bipartite import Bipartite, weight_limit
+from matching.solver.polish import Polisher
 from matching.solver.problem import Problem, Solution, SolverError
 
 if TYPE_CHECKING:
@@ -45,8 +47,11 @@ Progress = Callable[[str, int, int], None]
 RETENTION_SCALE = 1000  # retention is counted in thousandths
 EXACT_ARCS = 4000  # components up to this many arcs are repaired exactly with CP-SAT
 EXACT_SECONDS = 5.0  # limit per CP-SAT stage, in deterministic time (about seconds; the same on any machine)
-LAGRANGE_ROUNDS = 12
-GAP_GOAL = 0.005  # the Lagrangian rounds stop once the value is proven within half a percent
+LAGRANGE_ROUNDS = 8
+GAP_GOAL = 0.001  # the Lagrangian rounds stop once the value is proven within a tenth of a percent
+MU_POWER = 6  # an over-planned obligation's multiplier shrinks by (need / planned) to this power
+RETENTION_PRICES = (0.25, 1.0)  # level-3 bound: λ in retention per average placement's euros
+_BOUND_SCALE = 1e5  # retention in hundred-thousandths for the level-3 bound's flows
 _MAX_COST = 2**62
 
 
@@ -61,6 +66,7 @@ class _Part:
     retention: np.ndarray
     capacity: np.ndarray  # per local vacancy
     need: np.ndarray  # whole euros per local obligation
+    rounding: float = 0.0  # how much counting in whole euros can move any plan's capped value
 
     @property
     def n_c(self) -> int:
@@ -72,6 +78,10 @@ class _Part:
 
     def sroi(self, x: np.ndarray) -> float:
         return float(np.minimum(self.planned(x), self.need).sum())
+
+    def weighted(self, mu: np.ndarray) -> np.ndarray:
+        """Each arc's euros times its obligation's multiplier."""
+        return np.asarray(np.append(mu, 0.0)[self.o] * self.value)
 
     def retained(self, x: np.ndarray) -> float:
         return float(self.retention[x].sum())
@@ -211,6 +221,8 @@ def _part(p: Problem, arcs: np.ndarray, capacity: np.ndarray, need: np.ndarray) 
     o_of_v[obligation >= 0] = o_local
     o = o_of_v[v]
     value = np.where(o >= 0, np.round(p.value[arcs]), 0.0)
+    placed = min(int(c.max(initial=-1)) + 1, int(capacity[vacancies].sum()))
+    per_arc = float(np.abs(np.where(o >= 0, p.value[arcs], 0.0) - value).max(initial=0.0))
     return _Part(
         c=c,
         v=v,
@@ -219,25 +231,28 @@ def _part(p: Problem, arcs: np.ndarray, capacity: np.ndarray, need: np.ndarray) 
         retention=p.retention[arcs].astype(float),
         capacity=capacity[vacancies],
         need=np.round(need[obligations]),
+        rounding=per_arc * placed + float(np.abs(need[obligations] - np.round(need[obligations])).sum()),
     )
 
 
 def _solve_part(part: _Part, *, exact_arcs: int, exact_seconds: float, rounds: int) -> _Result:
-    x = _flow(part, part.value)
+    graph = Bipartite.build(part.n_c, part.capacity, part.c, part.v)
+    x, upper = _flow(part, graph, np.ones(len(part.need)))
     planned = part.planned(x)
-    if (planned <= part.need).all():  # no euro above need: the flow's order is the capped order
+    if (planned <= part.need).all() and upper == part.sroi(x):
+        # no euro above need: the flow's order is the capped order
         return _Result(x, part.sroi(x), part.retained(x), True, "min-cost flow")
     if len(part.c) <= exact_arcs:
         exact = _exact(part, x, exact_seconds)
         if exact is not None:
             return exact
-    return _lagrange(part, x, rounds)
+    return _lagrange(part, graph, x, upper, rounds)
 
 
 def arc_costs(euros: np.ndarray, retention: np.ndarray, flows_max: int, nodes: int) -> np.ndarray:
-    """Integer unit costs -(W · euros + retention in thousandths), W above any retention sum: the
-    one place where the objective is scaled to integers. Euros are counted in tens, hundreds, ...
-    should the costs overflow once the solver multiplies them by the number of nodes."""
+    """OR-Tools min-cost flow unit costs for levels 2 and 3, -(W · euros + retention in thousandths)
+    with W above any retention sum (the benchmarks' bare flow). Euros are counted in tens, hundreds,
+    ... should the costs overflow once the solver multiplies them by the number of nodes."""
     weight = RETENTION_SCALE * (flows_max + 1)
     whole = np.round(euros).astype(np.int64)
     top = int(whole.max(initial=0))
@@ -247,21 +262,23 @@ def arc_costs(euros: np.ndarray, retention: np.ndarray, flows_max: int, nodes: i
     return np.asarray(-((whole // unit) * weight + np.round(retention * RETENTION_SCALE).astype(np.int64)))
 
 
-def _flow(part: _Part, euros: np.ndarray) -> np.ndarray:
-    """Maximum flow with minimum cost :func:`arc_costs`: the most placements, then euros, then retention."""
-    flows_max = min(part.n_c, int(part.capacity.sum()))
-    graph = FlowGraph.build(part.n_c, part.capacity, part.c, part.v)
-    costs = arc_costs(euros, part.retention, flows_max, part.n_c + len(part.capacity) + 2)
-    flow = min_cost_flow.SimpleMinCostFlow()
-    handles = flow.add_arcs_with_capacity_and_unit_cost(
-        graph.tails, graph.heads, graph.capacities, graph.pair_costs(costs)
-    )
-    flow.set_node_supply(graph.source, flows_max)  # as much as could ever flow; the maximum is found
-    flow.set_node_supply(graph.sink, -flows_max)
-    status = flow.solve_max_flow_with_min_cost()
-    if status != flow.OPTIMAL:
-        raise SolverError(f"the min-cost flow failed with status {status}")
-    return graph.used(flow, handles)
+def _flow(part: _Part, graph: Bipartite, mu: np.ndarray) -> tuple[np.ndarray, float]:
+    """The plan with the most placements, then the most euros weighted by ``mu`` per obligation, then
+    the most retention (exact), and an upper bound on those weighted euros over every such plan.
+
+    The one place where levels 2 and 3 are scaled to integers: W · euros + retention in thousandths,
+    W above any retention sum. Euros are counted in tens, hundreds, ... should that overflow 64 bits
+    (the bound then allows for it)."""
+    euros = part.weighted(mu)
+    weight = RETENTION_SCALE * (graph.flows_max + 1)
+    retention = np.round(part.retention * RETENTION_SCALE).astype(np.int64)
+    unit = 1
+    while (float(euros.max(initial=0.0)) / unit + 1) * weight + RETENTION_SCALE > weight_limit(graph.flows_max):
+        unit *= 10
+    counted = np.round(euros / unit)
+    x = graph.best(counted.astype(np.int64) * weight + retention)
+    slack = float(np.abs(euros - unit * counted).max(initial=0.0))  # rounding, per placement
+    return x, float(unit * counted[x].sum()) + slack * int(x.sum())
 
 
 def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
@@ -313,32 +330,69 @@ def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
     return _Result(chosen, float(level2_bound), float(retention_bound), optimal, "cp-sat")
 
 
-def _lagrange(part: _Part, x: np.ndarray, rounds: int) -> _Result:
+def _lagrange(part: _Part, graph: Bipartite, x: np.ndarray, upper: float, rounds: int) -> _Result:
     """Reweight each obligation's euros by a multiplier in [0, 1] until little value is wasted.
 
     For multipliers μ, max Σ μ_o · planned_o + Σ (1 − μ_o) · need_o over plans with the most
     placements bounds the capped value from above; each flow both tries a plan and tightens the bound.
-    An obligation planned beyond its need gets μ × (need / planned)³, one planned short of it a higher
-    μ (at most 1); the rounds stop once the best plan is proven within :data:`GAP_GOAL`.
+    An obligation planned beyond its need gets μ × (need / planned)^:data:`MU_POWER`, one planned
+    short of it a higher μ (at most 1). Each flow's plan is polished once (:class:`Polisher`: more
+    capped value, then more retention) and the best one again to the end; the rounds stop once the
+    best plan is proven within :data:`GAP_GOAL`.
     """
+    polisher = Polisher.build(
+        part.c, part.v, part.o, value=part.value, retention=part.retention, capacity=part.capacity, need=part.need
+    )
     mu = np.ones(len(part.need))
-    best_x, best = x, (part.sroi(x), part.retained(x))
-    slack = 0.5 * x.sum()  # rounding the weighted euros to whole euros
-    bound = min(float(part.planned(x).sum()), float(part.need.sum()))
+    best_x = polisher.run(x, passes=1)
+    best = (part.sroi(best_x), part.retained(best_x))
+    bound, bound_mu = min(upper, float(part.need.sum())), mu
     for _ in range(rounds):
-        planned = part.planned(x)
-        over = planned > part.need
-        mu[over] *= (part.need[over] / planned[over]) ** 3
-        short = ~over & (part.need > 0)
-        mu[short] = np.minimum(1.0, mu[short] * (1.0 + (part.need[short] - planned[short]) / part.need[short]))
-        x = _flow(part, np.where(part.o >= 0, mu[np.maximum(part.o, 0)], 0.0) * part.value)
-        planned = part.planned(x)
-        bound = min(bound, float((mu * planned).sum() + ((1 - mu) * part.need).sum() + slack))
-        score = (part.sroi(x), part.retained(x))
-        if score > best:
-            best_x, best = x, score
         if bound - best[0] <= GAP_GOAL * max(bound, 1.0):
             break
-    # level 3 bound: the most retention any plan with the most placements reaches (value aside)
-    retention_bound = part.retained(_flow(part, np.zeros(len(part.c))))
-    return _Result(best_x, max(bound, best[0]), max(retention_bound, best[1]), False, "lagrangian flow")
+        planned = part.planned(x)
+        over = planned > part.need
+        mu = mu.copy()
+        mu[over] *= (part.need[over] / planned[over]) ** MU_POWER
+        short = ~over & (part.need > 0)
+        mu[short] = np.minimum(1.0, mu[short] * (1.0 + (part.need[short] - planned[short]) / part.need[short]))
+        x, upper = _flow(part, graph, mu)
+        dual = upper + float(((1 - mu) * part.need).sum())
+        if dual < bound:
+            bound, bound_mu = dual, mu
+        polished = polisher.run(x, passes=1)
+        score = (part.sroi(polished), part.retained(polished))
+        if score > best:
+            best_x, best = polished, score
+    best_x = polisher.run(best_x)
+    best = (part.sroi(best_x), part.retained(best_x))
+    # the bounds hold in whole euros; in the given euros a plan's capped value moves by part.rounding
+    retention_bound = _retention_bound(part, graph, bound_mu, best[0] - 2 * part.rounding)
+    return _Result(best_x, max(bound + part.rounding, best[0]), max(retention_bound, best[1]), False, "lagrangian flow")
+
+
+def _retention_bound(part: _Part, graph: Bipartite, mu: np.ndarray, floor: float) -> float:
+    """An upper bound on the retention of the best plan (most placements, then capped value).
+
+    That plan's capped value is at least ``floor`` (a plan reaches it), and for μ in [0, 1] the
+    capped value is at most L_μ = Σ μ_o · planned_o + Σ (1 − μ_o) · need_o. So for any λ ≥ 0 its
+    retention is at most max over plans of retention + λ · (L_μ − floor): one flow per λ, the least
+    of them counts. λ is priced per average placement's euros (:data:`RETENTION_PRICES`); λ = 0
+    would be the most retention of any plan, value aside.
+    """
+    placed = graph.flows_max
+    euros = part.weighted(mu)
+    rest = float(((1 - mu) * part.need).sum()) - floor
+    per_placement = max(floor, 1.0) / max(placed, 1)
+    bounds = []
+    for price in RETENTION_PRICES:
+        lam = price / per_placement
+        blend = part.retention + lam * euros
+        scale = _BOUND_SCALE
+        while float(blend.max(initial=0.0)) * scale + 1 > weight_limit(placed):
+            scale /= 10
+        weight = np.round(blend * scale)
+        x = graph.best(weight.astype(np.int64))
+        slack = float(np.abs(blend - weight / scale).max(initial=0.0))
+        bounds.append(float(weight[x].sum()) / scale + slack * int(x.sum()) + lam * rest)
+    return min(bounds)

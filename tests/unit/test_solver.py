@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.solver import Problem, SolverError, solve
+from matching.solver.flow import EXACT_ARCS
 
 
 @st.composite
@@ -71,11 +72,40 @@ def test_the_solver_equals_brute_force_on_all_three_levels(p: Problem) -> None:
 @given(problems())
 def test_without_the_exact_repair_placements_stay_exact_and_the_bound_holds(p: Problem) -> None:
     solution = solve(p, exact_arcs=0)  # every capped component goes the Lagrangian way
-    placements, value, _ = brute_force(p)
+    placements, value, retention = brute_force(p)
     assert feasible(p, solution.chosen)
     assert solution.placements == placements  # level 1 is never traded
     assert solution.sroi_eur <= value + 1e-9
     assert solution.sroi_bound_eur >= value - 1e-9  # the reported bound is a true bound
+    if solution.sroi_eur == pytest.approx(value):  # the best plan's retention is bounded too
+        assert solution.retention <= retention + 1e-9
+    assert solution.retention_bound >= retention - 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems(), st.data())
+def test_bounds_hold_in_euros_and_cents(p: Problem, data: st.DataObject) -> None:
+    cents = np.array(data.draw(st.lists(st.integers(0, 99), min_size=p.n_arcs, max_size=p.n_arcs))) / 100
+    need = p.need + data.draw(st.sampled_from([0.0, 0.5, 0.75]))
+    priced = Problem(**{**p.__dict__, "value": p.value + cents, "need": need})
+    solution = solve(priced, exact_arcs=0)  # counted in whole euros, bounded in the given ones
+    placements, value, retention = brute_force(priced)
+    assert solution.placements == placements
+    assert solution.sroi_bound_eur >= value - 1e-9
+    assert solution.retention_bound >= retention - 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems(), st.sampled_from([0, EXACT_ARCS]))
+def test_euros_too_large_for_exact_weights_keep_level_1_exact_and_the_bounds_true(p: Problem, exact_arcs: int) -> None:
+    huge = Problem(**{**p.__dict__, "value": p.value * 1e13 + 7.0, "need": p.need * 1e13})  # counted in coarser units
+    solution = solve(huge, exact_arcs=exact_arcs)
+    placements, value, retention = brute_force(huge)
+    assert feasible(huge, solution.chosen)
+    assert solution.placements == placements
+    assert solution.sroi_eur <= value * (1 + 1e-12)
+    assert solution.sroi_bound_eur >= value * (1 - 1e-12)
+    assert solution.retention_bound >= retention - 1e-9
 
 
 def _two_by_two(**kw: object) -> Problem:
