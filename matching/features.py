@@ -100,7 +100,8 @@ def _text_similarity(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray:
     return np.asarray(np.clip(dots.astype(float), 0.0, 1.0), dtype=float)
 
 
-def _completeness(p: Prepared, ci: np.ndarray) -> np.ndarray:
+def profile_completeness(p: Prepared, ci: np.ndarray) -> np.ndarray:
+    """Share of each candidate's key fields that are filled in (the ``profile_completeness`` feature)."""
     parts = [
         p.c_has_skills[ci],
         p.c_has_occ[ci],
@@ -143,7 +144,7 @@ def pair_features(p: Prepared, s: Screen) -> np.ndarray:
     days = (avail - start).astype("timedelta64[D]").astype(float)
     days[np.isnat(avail) | np.isnat(start)] = np.nan
     x[:, INDEX["availability_days"]] = days
-    x[:, INDEX["profile_completeness"]] = _completeness(p, ci)
+    x[:, INDEX["profile_completeness"]] = profile_completeness(p, ci)
     x[:, INDEX["location_quality"]] = np.maximum(p.c_loc[ci], p.v_loc[vi])
     base = len(BASE_FEATURES)
     groups = np.zeros((n, len(GROUPS)))

@@ -4,11 +4,11 @@ of many (candidate, vacancy) pairs in one pass, without a temporary array per ru
 A batch match screens about 150 million pairs at 100,000 candidates × 20,000 vacancies. The numpy
 path (:func:`matching.eligibility.screen`, :func:`matching.features.pair_features`) makes one
 temporary array per rule and per feature, and a sparse row gather per similarity; at that size the
-time goes to those temporaries, not to the rules. These numba kernels apply the very same rules and
-features pair by pair, with each vacancy's requirements scattered once into dense scratch rows, so a
-sparse dot product is a walk over the candidate's few entries, added in the order the numpy path
-adds them. The numpy path stays the reference (suggestions, explanations, training use it), and a
-test holds the two equal on a generated world.
+time goes to those temporaries and to reading profiles, not to the rules. These numba kernels apply
+the very same rules and features pair by pair: screening vacancy by vacancy (its certificates made
+dense once), features candidate by candidate (a profile read, and its skill rows made dense, once
+for all the vacancies it is eligible for). The numpy path stays the reference (suggestions,
+explanations and training use it), and a test holds the two equal on a generated world.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from matching.eligibility import Reason
-from matching.features import BASE_FEATURES, FEATURES, INDEX
+from matching.features import BASE_FEATURES, FEATURES, INDEX, profile_completeness
 from matching.geo import EARTH_RADIUS_KM
 from matching.prepare import Prepared
 
@@ -94,20 +94,7 @@ def _unit(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def _build(p: Prepared) -> KernelData:
-    completeness = np.mean(
-        np.vstack(
-            [
-                p.c_has_skills,
-                p.c_has_occ,
-                ~np.isnan(p.c_lang),
-                ~np.isnan(p.c_edu),
-                ~np.isnan(p.c_phys),
-                p.c_hours_known,
-                p.c_loc <= 1,
-            ]
-        ),
-        axis=0,
-    )
+    completeness = profile_completeness(p, np.arange(p.n_candidates))
     lic_bits = (np.asarray(p.c_licences, dtype=np.int64) << np.arange(p.c_licences.shape[1])).sum(axis=1)
     avail = _days(p.c_available).astype(np.float64)
     avail[_days(p.c_available) == NAT] = np.nan
