@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -23,7 +23,7 @@ import numpy as np
 from matching.eligibility import Reason
 from matching.features import BASE_FEATURES, FEATURES, INDEX, profile_completeness
 from matching.geo import EARTH_RADIUS_KM
-from matching.prepare import Prepared
+from matching.prepare import GROUPS, Prepared
 
 NAT = np.iinfo(np.int64).min
 # columns of the packed candidate matrix
@@ -52,13 +52,83 @@ NAT = np.iinfo(np.int64).min
 _C_WIDTH = 20
 
 
+class _Candidates(NamedTuple):
+    """Candidate-side arrays (numba reads a named tuple's fields by name, at no cost)."""
+
+    packed: np.ndarray  # the _C_* columns, a row per candidate
+    text: np.ndarray  # float32 latent text vectors
+    cert_p: np.ndarray  # CSR parts (indptr, indices, data) of each candidate × item matrix
+    cert_i: np.ndarray
+    cert_d: np.ndarray
+    soft_p: np.ndarray
+    soft_i: np.ndarray
+    soft_d: np.ndarray
+    skill_p: np.ndarray
+    skill_i: np.ndarray
+    skill_d: np.ndarray
+    prev_p: np.ndarray
+    prev_i: np.ndarray
+    prev_d: np.ndarray
+    occ_p: np.ndarray
+    occ_i: np.ndarray
+    occ_d: np.ndarray
+    years_p: np.ndarray
+    years_i: np.ndarray
+    years_d: np.ndarray
+    sec_p: np.ndarray
+    sec_i: np.ndarray
+    sec_d: np.ndarray
+    title_p: np.ndarray
+    title_i: np.ndarray
+    title_d: np.ndarray
+
+
+class _Vacancies(NamedTuple):
+    """Vacancy-side arrays, indexed by vacancy row."""
+
+    hard_p: np.ndarray  # CSR parts of the hard and trainable certificates, required and optional skills
+    hard_i: np.ndarray
+    hard_d: np.ndarray
+    soft_p: np.ndarray
+    soft_i: np.ndarray
+    soft_d: np.ndarray
+    req_p: np.ndarray
+    req_i: np.ndarray
+    req_d: np.ndarray
+    opt_p: np.ndarray
+    opt_i: np.ndarray
+    opt_d: np.ndarray
+    n_hard: np.ndarray
+    n_soft: np.ndarray
+    n_req: np.ndarray
+    n_opt: np.ndarray
+    licences: np.ndarray  # bit mask of the licences asked for
+    lang: np.ndarray
+    edu: np.ndarray
+    phys: np.ndarray
+    hours: np.ndarray
+    start: np.ndarray  # days since the epoch, NAT when unknown
+    contractor: np.ndarray
+    allowed: np.ndarray  # vacancy × target group
+    additional: np.ndarray
+    occ: np.ndarray
+    sector: np.ndarray
+    title: np.ndarray
+    text: np.ndarray
+    title_sim: np.ndarray  # title × candidate occupation text
+    loc: np.ndarray
+    type: np.ndarray
+    ux: np.ndarray  # unit vectors of the locations
+    uy: np.ndarray
+    uz: np.ndarray
+
+
 @dataclass(frozen=True)
 class KernelData:
     """The arrays of a :class:`Prepared` the kernels read, in the layout they read them."""
 
-    scalars: tuple[np.ndarray, ...]
-    sparse: tuple[np.ndarray, ...]
-    vacancy: tuple[np.ndarray, ...]
+    candidates: _Candidates
+    vacancies: _Vacancies
     settings: np.ndarray  # hours tolerance, today (days), grace (days), certificates, skills
 
 
@@ -87,6 +157,11 @@ def _days(a: np.ndarray) -> np.ndarray:
     return np.asarray(a, dtype="datetime64[D]").view(np.int64)
 
 
+def _bit_masks(held: np.ndarray) -> np.ndarray:
+    """Each row of a boolean matrix (at most 63 columns) as the bits of one integer."""
+    return np.asarray((np.asarray(held, dtype=np.int64) << np.arange(held.shape[1])).sum(axis=1), dtype=np.int64)
+
+
 def _unit(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points as unit vectors: the squared chord between two is 4·hav(angle), no trigonometry per pair."""
     la, lo = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
@@ -95,9 +170,8 @@ def _unit(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 
 def _build(p: Prepared) -> KernelData:
     completeness = profile_completeness(p, np.arange(p.n_candidates))
-    lic_bits = (np.asarray(p.c_licences, dtype=np.int64) << np.arange(p.c_licences.shape[1])).sum(axis=1)
-    avail = _days(p.c_available).astype(np.float64)
-    avail[_days(p.c_available) == NAT] = np.nan
+    days = _days(p.c_available)
+    avail = np.where(days == NAT, np.nan, days.astype(np.float64))
     ux, uy, uz = _unit(p.c_lat, p.c_lon)
     columns = {
         _C_CONSENT: p.c_consent,
@@ -117,15 +191,16 @@ def _build(p: Prepared) -> KernelData:
         _C_HAS_SKILLS: p.c_has_skills,
         _C_HAS_OCC: p.c_has_occ,
         _C_HAS_TEXT: p.c_has_text,
-        _C_LICENCES: lic_bits,
+        _C_LICENCES: _bit_masks(p.c_licences),
         _C_COMPLETE: completeness,
         _C_LOC: p.c_loc,
     }
     packed = np.zeros((p.n_candidates, _C_WIDTH))  # one candidate's values side by side: one cache miss, not twenty
     for col, values in columns.items():
         packed[:, col] = values
-    scalars = (packed, np.ascontiguousarray(p.c_text, dtype=np.float32))
-    sparse = (
+    candidates = _Candidates(
+        packed,
+        np.ascontiguousarray(p.c_text, dtype=np.float32),
         *_csr(p.c_certs),
         *_csr(p.c_soft, canonical=True),
         *_csr(p.c_skills, canonical=True),
@@ -135,7 +210,7 @@ def _build(p: Prepared) -> KernelData:
         *_csr(p.c_sectors, canonical=True),
         *_csr(p.c_titles),
     )
-    vacancy = (
+    vacancies = _Vacancies(
         *_csr(p.v_hard),
         *_csr(p.v_soft),
         *_csr(p.v_req),
@@ -144,14 +219,12 @@ def _build(p: Prepared) -> KernelData:
         p.v_n_soft.astype(np.float64),
         p.v_n_req.astype(np.float64),
         p.v_n_opt.astype(np.float64),
-        (np.asarray(p.v_licences, dtype=np.int64) << np.arange(p.v_licences.shape[1])).sum(axis=1),
+        _bit_masks(p.v_licences),
         p.v_lang.astype(np.float64),
         p.v_edu.astype(np.float64),
         p.v_phys.astype(np.float64),
         p.v_hours.astype(np.float64),
         _days(p.v_start),
-        p.v_lat.astype(np.float64),
-        p.v_lon.astype(np.float64),
         p.v_contractor.astype(np.int64),
         np.ascontiguousarray(p.v_allowed_groups, dtype=np.bool_),
         p.v_additional.astype(np.bool_),
@@ -173,7 +246,7 @@ def _build(p: Prepared) -> KernelData:
             float(p.c_skills.shape[1]),
         ]
     )
-    return KernelData(scalars, sparse, vacancy, settings)
+    return KernelData(candidates, vacancies, settings)
 
 
 @dataclass
@@ -226,9 +299,8 @@ def screen_pairs(
             np.asarray(vacancies, dtype=np.int64),
             np.asarray(offsets, dtype=np.int64),
             np.asarray(candidates, dtype=np.int64),
-            k.scalars,
-            k.sparse,
-            k.vacancy,
+            k.candidates,
+            k.vacancies,
             k.settings,
             (out.reasons, out.km, out.hard_missing, out.soft_gaps, out.licences_missing),
             (nearest is not None, np.uint32(permanent)),
@@ -254,9 +326,8 @@ def pair_features_grouped(
             np.asarray(vacancies, dtype=np.int64),
             np.asarray(offsets, dtype=np.int64),
             np.asarray(candidates, dtype=np.int64),
-            k.scalars,
-            k.sparse,
-            k.vacancy,
+            k.candidates,
+            k.vacancies,
             k.settings,
             (s.km, s.hard_missing, s.soft_gaps, s.licences_missing),
             x,
@@ -281,7 +352,7 @@ _R_TARGET = np.uint32(Reason.TARGET_GROUP)
 _R_NOT_ADDITIONAL = np.uint32(Reason.NOT_ADDITIONAL)
 _EARTH = EARTH_RADIUS_KM
 _N_BASE = len(BASE_FEATURES)
-_N_GROUPS_AT = _N_BASE
+_N_GROUPS = len(GROUPS)
 _I = INDEX
 
 
@@ -354,18 +425,25 @@ def _bits(r: np.uint32) -> int:
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _screen(vacancies, offsets, candidates, scalars, sp, vac, settings, out, near_settings, near):  # type: ignore[no-untyped-def]  # noqa: PLR0917
-    cs = scalars[0]
+def _screen(vacancies, offsets, candidates, cand, vac, settings, out, near_settings, near):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    cs = cand.packed
     reasons, km, hard_missing, soft_gaps, lic_missing = out
     track, permanent = near_settings
     near_key, near_v, in_reach = near
-    cert_p, cert_i, cert_d = sp[0], sp[1], sp[2]
-    prev_p, prev_i, prev_d = sp[9], sp[10], sp[11]
-    hard_p, hard_i, hard_d, soft_p, soft_i, soft_d = vac[0], vac[1], vac[2], vac[3], vac[4], vac[5]
-    n_hard, n_soft = vac[12], vac[13]
-    v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac[16], vac[17], vac[18], vac[19], vac[20], vac[21]
-    v_contractor, v_allowed, v_additional = vac[24], vac[25], vac[26]
-    v_ux, v_uy, v_uz = vac[34], vac[35], vac[36]
+    cert_p, cert_i, cert_d = cand.cert_p, cand.cert_i, cand.cert_d
+    prev_p, prev_i, prev_d = cand.prev_p, cand.prev_i, cand.prev_d
+    hard_p, hard_i, hard_d, soft_p, soft_i, soft_d = (
+        vac.hard_p,
+        vac.hard_i,
+        vac.hard_d,
+        vac.soft_p,
+        vac.soft_i,
+        vac.soft_d,
+    )
+    n_hard, n_soft = vac.n_hard, vac.n_soft
+    v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac.licences, vac.lang, vac.edu, vac.phys, vac.hours, vac.start
+    v_contractor, v_allowed, v_additional = vac.contractor, vac.allowed, vac.additional
+    v_ux, v_uy, v_uz = vac.ux, vac.uy, vac.uz
     slack, today, grace = settings[0], np.int64(settings[1]), np.int64(settings[2])
     n_certs = np.int64(settings[3])
     hard_dense = np.zeros(n_certs)
@@ -464,21 +542,21 @@ def _by_candidate(offsets, candidates, n_candidates, order, vacancy_of):  # type
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _features(vacancies, offsets, candidates, scalars, sp, vac, settings, screened, x, order):  # type: ignore[no-untyped-def]  # noqa: PLR0917
-    cs, c_text = scalars
+def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, order):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    cs, c_text = cand.packed, cand.text
     km, hard_missing, soft_gaps, lic_missing = screened
-    csoft_p, csoft_i, csoft_d = sp[3], sp[4], sp[5]
-    cskill_p, cskill_i, cskill_d = sp[6], sp[7], sp[8]
-    occ_p, occ_i, occ_d = sp[12], sp[13], sp[14]
-    years_p, years_i, years_d = sp[15], sp[16], sp[17]
-    sec_p, sec_i, sec_d = sp[18], sp[19], sp[20]
-    title_p, title_i = sp[21], sp[22]
-    req_p, req_i, opt_p, opt_i = vac[6], vac[7], vac[9], vac[10]
-    n_req, n_opt = vac[14], vac[15]
-    v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac[16], vac[17], vac[18], vac[19], vac[20], vac[21]
-    v_occ, v_sector, v_title, v_text, title_sim, v_loc, v_type = vac[27:34]
+    csoft_p, csoft_i, csoft_d = cand.soft_p, cand.soft_i, cand.soft_d
+    cskill_p, cskill_i, cskill_d = cand.skill_p, cand.skill_i, cand.skill_d
+    occ_p, occ_i, occ_d = cand.occ_p, cand.occ_i, cand.occ_d
+    years_p, years_i, years_d = cand.years_p, cand.years_i, cand.years_d
+    sec_p, sec_i, sec_d = cand.sec_p, cand.sec_i, cand.sec_d
+    title_p, title_i = cand.title_p, cand.title_i
+    req_p, req_i, opt_p, opt_i = vac.req_p, vac.req_i, vac.opt_p, vac.opt_i
+    n_req, n_opt = vac.n_req, vac.n_opt
+    v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac.licences, vac.lang, vac.edu, vac.phys, vac.hours, vac.start
+    v_occ, v_sector, v_title, v_text, title_sim = vac.occ, vac.sector, vac.title, vac.text, vac.title_sim
+    v_loc, v_type = vac.loc, vac.type
     n_feat = x.shape[1]
-    n_groups = n_feat - _N_BASE - _N_TYPES
     vacancy_of = np.empty(len(candidates), dtype=np.int64)
     _by_candidate(offsets, candidates, cs.shape[0], order, vacancy_of)
     n_skills = np.int64(settings[4])
@@ -559,7 +637,7 @@ def _features(vacancies, offsets, candidates, scalars, sp, vac, settings, screen
             x[i, _N_BASE + g] = 1.0
         t = v_type[v]
         if t >= 0:
-            x[i, _N_BASE + n_groups + t] = 1.0
+            x[i, _N_BASE + _N_GROUPS + t] = 1.0
 
 
 _F_COV = _I["skill_coverage"]
@@ -584,4 +662,3 @@ _F_LIC_REQUIRED = _I["licences_required"]
 _F_AVAIL = _I["availability_days"]
 _F_COMPLETE = _I["profile_completeness"]
 _F_LOCATION = _I["location_quality"]
-_N_TYPES = len(FEATURES) - _N_BASE - sum(1 for f in FEATURES if f.startswith("group_"))
