@@ -3,6 +3,12 @@
 A :class:`Matcher` holds a prepared dataset and a scorer. Every question follows the same path:
 screen the pairs with the hard rules, compute features for the eligible ones only, score them, take
 the top k with ``np.argpartition`` and explain just those.
+
+Suggestions screen and describe their pairs with the batch match's compiled kernels
+(:mod:`matching.kernels`), so a suggestion's score is the score the batch plan uses for that pair.
+Given pairs (:meth:`Matcher.score_pairs`) and training go through the numpy reference
+(:func:`matching.eligibility.screen`, :func:`matching.features.pair_features`), which the kernels
+are tested against.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from matching.eligibility import Screen, constant, screen
+from matching.eligibility import Screen, screen
 from matching.explain import explain
 from matching.features import INDEX, pair_features
+from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs
 from matching.prepare import Prepared
 from matching.scorers import LearnedScorer, RuleScorer, Scorer
 from models.errors import KoppelaarError
@@ -77,14 +84,15 @@ class Matcher:
             }
         )
 
-    # -- suggestions --------------------------------------------------------------------------
+    # -- suggestions ------------------------------------------------------------------------------
     def suggest_for_vacancy(self, vacancy_id: str, k: int = 10) -> pd.DataFrame:
         """The top ``k`` eligible candidates for a vacancy, best first, with explanations."""
         v = int(self._rows([vacancy_id], "vacancy")[0])
-        ci = self.p.candidates_in_reach(v)  # the others are out of travel distance for certain
-        # only candidates who consented and are available can be eligible: screen just those
-        ci = ci[self.p.c_matchable[ci]] if self.p.v_additional[v] else ci[:0]
-        return self._top(screen(self.p, ci, np.full(len(ci), v)), k)
+        # the others are out of travel distance for certain; and only candidates who consented and
+        # are available can be eligible: screen just those
+        ci = self.p.candidates_in_reach(v, matchable=True)
+        ci = ci if self.p.v_additional[v] else ci[:0]
+        return self._best(np.array([v], dtype=np.int64), np.array([0, len(ci)], dtype=np.int64), ci, k)
 
     def suggest_for_candidate(self, candidate_id: str, k: int = 10) -> pd.DataFrame:
         """The top ``k`` vacancies with an open place where a candidate is eligible."""
@@ -92,30 +100,45 @@ class Matcher:
         # a place that is not additional is never eligible, nor is anything for a candidate who did
         # not consent or is not available: screen only what can pass
         vi = self.p.additional_vacancies if self.p.c_matchable[c] else np.zeros(0, dtype=np.int64)
-        return self._top(screen(self.p, np.full(len(vi), c), vi), k)
+        return self._best(vi, np.arange(len(vi) + 1, dtype=np.int64), np.full(len(vi), c, dtype=np.int64), k)
 
-    def _top(self, s: Screen, k: int) -> pd.DataFrame:
-        eligible = s.subset(s.eligible)
-        scored = self.score_screen(eligible)
-        n = len(eligible.ci)
+    def _best(self, vacancies: np.ndarray, offsets: np.ndarray, candidates: np.ndarray, k: int) -> pd.DataFrame:
+        """The top ``k`` eligible pairs of ``candidates[offsets[j]:offsets[j + 1]]`` × ``vacancies[j]``."""
+        s = screen_pairs(self.p, vacancies, offsets, candidates)
+        ok = np.flatnonzero(s.reasons == 0)
+        n = len(ok)
         if n == 0:
             return pd.DataFrame(columns=RESULT_COLUMNS)
+        per_vacancy = np.repeat(np.arange(len(vacancies)), np.diff(offsets))[ok]
+        e_off = np.concatenate([[0], np.cumsum(np.bincount(per_vacancy, minlength=len(vacancies)))])
+        eligible = ScreenArrays(s.reasons[ok], s.km[ok], s.hard_missing[ok], s.soft_gaps[ok], s.licences_missing[ok])
+        x_grouped, order = pair_features_grouped(self.p, vacancies, e_off, candidates[ok], eligible)
+        x = np.empty_like(x_grouped)
+        x[order] = x_grouped  # back in pair order
+        score, confidence = self.score_features(x)
+        ci, vi = candidates[ok], vacancies[per_vacancy]
         take = min(k, n)
         # best first; ties broken by id so the same input always gives the same list
-        top = np.argpartition(-scored.score, take - 1)[:take] if take < n else np.arange(n)
-        ids = self.p.candidate_ids[eligible.ci[top]] if constant(eligible.vi) else self.p.vacancy_ids[eligible.vi[top]]
-        order = np.lexsort((ids, -scored.score[top]))
-        top = top[order]
-        chosen = eligible.subset(top)
-        x = scored.features[top]
-        notes = explain(self.p, chosen, x, self.scorer.contributions(x))
+        top = np.argpartition(-score, take - 1)[:take] if take < n else np.arange(n)
+        ids = self.p.candidate_ids[ci[top]] if len(vacancies) == 1 else self.p.vacancy_ids[vi[top]]
+        top = top[np.lexsort((ids, -score[top]))]
+        chosen = Screen(
+            ci[top],
+            vi[top],
+            eligible.reasons[top],
+            eligible.km[top],
+            eligible.hard_missing[top],
+            eligible.soft_gaps[top],
+            eligible.licences_missing[top],
+        )
+        notes = explain(self.p, chosen, x[top], self.scorer.contributions(x[top]))
         return pd.DataFrame(
             {
                 "rank": np.arange(1, take + 1),
                 "candidate_id": self.p.candidate_ids[chosen.ci],
                 "vacancy_id": self.p.vacancy_ids[chosen.vi],
-                "score": np.round(scored.score[top], 4),
-                "confidence": np.round(scored.confidence[top], 2),
+                "score": np.round(score[top], 4),
+                "confidence": np.round(confidence[top], 2),
                 "explanation": [n.text for n in notes],
                 "reasons": [n.code_text for n in notes],
             }

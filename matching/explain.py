@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from matching.eligibility import REASON_TEXT, Reason, Screen
 from matching.features import FEATURES, INDEX
@@ -69,15 +70,23 @@ def _level(kind: str, rank: float) -> str:
     return LEVELS[kind][int(rank)]
 
 
+def _row(m: sparse.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of row ``r`` of a CSR matrix, read straight from its arrays (indexing
+    the matrix builds a new one per row, which cost more than the whole explanation)."""
+    start, end = m.indptr[r], m.indptr[r + 1]
+    return m.indices[start:end], m.data[start:end]
+
+
 def _skills(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
-    required = p.v_req[v].indices
+    required = _row(p.v_req, v)[0].tolist()
     if len(required) == 0:
         return
     if not p.c_has_skills[c]:
         text.append("Vaardigheden van de kandidaat onbekend.")
         return
-    credit = np.asarray(p.c_soft[c, required].todense()).ravel() if len(required) else np.zeros(0)
-    names = list(p.skill_vocab)
+    held = dict(zip(*(a.tolist() for a in _row(p.c_soft, c)), strict=True))
+    credit = [held.get(j, 0.0) for j in required]
+    names = p.skill_names
     full = [names[j] for j, x in zip(required, credit, strict=True) if x >= 0.999]
     partial = [names[j] for j, x in zip(required, credit, strict=True) if 0 < x < 0.999]
     missing = [names[j] for j, x in zip(required, credit, strict=True) if x <= 0]
@@ -118,8 +127,8 @@ def _distance(p: Prepared, c: int, v: int, km: float, *, codes: list[str], text:
 
 
 def _gaps(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
-    soft = p.v_soft[v].indices
-    held = set(p.c_certs[c].indices)
+    soft = _row(p.v_soft, v)[0].tolist()
+    held = set(_row(p.c_certs, c)[0].tolist())
     for j in soft:
         if j not in held:
             name = _label(p, p.cert_names[j], "certificate")
@@ -145,8 +154,8 @@ def _unknowns(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) ->
 def _lack(p: Prepared, c: int, v: int, r: Reason, km: float) -> tuple[list[str], str]:
     """What one failed rule means for this pair: compact items (``vca_basis``, ``B``) and Dutch detail."""
     if r is Reason.CERTIFICATE:
-        held = set(p.c_certs[c].indices)
-        keys = [p.cert_names[j] for j in p.v_hard[v].indices if j not in held]
+        held = set(_row(p.c_certs, c)[0].tolist())
+        keys = [p.cert_names[j] for j in _row(p.v_hard, v)[0].tolist() if j not in held]
         names = ", ".join(_label(p, k, "certificate") for k in keys)
         return [k.removeprefix("txt:") for k in keys], f"mist certificaat {names}"
     if r is Reason.LICENCE:
@@ -179,7 +188,8 @@ def _ineligible(p: Prepared, c: int, v: int, bits: int, km: float, *, codes: lis
 
 
 def _top(contrib: np.ndarray, codes: list[str], text: list[str]) -> None:
-    order = np.argsort(-np.abs(contrib))
+    # equal weights (to the last bits, which depend on how many pairs were scored at once) in feature order
+    order = np.argsort(-np.round(np.abs(contrib), 9), kind="stable")
     seen: list[tuple[str, float]] = []
     for j in order:
         if abs(contrib[j]) < 1e-3 or len(seen) == 3:

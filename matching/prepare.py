@@ -215,6 +215,7 @@ class Prepared:
         for k in key.values():
             vocab.setdefault(k, len(vocab))
         self.skill_vocab = vocab
+        self.skill_names = list(vocab)  # by column
         self.skill_key = key
 
         def rows(col: pd.Series) -> list[list[int]]:
@@ -506,8 +507,9 @@ class Prepared:
     def vacancy_rows(self, ids: pd.Series | list[str]) -> np.ndarray:
         return np.asarray(self.vacancy_index.get_indexer(pd.Index(ids).astype(str)))
 
-    def candidates_in_reach(self, v: int) -> np.ndarray:
-        """Candidate rows that could be within travel distance of vacancy ``v`` (sorted).
+    def candidates_in_reach(self, v: int, *, matchable: bool = False, ordered: bool = True) -> np.ndarray:
+        """Candidate rows that could be within travel distance of vacancy ``v`` (sorted unless not
+        ``ordered``; only those who consented and are available when ``matchable``).
 
         Candidates are indexed by latitude per class of travel radius (:data:`REACH_CLASSES_KM`).
         A located candidate outside the box of their class's largest radius around the vacancy is
@@ -516,14 +518,19 @@ class Prepared:
         """
         lat, lon = self.v_lat[v], self.v_lon[v]
         if np.isnan(lat) or np.isnan(lon):
-            return np.arange(self.n_candidates)
+            every = np.arange(self.n_candidates)
+            return every[self.c_matchable] if matchable else every
         parts = [self._unlocated]
         for radius, lats, rows in self._reach:
             dlat = radius / 111.0 + 1e-6
             band = rows[int(np.searchsorted(lats, lat - dlat, side="left")) : int(np.searchsorted(lats, lat + dlat))]
             dlon = dlat / max(np.cos(np.radians(min(abs(lat) + dlat, 89.0))), 1e-6)
-            parts.append(band[np.abs(self.c_lon[band] - lon) <= dlon])
-        return np.sort(np.concatenate(parts))
+            keep = np.abs(self.c_lon[band] - lon) <= dlon
+            parts.append(band[keep & self.c_matchable[band]] if matchable else band[keep])
+        found = np.concatenate(parts)
+        if matchable:
+            found = found[self.c_matchable[found]] if len(self._unlocated) else found
+        return np.sort(found) if ordered else found
 
     def location_known(self) -> np.ndarray:
         return np.asarray(self.c_loc != LOC_UNKNOWN)
