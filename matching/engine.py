@@ -24,6 +24,8 @@ from matching.features import INDEX, pair_features
 from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs
 from matching.prepare import Prepared
 from matching.scorers import LearnedScorer, RuleScorer, Scorer
+from matching.shortlists import Shortlists, id_rank
+from matching.shortlists import build as build_shortlists
 from models.errors import KoppelaarError
 
 RESULT_COLUMNS = ["rank", "candidate_id", "vacancy_id", "score", "confidence", "explanation", "reasons"]
@@ -39,6 +41,16 @@ class Scored:
     confidence: np.ndarray
 
 
+@dataclass
+class _Eligible:
+    """Eligible pairs with their feature rows, scores and confidence, row for row."""
+
+    pairs: Screen
+    x: np.ndarray
+    score: np.ndarray
+    confidence: np.ndarray
+
+
 class UnknownIdError(KoppelaarError):
     """A candidate or vacancy id that is not in the dataset."""
 
@@ -49,6 +61,8 @@ class Matcher:
     def __init__(self, prepared: Prepared, scorer: Scorer | None = None) -> None:
         self.p = prepared
         self.scorer: Scorer = scorer or RuleScorer()
+        self.shortlists: Shortlists | None = None  # see rank_everything
+        self._ranks: dict[str, np.ndarray] = {}
 
     # -- scoring ------------------------------------------------------------------------------
     def score_features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,60 +99,97 @@ class Matcher:
         )
 
     # -- suggestions ------------------------------------------------------------------------------
+    def rank_everything(self) -> Shortlists:
+        """Rank every eligible pair once and answer suggestions from the shortlists from then on
+        (see :mod:`matching.shortlists`); for a server answering many questions over the same data."""
+        self.shortlists = build_shortlists(self.p, lambda x: self.score_features(x)[0])
+        return self.shortlists
+
     def suggest_for_vacancy(self, vacancy_id: str, k: int = 10) -> pd.DataFrame:
         """The top ``k`` eligible candidates for a vacancy, best first, with explanations."""
         v = int(self._rows([vacancy_id], "vacancy")[0])
+        hit = self.shortlists.by_vacancy.take(v, k) if self.shortlists is not None else None
+        if hit is not None:
+            ci = hit[0].astype(np.int64)
+            return self._frame(self._scored(np.array([v]), np.array([0, len(ci)]), ci), np.arange(len(ci)))
         # the others are out of travel distance for certain; and only candidates who consented and
         # are available can be eligible: screen just those
         ci = self.p.candidates_in_reach(v, matchable=True)
         ci = ci if self.p.v_additional[v] else ci[:0]
-        return self._best(np.array([v], dtype=np.int64), np.array([0, len(ci)], dtype=np.int64), ci, k)
+        return self._best(self._scored(np.array([v]), np.array([0, len(ci)]), ci), k, by_candidate=True)
 
     def suggest_for_candidate(self, candidate_id: str, k: int = 10) -> pd.DataFrame:
         """The top ``k`` vacancies with an open place where a candidate is eligible."""
         c = int(self._rows([candidate_id], "candidate")[0])
+        hit = self.shortlists.by_candidate.take(c, k) if self.shortlists is not None else None
+        if hit is not None:
+            vi = hit[0].astype(np.int64)
+            return self._frame(self._scored(vi, np.arange(len(vi) + 1), np.full(len(vi), c)), np.arange(len(vi)))
         # a place that is not additional is never eligible, nor is anything for a candidate who did
         # not consent or is not available: screen only what can pass
         vi = self.p.additional_vacancies if self.p.c_matchable[c] else np.zeros(0, dtype=np.int64)
-        return self._best(vi, np.arange(len(vi) + 1, dtype=np.int64), np.full(len(vi), c, dtype=np.int64), k)
+        return self._best(self._scored(vi, np.arange(len(vi) + 1), np.full(len(vi), c)), k, by_candidate=False)
 
-    def _best(self, vacancies: np.ndarray, offsets: np.ndarray, candidates: np.ndarray, k: int) -> pd.DataFrame:
-        """The top ``k`` eligible pairs of ``candidates[offsets[j]:offsets[j + 1]]`` × ``vacancies[j]``."""
+    def _scored(self, vacancies: np.ndarray, offsets: np.ndarray, candidates: np.ndarray) -> _Eligible:
+        """The eligible pairs of ``candidates[offsets[j]:offsets[j + 1]]`` × ``vacancies[j]``, described
+        and scored by the compiled kernels, in the order given."""
+        vacancies = np.asarray(vacancies, dtype=np.int64)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        candidates = np.asarray(candidates, dtype=np.int64)
         s = screen_pairs(self.p, vacancies, offsets, candidates)
         ok = np.flatnonzero(s.reasons == 0)
-        n = len(ok)
-        if n == 0:
-            return pd.DataFrame(columns=RESULT_COLUMNS)
         per_vacancy = np.repeat(np.arange(len(vacancies)), np.diff(offsets))[ok]
         e_off = np.concatenate([[0], np.cumsum(np.bincount(per_vacancy, minlength=len(vacancies)))])
-        eligible = ScreenArrays(s.reasons[ok], s.km[ok], s.hard_missing[ok], s.soft_gaps[ok], s.licences_missing[ok])
-        x_grouped, order = pair_features_grouped(self.p, vacancies, e_off, candidates[ok], eligible)
+        pairs = Screen(
+            candidates[ok],
+            vacancies[per_vacancy],
+            s.reasons[ok],
+            s.km[ok],
+            s.hard_missing[ok],
+            s.soft_gaps[ok],
+            s.licences_missing[ok],
+        )
+        arrays = ScreenArrays(pairs.reasons, pairs.km, pairs.hard_missing, pairs.soft_gaps, pairs.licences_missing)
+        x_grouped, order = pair_features_grouped(self.p, vacancies, e_off, pairs.ci, arrays)
         x = np.empty_like(x_grouped)
         x[order] = x_grouped  # back in pair order
-        score, confidence = self.score_features(x)
-        ci, vi = candidates[ok], vacancies[per_vacancy]
+        score, confidence = self.score_features(x) if len(x) else (np.zeros(0), np.zeros(0))
+        return _Eligible(pairs, x, score, confidence)
+
+    def _best(self, e: _Eligible, k: int, *, by_candidate: bool) -> pd.DataFrame:
+        """The top ``k`` of ``e``: best first, equal scores by id, so the same input gives the same list
+        (the pairs tied with the k-th all compete, not whichever ``argpartition`` happened to keep)."""
+        n = len(e.score)
         take = min(k, n)
-        # best first; ties broken by id so the same input always gives the same list
-        top = np.argpartition(-score, take - 1)[:take] if take < n else np.arange(n)
-        ids = self.p.candidate_ids[ci[top]] if len(vacancies) == 1 else self.p.vacancy_ids[vi[top]]
-        top = top[np.lexsort((ids, -score[top]))]
-        chosen = Screen(
-            ci[top],
-            vi[top],
-            eligible.reasons[top],
-            eligible.km[top],
-            eligible.hard_missing[top],
-            eligible.soft_gaps[top],
-            eligible.licences_missing[top],
-        )
-        notes = explain(self.p, chosen, x[top], self.scorer.contributions(x[top]))
+        if take < n:
+            kth = np.partition(-e.score, take - 1)[take - 1]
+            top = np.flatnonzero(-e.score <= kth)
+        else:
+            top = np.arange(n)
+        rank = self._id_rank("candidate") if by_candidate else self._id_rank("vacancy")
+        ids = rank[e.pairs.ci[top]] if by_candidate else rank[e.pairs.vi[top]]
+        return self._frame(e, top[np.lexsort((ids, -e.score[top]))][:take])
+
+    def _id_rank(self, kind: str) -> np.ndarray:
+        """Each row's position in id order (made once per matcher)."""
+        if kind not in self._ranks:
+            self._ranks[kind] = id_rank(self.p.candidate_ids if kind == "candidate" else self.p.vacancy_ids)
+        return self._ranks[kind]
+
+    def _frame(self, e: _Eligible, top: np.ndarray) -> pd.DataFrame:
+        """Pairs ``top`` of ``e``, in that order, ranked and explained."""
+        if len(top) == 0:
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        chosen = e.pairs.subset(top)
+        x = e.x[top]
+        notes = explain(self.p, chosen, x, self.scorer.contributions(x))
         return pd.DataFrame(
             {
-                "rank": np.arange(1, take + 1),
+                "rank": np.arange(1, len(top) + 1),
                 "candidate_id": self.p.candidate_ids[chosen.ci],
                 "vacancy_id": self.p.vacancy_ids[chosen.vi],
-                "score": np.round(score[top], 4),
-                "confidence": np.round(confidence[top], 2),
+                "score": np.round(e.score[top], 4),
+                "confidence": np.round(e.confidence[top], 2),
                 "explanation": [n.text for n in notes],
                 "reasons": [n.code_text for n in notes],
             }

@@ -11,6 +11,7 @@ import pytest
 from data.synthetic.generator import WorldConfig, generate_world
 from matching.engine import Matcher, train
 from matching.prepare import MatchConfig, Prepared
+from matching.shortlists import build as build_shortlists
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,31 @@ def test_no_consent_is_never_suggested(matcher: Matcher) -> None:
         assert not refused & set(m.suggest_for_vacancy(str(v), 50)["candidate_id"])
     for c in list(refused)[:10]:
         assert m.suggest_for_candidate(str(c), 10).empty
+
+
+@pytest.mark.parametrize("keep", [50, 3])
+def test_shortlists_answer_as_the_question_itself(matcher: Matcher, keep: int) -> None:
+    """Ranked once, answered from the shortlists: the very frames the questions' own screening gives,
+    also past a shortlist that was cut (answered on demand) and for a list shorter than asked."""
+    ranked = Matcher(matcher.p, matcher.scorer)
+    lists = ranked.rank_everything() if keep == 50 else None
+    if lists is None:
+        ranked.shortlists = lists = build_shortlists(ranked.p, lambda x: ranked.score_features(x)[0], keep=keep)
+    assert lists.pairs_eligible > 1000
+    asked = 0
+    for v in matcher.p.vacancy_ids[::7]:
+        for k in (1, 2, 10):
+            pd.testing.assert_frame_equal(ranked.suggest_for_vacancy(str(v), k), matcher.suggest_for_vacancy(str(v), k))
+            asked += 1
+    for c in matcher.p.candidate_ids[::31]:
+        for k in (1, 2, 10):
+            pd.testing.assert_frame_equal(
+                ranked.suggest_for_candidate(str(c), k), matcher.suggest_for_candidate(str(c), k)
+            )
+    assert asked > 100
+    # where a list was cut, it holds the best pairs: as many as kept, and more were eligible
+    cut = np.flatnonzero(~lists.by_vacancy.complete)
+    assert (np.diff(lists.by_vacancy.offsets)[cut] == keep).all()
+    if keep == 3:
+        assert len(cut) > 10
+        assert lists.by_vacancy.take(int(cut[0]), 10) is None
