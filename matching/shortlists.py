@@ -16,12 +16,12 @@ means a new :class:`~matching.prepare.Prepared` and new shortlists.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from matching.kernels import ScreenArrays, chunk_runs, pair_features_grouped, screen_pairs
+from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs
 from matching.prepare import Prepared
 
 SHORTLIST = 50  # pairs kept per vacancy and per candidate
@@ -73,39 +73,61 @@ def build(p: Prepared, score: Score, *, keep: int = SHORTLIST, chunk_pairs: int 
     form an eligible pair, so only those are screened; everyone else gets an empty, complete list."""
     c_rank = id_rank(p.candidate_ids)
     v_rank = id_rank(p.vacancy_ids)
-    vacancies = np.asarray(p.additional_vacancies, dtype=np.int64)
-    lists = [p.candidates_in_reach(int(v), matchable=True) for v in vacancies.tolist()]
     v_parts: list[Part] = []  # (vacancy, candidate, score), ranked
     c_parts: list[Part] = []  # (candidate, vacancy, score), the best of each chunk
+    c_held = 0
     v_count = np.zeros(p.n_vacancies, dtype=np.int64)
     c_count = np.zeros(p.n_candidates, dtype=np.int64)
     screened = 0
-    for chunk in chunk_runs([len(ci) for ci in lists], chunk_pairs):
-        vs = vacancies[chunk]
-        sizes = np.array([len(lists[k]) for k in chunk], dtype=np.int64)
-        if not sizes.sum():
-            continue
-        offsets = np.concatenate([[0], np.cumsum(sizes)])
-        cand = np.concatenate([lists[k] for k in chunk])
+    for vs, offsets, cand in _chunks(p, chunk_pairs):
         screened += len(cand)
         s = screen_pairs(p, vs, offsets, cand)
         ok = np.flatnonzero(s.reasons == 0)
         if not len(ok):
             continue
-        group = np.repeat(np.arange(len(chunk)), sizes)[ok]
-        e_off = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(chunk)))])
+        group = np.repeat(np.arange(len(vs)), np.diff(offsets))[ok]
+        e_off = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(vs)))])
         eligible = ScreenArrays(s.reasons[ok], s.km[ok], s.hard_missing[ok], s.soft_gaps[ok], s.licences_missing[ok])
         x, order = pair_features_grouped(p, vs, e_off, cand[ok], eligible)
         sc = np.empty(len(ok))
         sc[order] = score(x)
         ci, vi = cand[ok], vs[group]
-        np.add.at(v_count, vi, 1)
-        np.add.at(c_count, ci, 1)
+        v_count += np.bincount(vi, minlength=p.n_vacancies)
+        c_count += np.bincount(ci, minlength=p.n_candidates)
         v_parts.append(_best_per(vi, ci, sc, c_rank, keep))
         c_parts.append(_best_per(ci, vi, sc, v_rank, keep))
+        c_held += len(c_parts[-1][0])
+        if c_held > 4 * keep * p.n_candidates:  # fold the candidates' lists so far: memory stays bounded
+            c_parts = [_fold(c_parts, v_rank, keep)]
+            c_held = len(c_parts[0][0])
     by_vacancy = _ranked(v_parts, p.n_vacancies, v_count, c_rank, keep)
     by_candidate = _ranked(c_parts, p.n_candidates, c_count, v_rank, keep)
     return Shortlists(by_vacancy, by_candidate, screened, int(v_count.sum()))
+
+
+def _chunks(p: Prepared, limit: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(vacancy rows, offsets, candidate rows) of about ``limit`` screened pairs at a time: every open
+    vacancy with the candidates in its reach who consented and are available."""
+    vs: list[int] = []
+    lists: list[np.ndarray] = []
+    total = 0
+    for v in p.additional_vacancies.tolist():
+        ci = p.candidates_in_reach(int(v), matchable=True)
+        if not len(ci):
+            continue
+        if vs and total + len(ci) > limit:
+            yield _chunk(vs, lists)
+            vs, lists, total = [], [], 0
+        vs.append(int(v))
+        lists.append(ci)
+        total += len(ci)
+    if vs:
+        yield _chunk(vs, lists)
+
+
+def _chunk(vs: list[int], lists: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    offsets = np.concatenate([[0], np.cumsum([len(ci) for ci in lists])]).astype(np.int64)
+    return np.asarray(vs, dtype=np.int64), offsets, np.concatenate(lists).astype(np.int64)
 
 
 def id_rank(ids: np.ndarray) -> np.ndarray:
@@ -128,10 +150,15 @@ def _best_per(owner: np.ndarray, other: np.ndarray, score: np.ndarray, other_ran
 Part = tuple[np.ndarray, np.ndarray, np.ndarray]  # owner rows, other rows, scores
 
 
+def _fold(parts: list[Part], other_rank: np.ndarray, keep: int) -> Part:
+    """The best ``keep`` per owner over several parts."""
+    owner, other, score = (np.concatenate(a) for a in zip(*parts, strict=True))
+    return _best_per(owner, other, score, other_rank, keep)
+
+
 def _ranked(parts: list[Part], n: int, eligible: np.ndarray, other_rank: np.ndarray, keep: int) -> Ranked:
     if parts:
-        owner, other, score = (np.concatenate(a) for a in zip(*parts, strict=True))
-        owner, other, score = _best_per(owner, other, score, other_rank, keep)
+        owner, other, score = _fold(parts, other_rank, keep)
     else:
         owner, other, score = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n))]).astype(np.int64)
