@@ -111,7 +111,7 @@ class Matcher:
         hit = self.shortlists.by_vacancy.take(v, k) if self.shortlists is not None else None
         if hit is not None:
             ci = hit[0].astype(np.int64)
-            return self._frame(self._scored(np.array([v]), np.array([0, len(ci)]), ci), np.arange(len(ci)))
+            return self._frame(self._scored(np.array([v]), np.array([0, len(ci)]), ci, hit[1]), np.arange(len(ci)))
         # the others are out of travel distance for certain; and only candidates who consented and
         # are available can be eligible: screen just those
         ci = self.p.candidates_in_reach(v, matchable=True)
@@ -124,15 +124,19 @@ class Matcher:
         hit = self.shortlists.by_candidate.take(c, k) if self.shortlists is not None else None
         if hit is not None:
             vi = hit[0].astype(np.int64)
-            return self._frame(self._scored(vi, np.arange(len(vi) + 1), np.full(len(vi), c)), np.arange(len(vi)))
+            e = self._scored(vi, np.arange(len(vi) + 1), np.full(len(vi), c), hit[1])
+            return self._frame(e, np.arange(len(vi)))
         # a place that is not additional is never eligible, nor is anything for a candidate who did
         # not consent or is not available: screen only what can pass
         vi = self.p.additional_vacancies if self.p.c_matchable[c] else np.zeros(0, dtype=np.int64)
         return self._best(self._scored(vi, np.arange(len(vi) + 1), np.full(len(vi), c)), k, by_candidate=False)
 
-    def _scored(self, vacancies: np.ndarray, offsets: np.ndarray, candidates: np.ndarray) -> _Eligible:
+    def _scored(
+        self, vacancies: np.ndarray, offsets: np.ndarray, candidates: np.ndarray, known: np.ndarray | None = None
+    ) -> _Eligible:
         """The eligible pairs of ``candidates[offsets[j]:offsets[j + 1]]`` × ``vacancies[j]``, described
-        and scored by the compiled kernels, in the order given."""
+        and scored by the compiled kernels, in the order given. ``known``: the learned scores of these
+        pairs, all eligible, from a shortlist (the same numbers: not worked out again)."""
         vacancies = np.asarray(vacancies, dtype=np.int64)
         offsets = np.asarray(offsets, dtype=np.int64)
         candidates = np.asarray(candidates, dtype=np.int64)
@@ -153,6 +157,8 @@ class Matcher:
         x_grouped, order = pair_features_grouped(self.p, vacancies, e_off, pairs.ci, arrays)
         x = np.empty_like(x_grouped)
         x[order] = x_grouped  # back in pair order
+        if known is not None and len(known) == len(x) and not isinstance(self.scorer, RuleScorer):
+            return _Eligible(pairs, x, known, np.nan_to_num(x[:, INDEX["profile_completeness"]]))
         score, confidence = self.score_features(x) if len(x) else (np.zeros(0), np.zeros(0))
         return _Eligible(pairs, x, score, confidence)
 
