@@ -1,13 +1,15 @@
 """The HTTP API: ``create_app(settings)`` is the composition root, nothing connects at import time.
 
 Routes live under ``/api/v1``; ``/docs`` shows the OpenAPI description. Run it with
-``koppelaar serve``.
+``koppelaar serve``; with ``--workers N`` uvicorn starts N processes, each of which calls
+``create_app()`` (``api.app:create_app`` as a factory) with the settings of the environment.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -127,8 +129,25 @@ class _TooLargeError(Exception):
     pass
 
 
+#: Set by ``koppelaar serve --workers N`` to a file that does not exist yet: the one worker that makes
+#: it resumes the interrupted match runs, so that no run is resumed twice by a server's processes.
+RECOVERY_MARKER_ENV = "KOPPELAAR_SERVE_RECOVERY_MARKER"
+
+
+def _resumes_runs() -> bool:
+    """Whether this process resumes interrupted runs: always when it serves alone, else the first worker."""
+    marker = os.environ.get(RECOVERY_MARKER_ENV)
+    if not marker:
+        return True
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    return True
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None, run_jobs: bool = True) -> FastAPI:
-    """Build the API for ``settings``; ``store`` overrides the database (tests)."""
+    """Build the API for ``settings`` (default: from the environment); ``store`` overrides the database (tests)."""
     settings = settings or load_settings()
 
     @asynccontextmanager
@@ -139,13 +158,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         app.state.matching = MatchingService(app.state.store, settings)
         app.state.jobs = JobRunner(app.state.store, settings)
         app.state.reports = ReportService(app.state.store, settings)
-        if run_jobs:
+        if run_jobs and _resumes_runs():
             resumed = app.state.jobs.recover()
             if resumed:
                 log.info("resumed %d interrupted match run(s)", len(resumed))
+        if settings.warm:  # in the background: /healthz answers at once, with "matchers": "warming"
+            app.state.matching.start_warming()
         try:
             yield
         finally:
+            app.state.matching.close()
             app.state.jobs.shutdown()
             if own:
                 app.state.store.close()
@@ -166,15 +188,28 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.include_router(report_router, prefix=API_PREFIX)
     mount_web(app)  # the job coaches' page at /app/, outside the API
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: the server answers and reaches its database")
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness: the server answers and reaches its database; readiness: its matchers are prepared",
+        description="`matchers` is `warming` while this server process prepares every region's matcher after its "
+        "start (a suggestion for a region not yet prepared waits for it), then `ready`; `on demand` when warm-up is "
+        "off (KOPPELAAR_WARM=false). `pid` names the process that answered: with `--workers`, each has its own.",
+    )
     def health() -> dict[str, Any]:
         with app.state.store.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-        return {"status": "ok", "schema": app.state.store.revision(), "data_version": app.state.store.version()}
+        return {
+            "status": "ok",
+            "schema": app.state.store.revision(),
+            "data_version": app.state.store.version(),
+            "matchers": app.state.matching.state,
+            "pid": os.getpid(),
+        }
 
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1_000_000))  # type: ignore[arg-type]
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]
     return app
 
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "RECOVERY_MARKER_ENV", "create_app"]

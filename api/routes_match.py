@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy import func, or_, select, update
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
-from api.deps import PrincipalDep, StoreDep, audit, record_audit, require
+from api.deps import PrincipalDep, StoreDep, audit, record_audit_async, require, require_async
 from api.jobs import create_run
 from api.problems import ApiProblem
 from api.routes_entities import ERRORS, MAX_PAGE, get_row, page, public_row, region_guard, visible
@@ -46,6 +50,7 @@ from models.store.store import now
 router = APIRouter(responses=ERRORS)
 Key = Annotated[str, Path(min_length=1, max_length=100)]
 Top = Annotated[int, Query(ge=1, le=100, description="how many suggestions")]
+Suggester = Annotated[Principal, Depends(require_async(Permission.SUGGEST))]
 
 
 def _service(request: Request) -> MatchingService:
@@ -69,14 +74,25 @@ def me(principal: PrincipalDep) -> dict[str, Any]:
 # -- suggestions ------------------------------------------------------------------------------
 
 
-def _rejected(store: Any, *, vacancy_id: str | None = None, candidate_id: str | None = None) -> set[tuple[str, str]]:
-    query = select(t.decisions.c.candidate_id, t.decisions.c.vacancy_id).where(t.decisions.c.decision == "rejected")
-    if vacancy_id is not None:
-        query = query.where(t.decisions.c.vacancy_id == vacancy_id)
-    if candidate_id is not None:
-        query = query.where(t.decisions.c.candidate_id == candidate_id)
-    with store.connect() as conn:
-        return {(r.candidate_id, r.vacancy_id) for r in conn.execute(query)}
+# built once, as the audit's inserts are: building a statement costs more than running it on SQLite
+_REJECTED = {
+    kind: select(t.decisions.c.candidate_id, t.decisions.c.vacancy_id).where(
+        t.decisions.c.decision == "rejected", column == bindparam("key")
+    )
+    for kind, column in (("vacancy", t.decisions.c.vacancy_id), ("candidate", t.decisions.c.candidate_id))
+}
+
+
+def _rejected(conn: Connection, kind: str, key: str) -> set[tuple[str, str]]:
+    return {(r.candidate_id, r.vacancy_id) for r in conn.execute(_REJECTED[kind], {"key": key})}
+
+
+@lru_cache(maxsize=1024)
+def _candidate_query(principal: Principal) -> Any:
+    """Is this candidate there for the key: the same ``visible`` clause as every read, built once per key."""
+    return select(t.candidates.c.candidate_id).where(
+        t.candidates.c.candidate_id == bindparam("key"), visible("candidates", principal)
+    )
 
 
 def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[dict[str, Any]]:
@@ -92,8 +108,8 @@ def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[d
                 "rank": len(items) + 1,
                 "candidate_id": str(candidate_id),
                 "vacancy_id": str(vacancy_id),
-                "score": float(score),
-                "confidence": float(confidence),
+                "score": _number(score),
+                "confidence": _number(confidence),
                 "explanation": str(explanation),
                 "reasons": str(reasons),
             }
@@ -103,10 +119,32 @@ def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[d
     return items
 
 
-def _suggest(request: Request, store: Any, principal: Principal, kind: str, key: str, top: int) -> dict[str, Any]:
-    """Top suggestions for a vacancy or a candidate from the key's region, minus rejected pairs; audited."""
-    matcher = _service(request).matcher(principal.region)
-    rejected = _rejected(store, **{f"{kind}_id": key})
+def _number(value: Any) -> float | None:
+    """A float for the JSON answer (``null`` for NaN, as the response model's serialiser wrote it)."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+async def _suggest(request: Request, principal: Principal, kind: str, key: str, top: int) -> JSONResponse:
+    """Top suggestions for a vacancy or a candidate from the key's region, minus rejected pairs; audited.
+
+    The hot path of the API, so it runs on the event loop: one connection reads the data version,
+    (for a candidate) whether the key's region holds them, and the rejected pairs; the
+    prepared matcher answers; the audit event is committed; the answer is built from plain values
+    that already are a :class:`~api.schemas.SuggestionList`. Only preparing a region's matcher
+    (seconds, after a change to the data) goes to a worker thread.
+    """
+    store = request.app.state.store
+    service = _service(request)
+    day = date.today()
+    with store.connect() as conn:
+        version = store.version(conn)
+        if kind == "candidate" and not _visible_candidate_id(conn, principal, key):
+            raise ApiProblem(404, f"there is no candidate {key}")
+        rejected = _rejected(conn, kind, key)
+    matcher = service.prepared(principal.region, version, day)
+    if matcher is None:
+        matcher = await run_in_threadpool(service.matcher, principal.region, day, version)
     suggest = matcher.suggest_for_vacancy if kind == "vacancy" else matcher.suggest_for_candidate
     try:
         frame = suggest(key, top + len(rejected))
@@ -114,8 +152,13 @@ def _suggest(request: Request, store: Any, principal: Principal, kind: str, key:
         raise ApiProblem(404, f"there is no {kind} {key}") from None
     items = _suggestions(frame, rejected, top)
     shown = [i["candidate_id"] for i in items] if kind == "vacancy" else [key]
-    record_audit(store, principal, f"suggest for {kind}", str(request.url.path), shown)
-    return {"subject": f"{kind} {key}", "scorer": matcher.scorer.name, "items": items}
+    await record_audit_async(store, principal, f"suggest for {kind}", str(request.url.path), shown)
+    return JSONResponse({"subject": f"{kind} {key}", "scorer": matcher.scorer.name, "items": items})
+
+
+def _visible_candidate_id(conn: Connection, principal: Principal, candidate_id: str) -> bool:
+    """Whether the candidate exists for the key: in its region (the same WHERE as every candidate read)."""
+    return conn.execute(_candidate_query(principal), {"key": candidate_id}).first() is not None
 
 
 @router.get(
@@ -125,14 +168,8 @@ def _suggest(request: Request, store: Any, principal: Principal, kind: str, key:
     summary="Who fits this vacancy?",
     description="The best eligible candidates of your region (consent given, available), each with its explanation.",
 )
-def suggest_for_vacancy(
-    vacancy_id: Key,
-    request: Request,
-    store: StoreDep,
-    principal: Annotated[Principal, Depends(require(Permission.SUGGEST))],
-    top: Top = 10,
-) -> dict[str, Any]:
-    return _suggest(request, store, principal, "vacancy", vacancy_id, top)
+async def suggest_for_vacancy(vacancy_id: Key, request: Request, principal: Suggester, top: Top = 10) -> JSONResponse:
+    return await _suggest(request, principal, "vacancy", vacancy_id, top)
 
 
 @router.get(
@@ -142,17 +179,10 @@ def suggest_for_vacancy(
     summary="Where does this person fit?",
     description="The open vacancies a candidate of your region is eligible for, best first, with explanations.",
 )
-def suggest_for_candidate(
-    candidate_id: Key,
-    request: Request,
-    store: StoreDep,
-    principal: Annotated[Principal, Depends(require(Permission.SUGGEST))],
-    top: Top = 10,
-) -> dict[str, Any]:
-    with store.connect() as conn:
-        if get_row(conn, "candidates", candidate_id, principal) is None:
-            raise ApiProblem(404, f"there is no candidate {candidate_id}")
-    return _suggest(request, store, principal, "candidate", candidate_id, top)
+async def suggest_for_candidate(
+    candidate_id: Key, request: Request, principal: Suggester, top: Top = 10
+) -> JSONResponse:
+    return await _suggest(request, principal, "candidate", candidate_id, top)
 
 
 # -- coach decisions --------------------------------------------------------------------------

@@ -28,6 +28,18 @@ class Settings(BaseSettings):
     model: Path | None = None  # a model from `koppelaar train` for the API's suggestions and runs
     max_body_mb: float = 50.0  # the largest request body (a bulk upload) the API accepts
     log_level: str = "INFO"
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes of `koppelaar serve` (the default of its --workers): one per core serves "
+        "suggestions under concurrent load; each holds its own prepared matchers.",
+    )
+    warm: bool = Field(
+        default=True,
+        description="Prepare every region's matcher when the server starts (in the background; /healthz says "
+        "`matchers: warming` until it is done), so that no request pays for it; false: on the first request.",
+    )
     valuation_schemes: Path | None = None  # a TOML file of user-defined bouwblokken schemes
     valuation_scheme: str = "standaard"  # the scheme of obligations that name none
     engine: Literal["local", "dask"] = Field(

@@ -31,6 +31,9 @@ from models.store.convert import db_rows_to_table, table_to_db_rows
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 CHUNK = 500  # keys per IN (...) clause: well under every database's limit of bound parameters
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite connection waits for another connection's write
+# read by every suggestion: built once (building it costs more than running it on SQLite)
+_VERSION = select(t.store_meta.c.value).where(t.store_meta.c.name == "data_version")
 
 
 class StoreError(KoppelaarError):
@@ -54,14 +57,23 @@ class FileChange:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    """Every SQLite connection: foreign keys on, a busy timeout, and ``synchronous=NORMAL``.
+
+    In WAL mode (file stores), NORMAL syncs the log at checkpoints rather than at every commit: a
+    commit is a write to the log, not a wait for the disk (the audit event of every suggestion is
+    one). The database cannot be corrupted by it; a power loss or an operating-system crash (not a
+    crash of the process) may lose the commits made since the last checkpoint. PostgreSQL is the
+    choice where no commit may ever be lost.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on, WAL and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys on, WAL, ``synchronous=NORMAL`` and a busy timeout."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -75,7 +87,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             parsed,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             poolclass=StaticPool if memory else None,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -150,11 +162,10 @@ class Store:
 
     def version(self, conn: Connection | None = None) -> int:
         """A number that grows with every change to the entity rows (for caches)."""
-        query = select(t.store_meta.c.value).where(t.store_meta.c.name == "data_version")
         if conn is not None:
-            return int(conn.execute(query).scalar() or 0)
+            return int(conn.execute(_VERSION).scalar() or 0)
         with self.connect() as c:
-            return int(c.execute(query).scalar() or 0)
+            return int(c.execute(_VERSION).scalar() or 0)
 
     def bump_version(self, conn: Connection) -> None:
         done = conn.execute(
@@ -162,6 +173,13 @@ class Store:
         )
         if done.rowcount == 0:
             conn.execute(t.store_meta.insert().values(name="data_version", value=1))
+
+    def regions(self) -> list[str]:
+        """The regions the stored candidates are in, sorted (each has a matcher of its own in the API)."""
+        region = t.candidates.c.region
+        query = select(region).where(region.is_not(None)).distinct().order_by(region)
+        with self.connect() as conn:
+            return [str(r) for r in conn.execute(query).scalars()]
 
     # -- entity rows -------------------------------------------------------------------------
 
@@ -296,4 +314,4 @@ def _differs(old: object, new: object) -> bool:
     return old != new
 
 
-__all__ = ["CHUNK", "FileChange", "Store", "StoreError", "make_engine", "now"]
+__all__ = ["BUSY_TIMEOUT_MS", "CHUNK", "FileChange", "Store", "StoreError", "make_engine", "now"]

@@ -43,7 +43,8 @@ def test_the_planning_benchmark_runs_at_small_scale() -> None:
 
 
 def test_the_http_benchmark_runs_at_small_scale() -> None:
-    """The real server on a fresh store: import, warm-up per region, load at 1 and 32 clients."""
+    """The real server (2 workers) on a fresh store: import, warm-up at start, load at 1 and 32 clients
+    through the benchmark's own raw-socket client."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.benchmarks", "http", "--scale", "0.002"],
         capture_output=True,
@@ -53,7 +54,10 @@ def test_the_http_benchmark_runs_at_small_scale() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "import 200 candidates × 40 vacancies into SQLite (koppelaar import): median" in result.stdout
-    assert "warm-up Groningen_s" in result.stdout
+    assert "start the server (2 workers) and warm" in result.stdout
+    assert "server_workers: 2" in result.stdout
+    assert "server_ready_s" in result.stdout
+    assert "first request Groningen_ms" in result.stdout
     assert "suggestions over HTTP at 1 client: median" in result.stdout
     assert "suggestions over HTTP at 32 clients: median" in result.stdout
     assert result.stdout.count("errors: 0") == 2

@@ -128,3 +128,64 @@ def test_serve_answers_over_http(env: str, tmp_path: Path) -> None:
         server.terminate()
         output = server.communicate(timeout=20)[0].decode()
     assert "KND-" not in output  # no candidate data in the server's log
+
+
+def _health(url: str) -> dict[str, object] | None:
+    try:  # a new connection each time, so that either worker may answer
+        r = httpx.get(f"{url}/healthz", timeout=5)
+    except httpx.TransportError:
+        return None
+    return r.json() if r.status_code == 200 else None
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_serve_with_two_workers_warms_both_and_answers(env: str, tmp_path: Path) -> None:
+    """`serve --workers 2`: two processes on one port, each warms every region's matcher and says so in
+    /healthz; suggestions are answered; the processes stop with the server."""
+    assert runner.invoke(app, ["import", str(SAMPLE)]).exit_code == 0
+    secret = runner.invoke(app, ["apikey", "create", "--role", "coach", "--region", "Twente"]).output.split()[-1]
+    port = _free_port()
+    exe = Path(sys.executable).with_name("koppelaar")
+    server = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, "KOPPELAAR_DATABASE_URL": env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    states: dict[int, set[str]] = {}
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while sum("ready" in s for s in states.values()) < 2:
+            assert time.monotonic() < deadline, f"not ready: {states}"
+            assert server.poll() is None, server.communicate()[0].decode()
+            health = _health(url)
+            if health is None:
+                time.sleep(0.1)
+                continue
+            states.setdefault(int(health["pid"]), set()).add(str(health["matchers"]))  # type: ignore[call-overload]
+        assert len(states) == 2
+        assert server.pid not in states  # the workers answer, not the process that started them
+        assert all(s <= {"warming", "ready"} for s in states.values())
+        with httpx.Client(base_url=url, headers={"X-API-Key": secret}) as client:
+            page = client.get("/api/v1/vacancies?limit=5").json()["items"]
+            for vacancy in page:
+                r = client.get(f"/api/v1/vacancies/{vacancy['vacancy_id']}/suggestions?top=3")
+                assert r.status_code == 200, r.text
+                assert r.json()["subject"] == f"vacancy {vacancy['vacancy_id']}"
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=60)[0].decode()
+    assert server.returncode == 0, output
+    assert "2 workers" in output
+    assert "KND-" not in output  # no candidate data in the server's log
+    assert not [pid for pid in states if Path(f"/proc/{pid}").exists()]  # no worker outlives the server
+
+
+def test_serve_refuses_a_bad_number_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert runner.invoke(app, ["serve", "--workers", "0"]).exit_code == 2
+    monkeypatch.setenv("KOPPELAAR_WORKERS", "many")
+    r = runner.invoke(app, ["serve"])
+    assert r.exit_code == 2
+    assert "KOPPELAAR_WORKERS" in r.output
