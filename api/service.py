@@ -4,15 +4,30 @@ Preparing candidates (normalising skills, text vectors, the spatial index) is th
 so each region's :class:`~matching.engine.Matcher` is kept and reused until a write changes the
 store's data version or the date changes. A regional key's suggestions come from its region's
 matcher, which holds no other region's candidates at all.
+
+A server warms up as it starts (:meth:`MatchingService.start_warming`): a background thread prepares
+the matcher of every region the stored candidates are in, one after the other, so that no request
+after a restart waits for it. A request for a region that is being prepared waits for that
+region's matcher; it is never given a half-built one.
+
+Each matcher then ranks every eligible pair of its region once (:meth:`Matcher.rank_everything`,
+:mod:`matching.shortlists`), so a suggestion is read from a shortlist instead of screening
+thousands of pairs: at start-up as part of the warm-up, after a write in a background thread
+(the compiled kernels release the GIL) while the new matcher answers each question on demand.
+The answers are the same either way.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from api.cli_match import prepared_from
 from api.loaders import read_model
@@ -22,6 +37,10 @@ from matching.scorers import Scorer
 from models.store import Store
 
 log = logging.getLogger("koppelaar.api")
+
+#: What ``/healthz`` says of a process's matchers: being prepared at start-up, all prepared, or
+#: prepared by the first request of each region (warm-up switched off).
+WarmState = Literal["warming", "ready", "on demand"]
 
 
 @dataclass
@@ -41,26 +60,46 @@ class MatchingService:
         self._entries: dict[str | None, _Entry] = {}
         self._locks: dict[str | None, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._ranking: set[str | None] = set()  # regions whose pairs a background thread is ranking
+        self._state: WarmState = "on demand"
+        self._stop = threading.Event()
+        self._warmer: threading.Thread | None = None
 
     @property
     def scorer(self) -> Scorer | None:
         return self._scorer
 
+    @property
+    def state(self) -> WarmState:
+        """``warming`` while the start-up warm-up runs, then ``ready``; ``on demand`` without warm-up."""
+        return self._state
+
     def _lock(self, region: str | None) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(region, threading.Lock())
 
-    def matcher(self, region: str | None, today: date | None = None) -> Matcher:
-        """The matcher of ``region``'s candidates (``None``: every region) for the current data."""
-        day = today or date.today()
-        version = self.store.version()
+    def prepared(self, region: str | None, version: int, day: date) -> Matcher | None:
+        """The matcher of ``region`` if it is prepared for data ``version`` and ``day``, else ``None``
+        (then :meth:`matcher` prepares it, which takes seconds). Never waits."""
         entry = self._entries.get(region)
         if entry is not None and entry.version == version and entry.day == day:
             return entry.matcher
+        return None
+
+    def matcher(self, region: str | None, today: date | None = None, version: int | None = None) -> Matcher:
+        """The matcher of ``region``'s candidates (``None``: every region) for the current data.
+
+        ``version`` is the store's data version when the caller has just read it (one query less).
+        """
+        day = today or date.today()
+        version = self.store.version() if version is None else version
+        matcher = self.prepared(region, version, day)
+        if matcher is not None:
+            return matcher
         with self._lock(region):
-            entry = self._entries.get(region)
-            if entry is not None and entry.version == version and entry.day == day:
-                return entry.matcher
+            matcher = self.prepared(region, version, day)
+            if matcher is not None:
+                return matcher
             started = time.perf_counter()
             ds = self.store.load_dataset(region)
             matcher = Matcher(prepared_from(ds, day, self.settings), self._scorer)
@@ -71,7 +110,123 @@ class MatchingService:
                 version,
                 time.perf_counter() - started,
             )
-            return matcher
+        if self._state != "warming":  # the warm-up settles once, at its end (and ranks as it goes)
+            settle()
+            if matcher.shortlists is None:
+                self._rank_later(region)
+        return matcher
+
+    def _rank(self, matcher: Matcher, region: str | None) -> None:
+        started = time.perf_counter()
+        lists = matcher.rank_everything()
+        log.info(
+            "ranked the pairs of %s: %d eligible of %d screened, %.1f MB of shortlists, in %.1f s",
+            region or "every region",
+            lists.pairs_eligible,
+            lists.pairs_screened,
+            lists.nbytes / 1e6,
+            time.perf_counter() - started,
+        )
+
+    def _rank_later(self, region: str | None) -> None:
+        """Rank the pairs of ``region``'s current matcher in a background thread, one at a time per
+        region; until it is done, that matcher answers each question on demand."""
+        with self._guard:
+            if region in self._ranking:
+                return
+            self._ranking.add(region)
+
+        def run() -> None:
+            try:
+                while not self._stop.is_set():
+                    entry = self._entries.get(region)
+                    if entry is None or entry.matcher.shortlists is not None:
+                        break
+                    self._rank(entry.matcher, region)  # a write meanwhile: the loop ranks the new one
+            except Exception as exc:  # the type only: a message could hold candidate data
+                log.warning("could not rank the pairs of %s (%s)", region or "every region", type(exc).__name__)
+            finally:
+                with self._guard:
+                    self._ranking.discard(region)
+
+        threading.Thread(target=run, name="koppelaar-rank", daemon=True).start()
+
+    # -- warm-up at start ----------------------------------------------------------------------
+
+    def warm(self, regions: Iterable[str | None] | None = None) -> int:
+        """Prepare the matcher of each of ``regions`` (default: every region of the stored candidates),
+        one after the other; returns how many were prepared. A region that fails is logged and left
+        to its first request. National keys (no region) are not warmed: their matcher holds every
+        candidate and is prepared when one is first used."""
+        done = 0
+        for region in self.store.regions() if regions is None else regions:
+            if self._stop.is_set():
+                break
+            try:
+                matcher = self.matcher(region)
+            except Exception as exc:  # the type only: a message could hold candidate data
+                log.warning(
+                    "could not prepare the matcher of %s (%s); its first request will", region, type(exc).__name__
+                )
+                continue
+            with suppress(Exception):  # only a head start: a real request reports its own errors
+                if matcher.shortlists is None:
+                    self._rank(matcher, region)
+                _first_requests(matcher)
+            done += 1
+        return done
+
+    def start_warming(self) -> None:
+        """Warm every region in a background thread: :attr:`state` is ``warming`` until it is done."""
+        self._state = "warming"
+
+        def run() -> None:
+            started = time.perf_counter()
+            try:
+                done = self.warm()
+                log.info("warm-up: prepared %d regions' matchers in %.1f s", done, time.perf_counter() - started)
+            except Exception as exc:  # the store went away (shutting down), or could not list the regions
+                log.warning("warm-up stopped (%s); each region is prepared by its first request", type(exc).__name__)
+            finally:
+                settle()
+                self._state = "ready"
+
+        self._warmer = threading.Thread(target=run, name="koppelaar-warm-up", daemon=True)
+        self._warmer.start()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop warming after the region in hand (waiting at most ``timeout`` seconds for it)."""
+        self._stop.set()
+        if self._warmer is not None:
+            self._warmer.join(timeout)
 
 
-__all__ = ["MatchingService"]
+def settle() -> None:
+    """Collect what the matchers just replaced left behind, then exempt every object alive now from the
+    cyclic garbage collector (:func:`gc.freeze`).
+
+    Prepared matchers are a great many long-lived objects; without this, each full collection walks
+    them all, a pause for every request in the process that grows with the candidates (up to a few
+    hundred milliseconds with 10,000 of them). Frozen objects are still freed when their last
+    reference goes; the ``unfreeze`` first lets a full collection free what a replaced matcher kept
+    in reference cycles.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
+def _first_requests(matcher: Matcher, tries: int = 3) -> None:
+    """A suggestion each way, so that the first real request does not pay for what a matcher does once
+    (its id ranks; in a new process, loading the compiled kernels): with the first ids that have one."""
+    p = matcher.p
+    for ids, suggest in (
+        (p.vacancy_ids, matcher.suggest_for_vacancy),
+        (p.candidate_ids, matcher.suggest_for_candidate),
+    ):
+        for key in ids[:tries]:
+            if len(suggest(str(key), 1)):
+                break
+
+
+__all__ = ["MatchingService", "WarmState", "settle"]
