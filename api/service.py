@@ -169,9 +169,12 @@ class MatchingService:
                     "could not prepare the matcher of %s (%s); its first request will", region, type(exc).__name__
                 )
                 continue
-            with suppress(Exception):  # only a head start: a real request reports its own errors
-                if matcher.shortlists is None:
+            if matcher.shortlists is None:
+                try:
                     self._rank(matcher, region)
+                except Exception as exc:  # the type only; the region's questions are answered on demand
+                    log.warning("could not rank the pairs of %s (%s)", region or "every region", type(exc).__name__)
+            with suppress(Exception):  # only a head start: a real request reports its own errors
                 _first_requests(matcher)
             done += 1
         return done
