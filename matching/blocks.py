@@ -18,7 +18,7 @@ import numpy as np
 
 from matching.eligibility import Reason
 from matching.engine import Matcher
-from matching.kernels import Nearest, ScreenArrays, chunk_runs, pair_features_grouped, screen_pairs
+from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, screen_pairs
 from matching.prepare import Prepared
 from matching.scorers import Scorer
 
@@ -114,7 +114,7 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
     for v in block.vacancies.tolist():
         ci = p.candidates_in_reach(v)
         lists.append(ci[p.c_matchable[ci]])  # no consent or not available: never planned
-    for chunk in chunk_runs([len(ci) for ci in lists], CHUNK_PAIRS):
+    for chunk in _chunks([len(ci) for ci in lists], CHUNK_PAIRS):
         vs = block.vacancies[chunk]
         sizes = np.array([len(lists[k]) for k in chunk], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(sizes)])
@@ -160,6 +160,22 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
         near_key=track.key[near],
         near_v=track.vacancy[near],
     )
+
+
+def _chunks(sizes: list[int], limit: int) -> list[list[int]]:
+    """Consecutive runs of indices whose sizes add up to at most ``limit`` (at least one each)."""
+    out: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for k, size in enumerate(sizes):
+        if current and total + size > limit:
+            out.append(current)
+            current, total = [], 0
+        current.append(k)
+        total += size
+    if current:
+        out.append(current)
+    return out
 
 
 class Merged:

@@ -102,7 +102,8 @@ class Matcher:
     def rank_everything(self) -> Shortlists:
         """Rank every eligible pair once and answer suggestions from the shortlists from then on
         (see :mod:`matching.shortlists`); for a server answering many questions over the same data."""
-        self.shortlists = build_shortlists(self.p, lambda x: self.score_features(x)[0])
+        ranks = (self._id_rank("candidate"), self._id_rank("vacancy"))
+        self.shortlists = build_shortlists(self.p, lambda x: self.score_features(x)[0], ranks=ranks)
         return self.shortlists
 
     def suggest_for_vacancy(self, vacancy_id: str, k: int = 10) -> pd.DataFrame:

@@ -336,22 +336,6 @@ def pair_features_grouped(
     return x, order
 
 
-def chunk_runs(sizes: list[int], limit: int) -> list[list[int]]:
-    """Consecutive runs of indices whose sizes add up to at most ``limit`` (at least one each)."""
-    out: list[list[int]] = []
-    current: list[int] = []
-    total = 0
-    for k, size in enumerate(sizes):
-        if current and total + size > limit:
-            out.append(current)
-            current, total = [], 0
-        current.append(k)
-        total += size
-    if current:
-        out.append(current)
-    return out
-
-
 # -- the kernels ------------------------------------------------------------------------------------
 _R_NO_CONSENT = np.uint32(Reason.NO_CONSENT)
 _R_STATUS = np.uint32(Reason.STATUS)

@@ -507,9 +507,9 @@ class Prepared:
     def vacancy_rows(self, ids: pd.Series | list[str]) -> np.ndarray:
         return np.asarray(self.vacancy_index.get_indexer(pd.Index(ids).astype(str)))
 
-    def candidates_in_reach(self, v: int, *, matchable: bool = False, ordered: bool = True) -> np.ndarray:
-        """Candidate rows that could be within travel distance of vacancy ``v`` (sorted unless not
-        ``ordered``; only those who consented and are available when ``matchable``).
+    def candidates_in_reach(self, v: int, *, matchable: bool = False) -> np.ndarray:
+        """Candidate rows that could be within travel distance of vacancy ``v`` (sorted; only those who
+        consented and are available when ``matchable``).
 
         Candidates are indexed by latitude per class of travel radius (:data:`REACH_CLASSES_KM`).
         A located candidate outside the box of their class's largest radius around the vacancy is
@@ -530,7 +530,7 @@ class Prepared:
         found = np.concatenate(parts)
         if matchable:
             found = found[self.c_matchable[found]] if len(self._unlocated) else found
-        return np.sort(found) if ordered else found
+        return np.sort(found)
 
     def location_known(self) -> np.ndarray:
         return np.asarray(self.c_loc != LOC_UNKNOWN)

@@ -66,13 +66,20 @@ class Shortlists:
         return self.by_vacancy.nbytes + self.by_candidate.nbytes
 
 
-def build(p: Prepared, score: Score, *, keep: int = SHORTLIST, chunk_pairs: int = CHUNK_PAIRS) -> Shortlists:
+def build(
+    p: Prepared,
+    score: Score,
+    *,
+    keep: int = SHORTLIST,
+    chunk_pairs: int = CHUNK_PAIRS,
+    ranks: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Shortlists:
     """Rank every eligible pair of ``p`` with ``score`` (feature rows → scores); keep ``keep`` per side.
 
     Only the open (additional) vacancies and the candidates who consented and are available can
-    form an eligible pair, so only those are screened; everyone else gets an empty, complete list."""
-    c_rank = id_rank(p.candidate_ids)
-    v_rank = id_rank(p.vacancy_ids)
+    form an eligible pair, so only those are screened; everyone else gets an empty, complete list.
+    ``ranks``: the candidates' and vacancies' :func:`id_rank`, when the caller has them already."""
+    c_rank, v_rank = ranks if ranks is not None else (id_rank(p.candidate_ids), id_rank(p.vacancy_ids))
     v_parts: list[Part] = []  # (vacancy, candidate, score), ranked
     c_parts: list[Part] = []  # (candidate, vacancy, score), the best of each chunk
     c_held = 0
