@@ -38,6 +38,7 @@ DONE_COUNTS = (
     "unfilled_places",
     "unplaced_candidates",
     "vacancies_widened",
+    "vacancies_expanded",
 )
 
 

@@ -41,7 +41,8 @@ MAX_ATTEMPTS = 3
 PROGRESS_EVERY_S = 1.0
 #: How far a run is at the start and end of each stage of the plan, and the stage name shown.
 RUN_STAGES = {
-    "score": (0.35, 0.7, "scoring"),
+    "score": (0.35, 0.68, "scoring"),
+    "expand": (0.68, 0.7, "checking the most placements possible"),
     "solve": (0.7, 0.8, "solving"),
     "widen": (0.8, 0.83, "scoring open places again"),
     "explain": (0.83, 0.9, "explaining"),

@@ -4,16 +4,18 @@ A block is a set of open vacancies close together: vacancies are grouped by spat
 the travel radius across, so a tile's vacancies share most of the candidates in their reach), tiles
 are taken in a fixed order and cut into blocks of at most ``block_size`` vacancies. Each block is
 scored by :func:`score_block`, a pure function of the prepared dataset, the scorer and the block,
-which returns only what the plan needs: per vacancy its best-scored eligible candidates (the arcs),
-every eligible candidate (for the maximum matching), and per candidate the nearest vacancy they
-fall short of. :class:`Merged` combines block results in vacancy order, so how the work was cut
-and where it ran never changes the plan.
+which returns only what the plan needs: per vacancy its best-scored eligible candidates (the arcs)
+and how many are eligible, and per candidate the first vacancy they are eligible for and the nearest
+they fall short of. No block keeps every eligible pair: at national scale that is billions of them.
+:class:`Merged` combines block results in vacancy order, so how the work was cut and where it ran
+never changes the plan.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from matching.eligibility import Reason
@@ -45,12 +47,13 @@ class BlockScores:
     vacancies: np.ndarray
     kept_c: list[np.ndarray]  # per vacancy: the candidate rows kept as arcs
     kept_score: list[np.ndarray]
-    eligible_c: list[np.ndarray]  # per vacancy: every eligible candidate row (int32)
     n_eligible: np.ndarray
     cut: np.ndarray  # fewer candidates kept than eligible
     screened: int
     eligible: int
     in_reach: np.ndarray  # candidate rows within travel distance of some vacancy of the block
+    first_c: np.ndarray  # candidates eligible for a vacancy of the block (none when widening),
+    first_v: np.ndarray  # and the lowest such vacancy row
     near_c: np.ndarray  # candidates falling short of a block vacancy for a reason training can remove,
     near_key: np.ndarray  # how far short (number of reasons, then km),
     near_v: np.ndarray  # and that vacancy (the lowest row among equals)
@@ -105,8 +108,8 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
     n = len(block.vacancies)
     kept_c: list[np.ndarray] = []
     kept_score: list[np.ndarray] = []
-    eligible_c: list[np.ndarray] = []
     n_eligible = np.zeros(n, dtype=np.int64)
+    first = np.full(0 if block.keep_all else p.n_candidates, -1, dtype=np.int64)
     cut = np.zeros(n, dtype=bool)
     nearest = None if block.keep_all else Nearest.empty(p.n_candidates)
     screened = eligible = 0
@@ -127,14 +130,14 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
         counts = np.bincount(np.repeat(np.arange(len(chunk)), sizes)[ok], minlength=len(chunk))
         e_off = np.concatenate([[0], np.cumsum(counts)])
         chosen = ScreenArrays(s.reasons[e], s.km[e], s.hard_missing[e], s.soft_gaps[e], s.licences_missing[e])
+        if not block.keep_all:
+            _first_eligible(first, cand[e], np.repeat(vs, counts))
         x, order = pair_features_grouped(p, vs, e_off, cand[e], chosen)
         scores = np.zeros(len(x))
         if len(x):
             scores[order] = matcher.score_features(x)[0]  # the rows come candidate by candidate
         for j, k in enumerate(chunk):
             ci, sc = cand[e[e_off[j] : e_off[j + 1]]], scores[e_off[j] : e_off[j + 1]]
-            # widening keeps the eligible lists of the first round (vetoes already dropped from them)
-            eligible_c.append(ci[:0].astype(np.int32) if block.keep_all else ci.astype(np.int32))
             n_eligible[k] = len(sc)
             keep = int(block.keep[k])
             if not block.keep_all and len(sc) > keep:
@@ -150,7 +153,6 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
         vacancies=block.vacancies,
         kept_c=kept_c,
         kept_score=kept_score,
-        eligible_c=eligible_c,
         n_eligible=n_eligible,
         cut=cut,
         screened=screened,
@@ -159,7 +161,18 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
         near_c=near,
         near_key=track.key[near],
         near_v=track.vacancy[near],
+        first_c=np.flatnonzero(first >= 0),
+        first_v=first[first >= 0],
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_eligible(first: np.ndarray, candidates: np.ndarray, vacancies: np.ndarray) -> None:  # pragma: no cover
+    """Per candidate, the lowest vacancy row of the eligible pairs (``first``: -1 when none yet)."""
+    for q in range(len(candidates)):
+        c = candidates[q]
+        if first[c] < 0 or vacancies[q] < first[c]:
+            first[c] = vacancies[q]
 
 
 def _chunks(sizes: list[int], limit: int) -> list[list[int]]:
@@ -180,25 +193,25 @@ def _chunks(sizes: list[int], limit: int) -> list[list[int]]:
 
 class Merged:
     """Every block's results. Blocks may arrive in any order (:meth:`add`); the nearest vacancies,
-    counts and reach fold in at once, the arcs and eligible lists are put in vacancy order by
+    counts and reach fold in at once, the arcs are put in vacancy order by
     :meth:`finish`, so how the work was cut and where it ran never changes the plan."""
 
     def __init__(self, n_candidates: int, n_vacancies: int) -> None:
         self.by_vacancy: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # vacancy row -> (candidate rows, scores)
-        self.all_eligible: dict[int, np.ndarray] = {}  # vacancy row -> every eligible candidate row
         self.n_eligible = np.zeros(n_vacancies, dtype=np.int64)
         self.cut = np.zeros(n_vacancies, dtype=bool)
         self.in_reach = np.zeros(n_candidates, dtype=bool)
         self.near_key = np.full(n_candidates, np.inf)
         self.near_v = np.full(n_candidates, -1, dtype=np.int64)
+        self.first_eligible = np.full(n_candidates, -1, dtype=np.int64)  # the lowest eligible vacancy row
         self.screened = 0
         self.eligible = 0
-        self._pending: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]] = []
+        self._pending: list[tuple[int, np.ndarray, np.ndarray]] = []
 
     def add(self, r: BlockScores, *, widening: bool = False) -> None:
         """Fold in one block's results (widening: the vacancies' arcs only, nothing else changes)."""
         for k, v in enumerate(r.vacancies.tolist()):
-            self._pending.append((v, r.kept_c[k], r.kept_score[k], None if widening else r.eligible_c[k]))
+            self._pending.append((v, r.kept_c[k], r.kept_score[k]))
             self.n_eligible[v] = r.n_eligible[k]
             self.cut[v] = r.cut[k]
         if widening:
@@ -211,12 +224,13 @@ class Merged:
         better = (r.near_key < cur_key) | ((r.near_key == cur_key) & ((cur_v < 0) | (r.near_v < cur_v)))
         self.near_key[r.near_c[better]] = r.near_key[better]
         self.near_v[r.near_c[better]] = r.near_v[better]
+        cur = self.first_eligible[r.first_c]
+        lower = (cur < 0) | (r.first_v < cur)
+        self.first_eligible[r.first_c[lower]] = r.first_v[lower]
 
     def finish(self) -> None:
         """Put what :meth:`add` gathered in vacancy order."""
         self._pending.sort(key=lambda t: t[0])
-        for v, kept_c, kept_score, eligible_c in self._pending:
+        for v, kept_c, kept_score in self._pending:
             self.by_vacancy[v] = (kept_c, kept_score)
-            if eligible_c is not None:
-                self.all_eligible[v] = eligible_c
         self._pending = []

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from matching.blocks import BLOCK_SIZE, Block, Merged, make_blocks, score_block
+from matching.blocks import BLOCK_SIZE, Block, BlockScores, Merged, make_blocks, score_block
 from matching.eligibility import Reason, screen
 from matching.engine import Matcher, UnknownIdError
 from matching.engines import Engine, LocalEngine
@@ -25,7 +25,7 @@ from matching.explain import missing
 from matching.features import pair_features
 from matching.prepare import Prepared
 from matching.scorers import Scorer
-from matching.solver import Problem, Progress, Solution, SolverError, maximum_matching, solve
+from matching.solver import Problem, Progress, Solution, SolverError, maximum_matching, reachable_columns, solve
 from models.rules import displacement_warnings, obligation_values, open_positions
 from models.valuation import REALISED_STATUSES, Schemes, owed_euros, placement_months, placement_values, realised_euros
 
@@ -174,6 +174,7 @@ def _make_plan(
     summary["counts"]["pairs_considered"] = problem.n_arcs
     summary["counts"]["vacancies_widened"] = len(widen)
     summary["counts"]["maximum_placements"] = most
+    summary["counts"]["vacancies_expanded"] = arcs.expanded
     summary["engine"] = {"name": run.engine.name, "workers": run.engine.workers}
     return PlanResult(plan, unfilled, unplaced, summary, solution, problem, timings)
 
@@ -250,6 +251,8 @@ class _Arcs:
         self.keep = np.maximum(config.min_arcs, config.arcs_per_place * capacity.astype(np.int64))
         self.m = Merged(p.n_candidates, p.n_vacancies)
         self.extra: list[tuple[int, int]] = []
+        self.forbidden: set[int] = set()  # vetoed pairs, as candidate row × vacancies + vacancy row
+        self.expanded = 0  # vacancies screened again in full for the maximum
 
     def score(self, vacancies: np.ndarray, *, widening: bool = False) -> None:
         """Score ``vacancies`` in blocks on the engine (widening: keep every eligible candidate)."""
@@ -277,31 +280,63 @@ class _Arcs:
         return self.m.n_eligible
 
     @property
-    def all_eligible(self) -> dict[int, np.ndarray]:
-        return self.m.all_eligible
-
-    @property
     def by_vacancy(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         return self.m.by_vacancy
 
     def add_maximum_matching(self, capacity: np.ndarray, taken: np.ndarray, full: np.ndarray) -> int:
         """Add the pairs of a largest assignment over *all* eligible pairs, so that the plan reaches
         the true maximum of placements although each vacancy keeps only its best candidates.
-        ``taken`` candidates (locked) and ``full`` places are left out. Returns that maximum."""
-        vs = [v for v in self.all_eligible if not full[v]]
-        ci = np.concatenate([self.all_eligible[v] for v in vs]) if vs else np.zeros(0, dtype=np.int32)
-        vi = np.concatenate([np.full(len(self.all_eligible[v]), v) for v in vs]) if vs else np.zeros(0, dtype=int)
-        free = ~taken[ci]
-        ci, vi = ci[free], vi[free]
-        chosen = maximum_matching(self.p.n_candidates, capacity, ci, vi)
-        self.add_pairs(ci[chosen].astype(np.int64), vi[chosen].astype(np.int64))
+        ``taken`` candidates (locked) and ``full`` places are left out. Returns that maximum.
+
+        No list of every eligible pair is held (billions at national scale). A largest assignment
+        over the kept arcs is made first. An eligible pair outside them can only enlarge it if it
+        leaves a vacancy that an alternating path reaches from a place with room; so each such
+        vacancy whose list was cut is screened again in full (on the engine), and the assignment is
+        made again, until every reached vacancy has its full list. The result is exact."""
+        complete = ~self.cut & (self.capacity > 0)
+        lists = {v: c for v, (c, _) in self.by_vacancy.items()}
+        while True:
+            vs = [v for v in lists if not full[v]]
+            ci = np.concatenate([lists[v] for v in vs]).astype(np.int64) if vs else np.zeros(0, dtype=np.int64)
+            vi = np.repeat(np.asarray(vs, dtype=np.int64), [len(lists[v]) for v in vs])
+            free = ~taken[ci]
+            if self.forbidden:
+                free &= ~np.isin(ci * self.p.n_vacancies + vi, np.fromiter(self.forbidden, dtype=np.int64))
+            ci, vi = ci[free], vi[free]
+            chosen = maximum_matching(self.p.n_candidates, capacity, ci, vi)
+            reached = reachable_columns(self.p.n_candidates, np.maximum(capacity, 0), ci, vi, chosen)
+            todo = np.flatnonzero(reached & ~complete & (capacity > 0))
+            if not len(todo):
+                break
+            lists.update(self.eligible(todo))
+            complete[todo] = True
+            self.expanded += len(todo)
+        self.add_pairs(ci[chosen], vi[chosen])
         return int(chosen.sum())
 
+    def eligible(self, vacancies: np.ndarray) -> dict[int, np.ndarray]:
+        """Every eligible candidate of ``vacancies`` (rows), screened again in blocks on the engine."""
+        found: dict[int, np.ndarray] = {}
+
+        def keep(_k: int, r: BlockScores) -> None:
+            for k, v in enumerate(r.vacancies.tolist()):
+                found[v] = np.sort(r.kept_c[k]).astype(np.int32)  # rows fit; half the memory of int64
+
+        blocks = [Block(b.vacancies, b.keep, keep_all=True) for b in make_blocks(self.p, vacancies, self.keep)]
+        self.run.step("expand", 0, len(blocks))
+        self.run.engine.map(
+            score_block,
+            blocks,
+            shared=self.run.shared,
+            done=lambda done, total: self.run.step("expand", done, total),
+            label="expand-block",
+            consume=keep,
+        )
+        return found
+
     def drop(self, ci: np.ndarray, vi: np.ndarray) -> None:
-        """Forget vetoed pairs in the full eligible lists."""
-        for c, v in zip(ci.tolist(), vi.tolist(), strict=True):
-            if v in self.all_eligible:
-                self.all_eligible[v] = self.all_eligible[v][self.all_eligible[v] != c]
+        """Vetoed pairs count towards no maximum."""
+        self.forbidden.update((ci * self.p.n_vacancies + vi).tolist())
 
     def add_pairs(self, ci: np.ndarray, vi: np.ndarray) -> None:
         self.extra.extend(zip(ci.tolist(), vi.tolist(), strict=True))
@@ -438,6 +473,22 @@ def _unfilled(p: Prepared, places: _Places, filled: np.ndarray, arcs: _Arcs) -> 
     return frame.sort_values("vacancy_id", kind="stable").reset_index(drop=True)
 
 
+def _first_eligible(p: Prepared, arcs: _Arcs) -> np.ndarray:
+    """Per candidate the lowest open vacancy row they are eligible for (-1: none), vetoed pairs left out."""
+    first = arcs.m.first_eligible.copy()
+    if not arcs.forbidden:
+        return first
+    keys = np.fromiter(arcs.forbidden, dtype=np.int64)
+    vetoed_c = np.unique(keys // p.n_vacancies)
+    hit = vetoed_c[np.isin(vetoed_c * p.n_vacancies + first[vetoed_c], keys)]
+    open_v = np.flatnonzero(arcs.capacity > 0)
+    for c in hit.tolist():  # their first was vetoed: look again over every open place
+        s = screen(p, np.full(len(open_v), c), open_v)
+        ok = s.eligible & ~np.isin(c * p.n_vacancies + open_v, keys)
+        first[c] = open_v[ok][0] if ok.any() else -1
+    return first
+
+
 def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) -> pd.DataFrame:
     placed = np.zeros(p.n_candidates, dtype=bool)
     placed[problem.arc_c[solution.chosen]] = True
@@ -449,9 +500,7 @@ def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) ->
     first[1:] = problem.arc_c[order][1:] != problem.arc_c[order][:-1]
     best_arc[problem.arc_c[order[first]]] = order[first]
     # an eligible vacancy for everyone eligible somewhere, also when no shortlist kept them
-    eligible_v = np.full(p.n_candidates, -1)
-    for v in sorted(arcs.all_eligible, reverse=True):  # the lowest row wins
-        eligible_v[arcs.all_eligible[v]] = v
+    eligible_v = _first_eligible(p, arcs)
     cands = np.flatnonzero(p.c_matchable & ~placed)
     better = eligible_v[cands] >= 0
     near = arcs.m.near_v[cands].copy()

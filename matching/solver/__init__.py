@@ -1,7 +1,7 @@
 """The assignment solver: who goes where, most placements first, then SROI value, then retention."""
 
 from matching.solver.assignment import min_cost_assignment, min_cost_assignment_arcs
-from matching.solver.bipartite import maximum_matching
+from matching.solver.bipartite import maximum_matching, reachable_columns
 from matching.solver.flow import Progress, solve
 from matching.solver.problem import Problem, Solution, SolverError
 
@@ -13,5 +13,6 @@ __all__ = [
     "maximum_matching",
     "min_cost_assignment",
     "min_cost_assignment_arcs",
+    "reachable_columns",
     "solve",
 ]

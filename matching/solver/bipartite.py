@@ -27,19 +27,27 @@ SEARCH_BUDGET = 64  # arcs the shortest-path searches may look at, per arc, befo
 def maximum_matching(n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Which arcs form a largest assignment: each row at most once, column ``j`` at most
     ``capacity[j]`` times. Costs play no part: this is the exact count of level 1."""
-    rows, cols = np.ascontiguousarray(rows), np.ascontiguousarray(cols)
-    capacity = np.ascontiguousarray(capacity, dtype=np.int64)
-    if rows.shape != cols.shape or rows.ndim != 1:
-        raise ValueError("rows and cols must be 1-d arrays of the same length")
+    capacity, rows, cols = _arcs(n_rows, capacity, rows, cols)
     if not len(rows):
         return np.zeros(0, dtype=bool)
-    if rows.min() < 0 or rows.max() >= n_rows or cols.min() < 0 or cols.max() >= len(capacity):
-        raise ValueError("an arc names a row or a column out of range")
     start, order = _by_column(cols, len(capacity))
     mate = _match(n_rows, capacity, rows, cols, start, order)
     chosen = np.zeros(len(rows), dtype=bool)
     chosen[mate[mate >= 0]] = True
     return chosen
+
+
+def _arcs(
+    n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The capacities and arcs as contiguous arrays, checked: one row and one column per arc, in range."""
+    rows, cols = np.ascontiguousarray(rows), np.ascontiguousarray(cols)
+    capacity = np.ascontiguousarray(capacity, dtype=np.int64)
+    if rows.shape != cols.shape or rows.ndim != 1:
+        raise ValueError("rows and cols must be 1-d arrays of the same length")
+    if len(rows) and (rows.min() < 0 or rows.max() >= n_rows or cols.min() < 0 or cols.max() >= len(capacity)):
+        raise ValueError("an arc names a row or a column out of range")
+    return capacity, rows, cols
 
 
 @numba.njit(cache=True)
@@ -171,6 +179,60 @@ def _augment(  # noqa: PLR0917 - numba takes no keyword-only arguments
             if depth >= 0:
                 cursor[path[depth]] += 1
     return False
+
+
+def reachable_columns(
+    n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, chosen: np.ndarray
+) -> np.ndarray:
+    """The columns an alternating path reaches from a column with room, given an assignment
+    (``chosen``, e.g. from :func:`maximum_matching`): along any arc from a column to its row, then
+    along the chosen arc from that row to the column it is assigned to. When the assignment is a
+    largest one, an arc outside the given ones can only make it larger if it leaves a reached column."""
+    capacity, rows, cols = _arcs(n_rows, capacity, rows, cols)
+    if chosen.shape != rows.shape:
+        raise ValueError("chosen must say for each arc whether it is chosen (the same length)")
+    start, order = _by_column(cols, len(capacity))
+    return _reach(n_rows, capacity, rows, cols, start, order, np.ascontiguousarray(chosen, dtype=np.bool_))
+
+
+@numba.njit(cache=True)
+def _reach(  # noqa: PLR0917 - numba takes no keyword-only arguments
+    n_rows: int,
+    capacity: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    start: np.ndarray,
+    order: np.ndarray,
+    chosen: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - numba
+    n_cols = len(capacity)
+    grouped = len(order) == 0
+    assigned = np.full(n_rows, _FREE, dtype=np.int64)
+    used = np.zeros(n_cols, dtype=np.int64)
+    for a in range(len(rows)):
+        if chosen[a]:
+            assigned[rows[a]] = cols[a]
+            used[cols[a]] += 1
+    seen = np.zeros(n_cols, dtype=np.bool_)
+    queue = np.empty(n_cols, dtype=np.int64)
+    tail = 0
+    for j in range(n_cols):
+        if used[j] < capacity[j]:
+            seen[j] = True
+            queue[tail] = j
+            tail += 1
+    head = 0
+    while head < tail:
+        j = queue[head]
+        head += 1
+        for k in range(start[j], start[j + 1]):
+            a = k if grouped else order[k]
+            jj = assigned[rows[a]]
+            if jj != _FREE and not seen[jj]:
+                seen[jj] = True
+                queue[tail] = jj
+                tail += 1
+    return seen
 
 
 # --- the weighted assignment: the most pairs, then the most weight --------------------------------

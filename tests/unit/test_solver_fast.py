@@ -4,6 +4,7 @@ capacities, the weighted one (most pairs, then most weight), and the local searc
 from __future__ import annotations
 
 import itertools
+import random
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.graph.python import max_flow, min_cost_flow
 
-from matching.solver import maximum_matching
+from matching.solver import maximum_matching, reachable_columns
 from matching.solver.assignment import FlowGraph
 from matching.solver.bipartite import Bipartite, weight_limit
 from matching.solver.polish import Polisher
@@ -67,6 +68,41 @@ def test_the_largest_assignment_equals_the_maximum_flow(graph: tuple[int, np.nda
     assert feasible(n_rows, capacity, rows, cols, chosen)
     assert chosen.sum() == ortools_max_flow(n_rows, capacity, rows, cols)
     np.testing.assert_array_equal(chosen, maximum_matching(n_rows, capacity, rows, cols))  # deterministic
+
+
+@settings(max_examples=200, deadline=None)
+@given(graphs(), st.randoms(use_true_random=False))
+def test_completing_the_reached_columns_gives_the_largest_assignment(
+    graph: tuple[int, np.ndarray, np.ndarray, np.ndarray], rnd: random.Random
+) -> None:
+    """The batch match keeps a few arcs per column and gives a column all of its arcs only when an
+    alternating path reaches it; that must still end at the largest assignment over every arc."""
+    n_rows, capacity, rows, cols = graph
+    kept = np.array([rnd.random() < 0.4 for _ in range(len(rows))], dtype=bool)
+    complete = np.zeros(len(capacity), dtype=bool)
+    while True:
+        have = kept | complete[cols]
+        chosen = maximum_matching(n_rows, capacity, rows[have], cols[have])
+        todo = reachable_columns(n_rows, capacity, rows[have], cols[have], chosen) & ~complete
+        if not todo.any():
+            break
+        complete |= todo
+    assert chosen.sum() == ortools_max_flow(n_rows, capacity, rows, cols)
+
+
+def test_reachable_columns_follow_alternating_paths() -> None:
+    # column 0 has room; its row 0 is assigned to column 1, whose only row is row 0; row 1 fills
+    # column 2 and row 2 column 3, which no alternating path from column 0 reaches
+    rows, cols = np.array([0, 0, 1, 2]), np.array([0, 1, 2, 3])
+    chosen = np.array([False, True, True, True])
+    capacity = np.array([1, 1, 1, 1])
+    assert reachable_columns(3, capacity, rows, cols, chosen).tolist() == [True, True, False, False]
+    chosen[2] = False  # now column 2 has room too
+    assert reachable_columns(3, capacity, rows, cols, chosen).tolist() == [True, True, True, False]
+    with pytest.raises(ValueError, match="same length"):
+        reachable_columns(3, capacity, rows, cols, chosen[:2])
+    with pytest.raises(ValueError, match="out of range"):
+        reachable_columns(2, capacity, rows, cols, chosen)
 
 
 def test_the_largest_assignment_on_edge_cases() -> None:
