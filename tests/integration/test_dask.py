@@ -4,7 +4,8 @@ mid-run survived, and a running cluster joined through its scheduler address."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from data.synthetic.generator import WorldConfig, generate_world
 from matching.engine import train
-from matching.engines import Engine, make_engine
+from matching.engines import Engine, EngineError, make_engine
 from matching.plan import PlanConfig, PlanResult, make_plan
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import LearnedScorer
@@ -176,3 +177,71 @@ def test_components_solved_on_the_workers_give_the_same_solution(cluster: Engine
     )
     assert len(here.methods) >= 2  # plain flows and repaired ones
     assert stages[-1] == ("solve", 60, 60)
+
+
+def _gated(gate: Path) -> Callable[[np.ndarray, int], int]:
+    """``offset + item``: item 0 at once, the others only once ``gate`` exists (so that they are
+    still waiting or running when the test strikes)."""
+
+    def add(shared: np.ndarray, item: int) -> int:
+        deadline = time.monotonic() + 30
+        while item and not gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return int(shared[0]) + item
+
+    return add
+
+
+def _lose(engine: Engine, shared: object, gate: Path) -> None:
+    """Make the cluster forget a scattered object as if every worker holding it had died: Dask
+    cancels every task that needs it. Then open the gate."""
+    client = engine.client  # type: ignore[attr-defined]
+    try:
+        client.cancel([shared])
+        while shared.key in client.who_has():  # type: ignore[attr-defined]
+            time.sleep(0.01)  # until the scheduler has forgotten it, and the tasks with it
+    finally:
+        gate.touch()
+
+
+def test_tasks_cancelled_with_a_lost_shared_object_are_done_again(cluster: Engine, tmp_path: Path) -> None:
+    obj = np.array([1000])
+    first = cluster.share(obj)
+    seen: list[tuple[int, int]] = []
+
+    def consume(k: int, result: int) -> None:
+        if not seen:
+            _lose(cluster, first, tmp_path / "gate")
+        seen.append((k, result))
+
+    assert cluster.map(_gated(tmp_path / "gate"), list(range(6)), shared=(first,), consume=consume) == []
+    assert sorted(seen) == [(k, 1000 + k) for k in range(6)]  # each item once
+    again = cluster.share(obj)
+    assert again is not first  # scattered anew, and the old handle still works
+    assert cluster.map(_gated(tmp_path / "gate"), [3, 4], shared=(first,)) == [1003, 1004]
+
+
+def test_a_lost_object_not_shared_through_the_engine_stops_the_run(cluster: Engine, tmp_path: Path) -> None:
+    [data] = cluster.client.scatter([np.array([1000])], broadcast=True, hash=False)  # type: ignore[attr-defined]
+
+    def consume(k: int, result: int) -> None:
+        _lose(cluster, data, tmp_path / "gate")
+
+    with pytest.raises(
+        EngineError, match=r"^Dask lost an object shared by the victim tasks .* could not send it again"
+    ):
+        cluster.map(_gated(tmp_path / "gate"), [0, 1, 2], shared=(data,), consume=consume, label="victim")
+
+
+def test_a_task_cancelled_again_and_again_stops_the_run(cluster: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = cluster.client  # type: ignore[attr-defined]
+    submit = client.submit
+
+    def submit_and_cancel(*args: object, **kwargs: object) -> object:
+        future = submit(*args, **kwargs)
+        client.cancel([future], reason="a test")
+        return future
+
+    monkeypatch.setattr(client, "submit", submit_and_cancel)
+    with pytest.raises(EngineError, match=r"^Dask cancelled the same doomed 4 times \(last: a test\)"):
+        cluster.map(abs, [-1, -2, -3], label="doomed")
