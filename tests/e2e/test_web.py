@@ -136,9 +136,20 @@ def expect() -> Any:
     return _expect
 
 
+#: true once <main> holds page ``name`` rendered, with all its data, for the hash route now current.
+#: A click on an in-page link changes the hash at once and the page only after its ``hashchange``, so
+#: ``data-loaded`` alone may still name the page that was there before the click.
+_LOADED = """name => {
+  const main = document.getElementById("main");
+  if (main.dataset.loaded !== name) return false;
+  if (name === "aanmelden") return true;
+  return main.dataset.route === (location.hash.replace(/^#/, "") || "/vacatures");
+}"""
+
+
 def loaded(page: Any, name: str) -> None:
-    """Wait until the app has rendered page ``name`` with all its data."""
-    page.wait_for_selector(f'main[data-loaded="{name}"]', state="attached")
+    """Wait until the app has rendered page ``name`` with all its data, for the current address."""
+    page.wait_for_function(_LOADED, arg=name)
 
 
 def sign_in(page: Any, live: Live, key: str, *, then: str = "vacatures") -> None:

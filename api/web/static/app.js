@@ -2,8 +2,9 @@
  *
  * The page calls the JSON API (/api/v1) with the key the user signed in with (X-API-Key), kept in
  * sessionStorage: it is gone when the tab closes. Every page is a hash route; each one fetches what it
- * shows, builds its view off-screen, swaps it into <main> and then sets main[data-loaded] (the
- * benchmark and the tests wait for it). Nothing about a candidate is ever written to the console.
+ * shows, builds its view off-screen, swaps it into <main> and then sets main[data-loaded] and
+ * main[data-route] (the hash route it rendered: a click on an in-page link changes the hash at once but
+ * the page only later, so the benchmark and the tests wait for both). Nothing about a candidate is ever written to the console.
  */
 "use strict";
 
@@ -474,6 +475,7 @@
     );
     document.title = "Aanmelden – Koppelaar";
     main.removeAttribute("aria-busy");
+    main.removeAttribute("data-route");
     main.dataset.loaded = "aanmelden";
     input.focus();
   }
@@ -515,6 +517,7 @@
     cleanup();
     const main = document.getElementById("main");
     main.removeAttribute("data-loaded");
+    main.removeAttribute("data-route");
     main.setAttribute("aria-busy", "true");
     const section = path.split("/")[1];
     for (const a of document.querySelectorAll("#nav a")) {
@@ -546,6 +549,7 @@
     for (const step of ctx.after) await step();
     if (!ctx.current()) return;
     main.removeAttribute("aria-busy");
+    main.dataset.route = raw;
     main.dataset.loaded = name;
     const focusTarget = state.focusAfter ? document.getElementById(state.focusAfter) : null;
     state.focusAfter = null;
