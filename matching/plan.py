@@ -17,15 +17,16 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from matching.blocks import BLOCK_SIZE, Block, BlockScores, Merged, make_blocks, score_block
+from matching.blocks import BLOCK_SIZE, Block, Merged, make_blocks, score_block
 from matching.eligibility import Reason, screen
 from matching.engine import Matcher, UnknownIdError
 from matching.engines import Engine, LocalEngine
+from matching.expansion import Expanded, Expansion, expand_block
 from matching.explain import missing
 from matching.features import pair_features
 from matching.prepare import Prepared
 from matching.scorers import Scorer
-from matching.solver import Problem, Progress, Solution, SolverError, maximum_matching, reachable_columns, solve
+from matching.solver import Problem, Progress, Solution, SolverError, column_distances, maximum_matching, solve
 from models.rules import displacement_warnings, obligation_values, open_positions
 from models.valuation import REALISED_STATUSES, Schemes, owed_euros, placement_months, placement_values, realised_euros
 
@@ -42,6 +43,9 @@ PLAN_COLUMNS = [
 ]
 UNFILLED_COLUMNS = ["vacancy_id", "open_positions", "reason"]
 UNPLACED_COLUMNS = ["candidate_id", "reason", "nearest_vacancy_id", "missing"]
+
+#: The exact maximum screens again at least this many vacancies a round (when so many are waiting).
+EXPAND_AT_LEAST = BLOCK_SIZE
 
 #: Why places stay open.
 NOT_ADDITIONAL = "not_additional"
@@ -290,49 +294,72 @@ class _Arcs:
 
         No list of every eligible pair is held (billions at national scale). A largest assignment
         over the kept arcs is made first. An eligible pair outside them can only enlarge it if it
-        leaves a vacancy that an alternating path reaches from a place with room; so each such
-        vacancy whose list was cut is screened again in full (on the engine), and the assignment is
-        made again, until every reached vacancy has its full list. The result is exact."""
+        leaves a vacancy that an alternating path reaches from a place with room, so such vacancies
+        whose list was cut are screened again on the engine and the assignment is made again, until
+        no reached vacancy has a cut list. The result is exact. To keep that work small where the
+        best candidates of neighbouring vacancies are the same people (a national pool), the
+        vacancies nearest a place with room go first, and a vacancy first gets a few of the eligible
+        candidates the assignment leaves free (there are usually plenty); only if it is reached
+        again does it get every eligible candidate."""
+        n_v = self.p.n_vacancies
         complete = ~self.cut & (self.capacity > 0)
-        lists = {v: c for v, (c, _) in self.by_vacancy.items()}
+        lists: dict[int, np.ndarray] = {v: c for v, (c, _) in self.by_vacancy.items()}
+        tried = np.zeros(n_v, dtype=bool)  # given free candidates once already
+        forbidden = np.fromiter(self.forbidden, dtype=np.int64) if self.forbidden else None
         while True:
             vs = [v for v in lists if not full[v]]
             ci = np.concatenate([lists[v] for v in vs]).astype(np.int64) if vs else np.zeros(0, dtype=np.int64)
             vi = np.repeat(np.asarray(vs, dtype=np.int64), [len(lists[v]) for v in vs])
             free = ~taken[ci]
-            if self.forbidden:
-                free &= ~np.isin(ci * self.p.n_vacancies + vi, np.fromiter(self.forbidden, dtype=np.int64))
+            if forbidden is not None:
+                free &= ~np.isin(ci * n_v + vi, forbidden)
             ci, vi = ci[free], vi[free]
             chosen = maximum_matching(self.p.n_candidates, capacity, ci, vi)
-            reached = reachable_columns(self.p.n_candidates, np.maximum(capacity, 0), ci, vi, chosen)
-            todo = np.flatnonzero(reached & ~complete & (capacity > 0))
+            distance = column_distances(self.p.n_candidates, np.maximum(capacity, 0), ci, vi, chosen)
+            todo = np.flatnonzero((distance >= 0) & ~complete & (capacity > 0))
             if not len(todo):
                 break
-            lists.update(self.eligible(todo))
-            complete[todo] = True
-            self.expanded += len(todo)
+            todo = todo[np.lexsort((todo, distance[todo]))]  # nearest first, then by row
+            nearest = todo[distance[todo] == distance[todo[0]]]
+            todo = nearest if len(nearest) >= EXPAND_AT_LEAST else todo[:EXPAND_AT_LEAST]
+            unmatched = ~taken
+            unmatched[ci[chosen]] = False
+            self.expand(np.sort(todo[~tried[todo]]), lists, complete, unmatched)
+            self.expand(np.sort(todo[tried[todo]]), lists, complete, None)
+            tried[todo] = True
+        self.expanded = int(tried.sum())
         self.add_pairs(ci[chosen], vi[chosen])
         return int(chosen.sum())
 
-    def eligible(self, vacancies: np.ndarray) -> dict[int, np.ndarray]:
-        """Every eligible candidate of ``vacancies`` (rows), screened again in blocks on the engine."""
-        found: dict[int, np.ndarray] = {}
+    def expand(
+        self, vacancies: np.ndarray, lists: dict[int, np.ndarray], complete: np.ndarray, free: np.ndarray | None
+    ) -> None:
+        """Add to ``lists`` eligible candidates of ``vacancies`` (rows) screened again in blocks on
+        the engine: up to as many as each keeps of those ``free`` in the assignment, or every one
+        when ``free`` is None. ``complete`` marks the vacancies whose list now holds every one."""
+        if not len(vacancies):
+            return
+        bits = None if free is None else np.packbits(free)
+        requests = [
+            Expansion(b.vacancies, self.keep[b.vacancies], bits) for b in make_blocks(self.p, vacancies, self.keep)
+        ]
 
-        def keep(_k: int, r: BlockScores) -> None:
-            for k, v in enumerate(r.vacancies.tolist()):
-                found[v] = np.sort(r.kept_c[k]).astype(np.int32)  # rows fit; half the memory of int64
+        def merge(_k: int, r: Expanded) -> None:
+            for v, found, n in zip(r.vacancies.tolist(), r.found, r.n_eligible.tolist(), strict=True):
+                have = lists.get(v)
+                merged = found if have is None else np.union1d(have.astype(np.int32), found)
+                lists[v] = merged
+                complete[v] = len(merged) >= n
 
-        blocks = [Block(b.vacancies, b.keep, keep_all=True) for b in make_blocks(self.p, vacancies, self.keep)]
-        self.run.step("expand", 0, len(blocks))
+        self.run.step("expand", 0, len(requests))
         self.run.engine.map(
-            score_block,
-            blocks,
+            expand_block,
+            requests,
             shared=self.run.shared,
             done=lambda done, total: self.run.step("expand", done, total),
             label="expand-block",
-            consume=keep,
+            consume=merge,
         )
-        return found
 
     def drop(self, ci: np.ndarray, vi: np.ndarray) -> None:
         """Vetoed pairs count towards no maximum."""

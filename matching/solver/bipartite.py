@@ -188,6 +188,14 @@ def reachable_columns(
     (``chosen``, e.g. from :func:`maximum_matching`): along any arc from a column to its row, then
     along the chosen arc from that row to the column it is assigned to. When the assignment is a
     largest one, an arc outside the given ones can only make it larger if it leaves a reached column."""
+    return column_distances(n_rows, capacity, rows, cols, chosen) >= 0
+
+
+def column_distances(
+    n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, chosen: np.ndarray
+) -> np.ndarray:
+    """Per column, the fewest steps (column, row, column) of an alternating path from a column with
+    room to it, as in :func:`reachable_columns`: 0 for a column with room, -1 for one not reached."""
     capacity, rows, cols = _arcs(n_rows, capacity, rows, cols)
     if chosen.shape != rows.shape:
         raise ValueError("chosen must say for each arc whether it is chosen (the same length)")
@@ -213,26 +221,26 @@ def _reach(  # noqa: PLR0917 - numba takes no keyword-only arguments
         if chosen[a]:
             assigned[rows[a]] = cols[a]
             used[cols[a]] += 1
-    seen = np.zeros(n_cols, dtype=np.bool_)
+    distance = np.full(n_cols, -1, dtype=np.int64)
     queue = np.empty(n_cols, dtype=np.int64)
     tail = 0
     for j in range(n_cols):
         if used[j] < capacity[j]:
-            seen[j] = True
+            distance[j] = 0
             queue[tail] = j
             tail += 1
     head = 0
-    while head < tail:
+    while head < tail:  # breadth first: a column is first reached along a shortest path
         j = queue[head]
         head += 1
         for k in range(start[j], start[j + 1]):
             a = k if grouped else order[k]
             jj = assigned[rows[a]]
-            if jj != _FREE and not seen[jj]:
-                seen[jj] = True
+            if jj != _FREE and distance[jj] < 0:
+                distance[jj] = distance[j] + 1
                 queue[tail] = jj
                 tail += 1
-    return seen
+    return distance
 
 
 # --- the weighted assignment: the most pairs, then the most weight --------------------------------

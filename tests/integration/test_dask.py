@@ -85,12 +85,13 @@ def test_the_dask_engine_gives_the_local_engines_plan(
     assert len(local_plan.plan) > 100
     assert local_plan.summary["solver"]["components"] > 1
     assert local_plan.summary["counts"]["vacancies_widened"] > 0  # the second round ran on the workers too
+    assert local_plan.summary["counts"]["vacancies_expanded"] > 0  # and the exact maximum's screening
     assert local_plan.plan["locked"].sum() == 1
     _same(local_plan, result)
     assert result.summary["engine"] == {"name": "dask", "workers": 2}
     score = [s for s in stages if s[0] == "score"]
     assert score[-1][1] == score[-1][2] > 10  # every block reported, many blocks
-    assert {s[0] for s in stages} >= {"score", "widen", "solve", "explain"}
+    assert {s[0] for s in stages} >= {"score", "expand", "widen", "solve", "explain"}
 
 
 def test_a_worker_killed_mid_run_is_survived(

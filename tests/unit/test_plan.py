@@ -11,6 +11,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from data.synthetic.generator import WorldConfig, generate_world
+from matching import plan as plan_module
 from matching.eligibility import screen
 from matching.engine import UnknownIdError
 from matching.plan import (
@@ -86,9 +87,14 @@ def test_the_plan_has_the_most_placements_over_all_eligible_pairs(prepared: Prep
     assert result.summary["counts"]["maximum_placements"] == maximum
 
 
-def test_the_maximum_is_exact_with_the_narrowest_net_and_vetoes(prepared: Prepared) -> None:
-    """One arc per vacancy: the most placements is only reached by screening again, in full, the
-    vacancies an alternating path reaches; vetoed pairs count towards no maximum."""
+@pytest.mark.parametrize("at_least", [1, plan_module.EXPAND_AT_LEAST])
+def test_the_maximum_is_exact_with_the_narrowest_net_and_vetoes(
+    prepared: Prepared, at_least: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One arc per vacancy: the most placements is only reached by screening again the vacancies an
+    alternating path reaches (the nearest first, one vacancy a round with ``at_least`` 1, then free
+    candidates first and every one if reached again); vetoed pairs count towards no maximum."""
+    monkeypatch.setattr(plan_module, "EXPAND_AT_LEAST", at_least)
     narrow = PlanConfig(arcs_per_place=1, min_arcs=1)
     first = make_plan(prepared, config=narrow)
     assert first.summary["counts"]["vacancies_expanded"] > 0

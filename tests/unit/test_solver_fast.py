@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.graph.python import max_flow, min_cost_flow
 
-from matching.solver import maximum_matching, reachable_columns
+from matching.solver import column_distances, maximum_matching, reachable_columns
 from matching.solver.assignment import FlowGraph
 from matching.solver.bipartite import Bipartite, weight_limit
 from matching.solver.polish import Polisher
@@ -99,6 +99,11 @@ def test_reachable_columns_follow_alternating_paths() -> None:
     assert reachable_columns(3, capacity, rows, cols, chosen).tolist() == [True, True, False, False]
     chosen[2] = False  # now column 2 has room too
     assert reachable_columns(3, capacity, rows, cols, chosen).tolist() == [True, True, True, False]
+    assert column_distances(3, capacity, rows, cols, chosen).tolist() == [0, 1, 0, -1]
+    # a chain: column 0 has room, row 0 sits in column 1, row 1 in column 2, row 2 in column 3
+    rows, cols = np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 2, 2, 3])
+    chosen = np.array([False, True, False, True, False, True])
+    assert column_distances(3, capacity, rows, cols, chosen).tolist() == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="same length"):
         reachable_columns(3, capacity, rows, cols, chosen[:2])
     with pytest.raises(ValueError, match="out of range"):

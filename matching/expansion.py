@@ -1,0 +1,74 @@
+"""Eligible candidates beyond a vacancy's kept list, for the exact maximum of placements.
+
+A block (:mod:`matching.blocks`) keeps only each vacancy's best-scored candidates. The plan's exact
+maximum (:meth:`matching.plan._Arcs.add_maximum_matching`) now and then needs more of a vacancy's
+eligible candidates: either a few that the current assignment leaves free (usually enough to fill
+the place), or, when those did not do, every one. Neither needs a score, so only the screen runs.
+:func:`expand_block` is a pure function of the prepared dataset and the request, so an engine may
+run it anywhere and again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.kernels import screen_pairs
+from matching.prepare import Prepared
+
+CHUNK_PAIRS = 1 << 21  # screened pairs per kernel call
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Vacancy rows (ascending); ``free``: the candidates the assignment leaves free, as
+    :func:`numpy.packbits` of one flag per candidate row, with ``limit`` per vacancy the most of them
+    to return; ``free`` None: return every eligible candidate."""
+
+    vacancies: np.ndarray
+    limit: np.ndarray
+    free: np.ndarray | None = None
+
+
+@dataclass
+class Expanded:
+    """Per vacancy of the request: the eligible candidate rows found (int32, ascending) and how many
+    candidates are eligible in all."""
+
+    vacancies: np.ndarray
+    found: list[np.ndarray]
+    n_eligible: np.ndarray
+
+
+def expand_block(p: Prepared, _scorer: object, request: Expansion) -> Expanded:
+    """Screen every candidate in reach of each vacancy of ``request`` and return its eligible ones
+    (the free ones first-come by row, up to the limit, when ``free`` is given). ``_scorer`` is unused:
+    an engine passes the same shared objects to every block function."""
+    free = None
+    if request.free is not None:
+        free = np.unpackbits(request.free, count=p.n_candidates).astype(bool)
+    lists = []
+    for v in request.vacancies.tolist():
+        ci = p.candidates_in_reach(v)
+        lists.append(np.sort(ci[p.c_matchable[ci]]))  # no consent or not available: never planned
+    found: list[np.ndarray] = []
+    n_eligible = np.zeros(len(lists), dtype=np.int64)
+    k = 0
+    while k < len(lists):
+        end, pairs = k, 0
+        while end < len(lists) and (end == k or pairs + len(lists[end]) <= CHUNK_PAIRS):
+            pairs += len(lists[end])
+            end += 1
+        sizes = np.array([len(c) for c in lists[k:end]], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        cand = np.concatenate(lists[k:end])
+        ok = screen_pairs(p, request.vacancies[k:end], offsets, cand).reasons == 0
+        for j in range(end - k):
+            eligible = cand[offsets[j] : offsets[j + 1]][ok[offsets[j] : offsets[j + 1]]]
+            n_eligible[k + j] = len(eligible)
+            if free is not None:
+                eligible = eligible[free[eligible]][: int(request.limit[k + j])]
+            found.append(eligible.astype(np.int32))
+        k = end
+    return Expanded(request.vacancies, found, n_eligible)
