@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from matching.bound import Bound
 from matching.eligibility import Reason
 from matching.engine import Matcher
 from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, screen_pairs
@@ -57,6 +58,7 @@ class BlockScores:
     near_c: np.ndarray  # candidates falling short of a block vacancy for a reason training can remove,
     near_key: np.ndarray  # how far short (number of reasons, then km),
     near_v: np.ndarray  # and that vacancy (the lowest row among equals)
+    scored: int = 0  # eligible pairs whose features and score were worked out (the rest could not be kept)
 
 
 def make_blocks(p: Prepared, vacancies: np.ndarray, keep: np.ndarray, *, block_size: int = BLOCK_SIZE) -> list[Block]:
@@ -99,12 +101,19 @@ def _block(rows: list[int], keep: np.ndarray) -> Block:
     return Block(v, keep[v].astype(np.int64))
 
 
-def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores:
+def score_block(p: Prepared, scorer: Scorer | None, block: Block, *, skip: bool = True) -> BlockScores:
     """Screen and score every candidate in reach of each vacancy of ``block``; see the module docstring.
 
     The block's pairs go through the compiled kernels (:mod:`matching.kernels`) a chunk of vacancies
-    at a time, so one call's arrays stay bounded (about :data:`CHUNK_PAIRS` screened pairs)."""
+    at a time, so one call's arrays stay bounded (about :data:`CHUNK_PAIRS` screened pairs).
+
+    A vacancy keeps its ``keep`` best eligible candidates by score, equal scores by candidate row
+    (then in row order). With ``skip`` and a scorer that offers a bound (:mod:`matching.bound`), the
+    pairs that cannot make a kept list are never described nor scored: a cut vacancy's candidates
+    with the highest bounds are scored first, then every one whose bound could still beat the
+    ``keep``-th best score found; the kept lists are exactly those of scoring every pair."""
     matcher = Matcher(p, scorer)
+    bound = matcher.score_bound() if skip and not block.keep_all else None
     n = len(block.vacancies)
     kept_c: list[np.ndarray] = []
     kept_score: list[np.ndarray] = []
@@ -112,7 +121,7 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
     first = np.full(0 if block.keep_all else p.n_candidates, -1, dtype=np.int64)
     cut = np.zeros(n, dtype=bool)
     nearest = None if block.keep_all else Nearest.empty(p.n_candidates)
-    screened = eligible = 0
+    screened = eligible = scored = 0
     lists = []
     for v in block.vacancies.tolist():
         ci = p.candidates_in_reach(v)
@@ -129,19 +138,22 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
         e = np.flatnonzero(ok)
         counts = np.bincount(np.repeat(np.arange(len(chunk)), sizes)[ok], minlength=len(chunk))
         e_off = np.concatenate([[0], np.cumsum(counts)])
-        chosen = ScreenArrays(s.reasons[e], s.km[e], s.hard_missing[e], s.soft_gaps[e], s.licences_missing[e])
+        pairs = _Pairs(p, matcher, vs, e_off, cand[e], _subset(s, e))
         if not block.keep_all:
-            _first_eligible(first, cand[e], np.repeat(vs, counts))
-        x, order = pair_features_grouped(p, vs, e_off, cand[e], chosen)
-        scores = np.zeros(len(x))
-        if len(x):
-            scores[order] = matcher.score_features(x)[0]  # the rows come candidate by candidate
+            _first_eligible(first, pairs.candidates, np.repeat(vs, counts))
+        keep = np.asarray(block.keep[chunk], dtype=np.int64)
+        if bound is None or block.keep_all or not (counts > keep).any():
+            pairs.score(np.arange(len(e)))
+        else:
+            _bound_then_score(pairs, bound, counts, keep)
+        scored += pairs.scored
         for j, k in enumerate(chunk):
-            ci, sc = cand[e[e_off[j] : e_off[j + 1]]], scores[e_off[j] : e_off[j + 1]]
-            n_eligible[k] = len(sc)
-            keep = int(block.keep[k])
-            if not block.keep_all and len(sc) > keep:
-                top = np.argpartition(-sc, keep - 1)[:keep]
+            lo, hi = e_off[j], e_off[j + 1]
+            n_eligible[k] = hi - lo
+            done = np.flatnonzero(~np.isnan(pairs.scores[lo:hi])) + lo  # every pair, or those scored
+            ci, sc = pairs.candidates[done], pairs.scores[done]
+            if not block.keep_all and hi - lo > keep[j]:
+                top = _top(sc, int(keep[j]))
                 cut[k] = True
             else:
                 top = np.arange(len(sc))
@@ -163,7 +175,91 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block) -> BlockScores
         near_v=track.vacancy[near],
         first_c=np.flatnonzero(first >= 0),
         first_v=first[first >= 0],
+        scored=scored,
     )
+
+
+def _subset(s: ScreenArrays, rows: np.ndarray) -> ScreenArrays:
+    return ScreenArrays(s.reasons[rows], s.km[rows], s.hard_missing[rows], s.soft_gaps[rows], s.licences_missing[rows])
+
+
+@dataclass
+class _Pairs:
+    """The eligible pairs of a chunk, grouped by vacancy (``offsets``; candidate rows ascending within
+    each), and their scores as they are worked out (NaN: not scored)."""
+
+    p: Prepared
+    matcher: Matcher
+    vacancies: np.ndarray
+    offsets: np.ndarray
+    candidates: np.ndarray
+    s: ScreenArrays
+    scored: int = 0
+
+    def __post_init__(self) -> None:
+        self.group = np.repeat(np.arange(len(self.vacancies)), np.diff(self.offsets))
+        self.scores = np.full(len(self.candidates), np.nan)
+
+    def score(self, rows: np.ndarray) -> None:
+        """Features and scores of pairs ``rows`` (ascending), in one call of the kernels."""
+        if not len(rows):
+            return
+        counts = np.bincount(self.group[rows], minlength=len(self.vacancies))
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        x, order = pair_features_grouped(self.p, self.vacancies, offsets, self.candidates[rows], _subset(self.s, rows))
+        got = np.empty(len(rows))
+        got[order] = self.matcher.score_features(x)[0]  # the rows come candidate by candidate
+        self.scores[rows] = got
+        self.scored += len(rows)
+
+    def bounds(self, bound: Bound) -> np.ndarray:
+        return bound.pair_bounds(self.p, self.vacancies, self.offsets, self.candidates, self.s)
+
+
+FIRST_ROUND = 2  # a cut vacancy first scores its keep × this many candidates with the highest bounds
+
+
+def _bound_then_score(pairs: _Pairs, bound: Bound, counts: np.ndarray, keep: np.ndarray) -> None:
+    """Score the pairs that can make their vacancy's kept list, and enough others to know that.
+
+    Round one: every pair of a vacancy that keeps all its eligible candidates, and a cut vacancy's
+    ``keep × FIRST_ROUND`` pairs with the highest bounds. Its ``keep``-th best (score, then lowest
+    row) found so far can only rise; round two scores every other pair whose bound could still come
+    before it (a higher bound, or an equal one at a lower row). Any pair left is behind the
+    ``keep``-th best of round one, so behind the final one: it cannot be kept."""
+    off = pairs.offsets
+    upper = pairs.bounds(bound)
+    first = []
+    for j in range(len(counts)):
+        lo, hi, k = int(off[j]), int(off[j + 1]), int(keep[j])
+        take = min(hi - lo, max(k * FIRST_ROUND, k + 16))
+        if take >= hi - lo:
+            first.append(np.arange(lo, hi))
+        else:
+            first.append(np.argpartition(-upper[lo:hi], take - 1)[:take] + lo)
+    pairs.score(np.sort(np.concatenate(first)))
+    kth_score = np.full(len(counts), -np.inf)
+    kth_row = np.full(len(counts), -1, dtype=np.int64)
+    for j in np.flatnonzero(counts > keep).tolist():
+        lo, hi, k = int(off[j]), int(off[j + 1]), int(keep[j])
+        done = np.flatnonzero(~np.isnan(pairs.scores[lo:hi])) + lo
+        top = done[_top(pairs.scores[done], k)]
+        worst = pairs.scores[top].min()  # the k-th best: the lowest score kept, at its highest row
+        kth_score[j], kth_row[j] = worst, pairs.candidates[top[pairs.scores[top] == worst]].max()
+    ks, kr = kth_score[pairs.group], kth_row[pairs.group]
+    can = (upper > ks) | ((upper == ks) & (pairs.candidates < kr))
+    pairs.score(np.flatnonzero(can & np.isnan(pairs.scores)))
+
+
+def _top(scores: np.ndarray, keep: int) -> np.ndarray:
+    """Positions of the ``keep`` best ``scores``, equal scores by position (the candidate rows ascend
+    with it), in ascending order: a defined list, whatever the selection's internals."""
+    if len(scores) <= keep:
+        return np.arange(len(scores))
+    kth = np.partition(-scores, keep - 1)[keep - 1]
+    above = np.flatnonzero(-scores < kth)
+    tied = np.flatnonzero(-scores == kth)[: keep - len(above)]
+    return np.sort(np.concatenate([above, tied]))
 
 
 @numba.njit(cache=True, nogil=True)

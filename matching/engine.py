@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from matching.bound import Bound
 from matching.eligibility import Screen, screen
 from matching.explain import explain
 from matching.features import INDEX, pair_features
@@ -69,6 +70,13 @@ class Matcher:
         if isinstance(self.scorer, RuleScorer):
             return self.scorer.score_and_confidence(x)
         return self.scorer.score(x), np.nan_to_num(x[:, INDEX["profile_completeness"]])
+
+    def score_bound(self) -> Bound | None:
+        """An upper bound on the scorer's score from cheap features, or ``None`` when the scorer
+        offers none (:mod:`matching.bound`)."""
+        make = getattr(self.scorer, "score_bound", None)
+        bound = make() if make is not None else None
+        return bound if isinstance(bound, Bound) else None
 
     def score_screen(self, s: Screen) -> Scored:
         """Features and scores of the eligible pairs of ``s``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -27,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from matching.additive import AdditiveBoosting
+from matching.bound import Bound, Pieces, Terms, additive_terms, clipped_line, logistic_terms, not_negative, pieces
 from matching.features import FEATURE_SET_VERSION, FEATURES, INDEX
 from models.errors import KoppelaarError
 
@@ -99,10 +101,18 @@ class RuleScorer:
         w = np.array(list(RULE_WEIGHTS.values()))
         known = ~np.isnan(parts)
         total = w.sum()
-        raw = np.where(known, parts, 0.0) @ w / total
+        raw = (np.where(known, parts, 0.0) * w).sum(axis=1) / total  # row by row: not a BLAS product, whose
+        # rounding depends on how many rows come together (a pair's score must not)
         penalty = TRAINABLE_GAP_PENALTY * np.nan_to_num(x[:, INDEX["trainable_gaps"]])
         confidence = (known * w).sum(axis=1) / total
         return _clip01(raw - penalty), confidence
+
+    def score_bound(self) -> Bound:
+        """The rule score is additive per feature, clipped to 0..1: see :mod:`matching.bound`."""
+        global _RULE_BOUND  # noqa: PLW0603  (one for every rule scorer: they are all the same)
+        if _RULE_BOUND is None:
+            _RULE_BOUND = _rule_bound()
+        return _RULE_BOUND
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         out = np.zeros_like(x)
@@ -112,6 +122,33 @@ class RuleScorer:
             out[:, INDEX[name]] = (parts[:, j] - 0.5) * w[j]  # above or below a half-way part
         out[:, INDEX["trainable_gaps"]] = -TRAINABLE_GAP_PENALTY * np.nan_to_num(x[:, INDEX["trainable_gaps"]])
         return out
+
+
+_RULE_BOUND: Bound | None = None
+
+
+def _rule_bound() -> Bound:
+    """:func:`rule_parts` term by term (unknown parts count 0), minus the gap penalty."""
+    total = sum(RULE_WEIGHTS.values())
+    w = {name: weight / total for name, weight in RULE_WEIGHTS.items()}
+    lines = {  # part: (feature, alpha, beta) of clip(alpha · x + beta, 0, 1)
+        "distance_km": ("distance_share", -1.0, 1.0),
+        "occupation_years": ("occupation_years", 1.0 / 5.0, 0.0),
+        "text_similarity": ("text_similarity", 2.0, 0.0),
+        "hours_gap": ("hours_gap", -1.0 / 8.0, 1.0),
+    }
+    terms: Terms = {}
+    for name, weight in w.items():
+        if name in lines:
+            feature, alpha, beta = lines[name]
+            thresholds, bins = clipped_line(alpha, beta, weight)
+        elif name.endswith("_margin"):
+            feature, (thresholds, bins) = name, not_negative(weight)
+        else:  # the feature itself
+            feature, thresholds, bins = name, [], [(weight, 0.0, 0.0)]
+        terms[INDEX[feature]] = (thresholds, bins, 0.0, 0.0)
+    terms[INDEX["trainable_gaps"]] = ([], [(-TRAINABLE_GAP_PENALTY, 0.0, 0.0)], 0.0, 0.0)
+    return Bound(0.0, pieces(terms), ("clip", None, 0.0))
 
 
 @dataclass
@@ -127,6 +164,13 @@ class TitleScorer:
         out = np.zeros_like(x)
         out[:, INDEX["title_similarity"]] = self.score(x)
         return out
+
+    def score_bound(self) -> None:
+        """Only the costly title similarity counts: no cheap bound worth having."""
+        return None
+
+
+_BOUNDS: weakref.WeakKeyDictionary[LearnedScorer, Bound | None] = weakref.WeakKeyDictionary()
 
 
 class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -179,7 +223,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.base_ = fitted[self.family_]
         # isotonic calibration of the kept model's decision values on the held-out calibration part
         self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
-            self.base_.decision_function(x_cal), y_cal
+            self.decision(x_cal), y_cal
         )
         self.classes_ = np.array([0, 1])
         self.base_rate_ = float(y_fit.mean())
@@ -196,11 +240,50 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         }
         return self
 
+    def decision(self, x: np.ndarray) -> np.ndarray:
+        """The kept model's decision value (logit) per row. For the logistic pipeline the weighted sum
+        is taken row by row here rather than by a BLAS product, whose rounding depends on how many
+        rows come together: a pair's score must not depend on which pairs it is scored with."""
+        if self.family_ == "logistic":
+            *steps, model = (step for _, step in self.base_.steps)
+            z = np.asarray(x, dtype=float)
+            for step in steps:
+                z = step.transform(z)
+            return np.asarray((np.asarray(z) * model.coef_[0]).sum(axis=1) + model.intercept_[0], dtype=float)
+        return np.asarray(self.base_.decision_function(x), dtype=float)
+
     def raw_probability(self, x: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "calibrator_")
         if len(x) == 0:
             return np.zeros(0)
-        return np.asarray(self.calibrator_.predict(self.base_.decision_function(x)), dtype=float)
+        return np.asarray(self.calibrator_.predict(self.decision(x)), dtype=float)
+
+    def score_bound(self) -> Bound | None:
+        """An upper bound on :meth:`score` from cheap features (:mod:`matching.bound`), made once;
+        ``None`` for a model laid out otherwise than the two families :meth:`fit` makes."""
+        check_is_fitted(self, "calibrator_")
+        if self not in _BOUNDS:
+            _BOUNDS[self] = self._make_bound()
+        return _BOUNDS[self]
+
+    def _make_bound(self) -> Bound | None:
+        made: tuple[float, Pieces] | None = None
+        if isinstance(self.base_, AdditiveBoosting):
+            made = additive_terms(self.base_)
+        elif self.family_ == "logistic" and len(self.base_.steps) == 3:
+            imputer, scaler, model = (step for _, step in self.base_.steps)
+            if (
+                isinstance(imputer, SimpleImputer)
+                and isinstance(scaler, StandardScaler)
+                and isinstance(model, LogisticRegression)
+            ):
+                made = logistic_terms(imputer, scaler, model)
+        if made is None:
+            return None
+        try:
+            return Bound(made[0], made[1], ("calibrated", self.calibrator_, self.base_rate_))
+        except ValueError:  # a calibrator that is not non-decreasing
+            return None
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         p = self.score(x)
