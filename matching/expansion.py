@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matching.blocks import CHUNK_PAIRS, _chunks
 from matching.kernels import screen_pairs
 from matching.prepare import Prepared
-
-CHUNK_PAIRS = 1 << 21  # screened pairs per kernel call
 
 
 @dataclass(frozen=True)
@@ -54,21 +53,15 @@ def expand_block(p: Prepared, _scorer: object, request: Expansion) -> Expanded:
         lists.append(np.sort(ci[p.c_matchable[ci]]))  # no consent or not available: never planned
     found: list[np.ndarray] = []
     n_eligible = np.zeros(len(lists), dtype=np.int64)
-    k = 0
-    while k < len(lists):
-        end, pairs = k, 0
-        while end < len(lists) and (end == k or pairs + len(lists[end]) <= CHUNK_PAIRS):
-            pairs += len(lists[end])
-            end += 1
-        sizes = np.array([len(c) for c in lists[k:end]], dtype=np.int64)
+    for chunk in _chunks([len(c) for c in lists], CHUNK_PAIRS):  # consecutive: found stays in order
+        sizes = np.array([len(lists[k]) for k in chunk], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(sizes)])
-        cand = np.concatenate(lists[k:end])
-        ok = screen_pairs(p, request.vacancies[k:end], offsets, cand).reasons == 0
-        for j in range(end - k):
+        cand = np.concatenate([lists[k] for k in chunk])
+        ok = screen_pairs(p, request.vacancies[chunk], offsets, cand).reasons == 0
+        for j, k in enumerate(chunk):
             eligible = cand[offsets[j] : offsets[j + 1]][ok[offsets[j] : offsets[j + 1]]]
-            n_eligible[k + j] = len(eligible)
+            n_eligible[k] = len(eligible)
             if free is not None:
-                eligible = eligible[free[eligible]][: int(request.limit[k + j])]
+                eligible = eligible[free[eligible]][: int(request.limit[k])]
             found.append(eligible.astype(np.int32))
-        k = end
     return Expanded(request.vacancies, found, n_eligible)
