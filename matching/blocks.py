@@ -138,7 +138,7 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block, *, skip: bool 
         e = np.flatnonzero(ok)
         counts = np.bincount(np.repeat(np.arange(len(chunk)), sizes)[ok], minlength=len(chunk))
         e_off = np.concatenate([[0], np.cumsum(counts)])
-        pairs = _Pairs(p, matcher, vs, e_off, cand[e], _subset(s, e))
+        pairs = _Pairs(p, matcher, vs, e_off, cand[e], s.subset(e))
         if not block.keep_all:
             _first_eligible(first, pairs.candidates, np.repeat(vs, counts))
         keep = np.asarray(block.keep[chunk], dtype=np.int64)
@@ -179,10 +179,6 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block, *, skip: bool 
     )
 
 
-def _subset(s: ScreenArrays, rows: np.ndarray) -> ScreenArrays:
-    return ScreenArrays(s.reasons[rows], s.km[rows], s.hard_missing[rows], s.soft_gaps[rows], s.licences_missing[rows])
-
-
 @dataclass
 class _Pairs:
     """The eligible pairs of a chunk, grouped by vacancy (``offsets``; candidate rows ascending within
@@ -206,7 +202,7 @@ class _Pairs:
             return
         counts = np.bincount(self.group[rows], minlength=len(self.vacancies))
         offsets = np.concatenate([[0], np.cumsum(counts)])
-        x, order = pair_features_grouped(self.p, self.vacancies, offsets, self.candidates[rows], _subset(self.s, rows))
+        x, order = pair_features_grouped(self.p, self.vacancies, offsets, self.candidates[rows], self.s.subset(rows))
         got = np.empty(len(rows))
         got[order] = self.matcher.score_features(x)[0]  # the rows come candidate by candidate
         self.scores[rows] = got

@@ -260,6 +260,11 @@ class ScreenArrays:
     soft_gaps: np.ndarray
     licences_missing: np.ndarray
 
+    def subset(self, rows: np.ndarray) -> ScreenArrays:
+        """The same arrays for the pairs ``rows`` (indices or a mask)."""
+        fields = (self.reasons, self.km, self.hard_missing, self.soft_gaps, self.licences_missing)
+        return ScreenArrays(*(f[rows] for f in fields))
+
 
 @dataclass
 class Nearest:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs
+from matching.kernels import pair_features_grouped, screen_pairs
 from matching.prepare import Prepared
 
 SHORTLIST = 50  # pairs kept per vacancy and per candidate
@@ -94,7 +94,7 @@ def build(
             continue
         group = np.repeat(np.arange(len(vs)), np.diff(offsets))[ok]
         e_off = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(vs)))])
-        eligible = ScreenArrays(s.reasons[ok], s.km[ok], s.hard_missing[ok], s.soft_gaps[ok], s.licences_missing[ok])
+        eligible = s.subset(ok)
         x, order = pair_features_grouped(p, vs, e_off, cand[ok], eligible)
         sc = np.empty(len(ok))
         sc[order] = score(x)

@@ -21,7 +21,7 @@ from matching.blocks import BlockScores, _top, make_blocks, score_block
 from matching.eligibility import screen
 from matching.engine import Matcher, train, training_pairs
 from matching.features import pair_features
-from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs
+from matching.kernels import pair_features_grouped, screen_pairs
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import LearnedScorer, RuleScorer, Scorer, TitleScorer
 
@@ -106,7 +106,7 @@ def test_pair_bounds_are_never_below_the_exact_scores(
     counts = np.bincount(np.repeat(np.arange(len(vacancies)), np.diff(offsets))[ok], minlength=len(vacancies))
     e_off = np.concatenate([[0], np.cumsum(counts)])
     e = np.flatnonzero(ok)
-    chosen = ScreenArrays(s.reasons[e], s.km[e], s.hard_missing[e], s.soft_gaps[e], s.licences_missing[e])
+    chosen = s.subset(e)
     x, order = pair_features_grouped(p, vacancies, e_off, cand[e], chosen)
     exact = np.empty(len(e))
     exact[order] = Matcher(p, scorer).score_features(x)[0]

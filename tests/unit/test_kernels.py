@@ -12,7 +12,7 @@ from data.synthetic.generator import WorldConfig, generate_world
 from matching.blocks import PERMANENT
 from matching.eligibility import screen
 from matching.features import FEATURES, pair_features
-from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, screen_pairs
+from matching.kernels import Nearest, pair_features_grouped, screen_pairs
 from matching.prepare import MatchConfig, Prepared
 
 
@@ -70,7 +70,7 @@ def test_features_match_the_numpy_features(prepared: Prepared) -> None:
     counts = np.bincount(np.repeat(np.arange(len(vacancies)), np.diff(offsets))[ok], minlength=len(vacancies))
     e_off = np.concatenate([[0], np.cumsum(counts)])
     e = np.flatnonzero(ok)
-    chosen = ScreenArrays(s.reasons[e], s.km[e], s.hard_missing[e], s.soft_gaps[e], s.licences_missing[e])
+    chosen = s.subset(e)
     rows, order = pair_features_grouped(p, vacancies, e_off, cand[e], chosen)
     assert np.array_equal(np.sort(order), np.arange(len(e)))
     assert (np.diff(cand[e][order]) >= 0).all()  # candidate by candidate
