@@ -14,14 +14,14 @@ never changes the plan.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numba
 import numpy as np
 
-from matching.bound import Bound
 from matching.eligibility import Reason
 from matching.engine import Matcher
-from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, screen_pairs
+from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, sweep_pairs
 from matching.prepare import Prepared
 from matching.scorers import Scorer
 
@@ -29,7 +29,7 @@ from matching.scorers import Scorer
 PERMANENT = Reason.PREVIOUS_EMPLOYER | Reason.TARGET_GROUP | Reason.NOT_ADDITIONAL | Reason.NO_CONSENT | Reason.STATUS
 TILE_DEG = 0.25  # tile height in degrees of latitude (about 28 km; the width is scaled to match)
 BLOCK_SIZE = 200  # vacancies per block
-CHUNK_PAIRS = 1 << 21  # screened pairs per kernel call (about 40 bytes each, plus features of the eligible)
+SWEEP_VACANCIES = 64  # vacancies swept at once (their eligible pairs are held together: 2 million at national size)
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,8 @@ def _block(rows: list[int], keep: np.ndarray) -> Block:
 def score_block(p: Prepared, scorer: Scorer | None, block: Block, *, skip: bool = True) -> BlockScores:
     """Screen and score every candidate in reach of each vacancy of ``block``; see the module docstring.
 
-    The block's pairs go through the compiled kernels (:mod:`matching.kernels`) a chunk of vacancies
-    at a time, so one call's arrays stay bounded (about :data:`CHUNK_PAIRS` screened pairs).
+    The block's pairs are screened by :func:`matching.kernels.sweep_pairs`, candidate by candidate over
+    :data:`SWEEP_VACANCIES` vacancies at a time, which keeps only the eligible pairs (and their bounds).
 
     A vacancy keeps its ``keep`` best eligible candidates by score, equal scores by candidate row
     (then in row order). With ``skip`` and a scorer that offers a bound (:mod:`matching.bound`), the
@@ -122,37 +122,30 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block, *, skip: bool 
     cut = np.zeros(n, dtype=bool)
     nearest = None if block.keep_all else Nearest.empty(p.n_candidates)
     screened = eligible = scored = 0
-    lists = []
-    for v in block.vacancies.tolist():
-        ci = p.candidates_in_reach(v)
-        lists.append(ci[p.c_matchable[ci]])  # no consent or not available: never planned
-    for chunk in _chunks([len(ci) for ci in lists], CHUNK_PAIRS):
+    describe = None if bound is None else partial(bound.bounds_of, p)
+    for lo in range(0, n, SWEEP_VACANCIES):
+        chunk = list(range(lo, min(lo + SWEEP_VACANCIES, n)))
         vs = block.vacancies[chunk]
-        sizes = np.array([len(lists[k]) for k in chunk], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(sizes)])
-        cand = np.concatenate([lists[k] for k in chunk])
-        s = screen_pairs(p, vs, offsets, cand, nearest=nearest, permanent=int(PERMANENT))
-        ok = s.reasons == 0
-        screened += len(cand)
-        eligible += int(ok.sum())
-        e = np.flatnonzero(ok)
-        counts = np.bincount(np.repeat(np.arange(len(chunk)), sizes)[ok], minlength=len(chunk))
-        e_off = np.concatenate([[0], np.cumsum(counts)])
-        pairs = _Pairs(p, matcher, vs, e_off, cand[e], s.subset(e))
+        sw = sweep_pairs(p, vs, nearest=nearest, permanent=int(PERMANENT), bound=describe)
+        counts = np.diff(sw.offsets)
+        screened += sw.screened
+        eligible += len(sw.candidates)
+        e_off = sw.offsets
+        pairs = _Pairs(p, matcher, vs, e_off, sw.candidates, sw.s)
         if not block.keep_all:
             _first_eligible(first, pairs.candidates, np.repeat(vs, counts))
         keep = np.asarray(block.keep[chunk], dtype=np.int64)
-        if bound is None or block.keep_all or not (counts > keep).any():
-            pairs.score(np.arange(len(e)))
+        if sw.upper is None or not (counts > keep).any():
+            pairs.score(np.arange(len(sw.candidates)))
         else:
-            _bound_then_score(pairs, bound, counts, keep)
+            _bound_then_score(pairs, sw.upper, counts, keep)
         scored += pairs.scored
         for j, k in enumerate(chunk):
-            lo, hi = e_off[j], e_off[j + 1]
-            n_eligible[k] = hi - lo
-            done = np.flatnonzero(~np.isnan(pairs.scores[lo:hi])) + lo  # every pair, or those scored
+            lo_j, hi_j = e_off[j], e_off[j + 1]
+            n_eligible[k] = hi_j - lo_j
+            done = np.flatnonzero(~np.isnan(pairs.scores[lo_j:hi_j])) + lo_j  # every pair, or those scored
             ci, sc = pairs.candidates[done], pairs.scores[done]
-            if not block.keep_all and hi - lo > keep[j]:
+            if not block.keep_all and hi_j - lo_j > keep[j]:
                 top = _top(sc, int(keep[j]))
                 cut[k] = True
             else:
@@ -208,14 +201,11 @@ class _Pairs:
         self.scores[rows] = got
         self.scored += len(rows)
 
-    def bounds(self, bound: Bound) -> np.ndarray:
-        return bound.pair_bounds(self.p, self.vacancies, self.offsets, self.candidates, self.s)
-
 
 FIRST_ROUND = 2  # a cut vacancy first scores its keep × this many candidates with the highest bounds
 
 
-def _bound_then_score(pairs: _Pairs, bound: Bound, counts: np.ndarray, keep: np.ndarray) -> None:
+def _bound_then_score(pairs: _Pairs, upper: np.ndarray, counts: np.ndarray, keep: np.ndarray) -> None:
     """Score the pairs that can make their vacancy's kept list, and enough others to know that.
 
     Round one: every pair of a vacancy that keeps all its eligible candidates, and a cut vacancy's
@@ -224,7 +214,6 @@ def _bound_then_score(pairs: _Pairs, bound: Bound, counts: np.ndarray, keep: np.
     before it (a higher bound, or an equal one at a lower row). Any pair left is behind the
     ``keep``-th best of round one, so behind the final one: it cannot be kept."""
     off = pairs.offsets
-    upper = pairs.bounds(bound)
     first = []
     for j in range(len(counts)):
         lo, hi, k = int(off[j]), int(off[j + 1]), int(keep[j])
@@ -265,22 +254,6 @@ def _first_eligible(first: np.ndarray, candidates: np.ndarray, vacancies: np.nda
         c = candidates[q]
         if first[c] < 0 or vacancies[q] < first[c]:
             first[c] = vacancies[q]
-
-
-def _chunks(sizes: list[int], limit: int) -> list[list[int]]:
-    """Consecutive runs of indices whose sizes add up to at most ``limit`` (at least one each)."""
-    out: list[list[int]] = []
-    current: list[int] = []
-    total = 0
-    for k, size in enumerate(sizes):
-        if current and total + size > limit:
-            out.append(current)
-            current, total = [], 0
-        current.append(k)
-        total += size
-    if current:
-        out.append(current)
-    return out
 
 
 class Merged:

@@ -199,6 +199,12 @@ class Bound:
     ) -> np.ndarray:
         """Upper bounds on the scores of eligible pairs grouped as :func:`matching.kernels.screen_pairs`
         takes them (``s``: its arrays for exactly these pairs)."""
+        pair_v = np.repeat(np.asarray(vacancies, dtype=np.int64), np.diff(offsets))
+        return self.bounds_of(p, pair_v, candidates, s)
+
+    def bounds_of(self, p: Prepared, vacancies: np.ndarray, candidates: np.ndarray, s: ScreenArrays) -> np.ndarray:
+        """Upper bounds on the scores of the eligible pairs (``vacancies[q]``, ``candidates[q]``) in any
+        order (fastest candidate by candidate: a candidate's record is then read once)."""
         k = kernel_data(p)
         sides = self.sides(p)
         out = np.empty(len(candidates))
@@ -206,7 +212,6 @@ class Bound:
             cand = np.asarray(candidates, dtype=np.int64)
             _pair_decisions(
                 np.asarray(vacancies, dtype=np.int64),
-                np.asarray(offsets, dtype=np.int64),
                 cand,
                 (s.km, s.hard_missing, s.soft_gaps, s.licences_missing),
                 k.candidates,
@@ -485,7 +490,7 @@ def _calibrate(out, caps, cx, cy, before):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _pair_decisions(vacancies, offsets, candidates, screened, cand, vac, sides, terms, tables, settings, out):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, tables, settings, out):  # type: ignore[no-untyped-def]  # noqa: PLR0917
     """Per pair, an upper bound on the decision value: the candidate's and the vacancy's own parts,
     the pair's cheap features exactly as :func:`matching.kernels._features` works them out, skill
     coverage at its largest given which skills the candidate lists, plus the rounding margin.
@@ -510,102 +515,101 @@ def _pair_decisions(vacancies, offsets, candidates, screened, cand, vac, sides, 
     xs = np.empty(n_pair)
     listed = np.zeros(len(_COVERAGE), dtype=np.int64)
     one = np.uint64(1)
-    for k in range(len(vacancies)):
-        v = vacancies[k]
+    for q in range(len(candidates)):
+        v = vacancies[q]
         occ, sector, hours, start = v_occ[v], v_sector[v], v_hours[v], v_start[v]
         nr, no = np.int64(n_req[v]), np.int64(n_opt[v])
-        for q in range(offsets[k], offsets[k + 1]):
-            c = candidates[q]
-            total = intercept + rec[c, _R_SIDE] + side_v[v]
-            size = abs(intercept) + rec[c, _R_SIDE_ABS] + side_v_abs[v]
-            if cov_on:  # how many of the required and optional skills the candidate has any credit for
-                listed[:] = 0
-                for jj in range(req_p[v], req_p[v + 1]):
-                    s = req_i[jj]
-                    bit = np.uint64(s & 63)
-                    listed[0] += np.int64((masks[c, s >> 6] >> bit) & one)
-                    listed[1] += np.int64((masks[c, words + (s >> 6)] >> bit) & one)
-                for jj in range(opt_p[v], opt_p[v + 1]):
-                    s = opt_i[jj]
-                    bit = np.uint64(s & 63)
-                    listed[2] += np.int64((masks[c, s >> 6] >> bit) & one)
-                    listed[3] += np.int64((masks[c, words + (s >> 6)] >> bit) & one)
-                for f in range(len(_COVERAGE)):
-                    j = _COVERAGE[f]
-                    n, whole = (nr, n_req[v]) if f < 2 else (no, n_opt[v])
-                    if not active[j]:
-                        continue
-                    if rec[c, _R_SKILLS] == 0 or not whole > 0:
-                        total += missing[j]
-                        size += missing_abs[j]
-                    elif n == whole and n <= _MAX_SKILLS and listed[f] <= n:
-                        total += cov_top[f, n, listed[f]]
-                        size += cov_mag[f, n, listed[f]]
-                    else:
-                        total += cov_top[f, 0, 0]
-                        size += cov_mag[f, 0, 0]
-            same = years = in_sector = np.nan
-            has_occ = rec[c, _R_OCC] != 0
-            if occ_on and occ >= 0 and has_occ:
-                if slots:
-                    same = years = 0.0
-                    for t in range(slots):
-                        if rec[c, _R_FIXED + t] == occ:
-                            same = rec[c, _R_FIXED + slots + t]
-                        if rec[c, _R_FIXED + 2 * slots + t] == occ:
-                            years = rec[c, _R_FIXED + 3 * slots + t]
-                    years = min(years, 15.0)
-                else:
-                    same = _entry(occ_p, occ_i, occ_d, c, occ)
-                    years = min(_entry(years_p, years_i, years_d, c, occ), 15.0)
-            if sector_on and sector >= 0 and has_occ:
-                if slots:
-                    got = 0.0
-                    for t in range(slots):
-                        if rec[c, _R_FIXED + 4 * slots + t] == sector:
-                            got = rec[c, _R_FIXED + 5 * slots + t]
-                else:
-                    got = _entry(sec_p, sec_i, sec_d, c, sector)
-                in_sector = 1.0 if got > 0 else 0.0
-            d = km[q]
-            gap = max(rec[c, _R_HMIN] - hours, 0.0) + max(hours - rec[c, _R_HMAX], 0.0)
-            if np.isnan(hours):
-                gap = np.nan
-            xs[0] = same
-            xs[1] = years
-            xs[2] = in_sector
-            xs[3] = d
-            xs[4] = d / rec[c, _R_MAX_KM]
-            xs[5] = gap
-            xs[6] = rec[c, _R_LANG] - v_lang[v]
-            xs[7] = rec[c, _R_EDU] - v_edu[v]
-            xs[8] = rec[c, _R_PHYS] - v_phys[v]
-            xs[9] = hard_missing[q]
-            xs[10] = soft_gaps[q]
-            xs[11] = lic_missing[q]
-            xs[12] = np.nan if start == NAT else rec[c, _R_AVAIL] - np.float64(start)
-            xs[13] = max(rec[c, _R_LOC], v_loc[v])
-            for i in range(n_pair):
-                j = _PAIR[i]
+        c = candidates[q]
+        total = intercept + rec[c, _R_SIDE] + side_v[v]
+        size = abs(intercept) + rec[c, _R_SIDE_ABS] + side_v_abs[v]
+        if cov_on:  # how many of the required and optional skills the candidate has any credit for
+            listed[:] = 0
+            for jj in range(req_p[v], req_p[v + 1]):
+                s = req_i[jj]
+                bit = np.uint64(s & 63)
+                listed[0] += np.int64((masks[c, s >> 6] >> bit) & one)
+                listed[1] += np.int64((masks[c, words + (s >> 6)] >> bit) & one)
+            for jj in range(opt_p[v], opt_p[v + 1]):
+                s = opt_i[jj]
+                bit = np.uint64(s & 63)
+                listed[2] += np.int64((masks[c, s >> 6] >> bit) & one)
+                listed[3] += np.int64((masks[c, words + (s >> 6)] >> bit) & one)
+            for f in range(len(_COVERAGE)):
+                j = _COVERAGE[f]
+                n, whole = (nr, n_req[v]) if f < 2 else (no, n_opt[v])
                 if not active[j]:
                     continue
-                x = xs[i]
-                if np.isnan(x):
+                if rec[c, _R_SKILLS] == 0 or not whole > 0:
                     total += missing[j]
                     size += missing_abs[j]
-                    continue
-                b = b_off[j]
-                for t in range(t_off[j], t_off[j + 1]):  # searchsorted by counting: no branch to mispredict
-                    b += np.int64(thresholds[t] < x)
-                a = slope[b]
-                if a == 0.0:
-                    total += const[b]
-                    size += const_abs[b]
+                elif n == whole and n <= _MAX_SKILLS and listed[f] <= n:
+                    total += cov_top[f, n, listed[f]]
+                    size += cov_mag[f, n, listed[f]]
                 else:
-                    total += a * x + const[b]
-                    size += abs(a) * abs(x) + const_abs[b]
-            bound = total + margin * (1.0 + size)
-            out[q] = bound if bound < np.inf else np.inf  # NaN (inf - inf): no bound
+                    total += cov_top[f, 0, 0]
+                    size += cov_mag[f, 0, 0]
+        same = years = in_sector = np.nan
+        has_occ = rec[c, _R_OCC] != 0
+        if occ_on and occ >= 0 and has_occ:
+            if slots:
+                same = years = 0.0
+                for t in range(slots):
+                    if rec[c, _R_FIXED + t] == occ:
+                        same = rec[c, _R_FIXED + slots + t]
+                    if rec[c, _R_FIXED + 2 * slots + t] == occ:
+                        years = rec[c, _R_FIXED + 3 * slots + t]
+                years = min(years, 15.0)
+            else:
+                same = _entry(occ_p, occ_i, occ_d, c, occ)
+                years = min(_entry(years_p, years_i, years_d, c, occ), 15.0)
+        if sector_on and sector >= 0 and has_occ:
+            if slots:
+                got = 0.0
+                for t in range(slots):
+                    if rec[c, _R_FIXED + 4 * slots + t] == sector:
+                        got = rec[c, _R_FIXED + 5 * slots + t]
+            else:
+                got = _entry(sec_p, sec_i, sec_d, c, sector)
+            in_sector = 1.0 if got > 0 else 0.0
+        d = km[q]
+        gap = max(rec[c, _R_HMIN] - hours, 0.0) + max(hours - rec[c, _R_HMAX], 0.0)
+        if np.isnan(hours):
+            gap = np.nan
+        xs[0] = same
+        xs[1] = years
+        xs[2] = in_sector
+        xs[3] = d
+        xs[4] = d / rec[c, _R_MAX_KM]
+        xs[5] = gap
+        xs[6] = rec[c, _R_LANG] - v_lang[v]
+        xs[7] = rec[c, _R_EDU] - v_edu[v]
+        xs[8] = rec[c, _R_PHYS] - v_phys[v]
+        xs[9] = hard_missing[q]
+        xs[10] = soft_gaps[q]
+        xs[11] = lic_missing[q]
+        xs[12] = np.nan if start == NAT else rec[c, _R_AVAIL] - np.float64(start)
+        xs[13] = max(rec[c, _R_LOC], v_loc[v])
+        for i in range(n_pair):
+            j = _PAIR[i]
+            if not active[j]:
+                continue
+            x = xs[i]
+            if np.isnan(x):
+                total += missing[j]
+                size += missing_abs[j]
+                continue
+            b = b_off[j]
+            for t in range(t_off[j], t_off[j + 1]):  # searchsorted by counting: no branch to mispredict
+                b += np.int64(thresholds[t] < x)
+            a = slope[b]
+            if a == 0.0:
+                total += const[b]
+                size += const_abs[b]
+            else:
+                total += a * x + const[b]
+                size += abs(a) * abs(x) + const_abs[b]
+        bound = total + margin * (1.0 + size)
+        out[q] = bound if bound < np.inf else np.inf  # NaN (inf - inf): no bound
 
 
 _F_COV = INDEX["skill_coverage"]

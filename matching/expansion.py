@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.blocks import CHUNK_PAIRS, _chunks
-from matching.kernels import screen_pairs
+from matching.blocks import SWEEP_VACANCIES
+from matching.kernels import sweep_pairs
 from matching.prepare import Prepared
 
 
@@ -47,21 +47,14 @@ def expand_block(p: Prepared, _scorer: object, request: Expansion) -> Expanded:
     free = None
     if request.free is not None:
         free = np.unpackbits(request.free, count=p.n_candidates).astype(bool)
-    lists = []
-    for v in request.vacancies.tolist():
-        ci = p.candidates_in_reach(v)
-        lists.append(np.sort(ci[p.c_matchable[ci]]))  # no consent or not available: never planned
     found: list[np.ndarray] = []
-    n_eligible = np.zeros(len(lists), dtype=np.int64)
-    for chunk in _chunks([len(c) for c in lists], CHUNK_PAIRS):  # consecutive: found stays in order
-        sizes = np.array([len(lists[k]) for k in chunk], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(sizes)])
-        cand = np.concatenate([lists[k] for k in chunk])
-        ok = screen_pairs(p, request.vacancies[chunk], offsets, cand).reasons == 0
-        for j, k in enumerate(chunk):
-            eligible = cand[offsets[j] : offsets[j + 1]][ok[offsets[j] : offsets[j + 1]]]
-            n_eligible[k] = len(eligible)
+    n_eligible = np.zeros(len(request.vacancies), dtype=np.int64)
+    for lo in range(0, len(request.vacancies), SWEEP_VACANCIES):  # consecutive: found stays in order
+        sw = sweep_pairs(p, request.vacancies[lo : lo + SWEEP_VACANCIES])
+        for j in range(len(sw.offsets) - 1):
+            eligible = sw.candidates[sw.offsets[j] : sw.offsets[j + 1]]
+            n_eligible[lo + j] = len(eligible)
             if free is not None:
-                eligible = eligible[free[eligible]][: int(request.limit[k])]
+                eligible = eligible[free[eligible]][: int(request.limit[lo + j])]
             found.append(eligible.astype(np.int32))
     return Expanded(request.vacancies, found, n_eligible)

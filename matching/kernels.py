@@ -14,6 +14,7 @@ explanations and training use it), and a test holds the two equal on a generated
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -48,8 +49,11 @@ NAT = np.iinfo(np.int64).min
     _C_LICENCES,
     _C_COMPLETE,
     _C_LOC,
-) = range(20)
-_C_WIDTH = 20
+    _C_LAT,
+    _C_LON,
+    _C_CLASS,
+) = range(23)
+_C_WIDTH = 23
 
 
 class _Candidates(NamedTuple):
@@ -194,6 +198,9 @@ def _build(p: Prepared) -> KernelData:
         _C_LICENCES: _bit_masks(p.c_licences),
         _C_COMPLETE: completeness,
         _C_LOC: p.c_loc,
+        _C_LAT: p.c_lat,
+        _C_LON: p.c_lon,
+        _C_CLASS: p.c_reach_class,
     }
     packed = np.zeros((p.n_candidates, _C_WIDTH))  # one candidate's values side by side: one cache miss, not twenty
     for col, values in columns.items():
@@ -312,6 +319,98 @@ def screen_pairs(
             (track.key, track.vacancy, track.in_reach),
         )
     return out
+
+
+@dataclass
+class Swept:
+    """What :func:`sweep_pairs` finds: the eligible pairs (``vacancy``: the position in the given
+    vacancies, ``candidate``: the row), grouped by vacancy with candidate rows ascending, as
+    ``offsets``, their screen arrays, and how many pairs were screened (in reach)."""
+
+    offsets: np.ndarray
+    candidates: np.ndarray
+    s: ScreenArrays
+    screened: int
+    upper: np.ndarray | None = None  # per pair, what ``bound`` gave (when one was given)
+
+
+#: ``bound(vacancy rows, candidate rows, screen arrays)``: a value per eligible pair (e.g. an upper bound
+#: on its score), worked out while the pairs still come candidate by candidate.
+PairBound = Callable[[np.ndarray, np.ndarray, "ScreenArrays"], np.ndarray]
+
+SWEEP_PAIRS = 1 << 21  # eligible pairs a sweep holds at most before it hands them on (about 50 bytes each)
+
+
+def sweep_pairs(
+    p: Prepared,
+    vacancies: np.ndarray,
+    *,
+    nearest: Nearest | None = None,
+    permanent: int = 0,
+    bound: PairBound | None = None,
+) -> Swept:
+    """Every hard rule on every pair of ``vacancies`` and a matchable candidate in its reach
+    (:meth:`matching.prepare.Prepared.candidates_in_reach`), keeping only the eligible pairs: the same
+    pairs, reasons, screen arrays, nearest vacancies and count as :func:`screen_pairs` on each
+    vacancy's candidates in reach, in a fraction of the time at national size.
+
+    It goes candidate by candidate over the union of the vacancies' reach, each candidate's record
+    read once for all the vacancies (their certificates dense, side by side), where
+    :func:`screen_pairs` reads it again for every vacancy: at a million candidates a vacancy has a
+    hundred thousand in reach, and reading their records, not the rules, was the cost. A candidate
+    meets the vacancies in the given order, so the nearest vacancy among equals is the same one.
+    ``bound``, when given, is worked out on the eligible pairs in that order too (``Swept.upper``)."""
+    k = kernel_data(p)
+    vacancies = np.asarray(vacancies, dtype=np.int64)
+    n = len(vacancies)
+    boxes, union = p.reach_boxes(vacancies)
+    n_certs = int(k.settings[3])
+    hard_dense, soft_dense = np.zeros((n, n_certs)), np.zeros((n, n_certs))
+    _dense_rows(k.vacancies.hard_p, k.vacancies.hard_i, k.vacancies.hard_d, vacancies, hard_dense)
+    _dense_rows(k.vacancies.soft_p, k.vacancies.soft_i, k.vacancies.soft_d, vacancies, soft_dense)
+    v_lon = np.ascontiguousarray(p.v_lon[vacancies], dtype=np.float64)
+    unlocated = np.isnan(p.v_lat[vacancies]) | np.isnan(v_lon)
+    track = nearest or Nearest.empty(0)
+    counters = np.zeros(2, dtype=np.int64)  # pairs found, pairs screened
+    parts: list[tuple[np.ndarray, ...]] = []
+    i = 0
+    cap = max(SWEEP_PAIRS, n)
+    while True:
+        buf = (
+            np.empty(cap, dtype=np.int64),
+            np.empty(cap, dtype=np.int64),
+            np.empty(cap),
+            np.empty(cap),
+            np.empty(cap),
+            np.empty(cap),
+        )
+        counters[0] = 0
+        i = _sweep(
+            vacancies,
+            union,
+            i,
+            (boxes, v_lon, unlocated),
+            k.candidates,
+            k.vacancies,
+            k.settings,
+            (hard_dense, soft_dense),
+            buf,
+            (nearest is not None, np.uint32(permanent)),
+            (track.key, track.vacancy, track.in_reach),
+            counters,
+        )
+        got = int(counters[0])
+        parts.append(tuple(a[:got].copy() if got < cap // 2 else a[:got] for a in buf))
+        if i >= len(union):
+            break
+    pk, pc, km, hm, sg, lm = (np.concatenate([part[f] for part in parts]) for f in range(6))
+    reasons = np.zeros(len(pk), dtype=np.uint32)
+    upper = None if bound is None else bound(vacancies[pk], pc, ScreenArrays(reasons, km, hm, sg, lm))
+    order = np.argsort(pk, kind="stable")  # by vacancy; candidate rows stay ascending within each
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pk, minlength=n), out=offsets[1:])
+    s = ScreenArrays(reasons, km[order], hm[order], sg[order], lm[order])
+    return Swept(offsets, pc[order], s, int(counters[1]), None if upper is None else upper[order])
 
 
 def pair_features_grouped(
@@ -518,6 +617,131 @@ def _screen(vacancies, offsets, candidates, cand, vac, settings, out, near_setti
                         near_v[c] = v
         _clear(hard_p, hard_i, v, hard_dense)
         _clear(soft_p, soft_i, v, soft_dense)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _dense_rows(indptr, indices, data, rows, dense):  # type: ignore[no-untyped-def]
+    """``dense[k]``: CSR row ``rows[k]`` made dense (entries added in stored order, as ``_scatter``)."""
+    for k in range(len(rows)):
+        _scatter(indptr, indices, data, rows[k], dense[k])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, near_settings, near, counters):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """:func:`_screen`'s rules, candidate by candidate over ``union`` from position ``first``, every
+    vacancy in reach of each; eligible pairs into ``out`` until it might overflow. Returns the
+    position to go on from (``len(union)``: done)."""
+    cs = cand.packed
+    boxes, v_lon, v_unlocated = boxes_
+    hard_dense, soft_dense = dense
+    pk, pc, km, hard_missing, soft_gaps, lic_missing = out
+    track, permanent = near_settings
+    near_key, near_v, in_reach = near
+    cert_p, cert_i, cert_d = cand.cert_p, cand.cert_i, cand.cert_d
+    prev_p, prev_i, prev_d = cand.prev_p, cand.prev_i, cand.prev_d
+    n_hard, n_soft = vac.n_hard, vac.n_soft
+    v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac.licences, vac.lang, vac.edu, vac.phys, vac.hours, vac.start
+    v_contractor, v_allowed, v_additional = vac.contractor, vac.allowed, vac.additional
+    v_ux, v_uy, v_uz = vac.ux, vac.uy, vac.uz
+    slack, today, grace = settings[0], np.int64(settings[1]), np.int64(settings[2])
+    n = len(vacancies)
+    starts = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        st = v_start[vacancies[k]]
+        starts[k] = today if st == NAT or st < today else st
+    cap = len(pk)
+    found = counters[0]
+    screened = counters[1]
+    i = first
+    while i < len(union):
+        if found + n > cap:
+            break
+        c = union[i]
+        i += 1
+        cls = np.int64(cs[c, _C_CLASS])
+        clat, clon = cs[c, _C_LAT], cs[c, _C_LON]
+        consent, matchable = cs[c, _C_CONSENT], cs[c, _C_MATCHABLE]
+        lang, edu, phys = cs[c, _C_LANG], cs[c, _C_EDU], cs[c, _C_PHYS]
+        hmin, hmax, avail = cs[c, _C_HMIN] - slack, cs[c, _C_HMAX] + slack, cs[c, _C_AVAIL]
+        ux, uy, uz, chord_max = cs[c, _C_UX], cs[c, _C_UY], cs[c, _C_UZ], cs[c, _C_CHORD_MAX]
+        licences = np.int64(cs[c, _C_LICENCES])
+        g = np.int64(cs[c, _C_GROUP])
+        c0, c1 = cert_p[c], cert_p[c + 1]
+        for k in range(n):
+            if cls >= 0 and not v_unlocated[k]:
+                if not (clat >= boxes[k, cls, 0] and clat < boxes[k, cls, 1]):
+                    continue
+                if not abs(clon - v_lon[k]) <= boxes[k, cls, 2]:
+                    continue
+            v = vacancies[k]
+            screened += 1
+            r = np.uint32(0)
+            if consent == 0:
+                r |= _R_NO_CONSENT
+            elif matchable == 0:
+                r |= _R_STATUS
+            hm = 0.0
+            if n_hard[v] > 0:
+                t = 0.0
+                for jj in range(c0, c1):
+                    t += cert_d[jj] * hard_dense[k, cert_i[jj]]
+                hm = n_hard[v] - t
+            sg = 0.0
+            if n_soft[v] > 0:
+                t = 0.0
+                for jj in range(c0, c1):
+                    t += cert_d[jj] * soft_dense[k, cert_i[jj]]
+                sg = n_soft[v] - t
+            if hm > 0:
+                r |= _R_CERTIFICATE
+            need = v_lic[v]
+            lm = _bits(need & ~licences) if need else 0
+            if lm > 0:
+                r |= _R_LICENCE
+            if lang < v_lang[v]:
+                r |= _R_LANGUAGE
+            if edu < v_edu[v]:
+                r |= _R_EDUCATION
+            if phys < v_phys[v]:
+                r |= _R_PHYSICAL
+            hours = v_hours[v]
+            if hours < hmin or hours > hmax:
+                r |= _R_HOURS
+            if avail > starts[k] + grace:  # NaN (unknown) never excludes
+                r |= _R_AVAILABILITY
+            dx, dy, dz = ux - v_ux[v], uy - v_uy[v], uz - v_uz[v]
+            chord2 = dx * dx + dy * dy + dz * dz  # NaN when either location is unknown
+            far = chord2 > chord_max
+            if far:
+                r |= _R_DISTANCE
+            contractor = v_contractor[v]
+            if contractor >= 0 and _entry(prev_p, prev_i, prev_d, c, contractor) > 0:
+                r |= _R_PREVIOUS
+            if g >= 0 and not v_allowed[v, g]:
+                r |= _R_TARGET
+            if not v_additional[v]:
+                r |= _R_NOT_ADDITIONAL
+            if track and not far:
+                in_reach[c] = True
+            if r == 0:
+                pk[found] = k
+                pc[found] = c
+                km[found] = _km(chord2)
+                hard_missing[found] = hm
+                soft_gaps[found] = sg
+                lic_missing[found] = lm
+                found += 1
+            elif track and (r & permanent) == 0:
+                base = _bits(r) * 1e5
+                if base < near_key[c]:  # km is worked out only when it can make this the nearest
+                    d = _km(chord2)
+                    key = base + (9999.0 if np.isnan(d) else d)
+                    if key < near_key[c]:
+                        near_key[c] = key
+                        near_v[c] = v
+    counters[0] = found
+    counters[1] = screened
+    return i
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")

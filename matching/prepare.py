@@ -39,6 +39,7 @@ DEFAULT_HOURS = (0.0, 40.0)
 DEFAULT_MAX_TRAVEL_KM = 25.0
 RELATED_SKILL_CREDIT = 0.3  # a related skill (same occupation profile) counts for this much
 REACH_CLASSES_KM = np.array([5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 75.0, 100.0, np.inf])
+_LON_MARGIN = 1e-9  # degrees: a union of boxes is a superset whatever the rounding of lon ± dlon
 TEXT_DIMENSIONS = 64  # latent dimensions of the profile and vacancy texts
 TEXT_SAMPLE = 20_000  # texts the latent directions are fitted on
 FREE_TERM_CREDIT = 0.85  # a free-text skill fuzzily equal to another
@@ -414,9 +415,11 @@ class Prepared:
         self._unlocated = np.flatnonzero(np.isnan(la))
         radius_class = np.searchsorted(REACH_CLASSES_KM, self.c_max_km[located], side="left")
         self._reach: list[tuple[float, np.ndarray, np.ndarray]] = []  # (radius, sorted latitudes, rows)
+        self.c_reach_class = np.full(self.n_candidates, -1, dtype=np.int64)  # index into _reach, -1: unlocated
         for k in np.unique(radius_class):
             rows = located[radius_class == k]
             rows = rows[np.argsort(la[rows], kind="stable")]
+            self.c_reach_class[rows] = len(self._reach)
             self._reach.append((float(self.c_max_km[rows].max()), la[rows], rows))
 
     # -- plain columns -------------------------------------------------------------------------
@@ -522,9 +525,8 @@ class Prepared:
             return every[self.c_matchable] if matchable else every
         parts = [self._unlocated]
         for radius, lats, rows in self._reach:
-            dlat = radius / 111.0 + 1e-6
-            band = rows[int(np.searchsorted(lats, lat - dlat, side="left")) : int(np.searchsorted(lats, lat + dlat))]
-            dlon = dlat / max(np.cos(np.radians(min(abs(lat) + dlat, 89.0))), 1e-6)
+            lo, hi, dlon = reach_box(lat, radius)
+            band = rows[int(np.searchsorted(lats, lo, side="left")) : int(np.searchsorted(lats, hi))]
             keep = np.abs(self.c_lon[band] - lon) <= dlon
             parts.append(band[keep & self.c_matchable[band]] if matchable else band[keep])
         found = np.concatenate(parts)
@@ -532,5 +534,47 @@ class Prepared:
             found = found[self.c_matchable[found]] if len(self._unlocated) else found
         return np.sort(found)
 
+    def reach_boxes(self, vacancies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The boxes of :meth:`candidates_in_reach` for ``vacancies`` at once: per vacancy and class of
+        travel radius (``c_reach_class``) the latitudes ``lo <= lat < hi`` and the longitudes within
+        ``dlon`` of the vacancy's (``boxes[k, class] = (lo, hi, dlon)``), worked out exactly as there;
+        and the matchable candidates that may lie in any of them (ascending), a superset.
+
+        A candidate ``c`` is in reach of vacancy ``k`` exactly when it is unlocated, the vacancy is
+        unlocated, or ``lo <= c_lat < hi`` and ``|c_lon - v_lon| <= dlon`` for its class."""
+        vacancies = np.asarray(vacancies, dtype=np.int64)
+        boxes = np.zeros((len(vacancies), len(self._reach), 3))
+        lats, lons = self.v_lat[vacancies], self.v_lon[vacancies]
+        located = np.flatnonzero(~(np.isnan(lats) | np.isnan(lons)))
+        for cls, (radius, _, _) in enumerate(self._reach):
+            for k in located.tolist():
+                boxes[k, cls] = reach_box(float(lats[k]), radius)
+        if len(located) < len(vacancies):  # an unlocated vacancy has every candidate in reach
+            return boxes, np.flatnonzero(self.c_matchable)
+        parts = [self._unlocated]
+        for cls, (_, c_lats, rows) in enumerate(self._reach):
+            if not len(vacancies):
+                continue
+            box = boxes[:, cls]
+            band = rows[
+                int(np.searchsorted(c_lats, box[:, 0].min(), side="left")) : int(
+                    np.searchsorted(c_lats, box[:, 1].max())
+                )
+            ]
+            west, east = (lons - box[:, 2]).min() - _LON_MARGIN, (lons + box[:, 2]).max() + _LON_MARGIN
+            c_lon = self.c_lon[band]
+            parts.append(band[(c_lon >= west) & (c_lon <= east)])
+        found = np.sort(np.concatenate(parts))
+        return boxes, found[self.c_matchable[found]]
+
     def location_known(self) -> np.ndarray:
         return np.asarray(self.c_loc != LOC_UNKNOWN)
+
+
+def reach_box(lat: float, radius: float) -> tuple[float, float, float]:
+    """The box around a vacancy at latitude ``lat`` holding every point within ``radius`` km:
+    latitudes ``lo <= x < hi`` and longitudes within ``dlon`` degrees (scalar arithmetic, so that
+    every caller gets the very same floats)."""
+    dlat = radius / 111.0 + 1e-6
+    dlon = dlat / max(np.cos(np.radians(min(abs(lat) + dlat, 89.0))), 1e-6)
+    return lat - dlat, lat + dlat, float(dlon)

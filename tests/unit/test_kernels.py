@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from data.synthetic.generator import WorldConfig, generate_world
+from matching import kernels
 from matching.blocks import PERMANENT
 from matching.eligibility import screen
 from matching.features import FEATURES, pair_features
-from matching.kernels import Nearest, pair_features_grouped, screen_pairs
+from matching.kernels import Nearest, pair_features_grouped, screen_pairs, sweep_pairs
 from matching.prepare import MatchConfig, Prepared
 
 
@@ -113,3 +114,52 @@ def test_nearest_vacancy_book_keeping(prepared: Prepared) -> None:
     assert np.array_equal(nearest.vacancy, near)
     np.testing.assert_allclose(nearest.key, key, rtol=1e-12)
     assert np.array_equal(nearest.in_reach, in_reach)
+
+
+@pytest.mark.parametrize("held", [1 << 21, 777])
+def test_the_sweep_finds_what_screening_each_vacancy_finds(
+    prepared: Prepared, held: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidate by candidate over the union of the vacancies' reach: the same eligible pairs and
+    screen arrays, the same count of screened pairs and the same nearest vacancies as screening each
+    vacancy's matchable candidates in reach, also when the pairs are handed on in many parts."""
+    p = prepared
+    monkeypatch.setattr(kernels, "SWEEP_PAIRS", held)
+    vacancies = np.arange(p.n_vacancies)
+    lists = [ci[p.c_matchable[ci]] for ci in (p.candidates_in_reach(int(v)) for v in vacancies)]
+    offsets = np.concatenate([[0], np.cumsum([len(ci) for ci in lists])])
+    cand = np.concatenate(lists)
+    ref_near, got_near = Nearest.empty(p.n_candidates), Nearest.empty(p.n_candidates)
+    ref = screen_pairs(p, vacancies, offsets, cand, nearest=ref_near, permanent=int(PERMANENT))
+    ok = ref.reasons == 0
+    got = sweep_pairs(p, vacancies, nearest=got_near, permanent=int(PERMANENT))
+    assert got.screened == len(cand) > 10_000
+    group = np.repeat(np.arange(len(vacancies)), np.diff(offsets))
+    assert np.array_equal(
+        got.offsets, np.concatenate([[0], np.cumsum(np.bincount(group[ok], minlength=len(vacancies)))])
+    )
+    assert np.array_equal(got.candidates, cand[ok])
+    assert not got.s.reasons.any()
+    for field in ("km", "hard_missing", "soft_gaps", "licences_missing"):
+        assert np.array_equal(getattr(got.s, field), getattr(ref, field)[ok], equal_nan=True), field
+    assert np.array_equal(got_near.vacancy, ref_near.vacancy)
+    assert np.array_equal(got_near.key, ref_near.key)
+    assert np.array_equal(got_near.in_reach, ref_near.in_reach)
+    assert (got_near.vacancy >= 0).sum() > 100
+
+
+def test_the_sweep_of_a_few_vacancies_and_of_an_unlocated_one(prepared: Prepared) -> None:
+    """A handful of vacancies far apart, and one whose place is unknown (every candidate in reach)."""
+    p = prepared
+    picks = [np.array([3, 150, 299]), np.array([0])]
+    lost = np.flatnonzero(np.isnan(p.v_lat))
+    if len(lost):
+        picks.append(np.array([0, int(lost[0])]))
+    for vacancies in picks:
+        lists = [ci[p.c_matchable[ci]] for ci in (p.candidates_in_reach(int(v)) for v in vacancies)]
+        offsets = np.concatenate([[0], np.cumsum([len(ci) for ci in lists])])
+        cand = np.concatenate(lists)
+        ok = screen_pairs(p, vacancies, offsets, cand).reasons == 0
+        got = sweep_pairs(p, vacancies)
+        assert got.screened == len(cand)
+        assert np.array_equal(got.candidates, cand[ok])
