@@ -131,7 +131,7 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block, *, skip: bool 
         screened += sw.screened
         eligible += len(sw.candidates)
         e_off = sw.offsets
-        pairs = _Pairs(p, matcher, vs, e_off, sw.candidates, sw.s)
+        pairs = _Pairs(p, matcher, vs, e_off, sw.candidates, sw.s, sw.at)
         if not block.keep_all:
             _first_eligible(first, pairs.candidates, np.repeat(vs, counts))
         keep = np.asarray(block.keep[chunk], dtype=np.int64)
@@ -174,8 +174,9 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block, *, skip: bool 
 
 @dataclass
 class _Pairs:
-    """The eligible pairs of a chunk, grouped by vacancy (``offsets``; candidate rows ascending within
-    each), and their scores as they are worked out (NaN: not scored)."""
+    """The eligible pairs of a sweep, grouped by vacancy (``offsets``; candidate rows ascending within
+    each), and their scores as they are worked out (NaN: not scored). Pair ``q``'s screen arrays are
+    ``s``'s pair ``at[q]``."""
 
     p: Prepared
     matcher: Matcher
@@ -183,6 +184,7 @@ class _Pairs:
     offsets: np.ndarray
     candidates: np.ndarray
     s: ScreenArrays
+    at: np.ndarray
     scored: int = 0
 
     def __post_init__(self) -> None:
@@ -195,7 +197,9 @@ class _Pairs:
             return
         counts = np.bincount(self.group[rows], minlength=len(self.vacancies))
         offsets = np.concatenate([[0], np.cumsum(counts)])
-        x, order = pair_features_grouped(self.p, self.vacancies, offsets, self.candidates[rows], self.s.subset(rows))
+        x, order = pair_features_grouped(
+            self.p, self.vacancies, offsets, self.candidates[rows], self.s.subset(self.at[rows])
+        )
         got = np.empty(len(rows))
         got[order] = self.matcher.score_features(x)[0]  # the rows come candidate by candidate
         self.scores[rows] = got

@@ -13,6 +13,7 @@ explanations and training use it), and a test holds the two equal on a generated
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -323,13 +324,15 @@ def screen_pairs(
 
 @dataclass
 class Swept:
-    """What :func:`sweep_pairs` finds: the eligible pairs (``vacancy``: the position in the given
-    vacancies, ``candidate``: the row), grouped by vacancy with candidate rows ascending, as
-    ``offsets``, their screen arrays, and how many pairs were screened (in reach)."""
+    """What :func:`sweep_pairs` finds: the eligible pairs grouped by vacancy (``offsets``) with candidate
+    rows ascending (``candidates``), and how many pairs were screened (in reach). Their screen arrays
+    ``s`` stay in the order the sweep found them (candidate by candidate): pair ``q`` of the groups is
+    ``s``'s pair ``at[q]``, so only the pairs that are scored are ever gathered."""
 
     offsets: np.ndarray
     candidates: np.ndarray
     s: ScreenArrays
+    at: np.ndarray
     screened: int
     upper: np.ndarray | None = None  # per pair, what ``bound`` gave (when one was given)
 
@@ -373,17 +376,9 @@ def sweep_pairs(
     track = nearest or Nearest.empty(0)
     counters = np.zeros(2, dtype=np.int64)  # pairs found, pairs screened
     parts: list[tuple[np.ndarray, ...]] = []
+    buf = _buffers(max(SWEEP_PAIRS, n))
     i = 0
-    cap = max(SWEEP_PAIRS, n)
     while True:
-        buf = (
-            np.empty(cap, dtype=np.int64),
-            np.empty(cap, dtype=np.int64),
-            np.empty(cap),
-            np.empty(cap),
-            np.empty(cap),
-            np.empty(cap),
-        )
         counters[0] = 0
         i = _sweep(
             vacancies,
@@ -400,17 +395,51 @@ def sweep_pairs(
             counters,
         )
         got = int(counters[0])
-        parts.append(tuple(a[:got].copy() if got < cap // 2 else a[:got] for a in buf))
+        parts.append(tuple(a[:got].copy() for a in buf))  # the buffers are used again
         if i >= len(union):
             break
-    pk, pc, km, hm, sg, lm = (np.concatenate([part[f] for part in parts]) for f in range(6))
+    if len(parts) == 1:
+        pk, pc, km, hm, sg, lm = parts[0]
+    else:
+        pk, pc, km, hm, sg, lm = (np.concatenate([part[f] for part in parts]) for f in range(6))
     reasons = np.zeros(len(pk), dtype=np.uint32)
     upper = None if bound is None else bound(vacancies[pk], pc, ScreenArrays(reasons, km, hm, sg, lm))
-    order = np.argsort(pk, kind="stable")  # by vacancy; candidate rows stay ascending within each
     offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pk, minlength=n), out=offsets[1:])
-    s = ScreenArrays(reasons, km[order], hm[order], sg[order], lm[order])
-    return Swept(offsets, pc[order], s, int(counters[1]), None if upper is None else upper[order])
+    order = np.empty(len(pk), dtype=np.int64)
+    _group_by(pk, offsets, order)  # by vacancy; candidate rows stay ascending within each
+    s = ScreenArrays(reasons, km, hm, sg, lm)
+    return Swept(offsets, pc[order], s, order, int(counters[1]), None if upper is None else upper[order])
+
+
+_LOCAL = threading.local()
+
+
+def _buffers(size: int) -> tuple[np.ndarray, ...]:
+    """The sweep's output arrays, made once per thread (fresh ones cost a page fault per 4 KB)."""
+    held = getattr(_LOCAL, "sweep", None)
+    if held is None or len(held[0]) < size:
+        held = _LOCAL.sweep = (
+            np.empty(size, dtype=np.int64),
+            np.empty(size, dtype=np.int64),
+            np.empty(size),
+            np.empty(size),
+            np.empty(size),
+            np.empty(size),
+        )
+    return tuple(a[:size] for a in held)
+
+
+@numba.njit(cache=True, nogil=True)
+def _group_by(keys: np.ndarray, offsets: np.ndarray, order: np.ndarray) -> None:  # pragma: no cover - numba
+    """A stable counting sort of ``keys`` (0 .. len(offsets) - 2): ``order`` and where each key starts."""
+    for q in range(len(keys)):
+        offsets[keys[q] + 1] += 1
+    for k in range(len(offsets) - 1):
+        offsets[k + 1] += offsets[k]
+    fill = offsets[:-1].copy()
+    for q in range(len(keys)):
+        order[fill[keys[q]]] = q
+        fill[keys[q]] += 1
 
 
 def pair_features_grouped(
@@ -675,29 +704,22 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
                     continue
             v = vacancies[k]
             screened += 1
-            r = np.uint32(0)
+            dx, dy, dz = ux - v_ux[v], uy - v_uy[v], uz - v_uz[v]
+            chord2 = dx * dx + dy * dy + dz * dz  # NaN when either location is unknown
+            far = chord2 > chord_max
+            if track and not far:
+                in_reach[c] = True
+            # the cheap rules first; the certificates and former employers only for a pair that can
+            # still be eligible, or become the candidate's nearest (fewer reasons than so far)
+            r = _R_DISTANCE if far else np.uint32(0)
             if consent == 0:
                 r |= _R_NO_CONSENT
             elif matchable == 0:
                 r |= _R_STATUS
-            hm = 0.0
-            if n_hard[v] > 0:
-                t = 0.0
-                for jj in range(c0, c1):
-                    t += cert_d[jj] * hard_dense[k, cert_i[jj]]
-                hm = n_hard[v] - t
-            sg = 0.0
-            if n_soft[v] > 0:
-                t = 0.0
-                for jj in range(c0, c1):
-                    t += cert_d[jj] * soft_dense[k, cert_i[jj]]
-                sg = n_soft[v] - t
-            if hm > 0:
-                r |= _R_CERTIFICATE
-            need = v_lic[v]
-            lm = _bits(need & ~licences) if need else 0
-            if lm > 0:
-                r |= _R_LICENCE
+            if not v_additional[v]:
+                r |= _R_NOT_ADDITIONAL
+            if g >= 0 and not v_allowed[v, g]:
+                r |= _R_TARGET
             if lang < v_lang[v]:
                 r |= _R_LANGUAGE
             if edu < v_edu[v]:
@@ -709,21 +731,33 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
                 r |= _R_HOURS
             if avail > starts[k] + grace:  # NaN (unknown) never excludes
                 r |= _R_AVAILABILITY
-            dx, dy, dz = ux - v_ux[v], uy - v_uy[v], uz - v_uz[v]
-            chord2 = dx * dx + dy * dy + dz * dz  # NaN when either location is unknown
-            far = chord2 > chord_max
-            if far:
-                r |= _R_DISTANCE
+            need = v_lic[v]
+            lm = _bits(need & ~licences) if need else 0
+            if lm > 0:
+                r |= _R_LICENCE
+            if r != 0:
+                if not track or (r & permanent) != 0:
+                    continue
+                if _bits(r) * 1e5 >= near_key[c]:  # more reasons only raise the key: never the nearest
+                    continue
+            hm = 0.0
+            if n_hard[v] > 0:
+                t = 0.0
+                for jj in range(c0, c1):
+                    t += cert_d[jj] * hard_dense[k, cert_i[jj]]
+                hm = n_hard[v] - t
+            if hm > 0:
+                r |= _R_CERTIFICATE
             contractor = v_contractor[v]
             if contractor >= 0 and _entry(prev_p, prev_i, prev_d, c, contractor) > 0:
                 r |= _R_PREVIOUS
-            if g >= 0 and not v_allowed[v, g]:
-                r |= _R_TARGET
-            if not v_additional[v]:
-                r |= _R_NOT_ADDITIONAL
-            if track and not far:
-                in_reach[c] = True
             if r == 0:
+                sg = 0.0
+                if n_soft[v] > 0:
+                    t = 0.0
+                    for jj in range(c0, c1):
+                        t += cert_d[jj] * soft_dense[k, cert_i[jj]]
+                    sg = n_soft[v] - t
                 pk[found] = k
                 pc[found] = c
                 km[found] = _km(chord2)

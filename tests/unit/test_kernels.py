@@ -141,7 +141,7 @@ def test_the_sweep_finds_what_screening_each_vacancy_finds(
     assert np.array_equal(got.candidates, cand[ok])
     assert not got.s.reasons.any()
     for field in ("km", "hard_missing", "soft_gaps", "licences_missing"):
-        assert np.array_equal(getattr(got.s, field), getattr(ref, field)[ok], equal_nan=True), field
+        assert np.array_equal(getattr(got.s.subset(got.at), field), getattr(ref, field)[ok], equal_nan=True), field
     assert np.array_equal(got_near.vacancy, ref_near.vacancy)
     assert np.array_equal(got_near.key, ref_near.key)
     assert np.array_equal(got_near.in_reach, ref_near.in_reach)
