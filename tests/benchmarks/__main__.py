@@ -109,6 +109,13 @@ def bench_scaling(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     return run(repeat, scale)
 
 
+def bench_blocks(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Issue 8: a scoring block's work per vacancy, by the sweep, and by the sweep with the bound (100,000 × 20,000)."""
+    from tests.benchmarks.blocks import bench_blocks as run
+
+    return run(repeat, scale)
+
+
 BENCHES: dict[str, Bench] = {
     "generator": bench_generator,
     "normalisation": bench_normalisation,
@@ -118,6 +125,7 @@ BENCHES: dict[str, Bench] = {
     "report": bench_report,
     "web": bench_web,
     "scaling": bench_scaling,
+    "blocks": bench_blocks,
 }
 
 
