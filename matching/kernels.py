@@ -327,7 +327,8 @@ class Swept:
     """What :func:`sweep_pairs` finds: the eligible pairs grouped by vacancy (``offsets``) with candidate
     rows ascending (``candidates``), and how many pairs were screened (in reach). Their screen arrays
     ``s`` stay in the order the sweep found them (candidate by candidate): pair ``q`` of the groups is
-    ``s``'s pair ``at[q]``, so only the pairs that are scored are ever gathered."""
+    ``s``'s pair ``at[q]``, so only the pairs that are scored are ever gathered. ``s`` may be a view of
+    the thread's sweep buffers: it holds until the next sweep in the same thread."""
 
     offsets: np.ndarray
     candidates: np.ndarray
@@ -341,7 +342,7 @@ class Swept:
 #: on its score), worked out while the pairs still come candidate by candidate.
 PairBound = Callable[[np.ndarray, np.ndarray, "ScreenArrays"], np.ndarray]
 
-SWEEP_PAIRS = 1 << 21  # eligible pairs a sweep holds at most before it hands them on (about 50 bytes each)
+SWEEP_PAIRS = 1 << 22  # eligible pairs a sweep holds at once (48 bytes each, in buffers kept per thread)
 
 
 def sweep_pairs(
@@ -395,6 +396,9 @@ def sweep_pairs(
             counters,
         )
         got = int(counters[0])
+        if i >= len(union) and not parts:  # the usual case: all in one go, handed on without a copy
+            parts.append(tuple(a[:got] for a in buf))
+            break
         parts.append(tuple(a[:got].copy() for a in buf))  # the buffers are used again
         if i >= len(union):
             break
@@ -406,9 +410,12 @@ def sweep_pairs(
     upper = None if bound is None else bound(vacancies[pk], pc, ScreenArrays(reasons, km, hm, sg, lm))
     offsets = np.zeros(n + 1, dtype=np.int64)
     order = np.empty(len(pk), dtype=np.int64)
-    _group_by(pk, offsets, order)  # by vacancy; candidate rows stay ascending within each
+    grouped_c = np.empty(len(pk), dtype=np.int64)
+    grouped_upper = np.empty(len(pk) if upper is not None else 0)
+    # by vacancy; candidate rows stay ascending within each
+    _group_by(pk, offsets, order, pc, grouped_c, np.empty(0) if upper is None else upper, grouped_upper)
     s = ScreenArrays(reasons, km, hm, sg, lm)
-    return Swept(offsets, pc[order], s, order, int(counters[1]), None if upper is None else upper[order])
+    return Swept(offsets, grouped_c, s, order, int(counters[1]), None if upper is None else grouped_upper)
 
 
 _LOCAL = threading.local()
@@ -430,15 +437,21 @@ def _buffers(size: int) -> tuple[np.ndarray, ...]:
 
 
 @numba.njit(cache=True, nogil=True)
-def _group_by(keys: np.ndarray, offsets: np.ndarray, order: np.ndarray) -> None:  # pragma: no cover - numba
-    """A stable counting sort of ``keys`` (0 .. len(offsets) - 2): ``order`` and where each key starts."""
+def _group_by(keys, offsets, order, a, grouped_a, b, grouped_b):  # type: ignore[no-untyped-def]  # noqa: PLR0917  # pragma: no cover
+    """A stable counting sort of ``keys`` (0 .. len(offsets) - 2): ``order``, where each key starts, and
+    ``a`` (and ``b``, unless empty) in that order."""
     for q in range(len(keys)):
         offsets[keys[q] + 1] += 1
     for k in range(len(offsets) - 1):
         offsets[k + 1] += offsets[k]
     fill = offsets[:-1].copy()
+    with_b = len(b) > 0
     for q in range(len(keys)):
-        order[fill[keys[q]]] = q
+        at = fill[keys[q]]
+        order[at] = q
+        grouped_a[at] = a[q]
+        if with_b:
+            grouped_b[at] = b[q]
         fill[keys[q]] += 1
 
 
