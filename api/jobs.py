@@ -43,9 +43,9 @@ PROGRESS_EVERY_S = 1.0
 RUN_STAGES = {
     "score": (0.35, 0.68, "scoring"),
     "expand": (0.68, 0.7, "checking the most placements possible"),
-    "solve": (0.7, 0.8, "solving"),
-    "widen": (0.8, 0.83, "scoring open places again"),
-    "explain": (0.83, 0.9, "explaining"),
+    "widen": (0.7, 0.72, "scoring open places again"),
+    "solve": (0.72, 0.8, "solving"),
+    "explain": (0.8, 0.9, "explaining"),
 }
 
 

@@ -33,7 +33,8 @@ class Expansion:
 @dataclass
 class Expanded:
     """Per vacancy of the request: the eligible candidate rows found (int32, ascending) and how many
-    candidates are eligible in all."""
+    candidates are eligible in all (-1, not counted, when only free ones were asked for: that sweep
+    stops as soon as it has them)."""
 
     vacancies: np.ndarray
     found: list[np.ndarray]
@@ -50,11 +51,13 @@ def expand_block(p: Prepared, _scorer: object, request: Expansion) -> Expanded:
     found: list[np.ndarray] = []
     n_eligible = np.zeros(len(request.vacancies), dtype=np.int64)
     for lo in range(0, len(request.vacancies), SWEEP_VACANCIES):  # consecutive: found stays in order
-        sw = sweep_pairs(p, request.vacancies[lo : lo + SWEEP_VACANCIES])
+        vs = request.vacancies[lo : lo + SWEEP_VACANCIES]
+        if free is None:
+            sw = sweep_pairs(p, vs)
+        else:  # the first free ones by row: the sweep stops once every vacancy has its limit
+            sw = sweep_pairs(p, vs, among=free, limit=request.limit[lo : lo + SWEEP_VACANCIES])
         for j in range(len(sw.offsets) - 1):
             eligible = sw.candidates[sw.offsets[j] : sw.offsets[j + 1]]
-            n_eligible[lo + j] = len(eligible)
-            if free is not None:
-                eligible = eligible[free[eligible]][: int(request.limit[lo + j])]
+            n_eligible[lo + j] = len(eligible) if free is None else -1
             found.append(eligible.astype(np.int32))
     return Expanded(request.vacancies, found, n_eligible)

@@ -352,6 +352,8 @@ def sweep_pairs(
     nearest: Nearest | None = None,
     permanent: int = 0,
     bound: PairBound | None = None,
+    among: np.ndarray | None = None,
+    limit: np.ndarray | None = None,
 ) -> Swept:
     """Every hard rule on every pair of ``vacancies`` and a matchable candidate in its reach
     (:meth:`matching.prepare.Prepared.candidates_in_reach`), keeping only the eligible pairs: the same
@@ -363,11 +365,18 @@ def sweep_pairs(
     :func:`screen_pairs` reads it again for every vacancy: at a million candidates a vacancy has a
     hundred thousand in reach, and reading their records, not the rules, was the cost. A candidate
     meets the vacancies in the given order, so the nearest vacancy among equals is the same one.
-    ``bound``, when given, is worked out on the eligible pairs in that order too (``Swept.upper``)."""
+    ``bound``, when given, is worked out on the eligible pairs in that order too (``Swept.upper``).
+
+    ``among`` (a flag per candidate row) sweeps only those candidates; ``limit`` (per vacancy) stops
+    at that many eligible pairs of a vacancy, the lowest candidate rows, and the sweep as soon as
+    every vacancy has its limit: the count of screened pairs then covers only what was screened."""
     k = kernel_data(p)
     vacancies = np.asarray(vacancies, dtype=np.int64)
     n = len(vacancies)
     boxes, union = p.reach_boxes(vacancies)
+    if among is not None:
+        union = union[among[union]]
+    limits = np.zeros(0, dtype=np.int64) if limit is None else np.asarray(limit, dtype=np.int64)
     n_certs = int(k.settings[3])
     hard_dense, soft_dense = np.zeros((n, n_certs)), np.zeros((n, n_certs))
     _dense_rows(k.vacancies.hard_p, k.vacancies.hard_i, k.vacancies.hard_d, vacancies, hard_dense)
@@ -385,7 +394,7 @@ def sweep_pairs(
             vacancies,
             union,
             i,
-            (boxes, v_lon, unlocated),
+            (boxes, v_lon, unlocated, limits),
             k.candidates,
             k.vacancies,
             k.settings,
@@ -680,7 +689,14 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
     vacancy in reach of each; eligible pairs into ``out`` until it might overflow. Returns the
     position to go on from (``len(union)``: done)."""
     cs = cand.packed
-    boxes, v_lon, v_unlocated = boxes_
+    boxes, v_lon, v_unlocated, limits = boxes_
+    limited = len(limits) > 0
+    taken = np.zeros(len(vacancies), dtype=np.int64)
+    left = len(vacancies)  # vacancies still short of their limit
+    if limited:
+        for k in range(len(vacancies)):
+            if limits[k] <= 0:
+                left -= 1
     hard_dense, soft_dense = dense
     pk, pc, km, hard_missing, soft_gaps, lic_missing = out
     track, permanent = near_settings
@@ -712,6 +728,9 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
     while i < len(union):
         if found + n > cap:
             break
+        if limited and left == 0:  # every vacancy has as many pairs as it asked for
+            i = len(union)
+            break
         c = union[i]
         i += 1
         cls = np.int64(cs[c, _C_CLASS])
@@ -724,6 +743,8 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
         g = np.int64(cs[c, _C_GROUP])
         c0, c1 = cert_p[c], cert_p[c + 1]
         for k in range(n):
+            if limited and taken[k] >= limits[k]:
+                continue
             if cls >= 0 and not v_unlocated[k]:
                 if not (clat >= boxes[k, cls, 0] and clat < boxes[k, cls, 1]):
                     continue
@@ -792,6 +813,10 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
                 soft_gaps[found] = sg
                 lic_missing[found] = lm
                 found += 1
+                if limited:
+                    taken[k] += 1
+                    if taken[k] == limits[k]:
+                        left -= 1
             elif track and (r & permanent) == 0:
                 base = _bits(r) * 1e5
                 if base < near_key[c]:  # km is worked out only when it can make this the nearest

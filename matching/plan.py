@@ -150,18 +150,18 @@ def _make_plan(
     if len(coach.forbid_c):  # a vetoed pair does not count towards the maximum either
         arcs.drop(coach.forbid_c, coach.forbid_v)
     most = arcs.add_maximum_matching(left, taken, left <= 0) + len(coach.lock_c)
+    # a place the largest assignment leaves open gets every eligible candidate before the plan is
+    # made, so the solver may fill it instead of another (as many placements, more value); once after
+    # the solve cost a second solve, minutes at national size
+    filled = arcs.filled_by_maximum + np.bincount(coach.lock_v, minlength=p.n_vacancies)
+    widen = np.flatnonzero((filled < places.capacity) & arcs.cut)
+    if len(widen):
+        arcs.score(widen, widening=True)
     timings["score_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     problem = arcs.problem(places, need, coach)
     solution = solve(problem, engine=run.engine, progress=run.progress)
-    # a place left open gets every eligible candidate, then the plan is made again
-    filled = np.bincount(problem.arc_v[solution.chosen], minlength=p.n_vacancies)
-    widen = np.flatnonzero((filled < places.capacity) & arcs.cut)
-    if len(widen):
-        arcs.score(widen, widening=True)
-        problem = arcs.problem(places, need, coach)
-        solution = solve(problem, engine=run.engine, progress=run.progress)
     timings["solve_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -257,6 +257,7 @@ class _Arcs:
         self.extra: list[tuple[int, int]] = []
         self.forbidden: set[int] = set()  # vetoed pairs, as candidate row × vacancies + vacancy row
         self.expanded = 0  # vacancies screened again in full for the maximum
+        self.filled_by_maximum = np.zeros(p.n_vacancies, dtype=np.int64)  # places the largest assignment fills
 
     def score(self, vacancies: np.ndarray, *, widening: bool = False) -> None:
         """Score ``vacancies`` in blocks on the engine (widening: keep every eligible candidate)."""
@@ -329,6 +330,7 @@ class _Arcs:
             tried[todo] = True
         self.expanded = int(tried.sum())
         self.add_pairs(ci[chosen], vi[chosen])
+        self.filled_by_maximum = np.bincount(vi[chosen], minlength=n_v)
         return int(chosen.sum())
 
     def expand(
@@ -349,7 +351,7 @@ class _Arcs:
                 have = lists.get(v)
                 merged = found if have is None else np.union1d(have.astype(np.int32), found)
                 lists[v] = merged
-                complete[v] = len(merged) >= n
+                complete[v] = n >= 0 and len(merged) >= n  # -1: not counted (only free ones asked for)
 
         self.run.step("expand", 0, len(requests))
         self.run.engine.map(
