@@ -56,7 +56,7 @@ def _arcs(
     return capacity, rows, cols
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _by_column(cols: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - numba
     """Where each column's arcs start, and the arcs grouped by column in their given order (a stable
     counting sort; empty when they already are, the usual case, so that 40 million arcs are not copied)."""
@@ -78,7 +78,7 @@ def _by_column(cols: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]: 
     return start, order
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _match(  # noqa: PLR0917 - numba takes no keyword-only arguments
     n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, start: np.ndarray, order: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - numba
@@ -139,7 +139,7 @@ def _match(  # noqa: PLR0917 - numba takes no keyword-only arguments
                 used[root] += 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _augment(  # noqa: PLR0917 - numba takes no keyword-only arguments
     root: int,
     rows: np.ndarray,
@@ -209,7 +209,7 @@ def column_distances(
     return _reach(n_rows, capacity, rows, cols, start, order, np.ascontiguousarray(chosen, dtype=np.bool_))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _reach(  # noqa: PLR0917 - numba takes no keyword-only arguments
     n_rows: int,
     capacity: np.ndarray,
@@ -335,7 +335,7 @@ def weight_limit(flows_max: int) -> int:
     return (2**63 - 1) // (8 * (flows_max + 2))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _push(keys: np.ndarray, nodes: np.ndarray, size: int, key: int, node: int) -> int:  # pragma: no cover
     i = size
     while i > 0:
@@ -350,7 +350,7 @@ def _push(keys: np.ndarray, nodes: np.ndarray, size: int, key: int, node: int) -
     return size + 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _pop(keys: np.ndarray, nodes: np.ndarray, size: int) -> int:  # pragma: no cover - numba
     """Drop the smallest entry (read it at position 0 first); returns the new size."""
     size -= 1
@@ -372,7 +372,7 @@ def _pop(keys: np.ndarray, nodes: np.ndarray, size: int) -> int:  # pragma: no c
     return size
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _ssp(  # noqa: PLR0917 - numba takes no keyword-only arguments
     n_rows: int,
     capacity: np.ndarray,

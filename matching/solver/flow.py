@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,7 @@ GAP_GOAL = 0.001  # the Lagrangian rounds stop once the value is proven within a
 MU_POWER = 6  # an over-planned obligation's multiplier shrinks by (need / planned) to this power
 RETENTION_PRICES = (0.25, 1.0)  # level-3 bound: λ in retention per average placement's euros
 _BOUND_SCALE = 1e5  # retention in hundred-thousandths for the level-3 bound's flows
+PARALLEL_ARCS = 200_000  # from this many arcs a component's level-3 bound flows run side by side
 _MAX_COST = 2**62
 
 
@@ -312,7 +314,8 @@ def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
     if first not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     level2 = round(solver.objective_value)
-    level2_bound = solver.best_objective_bound
+    # proven optimal: the bound is the value (CP-SAT's float bound may sit an ulp above the integer)
+    level2_bound = float(level2) if first == cp_model.OPTIMAL else solver.best_objective_bound
     chosen = np.array([solver.boolean_value(v) for v in x])
     model.add(sum(met) >= level2)
     model.clear_hints()  # type: ignore[no-untyped-call]
@@ -384,8 +387,8 @@ def _retention_bound(part: _Part, graph: Bipartite, mu: np.ndarray, floor: float
     euros = part.weighted(mu)
     rest = float(((1 - mu) * part.need).sum()) - floor
     per_placement = max(floor, 1.0) / max(placed, 1)
-    bounds = []
-    for price in RETENTION_PRICES:
+
+    def bound(price: float) -> float:
         lam = price / per_placement
         blend = part.retention + lam * euros
         scale = _BOUND_SCALE
@@ -394,5 +397,10 @@ def _retention_bound(part: _Part, graph: Bipartite, mu: np.ndarray, floor: float
         weight = np.round(blend * scale)
         x = graph.best(weight.astype(np.int64))
         slack = float(np.abs(blend - weight / scale).max(initial=0.0))
-        bounds.append(float(weight[x].sum()) / scale + slack * int(x.sum()) + lam * rest)
-    return min(bounds)
+        return float(weight[x].sum()) / scale + slack * int(x.sum()) + lam * rest
+
+    if len(part.c) < PARALLEL_ARCS:
+        return min(bound(price) for price in RETENTION_PRICES)
+    # independent flows: side by side in threads (the searches release the GIL), the same bounds
+    with ThreadPoolExecutor(max_workers=len(RETENTION_PRICES)) as pool:
+        return min(pool.map(bound, RETENTION_PRICES))

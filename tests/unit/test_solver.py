@@ -184,3 +184,20 @@ def test_independent_components_are_solved_separately_and_deterministically() ->
     assert first.components == 4
     np.testing.assert_array_equal(first.chosen, second.chosen)
     assert feasible(p, first.chosen)
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems())
+def test_the_level_3_bound_flows_side_by_side_give_the_same_solution(p: Problem) -> None:
+    """Big components run the retention bound's flows in threads; the answer must not depend on it."""
+    from unittest import mock
+
+    from matching.solver import flow
+
+    with mock.patch.object(flow, "PARALLEL_ARCS", 10**12):
+        one_by_one = solve(p, exact_arcs=0)
+    with mock.patch.object(flow, "PARALLEL_ARCS", 0):
+        side_by_side = solve(p, exact_arcs=0)
+    assert np.array_equal(one_by_one.chosen, side_by_side.chosen)
+    for field in ("sroi_eur", "sroi_bound_eur", "retention", "retention_bound", "status"):
+        assert getattr(one_by_one, field) == getattr(side_by_side, field), field
