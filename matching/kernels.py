@@ -683,6 +683,18 @@ def _dense_rows(indptr, indices, data, rows, dense):  # type: ignore[no-untyped-
         _scatter(indptr, indices, data, rows[k], dense[k])
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _short(need, dense, k, lo, hi, indices, data):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """How many of ``need`` certificates (row ``k`` of ``dense``) the candidate's entries ``lo .. hi``
+    leave unmet, added in stored order as :func:`_dot` adds; 0 when none are asked for."""
+    if need <= 0:
+        return 0.0
+    t = 0.0
+    for jj in range(lo, hi):
+        t += data[jj] * dense[k, indices[jj]]
+    return need - t
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, near_settings, near, counters):  # type: ignore[no-untyped-def]  # noqa: PLR0917
     """:func:`_screen`'s rules, candidate by candidate over ``union`` from position ``first``, every
@@ -788,24 +800,14 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
                     continue
                 if _bits(r) * 1e5 >= near_key[c]:  # more reasons only raise the key: never the nearest
                     continue
-            hm = 0.0
-            if k_hard[k] > 0:
-                t = 0.0
-                for jj in range(c0, c1):
-                    t += cert_d[jj] * hard_dense[k, cert_i[jj]]
-                hm = k_hard[k] - t
+            hm = _short(k_hard[k], hard_dense, k, c0, c1, cert_i, cert_d)
             if hm > 0:
                 r |= _R_CERTIFICATE
             contractor = k_contractor[k]
             if contractor >= 0 and _entry(prev_p, prev_i, prev_d, c, contractor) > 0:
                 r |= _R_PREVIOUS
             if r == 0:
-                sg = 0.0
-                if k_soft[k] > 0:
-                    t = 0.0
-                    for jj in range(c0, c1):
-                        t += cert_d[jj] * soft_dense[k, cert_i[jj]]
-                    sg = k_soft[k] - t
+                sg = _short(k_soft[k], soft_dense, k, c0, c1, cert_i, cert_d)
                 pk[found] = k
                 pc[found] = c
                 km[found] = _km(chord2)
