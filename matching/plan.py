@@ -151,8 +151,8 @@ def _make_plan(
         arcs.drop(coach.forbid_c, coach.forbid_v)
     most = arcs.add_maximum_matching(left, taken, left <= 0) + len(coach.lock_c)
     # a place the largest assignment leaves open gets every eligible candidate before the plan is
-    # made, so the solver may fill it instead of another (as many placements, more value); once after
-    # the solve cost a second solve, minutes at national size
+    # made, so the solver may fill it instead of another (as many placements, more value); widening
+    # after the solve instead needs a second solve, minutes at national size
     filled = arcs.filled_by_maximum + np.bincount(coach.lock_v, minlength=p.n_vacancies)
     widen = np.flatnonzero((filled < places.capacity) & arcs.cut)
     if len(widen):

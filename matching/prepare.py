@@ -549,12 +549,12 @@ class Prepared:
         for cls, (radius, _, _) in enumerate(self._reach):
             for k in located.tolist():
                 boxes[k, cls] = reach_box(float(lats[k]), radius)
+        if not len(vacancies):
+            return boxes, np.zeros(0, dtype=np.int64)
         if len(located) < len(vacancies):  # an unlocated vacancy has every candidate in reach
             return boxes, np.flatnonzero(self.c_matchable)
         parts = [self._unlocated]
         for cls, (_, c_lats, rows) in enumerate(self._reach):
-            if not len(vacancies):
-                continue
             box = boxes[:, cls]
             band = rows[
                 int(np.searchsorted(c_lats, box[:, 0].min(), side="left")) : int(

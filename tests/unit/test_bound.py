@@ -21,9 +21,10 @@ from matching.blocks import BlockScores, _top, make_blocks, score_block
 from matching.eligibility import screen
 from matching.engine import Matcher, train, training_pairs
 from matching.features import pair_features
-from matching.kernels import pair_features_grouped, screen_pairs
+from matching.kernels import pair_features_grouped
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import LearnedScorer, RuleScorer, Scorer, TitleScorer
+from tests.unit.pairs import eligible_pairs
 
 
 @pytest.fixture(scope="module")
@@ -98,20 +99,12 @@ def test_pair_bounds_are_never_below_the_exact_scores(
     b = Matcher(p, scorer).score_bound()
     assert b is not None
     vacancies = np.arange(0, p.n_vacancies, 3)
-    lists = [p.candidates_in_reach(int(v)) for v in vacancies]
-    offsets = np.concatenate([[0], np.cumsum([len(ci) for ci in lists])])
-    cand = np.concatenate(lists)
-    s = screen_pairs(p, vacancies, offsets, cand)
-    ok = s.reasons == 0
-    counts = np.bincount(np.repeat(np.arange(len(vacancies)), np.diff(offsets))[ok], minlength=len(vacancies))
-    e_off = np.concatenate([[0], np.cumsum(counts)])
-    e = np.flatnonzero(ok)
-    chosen = s.subset(e)
-    x, order = pair_features_grouped(p, vacancies, e_off, cand[e], chosen)
-    exact = np.empty(len(e))
+    e_off, cand, chosen = eligible_pairs(p, vacancies, [p.candidates_in_reach(int(v)) for v in vacancies])
+    x, order = pair_features_grouped(p, vacancies, e_off, cand, chosen)
+    exact = np.empty(len(cand))
     exact[order] = Matcher(p, scorer).score_features(x)[0]
-    upper = b.pair_bounds(p, vacancies, e_off, cand[e], chosen)
-    assert len(e) > 20_000
+    upper = b.pair_bounds(p, vacancies, e_off, cand, chosen)
+    assert len(cand) > 20_000
     assert (upper >= exact).all(), float((exact - upper).max())
     assert np.median(upper - exact) < 0.5  # and a bound worth having
 

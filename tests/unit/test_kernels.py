@@ -15,6 +15,7 @@ from matching.eligibility import screen
 from matching.features import FEATURES, pair_features
 from matching.kernels import Nearest, pair_features_grouped, screen_pairs, sweep_pairs
 from matching.prepare import MatchConfig, Prepared
+from tests.unit.pairs import eligible_pairs
 
 
 @pytest.fixture(scope="module")
@@ -64,17 +65,11 @@ def test_screen_matches_the_numpy_rules(prepared: Prepared) -> None:
 
 def test_features_match_the_numpy_features(prepared: Prepared) -> None:
     p = prepared
-    vacancies, offsets, lists = _pairs(p)
-    cand = np.concatenate(lists)
-    s = screen_pairs(p, vacancies, offsets, cand)
-    ok = s.reasons == 0
-    counts = np.bincount(np.repeat(np.arange(len(vacancies)), np.diff(offsets))[ok], minlength=len(vacancies))
-    e_off = np.concatenate([[0], np.cumsum(counts)])
-    e = np.flatnonzero(ok)
-    chosen = s.subset(e)
-    rows, order = pair_features_grouped(p, vacancies, e_off, cand[e], chosen)
-    assert np.array_equal(np.sort(order), np.arange(len(e)))
-    assert (np.diff(cand[e][order]) >= 0).all()  # candidate by candidate
+    vacancies, _, lists = _pairs(p)
+    e_off, cand, chosen = eligible_pairs(p, vacancies, lists)
+    rows, order = pair_features_grouped(p, vacancies, e_off, cand, chosen)
+    assert np.array_equal(np.sort(order), np.arange(len(cand)))
+    assert (np.diff(cand[order]) >= 0).all()  # candidate by candidate
     got = np.empty_like(rows)
     got[order] = rows
     ref = np.vstack(
