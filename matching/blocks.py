@@ -19,14 +19,14 @@ from functools import partial
 import numba
 import numpy as np
 
-from matching.eligibility import Reason
 from matching.engine import Matcher
 from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, sweep_pairs
 from matching.prepare import Prepared
+from matching.rulebook import TRAINING_CANNOT_REMOVE
 from matching.scorers import Scorer
 
 #: Reasons no training can remove: a vacancy failing on these is never "nearest".
-PERMANENT = Reason.PREVIOUS_EMPLOYER | Reason.TARGET_GROUP | Reason.NOT_ADDITIONAL | Reason.NO_CONSENT | Reason.STATUS
+PERMANENT = TRAINING_CANNOT_REMOVE
 TILE_DEG = 0.25  # tile height in degrees of latitude (about 28 km; the width is scaled to match)
 BLOCK_SIZE = 200  # vacancies per block
 SWEEP_VACANCIES = 64  # vacancies swept at once (their eligible pairs held together: 2.6 million at 1M candidates)

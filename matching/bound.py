@@ -31,28 +31,25 @@ from typing import Any, NamedTuple
 import numba
 import numpy as np
 
+from matching import rulebook as rb
 from matching.features import FEATURES, INDEX
-from matching.kernels import (
-    _C_AVAIL,
-    _C_COMPLETE,
-    _C_EDU,
-    _C_GROUP,
-    _C_HAS_OCC,
-    _C_HAS_SKILLS,
-    _C_HAS_TEXT,
-    _C_HMAX,
-    _C_HMIN,
-    _C_LANG,
-    _C_LOC,
-    _C_MAX_KM,
-    _C_PHYS,
-    NAT,
-    KernelData,
-    ScreenArrays,
-    _entry,
-    kernel_data,
-)
+from matching.kernels import KernelData, ScreenArrays, entry, kernel_data
 from matching.prepare import GROUPS, TYPES, Prepared
+from matching.records import (
+    C_AVAIL,
+    C_COMPLETE,
+    C_EDU,
+    C_GROUP,
+    C_HAS_OCC,
+    C_HAS_SKILLS,
+    C_HAS_TEXT,
+    C_HMAX,
+    C_HMIN,
+    C_LANG,
+    C_LOC,
+    C_MAX_KM,
+    C_PHYS,
+)
 
 #: The margin added to a bound's decision value, relative to the magnitudes summed: the exact
 #: decision adds the same terms (or smaller ones) in another order and rounding, at most a few
@@ -109,7 +106,7 @@ def pieces(terms: dict[int, tuple[list[float], list[tuple[float, float, float]],
 class _Sides(NamedTuple):
     """What a bound reads per candidate and per vacancy of one prepared dataset."""
 
-    rec: np.ndarray  # per candidate, everything the pair kernel reads of them side by side (_R_* columns)
+    rec: np.ndarray  # per candidate, the bound's own values (_R_* columns), beside the candidate records
     masks: np.ndarray  # per candidate, the skills with some credit, then those they list themselves, as bits
     words: int  # words per mask
     slots: int  # occupations, years and sectors packed per candidate in rec (0: too many, read the CSR)
@@ -243,15 +240,15 @@ class Bound:
             total += val
             total_abs += mag
 
-        add(INDEX["profile_completeness"], cs[:, _C_COMPLETE], cand, cand_abs)
-        group = cs[:, _C_GROUP]
+        add(INDEX["profile_completeness"], cs[:, C_COMPLETE], cand, cand_abs)
+        group = cs[:, C_GROUP]
         for g, name in enumerate(GROUPS):
             add(INDEX[f"group_{name}"], (group == g).astype(np.float64), cand, cand_abs)
         # text and title: known only for the pair; missing (NaN) is known from the candidate alone
         title_sim = np.asarray(vac.title_sim, dtype=np.float64)
         text_finite = bool(np.isfinite(k.candidates.text).all() and np.isfinite(vac.text).all())
         present = {
-            "text_similarity": (cs[:, _C_HAS_TEXT] != 0, 0.0, 1.0, text_finite),  # clipped to 0..1
+            "text_similarity": (cs[:, C_HAS_TEXT] != 0, 0.0, 1.0, text_finite),  # clipped to 0..1
             "title_similarity": (
                 np.diff(k.candidates.title_p) > 0,
                 float(title_sim.min()) if title_sim.size else 0.0,
@@ -272,7 +269,7 @@ class Bound:
         for t, name in enumerate(TYPES):
             add(INDEX[f"type_{name}"], (vac.type == t).astype(np.float64), vac_sum, vac_abs)
         c = k.candidates
-        n_skills = int(k.settings[4])
+        n_skills = k.n_skills
         credits = np.concatenate([c.soft_d, c.skill_d])
         in_range = bool(len(credits) == 0 or (np.isfinite(credits).all() and credits.min() >= 0 and credits.max() <= 1))
         words = max(1, math.ceil(n_skills / 64))
@@ -281,22 +278,9 @@ class Bound:
         widest = max(int(np.diff(ptr).max(initial=0)) for ptr, _, _ in csrs)
         slots = max(widest, 1) if widest <= _MAX_SLOTS else 0
         rec = np.zeros((n_c, _R_FIXED + 6 * slots))
-        for col, values in (
-            (_R_SIDE, cand),
-            (_R_SIDE_ABS, cand_abs),
-            (_R_SKILLS, cs[:, _C_HAS_SKILLS]),
-            (_R_OCC, cs[:, _C_HAS_OCC]),
-            (_R_HMIN, cs[:, _C_HMIN]),
-            (_R_HMAX, cs[:, _C_HMAX]),
-            (_R_LANG, cs[:, _C_LANG]),
-            (_R_EDU, cs[:, _C_EDU]),
-            (_R_PHYS, cs[:, _C_PHYS]),
-            (_R_AVAIL, cs[:, _C_AVAIL]),
-            (_R_LOC, cs[:, _C_LOC]),
-            (_R_MAX_KM, cs[:, _C_MAX_KM]),
-            (_R_CAP, self.caps(cs[:, _C_COMPLETE])),
-        ):
-            rec[:, col] = values
+        rec[:, _R_SIDE] = cand
+        rec[:, _R_SIDE_ABS] = cand_abs
+        rec[:, _R_CAP] = self.caps(cs[:, C_COMPLETE])
         for m, (ptr, idx, data) in enumerate(csrs if slots else ()):
             ids = np.full((n_c, slots), -1.0)
             vals = np.zeros((n_c, slots))
@@ -492,12 +476,13 @@ def _calibrate(out, caps, cx, cy, before):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, tables, settings, out):  # type: ignore[no-untyped-def]  # noqa: PLR0917
     """Per pair, an upper bound on the decision value: the candidate's and the vacancy's own parts,
-    the pair's cheap features exactly as :func:`matching.kernels._features` works them out, skill
+    the pair's cheap features by the rule book's functions, as :func:`matching.kernels._features`, skill
     coverage at its largest given which skills the candidate lists, plus the rounding margin.
 
     Written out in one loop, without helper calls, and reading one record per candidate: passing
     the tables to a helper per term, or reading a dozen arrays per pair, cost more than the rest."""
     km, hard_missing, soft_gaps, lic_missing = screened
+    cs = cand.packed
     rec, masks, side_v, side_v_abs = sides
     t_off, thresholds, b_off, slope, const, const_abs, missing, missing_abs = terms
     active, cov_top, cov_mag = tables
@@ -539,7 +524,7 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
                 n, whole = (nr, n_req[v]) if f < 2 else (no, n_opt[v])
                 if not active[j]:
                     continue
-                if rec[c, _R_SKILLS] == 0 or not whole > 0:
+                if cs[c, C_HAS_SKILLS] == 0 or not whole > 0:
                     total += missing[j]
                     size += missing_abs[j]
                 elif n == whole and n <= _MAX_SKILLS and listed[f] <= n:
@@ -549,7 +534,7 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
                     total += cov_top[f, 0, 0]
                     size += cov_mag[f, 0, 0]
         same = years = in_sector = np.nan
-        has_occ = rec[c, _R_OCC] != 0
+        has_occ = cs[c, C_HAS_OCC] != 0
         if occ_on and occ >= 0 and has_occ:
             if slots:
                 same = years = 0.0
@@ -558,10 +543,10 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
                         same = rec[c, _R_FIXED + slots + t]
                     if rec[c, _R_FIXED + 2 * slots + t] == occ:
                         years = rec[c, _R_FIXED + 3 * slots + t]
-                years = min(years, 15.0)
+                years = rb.experience_years(years)
             else:
-                same = _entry(occ_p, occ_i, occ_d, c, occ)
-                years = min(_entry(years_p, years_i, years_d, c, occ), 15.0)
+                same = entry(occ_p, occ_i, occ_d, c, occ)
+                years = rb.experience_years(entry(years_p, years_i, years_d, c, occ))
         if sector_on and sector >= 0 and has_occ:
             if slots:
                 got = 0.0
@@ -569,26 +554,23 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
                     if rec[c, _R_FIXED + 4 * slots + t] == sector:
                         got = rec[c, _R_FIXED + 5 * slots + t]
             else:
-                got = _entry(sec_p, sec_i, sec_d, c, sector)
+                got = entry(sec_p, sec_i, sec_d, c, sector)
             in_sector = 1.0 if got > 0 else 0.0
         d = km[q]
-        gap = max(rec[c, _R_HMIN] - hours, 0.0) + max(hours - rec[c, _R_HMAX], 0.0)
-        if np.isnan(hours):
-            gap = np.nan
         xs[0] = same
         xs[1] = years
         xs[2] = in_sector
         xs[3] = d
-        xs[4] = d / rec[c, _R_MAX_KM]
-        xs[5] = gap
-        xs[6] = rec[c, _R_LANG] - v_lang[v]
-        xs[7] = rec[c, _R_EDU] - v_edu[v]
-        xs[8] = rec[c, _R_PHYS] - v_phys[v]
+        xs[4] = rb.distance_share(d, cs[c, C_MAX_KM])
+        xs[5] = rb.hours_gap(hours, cs[c, C_HMIN], cs[c, C_HMAX])
+        xs[6] = rb.margin(cs[c, C_LANG], v_lang[v])
+        xs[7] = rb.margin(cs[c, C_EDU], v_edu[v])
+        xs[8] = rb.margin(cs[c, C_PHYS], v_phys[v])
         xs[9] = hard_missing[q]
         xs[10] = soft_gaps[q]
         xs[11] = lic_missing[q]
-        xs[12] = np.nan if start == NAT else rec[c, _R_AVAIL] - np.float64(start)
-        xs[13] = max(rec[c, _R_LOC], v_loc[v])
+        xs[12] = rb.availability_days(cs[c, C_AVAIL], start)
+        xs[13] = rb.location_quality(cs[c, C_LOC], v_loc[v])
         for i in range(n_pair):
             j = _PAIR[i]
             if not active[j]:
@@ -654,20 +636,6 @@ _PAIR = np.array(
 )
 # the columns of a bound's candidate record (_Sides.rec), then 6 × slots: occupation ids and values,
 # the same for the years, and for the sectors
-(
-    _R_SIDE,
-    _R_SIDE_ABS,
-    _R_SKILLS,
-    _R_OCC,
-    _R_HMIN,
-    _R_HMAX,
-    _R_LANG,
-    _R_EDU,
-    _R_PHYS,
-    _R_AVAIL,
-    _R_LOC,
-    _R_MAX_KM,
-    _R_CAP,
-) = range(13)
-_R_FIXED = 13
+_R_SIDE, _R_SIDE_ABS, _R_CAP = range(3)
+_R_FIXED = 3
 _MAX_SLOTS = 4  # past this many occupations (years, sectors) in one profile, the kernel reads the CSR

@@ -10,49 +10,26 @@ gap (``soft_gaps``), not an exclusion.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntFlag
 
 import numpy as np
 from scipy import sparse
 
-from matching.geo import haversine_km
+from matching import rulebook as rb
 from matching.prepare import Prepared
+from matching.rulebook import Reason, reason_codes, reason_texts
 
-
-class Reason(IntFlag):
-    """Why a pair is not eligible (combinable)."""
-
-    NO_CONSENT = 1 << 0
-    STATUS = 1 << 1
-    CERTIFICATE = 1 << 2
-    LICENCE = 1 << 3
-    LANGUAGE = 1 << 4
-    EDUCATION = 1 << 5
-    PHYSICAL = 1 << 6
-    HOURS = 1 << 7
-    AVAILABILITY = 1 << 8
-    DISTANCE = 1 << 9
-    PREVIOUS_EMPLOYER = 1 << 10
-    TARGET_GROUP = 1 << 11
-    NOT_ADDITIONAL = 1 << 12
-
-
-#: Short code and Dutch text of each reason, for explanations.
-REASON_TEXT: dict[Reason, tuple[str, str]] = {
-    Reason.NO_CONSENT: ("no_consent", "geen toestemming om te matchen"),
-    Reason.STATUS: ("status", "niet beschikbaar (status)"),
-    Reason.CERTIFICATE: ("certificate", "mist een vereist certificaat"),
-    Reason.LICENCE: ("licence", "mist een vereist rijbewijs"),
-    Reason.LANGUAGE: ("language", "taalniveau onder het minimum"),
-    Reason.EDUCATION: ("education", "opleiding onder het minimum"),
-    Reason.PHYSICAL: ("physical", "werk is fysiek te zwaar"),
-    Reason.HOURS: ("hours", "uren passen niet"),
-    Reason.AVAILABILITY: ("availability", "pas later beschikbaar"),
-    Reason.DISTANCE: ("distance", "te ver weg"),
-    Reason.PREVIOUS_EMPLOYER: ("previous_employer", "werkte eerder bij deze werkgever (verdringing)"),
-    Reason.TARGET_GROUP: ("target_group", "doelgroep telt niet voor deze verplichting"),
-    Reason.NOT_ADDITIONAL: ("not_additional", "plaats is niet additioneel (verdringing)"),
-}
+__all__ = [
+    "Reason",
+    "Screen",
+    "column",
+    "constant",
+    "reason_codes",
+    "reason_texts",
+    "rowdot",
+    "rowdots",
+    "rows_of",
+    "screen",
+]
 
 
 @dataclass
@@ -138,59 +115,46 @@ def rowdot(a: sparse.csr_matrix, b: sparse.csr_matrix, ai: np.ndarray, bi: np.nd
 
 
 def screen(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> Screen:
-    """Apply every hard rule to the pairs (``ci[k]``, ``vi[k]``)."""
+    """Apply every hard rule of :mod:`matching.rulebook` to the pairs (``ci[k]``, ``vi[k]``)."""
     ci = np.asarray(ci, dtype=np.int64)
     vi = np.asarray(vi, dtype=np.int64)
     r = np.zeros(len(ci), dtype=np.uint32)
 
-    def flag(mask: np.ndarray, reason: Reason) -> None:
-        r[np.asarray(mask, dtype=bool)] |= np.uint32(reason)
+    def flag(rule: object, reason: Reason, *args: object) -> None:
+        r[np.asarray(rb.ufunc(rule)(*args), dtype=bool)] |= np.uint32(reason)
 
-    flag(~p.c_consent[ci], Reason.NO_CONSENT)
-    flag(p.c_consent[ci] & ~p.c_matchable[ci], Reason.STATUS)
-    have_hard, have_soft = rowdots(p.c_certs, [p.v_hard, p.v_soft], ci, vi)
-    hard_missing = p.v_n_hard[vi] - have_hard
-    soft_gaps = p.v_n_soft[vi] - have_soft
-    flag(hard_missing > 0, Reason.CERTIFICATE)
-    if constant(vi):  # one vacancy: only the licences it asks for
-        need = np.flatnonzero(p.v_licences[int(vi[0])])
-        lic_missing = (~p.c_licences[ci[:, np.newaxis], need]).sum(axis=1)
-    else:
-        lic_missing = (p.v_licences[vi] & ~p.c_licences[ci]).sum(axis=1)
-    flag(lic_missing > 0, Reason.LICENCE)
+    rec = p.records
     with np.errstate(invalid="ignore"):
-        flag(p.c_lang[ci] < p.v_lang[vi], Reason.LANGUAGE)
-        flag(p.c_edu[ci] < p.v_edu[vi], Reason.EDUCATION)
-        flag(p.c_phys[ci] < p.v_phys[vi], Reason.PHYSICAL)
-    hours = p.v_hours[vi]
-    slack = p.config.hours_tolerance
-    flag((hours < p.c_hmin[ci] - slack) | (hours > p.c_hmax[ci] + slack), Reason.HOURS)
-    today = np.datetime64(p.config.today, "D")
-    start = p.v_start[vi]
-    start = np.where(np.isnat(start) | (start < today), today, start)  # a place that started is open now
-    grace = np.timedelta64(p.config.availability_grace_days, "D")
-    available = p.c_available[ci]
-    flag(~np.isnat(available) & (available > start + grace), Reason.AVAILABILITY)
-    km = haversine_km(p.c_lat[ci], p.c_lon[ci], p.v_lat[vi], p.v_lon[vi])
-    with np.errstate(invalid="ignore"):
-        flag(km > p.c_max_km[ci], Reason.DISTANCE)
-    contractor = p.v_contractor[vi]
-    known = contractor >= 0
-    worked = np.zeros(len(ci), dtype=bool)
-    if constant(contractor) and known[0]:
-        worked = column(p.c_previous, int(contractor[0]), ci) > 0
-    elif known.any():
-        worked[known] = np.asarray(p.c_previous[ci[known], contractor[known]]).ravel() > 0
-    flag(worked, Reason.PREVIOUS_EMPLOYER)
-    group = p.c_group[ci]
-    flag((group >= 0) & ~p.v_allowed_groups[vi, np.maximum(group, 0)], Reason.TARGET_GROUP)
-    flag(~p.v_additional[vi], Reason.NOT_ADDITIONAL)
+        flag(rb.lacks_consent, Reason.NO_CONSENT, p.c_consent[ci])
+        flag(rb.not_available_status, Reason.STATUS, p.c_consent[ci], p.c_matchable[ci])
+        have_hard, have_soft = rowdots(p.c_certs, [p.v_hard, p.v_soft], ci, vi)
+        hard_missing = p.v_n_hard[vi] - have_hard
+        soft_gaps = p.v_n_soft[vi] - have_soft
+        flag(rb.misses_items, Reason.CERTIFICATE, hard_missing)
+        if constant(vi):  # one vacancy: only the licences it asks for
+            need = np.flatnonzero(p.v_licences[int(vi[0])])
+            lic_missing = (~p.c_licences[ci[:, np.newaxis], need]).sum(axis=1)
+        else:
+            lic_missing = (p.v_licences[vi] & ~p.c_licences[ci]).sum(axis=1)
+        flag(rb.misses_items, Reason.LICENCE, lic_missing)
+        flag(rb.below_level, Reason.LANGUAGE, p.c_lang[ci], p.v_lang[vi])
+        flag(rb.below_level, Reason.EDUCATION, p.c_edu[ci], p.v_edu[vi])
+        flag(rb.below_level, Reason.PHYSICAL, p.c_phys[ci], p.v_phys[vi])
+        flag(rb.hours_outside, Reason.HOURS, p.v_hours[vi], p.c_hmin[ci], p.c_hmax[ci], *rec.hours_tolerance)
+        opens = rb.ufunc(rb.open_from)(rec.v_start[vi], rec.today)
+        flag(rb.available_too_late, Reason.AVAILABILITY, rec.c_available[ci], opens, rec.grace)
+        c2 = rb.ufunc(rb.chord2)(rec.c_ux[ci], rec.c_uy[ci], rec.c_uz[ci], rec.v_ux[vi], rec.v_uy[vi], rec.v_uz[vi])
+        flag(rb.beyond_reach, Reason.DISTANCE, c2, rec.c_chord2_max[ci])
+        km = rb.ufunc(rb.km_of_chord2)(c2)
+        contractor = p.v_contractor[vi]
+        known = contractor >= 0
+        worked = np.zeros(len(ci))
+        if constant(contractor) and known[0]:
+            worked = column(p.c_previous, int(contractor[0]), ci)
+        elif known.any():
+            worked[known] = np.asarray(p.c_previous[ci[known], contractor[known]]).ravel()
+        flag(rb.worked_there, Reason.PREVIOUS_EMPLOYER, worked)
+        group = p.c_group[ci]
+        flag(rb.group_not_counted, Reason.TARGET_GROUP, group, p.v_allowed_groups[vi, np.maximum(group, 0)])
+        flag(rb.not_additional, Reason.NOT_ADDITIONAL, p.v_additional[vi])
     return Screen(ci, vi, r, km, hard_missing, soft_gaps, lic_missing.astype(float))
-
-
-def reason_codes(bits: int) -> list[str]:
-    return [REASON_TEXT[reason][0] for reason in Reason if bits & reason]
-
-
-def reason_texts(bits: int) -> list[str]:
-    return [REASON_TEXT[reason][1] for reason in Reason if bits & reason]

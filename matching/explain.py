@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from matching.eligibility import REASON_TEXT, Reason, Screen
+from matching.eligibility import Screen
 from matching.features import FEATURES, INDEX
 from matching.geo import LOC_REGION, LOC_UNKNOWN
 from matching.prepare import LICENCES, Prepared
+from matching.rulebook import RULE, Reason
 from matching.taxonomy import Kind
 from models.enums import EducationLevel, LanguageLevel, PhysicalLoad
 
@@ -178,12 +179,12 @@ def _lack(p: Prepared, c: int, v: int, r: Reason, km: float) -> tuple[list[str],
         return [f"afstand {km:.0f} km"], f"{km:.0f} km, maximaal {p.c_max_km[c]:.0f} km"
     if r is Reason.AVAILABILITY:
         return ["beschikbaarheid"], f"beschikbaar vanaf {p.c_available[c]}"
-    return [REASON_TEXT[r][0]], REASON_TEXT[r][1]
+    return [RULE[r].code], RULE[r].text
 
 
 def _ineligible(p: Prepared, c: int, v: int, bits: int, km: float, *, codes: list[str], text: list[str]) -> None:
     failed = [r for r in Reason if bits & r]
-    codes.append("not_eligible:" + "|".join(REASON_TEXT[r][0] for r in failed))
+    codes.append("not_eligible:" + "|".join(RULE[r].code for r in failed))
     text.append("Niet geschikt: " + "; ".join(_lack(p, c, v, r, km)[1] for r in failed) + ".")
 
 

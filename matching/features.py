@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching import rulebook as rb
 from matching.eligibility import Screen, column, constant, rowdots
 from matching.prepare import GROUPS, TYPES, Prepared
 
@@ -46,15 +47,12 @@ INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 
 def _coverages(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> list[np.ndarray]:
-    """Required and optional coverage, with partial credit and exact: Σ over the vacancy's skills of
-    min(1, the candidate's credit for it) / number of skills; NaN when either side lists none."""
+    """Required and optional coverage (:func:`matching.rulebook.coverage`), with partial credit and exact."""
     out = []
+    cover = rb.ufunc(rb.coverage)
     for matrix in (p.c_soft, p.c_skills):
         for got, n in zip(rowdots(matrix, [p.v_req, p.v_opt], ci, vi), (p.v_n_req[vi], p.v_n_opt[vi]), strict=True):
-            share = np.full(len(ci), np.nan)
-            known = (n > 0) & p.c_has_skills[ci]
-            share[known] = got[known] / n[known]
-            out.append(share)
+            out.append(np.asarray(cover(got, n, p.c_has_skills[ci]), dtype=float))
     return out  # soft required, soft optional, exact required, exact optional
 
 
@@ -88,7 +86,7 @@ def _occupation(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> tuple[np.ndarray
         in_sector[ks] = column(p.c_sectors_csc, int(sector[0]), ci[ks]) > 0
     elif ks.any():
         in_sector[ks] = np.asarray(p.c_sectors[ci[ks], sector[ks]]).ravel() > 0
-    return same, np.minimum(years, 15.0), in_sector
+    return same, rb.ufunc(rb.experience_years)(years), in_sector
 
 
 def _text_similarity(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray:
@@ -97,21 +95,12 @@ def _text_similarity(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray:
         dots = p.c_text[ci] @ p.v_text[int(vi[0])]
     else:
         dots = np.einsum("ij,ij->i", p.c_text[ci], p.v_text[vi])
-    return np.asarray(np.clip(dots.astype(float), 0.0, 1.0), dtype=float)
+    return np.asarray(rb.ufunc(rb.text_similarity)(dots.astype(float)), dtype=float)
 
 
 def profile_completeness(p: Prepared, ci: np.ndarray) -> np.ndarray:
     """Share of each candidate's key fields that are filled in (the ``profile_completeness`` feature)."""
-    parts = [
-        p.c_has_skills[ci],
-        p.c_has_occ[ci],
-        ~np.isnan(p.c_lang[ci]),
-        ~np.isnan(p.c_edu[ci]),
-        ~np.isnan(p.c_phys[ci]),
-        p.c_hours_known[ci],
-        p.c_loc[ci] <= 1,  # given or from the postcode
-    ]
-    return np.asarray(np.mean(np.vstack(parts), axis=0), dtype=float)
+    return np.asarray(p.c_completeness[ci], dtype=float)
 
 
 def pair_features(p: Prepared, s: Screen) -> np.ndarray:
@@ -128,24 +117,21 @@ def pair_features(p: Prepared, s: Screen) -> np.ndarray:
     x[:, INDEX["same_sector"]] = sector
     x[:, INDEX["title_similarity"]] = _title_similarity(p, ci, vi)
     x[:, INDEX["text_similarity"]] = np.where(p.c_has_text[ci], _text_similarity(p, ci, vi), np.nan)
+    rec = p.records
     x[:, INDEX["distance_km"]] = s.km
-    x[:, INDEX["distance_share"]] = s.km / p.c_max_km[ci]
-    hours = p.v_hours[vi]
-    x[:, INDEX["hours_gap"]] = np.maximum(p.c_hmin[ci] - hours, 0) + np.maximum(hours - p.c_hmax[ci], 0)
-    x[:, INDEX["language_margin"]] = p.c_lang[ci] - p.v_lang[vi]
-    x[:, INDEX["education_margin"]] = p.c_edu[ci] - p.v_edu[vi]
-    x[:, INDEX["physical_margin"]] = p.c_phys[ci] - p.v_phys[vi]
+    x[:, INDEX["distance_share"]] = rb.ufunc(rb.distance_share)(s.km, p.c_max_km[ci])
+    x[:, INDEX["hours_gap"]] = rb.ufunc(rb.hours_gap)(p.v_hours[vi], p.c_hmin[ci], p.c_hmax[ci])
+    gap = rb.ufunc(rb.margin)
+    x[:, INDEX["language_margin"]] = gap(p.c_lang[ci], p.v_lang[vi])
+    x[:, INDEX["education_margin"]] = gap(p.c_edu[ci], p.v_edu[vi])
+    x[:, INDEX["physical_margin"]] = gap(p.c_phys[ci], p.v_phys[vi])
     x[:, INDEX["hard_certificates_missing"]] = s.hard_missing
     x[:, INDEX["trainable_gaps"]] = s.soft_gaps
     x[:, INDEX["licences_missing"]] = s.licences_missing
     x[:, INDEX["licences_required"]] = p.v_licences[vi].sum(axis=1)
-    start = p.v_start[vi]
-    avail = p.c_available[ci]
-    days = (avail - start).astype("timedelta64[D]").astype(float)
-    days[np.isnat(avail) | np.isnat(start)] = np.nan
-    x[:, INDEX["availability_days"]] = days
+    x[:, INDEX["availability_days"]] = rb.ufunc(rb.availability_days)(rec.c_available[ci], rec.v_start[vi])
     x[:, INDEX["profile_completeness"]] = profile_completeness(p, ci)
-    x[:, INDEX["location_quality"]] = np.maximum(p.c_loc[ci], p.v_loc[vi])
+    x[:, INDEX["location_quality"]] = rb.ufunc(rb.location_quality)(p.c_loc[ci], p.v_loc[vi])
     base = len(BASE_FEATURES)
     groups = np.zeros((n, len(GROUPS)))
     ok = p.c_group[ci] >= 0

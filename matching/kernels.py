@@ -4,11 +4,12 @@ of many (candidate, vacancy) pairs in one pass, without a temporary array per ru
 A batch match screens about 150 million pairs at 100,000 candidates × 20,000 vacancies. The numpy
 path (:func:`matching.eligibility.screen`, :func:`matching.features.pair_features`) makes one
 temporary array per rule and per feature, and a sparse row gather per similarity; at that size the
-time goes to those temporaries and to reading profiles, not to the rules. These numba kernels apply
-the very same rules and features pair by pair: screening vacancy by vacancy (its certificates made
+time goes to those temporaries and to reading profiles, not to the rules. These numba kernels call
+the rule book's scalar rules and features (:mod:`matching.rulebook`, inlined) pair by pair over the
+candidate records (:mod:`matching.records`): screening vacancy by vacancy (its certificates made
 dense once), features candidate by candidate (a profile read, and its skill rows made dense, once
-for all the vacancies it is eligible for). The numpy path stays the reference (suggestions,
-explanations and training use it), and a test holds the two equal on a generated world.
+for all the vacancies it is eligible for). The numpy path applies the same functions as ufuncs and
+stays the reference; a test holds the two equal on a generated world.
 """
 
 from __future__ import annotations
@@ -22,45 +23,41 @@ from typing import Any, NamedTuple
 import numba
 import numpy as np
 
-from matching.eligibility import Reason
-from matching.features import BASE_FEATURES, FEATURES, INDEX, profile_completeness
-from matching.geo import EARTH_RADIUS_KM
+from matching import rulebook as rb
+from matching.features import BASE_FEATURES, FEATURES, INDEX
 from matching.prepare import GROUPS, Prepared
-
-NAT = np.iinfo(np.int64).min
-# columns of the packed candidate matrix
-(
-    _C_CONSENT,
-    _C_MATCHABLE,
-    _C_LANG,
-    _C_EDU,
-    _C_PHYS,
-    _C_HMIN,
-    _C_HMAX,
-    _C_AVAIL,
-    _C_UX,
-    _C_UY,
-    _C_UZ,
-    _C_CHORD_MAX,
-    _C_MAX_KM,
-    _C_GROUP,
-    _C_HAS_SKILLS,
-    _C_HAS_OCC,
-    _C_HAS_TEXT,
-    _C_LICENCES,
-    _C_COMPLETE,
-    _C_LOC,
-    _C_LAT,
-    _C_LON,
-    _C_CLASS,
-) = range(23)
-_C_WIDTH = 23
+from matching.records import (
+    C_AVAIL,
+    C_CHORD2_MAX,
+    C_CLASS,
+    C_COMPLETE,
+    C_CONSENT,
+    C_EDU,
+    C_GROUP,
+    C_HAS_OCC,
+    C_HAS_SKILLS,
+    C_HAS_TEXT,
+    C_HMAX,
+    C_HMIN,
+    C_LANG,
+    C_LAT,
+    C_LICENCES,
+    C_LOC,
+    C_LON,
+    C_MATCHABLE,
+    C_MAX_KM,
+    C_PHYS,
+    C_UX,
+    C_UY,
+    C_UZ,
+)
+from matching.rulebook import Reason
 
 
 class _Candidates(NamedTuple):
     """Candidate-side arrays (numba reads a named tuple's fields by name, at no cost)."""
 
-    packed: np.ndarray  # the _C_* columns, a row per candidate
+    packed: np.ndarray  # the candidate records (matching.records, the C_* columns)
     text: np.ndarray  # float32 latent text vectors
     cert_p: np.ndarray  # CSR parts (indptr, indices, data) of each candidate × item matrix
     cert_i: np.ndarray
@@ -112,7 +109,7 @@ class _Vacancies(NamedTuple):
     edu: np.ndarray
     phys: np.ndarray
     hours: np.ndarray
-    start: np.ndarray  # days since the epoch, NAT when unknown
+    start: np.ndarray  # float days since the epoch, NaN when unknown
     contractor: np.ndarray
     allowed: np.ndarray  # vacancy × target group
     additional: np.ndarray
@@ -134,7 +131,11 @@ class KernelData:
 
     candidates: _Candidates
     vacancies: _Vacancies
-    settings: np.ndarray  # hours tolerance, today (days), grace (days), certificates, skills
+    settings: np.ndarray  # hours below the minimum and above the maximum, today, grace (days), certificates, skills
+
+    @property
+    def n_skills(self) -> int:
+        return int(self.settings[_S_SKILLS])
 
 
 _CACHE: weakref.WeakKeyDictionary[Prepared, KernelData] = weakref.WeakKeyDictionary()
@@ -158,56 +159,10 @@ def _csr(m: Any, *, canonical: bool = False) -> tuple[np.ndarray, np.ndarray, np
     return m.indptr.astype(np.int64), m.indices.astype(np.int64), np.asarray(m.data, dtype=np.float64)
 
 
-def _days(a: np.ndarray) -> np.ndarray:
-    return np.asarray(a, dtype="datetime64[D]").view(np.int64)
-
-
-def _bit_masks(held: np.ndarray) -> np.ndarray:
-    """Each row of a boolean matrix (at most 63 columns) as the bits of one integer."""
-    return np.asarray((np.asarray(held, dtype=np.int64) << np.arange(held.shape[1])).sum(axis=1), dtype=np.int64)
-
-
-def _unit(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points as unit vectors: the squared chord between two is 4·hav(angle), no trigonometry per pair."""
-    la, lo = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
-    return np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)
-
-
 def _build(p: Prepared) -> KernelData:
-    completeness = profile_completeness(p, np.arange(p.n_candidates))
-    days = _days(p.c_available)
-    avail = np.where(days == NAT, np.nan, days.astype(np.float64))
-    ux, uy, uz = _unit(p.c_lat, p.c_lon)
-    columns = {
-        _C_CONSENT: p.c_consent,
-        _C_MATCHABLE: p.c_matchable,
-        _C_LANG: p.c_lang,
-        _C_EDU: p.c_edu,
-        _C_PHYS: p.c_phys,
-        _C_HMIN: p.c_hmin,
-        _C_HMAX: p.c_hmax,
-        _C_AVAIL: avail,
-        _C_UX: ux,
-        _C_UY: uy,
-        _C_UZ: uz,
-        _C_CHORD_MAX: (2 * np.sin(np.minimum(p.c_max_km / (2 * EARTH_RADIUS_KM), np.pi / 2))) ** 2,
-        _C_MAX_KM: p.c_max_km,
-        _C_GROUP: p.c_group,
-        _C_HAS_SKILLS: p.c_has_skills,
-        _C_HAS_OCC: p.c_has_occ,
-        _C_HAS_TEXT: p.c_has_text,
-        _C_LICENCES: _bit_masks(p.c_licences),
-        _C_COMPLETE: completeness,
-        _C_LOC: p.c_loc,
-        _C_LAT: p.c_lat,
-        _C_LON: p.c_lon,
-        _C_CLASS: p.c_reach_class,
-    }
-    packed = np.zeros((p.n_candidates, _C_WIDTH))  # one candidate's values side by side: one cache miss, not twenty
-    for col, values in columns.items():
-        packed[:, col] = values
+    rec = p.records
     candidates = _Candidates(
-        packed,
+        rec.candidates,
         np.ascontiguousarray(p.c_text, dtype=np.float32),
         *_csr(p.c_certs),
         *_csr(p.c_soft, canonical=True),
@@ -227,12 +182,12 @@ def _build(p: Prepared) -> KernelData:
         p.v_n_soft.astype(np.float64),
         p.v_n_req.astype(np.float64),
         p.v_n_opt.astype(np.float64),
-        _bit_masks(p.v_licences),
+        rec.v_licences,
         p.v_lang.astype(np.float64),
         p.v_edu.astype(np.float64),
         p.v_phys.astype(np.float64),
         p.v_hours.astype(np.float64),
-        _days(p.v_start),
+        rec.v_start,
         p.v_contractor.astype(np.int64),
         np.ascontiguousarray(p.v_allowed_groups, dtype=np.bool_),
         p.v_additional.astype(np.bool_),
@@ -243,17 +198,11 @@ def _build(p: Prepared) -> KernelData:
         np.ascontiguousarray(p.title_sim, dtype=np.float32),
         p.v_loc.astype(np.float64),
         p.v_type.astype(np.int64),
-        *_unit(p.v_lat, p.v_lon),
+        rec.v_ux,
+        rec.v_uy,
+        rec.v_uz,
     )
-    settings = np.array(
-        [
-            float(p.config.hours_tolerance),
-            float(np.datetime64(p.config.today, "D").view(np.int64)),
-            float(p.config.availability_grace_days),
-            float(p.c_certs.shape[1]),
-            float(p.c_skills.shape[1]),
-        ]
-    )
+    settings = np.array([*rec.settings, float(p.c_certs.shape[1]), float(p.c_skills.shape[1])])
     return KernelData(candidates, vacancies, settings)
 
 
@@ -377,7 +326,7 @@ def sweep_pairs(
     if among is not None:
         union = union[among[union]]
     limits = np.zeros(0, dtype=np.int64) if limit is None else np.asarray(limit, dtype=np.int64)
-    n_certs = int(k.settings[3])
+    n_certs = int(k.settings[_S_CERTS])
     hard_dense, soft_dense = np.zeros((n, n_certs)), np.zeros((n, n_certs))
     _dense_rows(k.vacancies.hard_p, k.vacancies.hard_i, k.vacancies.hard_d, vacancies, hard_dense)
     _dense_rows(k.vacancies.soft_p, k.vacancies.soft_i, k.vacancies.soft_d, vacancies, soft_dense)
@@ -505,8 +454,9 @@ _R_DISTANCE = np.uint32(Reason.DISTANCE)
 _R_PREVIOUS = np.uint32(Reason.PREVIOUS_EMPLOYER)
 _R_TARGET = np.uint32(Reason.TARGET_GROUP)
 _R_NOT_ADDITIONAL = np.uint32(Reason.NOT_ADDITIONAL)
-_EARTH = EARTH_RADIUS_KM
 _N_BASE = len(BASE_FEATURES)
+# positions in KernelData.settings
+_S_BELOW, _S_ABOVE, _S_TODAY, _S_GRACE, _S_CERTS, _S_SKILLS = range(6)
 _N_GROUPS = len(GROUPS)
 _I = INDEX
 
@@ -550,7 +500,7 @@ def _dot32(a: np.ndarray, i: int, b: np.ndarray, j: int) -> float:
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _entry(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, col: int) -> float:
+def entry(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, col: int) -> float:
     """m[row, col] of a CSR matrix with sorted, unique indices."""
     lo, hi = indptr[row], indptr[row + 1]
     while lo < hi:
@@ -562,12 +512,6 @@ def _entry(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, 
     if lo < indptr[row + 1] and indices[lo] == col:
         return float(data[lo])
     return 0.0
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _km(chord2: float) -> float:
-    """Great-circle km from the squared chord between unit vectors."""
-    return float(2 * _EARTH * np.arcsin(min(np.sqrt(chord2) / 2, 1.0)))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -605,8 +549,8 @@ def _screen(vacancies, offsets, candidates, cand, vac, settings, out, near_setti
     v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac.licences, vac.lang, vac.edu, vac.phys, vac.hours, vac.start
     v_contractor, v_allowed, v_additional = vac.contractor, vac.allowed, vac.additional
     v_ux, v_uy, v_uz = vac.ux, vac.uy, vac.uz
-    slack, today, grace = settings[0], np.int64(settings[1]), np.int64(settings[2])
-    n_certs = np.int64(settings[3])
+    below, above, today, grace = settings[_S_BELOW], settings[_S_ABOVE], settings[_S_TODAY], settings[_S_GRACE]
+    n_certs = np.int64(settings[_S_CERTS])
     hard_dense = np.zeros(n_certs)
     soft_dense = np.zeros(n_certs)
     for k in range(len(vacancies)):
@@ -614,59 +558,56 @@ def _screen(vacancies, offsets, candidates, cand, vac, settings, out, near_setti
         _scatter(hard_p, hard_i, hard_d, v, hard_dense)
         _scatter(soft_p, soft_i, soft_d, v, soft_dense)
         need = v_lic[v]
-        start = v_start[v]
-        if start == NAT or start < today:
-            start = today
+        opens = rb.open_from(v_start[v], today)
         hours = v_hours[v]
         contractor = v_contractor[v]
         vx, vy, vz = v_ux[v], v_uy[v], v_uz[v]
         for q in range(offsets[k], offsets[k + 1]):
             c = candidates[q]
             r = np.uint32(0)
-            if cs[c, _C_CONSENT] == 0:
+            if rb.lacks_consent(cs[c, C_CONSENT]):
                 r |= _R_NO_CONSENT
-            elif cs[c, _C_MATCHABLE] == 0:
+            if rb.not_available_status(cs[c, C_CONSENT], cs[c, C_MATCHABLE]):
                 r |= _R_STATUS
             hm = n_hard[v] - _dot(cert_p, cert_i, cert_d, c, hard_dense) if n_hard[v] > 0 else 0.0
             hard_missing[q] = hm
             soft_gaps[q] = n_soft[v] - _dot(cert_p, cert_i, cert_d, c, soft_dense) if n_soft[v] > 0 else 0.0
-            if hm > 0:
+            if rb.misses_items(hm):
                 r |= _R_CERTIFICATE
-            lm = _bits(need & ~np.int64(cs[c, _C_LICENCES])) if need else 0
+            lm = _bits(need & ~np.int64(cs[c, C_LICENCES])) if need else 0
             lic_missing[q] = lm
-            if lm > 0:
+            if rb.misses_items(lm):
                 r |= _R_LICENCE
-            if cs[c, _C_LANG] < v_lang[v]:
+            if rb.below_level(cs[c, C_LANG], v_lang[v]):
                 r |= _R_LANGUAGE
-            if cs[c, _C_EDU] < v_edu[v]:
+            if rb.below_level(cs[c, C_EDU], v_edu[v]):
                 r |= _R_EDUCATION
-            if cs[c, _C_PHYS] < v_phys[v]:
+            if rb.below_level(cs[c, C_PHYS], v_phys[v]):
                 r |= _R_PHYSICAL
-            if hours < cs[c, _C_HMIN] - slack or hours > cs[c, _C_HMAX] + slack:
+            if rb.hours_outside(hours, cs[c, C_HMIN], cs[c, C_HMAX], below, above):
                 r |= _R_HOURS
-            if cs[c, _C_AVAIL] > start + grace:  # NaN (unknown) never excludes
+            if rb.available_too_late(cs[c, C_AVAIL], opens, grace):
                 r |= _R_AVAILABILITY
-            dx, dy, dz = cs[c, _C_UX] - vx, cs[c, _C_UY] - vy, cs[c, _C_UZ] - vz
-            chord2 = dx * dx + dy * dy + dz * dz  # NaN when either location is unknown
-            far = chord2 > cs[c, _C_CHORD_MAX]
+            c2 = rb.chord2(cs[c, C_UX], cs[c, C_UY], cs[c, C_UZ], vx, vy, vz)
+            far = rb.beyond_reach(c2, cs[c, C_CHORD2_MAX])
             if far:
                 r |= _R_DISTANCE
-            if contractor >= 0 and _entry(prev_p, prev_i, prev_d, c, contractor) > 0:
+            if contractor >= 0 and rb.worked_there(entry(prev_p, prev_i, prev_d, c, contractor)):
                 r |= _R_PREVIOUS
-            g = np.int64(cs[c, _C_GROUP])
-            if g >= 0 and not v_allowed[v, g]:
+            g = np.int64(cs[c, C_GROUP])
+            if rb.group_not_counted(g, v_allowed[v, max(g, 0)]):
                 r |= _R_TARGET
-            if not v_additional[v]:
+            if rb.not_additional(v_additional[v]):
                 r |= _R_NOT_ADDITIONAL
             reasons[q] = r
             if track and not far:
                 in_reach[c] = True
             if r == 0:
-                km[q] = _km(chord2)
+                km[q] = rb.km_of_chord2(c2)
             elif track and (r & permanent) == 0:
                 base = _bits(r) * 1e5
                 if base < near_key[c]:  # km is worked out only when it can make this the nearest
-                    d = _km(chord2)
+                    d = rb.km_of_chord2(c2)
                     km[q] = d
                     key = base + (9999.0 if np.isnan(d) else d)
                     if key < near_key[c]:
@@ -719,12 +660,11 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
     v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac.licences, vac.lang, vac.edu, vac.phys, vac.hours, vac.start
     v_contractor, v_allowed, v_additional = vac.contractor, vac.allowed, vac.additional
     v_ux, v_uy, v_uz = vac.ux, vac.uy, vac.uz
-    slack, today, grace = settings[0], np.int64(settings[1]), np.int64(settings[2])
+    below, above, today, grace = settings[_S_BELOW], settings[_S_ABOVE], settings[_S_TODAY], settings[_S_GRACE]
     n = len(vacancies)
-    starts = np.empty(n, dtype=np.int64)
+    opens = np.empty(n)
     for k in range(n):
-        st = v_start[vacancies[k]]
-        starts[k] = today if st == NAT or st < today else st
+        opens[k] = rb.open_from(v_start[vacancies[k]], today)
     # the vacancies' values side by side, by position: a few KB that stay in the first-level cache
     k_ux, k_uy, k_uz = v_ux[vacancies], v_uy[vacancies], v_uz[vacancies]
     k_lang, k_edu, k_phys, k_hours = v_lang[vacancies], v_edu[vacancies], v_phys[vacancies], v_hours[vacancies]
@@ -745,14 +685,15 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
             break
         c = union[i]
         i += 1
-        cls = np.int64(cs[c, _C_CLASS])
-        clat, clon = cs[c, _C_LAT], cs[c, _C_LON]
-        consent, matchable = cs[c, _C_CONSENT], cs[c, _C_MATCHABLE]
-        lang, edu, phys = cs[c, _C_LANG], cs[c, _C_EDU], cs[c, _C_PHYS]
-        hmin, hmax, avail = cs[c, _C_HMIN] - slack, cs[c, _C_HMAX] + slack, cs[c, _C_AVAIL]
-        ux, uy, uz, chord_max = cs[c, _C_UX], cs[c, _C_UY], cs[c, _C_UZ], cs[c, _C_CHORD_MAX]
-        licences = np.int64(cs[c, _C_LICENCES])
-        g = np.int64(cs[c, _C_GROUP])
+        cls = np.int64(cs[c, C_CLASS])
+        clat, clon = cs[c, C_LAT], cs[c, C_LON]
+        consent, matchable = cs[c, C_CONSENT], cs[c, C_MATCHABLE]
+        lang, edu, phys = cs[c, C_LANG], cs[c, C_EDU], cs[c, C_PHYS]
+        hmin, hmax, avail = cs[c, C_HMIN], cs[c, C_HMAX], cs[c, C_AVAIL]
+        ux, uy, uz, chord2_max = cs[c, C_UX], cs[c, C_UY], cs[c, C_UZ], cs[c, C_CHORD2_MAX]
+        licences = np.int64(cs[c, C_LICENCES])
+        g = np.int64(cs[c, C_GROUP])
+        gi = g if g > 0 else np.int64(0)
         c0, c1 = cert_p[c], cert_p[c + 1]
         for k in range(n):
             if limited and taken[k] >= limits[k]:
@@ -764,36 +705,34 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
                     continue
             v = vacancies[k]
             screened += 1
-            dx, dy, dz = ux - k_ux[k], uy - k_uy[k], uz - k_uz[k]
-            chord2 = dx * dx + dy * dy + dz * dz  # NaN when either location is unknown
-            far = chord2 > chord_max
+            c2 = rb.chord2(ux, uy, uz, k_ux[k], k_uy[k], k_uz[k])
+            far = rb.beyond_reach(c2, chord2_max)
             if track and not far:
                 in_reach[c] = True
             # the cheap rules first; the certificates and former employers only for a pair that can
             # still be eligible, or become the candidate's nearest (fewer reasons than so far)
             r = _R_DISTANCE if far else np.uint32(0)
-            if consent == 0:
+            if rb.lacks_consent(consent):
                 r |= _R_NO_CONSENT
-            elif matchable == 0:
+            if rb.not_available_status(consent, matchable):
                 r |= _R_STATUS
-            if not k_additional[k]:
+            if rb.not_additional(k_additional[k]):
                 r |= _R_NOT_ADDITIONAL
-            if g >= 0 and not k_allowed[k, g]:
+            if rb.group_not_counted(g, k_allowed[k, gi]):
                 r |= _R_TARGET
-            if lang < k_lang[k]:
+            if rb.below_level(lang, k_lang[k]):
                 r |= _R_LANGUAGE
-            if edu < k_edu[k]:
+            if rb.below_level(edu, k_edu[k]):
                 r |= _R_EDUCATION
-            if phys < k_phys[k]:
+            if rb.below_level(phys, k_phys[k]):
                 r |= _R_PHYSICAL
-            hours = k_hours[k]
-            if hours < hmin or hours > hmax:
+            if rb.hours_outside(k_hours[k], hmin, hmax, below, above):
                 r |= _R_HOURS
-            if avail > starts[k] + grace:  # NaN (unknown) never excludes
+            if rb.available_too_late(avail, opens[k], grace):
                 r |= _R_AVAILABILITY
             need = k_lic[k]
             lm = _bits(need & ~licences) if need else 0
-            if lm > 0:
+            if rb.misses_items(lm):
                 r |= _R_LICENCE
             if r != 0:
                 if not track or (r & permanent) != 0:
@@ -801,16 +740,16 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
                 if _bits(r) * 1e5 >= near_key[c]:  # more reasons only raise the key: never the nearest
                     continue
             hm = _short(k_hard[k], hard_dense, k, c0, c1, cert_i, cert_d)
-            if hm > 0:
+            if rb.misses_items(hm):
                 r |= _R_CERTIFICATE
             contractor = k_contractor[k]
-            if contractor >= 0 and _entry(prev_p, prev_i, prev_d, c, contractor) > 0:
+            if contractor >= 0 and rb.worked_there(entry(prev_p, prev_i, prev_d, c, contractor)):
                 r |= _R_PREVIOUS
             if r == 0:
                 sg = _short(k_soft[k], soft_dense, k, c0, c1, cert_i, cert_d)
                 pk[found] = k
                 pc[found] = c
-                km[found] = _km(chord2)
+                km[found] = rb.km_of_chord2(c2)
                 hard_missing[found] = hm
                 soft_gaps[found] = sg
                 lic_missing[found] = lm
@@ -822,7 +761,7 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
             elif track and (r & permanent) == 0:
                 base = _bits(r) * 1e5
                 if base < near_key[c]:  # km is worked out only when it can make this the nearest
-                    d = _km(chord2)
+                    d = rb.km_of_chord2(c2)
                     key = base + (9999.0 if np.isnan(d) else d)
                     if key < near_key[c]:
                         near_key[c] = key
@@ -876,7 +815,7 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
     n_feat = x.shape[1]
     vacancy_of = np.empty(len(candidates), dtype=np.int64)
     _by_candidate(offsets, candidates, cs.shape[0], order, vacancy_of)
-    n_skills = np.int64(settings[4])
+    n_skills = np.int64(settings[_S_SKILLS])
     soft = np.zeros(n_skills)  # the current candidate's skill rows, made dense once for all their pairs
     exact = np.zeros(n_skills)
     last = -1
@@ -896,26 +835,19 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
         start = v_start[v]
         for j in range(_N_BASE, n_feat):
             x[i, j] = 0.0
-        if n_req[v] > 0 and cs[c, _C_HAS_SKILLS] != 0:
-            x[i, _F_COV] = _cover(soft, req_p, req_i, v) / n_req[v]
-            x[i, _F_COV_EXACT] = _cover(exact, req_p, req_i, v) / n_req[v]
-        else:
-            x[i, _F_COV] = np.nan
-            x[i, _F_COV_EXACT] = np.nan
-        if n_opt[v] > 0 and cs[c, _C_HAS_SKILLS] != 0:
-            x[i, _F_OPT] = _cover(soft, opt_p, opt_i, v) / n_opt[v]
-            x[i, _F_OPT_EXACT] = _cover(exact, opt_p, opt_i, v) / n_opt[v]
-        else:
-            x[i, _F_OPT] = np.nan
-            x[i, _F_OPT_EXACT] = np.nan
-        if occ >= 0 and cs[c, _C_HAS_OCC] != 0:
-            x[i, _F_SAME_OCC] = _entry(occ_p, occ_i, occ_d, c, occ)
-            x[i, _F_YEARS] = min(_entry(years_p, years_i, years_d, c, occ), 15.0)
+        has_skills = cs[c, C_HAS_SKILLS]
+        x[i, _F_COV] = rb.coverage(_cover(soft, req_p, req_i, v), n_req[v], has_skills)
+        x[i, _F_COV_EXACT] = rb.coverage(_cover(exact, req_p, req_i, v), n_req[v], has_skills)
+        x[i, _F_OPT] = rb.coverage(_cover(soft, opt_p, opt_i, v), n_opt[v], has_skills)
+        x[i, _F_OPT_EXACT] = rb.coverage(_cover(exact, opt_p, opt_i, v), n_opt[v], has_skills)
+        if occ >= 0 and cs[c, C_HAS_OCC] != 0:
+            x[i, _F_SAME_OCC] = entry(occ_p, occ_i, occ_d, c, occ)
+            x[i, _F_YEARS] = rb.experience_years(entry(years_p, years_i, years_d, c, occ))
         else:
             x[i, _F_SAME_OCC] = np.nan
             x[i, _F_YEARS] = np.nan
-        if sector >= 0 and cs[c, _C_HAS_OCC] != 0:
-            x[i, _F_SECTOR] = 1.0 if _entry(sec_p, sec_i, sec_d, c, sector) > 0 else 0.0
+        if sector >= 0 and cs[c, C_HAS_OCC] != 0:
+            x[i, _F_SECTOR] = 1.0 if entry(sec_p, sec_i, sec_d, c, sector) > 0 else 0.0
         else:
             x[i, _F_SECTOR] = np.nan
         t0, t1 = title_p[c], title_p[c + 1]
@@ -926,30 +858,25 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
             x[i, _F_TITLE] = np.float64(best)
         else:
             x[i, _F_TITLE] = np.nan
-        if cs[c, _C_HAS_TEXT] != 0:
-            x[i, _F_TEXT] = min(max(np.float64(_dot32(c_text, c, v_text, v)), 0.0), 1.0)
+        if cs[c, C_HAS_TEXT] != 0:
+            x[i, _F_TEXT] = rb.text_similarity(np.float64(_dot32(c_text, c, v_text, v)))
         else:
             x[i, _F_TEXT] = np.nan
         d = km[q]
         x[i, _F_KM] = d
-        x[i, _F_KM_SHARE] = d / cs[c, _C_MAX_KM]
-        x[i, _F_HOURS] = max(cs[c, _C_HMIN] - hours, 0.0) + max(hours - cs[c, _C_HMAX], 0.0)
-        if np.isnan(hours):
-            x[i, _F_HOURS] = np.nan
-        x[i, _F_LANG] = cs[c, _C_LANG] - v_lang[v]
-        x[i, _F_EDU] = cs[c, _C_EDU] - v_edu[v]
-        x[i, _F_PHYS] = cs[c, _C_PHYS] - v_phys[v]
+        x[i, _F_KM_SHARE] = rb.distance_share(d, cs[c, C_MAX_KM])
+        x[i, _F_HOURS] = rb.hours_gap(hours, cs[c, C_HMIN], cs[c, C_HMAX])
+        x[i, _F_LANG] = rb.margin(cs[c, C_LANG], v_lang[v])
+        x[i, _F_EDU] = rb.margin(cs[c, C_EDU], v_edu[v])
+        x[i, _F_PHYS] = rb.margin(cs[c, C_PHYS], v_phys[v])
         x[i, _F_HARD] = hard_missing[q]
         x[i, _F_GAPS] = soft_gaps[q]
         x[i, _F_LIC_MISSING] = lic_missing[q]
         x[i, _F_LIC_REQUIRED] = np.float64(_bits(v_lic[v]))
-        if start == NAT:
-            x[i, _F_AVAIL] = np.nan
-        else:
-            x[i, _F_AVAIL] = cs[c, _C_AVAIL] - np.float64(start)  # NaN when unknown
-        x[i, _F_COMPLETE] = cs[c, _C_COMPLETE]
-        x[i, _F_LOCATION] = max(cs[c, _C_LOC], v_loc[v])
-        g = np.int64(cs[c, _C_GROUP])
+        x[i, _F_AVAIL] = rb.availability_days(cs[c, C_AVAIL], start)
+        x[i, _F_COMPLETE] = cs[c, C_COMPLETE]
+        x[i, _F_LOCATION] = rb.location_quality(cs[c, C_LOC], v_loc[v])
+        g = np.int64(cs[c, C_GROUP])
         if g >= 0:
             x[i, _N_BASE + g] = 1.0
         t = v_type[v]

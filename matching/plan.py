@@ -18,13 +18,14 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from matching.blocks import BLOCK_SIZE, Block, Merged, make_blocks, score_block
-from matching.eligibility import Reason, screen
+from matching.eligibility import screen
 from matching.engine import Matcher, UnknownIdError
 from matching.engines import Engine, LocalEngine
 from matching.expansion import Expanded, Expansion, expand_block
 from matching.explain import missing
 from matching.features import pair_features
 from matching.prepare import Prepared
+from matching.rulebook import LOCKS_MAY_OVERRULE, reason_codes
 from matching.scorers import Scorer
 from matching.solver import Problem, Progress, Solution, SolverError, column_distances, maximum_matching, solve
 from models.rules import displacement_warnings, obligation_values, open_positions
@@ -444,10 +445,9 @@ def _check_locks(p: Prepared, capacity: np.ndarray, ci: np.ndarray, vi: np.ndarr
     if not len(ci):
         return
     s = screen(p, ci, vi)
-    never = Reason.NO_CONSENT | Reason.STATUS | Reason.PREVIOUS_EMPLOYER | Reason.NOT_ADDITIONAL
     problems = []
     for c, v, bits in zip(ci, vi, s.reasons, strict=True):
-        names = [r.name.lower() for r in Reason if int(bits) & r & never if r.name]
+        names = reason_codes(int(bits) & ~LOCKS_MAY_OVERRULE)
         if names:
             problems.append(f"{p.candidate_ids[c]}/{p.vacancy_ids[v]} ({', '.join(names)})")
         elif capacity[v] == 0:

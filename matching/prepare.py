@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from itertools import chain
 
 import numpy as np
@@ -23,6 +24,7 @@ from sklearn.preprocessing import normalize
 
 from matching.geo import LOC_REGION, LOC_UNKNOWN, PostcodeTable, resolve_points
 from matching.normalise import Normaliser
+from matching.records import Records, build_records
 from matching.taxonomy import Taxonomy
 from matching.text import clean_label, clean_title
 from models.dataset import Dataset
@@ -202,6 +204,7 @@ class Prepared:
         self._locations(ds)
         self._scalars(ds)
         self._text(c, v)
+        self.c_completeness = self._completeness()
 
     # -- skills ------------------------------------------------------------------------------
     def _skills(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
@@ -502,6 +505,24 @@ class Prepared:
             )
         ]
         self.c_text, self.v_text, self.c_has_text = text_vectors(c_docs, v_docs)
+
+    def _completeness(self) -> np.ndarray:
+        """Share of each candidate's key fields that are filled in (the ``profile_completeness`` feature)."""
+        parts = [
+            self.c_has_skills,
+            self.c_has_occ,
+            ~np.isnan(self.c_lang),
+            ~np.isnan(self.c_edu),
+            ~np.isnan(self.c_phys),
+            self.c_hours_known,
+            self.c_loc <= 1,  # given or from the postcode
+        ]
+        return np.asarray(np.mean(np.vstack(parts), axis=0), dtype=float)
+
+    @cached_property
+    def records(self) -> Records:
+        """The candidate records and vacancy scalars every rule and kernel reads (:mod:`matching.records`)."""
+        return build_records(self, self.c_completeness)
 
     # -- look-ups ----------------------------------------------------------------------------
     def candidate_rows(self, ids: pd.Series | list[str]) -> np.ndarray:

@@ -47,7 +47,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from matching.geo import EARTH_RADIUS_KM, LOC_UNKNOWN, PostcodeTable, haversine_km, resolve_points
+from matching import rulebook as rb
+from matching.geo import EARTH_RADIUS_KM, LOC_UNKNOWN, PostcodeTable, resolve_points
 from matching.normalise import Normaliser
 from matching.prepare import (
     DEFAULT_HOURS,
@@ -388,8 +389,7 @@ def _locations(ds: Dataset, postcodes: PostcodeTable | None) -> tuple[np.ndarray
 
 
 def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    phi, lam = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+    return np.column_stack(rb.unit_vectors(lat, lon))
 
 
 def _chord(angle: np.ndarray | float) -> np.ndarray:
@@ -409,8 +409,9 @@ class _Pool:
     lang: np.ndarray
     edu: np.ndarray
     phys: np.ndarray
-    hmin: np.ndarray  # the hours range widened by the tolerance
+    hmin: np.ndarray
     hmax: np.ndarray
+    hours_tolerance: tuple[float, float]  # below the minimum, above the maximum
     group: np.ndarray
     has_previous: np.ndarray
     held: np.ndarray  # packed bits, see _held
@@ -443,7 +444,7 @@ def _pool(ds: Dataset, today: date, asks: _Asks, norm: Normaliser, *, lat: np.nd
     perm = np.concatenate(order).astype(np.int64)
     hmin = c["hours_min"].to_numpy(dtype=float, na_value=np.nan)[pool]
     hmax = c["hours_max"].to_numpy(dtype=float, na_value=np.nan)[pool]
-    tol = MatchConfig(today=today).hours_tolerance
+    tol = float(MatchConfig(today=today).hours_tolerance)
     previous = np.fromiter((len(x) > 0 for x in c["previous_employers"].to_numpy(dtype=object)[pool]), dtype=bool)
     group = pd.Categorical(c["target_group"].astype(str), categories=GROUPS).codes.astype(np.int64)[pool]
     return _Pool(
@@ -456,8 +457,9 @@ def _pool(ds: Dataset, today: date, asks: _Asks, norm: Normaliser, *, lat: np.nd
         lang=_levels(c["language_level"], _UNKNOWN_RANK)[pool][perm],
         edu=_levels(c["education_level"], _UNKNOWN_RANK)[pool][perm],
         phys=_levels(c["physical_capacity"], _UNKNOWN_RANK)[pool][perm],
-        hmin=(np.where(np.isnan(hmin), DEFAULT_HOURS[0], hmin) - tol)[perm],
-        hmax=(np.where(np.isnan(hmax), DEFAULT_HOURS[1], hmax) + tol)[perm],
+        hmin=np.where(np.isnan(hmin), DEFAULT_HOURS[0], hmin)[perm],
+        hmax=np.where(np.isnan(hmax), DEFAULT_HOURS[1], hmax)[perm],
+        hours_tolerance=(tol, tol),
         group=group[perm],
         has_previous=previous[perm],
         held=_held(ds, pool[perm], asks, norm),
@@ -563,7 +565,7 @@ def _screen(pool: _Pool, places: _Places, asks: _Asks) -> _Found:
         m, n = len(vm), e - s
         if m == 0:
             continue
-        # in reach: dot product of unit vectors against cos(radius); the haversine decides on the boundary
+        # in reach: dot product of unit vectors against cos(radius); on the boundary the rule book decides
         ok = np.ones((m, n), dtype=bool)
         if located:
             k = m - len(places.unlocated)  # the places without a location come last: in reach
@@ -572,22 +574,24 @@ def _screen(pool: _Pool, places: _Places, asks: _Asks) -> _Found:
             near = np.abs(dot - pool.cos_reach[s:e]) < _BOUNDARY
             if near.any():
                 vi, ci = np.nonzero(near)
-                km = haversine_km(places.lat[vm[vi]], places.lon[vm[vi]], pool.lat[s + ci], pool.lon[s + ci])
-                ok[vi, ci] = ~(km > pool.km[s + ci])
-        # the other hard rules (unknown never excludes)
-        ok &= pool.lang[s:e] >= places.lang[vm, None]
-        ok &= pool.edu[s:e] >= places.edu[vm, None]
-        ok &= pool.phys[s:e] >= places.phys[vm, None]
-        with np.errstate(invalid="ignore"):
-            hours = places.hours[vm, None]
-            ok &= ~((hours < pool.hmin[s:e]) | (hours > pool.hmax[s:e]))
+                u, w = places.unit[vm[vi]], pool.unit[s + ci]
+                c2 = rb.ufunc(rb.chord2)(u[:, 0], u[:, 1], u[:, 2], w[:, 0], w[:, 1], w[:, 2])
+                reach = rb.ufunc(rb.chord2_of_km)(pool.km[s + ci])
+                ok[vi, ci] = ~np.asarray(rb.ufunc(rb.beyond_reach)(c2, reach), dtype=bool)
+        # the other hard rules of the rule book (unknown never excludes)
+        below = rb.ufunc(rb.below_level)
+        ok &= ~below(pool.lang[s:e], places.lang[vm, None])
+        ok &= ~below(pool.edu[s:e], places.edu[vm, None])
+        ok &= ~below(pool.phys[s:e], places.phys[vm, None])
+        hours = places.hours[vm, None]
+        ok &= ~rb.ufunc(rb.hours_outside)(hours, pool.hmin[s:e], pool.hmax[s:e], *pool.hours_tolerance)
         group = pool.group[s:e]
-        ok &= places.allowed[vm][:, np.maximum(group, 0)] | (group < 0)
+        ok &= ~rb.ufunc(rb.group_not_counted)(group, places.allowed[vm][:, np.maximum(group, 0)])
         prev = np.flatnonzero(pool.has_previous[s:e])
         if len(prev) and len(places.previous):
             keys = pool.rows[s + prev] * places.n_contractors + places.contractor[vm, None]
             at = np.minimum(np.searchsorted(places.previous, keys), len(places.previous) - 1)
-            ok[:, prev] &= places.previous[at] != keys
+            ok[:, prev] &= ~rb.ufunc(rb.worked_there)((places.previous[at] == keys).astype(np.float64))
         # items lacked per pair: (places × items) @ (items × candidates), for gap and trainable items
         held = np.unpackbits(pool.held[s:e], axis=1, count=n_items, bitorder="little")
         lacks = np.ascontiguousarray((1 - held).T, dtype=np.float32)
