@@ -28,8 +28,16 @@ from matching.prepare import Prepared
 from matching.rulebook import LOCKS_MAY_OVERRULE, reason_codes
 from matching.scorers import Scorer
 from matching.solver import Problem, Progress, Solution, SolverError, column_distances, maximum_matching, solve
-from models.rules import displacement_warnings, obligation_values, open_positions
-from models.valuation import REALISED_STATUSES, Schemes, owed_euros, placement_months, placement_values, realised_euros
+from models.rules import displacement_warnings, open_positions
+from models.valuation import (
+    REALISED_STATUSES,
+    Credit,
+    Schemes,
+    credit_placements,
+    owed_euros,
+    placement_months,
+    realised_euros,
+)
 
 PLAN_COLUMNS = [
     "candidate_id",
@@ -188,34 +196,34 @@ def _make_plan(
 @dataclass
 class _Places:
     capacity: np.ndarray  # open places per vacancy row (0: not open)
-    obligation: np.ndarray  # obligation row each vacancy counts for (-1: none)
-    open_obligation: np.ndarray  # per vacancy: its obligation runs on the as-of date
+    open_obligation: np.ndarray  # per vacancy: it counts towards an obligation that runs on the as-of date
+    countable: np.ndarray  # per obligation row: an open place may count for it
     not_additional: np.ndarray
     months: np.ndarray  # how long each place lasts (NaN: unknown), for valuation
 
 
-def _obligation_of(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
-    """Each vacancy's obligation row (explicit, else the contractor's open obligation that needs the
-    most), and whether that obligation runs on the as-of date."""
+def _running_obligations(p: Prepared) -> tuple[np.ndarray, list[list[int]]]:
+    """Per vacancy, whether it counts towards an obligation running on the as-of date (the one it
+    names, else any of its contractor's), and the obligation rows it may count for."""
     obl, vac = p.ds.obligations, p.ds.vacancies
     today = pd.Timestamp(p.config.today)
     running = (obl["end_date"] >= today).to_numpy(dtype=bool)
     index = pd.Index(obl["obligation_id"].astype(str))
     explicit = vac["obligation_id"]
-    rows = np.where(explicit.notna(), index.get_indexer(pd.Index(explicit.astype(str))), -1)
-    owed = obligation_values(obl).to_numpy(dtype=float)
-    best: dict[str, int] = {}
-    for i in np.lexsort((obl["obligation_id"].astype(str).to_numpy(), -owed)):  # most owed first, then id
-        if running[i]:
-            best.setdefault(str(obl["contractor_id"].iloc[i]), int(i))
-    fallback = vac["contractor_id"].astype(str).map(best).fillna(-1).astype(int).to_numpy()
-    rows = np.where(rows >= 0, rows, fallback)
-    return rows, np.where(rows >= 0, running[np.maximum(rows, 0)], False)
+    named = np.where(explicit.notna(), index.get_indexer(pd.Index(explicit.astype(str))), -1)
+    by_contractor: dict[str, list[int]] = {}
+    for i in np.flatnonzero(running).tolist():
+        by_contractor.setdefault(str(obl["contractor_id"].iloc[i]), []).append(i)
+    rows = [
+        ([int(r)] if running[r] else []) if r >= 0 else by_contractor.get(str(k), [])
+        for r, k in zip(named.tolist(), vac["contractor_id"].astype(str), strict=True)
+    ]
+    return np.array([bool(r) for r in rows], dtype=bool), rows
 
 
 def _places(p: Prepared, scope: Collection[str] | None = None) -> _Places:
     vac = p.ds.vacancies
-    obligation, running = _obligation_of(p)
+    running, rows = _running_obligations(p)
     if scope is not None:
         running = running & vac["vacancy_id"].isin(set(scope)).to_numpy(dtype=bool)
     today = pd.Timestamp(p.config.today)
@@ -224,7 +232,10 @@ def _places(p: Prepared, scope: Collection[str] | None = None) -> _Places:
     capacity = np.where(running & not_ended, free, 0)
     not_additional = ~p.v_additional & running & not_ended
     months = placement_months(vac["start_date"], vac["end_date"])
-    return _Places(capacity, obligation, running & not_ended, not_additional, months)
+    countable = np.zeros(len(p.ds.obligations), dtype=bool)
+    for v in np.flatnonzero(running & not_ended).tolist():
+        countable[rows[v]] = True
+    return _Places(capacity, running & not_ended, countable, not_additional, months)
 
 
 def _needs(p: Prepared, schemes: Schemes | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -384,48 +395,41 @@ class _Arcs:
         key = arc_c * p.n_vacancies + arc_v.astype(np.int64)
         key, first = np.unique(key, return_index=True)
         arc_c, arc_v, retention = arc_c[first], arc_v[first].astype(np.int64), score[first]
-        value = _arc_values(p, arc_c, arc_v, places, self.config.schemes)
+        credit = _arc_credits(p, arc_c, arc_v, places, self.config.schemes)
         return Problem(
             n_candidates=p.n_candidates,
             arc_c=arc_c,
             arc_v=arc_v,
-            value=value,
+            value=credit.valuation.euros,
             retention=retention,
             capacity=places.capacity,
-            obligation=places.obligation,
+            arc_obligation=credit.obligation,
             need=need,
             locked=np.isin(key, coach.lock_c * p.n_vacancies + coach.lock_v),
             forbidden=np.isin(key, coach.forbid_c * p.n_vacancies + coach.forbid_v),
         )
 
 
-def _arc_values(p: Prepared, ci: np.ndarray, vi: np.ndarray, places: _Places, schemes: Schemes | None) -> np.ndarray:
-    """SROI euros of each arc, by the scheme of the obligation the place counts for, with the
-    candidate's status fixed on that obligation's award date (else the place's start)."""
-    cand, vac, obl = p.ds.candidates, p.ds.vacancies, p.ds.obligations
-    registry = schemes or Schemes()
+def _arc_credits(p: Prepared, ci: np.ndarray, vi: np.ndarray, places: _Places, schemes: Schemes | None) -> Credit:
+    """The obligation each arc counts for and its SROI euros (:func:`models.valuation.credit_placements`),
+    the place starting on its start date, or the as-of date when that has passed or is unknown."""
+    cand, vac = p.ds.candidates, p.ds.vacancies
     start = pd.to_datetime(vac["start_date"]).to_numpy()[vi]
     today = np.datetime64(p.config.today, "ns")
     start = np.where(np.isnat(start) | (start < today), today, start)
-    row = places.obligation[vi]
-    award = pd.to_datetime(obl["award_date"]).to_numpy()[np.maximum(row, 0)] if len(obl) else start
-    fixed_on = np.where((row >= 0) & ~np.isnat(award), award, start)
-    names = registry.for_obligations(obl) if len(obl) else np.zeros(0, dtype=object)
-    scheme = np.where(row >= 0, names[np.maximum(row, 0)] if len(obl) else registry.default, registry.default)
-    since = pd.to_datetime(cand["benefit_since"]).to_numpy()[ci]
-    years = (fixed_on - since).astype("timedelta64[D]").astype(float) / 365.25
-    years[np.isnat(since)] = np.nan
-    birth = cand["birth_year"].to_numpy(dtype=float, na_value=np.nan)[ci]
-    age = fixed_on.astype("datetime64[Y]").astype(float) + 1970 - birth
-    return placement_values(
-        cand["target_group"].to_numpy(dtype=object)[ci],
-        benefit_years=years,
+    return credit_placements(
+        p.ds.obligations,
+        named=vac["obligation_id"].to_numpy(dtype=object)[vi],
+        contractor=vac["contractor_id"].astype(str).to_numpy(dtype=object)[vi],
+        target_group=cand["target_group"].to_numpy(dtype=object)[ci],
+        benefit_since=pd.to_datetime(cand["benefit_since"]).to_numpy()[ci],
+        birth_year=cand["birth_year"].to_numpy(dtype=float, na_value=np.nan)[ci],
         placement_type=vac["placement_type"].to_numpy(dtype=object)[vi],
         hours_per_week=vac["hours_per_week"].to_numpy(dtype=float, na_value=np.nan)[vi],
         months=places.months[vi],
-        scheme=scheme,
-        schemes=registry,
-        age=age,
+        start=start,
+        on=np.full(len(ci), today),
+        schemes=schemes,
     )
 
 
@@ -470,7 +474,7 @@ def _plan_rows(p: Prepared, matcher: Matcher, problem: Problem, solution: Soluti
         return pd.DataFrame(columns=PLAN_COLUMNS)
     explained = matcher.score_pairs(p.candidate_ids[ci].tolist(), p.vacancy_ids[vi].tolist())
     obl_ids = p.ds.obligations["obligation_id"].astype(str).to_numpy()
-    o = problem.obligation[vi]
+    o = problem.arc_obligation[chosen]
     warn = displacement_warnings(p.ds.contractors).to_numpy(dtype=bool)
     k = p.v_contractor[vi]
     frame = pd.DataFrame(
@@ -584,10 +588,8 @@ def _summary(
     obl = p.ds.obligations
     planned = problem.planned_value(solution.chosen)
     counted = np.minimum(planned, need)
-    running = np.zeros(len(obl), dtype=bool)
-    running[places.obligation[places.open_obligation & (places.obligation >= 0)]] = True
     obligations = []
-    for o in np.flatnonzero(running):
+    for o in np.flatnonzero(places.countable | (planned > 0)):
         after = realised[o] + counted[o]
         obligations.append(
             {

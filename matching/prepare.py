@@ -7,7 +7,6 @@ NaN (or an explicit "unknown" flag) so features and explanations can say what is
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -30,6 +29,7 @@ from matching.text import clean_label, clean_title
 from models.dataset import Dataset
 from models.enums import DrivingLicence, PlacementType, TargetGroup
 from models.rules import matchable
+from models.valuation import counted_target_groups
 
 GROUPS: tuple[str, ...] = tuple(g.value for g in TargetGroup)
 TYPES: tuple[str, ...] = tuple(t.value for t in PlacementType)
@@ -457,25 +457,14 @@ class Prepared:
         )
         self.c_previous = _canonical(previous)
         self.c_previous.data[:] = 1.0
-        # which target groups count for each vacancy: its obligation's list, or (no obligation named)
-        # any running obligation of its contractor; an empty list lets every group count
-        allowed_by_obl: dict[str, np.ndarray] = {}
-        for oid, groups in zip(obl["obligation_id"].astype(str), obl["allowed_target_groups"], strict=True):
-            mask = np.ones(len(GROUPS), dtype=bool) if not groups else np.isin(GROUPS, [str(g) for g in groups])
-            allowed_by_obl[oid] = mask
-        running = obl["end_date"].to_numpy(dtype="datetime64[D]") >= np.datetime64(self.config.today, "D")
-        by_contractor: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(GROUPS), dtype=bool))
-        for oid, kid, run in zip(
-            obl["obligation_id"].astype(str), obl["contractor_id"].astype(str), running, strict=True
-        ):
-            if run:
-                by_contractor[kid] = by_contractor[kid] | allowed_by_obl[oid]
-        allowed = np.ones((len(v), len(GROUPS)), dtype=bool)
-        for i, (oid, kid) in enumerate(zip(v["obligation_id"], v["contractor_id"].astype(str), strict=True)):
-            if isinstance(oid, str) and oid in allowed_by_obl:
-                allowed[i] = allowed_by_obl[oid]
-            elif kid in by_contractor:
-                allowed[i] = by_contractor[kid]
+        # which target groups count for each vacancy (the domain's one rule: models.valuation)
+        allowed = counted_target_groups(
+            obl,
+            named=v["obligation_id"].to_numpy(dtype=object),
+            contractor=v["contractor_id"].astype(str).to_numpy(dtype=object),
+            on=np.datetime64(self.config.today, "D"),
+            groups=GROUPS,
+        )
         self.v_allowed_groups = allowed
 
     # -- free text -----------------------------------------------------------------------------

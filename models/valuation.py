@@ -32,7 +32,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -560,12 +560,177 @@ def _lookup(values: pd.Series, keys: pd.Series) -> pd.Series:
     return pd.Series(values.reindex(keys.astype(object).to_numpy()).to_numpy(), index=keys.index, dtype=values.dtype)
 
 
-def placement_obligations(placements: pd.DataFrame, vacancies: pd.DataFrame) -> pd.Series:
-    """The obligation each placement counts towards: its own, else its vacancy's."""
-    vac = vacancies.drop_duplicates("vacancy_id").set_index("vacancy_id")
-    return placements["obligation_id"].where(
-        placements["obligation_id"].notna(), _lookup(vac["obligation_id"], placements["vacancy_id"])
+def _allows(allowed: object, group: object) -> bool:
+    """An obligation's ``allowed_target_groups`` (empty: every group) let ``group`` count (unknown: counts)."""
+    if not isinstance(allowed, tuple | list) or not allowed:
+        return True
+    return not isinstance(group, str) or group in {str(g) for g in allowed}
+
+
+def credited_obligations(
+    obligations: pd.DataFrame,
+    *,
+    named: pd.Series | np.ndarray,
+    contractor: pd.Series | np.ndarray,
+    target_group: pd.Series | np.ndarray,
+    on: pd.Series | np.ndarray,
+) -> np.ndarray:
+    """The obligation (row of ``obligations``; -1: none) each placement counts for: the one rule every
+    part of Koppelaar applies (eligibility, the plan's arcs, valuation, monitoring, the API).
+
+    - A placement naming an obligation (its own, else its vacancy's) counts for that one, if the
+      obligation's ``allowed_target_groups`` include the candidate's group (empty: every group; an
+      unknown group counts), else for none.
+    - Naming none, it counts for the contractor's obligation that has not ended on ``on`` (the
+      placement's start, or the as-of date of a plan), allows the candidate's group and owes the
+      most (then the lowest id); none when there is no such obligation.
+
+    Args:
+        obligations: the obligations table.
+        named: per placement, the obligation id named (NaN/None/"": none).
+        contractor: per placement, the contractor id of its vacancy.
+        target_group: per placement, the candidate's target group (NaN: unknown).
+        on: per placement, the date at which the contractor's obligations must still run (NaT: any).
+    """
+    n = len(named)
+    out = np.full(n, -1, dtype=np.int64)
+    if not len(obligations) or not n:
+        return out
+    ids = obligations["obligation_id"].astype(str).to_numpy()
+    allowed = obligations["allowed_target_groups"].to_numpy(dtype=object)
+    end = pd.to_datetime(obligations["end_date"]).to_numpy()
+    # the contractor's obligations, most owed first, then by id
+    order = np.lexsort((ids, -obligation_values(obligations).to_numpy(dtype=float)))
+    by_contractor: dict[str, list[int]] = {}
+    for i in order.tolist():
+        by_contractor.setdefault(str(obligations["contractor_id"].iloc[i]), []).append(i)
+    keys = pd.DataFrame(
+        {
+            "named": [x if isinstance(x, str) and x else "" for x in np.asarray(named, dtype=object)],
+            "contractor": [str(x) for x in np.asarray(contractor, dtype=object)],
+            "group": [x if isinstance(x, str) else "" for x in np.asarray(target_group, dtype=object)],
+            "on": pd.to_datetime(pd.Series(np.asarray(on))).to_numpy(),
+        }
     )
+    codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
+    distinct = list(cast(pd.MultiIndex, uniques))
+    rows = pd.Index(ids).get_indexer(pd.Index([k[0] for k in distinct], dtype=object))
+    found = np.full(len(distinct), -1, dtype=np.int64)
+    for k, (name, kid, group, day) in enumerate(distinct):
+        who = group or None
+        if name:
+            found[k] = rows[k] if rows[k] >= 0 and _allows(allowed[rows[k]], who) else -1
+            continue
+        for i in by_contractor.get(kid, ()):
+            if (pd.isna(day) or not end[i] < np.datetime64(day)) and _allows(allowed[i], who):
+                found[k] = i
+                break
+    out[:] = found[codes]
+    return out
+
+
+def counted_target_groups(
+    obligations: pd.DataFrame,
+    *,
+    named: pd.Series | np.ndarray,
+    contractor: pd.Series | np.ndarray,
+    on: np.datetime64,
+    groups: tuple[str, ...],
+) -> np.ndarray:
+    """Per place and target group, whether a candidate of that group would count for an obligation
+    through the place (:func:`credited_obligations` on ``on``): the eligibility rule on target groups.
+    A place that counts for no obligation at all (none named, none of its contractor's running) is
+    not an SROI place, and every group may fill it."""
+    n = len(named)
+    out = np.ones((n, len(groups)), dtype=bool)
+    if not n:
+        return out
+    every = np.repeat(np.arange(n), len(groups))
+    rows = credited_obligations(
+        obligations,
+        named=np.asarray(named, dtype=object)[every],
+        contractor=np.asarray(contractor, dtype=object)[every],
+        target_group=np.tile(np.asarray(groups, dtype=object), n),
+        on=np.full(len(every), on),
+    ).reshape(n, len(groups))
+    unknown_group = credited_obligations(
+        obligations,
+        named=np.asarray(named, dtype=object),
+        contractor=np.asarray(contractor, dtype=object),
+        target_group=np.full(n, None, dtype=object),
+        on=np.full(n, on),
+    )
+    sroi = unknown_group >= 0  # an unknown group counts wherever any obligation takes the place
+    out[sroi] = rows[sroi] >= 0
+    return out
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Which obligation each placement counts for (row, -1: none) and for how much."""
+
+    obligation: np.ndarray
+    valuation: Valuation
+
+
+def credit_placements(
+    obligations: pd.DataFrame,
+    *,
+    named: np.ndarray,
+    contractor: np.ndarray,
+    target_group: np.ndarray,
+    benefit_since: np.ndarray,
+    birth_year: np.ndarray,
+    placement_type: np.ndarray,
+    hours_per_week: np.ndarray,
+    months: np.ndarray,
+    start: np.ndarray,
+    on: np.ndarray | None = None,
+    contract_type: np.ndarray | None = None,
+    schemes: Schemes | None = None,
+    explain: bool = False,
+) -> Credit:
+    """The one answer to "which obligation does this placement count for, and for how much", for a
+    registered placement, a planned pair or a suggestion accepted alike.
+
+    The obligation is :func:`credited_obligations` (its contractor's obligations must still run on
+    ``on``, default ``start``); the euros are that obligation's scheme (the default scheme where none),
+    with target-group status, benefit length and age fixed on its award date (else ``start``).
+    Arrays are per placement; unknowns are NaN/NaT/None.
+    """
+    registry = schemes or Schemes()
+    start_at = pd.to_datetime(pd.Series(np.asarray(start))).to_numpy()
+    rows = credited_obligations(
+        obligations,
+        named=named,
+        contractor=contractor,
+        target_group=target_group,
+        on=start_at if on is None else on,
+    )
+    counted = rows >= 0
+    at = np.maximum(rows, 0)
+    if len(obligations):
+        award = pd.to_datetime(obligations["award_date"]).to_numpy()[at]
+        names = registry.for_obligations(obligations)[at]
+    else:
+        award = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[ns]")
+        names = np.full(len(rows), registry.default, dtype=object)
+    fixed_on = pd.Series(pd.to_datetime(np.where(counted & ~np.isnat(award), award, start_at)))
+    since = pd.Series(pd.to_datetime(pd.Series(np.asarray(benefit_since))).to_numpy())
+    age = fixed_on.dt.year.to_numpy(dtype=float, na_value=np.nan) - np.asarray(birth_year, dtype=float)
+    valuation = value_placements(
+        np.asarray(target_group, dtype=object),
+        benefit_years=_years_between(fixed_on, since),
+        placement_type=np.asarray(placement_type, dtype=object),
+        hours_per_week=np.asarray(hours_per_week, dtype=float),
+        months=np.asarray(months, dtype=float),
+        scheme=np.where(counted, names, registry.default),
+        schemes=registry,
+        age=age,
+        contract_type=contract_type,
+        explain=explain,
+    )
+    return Credit(rows, valuation)
 
 
 def value_registered(
@@ -577,38 +742,35 @@ def value_registered(
     *,
     explain: bool = False,
 ) -> tuple[pd.Series, Valuation]:
-    """Value every placement by its obligation's scheme, fixed on the obligation's award date.
-
-    Returns the obligation id of each placement (NaN when it counts towards none) and the valuation.
-    Placements of a candidate or vacancy not in the frames value as an unknown group or a job.
-    """
-    registry = schemes or Schemes()
+    """Every registered placement credited (:func:`credit_placements`): the obligation id each counts
+    towards (NaN: none) and the valuation. Placements of a candidate or vacancy not in the frames
+    value as an unknown group or a job."""
     cand = candidates.drop_duplicates("candidate_id").set_index("candidate_id")
     vac = vacancies.drop_duplicates("vacancy_id").set_index("vacancy_id")
-    obl = obligations.drop_duplicates("obligation_id").set_index("obligation_id")
-    obligation_id = placement_obligations(placements, vacancies)
-    names = (
-        pd.Series(registry.for_obligations(obligations), index=obligations["obligation_id"].to_numpy())
-        .groupby(level=0)
-        .first()
+    by_candidate, by_vacancy = placements["candidate_id"], placements["vacancy_id"]
+    named = placements["obligation_id"].where(
+        placements["obligation_id"].notna(), _lookup(vac["obligation_id"], by_vacancy)
     )
-    award = _lookup(obl["award_date"], obligation_id)
-    fixed_on = award.where(award.notna(), pd.to_datetime(placements["start_date"]))
-    birth = _lookup(cand["birth_year"].astype(float), placements["candidate_id"])
-    age = fixed_on.dt.year.to_numpy(dtype=float, na_value=np.nan) - birth.to_numpy(dtype=float, na_value=np.nan)
-    valuation = value_placements(
-        _lookup(cand["target_group"].astype(object), placements["candidate_id"]).to_numpy(dtype=object),
-        benefit_years=_years_between(fixed_on, _lookup(cand["benefit_since"], placements["candidate_id"])),
-        placement_type=_lookup(vac["placement_type"].astype(object), placements["vacancy_id"]).to_numpy(dtype=object),
+    credit = credit_placements(
+        obligations,
+        named=named.to_numpy(dtype=object),
+        contractor=_lookup(vac["contractor_id"].astype(object), by_vacancy).to_numpy(dtype=object),
+        target_group=_lookup(cand["target_group"].astype(object), by_candidate).to_numpy(dtype=object),
+        benefit_since=_lookup(cand["benefit_since"], by_candidate).to_numpy(),
+        birth_year=_lookup(cand["birth_year"].astype(float), by_candidate).to_numpy(dtype=float, na_value=np.nan),
+        placement_type=_lookup(vac["placement_type"].astype(object), by_vacancy).to_numpy(dtype=object),
         hours_per_week=placements["hours_per_week"].to_numpy(dtype=float, na_value=np.nan),
         months=placement_months(placements["start_date"], placements["end_date"]),
-        scheme=_lookup(names.astype(object), obligation_id).fillna(registry.default).to_numpy(dtype=object),
-        schemes=registry,
-        age=age,
+        start=pd.to_datetime(placements["start_date"]).to_numpy(),
         contract_type=placements["contract_type"].astype(object).to_numpy(dtype=object),
+        schemes=schemes,
         explain=explain,
     )
-    return obligation_id, valuation
+    ids = obligations["obligation_id"].astype(object).to_numpy()
+    obligation_id = pd.Series(
+        [ids[r] if r >= 0 else np.nan for r in credit.obligation.tolist()], index=placements.index, dtype=object
+    )
+    return obligation_id, credit.valuation
 
 
 def realised_euros(

@@ -62,6 +62,7 @@ from matching.taxonomy import Kind, Taxonomy
 from matching.text import clean_label, clean_title
 from models.dataset import Dataset
 from models.rules import matchable, obligation_values, open_positions
+from models.valuation import counted_target_groups
 
 __all__ = [
     "CALENDAR_COLUMNS",
@@ -237,26 +238,15 @@ def _calendar(ds: Dataset, today: np.datetime64, places: np.ndarray) -> pd.DataF
 
 
 def _allowed_groups(ds: Dataset, today: np.datetime64) -> np.ndarray:
-    """Per vacancy, the target groups that count, decided as :class:`matching.prepare.Prepared` does.
-
-    Its obligation's list (empty: every group), else the union of its contractor's running obligations.
-    """
-    v, obl = ds.vacancies, ds.obligations
-    by_obl: dict[str, np.ndarray] = {}
-    for oid, groups in zip(obl["obligation_id"].astype(str), obl["allowed_target_groups"], strict=True):
-        by_obl[oid] = np.ones(len(GROUPS), dtype=bool) if not groups else np.isin(GROUPS, [str(g) for g in groups])
-    running = _days(obl["end_date"]) >= today
-    by_contractor: dict[str, np.ndarray] = {}
-    for oid, kid, run in zip(obl["obligation_id"].astype(str), obl["contractor_id"].astype(str), running, strict=True):
-        if run:
-            by_contractor[kid] = by_contractor.get(kid, np.zeros(len(GROUPS), dtype=bool)) | by_obl[oid]
-    allowed = np.ones((len(v), len(GROUPS)), dtype=bool)
-    for i, (oid, kid) in enumerate(zip(v["obligation_id"].astype(object), v["contractor_id"].astype(str), strict=True)):
-        if isinstance(oid, str) and oid in by_obl:
-            allowed[i] = by_obl[oid]
-        elif kid in by_contractor:
-            allowed[i] = by_contractor[kid]
-    return allowed
+    """Per vacancy, the target groups that count (:func:`models.valuation.counted_target_groups`)."""
+    v = ds.vacancies
+    return counted_target_groups(
+        ds.obligations,
+        named=v["obligation_id"].to_numpy(dtype=object),
+        contractor=v["contractor_id"].astype(str).to_numpy(dtype=object),
+        on=today,
+        groups=GROUPS,
+    )
 
 
 @dataclass

@@ -131,9 +131,9 @@ def solve(
     usable = np.flatnonzero(~forbidden & ~locked & ~taken[p.arc_c] & (capacity[p.arc_v] > 0))
     n_c, n_v, n_o = p.n_candidates, p.n_vacancies, len(p.need)
     # one graph over candidates, vacancies and obligations; its components are independent problems
-    has_o = p.obligation >= 0
-    rows = np.concatenate([p.arc_c[usable], n_c + np.flatnonzero(has_o)])
-    cols = np.concatenate([n_c + p.arc_v[usable], n_c + n_v + p.obligation[has_o]])
+    counted = usable[p.arc_obligation[usable] >= 0]
+    rows = np.concatenate([p.arc_c[usable], n_c + p.arc_v[counted]])
+    cols = np.concatenate([n_c + p.arc_v[usable], n_c + n_v + p.arc_obligation[counted]])
     size = n_c + n_v + n_o
     graph = sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size)).tocsr()
     _, labels = connected_components(graph, directed=False)
@@ -217,11 +217,10 @@ def _solve_group(settings: tuple[int, float, int], parts: list[_Part]) -> list[_
 def _part(p: Problem, arcs: np.ndarray, capacity: np.ndarray, need: np.ndarray) -> _Part:
     _, c = np.unique(p.arc_c[arcs], return_inverse=True)
     vacancies, v = np.unique(p.arc_v[arcs], return_inverse=True)
-    obligation = p.obligation[vacancies]
+    obligation = p.arc_obligation[arcs]
     obligations, o_local = np.unique(obligation[obligation >= 0], return_inverse=True)
-    o_of_v = np.full(len(vacancies), -1)
-    o_of_v[obligation >= 0] = o_local
-    o = o_of_v[v]
+    o = np.full(len(arcs), -1)
+    o[obligation >= 0] = o_local
     value = np.where(o >= 0, np.round(p.value[arcs]), 0.0)
     placed = min(int(c.max(initial=-1)) + 1, int(capacity[vacancies].sum()))
     per_arc = float(np.abs(np.where(o >= 0, p.value[arcs], 0.0) - value).max(initial=0.0))

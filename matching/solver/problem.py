@@ -17,10 +17,12 @@ class SolverError(KoppelaarError):
 class Problem:
     """Candidates, places and the scored pairs between them (arcs).
 
-    Every candidate takes at most one place; vacancy ``v`` offers ``capacity[v]`` places and counts
-    towards obligation ``obligation[v]`` (-1: none), which still needs ``need[o]`` euros. An arc's
-    ``value`` is the euros its placement would add; ``retention`` the predicted probability that it
-    lasts 6 months. ``locked`` arcs are placed whatever else happens, ``forbidden`` arcs never.
+    Every candidate takes at most one place; vacancy ``v`` offers ``capacity[v]`` places. Arc ``a``
+    counts towards obligation ``arc_obligation[a]`` (-1: none), which still needs ``need[o]`` euros:
+    the obligation depends on the candidate too (:func:`models.valuation.credited_obligations`). An
+    arc's ``value`` is the euros its placement would add to it; ``retention`` its score (the predicted
+    probability that it lasts 6 months, or the rule score). ``locked`` arcs are placed whatever else
+    happens, ``forbidden`` arcs never.
     """
 
     n_candidates: int
@@ -29,7 +31,7 @@ class Problem:
     value: np.ndarray
     retention: np.ndarray
     capacity: np.ndarray
-    obligation: np.ndarray
+    arc_obligation: np.ndarray
     need: np.ndarray
     locked: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     forbidden: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -54,7 +56,7 @@ class Problem:
         return float(np.minimum(planned, self.need).sum())
 
     def planned_value(self, chosen: np.ndarray) -> np.ndarray:
-        o = self.obligation[self.arc_v[chosen]]
+        o = self.arc_obligation[chosen]
         counted = o >= 0
         return np.bincount(o[counted], weights=self.value[chosen][counted], minlength=len(self.need))
 

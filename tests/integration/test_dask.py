@@ -158,7 +158,7 @@ def _components(seed: int, parts: int) -> Problem:
         value=rng.integers(1, 8, size=n_arcs).astype(float) * 5_000,
         retention=rng.random(n_arcs),
         capacity=np.array(capacity, dtype=np.int64),
-        obligation=np.array(obligation, dtype=np.int64),
+        arc_obligation=np.array(obligation, dtype=np.int64)[np.array(arc_v, dtype=np.int64)],
         need=np.array(need),
     )
 

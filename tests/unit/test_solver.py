@@ -24,6 +24,8 @@ def problems(draw: st.DrawFn) -> Problem:
     n = len(arcs)
     value = draw(st.lists(st.integers(0, 50), min_size=n, max_size=n))
     retention = draw(st.lists(st.integers(0, 1000), min_size=n, max_size=n))
+    # an arc counts for an obligation chosen per arc (the candidate's group decides which)
+    obligation = draw(st.lists(st.integers(-1, n_o - 1), min_size=n, max_size=n))
     return Problem(
         n_candidates=n_c,
         arc_c=np.array([c for c, _ in arcs]),
@@ -31,7 +33,7 @@ def problems(draw: st.DrawFn) -> Problem:
         value=np.array(value, dtype=float),
         retention=np.array(retention) / 1000.0,  # whole thousandths: level 3 is exact too
         capacity=np.array(draw(st.lists(st.integers(0, 2), min_size=n_v, max_size=n_v))),
-        obligation=np.array(draw(st.lists(st.integers(-1, n_o - 1), min_size=n_v, max_size=n_v))),
+        arc_obligation=np.array(obligation),
         need=np.array(draw(st.lists(st.integers(0, 80), min_size=n_o, max_size=n_o)), dtype=float),
     )
 
@@ -116,7 +118,7 @@ def _two_by_two(**kw: object) -> Problem:
         "value": np.array([10.0, 10.0, 10.0]),
         "retention": np.array([0.9, 0.5, 0.4]),
         "capacity": np.array([1, 1]),
-        "obligation": np.array([0, 0]),
+        "arc_obligation": np.array([0, 0, 0]),
         "need": np.array([100.0]),
     }
     base.update(kw)
@@ -137,7 +139,7 @@ def test_value_for_an_obligation_that_still_needs_it_comes_before_retention() ->
         value=np.array([40_000.0, 10_000.0]),
         retention=np.array([0.3, 0.9]),
         capacity=np.array([1, 1]),
-        obligation=np.array([0, 1]),
+        arc_obligation=np.array([0, 1]),
         need=np.array([50_000.0, 50_000.0]),
     )
     assert solve(p).chosen.tolist() == [0]
@@ -177,7 +179,7 @@ def test_independent_components_are_solved_separately_and_deterministically() ->
         value=rng.integers(1_000, 40_000, len(pairs)).astype(float),
         retention=rng.random(len(pairs)),
         capacity=rng.integers(1, 4, n_v),
-        obligation=np.arange(n_v) // 5,
+        arc_obligation=pairs[:, 1] // 5,
         need=np.full(4, 60_000.0),
     )
     first, second = solve(p), solve(p)
