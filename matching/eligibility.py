@@ -140,7 +140,7 @@ def screen(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> Screen:
         flag(rb.below_level, Reason.LANGUAGE, p.c_lang[ci], p.v_lang[vi])
         flag(rb.below_level, Reason.EDUCATION, p.c_edu[ci], p.v_edu[vi])
         flag(rb.below_level, Reason.PHYSICAL, p.c_phys[ci], p.v_phys[vi])
-        flag(rb.hours_outside, Reason.HOURS, p.v_hours[vi], p.c_hmin[ci], p.c_hmax[ci], *rec.hours_tolerance)
+        flag(rb.hours_outside, Reason.HOURS, p.v_hours[vi], p.c_hmin[ci], p.c_hmax[ci], rec.hours_below_min)
         opens = rb.ufunc(rb.open_from)(rec.v_start[vi], rec.today)
         flag(rb.available_too_late, Reason.AVAILABILITY, rec.c_available[ci], opens, rec.grace)
         c2 = rb.ufunc(rb.chord2)(rec.c_ux[ci], rec.c_uy[ci], rec.c_uz[ci], rec.v_ux[vi], rec.v_uy[vi], rec.v_uz[vi])

@@ -137,6 +137,14 @@ def _gaps(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> Non
             text.append(f"{name} te behalen.")
 
 
+def _hours(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
+    """A place below the hours the candidate wants (allowed by the ``hours_below_min`` setting)."""
+    hours, wanted = p.v_hours[v], p.c_hmin[c]
+    if p.c_hours_known[c] and hours < wanted:
+        codes.append(f"hours_below_min:{hours:g}")
+        text.append(f"{hours:g} uur, minder dan de gewenste {wanted:g}.")
+
+
 def _unknowns(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
     unknown = []
     if not np.isnan(p.v_lang[v]) and np.isnan(p.c_lang[c]):
@@ -227,6 +235,8 @@ def explain(p: Prepared, s: Screen, x: np.ndarray | None, contributions: np.ndar
             _occupation(p, c, v, row, codes=codes, text=text)
         _distance(p, c, v, float(s.km[k]), codes=codes, text=text)
         _gaps(p, c, v, codes, text)
+        if not bits:
+            _hours(p, c, v, codes, text)
         _unknowns(p, c, v, codes, text)
         if contributions is not None and not bits:
             _top(contributions[eligible_row[k]], codes, text)

@@ -131,7 +131,7 @@ class KernelData:
 
     candidates: _Candidates
     vacancies: _Vacancies
-    settings: np.ndarray  # hours below the minimum and above the maximum, today, grace (days), certificates, skills
+    settings: np.ndarray  # hours below the minimum, today, grace (days), certificates, skills
 
     @property
     def n_skills(self) -> int:
@@ -456,7 +456,7 @@ _R_TARGET = np.uint32(Reason.TARGET_GROUP)
 _R_NOT_ADDITIONAL = np.uint32(Reason.NOT_ADDITIONAL)
 _N_BASE = len(BASE_FEATURES)
 # positions in KernelData.settings
-_S_BELOW, _S_ABOVE, _S_TODAY, _S_GRACE, _S_CERTS, _S_SKILLS = range(6)
+_S_BELOW, _S_TODAY, _S_GRACE, _S_CERTS, _S_SKILLS = range(5)
 _N_GROUPS = len(GROUPS)
 _I = INDEX
 
@@ -549,7 +549,7 @@ def _screen(vacancies, offsets, candidates, cand, vac, settings, out, near_setti
     v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac.licences, vac.lang, vac.edu, vac.phys, vac.hours, vac.start
     v_contractor, v_allowed, v_additional = vac.contractor, vac.allowed, vac.additional
     v_ux, v_uy, v_uz = vac.ux, vac.uy, vac.uz
-    below, above, today, grace = settings[_S_BELOW], settings[_S_ABOVE], settings[_S_TODAY], settings[_S_GRACE]
+    below, today, grace = settings[_S_BELOW], settings[_S_TODAY], settings[_S_GRACE]
     n_certs = np.int64(settings[_S_CERTS])
     hard_dense = np.zeros(n_certs)
     soft_dense = np.zeros(n_certs)
@@ -584,7 +584,7 @@ def _screen(vacancies, offsets, candidates, cand, vac, settings, out, near_setti
                 r |= _R_EDUCATION
             if rb.below_level(cs[c, C_PHYS], v_phys[v]):
                 r |= _R_PHYSICAL
-            if rb.hours_outside(hours, cs[c, C_HMIN], cs[c, C_HMAX], below, above):
+            if rb.hours_outside(hours, cs[c, C_HMIN], cs[c, C_HMAX], below):
                 r |= _R_HOURS
             if rb.available_too_late(cs[c, C_AVAIL], opens, grace):
                 r |= _R_AVAILABILITY
@@ -660,7 +660,7 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
     v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac.licences, vac.lang, vac.edu, vac.phys, vac.hours, vac.start
     v_contractor, v_allowed, v_additional = vac.contractor, vac.allowed, vac.additional
     v_ux, v_uy, v_uz = vac.ux, vac.uy, vac.uz
-    below, above, today, grace = settings[_S_BELOW], settings[_S_ABOVE], settings[_S_TODAY], settings[_S_GRACE]
+    below, today, grace = settings[_S_BELOW], settings[_S_TODAY], settings[_S_GRACE]
     n = len(vacancies)
     opens = np.empty(n)
     for k in range(n):
@@ -726,7 +726,7 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
                 r |= _R_EDUCATION
             if rb.below_level(phys, k_phys[k]):
                 r |= _R_PHYSICAL
-            if rb.hours_outside(k_hours[k], hmin, hmax, below, above):
+            if rb.hours_outside(k_hours[k], hmin, hmax, below):
                 r |= _R_HOURS
             if rb.available_too_late(avail, opens[k], grace):
                 r |= _R_AVAILABILITY

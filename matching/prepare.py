@@ -53,7 +53,7 @@ class MatchConfig:
 
     today: date
     availability_grace_days: int = 31  # a candidate free within a month of the start still fits
-    hours_tolerance: float = 4.0  # hours per week a vacancy may lie outside the candidate's range
+    hours_below_min: float = 0.0  # hours a week a place may lie below the candidate's minimum; never above the max
     normalise_threshold: float = 0.86
 
 

@@ -65,7 +65,7 @@ class Records:
     v_licences: np.ndarray  # bit mask of the licences asked for
     today: float  # float days
     grace: float  # days a candidate may become available after a place opens
-    hours_tolerance: tuple[float, float]  # hours a place may lie below the minimum, above the maximum
+    hours_below_min: float  # hours a place may lie below the candidate's minimum
 
     def column(self, col: int) -> np.ndarray:
         """One column of the candidate records (a view)."""
@@ -93,8 +93,8 @@ class Records:
 
     @property
     def settings(self) -> np.ndarray:
-        """The settings as the kernels take them: below, above, today, grace."""
-        return np.array([*self.hours_tolerance, self.today, self.grace])
+        """The settings as the kernels take them: hours below the minimum, today, grace."""
+        return np.array([self.hours_below_min, self.today, self.grace])
 
 
 def build_records(p: Prepared, completeness: np.ndarray) -> Records:
@@ -129,7 +129,6 @@ def build_records(p: Prepared, completeness: np.ndarray) -> Records:
     for col, values in columns.items():
         candidates[:, col] = values
     vx, vy, vz = rb.unit_vectors(p.v_lat, p.v_lon)
-    tolerance = float(p.config.hours_tolerance)
     return Records(
         candidates=candidates,
         v_start=rb.float_days(p.v_start),
@@ -139,5 +138,5 @@ def build_records(p: Prepared, completeness: np.ndarray) -> Records:
         v_licences=bit_masks(p.v_licences),
         today=float(np.datetime64(p.config.today, "D").view(np.int64)),
         grace=float(p.config.availability_grace_days),
-        hours_tolerance=(tolerance, tolerance),
+        hours_below_min=float(p.config.hours_below_min),
     )

@@ -176,9 +176,10 @@ def below_level(held: float, required: float) -> bool:
 
 
 @_scalar
-def hours_outside(hours: float, hours_min: float, hours_max: float, below_min: float, above_max: float) -> bool:
-    """Outside the candidate's hours, beyond the tolerances."""
-    return hours > hours_max + above_max or hours < hours_min - below_min
+def hours_outside(hours: float, hours_min: float, hours_max: float, below_min: float) -> bool:
+    """``hours_max`` is what a person can work (belastbaarheid): a place above it never fits. Below
+    ``hours_min`` a place fits within ``below_min`` hours (the ``hours_below_min`` setting, default 0)."""
+    return hours > hours_max or hours < hours_min - below_min
 
 
 @_scalar

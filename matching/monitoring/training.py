@@ -401,14 +401,16 @@ class _Pool:
     phys: np.ndarray
     hmin: np.ndarray
     hmax: np.ndarray
-    hours_tolerance: tuple[float, float]  # below the minimum, above the maximum
+    hours_below_min: float  # hours a place may lie below the candidate's minimum
     group: np.ndarray
     has_previous: np.ndarray
     held: np.ndarray  # packed bits, see _held
     blocks: list[tuple[int, int, bool]]  # (start, end, located)
 
 
-def _pool(ds: Dataset, today: date, asks: _Asks, norm: Normaliser, *, lat: np.ndarray, lon: np.ndarray) -> _Pool:
+def _pool(
+    ds: Dataset, asks: _Asks, norm: Normaliser, *, lat: np.ndarray, lon: np.ndarray, hours_below_min: float
+) -> _Pool:
     c = ds.candidates
     pool = np.flatnonzero(matchable(c).to_numpy())
     la, lo = lat[pool], lon[pool]
@@ -434,7 +436,6 @@ def _pool(ds: Dataset, today: date, asks: _Asks, norm: Normaliser, *, lat: np.nd
     perm = np.concatenate(order).astype(np.int64)
     hmin = c["hours_min"].to_numpy(dtype=float, na_value=np.nan)[pool]
     hmax = c["hours_max"].to_numpy(dtype=float, na_value=np.nan)[pool]
-    tol = float(MatchConfig(today=today).hours_tolerance)
     previous = np.fromiter((len(x) > 0 for x in c["previous_employers"].to_numpy(dtype=object)[pool]), dtype=bool)
     group = pd.Categorical(c["target_group"].astype(str), categories=GROUPS).codes.astype(np.int64)[pool]
     return _Pool(
@@ -449,7 +450,7 @@ def _pool(ds: Dataset, today: date, asks: _Asks, norm: Normaliser, *, lat: np.nd
         phys=_levels(c["physical_capacity"], _UNKNOWN_RANK)[pool][perm],
         hmin=np.where(np.isnan(hmin), DEFAULT_HOURS[0], hmin)[perm],
         hmax=np.where(np.isnan(hmax), DEFAULT_HOURS[1], hmax)[perm],
-        hours_tolerance=(tol, tol),
+        hours_below_min=hours_below_min,
         group=group[perm],
         has_previous=previous[perm],
         held=_held(ds, pool[perm], asks, norm),
@@ -574,7 +575,7 @@ def _screen(pool: _Pool, places: _Places, asks: _Asks) -> _Found:
         ok &= ~below(pool.edu[s:e], places.edu[vm, None])
         ok &= ~below(pool.phys[s:e], places.phys[vm, None])
         hours = places.hours[vm, None]
-        ok &= ~rb.ufunc(rb.hours_outside)(hours, pool.hmin[s:e], pool.hmax[s:e], *pool.hours_tolerance)
+        ok &= ~rb.ufunc(rb.hours_outside)(hours, pool.hmin[s:e], pool.hmax[s:e], pool.hours_below_min)
         group = pool.group[s:e]
         ok &= ~rb.ufunc(rb.group_not_counted)(group, places.allowed[vm][:, np.maximum(group, 0)])
         prev = np.flatnonzero(pool.has_previous[s:e])
@@ -669,6 +670,7 @@ def training_needs(
     *,
     normaliser: Normaliser | None = None,
     postcodes: PostcodeTable | None = None,
+    hours_below_min: float = MatchConfig.hours_below_min,
 ) -> TrainingNeeds:
     """The tender calendar and the training needs of the places that open after ``today``.
 
@@ -678,6 +680,8 @@ def training_needs(
         normaliser: Maps certificate, skill and occupation texts to taxonomy codes (default: the
             built-in taxonomy). Each distinct text is normalised once.
         postcodes: Centroids for rows without coordinates, as the matcher uses them (optional).
+        hours_below_min: Hours per week a place may lie below a candidate's minimum, as the matcher's
+            setting (:class:`matching.prepare.MatchConfig`).
 
     Returns:
         The calendar, demand, one-step and candidate frames of :class:`TrainingNeeds`.
@@ -688,7 +692,7 @@ def training_needs(
     places = all_places[fv]
     asks = _asks(ds, fv, norm)
     la, lo, vla, vlo = _locations(ds, postcodes)
-    pool = _pool(ds, today, asks, norm, lat=la, lon=lo)
+    pool = _pool(ds, asks, norm, lat=la, lon=lo, hours_below_min=hours_below_min)
     found = _screen(pool, _places(ds, fv, now, vla, vlo), asks)
 
     keys = asks.items.frame()

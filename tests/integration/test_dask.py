@@ -31,7 +31,7 @@ CONFIG = PlanConfig(arcs_per_place=1, min_arcs=1, block_size=8)
 
 @pytest.fixture(scope="module")
 def world() -> tuple[Prepared, LearnedScorer]:
-    world = generate_world(WorldConfig(candidates=1000, vacancies=220, seed=7))
+    world = generate_world(WorldConfig(candidates=1000, vacancies=300, seed=7))
     p = Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
     return p, train(p, seed=7)
 

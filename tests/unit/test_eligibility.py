@@ -94,10 +94,27 @@ def test_a_higher_licence_implies_the_lower_ones(make_dataset: DatasetFactory) -
     assert reasons(make_dataset, ("candidates", 0, "driving_licences", "CE")) == Reason(0)
 
 
-def test_hours_within_the_tolerance_still_fit(make_dataset: DatasetFactory) -> None:
-    # the vacancy asks 36 hours; a candidate who works up to 32 is within the 4-hour tolerance
-    assert reasons(make_dataset, ("candidates", 0, "hours_max", "32")) == Reason(0)
-    assert reasons(make_dataset, ("candidates", 0, "hours_max", "31")) == Reason.HOURS
+def test_hours_max_is_a_capacity(make_dataset: DatasetFactory) -> None:
+    # the vacancy asks 36 hours: a candidate who can work at most 35 never fits it
+    assert reasons(make_dataset, ("candidates", 0, "hours_max", "36")) == Reason(0)
+    assert reasons(make_dataset, ("candidates", 0, "hours_max", "35")) == Reason.HOURS
+
+
+def test_hours_below_the_minimum_only_within_the_setting(make_dataset: DatasetFactory) -> None:
+    ds = read_dataset(make_dataset(("candidates", 0, "hours_min", "38"), ("candidates", 0, "hours_max", "40")))
+    strict = Prepared(ds, config=MatchConfig(today=TODAY))
+    lenient = Prepared(ds, config=MatchConfig(today=TODAY, hours_below_min=2))
+    for p, expected in ((strict, Reason.HOURS), (lenient, Reason(0))):
+        s = screen(p, p.candidate_rows(["K1"]), p.vacancy_rows(["V1"]))
+        assert Reason(int(s.reasons[0])) & Reason.HOURS == expected
+    # and the explanation says so
+    from matching.explain import explain
+    from matching.features import pair_features
+
+    s = screen(lenient, lenient.candidate_rows(["K1"]), lenient.vacancy_rows(["V1"]))
+    assert s.eligible[0]
+    text = explain(lenient, s, pair_features(lenient, s), None)[0].text
+    assert "36 uur, minder dan de gewenste 38." in text
 
 
 def test_location_falls_back_to_postcode_table(make_dataset: DatasetFactory) -> None:

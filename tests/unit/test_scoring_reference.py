@@ -156,8 +156,7 @@ def ref_reasons(p: Prepared, c: int, v: int) -> int:
     ):
         if not (math.isnan(cand) or math.isnan(vac)) and cand < vac:
             bits |= reason
-    tol = p.config.hours_tolerance
-    if not (p.c_hmin[c] - tol <= p.v_hours[v] <= p.c_hmax[c] + tol):
+    if not (p.c_hmin[c] - p.config.hours_below_min <= p.v_hours[v] <= p.c_hmax[c]):
         bits |= Reason.HOURS
     today = np.datetime64(p.config.today, "D")
     start = p.v_start[v] if not np.isnat(p.v_start[v]) and p.v_start[v] >= today else today

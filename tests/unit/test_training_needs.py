@@ -310,8 +310,10 @@ def test_a_failed_hard_rule_is_neither_ready_nor_one_step(cand: dict[str, object
     assert result.candidates.empty
 
 
-def test_hours_within_the_tolerance_pass() -> None:
+def test_hours_above_the_maximum_never_pass() -> None:
     result = needs([candidate("K1", hours_min=16, hours_max=32)], [vacancy("V1", hours_per_week=36)])
+    assert pairs(result) == set()
+    result = needs([candidate("K1", hours_min=16, hours_max=36)], [vacancy("V1", hours_per_week=36)])
     assert pairs(result) == {("K1", "certificate", "vca_basis", "V1")}
 
 
