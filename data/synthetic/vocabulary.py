@@ -26,7 +26,6 @@ __all__ = [
     "CERTIFICATES",
     "CERTIFICATES_BY_CODE",
     "OCCUPATIONS",
-    "OCCUPATIONS_BY_CODE",
     "OCCUPATIONS_BY_SECTOR",
     "REGIONS",
     "REGIONS_BY_NAME",
@@ -412,7 +411,6 @@ REGIONS: tuple[Region, ...] = (
 
 SKILLS_BY_CODE: dict[str, Skill] = {skill.code: skill for skill in SKILLS}
 CERTIFICATES_BY_CODE: dict[str, Certificate] = {cert.code: cert for cert in CERTIFICATES}
-OCCUPATIONS_BY_CODE: dict[str, Occupation] = {occ.code: occ for occ in OCCUPATIONS}
 REGIONS_BY_NAME: dict[str, Region] = {region.name: region for region in REGIONS}
 OCCUPATIONS_BY_SECTOR: dict[str, tuple[Occupation, ...]] = {
     sector: tuple(occ for occ in OCCUPATIONS if occ.sector == sector) for sector in SECTORS
