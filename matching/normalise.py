@@ -10,7 +10,7 @@ Every distinct text is resolved once per normaliser (a dataset repeats the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,8 +112,3 @@ class Normaliser:
                 if len(out) >= k:
                     break
         return sorted(out.items(), key=lambda kv: -kv[1])[:k]
-
-
-def unique(values: Iterable[Sequence[str]]) -> list[str]:
-    """Distinct items of a column of lists, in first-seen order."""
-    return list(dict.fromkeys(item for items in values for item in items))

@@ -1,7 +1,5 @@
-"""Domain rules over whole tables (vectorised twins of the entity properties).
-
-The entity classes state each rule for one row; these functions apply the same rule to a
-table at once, for the matcher, the solver and the reports. Tests keep both in step.
+"""Domain rules over whole tables: each rule applied to a table at once, for the matcher, the solver
+and the reports.
 """
 
 from __future__ import annotations

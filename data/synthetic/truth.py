@@ -41,6 +41,7 @@ from data.synthetic import surface
 from data.synthetic import vocabulary as vocab
 from matching.geo import haversine_km
 from models.dataset import Dataset
+from models.enums import DrivingLicence
 
 TARGET_GROUP_EFFECT = {
     "ww": 0.35,
@@ -100,7 +101,7 @@ class HiddenModel:
         certs = {c.code: i for i, c in enumerate(vocab.CERTIFICATES)}
         occs = {o.code: i for i, o in enumerate(vocab.OCCUPATIONS)}
         sectors = {s: i for i, s in enumerate(vocab.SECTORS)}
-        licences = {lic: lic for lic in ("AM", "B", "BE", "C", "CE", "D", "T")}
+        licences = {lic.value: lic.value for lic in DrivingLicence}
         lic_codes = {lic: i for i, lic in enumerate(licences)}
         c, v = ds.candidates, ds.vacancies
 

@@ -1,9 +1,10 @@
 """The synthetic world's vocabulary: the built-in taxonomy's concepts, plus real regions and towns.
 
-Occupations, skills and certificates come from :mod:`matching.taxonomy.builtin` (the product's own
-taxonomy), so the world speaks the language the matcher is built for. The world adds what only a
-generator needs: one misspelt vacancy title per occupation (which the taxonomy does not know), and the
-regions it is set in.
+Occupations, skills and certificates come from the built-in taxonomy's tables
+(:func:`matching.taxonomy.builtin_export`, the product's own taxonomy), so the world speaks the language
+the matcher is built for; so do the occupations' typical profiles (certificates, licences, hours, …).
+The world adds what only a generator needs: one misspelt vacancy title per occupation (which the
+taxonomy does not know), and the regions it is set in.
 
 Provenance: town-centre coordinates and PC4 postcodes are real (every PC4 exists in the
 GeoNames-derived ``pc4_centroids.csv`` of the project's reference data, GeoNames CC BY 4.0, and lies
@@ -14,38 +15,24 @@ Population weights, shares and sector weights are hand-made approximations.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from matching.taxonomy import builtin
-from matching.taxonomy.builtin import (
-    EDUCATION_LEVELS,
-    LANGUAGE_LEVELS,
-    LICENCES,
-    PHYSICAL_LOADS,
-    SECTORS,
-    VALUATION_SCHEMES,
-    Certificate,
-    Occupation,
-    Skill,
-)
+import pandas as pd
+
+from matching.taxonomy import builtin_export
 
 __all__ = [
     "CERTIFICATES",
     "CERTIFICATES_BY_CODE",
-    "EDUCATION_LEVELS",
-    "LANGUAGE_LEVELS",
-    "LICENCES",
     "OCCUPATIONS",
-    "OCCUPATIONS_BY_CODE",
     "OCCUPATIONS_BY_SECTOR",
-    "PHYSICAL_LOADS",
     "REGIONS",
     "REGIONS_BY_NAME",
     "SECTORS",
     "SKILLS",
     "SKILLS_BY_CODE",
     "TYPO_TITLES",
-    "VALUATION_SCHEMES",
     "Certificate",
     "Occupation",
     "Region",
@@ -110,12 +97,118 @@ TYPO_TITLES: dict[str, str] = {
     "softwaretester": "Sofwaretester",
 }
 
-SKILLS: tuple[Skill, ...] = builtin.SKILLS
-CERTIFICATES: tuple[Certificate, ...] = builtin.CERTIFICATES
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    """A skill with Dutch and English labels and an optional ESCO skill URI."""
+
+    code: str
+    nl: str
+    en: str
+    synonyms: tuple[str, ...] = ()
+    esco_uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """A certificate or short-course diploma that vacancies ask for."""
+
+    code: str
+    nl: str
+    en: str
+    synonyms: tuple[str, ...] = ()
+    trainable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Occupation:
+    """An occupation as offered in SROI vacancies, with its typical requirements."""
+
+    code: str
+    sector: str
+    nl: str
+    en: str
+    esco_uri: str | None
+    titles: tuple[str, ...]
+    essential_skills: tuple[str, ...]
+    optional_skills: tuple[str, ...]
+    certificates: tuple[str, ...]
+    licences: tuple[str, ...]
+    physical_load: str
+    min_language: str
+    min_education: str | None
+    hours: tuple[int, ...]
+    entry_level: bool
+
+
+def _rows(frame: pd.DataFrame, *columns: str) -> list[list[str]]:
+    """The cells of ``columns`` row by row, as text (an empty cell is ``""``)."""
+    cells = zip(*(frame[column] for column in columns), strict=True)
+    return [[cell if isinstance(cell, str) else "" for cell in row] for row in cells]
+
+
+def _lines(cell: str) -> tuple[str, ...]:
+    return tuple(cell.splitlines())
+
+
+def _items(cell: str) -> tuple[str, ...]:
+    return tuple(x for x in cell.split(";") if x)
+
+
+def _records() -> tuple[tuple[Skill, ...], tuple[Certificate, ...], tuple[Occupation, ...]]:
+    export = builtin_export()
+    en = dict(_rows(export.skills["en"], "conceptUri", "preferredLabel"))
+    skills = tuple(
+        Skill(code, nl, en[code], _lines(alt), uri or None)
+        for code, nl, alt, uri in _rows(export.skills["nl"], "conceptUri", "preferredLabel", "altLabels", "escoUri")
+    )
+    en = dict(_rows(export.certificates["en"], "conceptUri", "preferredLabel"))
+    certificates = tuple(
+        Certificate(code, nl, en[code], _lines(alt), trainable == "true")
+        for code, nl, alt, trainable in _rows(
+            export.certificates["nl"], "conceptUri", "preferredLabel", "altLabels", "trainable"
+        )
+    )
+    profiles: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for occ, relation, skill in _rows(export.relations, "occupationUri", "relationType", "skillUri"):
+        profiles[occ, relation].append(skill)
+    en = dict(_rows(export.occupations["en"], "conceptUri", "preferredLabel"))
+    columns = (
+        *("conceptUri", "sector", "preferredLabel", "escoUri", "altLabels", "certificates", "licences"),
+        *("physicalLoad", "minLanguage", "minEducation", "hours", "entryLevel"),
+    )
+    occupations = tuple(
+        Occupation(
+            code=code,
+            sector=sector,
+            nl=nl,
+            en=en[code],
+            esco_uri=uri or None,
+            titles=_lines(titles),
+            essential_skills=tuple(profiles[code, "essential"]),
+            optional_skills=tuple(profiles[code, "optional"]),
+            certificates=_items(certs),
+            licences=_items(licences),
+            physical_load=load,
+            min_language=language,
+            min_education=education or None,
+            hours=tuple(int(h) for h in _items(hours)),
+            entry_level=entry == "true",
+        )
+        for code, sector, nl, uri, titles, certs, licences, load, language, education, hours, entry in _rows(
+            export.occupations["nl"], *columns
+        )
+    )
+    return skills, certificates, occupations
+
+
+SKILLS, CERTIFICATES, _OCCUPATIONS = _records()
 #: The occupations as vacancies title them in this world: the taxonomy's titles plus the misspelt one.
 OCCUPATIONS: tuple[Occupation, ...] = tuple(
-    replace(occ, titles=(*occ.titles, TYPO_TITLES[occ.code])) for occ in builtin.OCCUPATIONS
+    replace(occ, titles=(*occ.titles, TYPO_TITLES[occ.code])) for occ in _OCCUPATIONS
 )
+#: The sectors, in the taxonomy's order.
+SECTORS: tuple[str, ...] = tuple(dict.fromkeys(occ.sector for occ in OCCUPATIONS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,9 +409,8 @@ REGIONS: tuple[Region, ...] = (
 )
 
 
-SKILLS_BY_CODE: dict[str, Skill] = builtin.SKILLS_BY_CODE
-CERTIFICATES_BY_CODE: dict[str, Certificate] = builtin.CERTIFICATES_BY_CODE
-OCCUPATIONS_BY_CODE: dict[str, Occupation] = {occ.code: occ for occ in OCCUPATIONS}
+SKILLS_BY_CODE: dict[str, Skill] = {skill.code: skill for skill in SKILLS}
+CERTIFICATES_BY_CODE: dict[str, Certificate] = {cert.code: cert for cert in CERTIFICATES}
 REGIONS_BY_NAME: dict[str, Region] = {region.name: region for region in REGIONS}
 OCCUPATIONS_BY_SECTOR: dict[str, tuple[Occupation, ...]] = {
     sector: tuple(occ for occ in OCCUPATIONS if occ.sector == sector) for sector in SECTORS

@@ -1,26 +1,32 @@
 """The taxonomy: occupations, skills and certificates the matcher normalises free text to.
 
-A :class:`Taxonomy` is built from the built-in tables (:mod:`matching.taxonomy.builtin`) or from an
-official ESCO CSV export (:meth:`Taxonomy.from_esco`, whose files an adapter reads). Concepts are
-keyed by a code: the built-in code, or the ESCO URI for ESCO concepts. A built-in concept that has
-an ESCO URI answers to both.
+A :class:`Taxonomy` is built by one loader, :meth:`Taxonomy.from_esco`, from the tables of an
+ESCO-shaped export: an official ESCO CSV export (whose files an adapter reads), or the built-in
+taxonomy, which ships in this package as such an export (``builtin/*.csv``, read by
+:func:`builtin_export`). Concepts are keyed by a code: the ESCO URI for ESCO concepts, Koppelaar's
+own code for built-in ones. A built-in concept that has an ESCO URI answers to both.
 """
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from typing import Literal
 
 import pandas as pd
 
-from matching.taxonomy import builtin
 from matching.text import clean_label, clean_title
 
 Kind = Literal["occupation", "skill", "certificate"]
 KINDS: tuple[Kind, ...] = ("occupation", "skill", "certificate")
+
+#: The built-in taxonomy's files, in this package: an ESCO-shaped export (see :meth:`Taxonomy.from_esco`).
+BUILTIN_FOLDER = "builtin"
+BUILTIN_LANGUAGES = ("nl", "en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,32 +92,34 @@ class Taxonomy:
         skills: Mapping[str, pd.DataFrame],
         relations: pd.DataFrame | None = None,
         skill_relations: pd.DataFrame | None = None,
+        *,
+        certificates: Mapping[str, pd.DataFrame] | None = None,
+        name: str | None = None,
     ) -> Taxonomy:
-        """Build a taxonomy from ESCO CSV tables (one frame per language, e.g. ``{"nl": ..., "en": ...}``).
+        """Build a taxonomy from the tables of an ESCO export (one frame per language, e.g. ``{"nl": ..., "en": ...}``).
 
-        Occupation and skill frames need ``conceptUri`` and ``preferredLabel``; ``altLabels``
-        (newline-separated) is used when present. ``relations`` is ESCO's occupationSkillRelations
-        (``occupationUri, relationType, skillUri``); ``skill_relations`` its skillSkillRelations
-        (``originalSkillUri, relatedSkillUri``). Certificates are not ESCO concepts: the built-in
-        certificates are kept.
+        Concept frames need ``conceptUri`` and ``preferredLabel``; ``altLabels`` and ``hiddenLabels``
+        (newline-separated) are used when present. A concept's labels are its preferred labels (Dutch
+        first), then its alternative labels, then its hidden ones. ``relations`` is ESCO's
+        occupationSkillRelations (``occupationUri, relationType, skillUri``); ``skill_relations`` its
+        skillSkillRelations (``originalSkillUri, relatedSkillUri``), read both ways. Certificates are not
+        ESCO concepts: ``certificates`` are frames like the others, the built-in ones when not given.
+
+        Koppelaar's own export (the built-in taxonomy) has more columns: ``escoUri`` (its ``conceptUri``
+        is then a Koppelaar code, and the concept answers to the ESCO URI as well), an occupation's
+        ``sector`` and a certificate's ``trainable`` (``true``: obtainable by a short course).
         """
-        concepts: dict[Kind, dict[str, Concept]] = {kind: {} for kind in KINDS}
-        for kind, frames in (("occupation", occupations), ("skill", skills)):
-            labels: dict[str, list[str]] = defaultdict(list)
-            preferred: dict[str, str] = {}
-            for lang in sorted(frames, key=lambda x: (x != "nl", x)):  # Dutch first
-                df = frames[lang]
-                alt = df["altLabels"] if "altLabels" in df.columns else pd.Series([""] * len(df))
-                for uri, pref, alts in zip(df["conceptUri"], df["preferredLabel"], alt.fillna(""), strict=True):
-                    if not isinstance(uri, str) or not isinstance(pref, str):
-                        continue
-                    preferred.setdefault(uri, pref)
-                    labels[uri].append(pref)
-                    labels[uri].extend(a.strip() for a in str(alts).splitlines() if a.strip())
-            for uri, pref in preferred.items():
-                concepts[kind][uri] = Concept(uri, kind, pref, tuple(dict.fromkeys(labels[uri])), uri=uri)  # type: ignore[index,arg-type]
-        for cert in builtin.CERTIFICATES:
-            concepts["certificate"][cert.code] = _certificate(cert)
+        if certificates is None:
+            certificates = builtin_export().certificates
+        concepts: dict[Kind, dict[str, Concept]] = {}
+        aliases: dict[Kind, dict[str, str]] = {}
+        sources: tuple[tuple[Kind, Mapping[str, pd.DataFrame]], ...] = (
+            ("occupation", occupations),
+            ("skill", skills),
+            ("certificate", certificates),
+        )
+        for kind, frames in sources:
+            concepts[kind], aliases[kind] = _concepts(kind, frames)
         essential: dict[str, list[str]] = defaultdict(list)
         optional: dict[str, list[str]] = defaultdict(list)
         if relations is not None:
@@ -126,51 +134,115 @@ class Taxonomy:
                 if a in concepts["skill"] and b in concepts["skill"]:
                     related[a].add(b)
                     related[b].add(a)
-        name = "ESCO (" + ", ".join(sorted(set(occupations) | set(skills))) + ")"
         return Taxonomy(
-            name,
+            name or "ESCO (" + ", ".join(sorted(set(occupations) | set(skills))) + ")",
             concepts,
             {k: tuple(v) for k, v in essential.items()},
             {k: tuple(v) for k, v in optional.items()},
             {k: frozenset(v) for k, v in related.items()},
+            aliases,
         )
 
 
-def _certificate(cert: builtin.Certificate) -> Concept:
-    labels = (cert.nl, cert.en, *cert.synonyms, cert.code.replace("_", " "))
-    return Concept(cert.code, "certificate", cert.nl, tuple(dict.fromkeys(labels)), trainable=cert.trainable)
+def _lines(cell: object) -> list[str]:
+    """The labels of a newline-separated cell (an empty cell has none)."""
+    return [x.strip() for x in cell.splitlines() if x.strip()] if isinstance(cell, str) else []
 
 
-def _co_occurring(profiles: Iterable[tuple[str, ...]]) -> dict[str, frozenset[str]]:
-    """Skills that share an occupation's essential profile are related (partial credit)."""
-    related: dict[str, set[str]] = defaultdict(set)
-    for skills in profiles:
-        for s in skills:
-            related[s].update(x for x in skills if x != s)
-    return {k: frozenset(v) for k, v in related.items()}
+def _concepts(kind: Kind, frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str, Concept], dict[str, str]]:
+    """The concepts of one kind from its frames (Dutch first), and the aliases (ESCO URI → own code)."""
+    preferred: dict[str, list[str]] = {}
+    other: dict[str, list[str]] = defaultdict(list)
+    hidden: dict[str, list[str]] = defaultdict(list)
+    extra: dict[str, dict[str, str]] = defaultdict(dict)  # column → code → value
+    own = any("escoUri" in df.columns for df in frames.values())
+    for lang in sorted(frames, key=lambda x: (x != "nl", x)):
+        df = frames[lang]
+        codes = df["conceptUri"]
+        for column in ("escoUri", "sector", "trainable"):
+            if column in df.columns:
+                for code, value in zip(codes, df[column], strict=True):
+                    if isinstance(code, str) and isinstance(value, str) and value.strip():
+                        extra[column].setdefault(code, value.strip())
+        none = [None] * len(df)
+        alt = df["altLabels"] if "altLabels" in df.columns else none
+        hid = df["hiddenLabels"] if "hiddenLabels" in df.columns else none
+        for code, pref, alts, hids in zip(codes, df["preferredLabel"], alt, hid, strict=True):
+            if not isinstance(code, str) or not isinstance(pref, str):
+                continue
+            preferred.setdefault(code, []).append(pref)
+            other[code].extend(_lines(alts))
+            hidden[code].extend(_lines(hids))
+    concepts: dict[str, Concept] = {}
+    aliases: dict[str, str] = {}
+    for code, prefs in preferred.items():
+        uri = extra["escoUri"].get(code) if own else code
+        labels = tuple(dict.fromkeys([*prefs, *other[code], *hidden[code]]))
+        sector, trainable = extra["sector"].get(code), extra["trainable"].get(code) == "true"
+        concepts[code] = Concept(code, kind, prefs[0], labels, uri=uri, sector=sector, trainable=trainable)
+        if uri is not None and uri != code:
+            aliases.setdefault(uri, code)
+    return concepts, aliases
+
+
+@dataclass(frozen=True)
+class Export:
+    """The tables of an ESCO-shaped export: concept frames per language, and occupation–skill relations."""
+
+    occupations: dict[str, pd.DataFrame]
+    skills: dict[str, pd.DataFrame]
+    certificates: dict[str, pd.DataFrame]
+    relations: pd.DataFrame
+
+
+def _read_builtin(name: str) -> pd.DataFrame:
+    text = (resources.files(__package__) / BUILTIN_FOLDER / name).read_text(encoding="utf-8")
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+
+
+@cache
+def builtin_export() -> Export:
+    """The built-in taxonomy's tables, as shipped in this package (cached: do not modify them).
+
+    The sectors SROI work lands in (bouw, infra, techniek, groen, schoonmaak, logistiek, productie,
+    zorg, horeca, ict), mostly entry-level (mbo1-2) work. Each concept has a Koppelaar code, Dutch and
+    English labels, synonyms (occupations: the job titles employers write) and, where ESCO has the
+    concept, its ESCO v1.1 URI (ESCO classification of the European Commission, (c) European Union,
+    CC BY 4.0). ``occupations_nl.csv`` also holds each occupation's typical profile (certificates,
+    licences, physical load, language level, education, hours, entry level), which only the synthetic
+    world reads.
+    """
+
+    def frames(stem: str) -> dict[str, pd.DataFrame]:
+        return {lang: _read_builtin(f"{stem}_{lang}.csv") for lang in BUILTIN_LANGUAGES}
+
+    return Export(
+        occupations=frames("occupations"),
+        skills=frames("skills"),
+        certificates=frames("certificates"),
+        relations=_read_builtin("occupationSkillRelations.csv"),
+    )
+
+
+def _co_occurring(relations: pd.DataFrame) -> pd.DataFrame:
+    """Skills that share an occupation's essential profile are related (partial credit), as skill relations."""
+    essential = relations.loc[relations["relationType"] == "essential", ["occupationUri", "skillUri"]]
+    pairs = essential.merge(essential, on="occupationUri")
+    pairs = pairs[pairs["skillUri_x"] != pairs["skillUri_y"]]
+    return pd.DataFrame({"originalSkillUri": pairs["skillUri_x"], "relatedSkillUri": pairs["skillUri_y"]})
 
 
 @cache
 def _builtin() -> Taxonomy:
-    concepts: dict[Kind, dict[str, Concept]] = {kind: {} for kind in KINDS}
-    aliases: dict[Kind, dict[str, str]] = {kind: {} for kind in KINDS}
-    for s in builtin.SKILLS:
-        labels = (s.nl, s.en, *s.synonyms, s.code.replace("_", " "))
-        concepts["skill"][s.code] = Concept(s.code, "skill", s.nl, tuple(dict.fromkeys(labels)), uri=s.esco_uri)
-        if s.esco_uri:
-            aliases["skill"].setdefault(s.esco_uri, s.code)
-    for c in builtin.CERTIFICATES:
-        concepts["certificate"][c.code] = _certificate(c)
-    for o in builtin.OCCUPATIONS:
-        labels = (o.nl, o.en, *o.titles, o.code.replace("_", " "))
-        concepts["occupation"][o.code] = Concept(
-            o.code, "occupation", o.nl, tuple(dict.fromkeys(labels)), uri=o.esco_uri, sector=o.sector
-        )
-        if o.esco_uri:
-            aliases["occupation"].setdefault(o.esco_uri, o.code)
-    essential = {o.code: o.essential_skills for o in builtin.OCCUPATIONS}
-    optional = {o.code: o.optional_skills for o in builtin.OCCUPATIONS}
-    return Taxonomy("built-in", concepts, essential, optional, _co_occurring(essential.values()), aliases)
+    export = builtin_export()
+    return Taxonomy.from_esco(
+        export.occupations,
+        export.skills,
+        export.relations,
+        _co_occurring(export.relations),
+        certificates=export.certificates,
+        name="built-in",
+    )
 
 
 def label_index(taxonomy: Taxonomy, kind: Kind) -> tuple[list[str], list[str]]:

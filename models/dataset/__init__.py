@@ -27,7 +27,7 @@ __all__ = [
     "Dataset",
     "Experience",
     "ValidationReport",
-    "empty_table",
+    "problem_order",
     "read_dataset",
     "table_from_records",
     "validate_dataset",
@@ -93,12 +93,6 @@ class ValidationReport:
         return self.dataset is not None
 
 
-def empty_table(spec: FileSpec | str) -> pd.DataFrame:
-    """A table of ``spec`` with no rows and the right dtypes."""
-    spec = FILES_BY_NAME[spec] if isinstance(spec, str) else spec
-    return pd.DataFrame({col.name: from_python([], col) for col in spec.columns})
-
-
 def table_from_records(spec: FileSpec | str, records: list[dict[str, object]]) -> pd.DataFrame:
     """Build a typed table from plain Python values; absent keys are empty cells."""
     spec = FILES_BY_NAME[spec] if isinstance(spec, str) else spec
@@ -108,7 +102,8 @@ def table_from_records(spec: FileSpec | str, records: list[dict[str, object]]) -
     return pd.DataFrame({col.name: from_python([r.get(col.name) for r in records], col) for col in spec.columns})
 
 
-def _sort_key(p: Problem) -> tuple[int, str, int, str]:
+def problem_order(p: Problem) -> tuple[int, str, int, str]:
+    """Problems in report order: by file (in the format's order), row and column."""
     order = {spec.filename: i for i, spec in enumerate(FILES)}
     return (order.get(p.file, -1), p.file, p.row or 0, p.column or "")
 
@@ -124,7 +119,7 @@ def validate_dataset(folder: str | os.PathLike[str]) -> ValidationReport:
     rows = {name: np.asarray(table.row_numbers, dtype=np.int64) for name, table in raw.items()}
     unreadable = frozenset(name for name, table in raw.items() if not table.readable)
     check_all(Context(tables, rows, problems, unreadable))
-    problems.sort(key=_sort_key)
+    problems.sort(key=problem_order)
     if any(p.severity == "error" for p in problems):
         return ValidationReport(path, problems, None)
     dataset = Dataset(**tables, warnings=[p for p in problems if p.severity == "warning"])

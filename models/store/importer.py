@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from models.dataset import write_dataset
+from models.dataset import problem_order, write_dataset
 from models.dataset.changes import validate_changes
-from models.dataset.reader import RawTable, read_raw, read_raw_bytes
+from models.dataset.reader import RawTable, read_raw
 from models.errors import DatasetInvalid, KoppelaarError, Problem
-from models.schema import FILES, FILES_BY_NAME
+from models.schema import FILES
 from models.store.store import FileChange, Store
 
 
@@ -63,7 +63,7 @@ def import_raw(
             rows = {name: list(table.row_numbers) for name, table in raw.items()}
             changes.problems.extend(guard(conn, changes.tables, rows))
         if not changes.ok:
-            raise DatasetInvalid(source, sorted(changes.problems, key=_order))
+            raise DatasetInvalid(source, sorted(changes.problems, key=problem_order))
         given = {name: list(table.columns) for name, table in raw.items()}
         given.update(columns or {})
         applied = store.apply(conn, changes.tables, given)
@@ -83,11 +83,6 @@ def _nul_cells(raw: Mapping[str, RawTable]) -> list[Problem]:
     return found
 
 
-def _order(p: Problem) -> tuple[int, str, int, str]:
-    order = {spec.filename: i for i, spec in enumerate(FILES)}
-    return (order.get(p.file, -1), p.file, p.row or 0, p.column or "")
-
-
 def import_folder(store: Store, folder: Path) -> ImportReport:
     """Import every file of the format found in ``folder`` (any subset of the five)."""
     if not folder.is_dir():
@@ -100,14 +95,6 @@ def import_folder(store: Store, folder: Path) -> ImportReport:
     return import_raw(store, raw, str(folder), problems)
 
 
-def import_file(store: Store, file: str, data: bytes, guard: Guard | None = None) -> ImportReport:
-    """Import the bytes of one file of the format (``file`` is ``candidates``, ``vacancies``, ...)."""
-    spec = FILES_BY_NAME[file]
-    problems: list[Problem] = []
-    raw = read_raw_bytes(spec, data, problems)
-    return import_raw(store, {file: raw}, spec.filename, problems, guard)
-
-
 def export_folder(store: Store, folder: Path) -> dict[str, int]:
     """Write the whole store as a dataset folder (atomically); the row count per file."""
     ds = store.load_dataset()
@@ -115,4 +102,4 @@ def export_folder(store: Store, folder: Path) -> dict[str, int]:
     return ds.counts()
 
 
-__all__ = ["Guard", "ImportReport", "export_folder", "import_file", "import_folder", "import_raw"]
+__all__ = ["Guard", "ImportReport", "export_folder", "import_folder", "import_raw"]

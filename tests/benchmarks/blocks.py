@@ -1,7 +1,7 @@
 """Issue 8: the work inside a scoring block, three ways on the same blocks in one process.
 
 - **per vacancy**: each vacancy's candidates in reach screened on their own (``screen_pairs``) and
-  every eligible pair described and scored: how blocks were scored until November 2026;
+  every eligible pair described and scored: the plainest path, which the other two must equal;
 - **sweep**: :func:`matching.kernels.sweep_pairs` (candidate by candidate over the block's reach),
   every eligible pair scored (``score_block(..., skip=False)``);
 - **sweep + bound**: the same, scoring only pairs whose bound could make a kept list (``score_block``).
