@@ -1,8 +1,8 @@
 """An upper bound on a pair's score from what is cheap to know about it ("bound, then score").
 
 A vacancy keeps only its best candidates (:mod:`matching.blocks`), yet at national scale billions of
-pairs are eligible; working out every pair's features and score only to drop nearly all of them is
-where the time went. The scorers are additive per feature before a monotone last step:
+pairs are eligible, and working out every pair's features and score only to drop nearly all of them
+would dominate the batch. The scorers are additive per feature before a monotone last step:
 
 * the learned scorer's decision is ``intercept + Σ_f g_f(x_f)`` (boosted stumps: a step function per
   feature; the logistic pipeline: imputer, scaler and weights, a linear function per feature and one
@@ -19,7 +19,7 @@ monotone last step: an upper bound on the score, ≥ the exact score for every p
 
 :class:`Bound` is made once per scorer (its ``score_bound``, reached through
 :meth:`matching.engine.Matcher.score_bound`); a scorer that is not additive gives ``None`` and every
-pair is scored as before.
+eligible pair is scored.
 """
 
 from __future__ import annotations

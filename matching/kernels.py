@@ -312,7 +312,7 @@ def sweep_pairs(
     It goes candidate by candidate over the union of the vacancies' reach, each candidate's record
     read once for all the vacancies (their certificates dense, side by side), where
     :func:`screen_pairs` reads it again for every vacancy: at a million candidates a vacancy has a
-    hundred thousand in reach, and reading their records, not the rules, was the cost. A candidate
+    hundred thousand in reach, and reading their records costs more than the rules. A candidate
     meets the vacancies in the given order, so the nearest vacancy among equals is the same one.
     ``bound``, when given, is worked out on the eligible pairs in that order too (``Swept.upper``).
 
@@ -421,7 +421,7 @@ def pair_features_grouped(
 
     The rows come candidate by candidate (``x[i]`` describes pair ``order[i]``): a candidate's profile
     is read from memory once for all the vacancies of the chunk they are eligible for, not once per
-    vacancy, which is where the time went at 100,000 candidates."""
+    vacancy: at 100,000 candidates reading profiles costs more than the features."""
     k = kernel_data(p)
     x = np.empty((len(candidates), len(FEATURES)))
     order = np.empty(len(candidates), dtype=np.int64)
