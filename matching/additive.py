@@ -122,13 +122,7 @@ def _decision(x, intercept, features, t_off, thresholds, v_off, values, missing,
                 s += missing[k]
                 continue
             lo, hi = t_off[k], t_off[k + 1]
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if thresholds[mid] < xv:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            s += values[v_off[k] + lo - t_off[k]]
+            s += values[v_off[k] + np.searchsorted(thresholds[lo:hi], xv)]
         out[i] = s
 
 

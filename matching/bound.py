@@ -383,14 +383,7 @@ def _terms_of(terms, j, xs, out, out_abs):  # type: ignore[no-untyped-def]
         if np.isnan(x):
             out[i], out_abs[i] = missing[j], missing_abs[j]
             continue
-        lo, hi = t_off[j], t_off[j + 1]
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if thresholds[mid] < x:
-                lo = mid + 1
-            else:
-                hi = mid
-        b = b_off[j] + lo - t_off[j]
+        b = b_off[j] + np.searchsorted(thresholds[t_off[j] : t_off[j + 1]], x)
         a = slope[b]
         if a == 0.0:
             out[i], out_abs[i] = const[b], const_abs[b]
@@ -457,14 +450,7 @@ def _calibrate(out, caps, cx, cy, before):  # type: ignore[no-untyped-def]
             p = cy[0]
         else:
             x = min(max(d, cx[0]), cx[n - 1])
-            lo, hi = 0, n
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if cx[mid] < x:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            j = min(max(lo, 1), n - 1)
+            j = min(max(np.searchsorted(cx, x), 1), n - 1)
             slope = (cy[j] - cy[j - 1]) / (cx[j] - cx[j - 1])
             p = slope * (x - cx[j - 1]) + cy[j - 1]
             if slope != 0.0:

@@ -503,14 +503,9 @@ def _dot32(a: np.ndarray, i: int, b: np.ndarray, j: int) -> float:
 def entry(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, row: int, col: int) -> float:
     """m[row, col] of a CSR matrix with sorted, unique indices."""
     lo, hi = indptr[row], indptr[row + 1]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if indices[mid] < col:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < indptr[row + 1] and indices[lo] == col:
-        return float(data[lo])
+    at = lo + np.searchsorted(indices[lo:hi], col)
+    if at < hi and indices[at] == col:
+        return float(data[at])
     return 0.0
 
 
