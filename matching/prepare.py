@@ -29,6 +29,7 @@ from matching.text import clean_label, clean_title
 from models.dataset import Dataset
 from models.enums import DrivingLicence, PlacementType, TargetGroup
 from models.rules import matchable
+from models.schema import default
 from models.valuation import counted_target_groups
 
 GROUPS: tuple[str, ...] = tuple(g.value for g in TargetGroup)
@@ -37,8 +38,10 @@ LICENCES: tuple[str, ...] = tuple(lic.value for lic in DrivingLicence)
 #: A licence implies the ones it builds on (CE → C → B, BE → B, D → B).
 LICENCE_IMPLIES: dict[str, tuple[str, ...]] = {"BE": ("B",), "C": ("B",), "CE": ("C", "B", "BE"), "D": ("B",)}
 
-DEFAULT_HOURS = (0.0, 40.0)
-DEFAULT_MAX_TRAVEL_KM = 25.0
+#: What an empty cell means, as the data format says (models/schema.py)
+DEFAULT_HOURS = (float(default("candidates", "hours_min")), float(default("candidates", "hours_max")))
+DEFAULT_MAX_TRAVEL_KM = float(default("candidates", "max_travel_km"))
+DEFAULT_PLACEMENT_TYPE = str(default("vacancies", "placement_type"))
 RELATED_SKILL_CREDIT = 0.3  # a related skill (same occupation profile) counts for this much
 REACH_CLASSES_KM = np.array([5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 75.0, 100.0, np.inf])
 _LON_MARGIN = 1e-9  # degrees: a union of boxes is a superset whatever the rounding of lon ± dlon
@@ -444,7 +447,7 @@ class Prepared:
         self.v_additional = v["additional"].fillna(False).astype(bool).to_numpy()
         self.additional_vacancies = np.flatnonzero(self.v_additional)  # the only ones a candidate can fill
         self.c_group = pd.Categorical(c["target_group"].astype(str), categories=GROUPS).codes.astype(np.int64)
-        ptype = v["placement_type"].astype(object).where(v["placement_type"].notna(), PlacementType.BAAN.value)
+        ptype = v["placement_type"].astype(object).where(v["placement_type"].notna(), DEFAULT_PLACEMENT_TYPE)
         self.v_type = pd.Categorical(ptype.astype(str), categories=TYPES).codes.astype(np.int64)
         contractors = pd.Index(ds.contractors["contractor_id"].astype(str))
         # every named employer of every candidate looked up at once; an employer named twice counts once

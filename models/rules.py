@@ -9,6 +9,7 @@ import pandas as pd
 
 from models.entities import OCCUPYING_STATUSES
 from models.enums import CandidateStatus
+from models.schema import default
 
 
 def obligation_values(obligations: pd.DataFrame) -> pd.Series:
@@ -19,7 +20,7 @@ def obligation_values(obligations: pd.DataFrame) -> pd.Series:
 
 def matchable(candidates: pd.DataFrame) -> pd.Series:
     """Candidates that may be suggested or planned: consent given and status ``beschikbaar``."""
-    status_ok = candidates["status"].isna() | candidates["status"].eq(CandidateStatus.BESCHIKBAAR.value)
+    status_ok = candidates["status"].fillna(str(default("candidates", "status"))).eq(CandidateStatus.BESCHIKBAAR.value)
     return (candidates["consent"].fillna(False) & status_ok).astype(bool)
 
 

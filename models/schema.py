@@ -199,6 +199,12 @@ PLACEMENTS = FileSpec(
     ),
 )
 
+
+def default(file: str, column: str) -> Any:
+    """The value a consumer assumes for an empty cell of ``file``'s ``column`` (the format's default)."""
+    return FILES_BY_NAME[file].column(column).default
+
+
 #: The five files in dependency order (referenced files first).
 FILES: tuple[FileSpec, ...] = (CONTRACTORS, OBLIGATIONS, VACANCIES, CANDIDATES, PLACEMENTS)
 FILES_BY_NAME: dict[str, FileSpec] = {f.name: f for f in FILES}

@@ -40,6 +40,7 @@ import pandas as pd
 from models.enums import ContractType, PlacementStatus, PlacementType, PsoLevel, TargetGroup
 from models.errors import KoppelaarError
 from models.rules import obligation_values
+from models.schema import default
 
 FULL_TIME_HOURS = 36.0
 DEFAULT_MONTHS = 12.0
@@ -454,7 +455,11 @@ def value_placements(
     """
     n = len(target_group)
     group = pd.Series(np.asarray(target_group, dtype=object)).fillna(TargetGroup.OTHER.value).astype(str)
-    kind = pd.Series(np.asarray(placement_type, dtype=object)).fillna(PlacementType.BAAN.value).astype(str)
+    kind = (
+        pd.Series(np.asarray(placement_type, dtype=object))
+        .fillna(str(default("vacancies", "placement_type")))
+        .astype(str)
+    )
     years_on_benefit = np.asarray(benefit_years, dtype=float)
     hours = np.nan_to_num(np.asarray(hours_per_week, dtype=float), nan=0.0)
     length = np.asarray(months, dtype=float)
