@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from matching.blocks import BLOCK_SIZE, Block, Merged, make_blocks, score_block
 from matching.eligibility import screen
@@ -28,6 +27,7 @@ from matching.prepare import Prepared
 from matching.rulebook import LOCKS_MAY_OVERRULE, reason_codes
 from matching.scorers import Scorer
 from matching.solver import Problem, Progress, Solution, SolverError, column_distances, maximum_matching, solve
+from matching.spatial import SphereIndex
 from models.rules import displacement_warnings, open_positions
 from models.valuation import (
     REALISED_STATUSES,
@@ -562,16 +562,9 @@ def _unplaced(p: Prepared, problem: Problem, solution: Solution, arcs: _Arcs) ->
 
 def _nearest_open(p: Prepared, capacity: np.ndarray, ci: np.ndarray) -> np.ndarray:
     """The open vacancy closest to each candidate as the crow flies (-1 when either has no location)."""
-    out = np.full(len(ci), -1)
-    places = np.flatnonzero((capacity > 0) & ~np.isnan(p.v_lat))
-    located = ~np.isnan(p.c_lat[ci])
-    if not len(places) or not located.any():
-        return out
-    scale = np.cos(np.radians(np.nanmean(p.v_lat[places])))  # a local flat projection picks the nearest
-    tree = cKDTree(np.column_stack([p.v_lat[places], p.v_lon[places] * scale]))
-    _, k = tree.query(np.column_stack([p.c_lat[ci[located]], p.c_lon[ci[located]] * scale]))
-    out[located] = places[k]
-    return out
+    places = np.flatnonzero(capacity > 0)
+    k = SphereIndex(p.v_lat[places], p.v_lon[places]).nearest(p.c_lat[ci], p.c_lon[ci])
+    return np.where(k >= 0, places[np.maximum(k, 0)], -1)
 
 
 def _summary(

@@ -45,7 +45,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.spatial import cKDTree
 
 from matching import rulebook as rb
 from matching.geo import EARTH_RADIUS_KM, LOC_UNKNOWN, PostcodeTable, resolve_points
@@ -58,6 +57,7 @@ from matching.prepare import (
     REACH_CLASSES_KM,
     MatchConfig,
 )
+from matching.spatial import SphereIndex, chord_of_km, compact_order, units
 from matching.taxonomy import Kind, Taxonomy
 from matching.text import clean_label, clean_title
 from models.dataset import Dataset
@@ -94,7 +94,7 @@ COURSE: dict[str, str] = {"certificate": "Een cursus", "licence": "Een rijopleid
 
 _BLOCK = 128  # candidates screened together against the places in their reach
 _UNKNOWN_RANK = 127  # an unknown candidate level: never below a minimum
-_BOUNDARY = 1e-12  # |cos distance - cos radius| under which the haversine decides
+_BOUNDARY = 1e-12  # |cos distance - cos radius| under which the rule book decides
 
 
 @dataclass(frozen=True)
@@ -378,14 +378,6 @@ def _locations(ds: Dataset, postcodes: PostcodeTable | None) -> tuple[np.ndarray
     return la, lo, vla, vlo
 
 
-def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    return np.column_stack(rb.unit_vectors(lat, lon))
-
-
-def _chord(angle: np.ndarray | float) -> np.ndarray:
-    return np.asarray(2.0 * np.sin(np.minimum(angle, np.pi) / 2.0))
-
-
 @dataclass
 class _Pool:
     """The matchable candidates in block order: each block is a contiguous slice of these arrays."""
@@ -416,7 +408,7 @@ def _pool(
     la, lo = lat[pool], lon[pool]
     km = c["max_travel_km"].to_numpy(dtype=float, na_value=np.nan)[pool]
     km = np.where(np.isnan(km), DEFAULT_MAX_TRAVEL_KM, km)
-    unit = _unit(la, lo)
+    unit = units(la, lo)
     located = ~np.isnan(unit).any(axis=1)
     # blocks: per class of travel radius, runs of the leaf order of a k-d tree (spatially compact)
     order: list[np.ndarray] = []
@@ -426,7 +418,7 @@ def _pool(
     for k in np.unique(classes[located]):
         rows = np.flatnonzero(located & (classes == k))
         if len(rows) > _BLOCK:
-            rows = rows[cKDTree(unit[rows], leafsize=32, balanced_tree=True).indices]
+            rows = rows[compact_order(unit[rows])]
         order.append(rows)
         blocks += [(s, min(s + _BLOCK, start + len(rows)), True) for s in range(start, start + len(rows), _BLOCK)]
         start += len(rows)
@@ -492,7 +484,7 @@ def _places(ds: Dataset, fv: np.ndarray, today: np.datetime64, vla: np.ndarray, 
     return _Places(
         lat=vla[fv],
         lon=vlo[fv],
-        unit=_unit(vla[fv], vlo[fv]),
+        unit=units(vla[fv], vlo[fv]),
         lang=_levels(v["min_language_level"], -1)[fv],
         edu=_levels(v["min_education_level"], -1)[fv],
         phys=_levels(v["physical_load"], -1)[fv],
@@ -522,20 +514,17 @@ class _Found:
     step_i: list[np.ndarray] = field(default_factory=list)
 
 
-def _reach(pool: _Pool, places: _Places, tree: cKDTree | None, block: tuple[int, int, bool]) -> np.ndarray:
-    """Places that may be in reach of candidates ``s:e``: those the tree finds near the block (within
+def _reach(pool: _Pool, places: _Places, index: SphereIndex, block: tuple[int, int, bool]) -> np.ndarray:
+    """Places that may be in reach of candidates ``s:e``: those the index finds near the block (within
     its spread plus its largest travel radius), and those without a location. All for unlocated ones."""
     s, e, located = block
     if not located:
         return np.arange(len(places.lat))
-    if tree is None:
-        return places.unlocated
     centre = pool.unit[s:e].mean(axis=0)
     centre /= np.linalg.norm(centre)
     spread = float(np.arccos(np.clip(pool.unit[s:e] @ centre, -1.0, 1.0)).max())
-    radius = float(_chord(spread + float(pool.km[s:e].max()) / EARTH_RADIUS_KM)) * (1 + 1e-9) + 1e-12
-    hits = np.asarray(tree.query_ball_point(centre, radius), dtype=np.int64)
-    return np.concatenate([places.located[np.sort(hits)], places.unlocated])
+    radius = float(chord_of_km(spread * EARTH_RADIUS_KM + float(pool.km[s:e].max()))) * (1 + 1e-9) + 1e-12
+    return np.concatenate([index.within(centre, radius), places.unlocated])
 
 
 def _screen(pool: _Pool, places: _Places, asks: _Asks) -> _Found:
@@ -548,11 +537,11 @@ def _screen(pool: _Pool, places: _Places, asks: _Asks) -> _Found:
         occ_one_step=np.zeros(n_occ, dtype=np.int64),
         step_vacancies=np.zeros((n_items, n_v), dtype=bool),
     )
-    tree = cKDTree(places.unit[places.located]) if len(places.located) else None
+    index = SphereIndex(places.lat, places.lon)
     # the four (places × items) matrices stacked, so that one row selection and one product serve them all
     stacked = sparse.vstack([asks.gap, asks.gap_which, asks.soft, asks.soft_which]).tocsr()
     for s, e, located in pool.blocks:
-        vm = _reach(pool, places, tree, (s, e, located))
+        vm = _reach(pool, places, index, (s, e, located))
         m, n = len(vm), e - s
         if m == 0:
             continue
