@@ -31,25 +31,11 @@ from typing import Any, NamedTuple
 import numba
 import numpy as np
 
+from matching import records as rc
 from matching import rulebook as rb
 from matching.features import FEATURES, INDEX
 from matching.kernels import KernelData, ScreenArrays, entry, kernel_data
 from matching.prepare import GROUPS, TYPES, Prepared
-from matching.records import (
-    C_AVAIL,
-    C_COMPLETE,
-    C_EDU,
-    C_GROUP,
-    C_HAS_OCC,
-    C_HAS_SKILLS,
-    C_HAS_TEXT,
-    C_HMAX,
-    C_HMIN,
-    C_LANG,
-    C_LOC,
-    C_MAX_KM,
-    C_PHYS,
-)
 
 #: The margin added to a bound's decision value, relative to the magnitudes summed: the exact
 #: decision adds the same terms (or smaller ones) in another order and rounding, at most a few
@@ -240,15 +226,15 @@ class Bound:
             total += val
             total_abs += mag
 
-        add(INDEX["profile_completeness"], cs[:, C_COMPLETE], cand, cand_abs)
-        group = cs[:, C_GROUP]
+        add(INDEX["profile_completeness"], cs[:, rc.C_COMPLETE], cand, cand_abs)
+        group = cs[:, rc.C_GROUP]
         for g, name in enumerate(GROUPS):
             add(INDEX[f"group_{name}"], (group == g).astype(np.float64), cand, cand_abs)
         # text and title: known only for the pair; missing (NaN) is known from the candidate alone
         title_sim = np.asarray(vac.title_sim, dtype=np.float64)
         text_finite = bool(np.isfinite(k.candidates.text).all() and np.isfinite(vac.text).all())
         present = {
-            "text_similarity": (cs[:, C_HAS_TEXT] != 0, 0.0, 1.0, text_finite),  # clipped to 0..1
+            "text_similarity": (cs[:, rc.C_HAS_TEXT] != 0, 0.0, 1.0, text_finite),  # clipped to 0..1
             "title_similarity": (
                 np.diff(k.candidates.title_p) > 0,
                 float(title_sim.min()) if title_sim.size else 0.0,
@@ -280,7 +266,7 @@ class Bound:
         rec = np.zeros((n_c, _R_FIXED + 6 * slots))
         rec[:, _R_SIDE] = cand
         rec[:, _R_SIDE_ABS] = cand_abs
-        rec[:, _R_CAP] = self.caps(cs[:, C_COMPLETE])
+        rec[:, _R_CAP] = self.caps(cs[:, rc.C_COMPLETE])
         for m, (ptr, idx, data) in enumerate(csrs if slots else ()):
             ids = np.full((n_c, slots), -1.0)
             vals = np.zeros((n_c, slots))
@@ -510,7 +496,7 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
                 n, whole = (nr, n_req[v]) if f < 2 else (no, n_opt[v])
                 if not active[j]:
                     continue
-                if cs[c, C_HAS_SKILLS] == 0 or not whole > 0:
+                if cs[c, rc.C_HAS_SKILLS] == 0 or not whole > 0:
                     total += missing[j]
                     size += missing_abs[j]
                 elif n == whole and n <= _MAX_SKILLS and listed[f] <= n:
@@ -520,7 +506,7 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
                     total += cov_top[f, 0, 0]
                     size += cov_mag[f, 0, 0]
         same = years = in_sector = np.nan
-        has_occ = cs[c, C_HAS_OCC] != 0
+        has_occ = cs[c, rc.C_HAS_OCC] != 0
         if occ_on and occ >= 0 and has_occ:
             if slots:
                 same = years = 0.0
@@ -547,16 +533,16 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
         xs[1] = years
         xs[2] = in_sector
         xs[3] = d
-        xs[4] = rb.distance_share(d, cs[c, C_MAX_KM])
-        xs[5] = rb.hours_gap(hours, cs[c, C_HMIN], cs[c, C_HMAX])
-        xs[6] = rb.margin(cs[c, C_LANG], v_lang[v])
-        xs[7] = rb.margin(cs[c, C_EDU], v_edu[v])
-        xs[8] = rb.margin(cs[c, C_PHYS], v_phys[v])
+        xs[4] = rb.distance_share(d, cs[c, rc.C_MAX_KM])
+        xs[5] = rb.hours_gap(hours, cs[c, rc.C_HMIN], cs[c, rc.C_HMAX])
+        xs[6] = rb.margin(cs[c, rc.C_LANG], v_lang[v])
+        xs[7] = rb.margin(cs[c, rc.C_EDU], v_edu[v])
+        xs[8] = rb.margin(cs[c, rc.C_PHYS], v_phys[v])
         xs[9] = hard_missing[q]
         xs[10] = soft_gaps[q]
         xs[11] = lic_missing[q]
-        xs[12] = rb.availability_days(cs[c, C_AVAIL], start)
-        xs[13] = rb.location_quality(cs[c, C_LOC], v_loc[v])
+        xs[12] = rb.availability_days(cs[c, rc.C_AVAIL], start)
+        xs[13] = rb.location_quality(cs[c, rc.C_LOC], v_loc[v])
         for i in range(n_pair):
             j = _PAIR[i]
             if not active[j]:

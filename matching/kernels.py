@@ -23,34 +23,10 @@ from typing import Any, NamedTuple
 import numba
 import numpy as np
 
+from matching import records as rc
 from matching import rulebook as rb
 from matching.features import BASE_FEATURES, FEATURES, INDEX
 from matching.prepare import GROUPS, Prepared
-from matching.records import (
-    C_AVAIL,
-    C_CHORD2_MAX,
-    C_CLASS,
-    C_COMPLETE,
-    C_CONSENT,
-    C_EDU,
-    C_GROUP,
-    C_HAS_OCC,
-    C_HAS_SKILLS,
-    C_HAS_TEXT,
-    C_HMAX,
-    C_HMIN,
-    C_LANG,
-    C_LAT,
-    C_LICENCES,
-    C_LOC,
-    C_LON,
-    C_MATCHABLE,
-    C_MAX_KM,
-    C_PHYS,
-    C_UX,
-    C_UY,
-    C_UZ,
-)
 from matching.rulebook import Reason
 
 
@@ -560,36 +536,36 @@ def _screen(vacancies, offsets, candidates, cand, vac, settings, out, near_setti
         for q in range(offsets[k], offsets[k + 1]):
             c = candidates[q]
             r = np.uint32(0)
-            if rb.lacks_consent(cs[c, C_CONSENT]):
+            if rb.lacks_consent(cs[c, rc.C_CONSENT]):
                 r |= _R_NO_CONSENT
-            if rb.not_available_status(cs[c, C_CONSENT], cs[c, C_MATCHABLE]):
+            if rb.not_available_status(cs[c, rc.C_CONSENT], cs[c, rc.C_MATCHABLE]):
                 r |= _R_STATUS
             hm = n_hard[v] - _dot(cert_p, cert_i, cert_d, c, hard_dense) if n_hard[v] > 0 else 0.0
             hard_missing[q] = hm
             soft_gaps[q] = n_soft[v] - _dot(cert_p, cert_i, cert_d, c, soft_dense) if n_soft[v] > 0 else 0.0
             if rb.misses_items(hm):
                 r |= _R_CERTIFICATE
-            lm = _bits(need & ~np.int64(cs[c, C_LICENCES])) if need else 0
+            lm = _bits(need & ~np.int64(cs[c, rc.C_LICENCES])) if need else 0
             lic_missing[q] = lm
             if rb.misses_items(lm):
                 r |= _R_LICENCE
-            if rb.below_level(cs[c, C_LANG], v_lang[v]):
+            if rb.below_level(cs[c, rc.C_LANG], v_lang[v]):
                 r |= _R_LANGUAGE
-            if rb.below_level(cs[c, C_EDU], v_edu[v]):
+            if rb.below_level(cs[c, rc.C_EDU], v_edu[v]):
                 r |= _R_EDUCATION
-            if rb.below_level(cs[c, C_PHYS], v_phys[v]):
+            if rb.below_level(cs[c, rc.C_PHYS], v_phys[v]):
                 r |= _R_PHYSICAL
-            if rb.hours_outside(hours, cs[c, C_HMIN], cs[c, C_HMAX], below):
+            if rb.hours_outside(hours, cs[c, rc.C_HMIN], cs[c, rc.C_HMAX], below):
                 r |= _R_HOURS
-            if rb.available_too_late(cs[c, C_AVAIL], opens, grace):
+            if rb.available_too_late(cs[c, rc.C_AVAIL], opens, grace):
                 r |= _R_AVAILABILITY
-            c2 = rb.chord2(cs[c, C_UX], cs[c, C_UY], cs[c, C_UZ], vx, vy, vz)
-            far = rb.beyond_reach(c2, cs[c, C_CHORD2_MAX])
+            c2 = rb.chord2(cs[c, rc.C_UX], cs[c, rc.C_UY], cs[c, rc.C_UZ], vx, vy, vz)
+            far = rb.beyond_reach(c2, cs[c, rc.C_CHORD2_MAX])
             if far:
                 r |= _R_DISTANCE
             if contractor >= 0 and rb.worked_there(entry(prev_p, prev_i, prev_d, c, contractor)):
                 r |= _R_PREVIOUS
-            g = np.int64(cs[c, C_GROUP])
+            g = np.int64(cs[c, rc.C_GROUP])
             if rb.group_not_counted(g, v_allowed[v, max(g, 0)]):
                 r |= _R_TARGET
             if rb.not_additional(v_additional[v]):
@@ -680,14 +656,14 @@ def _sweep(vacancies, union, first, boxes_, cand, vac, settings, dense, out, nea
             break
         c = union[i]
         i += 1
-        cls = np.int64(cs[c, C_CLASS])
-        clat, clon = cs[c, C_LAT], cs[c, C_LON]
-        consent, matchable = cs[c, C_CONSENT], cs[c, C_MATCHABLE]
-        lang, edu, phys = cs[c, C_LANG], cs[c, C_EDU], cs[c, C_PHYS]
-        hmin, hmax, avail = cs[c, C_HMIN], cs[c, C_HMAX], cs[c, C_AVAIL]
-        ux, uy, uz, chord2_max = cs[c, C_UX], cs[c, C_UY], cs[c, C_UZ], cs[c, C_CHORD2_MAX]
-        licences = np.int64(cs[c, C_LICENCES])
-        g = np.int64(cs[c, C_GROUP])
+        cls = np.int64(cs[c, rc.C_CLASS])
+        clat, clon = cs[c, rc.C_LAT], cs[c, rc.C_LON]
+        consent, matchable = cs[c, rc.C_CONSENT], cs[c, rc.C_MATCHABLE]
+        lang, edu, phys = cs[c, rc.C_LANG], cs[c, rc.C_EDU], cs[c, rc.C_PHYS]
+        hmin, hmax, avail = cs[c, rc.C_HMIN], cs[c, rc.C_HMAX], cs[c, rc.C_AVAIL]
+        ux, uy, uz, chord2_max = cs[c, rc.C_UX], cs[c, rc.C_UY], cs[c, rc.C_UZ], cs[c, rc.C_CHORD2_MAX]
+        licences = np.int64(cs[c, rc.C_LICENCES])
+        g = np.int64(cs[c, rc.C_GROUP])
         gi = g if g > 0 else np.int64(0)
         c0, c1 = cert_p[c], cert_p[c + 1]
         for k in range(n):
@@ -830,18 +806,18 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
         start = v_start[v]
         for j in range(_N_BASE, n_feat):
             x[i, j] = 0.0
-        has_skills = cs[c, C_HAS_SKILLS]
+        has_skills = cs[c, rc.C_HAS_SKILLS]
         x[i, _F_COV] = rb.coverage(_cover(soft, req_p, req_i, v), n_req[v], has_skills)
         x[i, _F_COV_EXACT] = rb.coverage(_cover(exact, req_p, req_i, v), n_req[v], has_skills)
         x[i, _F_OPT] = rb.coverage(_cover(soft, opt_p, opt_i, v), n_opt[v], has_skills)
         x[i, _F_OPT_EXACT] = rb.coverage(_cover(exact, opt_p, opt_i, v), n_opt[v], has_skills)
-        if occ >= 0 and cs[c, C_HAS_OCC] != 0:
+        if occ >= 0 and cs[c, rc.C_HAS_OCC] != 0:
             x[i, _F_SAME_OCC] = entry(occ_p, occ_i, occ_d, c, occ)
             x[i, _F_YEARS] = rb.experience_years(entry(years_p, years_i, years_d, c, occ))
         else:
             x[i, _F_SAME_OCC] = np.nan
             x[i, _F_YEARS] = np.nan
-        if sector >= 0 and cs[c, C_HAS_OCC] != 0:
+        if sector >= 0 and cs[c, rc.C_HAS_OCC] != 0:
             x[i, _F_SECTOR] = 1.0 if entry(sec_p, sec_i, sec_d, c, sector) > 0 else 0.0
         else:
             x[i, _F_SECTOR] = np.nan
@@ -853,25 +829,25 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
             x[i, _F_TITLE] = np.float64(best)
         else:
             x[i, _F_TITLE] = np.nan
-        if cs[c, C_HAS_TEXT] != 0:
+        if cs[c, rc.C_HAS_TEXT] != 0:
             x[i, _F_TEXT] = rb.text_similarity(np.float64(_dot32(c_text, c, v_text, v)))
         else:
             x[i, _F_TEXT] = np.nan
         d = km[q]
         x[i, _F_KM] = d
-        x[i, _F_KM_SHARE] = rb.distance_share(d, cs[c, C_MAX_KM])
-        x[i, _F_HOURS] = rb.hours_gap(hours, cs[c, C_HMIN], cs[c, C_HMAX])
-        x[i, _F_LANG] = rb.margin(cs[c, C_LANG], v_lang[v])
-        x[i, _F_EDU] = rb.margin(cs[c, C_EDU], v_edu[v])
-        x[i, _F_PHYS] = rb.margin(cs[c, C_PHYS], v_phys[v])
+        x[i, _F_KM_SHARE] = rb.distance_share(d, cs[c, rc.C_MAX_KM])
+        x[i, _F_HOURS] = rb.hours_gap(hours, cs[c, rc.C_HMIN], cs[c, rc.C_HMAX])
+        x[i, _F_LANG] = rb.margin(cs[c, rc.C_LANG], v_lang[v])
+        x[i, _F_EDU] = rb.margin(cs[c, rc.C_EDU], v_edu[v])
+        x[i, _F_PHYS] = rb.margin(cs[c, rc.C_PHYS], v_phys[v])
         x[i, _F_HARD] = hard_missing[q]
         x[i, _F_GAPS] = soft_gaps[q]
         x[i, _F_LIC_MISSING] = lic_missing[q]
         x[i, _F_LIC_REQUIRED] = np.float64(_bits(v_lic[v]))
-        x[i, _F_AVAIL] = rb.availability_days(cs[c, C_AVAIL], start)
-        x[i, _F_COMPLETE] = cs[c, C_COMPLETE]
-        x[i, _F_LOCATION] = rb.location_quality(cs[c, C_LOC], v_loc[v])
-        g = np.int64(cs[c, C_GROUP])
+        x[i, _F_AVAIL] = rb.availability_days(cs[c, rc.C_AVAIL], start)
+        x[i, _F_COMPLETE] = cs[c, rc.C_COMPLETE]
+        x[i, _F_LOCATION] = rb.location_quality(cs[c, rc.C_LOC], v_loc[v])
+        g = np.int64(cs[c, rc.C_GROUP])
         if g >= 0:
             x[i, _N_BASE + g] = 1.0
         t = v_type[v]
