@@ -25,8 +25,6 @@ from matching.prepare import Prepared
 from matching.rulebook import TRAINING_CANNOT_REMOVE
 from matching.scorers import Scorer
 
-#: Reasons no training can remove: a vacancy failing on these is never "nearest".
-PERMANENT = TRAINING_CANNOT_REMOVE
 TILE_DEG = 0.25  # tile height in degrees of latitude (about 28 km; the width is scaled to match)
 BLOCK_SIZE = 200  # vacancies per block
 SWEEP_VACANCIES = 64  # vacancies swept at once (their eligible pairs held together: 2.6 million at 1M candidates)
@@ -126,7 +124,7 @@ def score_block(p: Prepared, scorer: Scorer | None, block: Block, *, skip: bool 
     for lo in range(0, n, SWEEP_VACANCIES):
         hi = min(lo + SWEEP_VACANCIES, n)
         vs = block.vacancies[lo:hi]
-        sw = sweep_pairs(p, vs, nearest=nearest, permanent=int(PERMANENT), bound=describe)
+        sw = sweep_pairs(p, vs, nearest=nearest, permanent=int(TRAINING_CANNOT_REMOVE), bound=describe)
         counts = np.diff(sw.offsets)
         screened += sw.screened
         eligible += len(sw.candidates)

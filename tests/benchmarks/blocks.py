@@ -26,9 +26,10 @@ from tests.benchmarks.measure import Measurement
 
 def bench_blocks(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     from api.loaders import read_model
-    from matching.blocks import PERMANENT, make_blocks, score_block
+    from matching.blocks import make_blocks, score_block
     from matching.plan import _places
     from matching.prepare import MatchConfig, Prepared
+    from matching.rulebook import TRAINING_CANNOT_REMOVE
     from models.dataset import read_dataset
     from tests.benchmarks.planning import _postcodes, write_world
 
@@ -40,7 +41,7 @@ def bench_blocks(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     keep = np.maximum(50, 25 * places.capacity.astype(np.int64))
     blocks = make_blocks(p, np.flatnonzero(places.capacity > 0), keep)
     paths = {
-        "per vacancy": lambda b: _per_vacancy(p, scorer, b, int(PERMANENT)),
+        "per vacancy": lambda b: _per_vacancy(p, scorer, b, int(TRAINING_CANNOT_REMOVE)),
         "sweep": lambda b: _kept(score_block(p, scorer, b, skip=False)),
         "sweep + bound": lambda b: _kept(score_block(p, scorer, b)),
     }

@@ -10,11 +10,11 @@ import pytest
 
 from data.synthetic.generator import WorldConfig, generate_world
 from matching import kernels
-from matching.blocks import PERMANENT
 from matching.eligibility import screen
 from matching.features import FEATURES, pair_features
 from matching.kernels import Nearest, pair_features_grouped, screen_pairs, sweep_pairs
 from matching.prepare import MatchConfig, Prepared
+from matching.rulebook import TRAINING_CANNOT_REMOVE
 from tests.unit.pairs import eligible_pairs
 
 
@@ -91,14 +91,14 @@ def test_nearest_vacancy_book_keeping(prepared: Prepared) -> None:
     p = prepared
     vacancies, offsets, lists = _pairs(p)
     nearest = Nearest.empty(p.n_candidates)
-    screen_pairs(p, vacancies, offsets, np.concatenate(lists), nearest=nearest, permanent=int(PERMANENT))
+    screen_pairs(p, vacancies, offsets, np.concatenate(lists), nearest=nearest, permanent=int(TRAINING_CANNOT_REMOVE))
     key = np.full(p.n_candidates, np.inf)
     near = np.full(p.n_candidates, -1)
     in_reach = np.zeros(p.n_candidates, dtype=bool)
     for v, ci in zip(vacancies, lists, strict=True):
         s = screen(p, ci, np.full(len(ci), v))
         bad = ~s.eligible
-        fixable = (s.reasons[bad] & np.uint32(PERMANENT)) == 0
+        fixable = (s.reasons[bad] & np.uint32(TRAINING_CANNOT_REMOVE)) == 0
         k = np.bitwise_count(s.reasons[bad]).astype(float) * 1e5 + np.nan_to_num(s.km[bad], nan=9_999.0)
         rows = s.ci[bad]
         better = fixable & (k < key[rows])
@@ -125,9 +125,9 @@ def test_the_sweep_finds_what_screening_each_vacancy_finds(
     offsets = np.concatenate([[0], np.cumsum([len(ci) for ci in lists])])
     cand = np.concatenate(lists)
     ref_near, got_near = Nearest.empty(p.n_candidates), Nearest.empty(p.n_candidates)
-    ref = screen_pairs(p, vacancies, offsets, cand, nearest=ref_near, permanent=int(PERMANENT))
+    ref = screen_pairs(p, vacancies, offsets, cand, nearest=ref_near, permanent=int(TRAINING_CANNOT_REMOVE))
     ok = ref.reasons == 0
-    got = sweep_pairs(p, vacancies, nearest=got_near, permanent=int(PERMANENT))
+    got = sweep_pairs(p, vacancies, nearest=got_near, permanent=int(TRAINING_CANNOT_REMOVE))
     assert got.screened == len(cand) > 10_000
     group = np.repeat(np.arange(len(vacancies)), np.diff(offsets))
     assert np.array_equal(
