@@ -189,7 +189,7 @@ def _demo_match(folder: Path, day: date, reporter: Reporter) -> int:
     from api.cli_match import MIN_RELIABLE_TRAINING, prepare
     from api.cli_plan import print_plan, write_plan
     from api.settings import load_settings
-    from matching.engine import train
+    from matching.matcher import train
     from matching.plan import PlanConfig, make_plan
 
     console.print("\n[bold]4. train[/bold] P(placement lasts 6 months) on the placement history")

@@ -17,7 +17,7 @@ from api.loaders import read_model, read_pairs, read_postcodes, write_csv_atomic
 from api.progress import LogFormat, LogOpt, QuietOpt, Reporter
 from api.render import exit_on_user_error, parse_day
 from api.settings import Settings, load_settings
-from matching.engine import Matcher, train
+from matching.matcher import Matcher, train
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import Scorer
 from models.dataset import Dataset, read_dataset

@@ -35,7 +35,7 @@ from api.schemas import (
 )
 from api.security import ROLE_PERMISSIONS, Permission, Principal
 from api.service import MatchingService
-from matching.engine import UnknownIdError
+from matching.matcher import UnknownIdError
 from matching.monitoring.progress import obligation_progress
 from models.dataset import Dataset
 from models.dataset.reader import raw_from_cells

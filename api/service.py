@@ -1,7 +1,7 @@
 """The matching engine behind the API: one prepared matcher per region, kept while the data stands.
 
 Preparing candidates (normalising skills, text vectors, the spatial index) is the expensive step,
-so each region's :class:`~matching.engine.Matcher` is kept and reused until a write changes the
+so each region's :class:`~matching.matcher.Matcher` is kept and reused until a write changes the
 store's data version or the date changes. A regional key's suggestions come from its region's
 matcher, which holds no other region's candidates at all.
 
@@ -32,7 +32,7 @@ from typing import Literal
 from api.cli_match import prepared_from
 from api.loaders import read_model
 from api.settings import Settings
-from matching.engine import Matcher
+from matching.matcher import Matcher
 from matching.scorers import Scorer
 from models.store import Store
 

@@ -20,8 +20,8 @@ import numba
 import numpy as np
 
 from matching.eligibility import Reason
-from matching.engine import Matcher
 from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, sweep_pairs
+from matching.matcher import Matcher
 from matching.prepare import Prepared
 from matching.scorers import Scorer
 

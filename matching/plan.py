@@ -19,11 +19,11 @@ from scipy.spatial import cKDTree
 
 from matching.blocks import BLOCK_SIZE, Block, Merged, make_blocks, score_block
 from matching.eligibility import Reason, screen
-from matching.engine import Matcher, UnknownIdError
 from matching.engines import Engine, LocalEngine
 from matching.expansion import Expanded, Expansion, expand_block
 from matching.explain import missing
 from matching.features import pair_features
+from matching.matcher import Matcher, UnknownIdError
 from matching.prepare import Prepared
 from matching.scorers import Scorer
 from matching.solver import Problem, Progress, Solution, SolverError, column_distances, maximum_matching, solve
