@@ -45,7 +45,7 @@ def match_world(folder: Path, *, candidates: int, vacancies: int, seed: int) -> 
     """`koppelaar match` end to end (load, score, solve, write), then (c) and (d) outside its clock."""
     import os
 
-    from api.cli_plan import run_match
+    from api.cli.match import run_match
     from data.synthetic.generator import WorldConfig
 
     table = SHARED / "geo" / "pc4_centroids_geonames.txt"
