@@ -27,9 +27,12 @@ def key_create(
 ) -> None:
     """Make an API key. It is shown once; only its hash is stored."""
     from api.security import create_key
+    from api.services.regions import check_region
 
     store = open_store()
     try:
+        if region is not None and region.strip():
+            region = check_region(region, store.regions())
         with store.begin() as conn:
             key = create_key(conn, role=role, region=region, label=label)
     finally:

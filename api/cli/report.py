@@ -38,6 +38,7 @@ def report(
 ) -> None:
     """SROI monitoring: obligation progress and forecast, retention, tender calendar and training needs, fairness."""
     from api.report_files import write_report
+    from api.services.regions import check_region
     from api.services.reports import folder_report, store_report
 
     with Reporter.from_options("report", quiet=quiet, log=log) as reporter:
@@ -56,6 +57,8 @@ def report(
             if db:
                 store = open_store(runtime)
                 try:
+                    if region is not None:
+                        region = check_region(region, store.regions())
                     figures = store_report(store, day, runtime, region)
                 finally:
                     store.close()

@@ -20,6 +20,7 @@ from api.http.deps import RuntimeDep, StoreDep, audit, require
 from api.http.problems import ApiProblem, field_errors
 from api.http.schemas import CREATE, EXAMPLES, PUBLIC, SINGULAR, UPDATE, ImportResult, Page, to_cell
 from api.security import Permission, Principal
+from api.services.regions import UnknownRegionError, check_region
 from models.dataset.reader import raw_from_cells, read_raw_bytes
 from models.entities import TRANSITIONS
 from models.enums import PlacementStatus
@@ -70,6 +71,15 @@ def region_guard(principal: Principal) -> Guard:
     return access.region_guard(principal.region)
 
 
+def _region_filter(store: Store, region: str) -> None:
+    """A national key's list filtered on a region no candidate is in is a mistake, not an empty list: 422
+    naming the known regions. (For a regional key every other region is as absent as a misspelt one.)"""
+    try:
+        check_region(region, store.regions(), what="region")
+    except UnknownRegionError as exc:
+        raise ApiProblem(422, str(exc), errors=[{"field": "region", "value": region, "message": str(exc)}]) from None
+
+
 def _list_endpoint(spec: FileSpec) -> Any:
     file = spec.name
     read, _ = PERMISSIONS[file]
@@ -86,6 +96,8 @@ def _list_endpoint(spec: FileSpec) -> Any:
     ) -> dict[str, Any]:
         text = str(filters.get("q") or "").strip()
         equal = {name: filters[name] for name in FILTERS[file] if filters.get(name) is not None}
+        if file == "candidates" and principal.region is None and isinstance(equal.get("region"), str):
+            _region_filter(store, str(equal["region"]))
         for_obligation = filters.get("for_obligation") if file == "placements" else None
         with store.begin() as conn:
             rows, total = access.list_rows(

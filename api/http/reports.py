@@ -21,6 +21,7 @@ from api.http.deps import StoreDep, require
 from api.http.problems import ApiProblem
 from api.report_files import write_report
 from api.security import Permission, Principal
+from api.services.regions import UnknownRegionError, check_region
 from api.services.reports import ReportService
 from matching.monitoring.report import TABLES, Report
 from models.store import Store
@@ -50,9 +51,12 @@ def _scope(store: Store, principal: Principal, region: str | None) -> str | None
         raise ApiProblem(404, f"there is no region {region} for your key; it reports on {principal.region}")
     if principal.region is not None:
         return principal.region
-    if region is not None and region not in store.regions():
-        raise ApiProblem(404, f"there is no region {region}: no candidate names it")
-    return region
+    if region is None:
+        return None
+    try:
+        return check_region(region, store.regions(), what="region")
+    except UnknownRegionError as exc:
+        raise ApiProblem(404, str(exc), errors=[{"field": "region", "value": region, "message": str(exc)}]) from None
 
 
 #: The days a report may be asked for (pandas holds dates between 1677 and 2262).

@@ -302,3 +302,12 @@ def test_an_obligation_naming_an_unknown_valuation_scheme_is_refused_with_its_ro
     body = problem(api.patch("/obligations/SROI-00001", json={"valuation_scheme": "zeeland"}), 422)
     assert [e["field"] for e in body["errors"]] == ["valuation_scheme"]
     assert api.get("/obligations/SROI-00001").json()["valuation_scheme"] != "zeeland"
+
+
+def test_a_national_key_filtering_on_an_unknown_region_is_told_the_known_ones(api) -> None:
+    body = problem(api.get("/candidates?region=Groninge", role="admin", region=None), 422)
+    assert "did you mean 'Groningen'?" in body["detail"]
+    assert "Holland Rijnland" in body["detail"]
+    assert api.get("/candidates?region=Groningen&limit=1", role="admin", region=None).json()["total"] > 0
+    # a regional key: another region is as absent as a misspelt one, an empty list as for any other region's rows
+    assert api.get("/candidates?region=Twente").json()["total"] == 0

@@ -158,6 +158,14 @@ def test_the_store_report_for_one_region(tmp_path: Path, monkeypatch: pytest.Mon
     assert pd.read_csv(groningen / "retention.csv").iloc[0]["placements"] == len(started)
     fairness = pd.read_csv(groningen / "fairness.csv")
     assert set(fairness.loc[fairness["dimension"] == "region", "group"]) == {"Groningen"}
+    # a misspelt region is an error naming the known ones, never an empty report
+    misspelt = tmp_path / "misspelt"
+    result = runner.invoke(app, ["report", "--db", "--region", "Groninge", "--out", str(misspelt), "--today", TODAY])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "error: --region 'Groninge' is not a known region (did you mean 'Groningen'?)" in said
+    assert "the stored candidates are in Groningen, Holland Rijnland, Midden-Utrecht" in said
+    assert not misspelt.exists()
 
 
 @pytest.mark.browser
