@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from api.loaders import read_model, read_postcodes
 from api.settings import Settings, load_settings
@@ -33,7 +33,8 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._built: dict[str, object] = {}
-        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     @classmethod
     def load(cls) -> Runtime:
@@ -41,10 +42,14 @@ class Runtime:
         return cls(load_settings())
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
-        with self._lock:
+        """``build()`` the first time ``name`` is asked for, then the same object; one build at a time per
+        name, so that a slow one (a taxonomy) never holds up another (the schemes)."""
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
             if name not in self._built:
                 self._built[name] = build()
-            return self._built[name]  # type: ignore[return-value]
+            return cast(T, self._built[name])
 
     @property
     def schemes(self) -> Schemes:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Runtime
@@ -60,7 +61,7 @@ def candidate_ids_of(file: str, rows: list[dict[str, Any]]) -> list[str]:
     return []
 
 
-def get_row(conn: Any, file: str, key: str, principal: Principal) -> dict[str, Any] | None:
+def get_row(conn: Connection, file: str, key: str, principal: Principal) -> dict[str, Any] | None:
     """The row of ``file`` with ``key`` as the key may see it, or ``None``."""
     row = access.get_row(conn, file, key, principal.region)
     return None if row is None else public_row(FILES_BY_NAME[file], row)

@@ -76,7 +76,7 @@ async def _suggest(request: Request, principal: Principal, kind: str, key: str, 
     The hot path of the API, so it runs on the event loop: one connection reads the data version,
     (for a candidate) whether the key's region holds them, and the rejected pairs; the
     prepared matcher answers; the audit event is committed; the answer is built from plain values
-    that already are a :class:`~api.schemas.SuggestionList`. Only preparing a region's matcher
+    that already are a :class:`~api.http.schemas.SuggestionList`. Only preparing a region's matcher
     (seconds, after a change to the data) goes to a worker thread.
     """
     store = request.app.state.store
