@@ -42,11 +42,11 @@ test: $(DEV_STAMP) services
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
-## lint: ruff, ruff format --check, mypy on matching/ and models/, import-linter
+## lint: ruff, ruff format --check, mypy (strict) on every package (matching, models, api, data), import-linter
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy matching models
+	$(BIN)/mypy matching models api data
 	$(BIN)/lint-imports
 
 ## bench: speed and quality benchmarks (not part of the test run)

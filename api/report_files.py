@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -40,19 +40,24 @@ FILES = ("report.html", "report.xlsx", "report.json", *(f"{name}.csv" for name i
 def _eur(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    return "€\u00a0" + f"{float(value):,.0f}".replace(",", ".")
+    return "€\u00a0" + f"{_float(value):,.0f}".replace(",", ".")
 
 
 def _pct(value: object, digits: int = 0) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    return f"{100 * float(value):.{digits}f}%".replace(".", ",")
+    return f"{100 * _float(value):.{digits}f}%".replace(".", ",")
 
 
 def _num(value: object, digits: int = 2) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    return f"{float(value):.{digits}f}".replace(".", ",")
+    return f"{_float(value):.{digits}f}".replace(".", ",")
+
+
+def _float(value: object) -> float:
+    """A figure of a report table (a Python or numpy number) as a float."""
+    return float(cast(SupportsFloat, value))
 
 
 # -- charts ------------------------------------------------------------------------------------

@@ -13,11 +13,10 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from models.errors import KoppelaarError
-from models.store import tables as t
-from models.store.store import now
+from models.store import keys
 
 KEY_PREFIX = "kop_"
 
@@ -122,35 +121,25 @@ def create_key(conn: Connection, *, role: str, region: str | None, label: str = 
         raise KoppelaarError(f"a {parsed.value} key needs --region: only an admin key may span every region")
     key_id = "k" + secrets.token_hex(6)
     secret = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    conn.execute(
-        t.api_keys.insert().values(
-            key_id=key_id,
-            label=label or f"{parsed.value} {region or 'alle regios'}",
-            role=parsed.value,
-            region=region,
-            secret_hash=hash_secret(secret),
-            created_at=now(),
-        )
+    keys.insert(
+        conn,
+        key_id=key_id,
+        secret_hash=hash_secret(secret),
+        role=parsed.value,
+        region=region,
+        label=label or f"{parsed.value} {region or 'alle regios'}",
     )
     return NewKey(key_id, secret, parsed, region)
 
 
 def revoke_key(conn: Connection, key_id: str) -> bool:
-    done = conn.execute(
-        update(t.api_keys)
-        .where(t.api_keys.c.key_id == key_id, t.api_keys.c.revoked_at.is_(None))
-        .values(revoked_at=now())
-    )
-    return bool(done.rowcount)
+    """Revoke an active key: it stops working at once. Whether there was one."""
+    return keys.revoke(conn, key_id)
 
 
 def authenticate(conn: Connection, secret: str) -> Principal | None:
     """The principal of a presented key, or ``None`` when it is unknown or revoked."""
-    row = conn.execute(
-        select(t.api_keys.c.key_id, t.api_keys.c.role, t.api_keys.c.region).where(
-            t.api_keys.c.secret_hash == hash_secret(secret), t.api_keys.c.revoked_at.is_(None)
-        )
-    ).first()
+    row = keys.active(conn, hash_secret(secret))
     if row is None:
         return None
     return Principal(row.key_id, Role(row.role), row.region)

@@ -19,8 +19,8 @@ from functools import partial
 import numba
 import numpy as np
 
-from matching.engine import Matcher
 from matching.kernels import Nearest, ScreenArrays, pair_features_grouped, sweep_pairs
+from matching.matcher import Matcher
 from matching.prepare import Prepared
 from matching.rulebook import TRAINING_CANNOT_REMOVE
 from matching.scorers import Scorer

@@ -18,7 +18,7 @@ lists at all]``, a bit test per skill). The sum, with a margin for rounding, goe
 monotone last step: an upper bound on the score, ≥ the exact score for every pair (tests hold it).
 
 :class:`Bound` is made once per scorer (its ``score_bound``, reached through
-:meth:`matching.engine.Matcher.score_bound`); a scorer that is not additive gives ``None`` and every
+:meth:`matching.matcher.Matcher.score_bound`); a scorer that is not additive gives ``None`` and every
 eligible pair is scored.
 """
 

@@ -18,11 +18,11 @@ import pandas as pd
 
 from matching.blocks import BLOCK_SIZE, Block, Merged, make_blocks, score_block
 from matching.eligibility import screen
-from matching.engine import Matcher, UnknownIdError
 from matching.engines import Engine, LocalEngine
 from matching.expansion import Expanded, Expansion, expand_block
 from matching.explain import missing
 from matching.features import pair_features
+from matching.matcher import Matcher, UnknownIdError
 from matching.prepare import Prepared
 from matching.rulebook import LOCKS_MAY_OVERRULE, reason_codes
 from matching.scorers import Scorer

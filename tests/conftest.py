@@ -206,7 +206,7 @@ def api(sample_store: object, db_url: str) -> Iterator[Api]:
     """The API over the sample world, with today fixed by the sample's own as-of date where it matters."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from api.http.app import create_app
     from api.settings import Settings
 
     app = create_app(Settings(database_url=db_url), store=sample_store)  # type: ignore[arg-type]

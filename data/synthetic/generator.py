@@ -169,7 +169,7 @@ def _one(rng: np.random.Generator, table: dict[str, float]) -> str:
 
 
 def _days(d: np.datetime64 | date) -> np.datetime64:
-    return np.datetime64(d, "D")
+    return np.datetime64(np.asarray(d, dtype="datetime64[D]").item(), "D")
 
 
 class _World:
@@ -309,7 +309,7 @@ class _World:
             tender = templates[int(rng.integers(len(templates)))].format(
                 town=town.name, n=int(rng.integers(1, 5)), year=int(str(start)[:4])
             )
-            allowed = ALLOWED_GROUP_SETS[0]
+            allowed: tuple[str, ...] = ALLOWED_GROUP_SETS[0]
             u2 = rng.random()
             if u2 < 0.10:
                 allowed = ALLOWED_GROUP_SETS[1]
@@ -697,15 +697,15 @@ class _World:
 
         # candidate status follows their placements
         working = set(ci[~ended & (state != "voorgesteld")])
-        status: list[str | None] = []
-        for i in range(len(cands)):
-            if i in working:
-                status.append("geplaatst")
+        statuses: list[str | None] = []
+        for row in range(len(cands)):
+            if row in working:
+                statuses.append("geplaatst")
             elif rng.random() < 0.07:
-                status.append("inactief")
+                statuses.append("inactief")
             else:
-                status.append("beschikbaar" if rng.random() < 0.8 else None)
-        cands["status"] = pd.Categorical(status, dtype=cands["status"].dtype)
+                statuses.append("beschikbaar" if rng.random() < 0.8 else None)
+        cands["status"] = pd.Series(statuses, dtype=cands["status"].dtype, index=cands.index)
         cands["previous_employers"] = pd.Series([tuple(sorted(p)) for p in previous], dtype=object)
         return placements, cands
 

@@ -55,7 +55,7 @@ PLACEMENT_TYPE_EFFECT = {"bbl": 0.35, "werkervaringsplek": -0.30, "bol_stage": -
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=float)
 
 
 def _incidence(lists: pd.Series, index: dict[str, str], codes: dict[str, int]) -> sparse.csr_matrix:
@@ -87,7 +87,7 @@ def _coordinates(lat: pd.Series, lon: pd.Series, postcode: pd.Series) -> tuple[n
     la, lo = lat.to_numpy(dtype=float).copy(), lon.to_numpy(dtype=float).copy()
     missing = np.isnan(la)
     for i in np.flatnonzero(missing):
-        pc = postcode.iat[i]
+        pc = postcode.iat[int(i)]
         if isinstance(pc, str) and pc[:4] in table:
             la[i], lo[i] = table[pc[:4]]
     return la, lo
@@ -145,7 +145,7 @@ class HiddenModel:
         contractors = ds.contractors.drop_duplicates("contractor_id").set_index("contractor_id")
         v_lat, v_lon = _coordinates(v["lat"], v["lon"], v["postcode"])
         k_lat, k_lon = _coordinates(contractors["lat"], contractors["lon"], contractors["postcode"])
-        k_pos = contractors.index.get_indexer(v["contractor_id"])
+        k_pos = contractors.index.get_indexer(pd.Index(v["contractor_id"]))
         fallback = np.isnan(v_lat) & (k_pos >= 0)
         v_lat[fallback] = k_lat[k_pos[fallback]]
         v_lon[fallback] = k_lon[k_pos[fallback]]

@@ -11,6 +11,7 @@ import csv
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,8 +109,12 @@ def problem_order(p: Problem) -> tuple[int, str, int, str]:
     return (order.get(p.file, -1), p.file, p.row or 0, p.column or "")
 
 
-def validate_dataset(folder: str | os.PathLike[str]) -> ValidationReport:
-    """Read and check every file of ``folder``; never raises for bad content."""
+def validate_dataset(folder: str | os.PathLike[str], *, schemes: Collection[str] | None = None) -> ValidationReport:
+    """Read and check every file of ``folder``; never raises for bad content.
+
+    ``schemes`` names the valuation schemes the installation knows: an obligation naming another
+    is an error (``None``: scheme names are not checked).
+    """
     path = Path(folder)
     problems: list[Problem] = []
     raw = read_raw_folder(path, problems)
@@ -118,7 +123,7 @@ def validate_dataset(folder: str | os.PathLike[str]) -> ValidationReport:
     tables = {name: parse_table(table, problems) for name, table in raw.items()}
     rows = {name: np.asarray(table.row_numbers, dtype=np.int64) for name, table in raw.items()}
     unreadable = frozenset(name for name, table in raw.items() if not table.readable)
-    check_all(Context(tables, rows, problems, unreadable))
+    check_all(Context(tables, rows, problems, unreadable, schemes))
     problems.sort(key=problem_order)
     if any(p.severity == "error" for p in problems):
         return ValidationReport(path, problems, None)
@@ -126,9 +131,9 @@ def validate_dataset(folder: str | os.PathLike[str]) -> ValidationReport:
     return ValidationReport(path, problems, dataset)
 
 
-def read_dataset(folder: str | os.PathLike[str]) -> Dataset:
-    """Read a dataset folder, or raise :class:`DatasetInvalid` listing every problem."""
-    report = validate_dataset(folder)
+def read_dataset(folder: str | os.PathLike[str], *, schemes: Collection[str] | None = None) -> Dataset:
+    """Read a dataset folder, or raise :class:`DatasetInvalid` listing every problem (see :func:`validate_dataset`)."""
+    report = validate_dataset(folder, schemes=schemes)
     if report.dataset is None:
         raise DatasetInvalid(str(folder), report.problems)
     return report.dataset

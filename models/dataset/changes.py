@@ -59,10 +59,17 @@ def _wanted_keys(tables: dict[str, pd.DataFrame]) -> dict[str, set[str]]:
     return wanted
 
 
-def validate_changes(incoming: dict[str, RawTable], fetch: Fetch, problems: list[Problem] | None = None) -> Changes:
+def validate_changes(
+    incoming: dict[str, RawTable],
+    fetch: Fetch,
+    problems: list[Problem] | None = None,
+    *,
+    schemes: Collection[str] | None = None,
+) -> Changes:
     """Check ``incoming`` raw tables (file name → table) against each other and the stored rows.
 
-    ``problems`` may already hold structural problems found while reading the incoming files.
+    ``problems`` may already hold structural problems found while reading the incoming files;
+    ``schemes`` names the valuation schemes the installation knows (``None``: not checked).
     """
     problems = [] if problems is None else problems
     parsed = {name: parse_table(raw, problems) for name, raw in incoming.items()}
@@ -88,7 +95,7 @@ def validate_changes(incoming: dict[str, RawTable], fetch: Fetch, problems: list
             [rows_in.get(spec.name, no_rows), np.full(len(stored), STORED_ROW, dtype=np.int64)]
         )
     unreadable = frozenset(name for name, raw in incoming.items() if not raw.readable)
-    merged = Context(tables, rows, [], unreadable)
+    merged = Context(tables, rows, [], unreadable, schemes)
     for rule in ROW_RULES:
         if rule is not check_duplicates:
             rule(merged)

@@ -6,7 +6,7 @@ vectorised over whole columns so a 100,000-row file validates in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,8 @@ class Context:
     rows: Rows
     problems: list[Problem]
     unreadable: frozenset[str] = frozenset()  # files missing or unreadable as a whole
+    #: The valuation schemes the installation knows; ``None``: a scheme's name is not checked.
+    schemes: Collection[str] | None = None
 
 
 def parse_table(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
@@ -235,6 +237,30 @@ def check_obligations(ctx: Context) -> None:
     )
 
 
+#: How an installation learns a scheme: said with every obligation that names an unknown one.
+ADD_A_SCHEME = "add it to the TOML file named by KOPPELAAR_VALUATION_SCHEMES (docs/MONITORING.md)"
+
+
+def check_valuation_schemes(ctx: Context) -> None:
+    """An obligation's ``valuation_scheme`` must be one the installation knows (when it is told which)."""
+    if ctx.schemes is None:
+        return
+    df, r = ctx.tables["obligations"], ctx.rows["obligations"]
+    names = df["valuation_scheme"]
+    unknown = (names.notna() & ~names.isin(list(ctx.schemes))).to_numpy(dtype=bool)
+    if unknown.any():
+        known = ", ".join(sorted(ctx.schemes))
+        _emit(
+            ctx.problems,
+            FILES_BY_NAME["obligations"],
+            r,
+            unknown,
+            "valuation_scheme",
+            values=_text(names),
+            message=f"is not a valuation scheme this installation knows ({known}): {ADD_A_SCHEME}",
+        )
+
+
 def check_vacancies(ctx: Context) -> None:
     tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
     df, r = tables["vacancies"], rows["vacancies"]
@@ -313,6 +339,7 @@ ROW_RULES = (
     check_candidates,
     check_contractors,
     check_obligations,
+    check_valuation_schemes,
     check_vacancies,
     check_placements,
 )

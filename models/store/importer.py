@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,17 +48,21 @@ def import_raw(
     *,
     columns: Mapping[str, list[str]] | None = None,
     then: Callable[[Connection], None] | None = None,
+    schemes: Collection[str] | None = None,
 ) -> ImportReport:
     """Validate raw tables against each other and the store, then upsert them, all or nothing.
 
     ``columns`` names the columns to write per file (default: those the input has); a stored
     row keeps its value in the others. ``then`` runs inside the same transaction after the upsert.
+    ``schemes`` names the valuation schemes the installation knows (``None``: not checked).
 
     Raises :class:`DatasetInvalid` with every problem when any is an error; nothing is written then.
     """
     problems.extend(_nul_cells(raw))
     with store.begin() as conn:
-        changes = validate_changes(dict(raw), lambda file, keys: store.fetch_table(conn, file, keys), problems)
+        changes = validate_changes(
+            dict(raw), lambda file, keys: store.fetch_table(conn, file, keys), problems, schemes=schemes
+        )
         if changes.ok and guard is not None:
             rows = {name: list(table.row_numbers) for name, table in raw.items()}
             changes.problems.extend(guard(conn, changes.tables, rows))
@@ -83,7 +87,7 @@ def _nul_cells(raw: Mapping[str, RawTable]) -> list[Problem]:
     return found
 
 
-def import_folder(store: Store, folder: Path) -> ImportReport:
+def import_folder(store: Store, folder: Path, *, schemes: Collection[str] | None = None) -> ImportReport:
     """Import every file of the format found in ``folder`` (any subset of the five)."""
     if not folder.is_dir():
         raise KoppelaarError(f"{folder} is not a folder: give the folder holding the CSV files")
@@ -92,7 +96,7 @@ def import_folder(store: Store, folder: Path) -> ImportReport:
     if not raw:
         names = ", ".join(spec.filename for spec in FILES)
         raise KoppelaarError(f"{folder} holds none of the format's files ({names})")
-    return import_raw(store, raw, str(folder), problems)
+    return import_raw(store, raw, str(folder), problems, schemes=schemes)
 
 
 def export_folder(store: Store, folder: Path) -> dict[str, int]:

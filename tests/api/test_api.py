@@ -222,9 +222,9 @@ def test_a_run_for_one_obligation_plans_only_its_places(api) -> None:
 def test_interrupted_runs_are_resumed_on_restart_never_lost(api) -> None:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from api.jobs import MAX_ATTEMPTS, create_run
+    from api.http.app import create_app
     from api.security import Principal, Role
+    from api.services.runs import MAX_ATTEMPTS, create_run
     from api.settings import Settings
 
     region = Principal(None, Role.ADVISEUR, "Groningen")
@@ -284,3 +284,30 @@ def test_openapi_describes_every_operation_with_examples(api) -> None:
     for name in ("CandidateCreate", "VacancyCreate", "ObligationCreate", "PlacementCreate", "ContractorCreate"):
         assert schema["components"]["schemas"][name]["examples"], name
     assert json.dumps(schema).count("problem+json") >= 30
+
+
+def test_an_obligation_naming_an_unknown_valuation_scheme_is_refused_with_its_row(api) -> None:
+    """What a run or the report would stop on is refused where the obligation comes in: upload and PATCH."""
+    key = {"Content-Type": "text/csv"}
+    header = "obligation_id,contractor_id,client,tender_name,sector,contract_value_eur,sroi_percentage,"
+    header += "award_date,start_date,end_date,valuation_scheme\n"
+    row = "SROI-U-{n},OPN-00001,Gemeente Test,Test,bouw,100000,5,2026-01-01,2026-02-01,2027-12-31,{scheme}\n"
+    bad = header + row.format(n=1, scheme="standaard") + row.format(n=2, scheme="zeeland")
+    body = problem(api.post("/obligations/upload", role="admin", region=None, content=bad, headers=key), 422)
+    [error] = body["errors"]
+    assert (error["row"], error["field"], error["value"]) == (3, "valuation_scheme", "zeeland")
+    assert "holland_rijnland, oost_nl, standaard, utrecht" in error["message"]
+    assert "KOPPELAAR_VALUATION_SCHEMES" in error["message"]
+    assert api.get("/obligations/SROI-U-1").status_code == 404  # nothing of it was written
+    body = problem(api.patch("/obligations/SROI-00001", json={"valuation_scheme": "zeeland"}), 422)
+    assert [e["field"] for e in body["errors"]] == ["valuation_scheme"]
+    assert api.get("/obligations/SROI-00001").json()["valuation_scheme"] != "zeeland"
+
+
+def test_a_national_key_filtering_on_an_unknown_region_is_told_the_known_ones(api) -> None:
+    body = problem(api.get("/candidates?region=Groninge", role="admin", region=None), 422)
+    assert "did you mean 'Groningen'?" in body["detail"]
+    assert "Holland Rijnland" in body["detail"]
+    assert api.get("/candidates?region=Groningen&limit=1", role="admin", region=None).json()["total"] > 0
+    # a regional key: another region is as absent as a misspelt one, an empty list as for any other region's rows
+    assert api.get("/candidates?region=Twente").json()["total"] == 0

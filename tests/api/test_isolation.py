@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from api.schemas import EXAMPLES, to_cell
+from api.http.schemas import EXAMPLES, to_cell
 from api.security import ROLE_PERMISSIONS, Permission, Role, create_key, hash_secret, revoke_key
 from models.schema import FILES_BY_NAME
 from models.store import tables as t
@@ -582,7 +582,7 @@ def make_world(api: Any) -> World:
 
 def test_matrix_covers_every_operation() -> None:
     """Every operation of the schema has an entry, and no API route hides from the schema."""
-    from api.app import create_app
+    from api.http.app import create_app
     from api.settings import Settings
 
     app = create_app(Settings(database_url="sqlite://"))
@@ -671,7 +671,7 @@ def bare_api(store: Any, db_url: str) -> Iterator[Any]:
     """The API over an empty store: for what needs keys but no data."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from api.http.app import create_app
     from api.settings import Settings
     from tests.conftest import Api
 
@@ -754,7 +754,7 @@ def test_page_size_is_at_most_500(bare_api) -> None:
 def test_request_body_above_the_limit_gets_413(store, db_url) -> None:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from api.http.app import create_app
     from api.settings import Settings
 
     limit = 20_000

@@ -51,7 +51,10 @@ def test_one_table_and_an_unknown_table_or_region(api) -> None:
         "reason",
     }
     problem(api.get("/reports/monitoring/tables/salarissen", role="adviseur"), 422)
-    problem(api.get("/reports/monitoring?region=Atlantis", role="admin", region=None), 404)
+    body = problem(api.get("/reports/monitoring?region=Atlantis", role="admin", region=None), 404)
+    assert "the stored candidates are in Groningen, Holland Rijnland" in body["detail"]
+    body = problem(api.get("/reports/monitoring?region=groningen", role="admin", region=None), 404)
+    assert "did you mean 'Groningen'?" in body["detail"]
     problem(api.get("/reports/monitoring?today=gisteren", role="adviseur"), 422)
 
 

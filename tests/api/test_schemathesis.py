@@ -29,7 +29,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import ASGIClient
 from sqlalchemy import select
 
-from api.app import create_app
+from api.http.app import create_app
 from api.security import create_key
 from api.settings import Settings
 from models.store import Store

@@ -51,7 +51,7 @@ def test_the_server_warms_every_region_at_start_and_says_when_it_is_ready(sample
     and the first suggestion uses it instead of preparing one."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from api.http.app import create_app
     from api.security import create_key
     from api.settings import Settings
 
@@ -82,7 +82,7 @@ def test_the_server_warms_every_region_at_start_and_says_when_it_is_ready(sample
 def test_without_warm_up_the_first_request_prepares_its_region(sample_store: Any, db_url: str) -> None:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from api.http.app import create_app
     from api.security import create_key
     from api.settings import Settings
 
@@ -114,7 +114,7 @@ def test_a_request_during_warm_up_waits_for_its_region_and_gets_the_whole_answer
     """A region being prepared is never handed out half-built: a request for it waits on its lock."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from api.http.app import create_app
     from api.security import create_key
     from api.settings import Settings
 
@@ -134,7 +134,7 @@ def test_a_request_during_warm_up_waits_for_its_region_and_gets_the_whole_answer
 def test_suggestions_keep_their_schema_errors_and_audit(api: Any) -> None:
     """The async, pre-serialised suggestion endpoints answer as before: the documented model, the same
     errors in the same order, and one audit event per answer naming the candidates shown."""
-    from api.schemas import SuggestionList
+    from api.http.schemas import SuggestionList
 
     key = {"X-API-Key": api.key("coach", "Groningen")}
     client = api.client
@@ -175,7 +175,7 @@ def test_an_audit_write_never_makes_the_event_loop_wait_for_a_busy_sqlite(sample
     suggestion waits in a worker thread, not on the event loop, and is committed once the lock is free."""
     if not db_url.startswith("sqlite"):
         pytest.skip("SQLite's single writer")
-    from api.deps import NO_WAIT_BUSY_MS, record_audit_async
+    from api.http.deps import NO_WAIT_BUSY_MS, record_audit_async
     from api.security import Principal, Role
 
     principal = Principal(None, Role.COACH, "Groningen")
@@ -224,7 +224,7 @@ def test_an_audit_write_never_makes_the_event_loop_wait_for_a_busy_sqlite(sample
 
 
 def test_only_one_worker_resumes_interrupted_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from api.app import RECOVERY_MARKER_ENV, _resumes_runs
+    from api.http.app import RECOVERY_MARKER_ENV, _resumes_runs
 
     monkeypatch.delenv(RECOVERY_MARKER_ENV, raising=False)
     assert [_resumes_runs() for _ in range(2)] == [True, True]  # a server alone always resumes its runs

@@ -10,9 +10,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.http.app import create_app
+from api.http.web import STATIC
 from api.settings import Settings
-from api.web import STATIC
 
 
 @pytest.fixture

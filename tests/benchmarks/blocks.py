@@ -103,8 +103,8 @@ def _per_vacancy(p: Any, scorer: Any, block: Any, permanent: int) -> list[tuple[
     """The block path before the sweep: each vacancy's candidates in reach screened on their own,
     every eligible pair described and scored, the ``keep`` best kept (score, then candidate row)."""
     from matching.blocks import _top
-    from matching.engine import Matcher
     from matching.kernels import Nearest, pair_features_grouped, screen_pairs
+    from matching.matcher import Matcher
 
     matcher = Matcher(p, scorer)
     nearest = Nearest.empty(p.n_candidates)

@@ -17,7 +17,7 @@ def write_world(candidates: int, vacancies: int, seed: int) -> Path:
     """Outside the clock: the world's files and a model trained on its history, as a user has them."""
     from api.loaders import write_model
     from data.synthetic.generator import WorldConfig, generate_world
-    from matching.engine import train
+    from matching.matcher import train
     from matching.prepare import MatchConfig, Prepared
     from models.dataset import write_dataset
     from models.errors import KoppelaarError
@@ -45,7 +45,7 @@ def match_world(folder: Path, *, candidates: int, vacancies: int, seed: int) -> 
     """`koppelaar match` end to end (load, score, solve, write), then (c) and (d) outside its clock."""
     import os
 
-    from api.cli_plan import run_match
+    from api.cli.match import run_match
     from data.synthetic.generator import WorldConfig
 
     table = SHARED / "geo" / "pc4_centroids_geonames.txt"

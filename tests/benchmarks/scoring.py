@@ -28,8 +28,8 @@ def scoring(_: None, *, candidates: int, vacancies: int, seed: int) -> dict[str,
     from data.synthetic.generator import WorldConfig, generate_world
     from data.synthetic.truth import HiddenModel
     from matching.eligibility import screen
-    from matching.engine import Matcher, train
     from matching.features import pair_features
+    from matching.matcher import Matcher, train
     from matching.prepare import MatchConfig, Prepared
     from matching.scorers import RuleScorer, TitleScorer
     from models.dataset import Dataset

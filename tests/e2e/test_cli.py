@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -224,3 +225,33 @@ def test_match_keeps_locks_and_vetoes_and_refuses_impossible_ones(tmp_path: Path
     assert not_a_folder.exit_code == 2
     assert f"--out {a_file} is a file" in not_a_folder.output
     assert a_file.read_text() == "keep me"
+
+
+def test_validate_rejects_what_match_and_report_would_stop_on_an_unknown_valuation_scheme(
+    make_dataset: DatasetFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_dataset(("obligations", 0, "valuation_scheme", "regio_zuid"))
+    line = (
+        "obligations.csv row 2, column valuation_scheme: 'regio_zuid' is not a valuation scheme this installation "
+        "knows (holland_rijnland, oost_nl, standaard, utrecht): add it to the TOML file named by "
+        "KOPPELAAR_VALUATION_SCHEMES"
+    )
+    for args in (
+        ["validate", str(folder)],
+        ["match", str(folder), "--out", str(tmp_path / "plan"), "--today", "2026-11-01"],
+        ["report", str(folder), "--out", str(tmp_path / "report"), "--today", "2026-11-01"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert line in " ".join(result.output.split()), args
+        assert "Traceback" not in result.output
+    payload = json.loads(runner.invoke(app, ["validate", str(folder), "--format", "json"]).stdout)
+    assert payload["problems"][0] | {} == {
+        "file": "obligations.csv", "row": 2, "column": "valuation_scheme", "value": "regio_zuid",
+        "message": payload["problems"][0]["message"], "severity": "error",
+    }  # fmt: skip
+    schemes = tmp_path / "schemes.toml"
+    schemes.write_text('[schemes.regio_zuid]\nextends = "standaard"\n', "utf-8")
+    monkeypatch.setenv("KOPPELAAR_VALUATION_SCHEMES", str(schemes))
+    result = runner.invoke(app, ["validate", str(folder), "--today", "2026-11-01"])
+    assert result.exit_code == 0, result.output  # the scheme the message said how to add is known now

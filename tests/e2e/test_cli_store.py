@@ -60,6 +60,7 @@ def test_a_bad_import_exits_2_naming_file_row_and_field(env: str, tmp_path: Path
 
 
 def test_keys_are_made_listed_and_revoked(env: str) -> None:
+    assert runner.invoke(app, ["import", str(SAMPLE)]).exit_code == 0
     r = runner.invoke(app, ["apikey", "create", "--role", "coach", "--region", "Twente", "--label", "coach Ans"])
     assert r.exit_code == 0, r.output
     secret = r.output.strip().splitlines()[-1]
@@ -75,6 +76,24 @@ def test_keys_are_made_listed_and_revoked(env: str) -> None:
     assert r.exit_code == 2
     assert "--region" in r.output
     assert runner.invoke(app, ["apikey", "create", "--role", "baas", "--region", "X"]).exit_code == 2
+
+
+def test_a_key_for_an_unknown_or_misspelt_region_is_refused_naming_the_known_ones(env: str) -> None:
+    r = runner.invoke(app, ["apikey", "create", "--role", "coach", "--region", "Twente"])
+    assert r.exit_code == 2  # an empty store knows no region: the key would never see anyone
+    assert "import the candidates first" in r.output
+    assert runner.invoke(app, ["import", str(SAMPLE)]).exit_code == 0
+    for typed, hint in (("twente", "did you mean 'Twente'?"), ("Atlantis", "")):
+        r = runner.invoke(app, ["apikey", "create", "--role", "coach", "--region", typed])
+        assert r.exit_code == 2, r.output
+        said = " ".join(r.output.split())
+        assert said.startswith(f"error: --region '{typed}' is not a known region")
+        assert hint in said
+        assert "Groningen, Holland Rijnland, Midden-Utrecht, Noordoost-Brabant, Twente, Zuidoost-Brabant" in said
+        assert "Traceback" not in r.output
+    assert "coach" not in runner.invoke(app, ["apikey", "list"]).output  # no key was made
+    r = runner.invoke(app, ["apikey", "create", "--role", "admin", "--region", "Groningen"])
+    assert r.exit_code == 0, r.output
 
 
 def test_a_database_that_cannot_be_reached_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:

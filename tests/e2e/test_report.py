@@ -110,12 +110,12 @@ def test_an_unknown_valuation_scheme_names_its_row(tmp_path: Path) -> None:
     frame = pd.read_csv(folder / "obligations.csv", dtype=str, keep_default_na=False)
     frame.loc[2, "valuation_scheme"] = "zeeland"
     frame.to_csv(folder / "obligations.csv", index=False)
-    result = runner.invoke(app, ["report", str(folder), "--out", str(tmp_path / "out"), "--today", TODAY])
-    assert result.exit_code == 2
-    assert (
-        "obligations.csv row 4 (obligation SROI-00003), column valuation_scheme: 'zeeland' is not a valuation scheme"
-        in result.output
-    )
+    line = "obligations.csv row 4, column valuation_scheme: 'zeeland' is not a valuation scheme this installation knows"
+    # what report stops on, validate has said already
+    for args in (["validate", str(folder)], ["report", str(folder), "--out", str(tmp_path / "out")]):
+        result = runner.invoke(app, [*args, "--today", TODAY])
+        assert result.exit_code == 2, result.output
+        assert line in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()
 
 
@@ -158,6 +158,14 @@ def test_the_store_report_for_one_region(tmp_path: Path, monkeypatch: pytest.Mon
     assert pd.read_csv(groningen / "retention.csv").iloc[0]["placements"] == len(started)
     fairness = pd.read_csv(groningen / "fairness.csv")
     assert set(fairness.loc[fairness["dimension"] == "region", "group"]) == {"Groningen"}
+    # a misspelt region is an error naming the known ones, never an empty report
+    misspelt = tmp_path / "misspelt"
+    result = runner.invoke(app, ["report", "--db", "--region", "Groninge", "--out", str(misspelt), "--today", TODAY])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "error: --region 'Groninge' is not a known region (did you mean 'Groningen'?)" in said
+    assert "the stored candidates are in Groningen, Holland Rijnland, Midden-Utrecht" in said
+    assert not misspelt.exists()
 
 
 @pytest.mark.browser

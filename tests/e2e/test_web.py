@@ -55,7 +55,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """``koppelaar serve`` in a thread, over a SQLite store with the sample imported, and keys per role."""
     import uvicorn
 
-    from api.app import create_app
+    from api.http.app import create_app
     from api.security import create_key
     from api.settings import Settings
     from models.store import Store

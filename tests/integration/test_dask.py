@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from data.synthetic.generator import WorldConfig, generate_world
-from matching.engine import train
 from matching.engines import Engine, EngineError, make_engine
+from matching.matcher import train
 from matching.plan import PlanConfig, PlanResult, make_plan
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import LearnedScorer

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api.cli_taxonomy import relation_counts, taxonomy_app
+from api.cli.taxonomy import relation_counts, taxonomy_app
 from api.taxonomy_io import (
     esco_languages,
     load_taxonomy,

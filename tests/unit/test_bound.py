@@ -19,9 +19,9 @@ from data.synthetic.generator import WorldConfig, generate_world
 from matching.additive import AdditiveBoosting
 from matching.blocks import BlockScores, _top, make_blocks, score_block
 from matching.eligibility import screen
-from matching.engine import Matcher, train, training_pairs
 from matching.features import pair_features
 from matching.kernels import pair_features_grouped
+from matching.matcher import Matcher, train, training_pairs
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import LearnedScorer, RuleScorer, Scorer, TitleScorer
 from tests.unit.pairs import eligible_pairs

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from matching.eligibility import Reason, screen
-from matching.engine import Matcher
+from matching.matcher import Matcher
 from matching.prepare import MatchConfig, Prepared
 from models.dataset import read_dataset
 from tests.conftest import DatasetFactory

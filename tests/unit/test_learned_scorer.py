@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from data.synthetic.generator import WorldConfig, generate_world
-from matching.engine import Matcher, train, training_pairs
 from matching.features import FEATURES, INDEX
+from matching.matcher import Matcher, train, training_pairs
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import LearnedScorer, RuleScorer
 from models.errors import KoppelaarError

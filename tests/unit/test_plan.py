@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import maximum_bipartite_matching
 from data.synthetic.generator import WorldConfig, generate_world
 from matching import plan as plan_module
 from matching.eligibility import screen
-from matching.engine import UnknownIdError
+from matching.matcher import UnknownIdError
 from matching.plan import (
     NO_ELIGIBLE_CANDIDATE,
     NOT_ADDITIONAL,

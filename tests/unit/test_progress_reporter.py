@@ -11,7 +11,7 @@ import pytest
 import typer
 from rich.console import Console
 
-from api.progress import LogFormat, Reporter
+from api.cli.progress import LogFormat, Reporter
 from models.errors import DatasetInvalid, KoppelaarError, Problem
 
 

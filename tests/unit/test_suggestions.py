@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from data.synthetic.generator import WorldConfig, generate_world
-from matching.engine import Matcher, train
+from matching.matcher import Matcher, train
 from matching.prepare import MatchConfig, Prepared
 from matching.shortlists import build as build_shortlists
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from api.render import fail
+from api.cli.render import fail
 from api.taxonomy_io import esco_languages, load_taxonomy, read_esco_folder, write_taxonomy_file
 from matching.normalise import Normaliser
 from matching.taxonomy import Kind, Taxonomy

@@ -9,16 +9,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from api.cli_match import TodayOpt, day_or_today
-from api.progress import LogFormat, LogOpt, QuietOpt, Reporter
-from api.render import exit_on_user_error, table
-from api.settings import load_settings
+from api.bootstrap import Runtime
+from api.cli.db import open_store
+from api.cli.options import TodayOpt, day_or_today
+from api.cli.progress import LogFormat, LogOpt, QuietOpt, Reporter
+from api.cli.render import table
 from models.errors import KoppelaarError
 
 console = Console()
 
 
-def report_command(
+def report(
     dataset: Annotated[
         Path | None,
         typer.Argument(help="A dataset folder; leave out with --db.", show_default=False, file_okay=False),
@@ -37,7 +38,8 @@ def report_command(
 ) -> None:
     """SROI monitoring: obligation progress and forecast, retention, tender calendar and training needs, fairness."""
     from api.report_files import write_report
-    from api.reporting import folder_report, store_report
+    from api.services.regions import check_region
+    from api.services.reports import folder_report, store_report
 
     with Reporter.from_options("report", quiet=quiet, log=log) as reporter:
         if (dataset is None) == (not db):
@@ -49,27 +51,26 @@ def report_command(
         if out.exists() and not out.is_dir():  # before the work, not after it
             raise KoppelaarError(f"--out {out} is a file; give a folder for the report")
         day = day_or_today(today)
-        settings = load_settings()
-        schemes = settings.schemes()
+        runtime = Runtime.load()
         started = time.perf_counter()
         with reporter.stage("figures"):
             if db:
-                from api.cli_store import open_store
-
-                store = open_store(settings)
+                store = open_store(runtime)
                 try:
-                    report = store_report(store, day, schemes, region, settings.postcodes)
+                    if region is not None:
+                        region = check_region(region, store.regions())
+                    figures = store_report(store, day, runtime, region)
                 finally:
                     store.close()
             else:
                 assert dataset is not None
-                report = folder_report(dataset, day, schemes, plan, settings.postcodes)
+                figures = folder_report(dataset, day, runtime, plan)
         computed = time.perf_counter() - started
         with reporter.stage("write"):
-            written = write_report(report, out)
+            written = write_report(figures, out)
         total = time.perf_counter() - started
-        reporter.done({"files": len(written), "obligations": int(report.overview["obligations"])})
-    o = report.overview
+        reporter.done({"files": len(written), "obligations": int(figures.overview["obligations"])})
+    o = figures.overview
     console.print(
         table(
             f"SROI monitoring on {day.isoformat()}" + (f", region {region}" if region else ""),
@@ -88,14 +89,10 @@ def report_command(
             ],
         )
     )
-    for line in report.training.one_step["text"].head(3):
+    for line in figures.training.one_step["text"].head(3):
         console.print(f"  {line}", highlight=False)
     console.print(
         f"wrote {len(written)} files to {out}/ (report.html opens in any browser) in {total:.1f} s "
         f"(figures {computed:.1f} s)",
         highlight=False,
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("report")(exit_on_user_error(report_command))

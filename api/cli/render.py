@@ -89,7 +89,7 @@ def print_summary(console: Console, s: DatasetSummary, title: str = "Dataset") -
     console.print(f"Profile fields filled in: {filled}")
 
     o = s.obligations
-    sectors = [(sector, n, eur(owed)) for sector, n, owed in s.obligations_by_sector]
+    sectors: list[tuple[str, object, str]] = [(sector, n, eur(owed)) for sector, n, owed in s.obligations_by_sector]
     sectors.append(("[bold]total[/bold]", o["running"], eur(o["owed_eur"])))
     title = f"Running SROI obligations: {o['running']} of {o['count']}"
     console.print(table(title, ("sector", "obligations", "SROI owed"), sectors))

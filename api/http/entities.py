@@ -12,25 +12,24 @@ from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import StoreDep, audit, require
-from api.problems import ApiProblem, field_errors
-from api.schemas import CREATE, EXAMPLES, PUBLIC, SINGULAR, UPDATE, ImportResult, Page, ProblemDetails, to_cell, to_json
+from api.bootstrap import Runtime
+from api.http.common import DEFAULT_PAGE, ERRORS, MAX_PAGE, page, public_row
+from api.http.deps import RuntimeDep, StoreDep, audit, require
+from api.http.problems import ApiProblem, field_errors
+from api.http.schemas import CREATE, EXAMPLES, PUBLIC, SINGULAR, UPDATE, ImportResult, Page, to_cell
 from api.security import Permission, Principal
+from api.services.regions import UnknownRegionError, check_region
 from models.dataset.reader import raw_from_cells, read_raw_bytes
 from models.entities import TRANSITIONS
 from models.enums import PlacementStatus
 from models.errors import DatasetInvalid, Problem
 from models.schema import FILES, FILES_BY_NAME, FileSpec
-from models.store import Store
-from models.store import tables as t
-from models.store.importer import ImportReport, import_raw
-from models.store.store import CHUNK
-
-MAX_PAGE = 500
-DEFAULT_PAGE = 50
+from models.store import Store, access
+from models.store.access import REGIONAL
+from models.store.importer import Guard, ImportReport, import_raw
 
 #: Columns each list can be filtered on (equality).
 FILTERS: dict[str, tuple[str, ...]] = {
@@ -55,40 +54,6 @@ SEARCH: dict[str, tuple[str, ...]] = {
     "vacancies": ("title", "occupation"),
 }
 
-REGIONAL = frozenset({"candidates", "placements"})
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ProblemDetails, "content": {"application/problem+json": {}}} for code in (401, 403, 404, 422)
-}
-
-
-def page(items: list[dict[str, Any]], total: int, offset: int, limit: int) -> dict[str, Any]:
-    """One page of a list, with where the next one starts (``None`` after the last)."""
-    following = offset + len(items)
-    return {
-        "items": items,
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "next_offset": following if following < total else None,
-    }
-
-
-def visible(file: str, principal: Principal) -> Any:
-    """The WHERE clause limiting ``file``'s rows to those of the key's region (``True`` for all)."""
-    if principal.region is None or file not in REGIONAL:
-        return True
-    in_region = select(t.candidates.c.candidate_id).where(t.candidates.c.region == principal.region)
-    if file == "candidates":
-        return t.candidates.c.region == principal.region
-    return t.placements.c.candidate_id.in_(in_region)
-
-
-def public_row(spec: FileSpec, row: Any) -> dict[str, Any]:
-    mapping = row._mapping if hasattr(row, "_mapping") else row
-    out = {col.name: to_json(mapping.get(col.name), col) for col in spec.columns}
-    out["updated_at"] = mapping.get("updated_at")
-    return out
-
 
 def candidate_ids_of(file: str, rows: list[dict[str, Any]]) -> list[str]:
     if file in REGIONAL:
@@ -97,102 +62,28 @@ def candidate_ids_of(file: str, rows: list[dict[str, Any]]) -> list[str]:
 
 
 def get_row(conn: Connection, file: str, key: str, principal: Principal) -> dict[str, Any] | None:
-    spec = FILES_BY_NAME[file]
-    table = t.ENTITY_TABLES[file]
-    row = conn.execute(select(table).where(table.c[spec.key] == key, visible(file, principal))).first()
-    return None if row is None else public_row(spec, row)
+    """The row of ``file`` with ``key`` as the key may see it, or ``None``."""
+    row = access.get_row(conn, file, key, principal.region)
+    return None if row is None else public_row(FILES_BY_NAME[file], row)
 
 
-def region_guard(principal: Principal) -> Any:
+def region_guard(principal: Principal) -> Guard:
     """Problems for rows a regional key may not write: another region's candidates or placements."""
-
-    def guard(conn: Connection, tables: dict[str, pd.DataFrame], rows: dict[str, list[int]]) -> list[Problem]:
-        problems: list[Problem] = []
-        if principal.region is None:
-            return problems
-        if "candidates" in tables:
-            df = tables["candidates"]
-            ids = [str(x) for x in df["candidate_id"]]
-            stored = _regions(conn, ids)
-            for pos, (cid, region) in enumerate(zip(ids, df["region"], strict=True)):
-                row = rows["candidates"][pos]
-                if cid in stored and stored[cid] != principal.region:
-                    problems.append(Problem("candidates.csv", row, "candidate_id", cid, "is already in use"))
-                elif region != principal.region:
-                    problems.append(
-                        Problem(
-                            "candidates.csv",
-                            row,
-                            "region",
-                            None if pd.isna(region) else str(region),
-                            f"must be {principal.region}: this key registers candidates of its own region only",
-                        )
-                    )
-        if "placements" in tables:
-            df = tables["placements"]
-            ids = [str(x) for x in df["candidate_id"]]
-            owners = _placement_candidates(conn, [str(x) for x in df["placement_id"]])
-            regions = _regions(conn, ids + list(owners.values()))  # one look-up for every row
-            for pos, (pid, cid) in enumerate(zip(df["placement_id"], ids, strict=True)):
-                row = rows["placements"][pos]
-                owner = owners.get(str(pid))
-                if owner is not None and regions.get(owner) != principal.region:
-                    problems.append(Problem("placements.csv", row, "placement_id", str(pid), "is already in use"))
-                elif regions.get(cid) != principal.region:
-                    problems.append(
-                        Problem(
-                            "placements.csv",
-                            row,
-                            "candidate_id",
-                            cid,
-                            "does not exist in candidates.csv (candidate_id)",
-                        )
-                    )
-        return problems
-
-    return guard
+    return access.region_guard(principal.region)
 
 
-def _lookup(conn: Connection, key: Any, value: Any, ids: list[str]) -> dict[str, Any]:
-    """``value`` of the rows whose ``key`` is one of ``ids``, in chunks of :data:`CHUNK` ids."""
-    out: dict[str, Any] = {}
-    unique = sorted(set(ids))
-    for i in range(0, len(unique), CHUNK):
-        query = select(key, value).where(key.in_(unique[i : i + CHUNK]))
-        out.update({str(row[0]): row[1] for row in conn.execute(query)})
-    return out
-
-
-def _regions(conn: Connection, ids: list[str]) -> dict[str, str | None]:
-    return _lookup(conn, t.candidates.c.candidate_id, t.candidates.c.region, ids)
-
-
-def _placement_candidates(conn: Connection, ids: list[str]) -> dict[str, str]:
-    return _lookup(conn, t.placements.c.placement_id, t.placements.c.candidate_id, ids)
-
-
-def contains(columns: list[Any], text: str) -> Any:
-    """A WHERE clause: any of ``columns`` holds ``text``, ignoring case; ``%`` and ``_`` match themselves."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(*(col.ilike(f"%{escaped}%", escape="\\") for col in columns))
-
-
-def counts_for(obligation_id: str) -> Any:
-    """A WHERE clause: the placements that count towards an obligation (as its progress counts them).
-
-    Those naming it, and those naming no obligation in a vacancy of it.
-    """
-    of_it = select(t.vacancies.c.vacancy_id).where(t.vacancies.c.obligation_id == obligation_id)
-    return or_(
-        t.placements.c.obligation_id == obligation_id,
-        and_(t.placements.c.obligation_id.is_(None), t.placements.c.vacancy_id.in_(of_it)),
-    )
+def _region_filter(store: Store, region: str) -> None:
+    """A national key's list filtered on a region no candidate is in is a mistake, not an empty list: 422
+    naming the known regions. (For a regional key every other region is as absent as a misspelt one.)"""
+    try:
+        check_region(region, store.regions(), what="region")
+    except UnknownRegionError as exc:
+        raise ApiProblem(422, str(exc), errors=[{"field": "region", "value": region, "message": str(exc)}]) from None
 
 
 def _list_endpoint(spec: FileSpec) -> Any:
     file = spec.name
     read, _ = PERMISSIONS[file]
-    table = t.ENTITY_TABLES[file]
 
     def list_rows(
         request: Request,
@@ -204,19 +95,22 @@ def _list_endpoint(spec: FileSpec) -> Any:
         ] = DEFAULT_PAGE,
         **filters: Any,
     ) -> dict[str, Any]:
-        query: Select[Any] = select(table).where(visible(file, principal))
         text = str(filters.get("q") or "").strip()
-        if text and file in SEARCH:
-            query = query.where(contains([table.c[name] for name in SEARCH[file]], text))
-        if file == "placements" and filters.get("for_obligation") is not None:
-            query = query.where(counts_for(str(filters["for_obligation"])))
-        for name in FILTERS[file]:
-            value = filters.get(name)
-            if value is not None:
-                query = query.where(table.c[name] == value)
+        equal = {name: filters[name] for name in FILTERS[file] if filters.get(name) is not None}
+        if file == "candidates" and principal.region is None and isinstance(equal.get("region"), str):
+            _region_filter(store, str(equal["region"]))
+        for_obligation = filters.get("for_obligation") if file == "placements" else None
         with store.begin() as conn:
-            total = int(conn.execute(select(func.count()).select_from(query.subquery())).scalar() or 0)
-            rows = conn.execute(query.order_by(table.c[spec.key]).offset(offset).limit(limit)).all()
+            rows, total = access.list_rows(
+                conn,
+                file,
+                principal.region,
+                equal=equal,
+                search=(list(SEARCH[file]), text) if text and file in SEARCH else None,
+                for_obligation=None if for_obligation is None else str(for_obligation),
+                offset=offset,
+                limit=limit,
+            )
             items = [public_row(spec, r) for r in rows]
             if file in REGIONAL and items:
                 audit(conn, principal, f"list {file}", str(request.url.path), candidate_ids_of(file, items))
@@ -295,6 +189,7 @@ def entity_router(spec: FileSpec) -> APIRouter:
         request: Request,
         response: Response,
         store: StoreDep,
+        runtime: RuntimeDep,
         principal: Annotated[Principal, Depends(require(write))],
     ) -> dict[str, Any]:
         data = body.model_dump()  # type: ignore[attr-defined]
@@ -302,17 +197,15 @@ def entity_router(spec: FileSpec) -> APIRouter:
             data["region"] = principal.region
         key = str(data[spec.key])
         with store.connect() as conn:
-            exists = conn.execute(
-                select(t.ENTITY_TABLES[file].c[spec.key]).where(t.ENTITY_TABLES[file].c[spec.key] == key)
-            ).first()
-        if exists is not None:
+            exists = access.exists(conn, file, key)
+        if exists:
             raise ApiProblem(
                 409,
                 f"{spec.key} {key} exists already: change it with PATCH",
                 errors=[{"field": spec.key, "message": "exists already"}],
             )
         cells = {col.name: to_cell(data.get(col.name), col) for col in spec.columns}
-        _write(store, principal, file, cells, list(spec.column_names))
+        _write(store, runtime, principal, file, cells, list(spec.column_names))
         response.headers["Location"] = f"{request.url.path}/{quote(key, safe='')}"  # a header is latin-1
         return _read_back(store, principal, file, key, request)
 
@@ -331,6 +224,7 @@ def entity_router(spec: FileSpec) -> APIRouter:
         body: Update,  # type: ignore[valid-type]
         request: Request,
         store: StoreDep,
+        runtime: RuntimeDep,
         principal: Annotated[Principal, Depends(require(write))],
     ) -> dict[str, Any]:
         given = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
@@ -353,7 +247,7 @@ def entity_router(spec: FileSpec) -> APIRouter:
                 )
         merged = {**stored, **given}
         cells = {col.name: to_cell(merged.get(col.name), col) for col in spec.columns}
-        _write(store, principal, file, cells, [spec.key, *given])
+        _write(store, runtime, principal, file, cells, [spec.key, *given])
         return _read_back(store, principal, file, key, request, action="change")
 
     @router.post(
@@ -375,6 +269,7 @@ def entity_router(spec: FileSpec) -> APIRouter:
     async def upload(
         request: Request,
         store: StoreDep,
+        runtime: RuntimeDep,
         principal: Annotated[Principal, Depends(require(Permission.UPLOAD))],
     ) -> dict[str, Any]:
         if not principal.can(write):
@@ -390,7 +285,9 @@ def entity_router(spec: FileSpec) -> APIRouter:
             filled = [r or principal.region for r in (region if region is not None else [""] * raw.length)]
             raw.columns["region"] = pd.Series(filled, dtype="str")
         report = await run_in_threadpool(
-            import_raw, store, {file: raw}, spec.filename, problems, region_guard(principal)
+            lambda: import_raw(
+                store, {file: raw}, spec.filename, problems, region_guard(principal), schemes=runtime.known_schemes
+            )
         )
         return _import_result(report)
 
@@ -405,7 +302,9 @@ def _csv_example(spec: FileSpec) -> str:
     return ",".join(header) + "\n" + ",".join(quoted) + "\n"
 
 
-def _write(store: Store, principal: Principal, file: str, cells: dict[str, str], columns: list[str]) -> None:
+def _write(
+    store: Store, runtime: Runtime, principal: Principal, file: str, cells: dict[str, str], columns: list[str]
+) -> None:
     spec = FILES_BY_NAME[file]
     try:
         import_raw(
@@ -415,6 +314,7 @@ def _write(store: Store, principal: Principal, file: str, cells: dict[str, str],
             [],
             region_guard(principal),
             columns={file: columns},
+            schemes=runtime.known_schemes,
         )
     except DatasetInvalid as exc:
         errors = [{**e, "row": None} for e in field_errors(exc.problems)]
@@ -449,15 +349,4 @@ def routers() -> list[APIRouter]:
     return [entity_router(spec) for spec in FILES]
 
 
-__all__ = [
-    "FILTERS",
-    "MAX_PAGE",
-    "SEARCH",
-    "contains",
-    "counts_for",
-    "get_row",
-    "page",
-    "region_guard",
-    "routers",
-    "visible",
-]
+__all__ = ["FILTERS", "SEARCH", "get_row", "region_guard", "routers"]

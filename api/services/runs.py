@@ -20,19 +20,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select, update
 
-from api.cli_match import prepared_from
-from api.loaders import read_model
+from api.bootstrap import Runtime
 from api.security import Principal
-from api.settings import Settings
 from matching.plan import PlanConfig, make_plan
 from models.dataset import Dataset
 from models.dataset.cells import format_column
 from models.errors import KoppelaarError
 from models.schema import FILES
-from models.store import Store
-from models.store import tables as t
+from models.store import Store, decisions, runs
 from models.store.store import now
 
 log = logging.getLogger("koppelaar.jobs")
@@ -88,20 +84,14 @@ def create_run(store: Store, principal: Principal, body: dict[str, Any]) -> str:
         "forbidden": [list(p) for p in body.get("forbidden", [])],
     }
     with store.begin() as conn:
-        conn.execute(
-            t.match_runs.insert().values(
-                run_id=run_id,
-                scope=str(body["scope"]),
-                scope_id=body.get("scope_id"),
-                region=principal.region,
-                status="queued",
-                progress=0.0,
-                stage="queued",
-                attempts=0,
-                options=json.dumps(options),
-                key_id=principal.key_id,
-                created_at=now(),
-            )
+        runs.insert(
+            conn,
+            run_id=run_id,
+            scope=str(body["scope"]),
+            scope_id=body.get("scope_id"),
+            region=principal.region,
+            options=json.dumps(options),
+            key_id=principal.key_id,
         )
     return run_id
 
@@ -109,13 +99,12 @@ def create_run(store: Store, principal: Principal, body: dict[str, Any]) -> str:
 class JobRunner:
     """Runs queued match runs in a background thread, one at a time."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, runtime: Runtime) -> None:
         self.store = store
-        self.settings = settings
+        self.runtime = runtime
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koppelaar-run")
         self._futures: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
-        self._scorer = read_model(settings.model) if settings.model is not None else None  # read once
 
     def submit(self, run_id: str) -> None:
         with self._lock:
@@ -125,28 +114,19 @@ class JobRunner:
         """Queue again every run an earlier process left queued or running; returns their ids."""
         resumed: list[str] = []
         with self.store.begin() as conn:
-            rows = conn.execute(
-                select(t.match_runs.c.run_id, t.match_runs.c.attempts)
-                .where(t.match_runs.c.status.in_(["queued", "running"]))
-                .order_by(t.match_runs.c.created_at)
-            ).all()
-            for row in rows:
+            for row in runs.unfinished(conn):
                 if row.attempts >= MAX_ATTEMPTS:
-                    conn.execute(
-                        update(t.match_runs)
-                        .where(t.match_runs.c.run_id == row.run_id)
-                        .values(
-                            status="failed",
-                            stage="failed",
-                            finished_at=now(),
-                            error=f"interrupted {row.attempts} times by a restart; start a new run",
-                        )
+                    runs.set_values(
+                        conn,
+                        row.run_id,
+                        status="failed",
+                        stage="failed",
+                        finished_at=now(),
+                        error=f"interrupted {row.attempts} times by a restart; start a new run",
                     )
                 else:
-                    conn.execute(
-                        update(t.match_runs)
-                        .where(t.match_runs.c.run_id == row.run_id)
-                        .values(status="queued", stage="queued (resumed after a restart)", progress=0.0)
+                    runs.set_values(
+                        conn, row.run_id, status="queued", stage="queued (resumed after a restart)", progress=0.0
                     )
                     resumed.append(row.run_id)
         for run_id in resumed:
@@ -165,11 +145,11 @@ class JobRunner:
 
     def _set(self, run_id: str, **values: Any) -> None:
         with self.store.begin() as conn:
-            conn.execute(update(t.match_runs).where(t.match_runs.c.run_id == run_id).values(**values))
+            runs.set_values(conn, run_id, **values)
 
     def _execute(self, run_id: str) -> None:
         with self.store.connect() as conn:
-            run = conn.execute(select(t.match_runs).where(t.match_runs.c.run_id == run_id)).first()
+            run = runs.get(conn, run_id, every_region=True)
         if run is None or run.status not in ("queued", "running"):
             return
         self._set(run_id, status="running", stage="loading", progress=0.05, started_at=now(), attempts=run.attempts + 1)
@@ -196,14 +176,12 @@ class JobRunner:
         if scope is not None and not scope:
             raise KoppelaarError(f"{run.scope} {run.scope_id} has no vacancies to plan")
         with self.store.connect() as conn:
-            rejected = conn.execute(
-                select(t.decisions.c.candidate_id, t.decisions.c.vacancy_id).where(t.decisions.c.decision == "rejected")
-            ).all()
+            rejected = decisions.every_rejected(conn)
         own = set(ds.candidates["candidate_id"])
-        forbidden = [tuple(p) for p in options["forbidden"]] + [
-            (r.candidate_id, r.vacancy_id) for r in rejected if r.candidate_id in own
+        forbidden: list[tuple[str, str]] = [(str(c), str(v)) for c, v in options["forbidden"]] + [
+            (c, v) for c, v in rejected if c in own
         ]
-        locked = [tuple(p) for p in options["locked"]]
+        locked: list[tuple[str, str]] = [(str(c), str(v)) for c, v in options["locked"]]
         digest = hashlib.sha256(
             json.dumps(
                 {
@@ -212,13 +190,13 @@ class JobRunner:
                     "today": day.isoformat(),
                     "locked": sorted(locked),
                     "forbidden": sorted(set(forbidden)),
-                    "model": str(self.settings.model) if self.settings.model else None,
+                    "model": str(self.runtime.settings.model) if self.runtime.settings.model else None,
                 }
             ).encode()
         ).hexdigest()
         self._set(run_id, stage="preparing", progress=0.15, input_hash=digest)
-        scorer = self._scorer
-        p = prepared_from(ds, day, self.settings)
+        scorer = self.runtime.model
+        p = self.runtime.prepare(ds, day)
         self._set(run_id, stage="scoring", progress=0.35)
         last = [time.monotonic()]
 
@@ -231,36 +209,20 @@ class JobRunner:
         result = make_plan(
             p,
             scorer,
-            locked=locked,  # type: ignore[arg-type]
-            forbidden=sorted(set(forbidden)),  # type: ignore[arg-type]
+            locked=locked,
+            forbidden=sorted(set(forbidden)),
             progress=progress,
             scope=scope,
-            config=PlanConfig(schemes=self.settings.schemes()),
+            config=PlanConfig(schemes=self.runtime.schemes),
         )
         self._set(run_id, stage="saving", progress=0.9)
+        rows = {
+            "plan": _records(result.plan),
+            "unfilled": _records(result.unfilled),
+            "unplaced": _records(result.unplaced),
+        }
         with self.store.begin() as conn:
-            for table in (t.run_plan, t.run_unfilled, t.run_unplaced):
-                conn.execute(delete(table).where(table.c.run_id == run_id))
-            for table, frame in (
-                (t.run_plan, result.plan),
-                (t.run_unfilled, result.unfilled),
-                (t.run_unplaced, result.unplaced),
-            ):
-                rows = _records(frame)
-                if rows:
-                    conn.execute(table.insert(), [{"run_id": run_id, "row": i, **r} for i, r in enumerate(rows)])
-            conn.execute(
-                update(t.match_runs)
-                .where(t.match_runs.c.run_id == run_id)
-                .values(
-                    status="done",
-                    stage="done",
-                    progress=1.0,
-                    finished_at=now(),
-                    summary=json.dumps(_jsonable(result.summary)),
-                    error=None,
-                )
-            )
+            runs.save_result(conn, run_id, rows, json.dumps(_jsonable(result.summary)))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -268,7 +230,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for record in frame.to_dict(orient="records"):
         out.append(
             {
-                k: (None if (isinstance(v, float) and np.isnan(v)) or v is pd.NA else _plain(v))
+                str(k): (None if (isinstance(v, float) and np.isnan(v)) or v is pd.NA else _plain(v))
                 for k, v in record.items()
             }
         )

@@ -1,7 +1,7 @@
 """The matching engine behind the API: one prepared matcher per region, kept while the data stands.
 
 Preparing candidates (normalising skills, text vectors, the spatial index) is the expensive step,
-so each region's :class:`~matching.engine.Matcher` is kept and reused until a write changes the
+so each region's :class:`~matching.matcher.Matcher` is kept and reused until a write changes the
 store's data version or the date changes. A regional key's suggestions come from its region's
 matcher, which holds no other region's candidates at all.
 
@@ -29,10 +29,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from api.cli_match import prepared_from
-from api.loaders import read_model
-from api.settings import Settings
-from matching.engine import Matcher
+from api.bootstrap import Runtime
+from matching.matcher import Matcher
 from matching.scorers import Scorer
 from models.store import Store
 
@@ -53,10 +51,10 @@ class _Entry:
 class MatchingService:
     """Prepared matchers per region, rebuilt when the store's data changes."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, runtime: Runtime) -> None:
         self.store = store
-        self.settings = settings
-        self._scorer: Scorer | None = read_model(settings.model) if settings.model is not None else None
+        self.runtime = runtime
+        self._scorer: Scorer | None = runtime.model
         self._entries: dict[str | None, _Entry] = {}
         self._locks: dict[str | None, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -102,7 +100,7 @@ class MatchingService:
                 return matcher
             started = time.perf_counter()
             ds = self.store.load_dataset(region)
-            matcher = Matcher(prepared_from(ds, day, self.settings), self._scorer)
+            matcher = Matcher(self.runtime.prepare(ds, day), self._scorer)
             self._entries[region] = _Entry(version, day, matcher)
             log.info(
                 "prepared the matcher of %s (data version %d) in %.1f s",

@@ -1,4 +1,4 @@
-"""CLI verb of the solver: ``koppelaar match`` writes plan.csv, unfilled.csv, unplaced.csv, summary.json."""
+"""``koppelaar match``: plan every open place at once; writes plan.csv, unfilled.csv, unplaced.csv, summary.json."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from api.cli_match import DatasetArg, ModelOpt, TodayOpt, day_or_today, prepared_from, read_scorer
+from api.bootstrap import Runtime
+from api.cli.options import DatasetArg, ModelOpt, TodayOpt, day_or_today
+from api.cli.progress import LogFormat, LogOpt, QuietOpt, Reporter
+from api.cli.render import eur, pct, table
 from api.loaders import read_pairs
-from api.progress import LogFormat, LogOpt, QuietOpt, Reporter
-from api.render import eur, exit_on_user_error, pct, table
-from api.settings import Settings, check_scheduler_address, load_settings
+from api.settings import Settings, check_scheduler_address
 from matching.engines import Engine, make_engine
 from matching.plan import PlanConfig, PlanResult, make_plan
 from matching.prepare import Prepared
-from models.dataset import read_dataset
 from models.errors import KoppelaarError
 
 console = Console()
@@ -80,11 +80,13 @@ def run_match(
     today: str | None = None,
     progress: Reporter | None = None,
     engine: Engine | None = None,
+    runtime: Runtime | None = None,
 ) -> tuple[PlanResult, Prepared]:
     """Load, prepare, score, solve, explain, write: the batch match, each stage timed.
 
     ``progress`` hears of each stage (default: nobody); ``engine`` scores and solves (default: in
-    this process), and is left open for the caller to close.
+    this process), and is left open for the caller to close; ``runtime`` holds the settings
+    (default: those of the environment).
     """
     if out.exists() and not out.is_dir():  # before the work, not after it
         raise KoppelaarError(f"--out {out} is a file; give a folder for plan.csv, unfilled.csv, unplaced.csv")
@@ -93,14 +95,15 @@ def run_match(
     t = time.perf_counter()
     with reporter.stage("load"):
         day = day_or_today(today)
-        schemes = load_settings().schemes()
-        scorer = read_scorer(model)
+        runtime = runtime if runtime is not None else Runtime.load()
+        schemes = runtime.schemes
+        scorer = runtime.scorer(model)
         lock_pairs, forbid_pairs = _pairs(locked), _pairs(forbidden)
-        ds = read_dataset(dataset)
+        ds = runtime.read(dataset)
     timings["load_s"] = time.perf_counter() - t
     t = time.perf_counter()
     with reporter.stage("prepare"):
-        p = prepared_from(ds, day)
+        p = runtime.prepare(ds, day)
     timings["prepare_s"] = time.perf_counter() - t
     reporter.begin("score")  # make_plan counts the blocks; the stages after it are make_plan's own
     result = make_plan(
@@ -173,8 +176,14 @@ def print_plan(result: PlanResult, rows: int = 5) -> None:
                 "A few plan rows",
                 ("candidate", "vacancy", "score", "SROI", "why (uitleg)"),
                 (
-                    (r.candidate_id, r.vacancy_id, f"{r.score:.2f}", eur(r.sroi_value_eur), r.explanation)
-                    for r in plan.itertuples()
+                    (
+                        r["candidate_id"],
+                        r["vacancy_id"],
+                        f"{r['score']:.2f}",
+                        eur(r["sroi_value_eur"]),
+                        r["explanation"],
+                    )
+                    for r in plan.to_dict(orient="records")
                 ),
             )
         )
@@ -200,7 +209,7 @@ def engine_options(
     return name, scheduler, workers
 
 
-def match_command(
+def match(
     dataset: DatasetArg,
     out: Annotated[Path, typer.Option("--out", help="Folder for plan.csv, unfilled.csv, unplaced.csv, summary.json.")],
     model: ModelOpt = None,
@@ -238,7 +247,8 @@ def match_command(
 ) -> None:
     """Plan who goes where: the most placements, then SROI value still needed, then retention."""
     with Reporter.from_options("match", quiet=quiet, log=log) as reporter:
-        name, scheduler, workers = engine_options(engine, scheduler, workers, load_settings())
+        runtime = Runtime.load()
+        name, scheduler, workers = engine_options(engine, scheduler, workers, runtime.settings)
         with reporter.stage("engine"):
             runner = make_engine(name, scheduler=scheduler, workers=workers)
         with runner:
@@ -251,6 +261,7 @@ def match_command(
                 today=today,
                 progress=reporter,
                 engine=runner,
+                runtime=runtime,
             )
         counts = result.summary["counts"]
         reporter.done({k: counts[k] for k in DONE_COUNTS if k in counts}, engine=result.summary["engine"])
@@ -264,7 +275,3 @@ def match_command(
         f"on the {used['name']} engine, {used['workers']} worker{'s' if used['workers'] != 1 else ''}",
         highlight=False,
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("match")(exit_on_user_error(match_command))

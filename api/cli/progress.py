@@ -54,7 +54,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from api.render import EXIT_USER_ERROR
+from api.cli.render import EXIT_USER_ERROR
 from models.errors import DatasetInvalid, KoppelaarError
 
 #: At most one ``progress`` event per stage this often (seconds) with ``--log json``; the last one always.

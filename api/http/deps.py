@@ -13,11 +13,12 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
-from api.problems import ApiProblem
+from api.bootstrap import Runtime
+from api.http.problems import ApiProblem
 from api.security import Permission, Principal, authenticate
 from models.store import Store
-from models.store import tables as t
-from models.store.store import BUSY_TIMEOUT_MS, now
+from models.store import audit as audit_log
+from models.store.store import BUSY_TIMEOUT_MS
 
 SQLITE_BUSY = 5  # sqlite3.SQLITE_BUSY: the database is locked by another connection
 
@@ -31,6 +32,14 @@ def get_store(request: Request) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def _presented(key: str | None, bearer: HTTPAuthorizationCredentials | None) -> str:
@@ -96,28 +105,19 @@ def require_async(permission: Permission) -> Callable[..., Awaitable[Principal]]
     return check
 
 
-# built once: every read of candidate data writes an event, and building the statement anew each
-# time costs more than the insert itself
-_NEW_EVENT = t.audit_events.insert().returning(t.audit_events.c.event_id)
-_EVENT_CANDIDATES = t.audit_candidates.insert()
-
-
 def audit(
     conn: Connection, principal: Principal, action: str, resource: str, candidate_ids: Iterable[str] = ()
 ) -> None:
     """Record who read or changed which candidates' data, and when (in the caller's transaction)."""
-    ids = sorted(set(candidate_ids))
-    values = {
-        "at": now(),
-        "key_id": principal.key_id,
-        "role": principal.role.value,
-        "region": principal.region,
-        "action": action,
-        "resource": resource[:400],
-    }
-    event_id = conn.execute(_NEW_EVENT, values).scalar_one()
-    if ids:
-        conn.execute(_EVENT_CANDIDATES, [{"event_id": event_id, "candidate_id": c} for c in ids])
+    audit_log.record(
+        conn,
+        key_id=principal.key_id,
+        role=principal.role.value,
+        region=principal.region,
+        action=action,
+        resource=resource,
+        candidate_ids=candidate_ids,
+    )
 
 
 _writers: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
@@ -195,10 +195,12 @@ async def record_audit_async(
 
 __all__ = [
     "PrincipalDep",
+    "RuntimeDep",
     "StoreDep",
     "audit",
     "authorize",
     "get_principal",
+    "get_runtime",
     "get_store",
     "record_audit",
     "record_audit_async",

@@ -1,8 +1,8 @@
 """The HTTP API: ``create_app(settings)`` is the composition root, nothing connects at import time.
 
-Routes live under ``/api/v1``; ``/docs`` shows the OpenAPI description. Run it with
-``koppelaar serve``; with ``--workers N`` uvicorn starts N processes, each of which calls
-``create_app()`` (``api.app:create_app`` as a factory) with the settings of the environment.
+Routes live under ``/api/v1``, one router per resource; ``/docs`` shows the OpenAPI description.
+Run it with ``koppelaar serve``; with ``--workers N`` uvicorn starts N processes, each of which
+calls ``create_app()`` (``api.http.app:create_app`` as a factory) with the settings of the environment.
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import problems
-from api.jobs import JobRunner
-from api.routes_entities import routers
-from api.routes_match import router as match_router
-from api.routes_report import ReportService
-from api.routes_report import router as report_router
-from api.service import MatchingService
+from api.bootstrap import Runtime
+from api.http import audit, entities, erasure, keys, obligations, problems, reports, runs, suggestions
+from api.http.web import mount_web
+from api.services.matching import MatchingService
+from api.services.reports import ReportService
+from api.services.runs import JobRunner
 from api.settings import Settings, load_settings
-from api.web import mount_web
 from models.store import Store
 
 log = logging.getLogger("koppelaar.api")
@@ -149,15 +147,17 @@ def _resumes_runs() -> bool:
 def create_app(settings: Settings | None = None, *, store: Store | None = None, run_jobs: bool = True) -> FastAPI:
     """Build the API for ``settings`` (default: from the environment); ``store`` overrides the database (tests)."""
     settings = settings or load_settings()
+    runtime = Runtime(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         app.state.store = store if store is not None else Store.open(settings.database_url)
         app.state.settings = settings
-        app.state.matching = MatchingService(app.state.store, settings)
-        app.state.jobs = JobRunner(app.state.store, settings)
-        app.state.reports = ReportService(app.state.store, settings)
+        app.state.runtime = runtime
+        app.state.matching = MatchingService(app.state.store, runtime)
+        app.state.jobs = JobRunner(app.state.store, runtime)
+        app.state.reports = ReportService(app.state.store, runtime)
         if run_jobs and _resumes_runs():
             resumed = app.state.jobs.recover()
             if resumed:
@@ -182,10 +182,17 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         redoc_url=None,
     )
     problems.install(app)
-    for router in routers():
+    for router in (
+        *entities.routers(),
+        keys.router,
+        suggestions.router,
+        runs.router,
+        obligations.router,
+        erasure.router,
+        audit.router,
+        reports.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
-    app.include_router(match_router, prefix=API_PREFIX)
-    app.include_router(report_router, prefix=API_PREFIX)
     mount_web(app)  # the job coaches' page at /app/, outside the API
 
     @app.get(

@@ -216,9 +216,8 @@ def _model(spec: FileSpec, kind: str) -> type[BaseModel]:
         example["updated_at"] = "2026-11-22T10:00:00+00:00"
     title = SINGULAR[spec.name].capitalize() + kind
     base = Strict if kind != "Public" else BaseModel
-    config = {"json_schema_extra": {"examples": [example]}}
     model = create_model(title, __base__=base, **fields)  # type: ignore[call-overload]
-    model.model_config.update(config)
+    model.model_config["json_schema_extra"] = {"examples": [example]}
     model.model_rebuild(force=True)
     return model  # type: ignore[no-any-return]
 

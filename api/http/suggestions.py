@@ -1,0 +1,274 @@
+"""Suggestions (who fits this vacancy, where does this person fit) and the coach decisions about them."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
+
+from api.http.common import ERRORS, MAX_PAGE, page, public_row
+from api.http.deps import RuntimeDep, StoreDep, audit, record_audit_async, require, require_async
+from api.http.entities import get_row, region_guard
+from api.http.problems import ApiProblem
+from api.http.schemas import AcceptSuggestion, Decision, Page, RejectSuggestion, SuggestionList
+from api.security import Permission, Principal
+from api.services.matching import MatchingService
+from matching.matcher import UnknownIdError
+from models.dataset.reader import raw_from_cells
+from models.errors import DatasetInvalid
+from models.schema import FILES_BY_NAME
+from models.store import Store, access, decisions
+from models.store.importer import import_raw
+
+router = APIRouter(responses=ERRORS)
+Key = Annotated[str, Path(min_length=1, max_length=100)]
+Top = Annotated[int, Query(ge=1, le=100, description="how many suggestions")]
+Suggester = Annotated[Principal, Depends(require_async(Permission.SUGGEST))]
+
+
+def _service(request: Request) -> MatchingService:
+    service: MatchingService = request.app.state.matching
+    return service
+
+
+# -- suggestions ------------------------------------------------------------------------------
+
+
+def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    columns = ("candidate_id", "vacancy_id", "score", "confidence", "explanation", "reasons")
+    for candidate_id, vacancy_id, score, confidence, explanation, reasons in zip(
+        *(frame[c].tolist() for c in columns), strict=True
+    ):
+        if (candidate_id, vacancy_id) in rejected:
+            continue
+        items.append(
+            {
+                "rank": len(items) + 1,
+                "candidate_id": str(candidate_id),
+                "vacancy_id": str(vacancy_id),
+                "score": _number(score),
+                "confidence": _number(confidence),
+                "explanation": str(explanation),
+                "reasons": str(reasons),
+            }
+        )
+        if len(items) == top:
+            break
+    return items
+
+
+def _number(value: Any) -> float | None:
+    """A float for the JSON answer (``null`` for NaN, as the response model's serialiser wrote it)."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+async def _suggest(request: Request, principal: Principal, kind: str, key: str, top: int) -> JSONResponse:
+    """Top suggestions for a vacancy or a candidate from the key's region, minus rejected pairs; audited.
+
+    The hot path of the API, so it runs on the event loop: one connection reads the data version,
+    (for a candidate) whether the key's region holds them, and the rejected pairs; the
+    prepared matcher answers; the audit event is committed; the answer is built from plain values
+    that already are a :class:`~api.http.schemas.SuggestionList`. Only preparing a region's matcher
+    (seconds, after a change to the data) goes to a worker thread.
+    """
+    store = request.app.state.store
+    service = _service(request)
+    day = date.today()
+    with store.connect() as conn:
+        version = store.version(conn)
+        if kind == "candidate" and not _visible_candidate_id(conn, principal, key):
+            raise ApiProblem(404, f"there is no candidate {key}")
+        rejected = decisions.rejected(conn, kind, key)
+    matcher = service.prepared(principal.region, version, day)
+    if matcher is None:
+        matcher = await run_in_threadpool(service.matcher, principal.region, day, version)
+    suggest = matcher.suggest_for_vacancy if kind == "vacancy" else matcher.suggest_for_candidate
+    try:
+        frame = suggest(key, top + len(rejected))
+    except UnknownIdError:
+        raise ApiProblem(404, f"there is no {kind} {key}") from None
+    items = _suggestions(frame, rejected, top)
+    shown = [i["candidate_id"] for i in items] if kind == "vacancy" else [key]
+    await record_audit_async(store, principal, f"suggest for {kind}", str(request.url.path), shown)
+    return JSONResponse({"subject": f"{kind} {key}", "scorer": matcher.scorer.name, "items": items})
+
+
+def _visible_candidate_id(conn: Connection, principal: Principal, candidate_id: str) -> bool:
+    """Whether the candidate exists for the key: in its region (the same WHERE as every candidate read)."""
+    return access.has_candidate(conn, candidate_id, principal.region)
+
+
+@router.get(
+    "/vacancies/{vacancy_id}/suggestions",
+    response_model=SuggestionList,
+    tags=["suggestions"],
+    summary="Who fits this vacancy?",
+    description="The best eligible candidates of your region (consent given, available), each with its explanation.",
+)
+async def suggest_for_vacancy(vacancy_id: Key, request: Request, principal: Suggester, top: Top = 10) -> JSONResponse:
+    return await _suggest(request, principal, "vacancy", vacancy_id, top)
+
+
+@router.get(
+    "/candidates/{candidate_id}/suggestions",
+    response_model=SuggestionList,
+    tags=["suggestions"],
+    summary="Where does this person fit?",
+    description="The open vacancies a candidate of your region is eligible for, best first, with explanations.",
+)
+async def suggest_for_candidate(
+    candidate_id: Key, request: Request, principal: Suggester, top: Top = 10
+) -> JSONResponse:
+    return await _suggest(request, principal, "candidate", candidate_id, top)
+
+
+# -- coach decisions --------------------------------------------------------------------------
+
+
+def _visible_candidate(store: Store, principal: Principal, candidate_id: str) -> dict[str, Any]:
+    with store.connect() as conn:
+        row = get_row(conn, "candidates", candidate_id, principal)
+    if row is None:
+        raise ApiProblem(
+            422,
+            f"there is no candidate {candidate_id}",
+            errors=[{"field": "candidate_id", "message": "does not exist"}],
+        )
+    return row
+
+
+@router.post(
+    "/suggestions/accept",
+    status_code=201,
+    tags=["suggestions"],
+    summary="Accept a suggestion: propose the placement",
+    description="Records a placement `voorgesteld` for the pair and the coach's decision; "
+    "move it on with PATCH /placements/{id} (geaccepteerd → gestart → beeindigd).",
+)
+def accept(
+    body: AcceptSuggestion,
+    request: Request,
+    store: StoreDep,
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, Depends(require(Permission.PLACEMENTS_WRITE))],
+) -> dict[str, Any]:
+    candidate = _visible_candidate(store, principal, body.candidate_id)
+    with store.connect() as conn:
+        vacancy = get_row(conn, "vacancies", body.vacancy_id, principal)
+    if vacancy is None:
+        raise ApiProblem(
+            422, f"there is no vacancy {body.vacancy_id}", errors=[{"field": "vacancy_id", "message": "does not exist"}]
+        )
+    if not candidate["consent"]:
+        raise ApiProblem(
+            422,
+            "this candidate has not consented to being matched",
+            errors=[{"field": "candidate_id", "message": "consent is false"}],
+        )
+    start = body.start_date or vacancy.get("start_date") or date.today()
+    placement_id = "PLA-" + secrets.token_hex(6).upper()
+    spec = FILES_BY_NAME["placements"]
+    cells = {
+        "placement_id": placement_id,
+        "candidate_id": body.candidate_id,
+        "vacancy_id": body.vacancy_id,
+        "obligation_id": vacancy.get("obligation_id") or "",
+        "start_date": str(start),
+        "hours_per_week": repr(float(body.hours_per_week or vacancy["hours_per_week"])),
+        "status": "voorgesteld",
+    }
+    decision: dict[str, Any] = {}
+
+    def record(conn: Connection) -> None:
+        decision["id"], _ = decisions.insert(
+            conn,
+            key_id=principal.key_id,
+            candidate_id=body.candidate_id,
+            vacancy_id=body.vacancy_id,
+            decision="accepted",
+            reason=body.reason,
+            placement_id=placement_id,
+            run_id=body.run_id,
+        )
+        decision["placement"] = access.get_row(conn, "placements", placement_id, None)
+        audit(conn, principal, "accept suggestion", str(request.url.path), [body.candidate_id])
+
+    try:
+        import_raw(
+            store,
+            {"placements": raw_from_cells(spec, [cells])},
+            spec.filename,
+            [],
+            region_guard(principal),
+            then=record,
+            schemes=runtime.known_schemes,
+        )
+    except DatasetInvalid as exc:
+        raise ApiProblem(
+            422, str(exc), errors=[{"field": p.column, "message": p.message} for p in exc.errors]
+        ) from None
+    return {"decision_id": decision["id"], "placement": public_row(spec, decision["placement"])}
+
+
+@router.post(
+    "/suggestions/reject",
+    status_code=201,
+    response_model=Decision,
+    tags=["suggestions"],
+    summary="Turn a suggestion down",
+    description="The pair is not suggested again and every later match run treats it as forbidden.",
+)
+def reject(
+    body: RejectSuggestion,
+    request: Request,
+    store: StoreDep,
+    principal: Annotated[Principal, Depends(require(Permission.PLACEMENTS_WRITE))],
+) -> dict[str, Any]:
+    _visible_candidate(store, principal, body.candidate_id)
+    with store.begin() as conn:
+        if get_row(conn, "vacancies", body.vacancy_id, principal) is None:
+            raise ApiProblem(
+                422,
+                f"there is no vacancy {body.vacancy_id}",
+                errors=[{"field": "vacancy_id", "message": "does not exist"}],
+            )
+        decision_id, values = decisions.insert(
+            conn,
+            key_id=principal.key_id,
+            candidate_id=body.candidate_id,
+            vacancy_id=body.vacancy_id,
+            decision="rejected",
+            reason=body.reason,
+        )
+        audit(conn, principal, "reject suggestion", str(request.url.path), [body.candidate_id])
+    return {"decision_id": decision_id, **values}
+
+
+@router.get("/decisions", response_model=Page[Decision], tags=["suggestions"], summary="Coach decisions")
+def list_decisions(
+    request: Request,
+    store: StoreDep,
+    principal: Annotated[Principal, Depends(require(Permission.PLACEMENTS_READ))],
+    candidate_id: Annotated[str | None, Query(max_length=100)] = None,
+    vacancy_id: Annotated[str | None, Query(max_length=100)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> dict[str, Any]:
+    with store.begin() as conn:
+        items, total = decisions.page(
+            conn, principal.region, candidate_id=candidate_id, vacancy_id=vacancy_id, offset=offset, limit=limit
+        )
+        if items:  # a coach's decision about a person is that person's data
+            audit(conn, principal, "list decisions", str(request.url.path), [str(i["candidate_id"]) for i in items])
+    return page(items, total, offset, limit)
+
+
+__all__ = ["router"]

@@ -1,0 +1,44 @@
+"""How far one obligation is: owed, realised, planned, forecast, status, open places."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from api.bootstrap import Runtime
+from matching.monitoring.progress import obligation_progress
+from models.rules import open_positions
+from models.store import Store
+from models.store.obligations import obligation_dataset
+
+
+def progress(store: Store, runtime: Runtime, obligation_id: str, today: date) -> dict[str, Any] | None:
+    """The obligation's progress on ``today`` (``None`` when there is no such obligation)."""
+    ds = obligation_dataset(store, obligation_id)
+    if ds is None:
+        return None
+    row = obligation_progress(ds, today, schemes=runtime.schemes).iloc[0]
+    vacancies, placements = ds.vacancies, ds.placements
+    own_vacancies = vacancies[vacancies["obligation_id"] == obligation_id]
+    free = int(open_positions(own_vacancies, placements).sum()) if len(own_vacancies) else 0
+    counts = placements["status"].astype(str).value_counts().to_dict()
+    end: date = ds.obligations["end_date"].iloc[0].date()
+    return {
+        "obligation_id": obligation_id,
+        "owed_eur": float(row["required_eur"]),
+        "realised_eur": float(row["realised_eur"]),
+        "planned_eur": float(row["planned_eur"]),
+        "still_needed_eur": round(max(float(row["required_eur"]) - float(row["realised_eur"]), 0.0), 2),
+        "fulfilment": float(row["fulfilment"]),
+        "forecast_eur": float(row["forecast_eur"]),
+        "status": str(row["status"]),
+        "reason": str(row["reason"]),
+        "months_left": float(row["months_left"]),
+        "placements": {str(k): int(v) for k, v in counts.items()},
+        "open_positions": free,
+        "end_date": end,
+        "running": end >= today,
+    }
+
+
+__all__ = ["progress"]
