@@ -7,6 +7,7 @@ import secrets
 from datetime import date
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -25,6 +26,8 @@ from models.errors import DatasetInvalid
 from models.schema import FILES_BY_NAME
 from models.store import Store, access, decisions
 from models.store.importer import import_raw
+from models.store.obligations import contractor_obligations
+from models.valuation import credited_obligations
 
 router = APIRouter(responses=ERRORS)
 Key = Annotated[str, Path(min_length=1, max_length=100)]
@@ -176,11 +179,20 @@ def accept(
     start = body.start_date or vacancy.get("start_date") or date.today()
     placement_id = "PLA-" + secrets.token_hex(6).upper()
     spec = FILES_BY_NAME["placements"]
+    obligations = contractor_obligations(store, str(vacancy["contractor_id"]))
+    credited = credited_obligations(
+        obligations,
+        named=np.array([vacancy.get("obligation_id") or None], dtype=object),
+        contractor=np.array([vacancy["contractor_id"]], dtype=object),
+        target_group=np.array([candidate.get("target_group")], dtype=object),
+        on=np.array([np.datetime64(start, "D")]),
+    )[0]
     cells = {
         "placement_id": placement_id,
         "candidate_id": body.candidate_id,
         "vacancy_id": body.vacancy_id,
-        "obligation_id": vacancy.get("obligation_id") or "",
+        # the obligation the placement counts for (models.valuation.credited_obligations), written down
+        "obligation_id": str(obligations["obligation_id"].iloc[credited]) if credited >= 0 else "",
         "start_date": str(start),
         "hours_per_week": repr(float(body.hours_per_week or vacancy["hours_per_week"])),
         "status": "voorgesteld",

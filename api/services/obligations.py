@@ -10,6 +10,7 @@ from matching.monitoring.progress import obligation_progress
 from models.rules import open_positions
 from models.store import Store
 from models.store.obligations import obligation_dataset
+from models.valuation import value_registered
 
 
 def progress(store: Store, runtime: Runtime, obligation_id: str, today: date) -> dict[str, Any] | None:
@@ -17,12 +18,15 @@ def progress(store: Store, runtime: Runtime, obligation_id: str, today: date) ->
     ds = obligation_dataset(store, obligation_id)
     if ds is None:
         return None
-    row = obligation_progress(ds, today, schemes=runtime.schemes).iloc[0]
+    rows = obligation_progress(ds, today, schemes=runtime.schemes)
+    row = rows[rows["obligation_id"] == obligation_id].iloc[0]
     vacancies, placements = ds.vacancies, ds.placements
     own_vacancies = vacancies[vacancies["obligation_id"] == obligation_id]
     free = int(open_positions(own_vacancies, placements).sum()) if len(own_vacancies) else 0
-    counts = placements["status"].astype(str).value_counts().to_dict()
-    end: date = ds.obligations["end_date"].iloc[0].date()
+    credited, _ = value_registered(placements, ds.candidates, vacancies, ds.obligations, runtime.schemes)
+    counts = placements.loc[(credited == obligation_id).to_numpy(), "status"].astype(str).value_counts().to_dict()
+    own = ds.obligations[ds.obligations["obligation_id"] == obligation_id]
+    end: date = own["end_date"].iloc[0].date()
     return {
         "obligation_id": obligation_id,
         "owed_eur": float(row["required_eur"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from sqlalchemy import or_, select
 
 from models.dataset import Dataset
@@ -12,19 +13,30 @@ from models.store.store import Store
 
 
 def obligation_dataset(store: Store, obligation_id: str) -> Dataset | None:
-    """The obligation, its contractor, its vacancies and the placements that count towards it, with their
-    candidates (``None`` when there is no such obligation).
-
-    A placement counts towards the obligation it names; one that names none counts towards the
-    obligation of its vacancy.
-    """
+    """What the obligation's progress is computed from (``None`` when there is no such obligation): its
+    contractor with all of that contractor's obligations and vacancies, the vacancies naming it, and the
+    placements at those vacancies or naming it, with their candidates. Which of them count towards the
+    obligation is :func:`models.valuation.credited_obligations`'s to say, and it needs the contractor's
+    other obligations to say it."""
     with store.connect() as conn:
-        obl_rows = store.fetch_rows(conn, "obligations", [obligation_id])
-        if not obl_rows:
+        own = store.fetch_rows(conn, "obligations", [obligation_id])
+        if not own:
             return None
+        contractor = str(own[0]["contractor_id"])
+        obl_ids = {
+            r.obligation_id
+            for r in conn.execute(
+                select(t.obligations.c.obligation_id).where(t.obligations.c.contractor_id == contractor)
+            )
+        }
+        obl_rows = store.fetch_rows(conn, "obligations", obl_ids | {obligation_id})
         vac_ids = [
             r.vacancy_id
-            for r in conn.execute(select(t.vacancies.c.vacancy_id).where(t.vacancies.c.obligation_id == obligation_id))
+            for r in conn.execute(
+                select(t.vacancies.c.vacancy_id).where(
+                    or_(t.vacancies.c.obligation_id == obligation_id, t.vacancies.c.contractor_id == contractor)
+                )
+            )
         ]
         plc_rows = [
             dict(r._mapping)
@@ -36,10 +48,8 @@ def obligation_dataset(store: Store, obligation_id: str) -> Dataset | None:
         ]
         vac_rows = store.fetch_rows(conn, "vacancies", set(vac_ids) | {str(r["vacancy_id"]) for r in plc_rows})
         cand_rows = store.fetch_rows(conn, "candidates", {str(r["candidate_id"]) for r in plc_rows})
-        con_rows = store.fetch_rows(conn, "contractors", [str(obl_rows[0]["contractor_id"])])
+        con_rows = store.fetch_rows(conn, "contractors", [contractor])
     placements = db_rows_to_table(FILES_BY_NAME["placements"], plc_rows)
-    # a placement counts towards its own obligation when it names one
-    placements = placements[placements["obligation_id"].isna() | (placements["obligation_id"] == obligation_id)]
     return Dataset(
         contractors=db_rows_to_table(FILES_BY_NAME["contractors"], con_rows),
         obligations=db_rows_to_table(FILES_BY_NAME["obligations"], obl_rows),
@@ -49,4 +59,12 @@ def obligation_dataset(store: Store, obligation_id: str) -> Dataset | None:
     )
 
 
-__all__ = ["obligation_dataset"]
+def contractor_obligations(store: Store, contractor_id: str) -> pd.DataFrame:
+    """The obligations of one contractor, as the dataset's table."""
+    with store.connect() as conn:
+        query = select(t.obligations).where(t.obligations.c.contractor_id == contractor_id)
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    return db_rows_to_table(FILES_BY_NAME["obligations"], rows)
+
+
+__all__ = ["contractor_obligations", "obligation_dataset"]

@@ -20,7 +20,7 @@ from tests.conftest import BASE_ROWS, write_rows
 TODAY = date(2026, 10, 1)
 
 
-def _world(tmp_path: Path, *, second_obligation: bool) -> Dataset:
+def world_rows(*, second_obligation: bool) -> dict[str, list[dict[str, str]]]:
     """Contractor C1 owes O1 (the larger one), which counts Participatiewet only; vacancy V1 names no
     obligation; candidate K1 is WW. With ``second_obligation`` C1 also owes O3, open to every group."""
     rows = {name: [dict(r) for r in records] for name, records in BASE_ROWS.items()}
@@ -34,7 +34,11 @@ def _world(tmp_path: Path, *, second_obligation: bool) -> Dataset:
     rows["vacancies"][0]["obligation_id"] = ""
     rows["candidates"][0]["target_group"] = "ww"
     del rows["placements"]  # optional file
-    return read_dataset(write_rows(tmp_path / "world", rows))
+    return rows
+
+
+def _world(tmp_path: Path, *, second_obligation: bool) -> Dataset:
+    return read_dataset(write_rows(tmp_path / "world", world_rows(second_obligation=second_obligation)))
 
 
 def _registered(ds: Dataset) -> pd.DataFrame:
