@@ -90,7 +90,11 @@ class Runtime:
 
     def prepare(self, ds: Dataset, today: date) -> Prepared:
         """A dataset prepared for matching on ``today`` with the configured taxonomy and postcode table."""
-        return Prepared(ds, config=MatchConfig(today=today), taxonomy=self.taxonomy, postcodes=self.postcodes)
+        return Prepared(ds, config=self.match_config(today), taxonomy=self.taxonomy, postcodes=self.postcodes)
+
+    def match_config(self, today: date) -> MatchConfig:
+        """The matching rules' settings on ``today``."""
+        return MatchConfig(today=today, hours_below_min=self.settings.hours_below_min)
 
 
 __all__ = ["Runtime"]

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         description="Prepare every region's matcher when the server starts (in the background; /healthz says "
         "`matchers: warming` until it is done), so that no request pays for it; false: on the first request.",
     )
+    hours_below_min: float = Field(
+        default=0.0,
+        ge=0,
+        le=40,
+        description="Hours a week a place may lie below a candidate's hours_min and still fit (never above "
+        "hours_max, which is what the person can work); the explanation then says so.",
+    )
     valuation_schemes: Path | None = None  # a TOML file of user-defined bouwblokken schemes
     valuation_scheme: str = "standaard"  # the scheme of obligations that name none
     engine: Literal["local", "dask"] = Field(

@@ -49,7 +49,14 @@ def folder_report(dataset: Path, today: date, runtime: Runtime, plan: Path | Non
     """The report of a dataset folder, with a match plan's rows as planned when given."""
     plan_rows = read_plan(plan) if plan is not None else None
     ds = runtime.read(dataset)
-    return build_report(ds, today, schemes=runtime.schemes, plan=plan_rows, postcodes=runtime.postcodes)
+    return build_report(
+        ds,
+        today,
+        schemes=runtime.schemes,
+        plan=plan_rows,
+        postcodes=runtime.postcodes,
+        hours_below_min=runtime.settings.hours_below_min,
+    )
 
 
 def store_report(store: Store, today: date, runtime: Runtime, region: str | None = None) -> Report:
@@ -71,6 +78,7 @@ def store_report(store: Store, today: date, runtime: Runtime, region: str | None
         suggested=suggested,
         planned=planned,
         postcodes=runtime.postcodes,
+        hours_below_min=runtime.settings.hours_below_min,
     )
 
 

@@ -106,6 +106,7 @@ def build_report(
     planned: Collection[str] | None = None,
     normaliser: Normaliser | None = None,
     postcodes: PostcodeTable | None = None,
+    hours_below_min: float = 0.0,
 ) -> Report:
     """Compute the monitoring report of ``ds`` on ``today``.
 
@@ -120,6 +121,7 @@ def build_report(
         planned: ids of candidates in a match plan, for the fairness table (default: those of ``plan``).
         normaliser: taxonomy normaliser for the training needs (default: the built-in taxonomy).
         postcodes: postcode table placing rows without coordinates, as the matcher does.
+        hours_below_min: the matcher's setting of that name, for the training needs.
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -149,7 +151,7 @@ def build_report(
     timings["retention_fairness_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    training = training_needs(own, today, normaliser=normaliser, postcodes=postcodes)
+    training = training_needs(own, today, normaliser=normaliser, postcodes=postcodes, hours_below_min=hours_below_min)
     timings["training_s"] = time.perf_counter() - t
 
     placements = valued.drop(columns=["counts"])

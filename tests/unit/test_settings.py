@@ -33,3 +33,16 @@ def test_a_postcode_table_that_does_not_exist_is_refused(monkeypatch: pytest.Mon
     monkeypatch.setenv("KOPPELAAR_POSTCODES", str(tmp_path / "missing.txt"))
     with pytest.raises(ValidationError, match="KOPPELAAR_POSTCODES points to"):
         Settings()
+
+
+def test_hours_below_min_reaches_the_matching_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from api.bootstrap import Runtime
+
+    assert Settings().hours_below_min == 0.0  # a place below a candidate's minimum hours does not fit
+    monkeypatch.setenv("KOPPELAAR_HOURS_BELOW_MIN", "4")
+    assert Runtime(Settings()).match_config(date(2026, 10, 1)).hours_below_min == 4.0
+    monkeypatch.setenv("KOPPELAAR_HOURS_BELOW_MIN", "-1")
+    with pytest.raises(ValidationError):
+        Settings()
