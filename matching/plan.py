@@ -564,7 +564,10 @@ def _nearest_open(p: Prepared, capacity: np.ndarray, ci: np.ndarray) -> np.ndarr
     """The open vacancy closest to each candidate as the crow flies (-1 when either has no location)."""
     places = np.flatnonzero(capacity > 0)
     k = SphereIndex(p.v_lat[places], p.v_lon[places]).nearest(p.c_lat[ci], p.c_lon[ci])
-    return np.where(k >= 0, places[np.maximum(k, 0)], -1)
+    out = np.full(len(ci), -1, dtype=np.int64)
+    found = k >= 0
+    out[found] = places[k[found]]
+    return out
 
 
 def _summary(

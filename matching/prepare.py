@@ -172,10 +172,17 @@ def text_vectors(c_docs: list[str], v_docs: list[str]) -> tuple[np.ndarray, np.n
         rng = np.random.default_rng(0)
         sample = docs[np.sort(rng.choice(docs.shape[0], min(docs.shape[0], TEXT_SAMPLE), replace=False))]
         svd = TruncatedSVD(TEXT_DIMENSIONS, algorithm="randomized", n_iter=4, random_state=0).fit(sample)
-        c_dense, v_dense = svd.transform(c_tfidf), svd.transform(v_tfidf)
+
+        def project(m: sparse.csr_matrix) -> np.ndarray:  # no rows (no vacancies, no candidates): none
+            return np.asarray(svd.transform(m)) if m.shape[0] else np.zeros((0, TEXT_DIMENSIONS))
+
+        c_dense, v_dense = project(c_tfidf), project(v_tfidf)
     else:  # a few texts or a small vocabulary: the TF-IDF vectors themselves
         c_dense, v_dense = c_tfidf.toarray(), v_tfidf.toarray()
-    return normalize(c_dense).astype(np.float32), normalize(v_dense).astype(np.float32), has_text
+    def unit(m: np.ndarray) -> np.ndarray:
+        return (normalize(m) if len(m) else m).astype(np.float32)
+
+    return unit(c_dense), unit(v_dense), has_text
 
 
 class Prepared:

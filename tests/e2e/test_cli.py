@@ -255,3 +255,25 @@ def test_validate_rejects_what_match_and_report_would_stop_on_an_unknown_valuati
     monkeypatch.setenv("KOPPELAAR_VALUATION_SCHEMES", str(schemes))
     result = runner.invoke(app, ["validate", str(folder), "--today", "2026-11-01"])
     assert result.exit_code == 0, result.output  # the scheme the message said how to add is known now
+
+
+@pytest.mark.parametrize("empty", ["vacancies", "candidates"])
+def test_what_validate_accepts_every_command_accepts(tmp_path: Path, empty: str) -> None:
+    # a region's export with no vacancies yet, or no candidates yet, is a valid dataset
+    from tests.conftest import BASE_ROWS, write_rows
+
+    rows = {name: [dict(r) for r in records] for name, records in BASE_ROWS.items() if name != "placements"}
+    folder = write_rows(tmp_path / "world", rows)
+    header = (folder / f"{empty}.csv").read_text(encoding="utf-8").splitlines()[0]
+    (folder / f"{empty}.csv").write_text(header + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["validate", str(folder)]).exit_code == 0
+    for args in (
+        ["match", str(folder), "--out", str(tmp_path / "plan"), "--today", "2026-10-01"],
+        ["suggest", str(folder), "--candidate", "K1"]
+        if empty == "vacancies"
+        else ["suggest", str(folder), "--vacancy", "V1"],
+        ["report", str(folder), "--out", str(tmp_path / "report"), "--today", "2026-10-01"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Traceback" not in result.output
