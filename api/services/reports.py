@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -45,18 +46,19 @@ def read_plan(path: Path) -> pd.DataFrame:
     return out
 
 
+def _configured(runtime: Runtime) -> dict[str, Any]:
+    """What the installation's settings give every report: schemes, postcodes, the hours rule."""
+    return {
+        "schemes": runtime.schemes,
+        "postcodes": runtime.postcodes,
+        "hours_below_min": runtime.settings.hours_below_min,
+    }
+
+
 def folder_report(dataset: Path, today: date, runtime: Runtime, plan: Path | None = None) -> Report:
     """The report of a dataset folder, with a match plan's rows as planned when given."""
     plan_rows = read_plan(plan) if plan is not None else None
-    ds = runtime.read(dataset)
-    return build_report(
-        ds,
-        today,
-        schemes=runtime.schemes,
-        plan=plan_rows,
-        postcodes=runtime.postcodes,
-        hours_below_min=runtime.settings.hours_below_min,
-    )
+    return build_report(runtime.read(dataset), today, plan=plan_rows, **_configured(runtime))
 
 
 def store_report(store: Store, today: date, runtime: Runtime, region: str | None = None) -> Report:
@@ -70,16 +72,7 @@ def store_report(store: Store, today: date, runtime: Runtime, region: str | None
     with store.connect() as conn:
         suggested = audit.suggested_candidates(conn)
         planned = runs.planned_candidates(conn)
-    return build_report(
-        ds,
-        today,
-        schemes=runtime.schemes,
-        region=region,
-        suggested=suggested,
-        planned=planned,
-        postcodes=runtime.postcodes,
-        hours_below_min=runtime.settings.hours_below_min,
-    )
+    return build_report(ds, today, region=region, suggested=suggested, planned=planned, **_configured(runtime))
 
 
 @dataclass
