@@ -13,6 +13,7 @@ are compared: the benchmark fails if they differ.
 
 from __future__ import annotations
 
+import hashlib
 import resource
 import statistics
 import time
@@ -78,10 +79,15 @@ def score_block_counts(p: Any, scorer: Any, blocks: list[Any]) -> dict[str, Any]
     from matching.blocks import score_block
 
     screened = eligible = scored = 0
+    digest = hashlib.sha256()  # of every kept list, to compare runs of different code on the same world
     for b in blocks:
         r = score_block(p, scorer, b)
         screened, eligible, scored = screened + r.screened, eligible + r.eligible, scored + r.scored
+        for c, s in _kept(r):
+            digest.update(np.ascontiguousarray(c, dtype=np.int64).tobytes())
+            digest.update(np.ascontiguousarray(s, dtype=np.float64).tobytes())
     return {
+        "kept_sha256": digest.hexdigest()[:16],
         "screened": screened,
         "eligible": eligible,
         "scored_with_bound": scored,
