@@ -294,12 +294,18 @@ class Api:
 
 @pytest.fixture
 def api(sample_store: object, db_url: str) -> Iterator[Api]:
-    """The API over the sample world, with today fixed by the sample's own as-of date where it matters."""
+    """The API over the sample world, with today fixed by the sample's own as-of date where it matters.
+
+    Without the warm-up at start: each region's matcher is prepared by its first request, as with
+    ``KOPPELAAR_WARM=false``. A warm-up prepares and ranks all six regions in a background thread,
+    CPU that every test would pay (most ask about one or two regions) and that competes with the test
+    on a 2-core machine; tests/api/test_serving.py tests the warm-up itself on apps of its own.
+    """
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from api.settings import Settings
 
-    app = create_app(Settings(database_url=db_url), store=sample_store)  # type: ignore[arg-type]
+    app = create_app(Settings(database_url=db_url, warm=False), store=sample_store)  # type: ignore[arg-type]
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, sample_store)

@@ -89,7 +89,7 @@ def _serve(url: str) -> Iterator[Served]:
                 create_key(conn, role="admin", region=None).secret,
                 create_key(conn, role="coach", region="Groningen").secret,
             ]
-        app = create_app(Settings(database_url=url), store=store)
+        app = create_app(Settings(database_url=url, warm=False), store=store)  # as conftest's api: no warm-up
         with TestClient(app):  # runs the lifespan; the calls go through schemathesis' own ASGI session
             yield Served(ASGIClient(app), keys)
             # the runs the fuzzing queued are cancelled; the one running ends before the store closes
