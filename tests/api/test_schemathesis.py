@@ -37,6 +37,8 @@ from models.store import tables as t
 from models.store.importer import import_folder
 from tests.conftest import SAMPLE, _postgres_schema_url
 
+pytestmark = pytest.mark.slow  # some 50 operations, each fuzzed with 25 requests per key
+
 PROBLEM = "application/problem+json"
 BASE_URL = "http://testserver"
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

@@ -19,7 +19,7 @@ from matching.scorers import LearnedScorer
 from matching.solver import Problem, solve
 from tests.conftest import Worlds
 
-pytestmark = pytest.mark.dask
+pytestmark = [pytest.mark.dask, pytest.mark.slow]
 distributed = pytest.importorskip("distributed")
 
 # a narrow net (so the places left open are scored again, as a second round of blocks) and small

@@ -25,6 +25,8 @@ from matching.scorers import LearnedScorer, RuleScorer, Scorer, TitleScorer
 from tests.conftest import Worlds
 from tests.unit.pairs import eligible_pairs
 
+pytestmark = pytest.mark.slow  # a 3000 x 900 world, every model family
+
 
 @pytest.fixture(scope="module")
 def prepared(worlds: Worlds) -> Prepared:
