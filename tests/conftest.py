@@ -1,12 +1,21 @@
-"""Shared fixtures: a small valid dataset written as CSV text, and paths to shared data."""
+"""Shared fixtures: a small valid dataset written as CSV text, paths to shared data, the generated
+worlds of the whole session (:class:`Worlds`), and the store and HTTP API on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from matching.prepare import Prepared
+    from matching.scorers import LearnedScorer
+    from models.dataset import Dataset
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -96,11 +105,93 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+# -- generated worlds, made once per session ----------------------------------------------------
+
+#: The as-of date of the generated worlds (``WorldConfig.as_of``), the day their matches are for.
+AS_OF = date(2026, 10, 1)
+
+
+@dataclass
+class Worlds:
+    """Generated worlds, their prepared datasets and the scorers trained on them, each made once per
+    test session and handed to every test that asks for the same one.
+
+    **Read only.** What :meth:`dataset`, :meth:`prepared` and :meth:`trained` return is shared by
+    every test (and module) asking for the same world: never change it. A test that wants a changed
+    world (rare cases made common, say) takes :meth:`copy` and prepares that itself. At the end of
+    the session every shared dataset is compared with the copy taken when it was made: a test that
+    changed one fails the run, with an error naming the world and the table.
+    """
+
+    _datasets: dict[tuple[int, int, int], Dataset] = field(default_factory=dict)
+    _pristine: dict[tuple[int, int, int], Dataset] = field(default_factory=dict)
+    _prepared: dict[tuple[int, int, int, date], Prepared] = field(default_factory=dict)
+    _trained: dict[tuple[int, int, int, date, int], LearnedScorer] = field(default_factory=dict)
+
+    def dataset(self, candidates: int, vacancies: int, seed: int) -> Dataset:
+        """The generated world (shared: read only)."""
+        key = (candidates, vacancies, seed)
+        if key not in self._datasets:
+            from data.synthetic.generator import WorldConfig, generate_world
+
+            self._datasets[key] = generate_world(WorldConfig(candidates=candidates, vacancies=vacancies, seed=seed))
+            self._pristine[key] = _copy(self._datasets[key])
+        return self._datasets[key]
+
+    def copy(self, candidates: int, vacancies: int, seed: int) -> Dataset:
+        """A copy of the generated world of its own, to change."""
+        return _copy(self.dataset(candidates, vacancies, seed))
+
+    def prepared(self, candidates: int, vacancies: int, seed: int, today: date = AS_OF) -> Prepared:
+        """The world prepared for matching on ``today`` (shared: read only)."""
+        key = (candidates, vacancies, seed, today)
+        if key not in self._prepared:
+            from matching.prepare import MatchConfig, Prepared
+
+            ds = self.dataset(candidates, vacancies, seed)
+            self._prepared[key] = Prepared(ds, config=MatchConfig(today=today))
+        return self._prepared[key]
+
+    def trained(self, candidates: int, vacancies: int, seed: int, *, train_seed: int) -> LearnedScorer:
+        """The learned scorer trained on the world's placement history (shared: read only)."""
+        key = (candidates, vacancies, seed, AS_OF, train_seed)
+        if key not in self._trained:
+            from matching.matcher import train
+
+            self._trained[key] = train(self.prepared(candidates, vacancies, seed), seed=train_seed)
+        return self._trained[key]
+
+    def changed(self) -> list[str]:
+        """The shared worlds some test changed: ``"3000x900 seed 5: candidates"``, ..."""
+        import pandas as pd
+
+        out = []
+        for key, ds in self._datasets.items():
+            for name, table in ds.tables().items():
+                try:
+                    pd.testing.assert_frame_equal(table, self._pristine[key].table(name))
+                except AssertionError:
+                    out.append(f"{key[0]}x{key[1]} seed {key[2]}: {name}")
+        return out
+
+
+def _copy(ds: Dataset) -> Dataset:
+    return replace(ds, **{name: table.copy() for name, table in ds.tables().items()}, warnings=list(ds.warnings))
+
+
+@pytest.fixture(scope="session")
+def worlds() -> Iterator[Worlds]:
+    """The session's generated worlds (see :class:`Worlds`: read only, or take a copy)."""
+    cache = Worlds()
+    yield cache
+    changed = cache.changed()
+    assert not changed, f"a test changed a shared world (take worlds.copy(...) to change one): {changed}"
+
+
 # -- the store and the HTTP API, on SQLite and on PostgreSQL ------------------------------------
 
 import os  # noqa: E402
 import secrets  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 
 #: The local PostgreSQL the suite uses (`.ci/postgres` starts it); each test gets its own schema.
 POSTGRES_URL = os.environ.get("KOPPELAAR_TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
@@ -203,12 +294,18 @@ class Api:
 
 @pytest.fixture
 def api(sample_store: object, db_url: str) -> Iterator[Api]:
-    """The API over the sample world, with today fixed by the sample's own as-of date where it matters."""
+    """The API over the sample world, with today fixed by the sample's own as-of date where it matters.
+
+    Without the warm-up at start: each region's matcher is prepared by its first request, as with
+    ``KOPPELAAR_WARM=false``. A warm-up prepares and ranks all six regions in a background thread,
+    CPU that every test would pay (most ask about one or two regions) and that competes with the test
+    on a 2-core machine; tests/api/test_serving.py tests the warm-up itself on apps of its own.
+    """
     from fastapi.testclient import TestClient
 
     from api.http.app import create_app
     from api.settings import Settings
 
-    app = create_app(Settings(database_url=db_url), store=sample_store)  # type: ignore[arg-type]
+    app = create_app(Settings(database_url=db_url, warm=False), store=sample_store)  # type: ignore[arg-type]
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, sample_store)

@@ -219,6 +219,7 @@ def test_a_run_for_one_obligation_plans_only_its_places(api) -> None:
     assert body["errors"][0]["field"] == "scope_id"
 
 
+@pytest.mark.slow
 def test_interrupted_runs_are_resumed_on_restart_never_lost(api) -> None:
     from fastapi.testclient import TestClient
 

@@ -35,7 +35,7 @@ def api(store: object, db_url: str, folder: Path) -> Iterator[Api]:
     from models.store.importer import import_folder
 
     import_folder(store, folder)  # type: ignore[arg-type]
-    app = create_app(Settings(database_url=db_url), store=store)  # type: ignore[arg-type]
+    app = create_app(Settings(database_url=db_url, warm=False), store=store)  # type: ignore[arg-type]
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, store)
 

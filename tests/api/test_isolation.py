@@ -597,6 +597,7 @@ def test_matrix_covers_every_operation() -> None:
         assert (entry.others is None) != (not entry.shared), f"{op}: give requests aimed at region B, or say why not"
 
 
+@pytest.mark.slow
 def test_every_operation_every_role(api) -> None:
     """403 without the permission; own region's data only, audited; region B's rows refused and unchanged."""
     w = make_world(api)

@@ -37,6 +37,8 @@ from models.store import tables as t
 from models.store.importer import import_folder
 from tests.conftest import SAMPLE, _postgres_schema_url
 
+pytestmark = pytest.mark.slow  # some 50 operations, each fuzzed with 25 requests per key
+
 PROBLEM = "application/problem+json"
 BASE_URL = "http://testserver"
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -89,7 +91,7 @@ def _serve(url: str) -> Iterator[Served]:
                 create_key(conn, role="admin", region=None).secret,
                 create_key(conn, role="coach", region="Groningen").secret,
             ]
-        app = create_app(Settings(database_url=url), store=store)
+        app = create_app(Settings(database_url=url, warm=False), store=store)  # as conftest's api: no warm-up
         with TestClient(app):  # runs the lifespan; the calls go through schemathesis' own ASGI session
             yield Served(ASGIClient(app), keys)
             # the runs the fuzzing queued are cancelled; the one running ends before the store closes

@@ -46,6 +46,7 @@ def test_sqlite_connections_sync_at_checkpoints_not_at_every_commit(sample_store
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
 
 
+@pytest.mark.slow  # warms all six regions
 def test_the_server_warms_every_region_at_start_and_says_when_it_is_ready(sample_store: Any, db_url: str) -> None:
     """/healthz answers at once; when it says ready, every region's matcher is there for today's data,
     and the first suggestion uses it instead of preparing one."""
@@ -108,6 +109,7 @@ def test_without_warm_up_the_first_request_prepares_its_region(sample_store: Any
         assert again.json() == r.json()
 
 
+@pytest.mark.slow  # warms all six regions
 def test_a_request_during_warm_up_waits_for_its_region_and_gets_the_whole_answer(
     sample_store: Any, db_url: str
 ) -> None:

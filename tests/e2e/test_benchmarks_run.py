@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 
 def test_benchmark_runner_prints_figures_at_small_scale() -> None:
     result = subprocess.run(
@@ -28,6 +30,7 @@ def test_unknown_benchmark_is_a_usage_error() -> None:
     assert "unknown benchmark(s) nope" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_planning_benchmark_runs_at_small_scale() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tests.benchmarks", "planning", "--scale", "0.01", "--repeat", "1"],
@@ -42,6 +45,7 @@ def test_the_planning_benchmark_runs_at_small_scale() -> None:
     assert "expected_retained_greedy" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_http_benchmark_runs_at_small_scale() -> None:
     """The real server (2 workers) on a fresh store: import, warm-up at start, load at 1 and 32 clients
     through the benchmark's own raw-socket client."""

@@ -115,6 +115,7 @@ def test_generate_writes_a_valid_dataset(tmp_path: Path) -> None:
     assert "--as-of '1-10-2026' is not a date" in bad.output
 
 
+@pytest.mark.slow
 def test_train_suggest_and_score_on_the_sample(tmp_path: Path) -> None:
     from api.cli import sample_dataset
 
@@ -197,6 +198,7 @@ def test_match_writes_the_plan_files_as_the_spec_describes(tmp_path: Path) -> No
     assert (again / "plan.csv").read_bytes() == (out / "plan.csv").read_bytes()  # the same input, the same plan
 
 
+@pytest.mark.slow
 def test_match_keeps_locks_and_vetoes_and_refuses_impossible_ones(tmp_path: Path) -> None:
     from api.cli import sample_dataset
 

@@ -118,6 +118,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_serve_answers_over_http(env: str, tmp_path: Path) -> None:
     assert runner.invoke(app, ["import", str(SAMPLE)]).exit_code == 0
@@ -157,6 +158,7 @@ def _health(url: str) -> dict[str, object] | None:
     return r.json() if r.status_code == 200 else None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_serve_with_two_workers_warms_both_and_answers(env: str, tmp_path: Path) -> None:
     """`serve --workers 2`: two processes on one port, each warms every region's matcher and says so in

@@ -94,4 +94,5 @@ def test_a_load_counts_every_answer_but_200_and_every_failure_as_an_error() -> N
     assert load.errors == 5
     assert load.statuses == {"404": 3, "ValueError": 2}
     assert len(server.heads) == len(requests)
-    assert figures["p50_ms"] > 0
+    # every answer timed (figures round to 0.1 ms: a local median below 0.05 ms shows as 0.0)
+    assert min(load.latencies_ms) > 0

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from models.store import tables as t
 from tests.conftest import SAMPLE
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,22 +6,20 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from data.synthetic.generator import WorldConfig, generate_world
 from matching.engines import Engine, EngineError, make_engine
-from matching.matcher import train
 from matching.plan import PlanConfig, PlanResult, make_plan
-from matching.prepare import MatchConfig, Prepared
+from matching.prepare import Prepared
 from matching.scorers import LearnedScorer
 from matching.solver import Problem, solve
+from tests.conftest import Worlds
 
-pytestmark = pytest.mark.dask
+pytestmark = [pytest.mark.dask, pytest.mark.slow]
 distributed = pytest.importorskip("distributed")
 
 # a narrow net (so the places left open are scored again, as a second round of blocks) and small
@@ -30,10 +28,8 @@ CONFIG = PlanConfig(arcs_per_place=1, min_arcs=1, block_size=8)
 
 
 @pytest.fixture(scope="module")
-def world() -> tuple[Prepared, LearnedScorer]:
-    world = generate_world(WorldConfig(candidates=1000, vacancies=300, seed=7))
-    p = Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
-    return p, train(p, seed=7)
+def world(worlds: Worlds) -> tuple[Prepared, LearnedScorer]:
+    return worlds.prepared(1000, 300, 7), worlds.trained(1000, 300, 7, train_seed=7)
 
 
 @pytest.fixture(scope="module")

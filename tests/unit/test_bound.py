@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import fields
-from datetime import date
 
 import numpy as np
 import pytest
@@ -15,22 +14,23 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from data.synthetic.generator import WorldConfig, generate_world
 from matching.additive import AdditiveBoosting
 from matching.blocks import BlockScores, _top, make_blocks, score_block
 from matching.eligibility import screen
 from matching.features import pair_features
 from matching.kernels import pair_features_grouped
-from matching.matcher import Matcher, train, training_pairs
-from matching.prepare import MatchConfig, Prepared
+from matching.matcher import Matcher, training_pairs
+from matching.prepare import Prepared
 from matching.scorers import LearnedScorer, RuleScorer, Scorer, TitleScorer
+from tests.conftest import Worlds
 from tests.unit.pairs import eligible_pairs
+
+pytestmark = pytest.mark.slow  # a 3000 x 900 world, every model family
 
 
 @pytest.fixture(scope="module")
-def prepared() -> Prepared:
-    world = generate_world(WorldConfig(candidates=3000, vacancies=900, seed=5))
-    return Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
+def prepared(worlds: Worlds) -> Prepared:
+    return worlds.prepared(3000, 900, 5)
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +40,9 @@ def history(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def scorers(prepared: Prepared, history: tuple[np.ndarray, np.ndarray]) -> dict[str, Scorer]:
+def scorers(worlds: Worlds, history: tuple[np.ndarray, np.ndarray]) -> dict[str, Scorer]:
     """The trained scorer in each model family (the one fit did not keep refitted in its place)."""
-    model = train(prepared, seed=1)
+    model = worlds.trained(3000, 900, 5, train_seed=1)
     x, y = history
     out: dict[str, Scorer] = {"rule": RuleScorer()}
     for family in ("additive_boosting", "logistic"):

@@ -10,7 +10,7 @@ from matching.eligibility import Reason, screen
 from matching.matcher import Matcher
 from matching.prepare import MatchConfig, Prepared
 from models.dataset import read_dataset
-from tests.conftest import DatasetFactory
+from tests.conftest import DatasetFactory, Worlds
 
 TODAY = date(2026, 3, 1)
 # K1 lives in Groningen (given coordinates), V1 is C1's timmerman place in Groningen
@@ -143,14 +143,11 @@ def test_ineligible_pairs_are_explained_in_dutch(make_dataset: DatasetFactory) -
     assert row["reasons"].startswith("not_eligible:licence|language")
 
 
-def test_the_spatial_pre_filter_never_drops_an_eligible_candidate() -> None:
+def test_the_spatial_pre_filter_never_drops_an_eligible_candidate(worlds: Worlds) -> None:
     """suggest_for_vacancy screens only candidates in travel reach; the full screen finds no one else."""
     import numpy as np
 
-    from data.synthetic.generator import WorldConfig, generate_world
-
-    world = generate_world(WorldConfig(candidates=3000, vacancies=300, seed=12))
-    p = Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
+    p = worlds.prepared(3000, 900, 5)
     everyone = np.arange(p.n_candidates)
     for v in range(0, p.n_vacancies, 7):
         full = screen(p, everyone, np.full(p.n_candidates, v))

@@ -51,6 +51,7 @@ def test_a_wrong_engine_choice_is_a_clear_error(name: str, options: dict[str, ob
         make_engine(name, **options)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_the_core_runs_without_dask_and_the_dask_engine_says_how_to_install_it() -> None:
     """In a Python where Dask cannot be imported: the product imports and plans with the local
     engine, and asking for the dask engine is an error naming the install command."""

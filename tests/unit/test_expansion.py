@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pytest
 
-from data.synthetic.generator import WorldConfig, generate_world
 from matching.eligibility import screen
 from matching.expansion import Expansion, expand_block
-from matching.prepare import MatchConfig, Prepared
+from matching.prepare import Prepared
+from tests.conftest import Worlds
 
 
 @pytest.fixture(scope="module")
-def prepared() -> Prepared:
-    world = generate_world(WorldConfig(candidates=400, vacancies=90, seed=7))
-    return Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
+def prepared(worlds: Worlds) -> Prepared:
+    return worlds.prepared(400, 90, 7)
 
 
 def _eligible(p: Prepared, v: int) -> np.ndarray:

@@ -18,11 +18,12 @@ from data.synthetic.truth import HiddenModel, true_retention_probability
 from models.dataset import Dataset, read_dataset, validate_dataset, write_dataset
 from models.rules import displacement_warnings, open_positions
 from models.schema import FILES
+from tests.conftest import Worlds
 
 
 @pytest.fixture(scope="module")
-def world() -> Dataset:
-    return generate_world(WorldConfig(candidates=3000, vacancies=600, seed=7))
+def world(worlds: Worlds) -> Dataset:
+    return worlds.dataset(3000, 600, 7)
 
 
 def _bytes(folder: Path) -> dict[str, bytes]:

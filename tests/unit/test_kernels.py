@@ -8,19 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.synthetic.generator import WorldConfig, generate_world
 from matching import kernels
 from matching.eligibility import screen
 from matching.features import FEATURES, pair_features
 from matching.kernels import Nearest, pair_features_grouped, screen_pairs, sweep_pairs
 from matching.prepare import MatchConfig, Prepared
 from matching.rulebook import TRAINING_CANNOT_REMOVE
+from tests.conftest import Worlds
 from tests.unit.pairs import eligible_pairs
 
 
 @pytest.fixture(scope="module")
-def prepared() -> Prepared:
-    world = generate_world(WorldConfig(candidates=1500, vacancies=300, seed=11))
+def prepared(worlds: Worlds) -> Prepared:
+    world = worlds.copy(1500, 300, 11)
     c = world.candidates
     # the rarer cases, made common: no consent, unknown location, level or start date, a former employer
     rng = np.random.default_rng(3)

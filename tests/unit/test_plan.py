@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from data.synthetic.generator import WorldConfig, generate_world
 from matching import plan as plan_module
 from matching.eligibility import screen
 from matching.matcher import UnknownIdError
@@ -25,15 +22,15 @@ from matching.plan import (
     _places,
     make_plan,
 )
-from matching.prepare import MatchConfig, Prepared
+from matching.prepare import Prepared
 from matching.solver import SolverError
 from models.rules import displacement_warnings
+from tests.conftest import Worlds
 
 
 @pytest.fixture(scope="module")
-def prepared() -> Prepared:
-    world = generate_world(WorldConfig(candidates=400, vacancies=90, seed=7))
-    return Prepared(world, config=MatchConfig(today=date(2026, 10, 1)))
+def prepared(worlds: Worlds) -> Prepared:
+    return worlds.prepared(400, 90, 7)
 
 
 @pytest.fixture(scope="module")

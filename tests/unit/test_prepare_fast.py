@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.synthetic.generator import WorldConfig, generate_world
 from matching.prepare import MatchConfig, Prepared, _canonical, _incidence
 from matching.text import clean_title, fold
+from tests.conftest import Worlds
 
 
 @pytest.fixture(scope="module")
-def prepared() -> Prepared:
-    world = generate_world(WorldConfig(candidates=400, vacancies=80, seed=5))
+def prepared(worlds: Worlds) -> Prepared:
+    world = worlds.copy(400, 80, 5)
     ids = world.contractors["contractor_id"].astype(str).tolist()
     c = world.candidates
     # former employers: none, one, an unknown one, the same one twice

@@ -78,6 +78,7 @@ text = (
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(
     skills=st.lists(text, max_size=4),
     hours=st.tuples(st.integers(0, 40), st.integers(0, 40)).map(sorted),

@@ -70,6 +70,7 @@ def test_the_solver_equals_brute_force_on_all_three_levels(p: Problem) -> None:
     assert solution.sroi_gap == 0.0
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(problems())
 def test_without_the_exact_repair_placements_stay_exact_and_the_bound_holds(p: Problem) -> None:

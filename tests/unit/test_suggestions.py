@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.synthetic.generator import WorldConfig, generate_world
 from matching.matcher import Matcher, train
 from matching.prepare import MatchConfig, Prepared
 from matching.shortlists import build as build_shortlists
+from tests.conftest import Worlds
 
 
 @pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    world = generate_world(WorldConfig(candidates=1500, vacancies=300, seed=12))
+def matcher(worlds: Worlds) -> Matcher:
+    world = worlds.copy(1500, 300, 12)
     c = world.candidates
     rng = np.random.default_rng(5)  # rarer cases made common: no consent, no location, no level
     c.loc[rng.random(len(c)) < 0.1, "consent"] = False

@@ -18,6 +18,7 @@ from matching.monitoring.training import (
     training_needs,
 )
 from models.dataset import Dataset, table_from_records
+from tests.conftest import Worlds
 
 TODAY = date(2026, 10, 1)
 GRONINGEN = (53.2194, 6.5665)  # the contractor's site
@@ -397,17 +398,15 @@ def test_no_candidates_leaves_the_whole_demand_short() -> None:
 # -- consistent with the matcher -------------------------------------------------------------------
 
 
-def test_one_step_pairs_agree_with_the_matchers_screen() -> None:
+def test_one_step_pairs_agree_with_the_matchers_screen(worlds: Worlds) -> None:
     """On a generated world, the one-step pairs are those the matcher's own screen finds exactly one gap
     item away (availability aside), across blocks, travel-radius classes and unknown locations."""
-    from data.synthetic.generator import WorldConfig, generate_world
     from matching.eligibility import Reason, screen
     from matching.monitoring.training import _future_vacancies
-    from matching.prepare import MatchConfig, Prepared
 
-    world = generate_world(WorldConfig(candidates=400, vacancies=200, seed=11))
+    world = worlds.dataset(400, 200, 11)
     result = training_needs(world, TODAY)
-    p = Prepared(world, config=MatchConfig(today=TODAY))
+    p = worlds.prepared(400, 200, 11, today=TODAY)
     future = _future_vacancies(world, np.datetime64(TODAY))[0]
     pool = np.flatnonzero(p.c_matchable)
     ci, vi = np.repeat(pool, len(future)), np.tile(future, len(pool))
