@@ -21,6 +21,7 @@ from api.http.deps import RuntimeDep, StoreDep, audit, require
 from api.http.problems import ApiProblem, field_errors
 from api.http.schemas import CREATE, EXAMPLES, PUBLIC, SINGULAR, UPDATE, ImportResult, Page, to_cell
 from api.security import Permission, Principal
+from api.services.obligations import counted_placements
 from api.services.regions import UnknownRegionError, check_region
 from models.dataset.reader import raw_from_cells, read_raw_bytes
 from models.entities import TRANSITIONS
@@ -88,6 +89,7 @@ def _list_endpoint(spec: FileSpec) -> Any:
     def list_rows(
         request: Request,
         store: StoreDep,
+        runtime: RuntimeDep,
         principal: Annotated[Principal, Depends(require(read))],
         offset: Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")] = 0,
         limit: Annotated[
@@ -100,6 +102,7 @@ def _list_endpoint(spec: FileSpec) -> Any:
         if file == "candidates" and principal.region is None and isinstance(equal.get("region"), str):
             _region_filter(store, str(equal["region"]))
         for_obligation = filters.get("for_obligation") if file == "placements" else None
+        counted = None if for_obligation is None else counted_placements(store, runtime, str(for_obligation))
         with store.begin() as conn:
             rows, total = access.list_rows(
                 conn,
@@ -107,7 +110,7 @@ def _list_endpoint(spec: FileSpec) -> Any:
                 principal.region,
                 equal=equal,
                 search=(list(SEARCH[file]), text) if text and file in SEARCH else None,
-                for_obligation=None if for_obligation is None else str(for_obligation),
+                keys=counted,
                 offset=offset,
                 limit=limit,
             )

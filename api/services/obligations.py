@@ -45,4 +45,14 @@ def progress(store: Store, runtime: Runtime, obligation_id: str, today: date) ->
     }
 
 
-__all__ = ["progress"]
+def counted_placements(store: Store, runtime: Runtime, obligation_id: str) -> list[str]:
+    """The ids of the placements that count towards the obligation, as its progress counts them
+    (:func:`models.valuation.credited_obligations`); none when there is no such obligation."""
+    ds = obligation_dataset(store, obligation_id)
+    if ds is None:
+        return []
+    credited, _ = value_registered(ds.placements, ds.candidates, ds.vacancies, ds.obligations, runtime.schemes)
+    return ds.placements.loc[(credited == obligation_id).to_numpy(), "placement_id"].astype(str).tolist()
+
+
+__all__ = ["counted_placements", "progress"]

@@ -6,12 +6,12 @@ to a region and placements to candidates of that region. ``region=None`` sees ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Select, bindparam, func, or_, select
 
 from models.errors import Problem
 from models.schema import FILES_BY_NAME
@@ -65,18 +65,6 @@ def contains(columns: list[Any], text: str) -> Any:
     return or_(*(col.ilike(f"%{escaped}%", escape="\\") for col in columns))
 
 
-def counts_for(obligation_id: str) -> Any:
-    """A WHERE clause: the placements that count towards an obligation (as its progress counts them).
-
-    Those naming it, and those naming no obligation in a vacancy of it.
-    """
-    of_it = select(t.vacancies.c.vacancy_id).where(t.vacancies.c.obligation_id == obligation_id)
-    return or_(
-        t.placements.c.obligation_id == obligation_id,
-        and_(t.placements.c.obligation_id.is_(None), t.placements.c.vacancy_id.in_(of_it)),
-    )
-
-
 def list_rows(
     conn: Connection,
     file: str,
@@ -84,22 +72,22 @@ def list_rows(
     *,
     equal: Mapping[str, object] | None = None,
     search: tuple[list[str], str] | None = None,
-    for_obligation: str | None = None,
+    keys: Collection[str] | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[Any], int]:
     """A page of ``file``'s rows ``region`` sees, ordered by key, and how many there are in all.
 
     ``equal``: columns that must hold a value; ``search``: columns of which one contains a text;
-    ``for_obligation``: placements that count towards that obligation.
+    ``keys``: only the rows with these keys.
     """
     table = t.ENTITY_TABLES[file]
     query: Select[Any] = select(table).where(visible(file, region))
     if search is not None:
         columns, text = search
         query = query.where(contains([table.c[name] for name in columns], text))
-    if for_obligation is not None:
-        query = query.where(counts_for(for_obligation))
+    if keys is not None:
+        query = query.where(table.c[FILES_BY_NAME[file].key].in_(list(keys)))
     for name, value in (equal or {}).items():
         query = query.where(table.c[name] == value)
     total = int(conn.execute(select(func.count()).select_from(query.subquery())).scalar() or 0)
@@ -180,7 +168,6 @@ def region_guard(region: str | None) -> Guard:
 __all__ = [
     "REGIONAL",
     "contains",
-    "counts_for",
     "exists",
     "get_row",
     "has_candidate",

@@ -89,7 +89,8 @@ def test_suggestions_carry_their_explanation_as_codes(api) -> None:
 
 
 def test_the_placements_that_count_towards_an_obligation(api) -> None:
-    """``for_obligation`` lists what the obligation's progress counts: its own, and its vacancies' without one."""
+    """``for_obligation`` lists what the obligation's progress counts (models.valuation.credited_obligations):
+    those naming it, and those naming none at a vacancy of its contractor that names it or none."""
     obligations = api.get("/obligations?limit=500").json()["items"]
     checked = 0
     for o in obligations:
@@ -99,7 +100,8 @@ def test_the_placements_that_count_towards_an_obligation(api) -> None:
         if progress.status_code != 200:
             continue
         assert listed["total"] == sum(progress.json()["placements"].values()), oid
-        vacancies = {v["vacancy_id"] for v in api.get(f"/vacancies?obligation_id={oid}&limit=500").json()["items"]}
+        of_contractor = api.get(f"/vacancies?contractor_id={o['contractor_id']}&limit=500").json()["items"]
+        vacancies = {v["vacancy_id"] for v in of_contractor if v["obligation_id"] in (oid, None)}
         for p in listed["items"]:
             assert p["obligation_id"] == oid or (p["obligation_id"] is None and p["vacancy_id"] in vacancies)
         checked += listed["total"] > 0
