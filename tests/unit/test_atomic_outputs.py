@@ -71,12 +71,12 @@ def _plan_runs(folder: Path) -> set[str]:
     return runs | {json.loads((folder / "summary.json").read_text())["run"]}
 
 
-@pytest.mark.parametrize("kill_at", [1, 2])
+@pytest.mark.parametrize("kill_at", [1, 2, 3])
 def test_a_plan_killed_between_renames_is_old_or_missing_never_mixed(tmp_path: Path, kill_at: int) -> None:
     out = tmp_path / "plan"
     assert _run(PLAN, str(out), "old") == 0
     assert _plan_runs(out) == {"old"}
-    assert _run(PLAN, str(out), "new", kill_at=kill_at) == -9
+    assert _run(PLAN, str(out), "new", kill_at=kill_at) in {-9, 0}  # 0: done in fewer renames
     if out.exists():
         assert _plan_runs(out) in ({"old"}, {"new"})  # whole, whichever it is
     assert _run(PLAN, str(out), "new") == 0
@@ -85,7 +85,7 @@ def test_a_plan_killed_between_renames_is_old_or_missing_never_mixed(tmp_path: P
     assert (out / "plan.csv").read_text().splitlines()[1] == "new,'=1+1"
 
 
-@pytest.mark.parametrize("kill_at", [1, 2])
+@pytest.mark.parametrize("kill_at", [1, 2, 3])
 def test_an_export_killed_between_renames_never_mixes_two_worlds(
     tmp_path: Path, make_dataset: DatasetFactory, kill_at: int
 ) -> None:
@@ -99,7 +99,7 @@ def test_an_export_killed_between_renames_never_mixes_two_worlds(
     new = _contents(out)
     assert old != new
     assert _run(EXPORT, str(out), str(first)) == 0
-    assert _run(EXPORT, str(out), str(second), kill_at=kill_at) == -9
+    assert _run(EXPORT, str(out), str(second), kill_at=kill_at) in {-9, 0}  # 0: done in fewer renames
     if out.exists():
         assert _contents(out) in (old, new)
     assert _run(EXPORT, str(out), str(second)) == 0
