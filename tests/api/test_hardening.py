@@ -56,7 +56,7 @@ def test_a_control_character_is_refused_at_the_door(api: Any) -> None:
 
 def test_a_control_character_already_stored_breaks_no_workbook(api: Any) -> None:
     obligation = _obligation(api)
-    with api.store.begin() as conn:  # stored before validation refused it
+    with api.store.begin() as conn:  # written to the database directly, past validation
         conn.execute(
             update(t.obligations)
             .where(t.obligations.c.obligation_id == obligation)

@@ -118,7 +118,7 @@ def test_tab_and_line_breaks_are_text(make_dataset: DatasetFactory) -> None:
 
 def test_a_stored_control_character_cannot_break_a_report(make_dataset: DatasetFactory, tmp_path: Path) -> None:
     ds = read_dataset(make_dataset())
-    ds.obligations.loc[0, "client"] = "Gemeente\x04Groningen"  # as if stored before validation refused it
+    ds.obligations.loc[0, "client"] = "Gemeente\x04Groningen"  # as if written to the store past validation
     ds.contractors.loc[0, "name"] = "=1+1\x00"
     out = _report(ds, tmp_path)
     with zipfile.ZipFile(out / "report.xlsx") as book:
