@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import Runtime
 from api.http import audit, entities, erasure, keys, obligations, problems, reports, runs, suggestions
+from api.http.common import ERRORS
 from api.http.problems import allowed_methods
 from api.http.throttle import AuthThrottle
 from api.http.web import mount_web
@@ -248,6 +249,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     @app.get(
         "/healthz",
         tags=["health"],
+        responses={500: ERRORS[500]},  # the database cannot be reached
         summary="Liveness: the server answers and reaches its database; readiness: its matchers are prepared",
         description="`matchers` is `warming` while this server process prepares every region's matcher after its "
         "start (a suggestion for a region not yet prepared waits for it), then `ready`; `on demand` when warm-up is "

@@ -181,6 +181,7 @@ def test_timestamps_carry_their_time_zone(api: Any) -> None:
 
 def test_every_status_the_api_answers_is_documented(api: Any) -> None:
     schema = api.client.get("/api/v1/openapi.json").json()
+    assert "500" in schema["paths"]["/healthz"]["get"]["responses"]
     for path, operations in schema["paths"].items():
         if not path.startswith("/api/v1"):
             continue
