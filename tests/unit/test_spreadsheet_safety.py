@@ -146,3 +146,13 @@ def test_a_cell_over_the_size_limit_names_its_row() -> None:
     assert problem.row == 2
     assert "larger than" in problem.message
     assert "unclosed" not in problem.message
+
+
+def test_scores_are_written_safe_and_pairs_read_back(tmp_path: Path) -> None:
+    from api.loaders import read_pairs, write_csv_atomic
+
+    frame = pd.DataFrame({"candidate_id": ["-K1"], "vacancy_id": ["V1"], "score": [-0.5], "explanation": ["=uitleg"]})
+    write_csv_atomic(frame, tmp_path / "scores.csv")
+    assert (tmp_path / "scores.csv").read_text(encoding="utf-8").splitlines()[1] == "'-K1,V1,-0.5,'=uitleg"
+    pairs = read_pairs(tmp_path / "scores.csv")
+    assert (pairs["candidate_id"].iloc[0], pairs["vacancy_id"].iloc[0]) == ("-K1", "V1")
