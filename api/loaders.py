@@ -16,6 +16,7 @@ import pandas as pd
 from matching.geo import PostcodeTable
 from matching.scorers import LearnedScorer
 from models.errors import KoppelaarError
+from models.spreadsheet import neutralise_frame, restore_cell
 
 
 def read_postcodes(path: Path) -> PostcodeTable:
@@ -79,7 +80,7 @@ def read_pairs(path: Path) -> pd.DataFrame:
     if missing:
         raise KoppelaarError(f"{path.name} needs the column(s) {', '.join(missing)}; it has {', '.join(frame.columns)}")
     for column in ("candidate_id", "vacancy_id"):
-        frame[column] = frame[column].str.strip()
+        frame[column] = frame[column].str.strip().map(restore_cell)  # as a plan.csv wrote it
         empty = frame.index[frame[column].eq("")]
         if len(empty):
             rows = ", ".join(str(i + 2) for i in empty[:5])
@@ -88,11 +89,12 @@ def read_pairs(path: Path) -> pd.DataFrame:
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as a CSV file, every text cell spreadsheet-safe; a failed write leaves ``path`` as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
-        frame.to_csv(tmp, index=False, lineterminator="\n")
+        neutralise_frame(frame).to_csv(tmp, index=False, lineterminator="\n")
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

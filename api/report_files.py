@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any, SupportsFloat, cast
@@ -21,7 +18,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from matching.monitoring.report import TABLES, Report
-from models.errors import KoppelaarError
+from models.folders import replacing_folder
+from models.spreadsheet import neutralise_frame
 
 STATUS_COLOUR = {"op schema": "#2e7d32", "risico": "#ef8f00", "achter": "#c62828"}
 SHEET_NAMES = {
@@ -202,44 +200,29 @@ def _json_default(value: object) -> object:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
+def _overview_value(value: object) -> object:
+    return json.dumps(value, default=_json_default) if isinstance(value, dict | list) else value
+
+
 def write_report(report: Report, out: Path) -> list[Path]:
-    """Write every file of the report into ``out`` (created when missing), all or nothing."""
-    if out.exists() and not out.is_dir():
-        raise KoppelaarError(f"--out {out} is a file; give a folder for the report")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
-    except OSError as exc:
-        raise KoppelaarError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
-    try:
-        tables = report.tables()
+    """Write every file of the report into ``out``, which appears whole or not at all.
+
+    Every text cell of the CSV files and the workbook is spreadsheet-safe (models.spreadsheet); the
+    workbook's cells are values, never formulas.
+    """
+    with replacing_folder(out, FILES) as staging:
+        tables = {name: neutralise_frame(frame) for name, frame in report.tables().items()}
         for name, frame in tables.items():
             frame.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n")
+        overview = {"today": report.today.isoformat(), "region": report.region, **report.overview}
         with pd.ExcelWriter(staging / "report.xlsx", engine="openpyxl") as xlsx:
-            pd.DataFrame(
-                [
-                    {"figure": k, "value": json.dumps(v, default=_json_default) if isinstance(v, dict | list) else v}
-                    for k, v in {"today": report.today.isoformat(), "region": report.region, **report.overview}.items()
-                ]
+            neutralise_frame(
+                pd.DataFrame([{"figure": k, "value": _overview_value(v)} for k, v in overview.items()])
             ).to_excel(xlsx, sheet_name="Overzicht", index=False)
             for name, frame in tables.items():
-                sheet = frame.copy()
-                for column in sheet.columns:  # Excel has no time zones and no lists
-                    if sheet[column].dtype == object:
-                        sheet[column] = sheet[column].map(
-                            lambda v: v if not isinstance(v, tuple | list) else "; ".join(v)
-                        )
-                sheet.to_excel(xlsx, sheet_name=SHEET_NAMES[name], index=False)
+                frame.to_excel(xlsx, sheet_name=SHEET_NAMES[name], index=False)
         (staging / "report.json").write_text(
             json.dumps(report.as_json(), ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8"
         )
         (staging / "report.html").write_text(render_html(report), encoding="utf-8")
-        written = []
-        for name in FILES:
-            os.replace(staging / name, out / name)
-            written.append(out / name)
-        return written
-    except OSError as exc:
-        raise KoppelaarError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return [out / name for name in FILES]

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     # extensions of the spec's list (documented in the README)
     model: Path | None = None  # a model from `koppelaar train` for the API's suggestions and runs
     max_body_mb: float = 50.0  # the largest request body (a bulk upload) the API accepts
+    auth_failures_per_minute: int = Field(
+        default=20,
+        ge=1,
+        le=1_000_000,
+        description="Failed authentications (no key, a wrong or revoked key) one client address may make in any "
+        "minute; beyond that it is answered 429 with Retry-After until the minute has passed.",
+    )
     log_level: str = "INFO"
     workers: int = Field(
         default=1,

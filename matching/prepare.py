@@ -179,6 +179,7 @@ def text_vectors(c_docs: list[str], v_docs: list[str]) -> tuple[np.ndarray, np.n
         c_dense, v_dense = project(c_tfidf), project(v_tfidf)
     else:  # a few texts or a small vocabulary: the TF-IDF vectors themselves
         c_dense, v_dense = c_tfidf.toarray(), v_tfidf.toarray()
+
     def unit(m: np.ndarray) -> np.ndarray:
         return (normalize(m) if len(m) else m).astype(np.float32)
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +21,8 @@ from matching.engines import Engine, make_engine
 from matching.plan import PlanConfig, PlanResult, make_plan
 from matching.prepare import Prepared
 from models.errors import KoppelaarError
+from models.folders import replacing_folder
+from models.spreadsheet import neutralise_frame
 
 console = Console()
 
@@ -43,24 +42,13 @@ DONE_COUNTS = (
 
 
 def write_plan(result: PlanResult, out: Path, extra: dict[str, Any]) -> None:
-    """Write the four files together: staged next to ``out``, then moved in, never half written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    except OSError as exc:
-        raise KoppelaarError(f"cannot write the plan to {out}: {exc.strerror or exc}") from None
-    try:
+    """Write the four files together: ``out`` appears whole or not at all, every text cell spreadsheet-safe."""
+    with replacing_folder(out, OUTPUT_FILES) as staging:
         for name, frame in (("plan.csv", result.plan), ("unfilled.csv", result.unfilled)):
-            frame.to_csv(staging / name, index=False, lineterminator="\n")
-        result.unplaced.to_csv(staging / "unplaced.csv", index=False, lineterminator="\n")
+            neutralise_frame(frame).to_csv(staging / name, index=False, lineterminator="\n")
+        neutralise_frame(result.unplaced).to_csv(staging / "unplaced.csv", index=False, lineterminator="\n")
         summary = {**result.summary, **extra}
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        for name in OUTPUT_FILES:
-            os.replace(staging / name, out / name)
-    except OSError as exc:
-        raise KoppelaarError(f"cannot write the plan to {out}: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _pairs(path: Path | None) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from api.bootstrap import Runtime
 from api.cli.options import DatasetArg, ModelOpt, TodayOpt, day_or_today
 from matching.matcher import Matcher
 from models.errors import KoppelaarError
+from models.spreadsheet import neutralise_frame
 
 console = Console()
 
@@ -46,7 +47,7 @@ def suggest(
         else matcher.suggest_for_candidate(str(candidate), top)
     )
     if output is SuggestFormat.CSV:
-        result.to_csv(sys.stdout, index=False, lineterminator="\n")
+        neutralise_frame(result).to_csv(sys.stdout, index=False, lineterminator="\n")
         return
     if output is SuggestFormat.JSON:
         sys.stdout.write(json.dumps(result.to_dict(orient="records"), ensure_ascii=False, indent=2) + "\n")

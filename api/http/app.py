@@ -20,6 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import Runtime
 from api.http import audit, entities, erasure, keys, obligations, problems, reports, runs, suggestions
+from api.http.common import ERRORS
+from api.http.problems import allowed_methods
+from api.http.throttle import AuthThrottle
 from api.http.web import mount_web
 from api.services.matching import MatchingService
 from api.services.reports import ReportService
@@ -127,6 +130,54 @@ class _TooLargeError(Exception):
     pass
 
 
+class CatchUnexpected:
+    """Answer an unexpected error with a 500 problem document and log its type only, never its message or
+    traceback (either could hold a stored value); the error goes no further, so the server logs nothing more
+    and the connection stays usable."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:  # every error becomes a problem document
+            log.error("unexpected %s on %s %s", type(exc).__name__, scope.get("method"), scope.get("path"))
+            if not started:
+                detail = "an unexpected error occurred; it has been logged"
+                await _send_problem(send, scope, status=500, title="Internal error", detail=detail, errors=[])
+
+
+class AnswerOptions:
+    """``OPTIONS`` on a path of the API: 204 with ``Allow`` naming its methods (404 for a path that has none)."""
+
+    def __init__(self, app: ASGIApp, routes: ASGIApp) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        methods = allowed_methods(self.routes, scope)
+        if not methods:
+            await self.app(scope, receive, send)
+            return
+        headers = [(b"allow", ", ".join(methods).encode()), (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
 #: Set by ``koppelaar serve --workers N`` to a file that does not exist yet: the one worker that makes
 #: it resumes the interrupted match runs, so that no run is resumed twice by a server's processes.
 RECOVERY_MARKER_ENV = "KOPPELAAR_SERVE_RECOVERY_MARKER"
@@ -198,6 +249,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     @app.get(
         "/healthz",
         tags=["health"],
+        responses={500: ERRORS[500]},  # the database cannot be reached
         summary="Liveness: the server answers and reaches its database; readiness: its matchers are prepared",
         description="`matchers` is `warming` while this server process prepares every region's matcher after its "
         "start (a suggestion for a region not yet prepared waits for it), then `ready`; `on demand` when warm-up is "
@@ -216,6 +268,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
 
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1_000_000))  # type: ignore[arg-type]
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]
+    app.add_middleware(AnswerOptions, routes=app)  # type: ignore[arg-type]
+    app.add_middleware(CatchUnexpected)  # type: ignore[arg-type]
+    app.state.auth_throttle = AuthThrottle(settings.auth_failures_per_minute)
     return app
 
 

@@ -15,8 +15,13 @@ DEFAULT_PAGE = 50
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows per page (at most {MAX_PAGE})")]
 
+#: What any operation may answer besides its success, each a problem document: 400 (a body that is not
+#: JSON), 401 (no or a wrong key), 403 (a role without the permission), 404, 409 (a conflict: an id in
+#: use, a life-cycle step not allowed), 413 (a body too large), 415 (an upload that is not CSV), 422 (invalid
+#: input), 429 (too many failed keys from one address: see Retry-After) and 500 (an unexpected error).
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429, 500)
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ProblemDetails, "content": {"application/problem+json": {}}} for code in (401, 403, 404, 422)
+    code: {"model": ProblemDetails, "content": {"application/problem+json": {}}} for code in ERROR_STATUSES
 }
 
 
@@ -40,4 +45,4 @@ def public_row(spec: FileSpec, row: Any) -> dict[str, Any]:
     return out
 
 
-__all__ = ["DEFAULT_PAGE", "ERRORS", "MAX_PAGE", "Limit", "Offset", "page", "public_row"]
+__all__ = ["DEFAULT_PAGE", "ERRORS", "ERROR_STATUSES", "MAX_PAGE", "Limit", "Offset", "page", "public_row"]

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.bootstrap import Runtime
 from api.http.problems import ApiProblem
+from api.http.throttle import throttle_of
 from api.security import Permission, Principal, authenticate
 from models.store import Store
 from models.store import audit as audit_log
@@ -65,14 +66,28 @@ def _forbidden(principal: Principal, permission: Permission) -> str:
     return f"a {principal.role.value} key may not do this (needs {permission.value})"
 
 
+def _authenticated(
+    request: Request, key: str | None, bearer: HTTPAuthorizationCredentials | None, permission: Permission | None
+) -> Principal:
+    """The principal of the presented key, unless its client failed too often (429); a 401 counts as a failure."""
+    throttle = throttle_of(request)
+    throttle.check(request)
+    try:
+        secret = _presented(key, bearer)
+        with get_store(request).connect() as conn:
+            return authorize(conn, secret, permission)
+    except ApiProblem as exc:
+        if exc.status == 401:
+            throttle.failed(request)
+        raise
+
+
 def get_principal(
-    store: StoreDep,
+    request: Request,
     key: Annotated[str | None, Depends(_api_key)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    secret = _presented(key, bearer)
-    with store.connect() as conn:
-        return authorize(conn, secret)
+    return _authenticated(request, key, bearer, None)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -98,9 +113,7 @@ def require_async(permission: Permission) -> Callable[..., Awaitable[Principal]]
         key: Annotated[str | None, Depends(_api_key)],
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        secret = _presented(key, bearer)
-        with get_store(request).connect() as conn:
-            return authorize(conn, secret, permission)
+        return _authenticated(request, key, bearer, permission)
 
     return check
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import logging
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from models.entities import InvalidTransition
 from models.errors import DatasetInvalid, KoppelaarError, Problem
-
-log = logging.getLogger("koppelaar.api")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -83,6 +82,21 @@ def problem_response(
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
+#: The methods an operation of the API can have.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(app: Any, scope: MutableMapping[str, Any]) -> list[str]:
+    """The methods the routes of ``scope``'s path answer, with OPTIONS; empty when no route has the path."""
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    methods = {
+        method
+        for method in METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    }
+    return sorted(methods | {"OPTIONS"}) if methods else []
+
+
 def field_errors(problems: list[Problem]) -> list[dict[str, Any]]:
     return [
         {"field": p.column, "row": p.row, "value": p.value, "message": p.message, "file": p.file}
@@ -122,7 +136,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the route that matched first
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return problem_response(request, exc.status_code, detail, headers=headers or None)
 
     @app.exception_handler(DatasetInvalid)
     async def _invalid(request: Request, exc: DatasetInvalid) -> JSONResponse:
@@ -136,12 +153,6 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: KoppelaarError) -> JSONResponse:
         return problem_response(request, 422, str(exc))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # the type only: the message could hold candidate data
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return problem_response(request, 500, "an unexpected error occurred; it has been logged")
-
 
 def _short(value: Any) -> str | None:
     if value is None or isinstance(value, dict | list):
@@ -150,4 +161,4 @@ def _short(value: Any) -> str | None:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-__all__ = ["PROBLEM_JSON", "ApiProblem", "field_errors", "install", "problem_response"]
+__all__ = ["PROBLEM_JSON", "ApiProblem", "allowed_methods", "field_errors", "install", "problem_response"]

@@ -129,7 +129,7 @@ def monitoring_xlsx(
 ) -> Response:
     report = _report(request, store, principal, region, today)
     with tempfile.TemporaryDirectory() as folder:
-        write_report(report, Path(folder))
-        content = (Path(folder) / "report.xlsx").read_bytes()
+        written = write_report(report, Path(folder) / "report")
+        content = next(p for p in written if p.name == "report.xlsx").read_bytes()
     name = f"sroi-monitoring-{report.region or 'alle-regios'}-{report.today.isoformat()}.xlsx".replace(" ", "-")
     return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -8,11 +8,11 @@ texts a CSV file has and checked by the same validator, so both ways in obey the
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 from models.dataset.cells import LIST_JOINER, split_list
 from models.schema import FILES, Column, FileSpec, Kind
@@ -110,8 +110,17 @@ def to_json(value: object, col: Column) -> Any:
     if col.kind is Kind.FLOAT:
         return float(value)  # type: ignore[arg-type]
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _in_utc(value).isoformat()
     return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    """A stored time with its time zone: the store writes UTC, and SQLite gives it back without one."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: A moment in time as the API shows it: ISO 8601 in UTC with its offset (``2026-12-07T01:25:13+00:00``).
+Timestamp = Annotated[datetime, AfterValidator(_in_utc)]
 
 
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -212,7 +221,7 @@ def _model(spec: FileSpec, kind: str) -> type[BaseModel]:
     if kind == "Update":
         example = {k: v for k, v in example.items() if k != spec.key and k in list(example)[1:3]}
     if kind == "Public":
-        fields["updated_at"] = (datetime, Field(description="when the row last changed"))
+        fields["updated_at"] = (Timestamp, Field(description="when the row last changed"))
         example["updated_at"] = "2026-11-22T10:00:00+00:00"
     title = SINGULAR[spec.name].capitalize() + kind
     base = Strict if kind != "Public" else BaseModel
@@ -327,7 +336,7 @@ class RejectSuggestion(Strict):
 
 class Decision(BaseModel):
     decision_id: int
-    at: datetime
+    at: Timestamp
     candidate_id: str
     vacancy_id: str
     decision: str
@@ -369,9 +378,9 @@ class RunPublic(BaseModel):
     progress: float
     stage: str
     attempts: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
     error: str | None
     input_hash: str | None
     summary: dict[str, Any] | None
@@ -423,7 +432,7 @@ class Progress(BaseModel):
 
 class AuditEvent(BaseModel):
     event_id: int
-    at: datetime
+    at: Timestamp
     key_id: str | None
     role: str
     region: str | None

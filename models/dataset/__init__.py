@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models.dataset.cells import Experience, format_column, from_python, to_python
+from models.dataset.cells import TEXT_KINDS, Experience, format_column, from_python, to_python
 from models.dataset.checks import Context, check_all, parse_table
 from models.dataset.reader import read_raw_folder
 from models.errors import DatasetInvalid, KoppelaarError, Problem
+from models.folders import replacing_folder
 from models.schema import FILES, FILES_BY_NAME, FileSpec
+from models.spreadsheet import neutralise_cell
 
 __all__ = [
     "Dataset",
@@ -143,7 +143,12 @@ def _write_csv(path: Path, spec: FileSpec, table: pd.DataFrame) -> None:
     missing = [c for c in spec.column_names if c not in table.columns]
     if missing:
         raise KoppelaarError(f"cannot write {spec.filename}: the table lacks column(s) {', '.join(missing)}")
-    columns = [format_column(table[col.name], col) for col in spec.columns]
+    columns = [
+        [str(neutralise_cell(cell)) for cell in format_column(table[col.name], col)]
+        if col.kind in TEXT_KINDS
+        else format_column(table[col.name], col)
+        for col in spec.columns
+    ]
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(spec.column_names)
@@ -158,20 +163,12 @@ def _write_csv(path: Path, spec: FileSpec, table: pd.DataFrame) -> None:
 
 
 def write_dataset(dataset: Dataset, folder: str | os.PathLike[str]) -> Path:
-    """Write all five files in canonical form into ``folder``, atomically.
+    """Write all five files in canonical form into ``folder``, which appears whole or not at all.
 
-    The files are written to a temporary folder beside the target first and moved in
-    place only when all of them are complete, so a failure leaves the target untouched.
+    ``folder`` is replaced as a whole (:func:`models.folders.replacing_folder`): it may be new, empty or
+    an earlier dataset folder; a folder holding other files is refused.
     """
-    target = Path(folder)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with replacing_folder(folder, [spec.filename for spec in FILES]) as staging:
         for spec in FILES:
             _write_csv(staging / spec.filename, spec, dataset.table(spec.name))
-        target.mkdir(exist_ok=True)
-        for spec in FILES:
-            os.replace(staging / spec.filename, target / spec.filename)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return Path(folder)

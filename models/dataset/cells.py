@@ -20,11 +20,16 @@ import pandas as pd
 
 from models.enums import ORDERED_ENUMS, LanguageLevel, TargetGroup
 from models.schema import Column, Kind
+from models.spreadsheet import CONTROL_CHARACTER, control_characters
 
 if TYPE_CHECKING:
     from pandas._typing import Scalar
 
 CellProblem = tuple[int, str, str]  # (position in column, raw value, message)
+
+#: The kinds whose cells are free text: what a spreadsheet could read as a formula, what may hold a stray control
+#: character. Every other kind allows only its own few characters and refuses anything else.
+TEXT_KINDS = frozenset({Kind.ID, Kind.TEXT, Kind.LIST, Kind.ID_LIST, Kind.EXPERIENCE_LIST})
 
 LIST_SEPARATOR = ";"
 LIST_JOINER = "; "
@@ -290,9 +295,31 @@ PARSERS: dict[Kind, Callable[[pd.Series, Column], tuple[pd.Series, list[CellProb
 }
 
 
+def control_character_problems(raw: pd.Series) -> list[CellProblem]:
+    """A problem for each cell holding a control character other than tab, line feed or carriage return."""
+    if not len(raw):
+        return []
+    found = np.flatnonzero(raw.str.contains(CONTROL_CHARACTER, regex=True).to_numpy(dtype=bool))
+    return [
+        (
+            int(pos),
+            raw.iloc[pos],
+            f"contains the control character {', '.join(control_characters(raw.iloc[pos]))}: "
+            "text may hold tabs and line breaks but no other control characters; remove it",
+        )
+        for pos in found
+    ]
+
+
 def parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, list[CellProblem]]:
-    """Parse one column of raw stripped strings; report required cells that are empty."""
-    parsed, problems = PARSERS[col.kind](raw, col)
+    """Parse one column of raw stripped strings; report required cells that are empty and control characters."""
+    bad = control_character_problems(raw) if col.kind in TEXT_KINDS else []
+    clean = raw
+    if bad:  # parsed as empty, so no second problem for the same cell
+        clean = raw.copy()
+        clean.iloc[[pos for pos, _, _ in bad]] = ""
+    parsed, problems = PARSERS[col.kind](clean, col)
+    problems = bad + problems
     if col.required:
         for pos in np.flatnonzero(raw.eq("").to_numpy()):
             problems.append((int(pos), "", "is required but empty"))
@@ -391,7 +418,9 @@ def from_python(values: Sequence[object], col: Column) -> pd.Series:
 
 
 __all__ = [
+    "TEXT_KINDS",
     "Experience",
+    "control_character_problems",
     "empty_column",
     "format_column",
     "format_number",

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.dataset.cells import TEXT_KINDS
 from models.errors import Problem
 from models.schema import FILES, FileSpec
+from models.spreadsheet import restore_cell
 
 
 @dataclass
@@ -64,10 +66,16 @@ def read_raw_bytes(spec: FileSpec, data: bytes, problems: list[Problem]) -> RawT
     text = _decode(data, spec.filename, problems)
     if text is None:
         return RawTable(spec, {}, 0, present=True, readable=False)
+    records: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 0  # the last line read by the records so far
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        for record in reader:
+            records.append(record)
+            line = reader.line_num
     except csv.Error as exc:
-        problems.append(Problem(spec.filename, None, None, None, f"is not valid CSV: {exc}"))
+        header = [h.strip() for h in records[0]] if records else []
+        problems.append(_csv_problem(spec.filename, text, len(records) + 1, line + 1, header=header, exc=exc))
         return RawTable(spec, {}, 0, present=True, readable=False)
     if not records or not any(cell.strip() for cell in records[0]):
         problems.append(Problem(spec.filename, 1, None, None, "has no header row: the first row must name the columns"))
@@ -100,7 +108,10 @@ def read_raw_bytes(spec: FileSpec, data: bytes, problems: list[Problem]) -> RawT
     columns: dict[str, pd.Series] = {}
     for index, name in enumerate(header):
         if name in known and name not in columns:
-            columns[name] = pd.Series([r[index].strip() for r in shaped], dtype="str")
+            cells = [r[index].strip() for r in shaped]
+            if spec.column(name).kind in TEXT_KINDS:  # a text a writer put behind an apostrophe, as it was
+                cells = [restore_cell(cell) for cell in cells]
+            columns[name] = pd.Series(cells, dtype="str")
     missing = frozenset(c.name for c in spec.columns if c.required and c.name not in columns)
     return RawTable(
         spec,
@@ -111,6 +122,59 @@ def read_raw_bytes(spec: FileSpec, data: bytes, problems: list[Problem]) -> RawT
         row_numbers=row_numbers,
         missing_required=missing,
     )
+
+
+def _unclosed_quote(rest: str) -> tuple[int, int] | None:
+    """Where a quoted cell that is never closed opens in ``rest`` (the text from a record's start): its field
+    index in its record and its line (0 = the first), or ``None`` when every quote is closed."""
+    field, line, in_quotes, at_start = 0, 0, False, True
+    opened = (0, 0)
+    i = 0
+    while i < len(rest):
+        ch = rest[i]
+        if in_quotes:
+            if ch == '"':
+                if rest[i + 1 : i + 2] == '"':
+                    i += 1
+                else:
+                    in_quotes = False
+            elif ch == "\n":
+                line += 1
+        elif ch == '"' and at_start:
+            in_quotes, opened = True, (field, line)
+        elif ch == ",":
+            field, at_start = field + 1, True
+            i += 1
+            continue
+        elif ch == "\n":
+            field, line, at_start = 0, line + 1, True
+            i += 1
+            continue
+        at_start = False
+        i += 1
+    return opened if in_quotes else None
+
+
+def _csv_problem(filename: str, text: str, row: int, line: int, *, header: list[str], exc: csv.Error) -> Problem:
+    """The problem of a record the csv module cannot read: its row, and its column and why when they are known."""
+    rest = "".join(text.splitlines(keepends=True)[line - 1 :])
+    unclosed = _unclosed_quote(rest)
+    if unclosed is not None:
+        field, offset = unclosed
+        column = header[field] if row > 1 and field < len(header) else None
+        return Problem(
+            filename,
+            row,
+            column,
+            None,
+            f"has an unclosed quote: the quoted cell opened on line {line + offset} is never closed "
+            '(a quote inside a quoted cell is written twice: "")',
+        )
+    if "field larger than field limit" in str(exc):
+        return Problem(
+            filename, row, None, None, f"has a cell larger than {csv.field_size_limit():,} characters: shorten it"
+        )
+    return Problem(filename, row, None, None, f"is not valid CSV: {exc}")
 
 
 def raw_from_cells(spec: FileSpec, records: list[dict[str, str]], row_numbers: list[int] | None = None) -> RawTable:

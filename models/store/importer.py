@@ -6,7 +6,6 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -58,7 +57,6 @@ def import_raw(
 
     Raises :class:`DatasetInvalid` with every problem when any is an error; nothing is written then.
     """
-    problems.extend(_nul_cells(raw))
     with store.begin() as conn:
         changes = validate_changes(
             dict(raw), lambda file, keys: store.fetch_table(conn, file, keys), problems, schemes=schemes
@@ -75,16 +73,6 @@ def import_raw(
             then(conn)
         version = store.version(conn)
     return ImportReport(applied, changes.warnings, version)
-
-
-def _nul_cells(raw: Mapping[str, RawTable]) -> list[Problem]:
-    """A NUL character cannot be stored (PostgreSQL refuses it): name each cell that holds one."""
-    found: list[Problem] = []
-    for table in raw.values():
-        for name, column in table.columns.items():
-            for pos in np.flatnonzero(column.str.contains("\x00", regex=False).to_numpy(dtype=bool)):
-                found.append(Problem(table.spec.filename, table.row_numbers[pos], name, None, "holds a NUL character"))
-    return found
 
 
 def import_folder(store: Store, folder: Path, *, schemes: Collection[str] | None = None) -> ImportReport:

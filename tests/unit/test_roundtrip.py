@@ -83,7 +83,16 @@ text = (
     skills=st.lists(text, max_size=4),
     hours=st.tuples(st.integers(0, 40), st.integers(0, 40)).map(sorted),
     lat=st.one_of(st.none(), st.floats(50.5, 53.7, allow_nan=False)),
-    profile=st.one_of(st.none(), st.text(min_size=1, max_size=40).map(str.strip).filter(bool)),
+    profile=st.one_of(
+        st.none(),
+        st.text(  # any text the format allows: no control character but tab and line breaks
+            alphabet=st.characters(exclude_categories=("Cs", "Cc"), include_characters="\t\n\r'=+-@"),
+            min_size=1,
+            max_size=40,
+        )
+        .map(str.strip)
+        .filter(bool),
+    ),
     years=st.one_of(st.none(), st.sampled_from([0.5, 1.0, 2.25, 12.0])),
 )
 def test_any_written_candidate_reads_back_identically(

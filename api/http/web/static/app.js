@@ -330,6 +330,9 @@
     if (/has not consented/.test(text)) return "Deze kandidaat heeft geen toestemming gegeven om gematcht te worden.";
     if ((m = text.match(/^match run (\S+) is (\w+)/))) return `Matchrun ${m[1]} is ${RUN_STATUS_NL[m[2]] || m[2]}: het resultaat komt zodra hij klaar is.`;
     if ((m = text.match(/^an? (\w+) run needs scope_id/))) return `Kies voor een run per ${SCOPE_NL[m[1]] || m[1]} wat er gematcht moet worden.`;
+    if ((m = text.match(/^too many failed attempts to authenticate.*try again in (\d+) s/))) {
+      return `Te veel mislukte aanmeldpogingen vanaf dit adres. Probeer het over ${m[1]} seconden opnieuw.`;
+    }
     if (/larger than/.test(text)) return "Het verzoek is te groot.";
     if (/^invalid input|^invalid /.test(text)) return "Eén of meer velden kloppen niet.";
     if (!text) return "";
@@ -349,6 +352,8 @@
     if (known[text]) return known[text];
     const m = text.match(/^cannot follow (\w+)/);
     if (m) return `kan niet na ${PLACEMENT_STATUS_NL[m[1]] || m[1]}`;
+    const c = text.match(/^contains the control character (.+?):/);
+    if (c) return `bevat een ongeldig (onzichtbaar) teken, ${c[1]}: alleen tabs en regeleinden mogen; haal het weg`;
     return text;
   }
 
