@@ -45,12 +45,13 @@ services:
 	@bash .ci/postgres
 	@bash .ci/chromium
 
-## test: set up and run every check: lint, types, layer contracts and the test suite (SQLite and PostgreSQL)
+## test: set up and run every check: lint, types, layer contracts and the test suite (SQLite and PostgreSQL),
+## the suite spread over every core (pytest-xdist; a test file's tests stay together in one process)
 test: $(DEV_STAMP) services
 	$(MAKE) --no-print-directory lint
 	@mkdir -p "$(NUMBA_CACHE)/$(KERNELS_KEY)" && touch "$(NUMBA_CACHE)/$(KERNELS_KEY)"
 	@find "$(NUMBA_CACHE)" -mindepth 1 -maxdepth 1 -type d -mtime +30 -exec rm -rf {} +
-	NUMBA_CACHE_DIR="$(NUMBA_CACHE)/$(KERNELS_KEY)" $(BIN)/pytest
+	NUMBA_CACHE_DIR="$(NUMBA_CACHE)/$(KERNELS_KEY)" $(BIN)/pytest -n auto --dist loadfile
 
 ## lint: ruff, ruff format --check, mypy (strict) on every package (matching, models, api, data), import-linter
 lint: $(DEV_STAMP)
