@@ -16,8 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from matching.geo import EARTH_RADIUS_KM
-from matching.rulebook import unit_vectors
+from matching.rulebook import chord2_of_km, ufunc, unit_vectors
 
 
 def units(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -26,9 +25,9 @@ def units(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 
 def chord_of_km(km: np.ndarray | float) -> np.ndarray:
-    """The chord (straight-line distance between unit vectors) of a great-circle distance in km."""
-    angle = np.minimum(np.asarray(km, dtype=float) / EARTH_RADIUS_KM, np.pi)
-    return np.asarray(2.0 * np.sin(angle / 2.0))
+    """The chord (straight-line distance between unit vectors) of a great-circle distance in km: the
+    root of the rule book's squared chord, so a radius here means what the distance rule reads."""
+    return np.asarray(np.sqrt(ufunc(chord2_of_km)(np.asarray(km, dtype=float))))
 
 
 class SphereIndex:
