@@ -55,7 +55,7 @@ from data.synthetic import surface
 from data.synthetic import vocabulary as vocab
 from matching.geo import haversine_km
 from models.dataset import Dataset
-from models.enums import DrivingLicence
+from models.enums import DrivingLicence, LanguageLevel
 
 TARGET_GROUP_EFFECT = {
     "ww": 0.35,
@@ -126,6 +126,7 @@ class TruthModel:
     below_skill_floor: float = 0.0  # … the logit drops by this much
     far_km: float = math.inf  # beyond this distance …
     beyond_far_km: float = 0.0  # … the logit drops by this much (by half with driving licence B)
+    language_floor: str | None = None  # a level of Dutch every place needs, whatever its minimum says
     learning_place_language: float = 1.0  # the language gap's share of its penalty in a learning place
     motivation: float = 0.0  # logit per step of hidden motivation (−1, 0, +1)
     coaching: float = 0.0  # logit per unit of the contractor's coaching quality
@@ -173,7 +174,7 @@ TRUTH_MODELS: dict[str, TruthModel] = {
         TruthModel(
             "coaching",
             "the contractor's coaching (PSO level plus a hidden spread) dominates, most for groups far from work; "
-            "a short history (about 300 labels) with 10% label noise",
+            "a short history (a quarter of past places filled) with 10% label noise",
             intercept=0.2,
             required_skills=1.0,
             same_occupation=0.4,
@@ -181,7 +182,7 @@ TRUTH_MODELS: dict[str, TruthModel] = {
             coaching_spread=0.7,
             coaching_far_from_work=0.5,
             label_noise=0.10,
-            history_fill=0.12,
+            history_fill=0.25,
         ),
         TruthModel(
             "distance",
@@ -199,10 +200,13 @@ TRUTH_MODELS: dict[str, TruthModel] = {
         ),
         TruthModel(
             "language",
-            "Dutch language level dominates, forgiven for the most part in bbl and werkervaringsplek places; "
-            "skills in Dutch free text; a history strongly chosen by the coach",
+            "Dutch language level dominates: every level below B2 costs, whatever the vacancy asks, forgiven for "
+            "the most part in bbl and werkervaringsplek places; skills in Dutch free text; a history strongly "
+            "chosen by the coach",
             required_skills=1.0,
-            language_gap=1.4,
+            per_km=0.025,
+            language_gap=1.6,
+            language_floor="B2",
             learning_place_language=0.3,
             placement_types=0.5,
             coach_insight=2.0,
@@ -423,7 +427,10 @@ class HiddenModel:
         )
         z -= t.hours_outside * outside
         z -= t.physical_gap * np.nan_to_num(np.maximum(self.v_phys[vi] - self.c_phys[ci], 0), nan=0.0)
-        language_gap = np.nan_to_num(np.maximum(self.v_lang[vi] - self.c_lang[ci], 0), nan=0.0)
+        needed = self.v_lang[vi]
+        if t.language_floor is not None:
+            needed = np.fmax(needed, float(list(LanguageLevel).index(LanguageLevel(t.language_floor))))
+        language_gap = np.nan_to_num(np.maximum(needed - self.c_lang[ci], 0), nan=0.0)
         if t.learning_place_language != 1.0:
             language_gap = np.where(self.v_learning[vi], t.learning_place_language * language_gap, language_gap)
         z -= t.language_gap * language_gap
