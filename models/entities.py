@@ -26,12 +26,19 @@ from models.enums import (
     PsoLevel,
     TargetGroup,
 )
-from models.errors import KoppelaarError
+from models.errors import DatasetInvalid
 from models.schema import CANDIDATES, CONTRACTORS, OBLIGATIONS, PLACEMENTS, VACANCIES, FileSpec
 
 
-class InvalidTransition(KoppelaarError):  # noqa: N818 -- public name, kept for callers and docs
-    """A placement status change that its life cycle does not allow."""
+class InvalidTransition(DatasetInvalid):
+    """A write whose only errors are placement status changes that the life cycle does not allow.
+
+    Nothing of the write was stored. The API answers it with 409 (the request conflicts with the
+    stored state), the command line like any other invalid dataset.
+    """
+
+    def __str__(self) -> str:
+        return "; ".join(p.message for p in self.errors) + "; nothing was written"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +154,15 @@ TRANSITIONS: dict[PlacementStatus, frozenset[PlacementStatus]] = {
 }
 
 
+def transition_refusal(placement_id: str, old: PlacementStatus, new: PlacementStatus) -> str | None:
+    """Why a stored placement cannot move from ``old`` to ``new``, or ``None`` when its life cycle allows it."""
+    if new == old or new in TRANSITIONS[old]:
+        return None
+    order = list(PlacementStatus)
+    allowed = ", ".join(s.value for s in sorted(TRANSITIONS[old], key=order.index)) or "none: it has ended"
+    return f"placement {placement_id} is {old.value} and cannot become {new.value} (allowed next: {allowed})"
+
+
 @dataclass(frozen=True, slots=True)
 class Placement:
     """A registered placement of a candidate in a vacancy."""
@@ -190,4 +206,5 @@ __all__ = [
     "Placement",
     "Vacancy",
     "entity_field_names",
+    "transition_refusal",
 ]

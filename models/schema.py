@@ -82,6 +82,8 @@ class FileSpec:
 
 
 HOURS_MAX = 80  # no one works more than this per week; catches typos like 400
+#: The hours a week of a place or a placement: one hour at least, a full-time week and overtime at most.
+PLACE_HOURS_MIN, PLACE_HOURS_MAX = 1, 60
 
 CANDIDATES = FileSpec(
     name="candidates",
@@ -168,7 +170,7 @@ VACANCIES = FileSpec(
         Column("min_language_level", Kind.ENUM, enum=LanguageLevel),
         Column("min_education_level", Kind.ENUM, enum=EducationLevel),
         Column("physical_load", Kind.ENUM, enum=PhysicalLoad),
-        Column("hours_per_week", Kind.FLOAT, required=True, minimum=0, maximum=HOURS_MAX, min_exclusive=True),
+        Column("hours_per_week", Kind.FLOAT, required=True, minimum=PLACE_HOURS_MIN, maximum=PLACE_HOURS_MAX),
         Column("positions", Kind.INT, required=True, minimum=1),
         Column("additional", Kind.BOOL, required=True),
         Column("placement_type", Kind.ENUM, enum=PlacementType, default=PlacementType.BAAN),
@@ -191,7 +193,7 @@ PLACEMENTS = FileSpec(
         Column("obligation_id", Kind.ID),
         Column("start_date", Kind.DATE, required=True),
         Column("end_date", Kind.DATE),
-        Column("hours_per_week", Kind.FLOAT, required=True, minimum=0, maximum=HOURS_MAX, min_exclusive=True),
+        Column("hours_per_week", Kind.FLOAT, required=True, minimum=PLACE_HOURS_MIN, maximum=PLACE_HOURS_MAX),
         Column("contract_type", Kind.ENUM, enum=ContractType),
         Column("status", Kind.ENUM, required=True, enum=PlacementStatus),
         Column("retained_6m", Kind.BOOL),

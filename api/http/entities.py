@@ -24,8 +24,7 @@ from api.security import Permission, Principal
 from api.services.obligations import counted_placements
 from api.services.regions import UnknownRegionError, check_region
 from models.dataset.reader import raw_from_cells, read_raw_bytes
-from models.entities import TRANSITIONS
-from models.enums import PlacementStatus
+from models.entities import InvalidTransition
 from models.errors import DatasetInvalid, Problem
 from models.schema import FILES, FILES_BY_NAME, FileSpec
 from models.store import Store, access
@@ -239,15 +238,6 @@ def entity_router(spec: FileSpec) -> APIRouter:
             col = spec.column(name)
             if col.required and given[name] is None:
                 raise ApiProblem(422, f"{name} is required", errors=[{"field": name, "message": "is required"}])
-        if file == "placements" and "status" in given and given["status"] != stored["status"]:
-            old, new = PlacementStatus(stored["status"]), PlacementStatus(given["status"])
-            if new not in TRANSITIONS[old]:
-                allowed = ", ".join(s.value for s in TRANSITIONS[old]) or "none: it has ended"
-                raise ApiProblem(
-                    409,
-                    f"placement {key} is {old.value} and cannot become {new.value} (allowed next: {allowed})",
-                    errors=[{"field": "status", "message": f"cannot follow {old.value}"}],
-                )
         merged = {**stored, **given}
         cells = {col.name: to_cell(merged.get(col.name), col) for col in spec.columns}
         _write(store, runtime, principal, file, cells, [spec.key, *given])
@@ -319,6 +309,9 @@ def _write(
             columns={file: columns},
             schemes=runtime.known_schemes,
         )
+    except InvalidTransition as exc:
+        errors = [{**e, "row": None} for e in field_errors(exc.problems)]
+        raise ApiProblem(409, str(exc), errors=errors) from None
     except DatasetInvalid as exc:
         errors = [{**e, "row": None} for e in field_errors(exc.problems)]
         fields = ", ".join(sorted({str(e["field"]) for e in errors})) or "the row"

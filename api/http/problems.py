@@ -147,7 +147,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidTransition)
     async def _transition(request: Request, exc: InvalidTransition) -> JSONResponse:
-        return problem_response(request, 409, str(exc), errors=[{"field": "status", "message": str(exc)}])
+        return problem_response(request, 409, str(exc), errors=field_errors(exc.problems))
 
     @app.exception_handler(KoppelaarError)
     async def _domain(request: Request, exc: KoppelaarError) -> JSONResponse:

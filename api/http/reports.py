@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.http.common import ERRORS
 from api.http.deps import StoreDep, require
 from api.http.problems import ApiProblem
+from api.http.schemas import DateText
 from api.report_files import write_report
 from api.security import Permission, Principal
 from api.services.regions import UnknownRegionError, check_region
@@ -36,7 +37,7 @@ def _service(request: Request) -> ReportService:
 
 
 Reader = Annotated[Principal, Depends(require(Permission.REPORTS_READ))]
-Today = Annotated[date | None, Query(description="The day of the report (default: today).")]
+Today = Annotated[DateText | None, Query(description="The day of the report, YYYY-MM-DD (default: today).")]
 Region = Annotated[
     str | None,
     Query(max_length=200, description="A national key's choice of region; a key with a region always gets its own."),

@@ -8,19 +8,30 @@ texts a CSV file has and checked by the same validator, so both ways in obey the
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+    field_validator,
+)
 
 from models.dataset.cells import LIST_JOINER, split_list
-from models.schema import FILES, Column, FileSpec, Kind
+from models.schema import FILES, PLACEMENTS, Column, FileSpec, Kind
 from models.store.convert import db_to_text
 
 MAX_TEXT = 20_000
 MAX_ITEMS = 200
 MAX_INT = 2**31 - 1
+MAX_NUMBER = 1e15  # a decimal without a range of its own in the format
 
 
 class Strict(BaseModel):
@@ -52,6 +63,29 @@ def _unstorable(value: Any) -> str | None:
     return None
 
 
+def _decimal_field(col: Column) -> Any:
+    """A decimal column in JSON: a number (an int is one, a text is not) in the format's range, finite."""
+    low = col.minimum if col.minimum is not None else -MAX_NUMBER
+    high = col.maximum if col.maximum is not None else MAX_NUMBER
+    if col.min_exclusive:
+        return Field(strict=True, gt=low, le=high)
+    return Field(strict=True, ge=low, le=high)
+
+
+def _date_text(value: Any) -> Any:
+    """A date is a ``YYYY-MM-DD`` text: a number (seconds since 1970?) or a time of day is refused."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not DATE_TEXT.fullmatch(value):
+        raise ValueError("is not a date: give it as YYYY-MM-DD")
+    return value
+
+
+DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A date in JSON: a ``YYYY-MM-DD`` text and nothing else.
+DateText = Annotated[date, BeforeValidator(_date_text)]
+
+
 def _item_type(col: Column) -> Any:
     if col.kind is Kind.ENUM_LIST and col.enum is not None:
         return col.enum
@@ -64,13 +98,13 @@ def json_type(col: Column) -> Any:
     if kind is Kind.INT:
         low = int(col.minimum) if col.minimum is not None else -MAX_INT
         high = int(col.maximum) if col.maximum is not None else MAX_INT
-        return Annotated[int, Field(ge=low, le=high)]
+        return Annotated[int, Field(strict=True, ge=low, le=high)]
     if kind is Kind.FLOAT:
-        return Annotated[float, Field(ge=-1e15, le=1e15)]
+        return Annotated[float, _decimal_field(col)]
     if kind is Kind.BOOL:
-        return bool
+        return Annotated[bool, Field(strict=True)]
     if kind is Kind.DATE:
-        return date
+        return DateText
     if kind is Kind.ENUM and col.enum is not None:
         return col.enum
     if kind in (Kind.LIST, Kind.ENUM_LIST, Kind.ID_LIST, Kind.EXPERIENCE_LIST):
@@ -306,8 +340,8 @@ class AcceptSuggestion(Strict):
 
     candidate_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     vacancy_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    start_date: date | None = Field(default=None, description="default: the vacancy's start or today")
-    hours_per_week: Annotated[float, Field(gt=0, le=80)] | None = Field(
+    start_date: DateText | None = Field(default=None, description="default: the vacancy's start or today")
+    hours_per_week: json_type(PLACEMENTS.column("hours_per_week")) | None = Field(  # type: ignore[valid-type]
         default=None, description="default: the vacancy's"
     )
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
@@ -359,7 +393,7 @@ class RunCreate(Strict):
     scope_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, description="obligation_id, tender_name or contractor_id; empty for a region run"
     )
-    today: date | None = Field(default=None, description="as-of date; default today")
+    today: DateText | None = Field(default=None, description="as-of date (YYYY-MM-DD); default today")
     locked: list[tuple[str, str]] = Field(default_factory=list, max_length=10_000, description="(candidate, vacancy)")
     forbidden: list[tuple[str, str]] = Field(default_factory=list, max_length=10_000)
 

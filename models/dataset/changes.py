@@ -1,8 +1,11 @@
 """Validate rows that change a stored dataset: an import, an uploaded file, one API request.
 
 The incoming rows are checked by the same rules as a dataset folder, with the stored rows
-they refer to standing in for the files that are not part of the change. Rows are upserted
-by id, never deleted, so a change that passes leaves every stored reference intact.
+they refer to standing in for the files that are not part of the change. A row that changes a
+stored one is checked as it will be stored: the columns the input lacks keep their stored values
+(an upload without ``end_date`` keeps the stored end date, and the date order is checked against
+it), and a placement's status may only move as its life cycle allows. Rows are upserted by id,
+never deleted, so a change that passes leaves every stored reference intact.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models.dataset.checks import ROW_RULES, Context, check_duplicates, parse_table
+from models.dataset.checks import ROW_RULES, Context, check_duplicates, lookup, parse_table
 from models.dataset.reader import RawTable
+from models.entities import transition_refusal
+from models.enums import PlacementStatus
 from models.errors import Problem
 from models.schema import FILES, FILES_BY_NAME, REFERENCES
 
@@ -30,6 +35,8 @@ class Changes:
 
     tables: dict[str, pd.DataFrame]
     problems: list[Problem] = field(default_factory=list)
+    #: The errors that are status changes against a placement's life cycle (also in ``problems``).
+    conflicts: list[Problem] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -42,6 +49,39 @@ class Changes:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def only_conflicts(self) -> bool:
+        """Every error is a life-cycle conflict (and there is at least one)."""
+        return bool(self.errors) and all(p in self.conflicts for p in self.errors)
+
+
+def _as_stored(raw: RawTable, table: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the stored values in the columns ``raw`` lacks, for the rows that change a stored row."""
+    if not raw.readable or not len(stored) or not len(table):
+        return table
+    key = raw.spec.key
+    known = table[key].isin(set(stored[key])).reset_index(drop=True)
+    merged = table.copy()
+    for name in raw.spec.column_names:
+        if name not in raw.columns:
+            merged[name] = lookup(table[key], stored, key, name).where(known, table[name])
+    return merged
+
+
+def _life_cycle_conflicts(raw: RawTable, table: pd.DataFrame, stored: pd.DataFrame) -> list[Problem]:
+    """A placement whose status the change moves in a way its life cycle does not allow."""
+    if raw.spec.name != "placements" or "status" not in raw.columns or not len(stored) or not len(table):
+        return []
+    before = lookup(table["placement_id"], stored, "placement_id", "status")
+    conflicts = []
+    for pos, (key, old, new) in enumerate(zip(table["placement_id"], before, table["status"], strict=True)):
+        if pd.isna(old) or pd.isna(new):
+            continue  # a new placement, or a status the parser already refused
+        refusal = transition_refusal(str(key), PlacementStatus(old), PlacementStatus(new))
+        if refusal is not None:
+            conflicts.append(Problem(raw.spec.filename, raw.row_numbers[pos], "status", str(new), refusal))
+    return conflicts
 
 
 def _wanted_keys(tables: dict[str, pd.DataFrame]) -> dict[str, set[str]]:
@@ -73,6 +113,15 @@ def validate_changes(
     """
     problems = [] if problems is None else problems
     parsed = {name: parse_table(raw, problems) for name, raw in incoming.items()}
+    conflicts: list[Problem] = []
+    for name, raw in incoming.items():
+        key = FILES_BY_NAME[name].key
+        keys = sorted({str(k) for k in parsed[name][key].dropna()})
+        stored = fetch(name, keys) if keys else None
+        if stored is not None:
+            conflicts.extend(_life_cycle_conflicts(raw, parsed[name], stored))
+            parsed[name] = _as_stored(raw, parsed[name], stored)
+    problems.extend(conflicts)
     rows_in = {name: np.asarray(raw.row_numbers, dtype=np.int64) for name, raw in incoming.items()}
     empty = {spec.name: parse_table(RawTable(spec, {}, 0, present=False), []) for spec in FILES}
     no_rows = np.zeros(0, dtype=np.int64)
@@ -100,7 +149,7 @@ def validate_changes(
         if rule is not check_duplicates:
             rule(merged)
     problems.extend(p for p in merged.problems if p.row != STORED_ROW and p.file in {f"{n}.csv" for n in incoming})
-    return Changes(parsed, problems)
+    return Changes(parsed, problems, conflicts)
 
 
 __all__ = ["Changes", "Fetch", "validate_changes"]

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from models.dataset import problem_order, write_dataset
 from models.dataset.changes import validate_changes
 from models.dataset.reader import RawTable, read_raw
+from models.entities import InvalidTransition
 from models.errors import DatasetInvalid, KoppelaarError, Problem
 from models.schema import FILES
 from models.store.store import FileChange, Store
@@ -55,7 +56,8 @@ def import_raw(
     row keeps its value in the others. ``then`` runs inside the same transaction after the upsert.
     ``schemes`` names the valuation schemes the installation knows (``None``: not checked).
 
-    Raises :class:`DatasetInvalid` with every problem when any is an error; nothing is written then.
+    Raises :class:`DatasetInvalid` with every problem when any is an error, :class:`InvalidTransition`
+    when every error is a placement status moved against its life cycle; nothing is written then.
     """
     with store.begin() as conn:
         changes = validate_changes(
@@ -65,7 +67,8 @@ def import_raw(
             rows = {name: list(table.row_numbers) for name, table in raw.items()}
             changes.problems.extend(guard(conn, changes.tables, rows))
         if not changes.ok:
-            raise DatasetInvalid(source, sorted(changes.problems, key=problem_order))
+            refused = InvalidTransition if changes.only_conflicts else DatasetInvalid
+            raise refused(source, sorted(changes.problems, key=problem_order))
         given = {name: list(table.columns) for name, table in raw.items()}
         given.update(columns or {})
         applied = store.apply(conn, changes.tables, given)

@@ -323,10 +323,8 @@
     if ((m = text.match(/^an? (\w+) key may not/))) {
       return `Een sleutel met de rol ${ROLE_NL[m[1]] || m[1]} mag dit niet.`;
     }
-    if ((m = text.match(/^placement (\S+) is (\w+) and cannot become (\w+) \(allowed next: (.*)\)/))) {
-      const next = m[4].startsWith("none") ? "niets meer: hij is beëindigd" : m[4].split(", ").map((s) => PLACEMENT_STATUS_NL[s] || s).join(" of ");
-      return `Plaatsing ${m[1]} is ${PLACEMENT_STATUS_NL[m[2]] || m[2]} en kan niet ${PLACEMENT_STATUS_NL[m[3]] || m[3]} worden (wel: ${next}).`;
-    }
+    const lifeCycle = lifeCycleNl(text);
+    if (lifeCycle) return lifeCycle;
     if (/has not consented/.test(text)) return "Deze kandidaat heeft geen toestemming gegeven om gematcht te worden.";
     if ((m = text.match(/^match run (\S+) is (\w+)/))) return `Matchrun ${m[1]} is ${RUN_STATUS_NL[m[2]] || m[2]}: het resultaat komt zodra hij klaar is.`;
     if ((m = text.match(/^an? (\w+) run needs scope_id/))) return `Kies voor een run per ${SCOPE_NL[m[1]] || m[1]} wat er gematcht moet worden.`;
@@ -337,6 +335,13 @@
     if (/^invalid input|^invalid /.test(text)) return "Eén of meer velden kloppen niet.";
     if (!text) return "";
     return `Melding van de server: ${text}`;
+  }
+  /** A placement status its life cycle does not allow (upload, PATCH, import say it alike), in Dutch. */
+  function lifeCycleNl(text) {
+    const m = text.match(/^placement (\S+) is (\w+) and cannot become (\w+) \(allowed next: ([^)]*)\)/);
+    if (!m) return "";
+    const next = m[4].startsWith("none") ? "niets meer: hij is beëindigd" : m[4].split(", ").map((s) => PLACEMENT_STATUS_NL[s] || s).join(" of ");
+    return `Plaatsing ${m[1]} is ${PLACEMENT_STATUS_NL[m[2]] || m[2]} en kan niet ${PLACEMENT_STATUS_NL[m[3]] || m[3]} worden (wel: ${next}).`;
   }
   function dutchFieldMessage(message) {
     const text = String(message || "");
@@ -350,8 +355,8 @@
       "contains a NUL character": "bevat een ongeldig teken",
     };
     if (known[text]) return known[text];
-    const m = text.match(/^cannot follow (\w+)/);
-    if (m) return `kan niet na ${PLACEMENT_STATUS_NL[m[1]] || m[1]}`;
+    const lifeCycle = lifeCycleNl(text);
+    if (lifeCycle) return lifeCycle;
     const c = text.match(/^contains the control character (.+?):/);
     if (c) return `bevat een ongeldig (onzichtbaar) teken, ${c[1]}: alleen tabs en regeleinden mogen; haal het weg`;
     return text;
