@@ -12,6 +12,9 @@ from scipy import sparse
 
 from matching.matcher import Matcher, train
 from matching.prepare import MatchConfig, Prepared
+from matching.shortlists import Shortlists, id_rank
+from matching.shortlists import build as build_shortlists
+from matching.shortlists import updated as updated_shortlists
 from models.dataset import Dataset
 from tests.conftest import Worlds
 
@@ -88,3 +91,63 @@ def test_an_update_prepares_only_the_changed_rows_and_equals_a_full_prepare(befo
     assert set(update.prepared.vacancy_ids[update.changed_vacancies]) == {vacancies[0], "VAC-999999"}
     assert (update.candidate_rows == -1).sum() == 3  # edited, withdrawn, gone
     assert "onderwaterlassen met kraan" in update.prepared.skill_key
+
+
+def _answers(m: Matcher, k: int) -> dict[str, pd.DataFrame]:
+    out = {f"v {v}": m.suggest_for_vacancy(str(v), k) for v in m.p.vacancy_ids[::2]}
+    out.update({f"c {c}": m.suggest_for_candidate(str(c), k) for c in m.p.candidate_ids[::9]})
+    return out
+
+
+def _prefixes(got: Shortlists, want: Shortlists) -> int:
+    """Each list of ``got`` is a prefix of ``want``'s; a complete one is all of it. Returns how many
+    lists are cut."""
+    cut = 0
+    for a, b in ((got.by_vacancy, want.by_vacancy), (got.by_candidate, want.by_candidate)):
+        assert len(a.offsets) == len(b.offsets)
+        for i in range(len(a.offsets) - 1):
+            x, y = slice(a.offsets[i], a.offsets[i + 1]), slice(b.offsets[i], b.offsets[i + 1])
+            n = x.stop - x.start
+            assert n <= y.stop - y.start
+            np.testing.assert_array_equal(a.items[x], b.items[y][:n])
+            np.testing.assert_array_equal(a.scores[x], b.scores[y][:n])
+            if a.complete[i]:
+                assert b.complete[i]
+                assert n == y.stop - y.start
+            cut += not a.complete[i]
+    return cut
+
+
+@pytest.mark.parametrize("keep", [4, 12])
+def test_updated_shortlists_are_prefixes_of_those_ranked_anew(before: Matcher, keep: int) -> None:
+    """Short lists, so that many are cut and lose pairs: each stays a prefix of the full ranking, and
+    one that falls below half is ranked again."""
+    ds, candidates, vacancies = _changed(before.p.ds)
+    score = lambda x: before.score_features(x)[0]  # noqa: E731
+    old = build_shortlists(before.p, score, keep=keep)
+    update = before.p.updated(ds, candidates=candidates, vacancies=vacancies)
+    ranks = (id_rank(update.prepared.candidate_ids), id_rank(update.prepared.vacancy_ids))
+    got = updated_shortlists(old, update, score, ranks=ranks, keep=keep)
+    want = build_shortlists(Prepared(ds, config=before.p.config, fitted=before.p), score, keep=keep)
+    assert _prefixes(got, want) > 100
+    lengths = np.diff(got.by_vacancy.offsets)
+    assert (lengths[~got.by_vacancy.complete] >= keep // 2).all()
+
+
+def test_an_updated_matcher_answers_as_one_prepared_and_ranked_anew(before: Matcher) -> None:
+    ds, candidates, vacancies = _changed(before.p.ds)
+    updated = before.updated(ds, candidates=candidates, vacancies=vacancies)
+    anew = Matcher(Prepared(ds, config=before.p.config, fitted=before.p), before.scorer)
+    lists = anew.rank_everything()
+    assert updated.shortlists is not None
+    _prefixes(updated.shortlists, lists)
+    for k in (10, 50):  # 50: past a list that lost pairs, answered on demand
+        got_answers, want_answers = _answers(updated, k), _answers(anew, k)
+        for key, frame in want_answers.items():
+            pd.testing.assert_frame_equal(got_answers[key], frame, obj=key)
+    # the changes show: the withdrawn and the removed are suggested nowhere, the added are
+    shown = set().union(*(set(f["candidate_id"]) for f in _answers(updated, 50).values()))
+    assert candidates[1] not in shown
+    assert candidates[2] not in shown
+    assert not updated.suggest_for_vacancy("VAC-999999", 10).empty
+    assert "KND-999999" in set(updated.p.candidate_ids)
