@@ -13,6 +13,7 @@ are tested against.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,8 @@ from matching.prepare import Prepared
 from matching.scorers import LearnedScorer, RuleScorer, Scorer
 from matching.shortlists import Shortlists, id_rank
 from matching.shortlists import build as build_shortlists
+from matching.shortlists import updated as updated_shortlists
+from models.dataset import Dataset
 from models.errors import KoppelaarError
 
 RESULT_COLUMNS = ["rank", "candidate_id", "vacancy_id", "score", "confidence", "explanation", "reasons"]
@@ -113,6 +116,19 @@ class Matcher:
         ranks = (self._id_rank("candidate"), self._id_rank("vacancy"))
         self.shortlists = build_shortlists(self.p, lambda x: self.score_features(x)[0], ranks=ranks)
         return self.shortlists
+
+    def updated(self, ds: Dataset, *, candidates: Collection[str], vacancies: Collection[str]) -> Matcher:
+        """A matcher over ``ds``, where only the rows of ``candidates`` and ``vacancies`` (ids changed,
+        added or gone) differ from this one's: those rows are prepared (:meth:`Prepared.updated`) and,
+        when this matcher has shortlists, their pairs ranked (:func:`matching.shortlists.updated`);
+        everything else is kept. Its answers are those of ``Matcher(Prepared(ds, ..., fitted=self.p))``."""
+        update = self.p.updated(ds, candidates=candidates, vacancies=vacancies)
+        out = Matcher(update.prepared, self.scorer)
+        lists = self.shortlists
+        if lists is not None:
+            ranks = (out._id_rank("candidate"), out._id_rank("vacancy"))
+            out.shortlists = updated_shortlists(lists, update, lambda x: out.score_features(x)[0], ranks=ranks)
+        return out
 
     def suggest_for_vacancy(self, vacancy_id: str, k: int = 10) -> pd.DataFrame:
         """The top ``k`` eligible candidates for a vacancy, best first, with explanations."""

@@ -7,10 +7,12 @@ NaN (or an explicit "unknown" flag) so features and explanations can say what is
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,6 +127,13 @@ def tfidf_matrix(docs: list[str], max_features: int = 2**16) -> sparse.csr_matri
     the same float32 counts, so the result is the same to the bit. Raises ValueError when no n-gram is
     left, as the vectorizer does.
     """
+    counts, _, weights = _fit_tfidf(docs, max_features)
+    return weights.transform(counts, copy=False)
+
+
+def _fit_tfidf(docs: list[str], max_features: int) -> tuple[sparse.csr_matrix, np.ndarray, TfidfTransformer]:
+    """The documents' n-gram counts over the kept n-grams, those n-grams (by column), and the fitted
+    weighting (see :func:`tfidf_matrix`)."""
     vec = tfidf(max_features)
     # char_wb analyses the words between white space of the lower-cased document (its only preprocessing);
     # on a lower-cased word, the analyser without lower-casing gives the same n-grams
@@ -150,44 +159,97 @@ def tfidf_matrix(docs: list[str], max_features: int = 2**16) -> sparse.csr_matri
     weights = TfidfTransformer(
         norm=vec.norm, use_idf=vec.use_idf, smooth_idf=vec.smooth_idf, sublinear_tf=vec.sublinear_tf
     )
-    return weights.fit(counts).transform(counts, copy=False)
+    return counts, grams[order[keep]], weights.fit(counts)
+
+
+@dataclass(frozen=True)
+class TextSpace:
+    """The text representation fitted on a dataset's documents: its n-grams and their weights, and
+    (above :data:`TEXT_DIMENSIONS` n-grams and documents) the latent directions they are projected on.
+
+    A document's vector depends on the document and the space alone, so a document added later is
+    placed in the same space as those it was fitted on (:meth:`Prepared.updated`)."""
+
+    grams: dict[str, int]  # n-gram -> column
+    weights: TfidfTransformer
+    svd: TruncatedSVD | None
+
+    @classmethod
+    def fit(cls, docs: list[str]) -> TextSpace | None:
+        """The space of ``docs``, or ``None`` when they hold no n-gram in two documents."""
+        try:
+            counts, grams, weights = _fit_tfidf(docs, 2**16)
+        except ValueError:  # no text at all (tiny datasets)
+            return None
+        svd = None
+        if min(counts.shape) > TEXT_DIMENSIONS:
+            # latent semantic analysis: the TF-IDF space projected on its main directions, fitted on a
+            # seeded sample, so a similarity is one short dense dot product instead of a sparse one
+            x = weights.transform(counts)
+            rng = np.random.default_rng(0)
+            sample = x[np.sort(rng.choice(x.shape[0], min(x.shape[0], TEXT_SAMPLE), replace=False))]
+            svd = TruncatedSVD(TEXT_DIMENSIONS, algorithm="randomized", n_iter=4, random_state=0).fit(sample)
+        return cls({str(g): i for i, g in enumerate(grams)}, weights, svd)
+
+    def vectors(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Unit-length vectors of ``docs`` in this space (float32), and which have any known n-gram."""
+        if not docs:
+            width = TEXT_DIMENSIONS if self.svd is not None else len(self.grams)
+            return np.zeros((0, width), dtype=np.float32), np.zeros(0, dtype=bool)
+        word_counts, words = _counts([doc.lower().split() for doc in docs], np.float32)
+        analyse = clone(tfidf()).set_params(lowercase=False).build_analyzer()
+        columns = [sorted(self.grams[g] for g in analyse(w) if g in self.grams) for w in words]
+        gram_counts = _incidence(columns, len(self.grams)).astype(np.float32)
+        counts = (word_counts @ gram_counts).tocsr()
+        counts.sort_indices()
+        x = self.weights.transform(counts, copy=False)
+        has_text = np.diff(x.indptr) > 0
+        if self.svd is not None:
+            dense = np.asarray(self.svd.transform(x)) if x.shape[0] else np.zeros((0, TEXT_DIMENSIONS))
+        else:  # a few texts or a small vocabulary: the TF-IDF vectors themselves
+            dense = x.toarray()
+        return (normalize(dense) if len(dense) else dense).astype(np.float32), has_text
 
 
 def text_vectors(c_docs: list[str], v_docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unit-length text vectors of candidates and vacancies (dot product = cosine), and which
     candidates have any text."""
-    try:
-        docs = tfidf_matrix(c_docs + v_docs)
-    except ValueError:  # no text at all (tiny datasets)
+    return _text_vectors(TextSpace.fit(c_docs + v_docs), c_docs, v_docs)
+
+
+def _text_vectors(
+    space: TextSpace | None, c_docs: list[str], v_docs: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if space is None:
         return (
             np.zeros((len(c_docs), 1), dtype=np.float32),
             np.zeros((len(v_docs), 1), dtype=np.float32),
             np.zeros(len(c_docs), dtype=bool),
         )
-    c_tfidf, v_tfidf = docs[: len(c_docs)], docs[len(c_docs) :]
-    has_text = np.diff(c_tfidf.indptr) > 0
-    if min(docs.shape[1], docs.shape[0]) > TEXT_DIMENSIONS:
-        # latent semantic analysis: the TF-IDF space projected on its main directions, fitted on a
-        # seeded sample, so a similarity is one short dense dot product instead of a sparse one
-        rng = np.random.default_rng(0)
-        sample = docs[np.sort(rng.choice(docs.shape[0], min(docs.shape[0], TEXT_SAMPLE), replace=False))]
-        svd = TruncatedSVD(TEXT_DIMENSIONS, algorithm="randomized", n_iter=4, random_state=0).fit(sample)
-
-        def project(m: sparse.csr_matrix) -> np.ndarray:  # no rows (no vacancies, no candidates): none
-            return np.asarray(svd.transform(m)) if m.shape[0] else np.zeros((0, TEXT_DIMENSIONS))
-
-        c_dense, v_dense = project(c_tfidf), project(v_tfidf)
-    else:  # a few texts or a small vocabulary: the TF-IDF vectors themselves
-        c_dense, v_dense = c_tfidf.toarray(), v_tfidf.toarray()
-
-    def unit(m: np.ndarray) -> np.ndarray:
-        return (normalize(m) if len(m) else m).astype(np.float32)
-
-    return unit(c_dense), unit(v_dense), has_text
+    c_text, has_text = space.vectors(c_docs)
+    v_text, _ = space.vectors(v_docs)
+    return c_text, v_text, has_text
 
 
 class Prepared:
     """A dataset turned into arrays for vectorised eligibility, features and scoring."""
+
+    # what a prepared dataset fitted on its rows, and one prepared with ``fitted`` keeps
+    taxonomy: Taxonomy
+    normaliser: Normaliser
+    postcodes: PostcodeTable | None
+    skill_key: dict[str, str]  # text -> concept code or free term
+    skill_vocab: dict[str, int]
+    similarity: sparse.csr_matrix
+    cert_key: dict[str, str]
+    cert_vocab: dict[str, int]
+    text_ids: dict[str, int]  # candidate occupation texts (title similarity columns)
+    label_texts: dict[str, list[int]]
+    label_occ: dict[str, int]
+    title_ids: dict[str, int]  # cleaned vacancy titles (title similarity rows)
+    title_sim: np.ndarray
+    region_centres: dict[str, tuple[float, float]]
+    text_space: TextSpace | None
 
     def __init__(
         self,
@@ -196,12 +258,19 @@ class Prepared:
         config: MatchConfig,
         taxonomy: Taxonomy | None = None,
         postcodes: PostcodeTable | None = None,
+        fitted: Prepared | None = None,
     ) -> None:
+        """``fitted``: a prepared dataset whose fitted parts are kept instead of fitted on ``ds``: the
+        vocabularies of skills, certificates, occupation texts and titles (what ``ds`` adds is
+        appended), the text space and the regions' centres (see :meth:`updated`)."""
         self.ds = ds
         self.config = config
-        self.taxonomy = taxonomy or Taxonomy.builtin()
-        self.normaliser = Normaliser(self.taxonomy, threshold=config.normalise_threshold)
-        self.postcodes = postcodes
+        self.taxonomy = fitted.taxonomy if fitted is not None else taxonomy or Taxonomy.builtin()
+        self.normaliser = (
+            fitted.normaliser if fitted is not None else Normaliser(self.taxonomy, threshold=config.normalise_threshold)
+        )
+        self.postcodes = fitted.postcodes if fitted is not None else postcodes
+        self._fitted = fitted
         c, v = ds.candidates, ds.vacancies
         self.n_candidates, self.n_vacancies = len(c), len(v)
         self.candidate_ids = c["candidate_id"].astype(str).to_numpy()
@@ -216,6 +285,7 @@ class Prepared:
         self._scalars(ds)
         self._text(c, v)
         self.c_completeness = self._completeness()
+        del self._fitted  # the fitted parts are copied; the prepared dataset they came from may go
 
     # -- skills ------------------------------------------------------------------------------
     def _skills(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
@@ -224,9 +294,11 @@ class Prepared:
                 t for col in (c["skills"], v["required_skills"], v["optional_skills"]) for items in col for t in items
             )
         )
-        matches = self.normaliser.normalise(texts, "skill")
-        key = {m.text: (m.code if m.code is not None else _free(m.text)) for m in matches}
-        vocab: dict[str, int] = {}
+        base = self._fitted
+        key = dict(base.skill_key) if base is not None else {}
+        matches = self.normaliser.normalise([t for t in texts if t not in key], "skill")
+        key.update({m.text: (m.code if m.code is not None else _free(m.text)) for m in matches})
+        vocab: dict[str, int] = dict(base.skill_vocab) if base is not None else {}
         for k in key.values():
             vocab.setdefault(k, len(vocab))
         self.skill_vocab = vocab
@@ -239,7 +311,8 @@ class Prepared:
         self.c_skills = _incidence(rows(c["skills"]), len(vocab))
         self.v_req = _incidence(rows(v["required_skills"]), len(vocab))
         self.v_opt = _incidence(rows(v["optional_skills"]), len(vocab))
-        self.similarity = self._skill_similarity(matches)
+        same = base is not None and len(base.skill_vocab) == len(vocab)
+        self.similarity = base.similarity if base is not None and same else self._skill_similarity()
         soft = (self.c_skills @ self.similarity).tocsr()
         soft.data = np.minimum(soft.data, 1.0)
         self.c_soft = soft  # per candidate and skill: the credit the candidate has for it (0..1)
@@ -247,7 +320,7 @@ class Prepared:
         self.v_n_req = np.diff(self.v_req.indptr).astype(float)
         self.v_n_opt = np.diff(self.v_opt.indptr).astype(float)
 
-    def _skill_similarity(self, matches: list) -> sparse.csr_matrix:  # type: ignore[type-arg]
+    def _skill_similarity(self) -> sparse.csr_matrix:
         """K×K credit: 1 for the same skill, partial for related or fuzzily equal ones."""
         vocab = self.skill_vocab
         rows, cols, vals = list(range(len(vocab))), list(range(len(vocab))), [1.0] * len(vocab)
@@ -284,11 +357,14 @@ class Prepared:
                 for t in items
             )
         )
-        matches = self.normaliser.normalise(texts, "certificate")
-        key = {m.text: (m.code if m.code is not None else _free(m.text)) for m in matches}
-        vocab: dict[str, int] = {}
+        base = self._fitted
+        key = dict(base.cert_key) if base is not None else {}
+        matches = self.normaliser.normalise([t for t in texts if t not in key], "certificate")
+        key.update({m.text: (m.code if m.code is not None else _free(m.text)) for m in matches})
+        vocab: dict[str, int] = dict(base.cert_vocab) if base is not None else {}
         for k in key.values():
             vocab.setdefault(k, len(vocab))
+        self.cert_key = key
         self.cert_vocab = vocab
         self.cert_names = list(vocab)
         self.c_certs = _incidence([sorted({vocab[key[t]] for t in items}) for items in c["certificates"]], len(vocab))
@@ -320,7 +396,10 @@ class Prepared:
     # -- occupations and titles -------------------------------------------------------------
     def _occupations(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
         tax = self.taxonomy
+        base = self._fitted
         occ_texts = list(dict.fromkeys(e.label for items in c["occupations"] for e in items))
+        if base is not None:
+            occ_texts = [label for label in occ_texts if label not in base.label_texts]
         cand_matches = {m.text: m for m in self.normaliser.normalise(occ_texts, "occupation", title=True)}
         codes: dict[str, int] = {}
         sectors: dict[str, int] = {}
@@ -335,9 +414,9 @@ class Prepared:
                 sector_of[codes[concept.code]] = sectors[concept.sector]
         # candidate occupations (presence, years) and the texts they are known by, for titles; once per
         # distinct label, in order of first appearance, so texts are numbered as a pass over everyone would
-        text_ids: dict[str, int] = {}
-        label_texts: dict[str, list[int]] = {}
-        label_occ: dict[str, int] = {}
+        text_ids: dict[str, int] = dict(base.text_ids) if base is not None else {}
+        label_texts: dict[str, list[int]] = dict(base.label_texts) if base is not None else {}
+        label_occ: dict[str, int] = dict(base.label_occ) if base is not None else {}
         for label in occ_texts:
             m = cand_matches[label]
             known_as = [clean_title(label)]
@@ -361,6 +440,7 @@ class Prepared:
             occ_rows.append(sorted(seen))
             year_rows.append([seen[j] for j in sorted(seen)])
             text_rows.append(sorted(texts))
+        self.text_ids, self.label_texts, self.label_occ = text_ids, label_texts, label_occ
         self.c_occ = _incidence(occ_rows, len(codes))
         self.c_occ_years = _incidence(occ_rows, len(codes), year_rows)
         self.c_has_occ = np.diff(self.c_occ.indptr) > 0
@@ -388,14 +468,15 @@ class Prepared:
         self.v_sector = np.where(v_occ >= 0, sector_of[np.maximum(v_occ, 0)], -1)
         # title similarity: every distinct cleaned title against every candidate occupation text
         clean_titles = [clean_title(t) for t in titles]
-        title_ids: dict[str, int] = {}
+        title_ids: dict[str, int] = dict(base.title_ids) if base is not None else {}
         self.v_title = np.array([title_ids.setdefault(t, len(title_ids)) for t in clean_titles], dtype=np.int64)
+        self.title_ids = title_ids
         self.title_texts = list(title_ids)
-        if text_ids:
-            sim = process.cdist(list(title_ids), list(text_ids), scorer=fuzz.WRatio, workers=-1, dtype=np.uint8)
-            self.title_sim = sim.astype(np.float32) / 100.0
-        else:
-            self.title_sim = np.zeros((len(title_ids), 1), dtype=np.float32)
+        self.title_sim = _title_similarity(
+            self.title_texts,
+            list(text_ids),
+            base.title_sim if base is not None and base.text_ids else None,
+        )
 
     # -- places -------------------------------------------------------------------------------
     def _locations(self, ds: Dataset) -> None:
@@ -405,7 +486,9 @@ class Prepared:
         region = c["region"].astype(object).where(c["region"].notna(), None).to_numpy()
         known = src != LOC_UNKNOWN
         centres: dict[str, tuple[float, float]] = {}
-        if known.any():
+        if self._fitted is not None:
+            centres = self._fitted.region_centres
+        elif known.any():
             frame = pd.DataFrame({"r": region[known], "la": la[known], "lo": lo[known]}).dropna(subset=["r"])
             centres = {str(r): (float(g.la.mean()), float(g.lo.mean())) for r, g in frame.groupby("r")}
         for i in np.flatnonzero(~known):
@@ -413,6 +496,7 @@ class Prepared:
             if hit is not None:
                 la[i], lo[i] = hit
                 src[i] = LOC_REGION
+        self.region_centres = centres
         self.c_lat, self.c_lon, self.c_loc = la, lo, src
         vla, vlo, vsrc = resolve_points(v["lat"], v["lon"], v["postcode"], self.postcodes)
         kla, klo, ksrc = resolve_points(k["lat"], k["lon"], k["postcode"], self.postcodes)
@@ -423,6 +507,10 @@ class Prepared:
         self.v_lat, self.v_lon, self.v_loc = vla, vlo, vsrc
         self.c_max_km = c["max_travel_km"].to_numpy(dtype=float, na_value=np.nan)
         self.c_max_km = np.where(np.isnan(self.c_max_km), DEFAULT_MAX_TRAVEL_KM, self.c_max_km)
+        self._index_reach()
+
+    def _index_reach(self) -> None:
+        la = self.c_lat
         # a latitude-sorted index of located candidates, for the spatial pre-filter of suggestions
         # (per class of travel radius, so a candidate willing to travel 10 km is not looked for 60 km away)
         located = np.flatnonzero(~np.isnan(la))
@@ -504,7 +592,9 @@ class Prepared:
                 strict=True,
             )
         ]
-        self.c_text, self.v_text, self.c_has_text = text_vectors(c_docs, v_docs)
+        base = self._fitted
+        self.text_space = base.text_space if base is not None else TextSpace.fit(c_docs + v_docs)
+        self.c_text, self.v_text, self.c_has_text = _text_vectors(self.text_space, c_docs, v_docs)
 
     def _completeness(self) -> np.ndarray:
         """Share of each candidate's key fields that are filled in (the ``profile_completeness`` feature)."""
@@ -518,6 +608,63 @@ class Prepared:
             self.c_loc <= 1,  # given or from the postcode
         ]
         return np.asarray(np.mean(np.vstack(parts), axis=0), dtype=float)
+
+    # -- updates -------------------------------------------------------------------------------
+    def updated(self, ds: Dataset, *, candidates: Collection[str], vacancies: Collection[str]) -> RowUpdate:
+        """``ds`` prepared from this prepared dataset: only the rows of ``candidates`` and ``vacancies``
+        (ids whose rows changed, were added or are gone) are prepared; every other row is kept.
+
+        ``ds`` holds the same contractors and obligations as :attr:`ds` (a change to those can touch any
+        vacancy: prepare the dataset again instead). The fitted parts are kept (see ``fitted``), so the
+        result is exactly ``Prepared(ds, config=self.config, fitted=self)``, array for array.
+        """
+        changed_c = ds.candidates["candidate_id"].astype(str).isin(set(map(str, candidates))).to_numpy()
+        changed_v = ds.vacancies["vacancy_id"].astype(str).isin(set(map(str, vacancies))).to_numpy()
+        c_ids = ds.candidates["candidate_id"].astype(str).to_numpy()
+        v_ids = ds.vacancies["vacancy_id"].astype(str).to_numpy()
+        c_old = np.where(changed_c, -1, self.candidate_index.get_indexer(pd.Index(c_ids)))
+        v_old = np.where(changed_v, -1, self.vacancy_index.get_indexer(pd.Index(v_ids)))
+        changed_c = changed_c | (c_old < 0)  # an id this one does not hold is new
+        changed_v = changed_v | (v_old < 0)
+        part = Dataset(
+            contractors=ds.contractors,
+            obligations=ds.obligations,
+            vacancies=ds.vacancies[changed_v].reset_index(drop=True),
+            candidates=ds.candidates[changed_c].reset_index(drop=True),
+            placements=ds.placements.iloc[:0],
+        )
+        new = Prepared(part, config=self.config, fitted=self)
+        c_from = np.where(changed_c, self.n_candidates + np.cumsum(changed_c) - 1, c_old)
+        v_from = np.where(changed_v, self.n_vacancies + np.cumsum(changed_v) - 1, v_old)
+        out = Prepared.__new__(Prepared)
+        vars(out).update(
+            (name, value)
+            for name, value in vars(new).items()
+            if name not in (*_CANDIDATE_ROWS, *_VACANCY_ROWS, "records")
+        )
+        out.ds = ds
+        for names, source in ((_CANDIDATE_ROWS, c_from), (_VACANCY_ROWS, v_from)):
+            for name in names:
+                setattr(out, name, _gather(getattr(self, name), getattr(new, name), source))
+        out._rows_changed()
+        return RowUpdate(out, _moved(c_old, self.n_candidates), _moved(v_old, self.n_vacancies))
+
+    def _rows_changed(self) -> None:
+        """What follows from the row arrays: ids, counts, look-ups, the reach index, column copies."""
+        c, v = self.ds.candidates, self.ds.vacancies
+        self.n_candidates, self.n_vacancies = len(c), len(v)
+        self.candidate_ids = c["candidate_id"].astype(str).to_numpy()
+        self.vacancy_ids = v["vacancy_id"].astype(str).to_numpy()
+        self.candidate_index = pd.Index(self.candidate_ids)
+        self.vacancy_index = pd.Index(self.vacancy_ids)
+        soft = (self.c_skills @ self.similarity).tocsr()
+        soft.data = np.minimum(soft.data, 1.0)
+        self.c_soft = soft
+        self.c_occ_csc, self.c_occ_years_csc = _canonical(self.c_occ.tocsc()), _canonical(self.c_occ_years.tocsc())
+        self.c_sectors_csc = _canonical(self.c_sectors.tocsc())
+        self.c_previous = _canonical(self.c_previous.tocsc())
+        self.additional_vacancies = np.flatnonzero(self.v_additional)
+        self._index_reach()
 
     @cached_property
     def records(self) -> Records:
@@ -590,6 +737,134 @@ class Prepared:
 
     def location_known(self) -> np.ndarray:
         return np.asarray(self.c_loc != LOC_UNKNOWN)
+
+
+#: The arrays with a row per candidate and per vacancy, which :meth:`Prepared.updated` takes row by row
+#: from the prepared dataset or from the rows prepared anew (everything else follows from them).
+_CANDIDATE_ROWS: tuple[str, ...] = (
+    "c_skills",
+    "c_has_skills",
+    "c_certs",
+    "c_licences",
+    "c_occ",
+    "c_occ_years",
+    "c_has_occ",
+    "c_sectors",
+    "c_titles",
+    "c_lat",
+    "c_lon",
+    "c_loc",
+    "c_max_km",
+    "c_matchable",
+    "c_consent",
+    "c_hours_known",
+    "c_hmin",
+    "c_hmax",
+    "c_lang",
+    "c_edu",
+    "c_phys",
+    "c_available",
+    "c_group",
+    "c_previous",
+    "c_text",
+    "c_has_text",
+    "c_completeness",
+)
+_VACANCY_ROWS: tuple[str, ...] = (
+    "v_req",
+    "v_opt",
+    "v_n_req",
+    "v_n_opt",
+    "v_hard",
+    "v_soft",
+    "v_n_hard",
+    "v_n_soft",
+    "v_licences",
+    "v_occ",
+    "v_sector",
+    "v_title",
+    "v_contractor",
+    "v_lat",
+    "v_lon",
+    "v_loc",
+    "v_lang",
+    "v_edu",
+    "v_phys",
+    "v_start",
+    "v_hours",
+    "v_additional",
+    "v_type",
+    "v_allowed_groups",
+    "v_text",
+)
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """A prepared dataset after :meth:`Prepared.updated`, and where the kept rows went."""
+
+    prepared: Prepared
+    candidate_rows: np.ndarray  # per old candidate row: its new row, -1 when it changed or is gone
+    vacancy_rows: np.ndarray  # the same for the vacancies
+
+    @property
+    def changed_candidates(self) -> np.ndarray:
+        """New candidate rows that were prepared anew (changed or added)."""
+        return _fresh(self.candidate_rows, self.prepared.n_candidates)
+
+    @property
+    def changed_vacancies(self) -> np.ndarray:
+        return _fresh(self.vacancy_rows, self.prepared.n_vacancies)
+
+
+def _moved(old_of_new: np.ndarray, n_old: int) -> np.ndarray:
+    """Per old row, its new row (-1: none), from per new row its old row (-1: prepared anew)."""
+    out = np.full(n_old, -1, dtype=np.int64)
+    kept = np.flatnonzero(old_of_new >= 0)
+    out[old_of_new[kept]] = kept
+    return out
+
+
+def _fresh(new_of_old: np.ndarray, n_new: int) -> np.ndarray:
+    taken = np.zeros(n_new, dtype=bool)
+    taken[new_of_old[new_of_old >= 0]] = True
+    return np.flatnonzero(~taken)
+
+
+def _gather(old: Any, new: Any, rows: np.ndarray) -> Any:
+    """Rows ``rows`` of ``old`` stacked on ``new`` (a sparse matrix is widened to ``new``'s columns
+    first: a vocabulary only grows)."""
+    if sparse.issparse(old):
+        assert sparse.issparse(new)
+        width = new.shape[1]
+        a = old.tocsr()
+        a = sparse.csr_matrix((a.data, a.indices, a.indptr), shape=(a.shape[0], width))
+        return sparse.vstack([a, new.tocsr()], format="csr")[rows]
+    assert isinstance(old, np.ndarray)
+    assert isinstance(new, np.ndarray)
+    return np.concatenate([old, new.astype(old.dtype, copy=False)])[rows]
+
+
+def _title_similarity(titles: list[str], texts: list[str], known: np.ndarray | None) -> np.ndarray:
+    """Every cleaned title against every candidate occupation text (rapidfuzz's WRatio, 0..1), as
+    float32; ``known``: the block of the first titles and texts, worked out before (each cell is a
+    function of its title and text alone, so only the new rows and columns are worked out)."""
+    if not texts:
+        return np.zeros((len(titles), 1), dtype=np.float32)
+
+    def block(rows: list[str], cols: list[str]) -> np.ndarray:
+        if not rows or not cols:
+            return np.zeros((len(rows), len(cols)), dtype=np.float32)
+        sim = process.cdist(rows, cols, scorer=fuzz.WRatio, workers=-1, dtype=np.uint8)
+        return np.asarray(sim.astype(np.float32) / 100.0)
+
+    if known is None:
+        return block(titles, texts)
+    t0, x0 = known.shape
+    if (t0, x0) == (len(titles), len(texts)):
+        return known
+    top = np.hstack([known, block(titles[:t0], texts[x0:])])
+    return np.vstack([top, block(titles[t0:], texts)])
 
 
 def reach_box(lat: float, radius: float) -> tuple[float, float, float]:

@@ -10,8 +10,16 @@ screening gives, because the kernels score a pair the same whatever else they sc
 test holds the two equal.
 
 A question that reaches beyond a shortlist that was cut (``k`` above what was kept, while more
-pairs are eligible) is answered on demand. The shortlists belong to one prepared dataset: new data
-means a new :class:`~matching.prepare.Prepared` and new shortlists.
+pairs are eligible) is answered on demand. The shortlists belong to one prepared dataset.
+
+When a few rows change (:meth:`~matching.prepare.Prepared.updated`), :func:`updated` re-ranks only
+the pairs with a changed row and keeps the rest: a list keeps its pairs of unchanged rows, loses
+those of changed or removed rows, and gains the changed rows' eligible pairs. A list that held
+every eligible pair still does. A list that was cut is an exact prefix of its ranking among the
+unchanged rows, so it gains only the new pairs that rank before its last pair, and stays a prefix
+(shorter, perhaps: a question for more than it holds is answered on demand); one that falls
+below half of :data:`SHORTLIST` is ranked again in full. The lists are then those a full ranking
+would answer with, for every question they answer.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.kernels import pair_features_grouped, screen_pairs
-from matching.prepare import Prepared
+from matching.prepare import Prepared, RowUpdate
 
 SHORTLIST = 50  # pairs kept per vacancy and per candidate
 CHUNK_PAIRS = 1 << 20  # screened pairs per kernel call while building
@@ -88,17 +96,9 @@ def build(
     screened = 0
     for vs, offsets, cand in _chunks(p, chunk_pairs):
         screened += len(cand)
-        s = screen_pairs(p, vs, offsets, cand)
-        ok = np.flatnonzero(s.reasons == 0)
-        if not len(ok):
+        ci, vi, sc = _eligible_scored(p, vs, offsets, cand, score)
+        if not len(ci):
             continue
-        group = np.repeat(np.arange(len(vs)), np.diff(offsets))[ok]
-        e_off = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(vs)))])
-        eligible = s.subset(ok)
-        x, order = pair_features_grouped(p, vs, e_off, cand[ok], eligible)
-        sc = np.empty(len(ok))
-        sc[order] = score(x)
-        ci, vi = cand[ok], vs[group]
         v_count += np.bincount(vi, minlength=p.n_vacancies)
         c_count += np.bincount(ci, minlength=p.n_candidates)
         v_parts.append(_best_per(vi, ci, sc, c_rank, keep))
@@ -110,6 +110,23 @@ def build(
     by_vacancy = _ranked(v_parts, p.n_vacancies, v_count, c_rank, keep)
     by_candidate = _ranked(c_parts, p.n_candidates, c_count, v_rank, keep)
     return Shortlists(by_vacancy, by_candidate, screened, int(v_count.sum()))
+
+
+def _eligible_scored(
+    p: Prepared, vs: np.ndarray, offsets: np.ndarray, cand: np.ndarray, score: Score
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(candidate rows, vacancy rows, scores) of the eligible pairs among ``cand[offsets[j]:offsets[j + 1]]``
+    × ``vs[j]``, screened and described by the kernels."""
+    s = screen_pairs(p, vs, offsets, cand)
+    ok = np.flatnonzero(s.reasons == 0)
+    if not len(ok):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    group = np.repeat(np.arange(len(vs)), np.diff(offsets))[ok]
+    e_off = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(vs)))])
+    x, order = pair_features_grouped(p, vs, e_off, cand[ok], s.subset(ok))
+    sc = np.empty(len(ok))
+    sc[order] = score(x)
+    return cand[ok], vs[group], sc
 
 
 def _chunks(p: Prepared, limit: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -172,4 +189,165 @@ def _ranked(parts: list[Part], n: int, eligible: np.ndarray, other_rank: np.ndar
     return Ranked(offsets, other.astype(np.int32), score, eligible <= keep)
 
 
-__all__ = ["SHORTLIST", "Ranked", "Shortlists", "build", "id_rank"]
+# -- updates ---------------------------------------------------------------------------------------
+
+
+def updated(
+    lists: Shortlists,
+    update: RowUpdate,
+    score: Score,
+    *,
+    ranks: tuple[np.ndarray, np.ndarray],
+    keep: int = SHORTLIST,
+) -> Shortlists:
+    """``lists`` (of the prepared dataset ``update`` came from) for ``update.prepared``: only the pairs
+    with a changed row are screened and ranked (see the module's notes). ``ranks``: the new dataset's
+    candidates' and vacancies' :func:`id_rank`. ``pairs_screened`` and ``pairs_eligible`` count this
+    update's own screening."""
+    p = update.prepared
+    c_rank, v_rank = ranks
+    fresh_c, fresh_v = update.changed_candidates, update.changed_vacancies
+    screened = 0
+    found: list[Part] = []  # (candidate, vacancy, score): every eligible pair with a changed row
+    movers = fresh_c[p.c_matchable[fresh_c]]
+    if len(movers) and len(p.additional_vacancies):
+        vs = p.additional_vacancies.astype(np.int64)
+        cand = np.tile(movers.astype(np.int64), len(vs))
+        found.append(_eligible_scored(p, vs, np.arange(len(vs) + 1, dtype=np.int64) * len(movers), cand, score))
+        screened += len(cand)
+    opened = fresh_v[p.v_additional[fresh_v]]
+    if len(opened):
+        lists_v = [np.setdiff1d(p.candidates_in_reach(int(v), matchable=True), movers) for v in opened]
+        vs, offsets, cand = _chunk(opened.tolist(), lists_v)
+        found.append(_eligible_scored(p, vs, offsets, cand, score))
+        screened += len(cand)
+    ci, vi, sc = _joined(found)
+    by_vacancy, more_v = _update_side(
+        lists.by_vacancy,
+        (update.vacancy_rows, update.candidate_rows),
+        p.n_vacancies,
+        fresh=fresh_v,
+        new=(vi, ci, sc),
+        other_rank=c_rank,
+        keep=keep,
+        rescreen=lambda owners: _rescreen_vacancies(p, owners, score),
+    )
+    by_candidate, more_c = _update_side(
+        lists.by_candidate,
+        (update.candidate_rows, update.vacancy_rows),
+        p.n_candidates,
+        fresh=fresh_c,
+        new=(ci, vi, sc),
+        other_rank=v_rank,
+        keep=keep,
+        rescreen=lambda owners: _rescreen_candidates(p, owners, score),
+    )
+    return Shortlists(by_vacancy, by_candidate, screened + more_v + more_c, len(ci))
+
+
+def _joined(parts: list[Part]) -> Part:
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    a, b, c = (np.concatenate(x) for x in zip(*parts, strict=True))
+    return a.astype(np.int64), b.astype(np.int64), c.astype(np.float64)
+
+
+def _rescreen_vacancies(p: Prepared, owners: np.ndarray, score: Score) -> tuple[Part, int]:
+    """Every eligible pair of the open vacancies among ``owners``: (vacancy, candidate, score), screened."""
+    opened = owners[p.v_additional[owners]]
+    if not len(opened):
+        return _joined([]), 0
+    vs, offsets, cand = _chunk(opened.tolist(), [p.candidates_in_reach(int(v), matchable=True) for v in opened])
+    ci, vi, sc = _eligible_scored(p, vs, offsets, cand, score)
+    return (vi, ci, sc), len(cand)
+
+
+def _rescreen_candidates(p: Prepared, owners: np.ndarray, score: Score) -> tuple[Part, int]:
+    """Every eligible pair of the matchable candidates among ``owners``: (candidate, vacancy, score)."""
+    movers = owners[p.c_matchable[owners]].astype(np.int64)
+    vs = p.additional_vacancies.astype(np.int64)
+    if not len(movers) or not len(vs):
+        return _joined([]), 0
+    cand = np.tile(movers, len(vs))
+    ci, vi, sc = _eligible_scored(p, vs, np.arange(len(vs) + 1, dtype=np.int64) * len(movers), cand, score)
+    return (ci, vi, sc), len(cand)
+
+
+def _update_side(
+    old: Ranked,
+    maps: tuple[np.ndarray, np.ndarray],
+    n: int,
+    *,
+    fresh: np.ndarray,
+    new: Part,
+    other_rank: np.ndarray,
+    keep: int,
+    rescreen: Callable[[np.ndarray], tuple[Part, int]],
+) -> tuple[Ranked, int]:
+    """One side's lists after an update: kept pairs, plus ``new`` (owner, other, score: every eligible
+    pair with a changed row); lists that fall below half of ``keep`` while cut are ranked again in full.
+    ``maps``: per old owner row and per old other row, the new row (-1: changed or gone). Returns the
+    lists and how many pairs were screened again."""
+    ranked = _merge(old, maps, n, full_owners=fresh, new=new, other_rank=other_rank, keep=keep)
+    short = np.flatnonzero(~ranked.complete & (np.diff(ranked.offsets) < keep // 2))
+    if not len(short):
+        return ranked, 0
+    extra, screened = rescreen(short)
+    kept = ~np.isin(new[0], short)
+    joined = _joined([(new[0][kept], new[1][kept], new[2][kept]), extra])
+    again = np.union1d(fresh, short)
+    return _merge(old, maps, n, full_owners=again, new=joined, other_rank=other_rank, keep=keep, forget=short), screened
+
+
+def _merge(
+    old: Ranked,
+    maps: tuple[np.ndarray, np.ndarray],
+    n: int,
+    *,
+    full_owners: np.ndarray,
+    new: Part,
+    other_rank: np.ndarray,
+    keep: int,
+    forget: np.ndarray | None = None,
+) -> Ranked:
+    """The ``n`` lists: the kept pairs of ``old`` (in new rows) and the pairs of ``new`` that belong.
+
+    A list knows every eligible pair when it did before (complete) or when its owner's pairs are all
+    in ``new`` (``full_owners``: changed owners, and owners ranked again, whose old pairs are dropped
+    with ``forget``); it takes every new pair. Any other list is a prefix of its ranking: it takes
+    the new pairs that rank before its last kept pair."""
+    owner_map, other_map = maps
+    old_owner = np.repeat(np.arange(len(old.offsets) - 1), np.diff(old.offsets))
+    o, x = owner_map[old_owner], other_map[old.items]
+    alive = (o >= 0) & (x >= 0)
+    if forget is not None and len(forget):
+        alive &= ~np.isin(o, forget)
+    ro, rx, rs = o[alive], x[alive], old.scores[alive]
+    full = np.zeros(n, dtype=bool)
+    moved = np.flatnonzero(owner_map >= 0)
+    full[owner_map[moved]] = old.complete[moved]
+    full[full_owners] = True
+    # the last kept pair of each list (kept pairs stay grouped by owner, best first: rows keep their order)
+    has_last = np.zeros(n, dtype=bool)
+    last_score = np.zeros(n)
+    last_rank = np.zeros(n, dtype=np.int64)
+    if len(ro):
+        ends = np.flatnonzero(np.r_[ro[1:] != ro[:-1], True])
+        has_last[ro[ends]] = True
+        last_score[ro[ends]] = rs[ends]
+        last_rank[ro[ends]] = other_rank[rx[ends]]
+    no, nx, ns = new
+    nr = other_rank[nx]
+    before = (ns > last_score[no]) | ((ns == last_score[no]) & (nr < last_rank[no]))
+    take = full[no] | (has_last[no] & before)
+    owner = np.concatenate([ro, no[take]]).astype(np.int64)
+    other = np.concatenate([rx, nx[take]]).astype(np.int64)
+    score = np.concatenate([rs, ns[take]])
+    total = np.bincount(owner, minlength=n)
+    if len(owner):
+        owner, other, score = _best_per(owner, other, score, other_rank, keep)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n))]).astype(np.int64)
+    return Ranked(offsets, other.astype(np.int32), score, full & (total <= keep))
+
+
+__all__ = ["SHORTLIST", "Ranked", "Shortlists", "build", "id_rank", "updated"]

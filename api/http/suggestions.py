@@ -86,7 +86,7 @@ async def _suggest(request: Request, principal: Principal, kind: str, key: str, 
     service = _service(request)
     day = date.today()
     with store.connect() as conn:
-        version = store.version(conn)
+        version = store.matching_version(conn, principal.region)
         if kind == "candidate" and not _visible_candidate_id(conn, principal, key):
             raise ApiProblem(404, f"there is no candidate {key}")
         rejected = decisions.rejected(conn, kind, key)

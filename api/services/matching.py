@@ -1,9 +1,16 @@
 """The matching engine behind the API: one prepared matcher per region, kept while the data stands.
 
 Preparing candidates (normalising skills, text vectors, the spatial index) is the expensive step,
-so each region's :class:`~matching.matcher.Matcher` is kept and reused until a write changes the
-store's data version or the date changes. A regional key's suggestions come from its region's
-matcher, which holds no other region's candidates at all.
+so each region's :class:`~matching.matcher.Matcher` is kept and reused while the data it holds stands
+(:meth:`Store.matching_version`: the region's candidates, the vacancies, the catalogue) and the date
+is the same. A regional key's suggestions come from its region's matcher, which holds no other
+region's candidates at all; a write in another region leaves it as it is.
+
+After a write to its candidates or to the vacancies, a matcher is updated, not prepared again: the
+rows whose ``updated_at`` changed (or that came or went) are read, prepared and their pairs ranked
+(:meth:`Matcher.updated`), everything else is kept; the answers are those of a matcher prepared anew
+with the same fitted text space and vocabularies. A change to the contractors or obligations, a new
+day, or a change to more than :data:`MAX_UPDATE_SHARE` of the rows prepares the region again.
 
 A server warms up as it starts (:meth:`MatchingService.start_warming`): a background thread prepares
 the matcher of every region the stored candidates are in, one after the other, so that no request
@@ -26,13 +33,18 @@ import time
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
+
+import pandas as pd
 
 from api.bootstrap import Runtime
 from matching.matcher import Matcher
 from matching.scorers import Scorer
+from models.dataset import Dataset
+from models.schema import FILES_BY_NAME
 from models.store import Store
+from models.store.convert import db_rows_to_table
 
 log = logging.getLogger("koppelaar.api")
 
@@ -41,11 +53,21 @@ log = logging.getLogger("koppelaar.api")
 WarmState = Literal["warming", "ready", "on demand"]
 
 
+#: A write that changes more than this share of a region's candidates or of the vacancies prepares
+#: the region again instead of updating it row by row.
+MAX_UPDATE_SHARE = 0.1
+
+Version = tuple[int, int, int]  # Store.matching_version
+Stamps = dict[str, datetime]  # when each row last changed, by id
+
+
 @dataclass
 class _Entry:
-    version: int
+    version: Version
     day: date
     matcher: Matcher
+    candidates: Stamps  # the rows the matcher holds, as they were when read
+    vacancies: Stamps
 
 
 class MatchingService:
@@ -76,7 +98,7 @@ class MatchingService:
         with self._guard:
             return self._locks.setdefault(region, threading.Lock())
 
-    def prepared(self, region: str | None, version: int, day: date) -> Matcher | None:
+    def prepared(self, region: str | None, version: Version, day: date) -> Matcher | None:
         """The matcher of ``region`` if it is prepared for data ``version`` and ``day``, else ``None``
         (then :meth:`matcher` prepares it, which takes seconds). Never waits."""
         entry = self._entries.get(region)
@@ -84,13 +106,15 @@ class MatchingService:
             return entry.matcher
         return None
 
-    def matcher(self, region: str | None, today: date | None = None, version: int | None = None) -> Matcher:
+    def matcher(self, region: str | None, today: date | None = None, version: Version | None = None) -> Matcher:
         """The matcher of ``region``'s candidates (``None``: every region) for the current data.
 
-        ``version`` is the store's data version when the caller has just read it (one query less).
+        ``version`` is :meth:`Store.matching_version` when the caller has just read it (one query less).
         """
         day = today or date.today()
-        version = self.store.version() if version is None else version
+        if version is None:
+            with self.store.connect() as conn:
+                version = self.store.matching_version(conn, region)
         matcher = self.prepared(region, version, day)
         if matcher is not None:
             return matcher
@@ -99,11 +123,21 @@ class MatchingService:
             if matcher is not None:
                 return matcher
             started = time.perf_counter()
+            entry = self._entries.get(region)
+            if entry is not None and entry.day == day and entry.version[2] == version[2]:
+                updated = self._update(region, entry, version)
+                if updated is not None:
+                    self._entries[region] = updated
+                    log.info("updated the matcher of %s in %.0f ms", region or "every region", _ms_since(started))
+                    return updated.matcher
+            with self.store.connect() as conn:  # the stamps first: the rows read after are as new or newer
+                candidates = self.store.stamps(conn, "candidates", region)
+                vacancies = self.store.stamps(conn, "vacancies")
             ds = self.store.load_dataset(region)
             matcher = Matcher(self.runtime.prepare(ds, day), self._scorer)
-            self._entries[region] = _Entry(version, day, matcher)
+            self._entries[region] = _Entry(version, day, matcher, candidates, vacancies)
             log.info(
-                "prepared the matcher of %s (data version %d) in %.1f s",
+                "prepared the matcher of %s (data version %s) in %.1f s",
                 region or "every region",
                 version,
                 time.perf_counter() - started,
@@ -113,6 +147,32 @@ class MatchingService:
             if matcher.shortlists is None:
                 self._rank_later(region)
         return matcher
+
+    def _update(self, region: str | None, entry: _Entry, version: Version) -> _Entry | None:
+        """``entry`` brought up to ``version`` row by row, or ``None`` when too much changed."""
+        store = self.store
+        with store.connect() as conn:
+            candidates = store.stamps(conn, "candidates", region)
+            vacancies = store.stamps(conn, "vacancies")
+            c_changed, c_gone = _changes(entry.candidates, candidates)
+            v_changed, v_gone = _changes(entry.vacancies, vacancies)
+            held = entry.matcher.p
+            if len(c_changed) + len(c_gone) > MAX_UPDATE_SHARE * max(held.n_candidates, 1) or len(v_changed) + len(
+                v_gone
+            ) > MAX_UPDATE_SHARE * max(held.n_vacancies, 1):
+                return None
+            c_rows = store.fetch_rows(conn, "candidates", c_changed)
+            v_rows = store.fetch_rows(conn, "vacancies", v_changed)
+        old = held.ds
+        ds = Dataset(
+            contractors=old.contractors,
+            obligations=old.obligations,
+            vacancies=_splice(old.vacancies, "vacancies", [*v_changed, *v_gone], v_rows),
+            candidates=_splice(old.candidates, "candidates", [*c_changed, *c_gone], c_rows),
+            placements=old.placements,  # no matcher reads them
+        )
+        matcher = entry.matcher.updated(ds, candidates=[*c_changed, *c_gone], vacancies=[*v_changed, *v_gone])
+        return _Entry(version, entry.day, matcher, candidates, vacancies)
 
     def _rank(self, matcher: Matcher, region: str | None) -> None:
         started = time.perf_counter()
@@ -200,6 +260,28 @@ class MatchingService:
         self._stop.set()
         if self._warmer is not None:
             self._warmer.join(timeout)
+
+
+def _changes(held: Stamps, now: Stamps) -> tuple[list[str], list[str]]:
+    """The ids whose rows changed or came (by their stamps), and the ids that are gone."""
+    changed = [key for key, stamp in now.items() if held.get(key) != stamp]
+    return changed, [key for key in held if key not in now]
+
+
+def _splice(frame: pd.DataFrame, file: str, replaced: list[str], rows: list[dict[str, object]]) -> pd.DataFrame:
+    """``frame`` without the rows of ``replaced``, with ``rows`` (database values) instead, in id order."""
+    if not replaced:
+        return frame
+    spec = FILES_BY_NAME[file]
+    kept = frame[~frame[spec.key].astype(str).isin(set(replaced))]
+    if rows:
+        kept = pd.concat([kept, db_rows_to_table(spec, rows)], ignore_index=True)
+    order = kept[spec.key].astype(str).to_numpy().argsort(kind="stable")
+    return kept.iloc[order].reset_index(drop=True)
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def settle() -> None:

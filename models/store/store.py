@@ -34,6 +34,14 @@ CHUNK = 500  # keys per IN (...) clause: well under every database's limit of bo
 BUSY_TIMEOUT_MS = 30_000  # how long a SQLite connection waits for another connection's write
 # read by every suggestion: built once (building it costs more than running it on SQLite)
 _VERSION = select(t.store_meta.c.value).where(t.store_meta.c.name == "data_version")
+_VERSIONS = select(t.store_meta.c.name, t.store_meta.c.value).where(
+    t.store_meta.c.name.in_(bindparam("names", expanding=True))
+)
+#: Data versions of parts of the store, besides ``data_version`` (every write): what a region's
+#: prepared matcher holds is the region's candidates, every vacancy, and the catalogue.
+VACANCIES_VERSION = "data_version:vacancies"
+#: contractors and obligations (a change can touch any vacancy), and any change not described
+CATALOGUE_VERSION = "data_version:catalogue"
 
 
 class StoreError(KoppelaarError):
@@ -167,12 +175,37 @@ class Store:
         with self.connect() as c:
             return int(c.execute(_VERSION).scalar() or 0)
 
-    def bump_version(self, conn: Connection) -> None:
-        done = conn.execute(
-            update(t.store_meta).where(t.store_meta.c.name == "data_version").values(value=t.store_meta.c.value + 1)
-        )
-        if done.rowcount == 0:
-            conn.execute(t.store_meta.insert().values(name="data_version", value=1))
+    def bump_version(self, conn: Connection, scopes: Collection[str] | None = None) -> None:
+        """Count a change: ``data_version`` and the data versions of ``scopes`` (:data:`VACANCIES_VERSION`,
+        :func:`region_version`, ...) grow by one. ``None``: a change the caller does not describe,
+        counted as one to the catalogue (every prepared matcher is prepared again)."""
+        for name in sorted({"data_version", *(scopes if scopes is not None else [CATALOGUE_VERSION])}):
+            done = conn.execute(
+                update(t.store_meta).where(t.store_meta.c.name == name).values(value=t.store_meta.c.value + 1)
+            )
+            if done.rowcount == 0:
+                conn.execute(t.store_meta.insert().values(name=name, value=1))
+
+    def versions(self, conn: Connection, names: Collection[str]) -> tuple[int, ...]:
+        """The data versions ``names`` (0 for one never bumped), in that order, in one query."""
+        found = {str(n): int(v) for n, v in conn.execute(_VERSIONS, {"names": list(names)})}
+        return tuple(found.get(name, 0) for name in names)
+
+    def matching_version(self, conn: Connection, region: str | None) -> tuple[int, int, int]:
+        """What a matcher of ``region``'s candidates (``None``: every region) is prepared for: the data
+        version of those candidates (for every region: of the whole store), of the vacancies and of
+        the catalogue. A write elsewhere leaves it as it is."""
+        first = "data_version" if region is None else region_version(region)
+        a, b, c = self.versions(conn, [first, VACANCIES_VERSION, CATALOGUE_VERSION])
+        return a, b, c
+
+    def stamps(self, conn: Connection, file: str, region: str | None = None) -> dict[str, datetime]:
+        """When each row of ``file`` last changed, by id (candidates: of ``region`` only, when given)."""
+        table = t.ENTITY_TABLES[file]
+        query = select(table.c[FILES_BY_NAME[file].key], table.c.updated_at)
+        if file == "candidates" and region is not None:
+            query = query.where(table.c.region == region)
+        return {str(k): v for k, v in conn.execute(query)}
 
     def regions(self) -> list[str]:
         """The regions the stored candidates are in, sorted (each has a matcher of its own in the API)."""
@@ -210,6 +243,7 @@ class Store:
         in every other column (an upload without ``profile_text`` does not erase the texts).
         """
         report: dict[str, FileChange] = {}
+        scopes: set[str] = set()
         stamp = now()
         for spec in FILES:
             if spec.name not in tables:
@@ -233,6 +267,8 @@ class Store:
                 elif any(_differs(old.get(name), value) for name, value in row.items()):
                     updates.append({**{f"v_{k}": v for k, v in row.items()}, "v_updated_at": stamp, "k": key})
                     change.updated.append(key)
+                    if spec.name == "candidates":  # the region it leaves counts the change too
+                        scopes.add(region_version(_text_or_none(old.get("region"))))
                 else:
                     change.unchanged += 1
             if inserts:
@@ -246,8 +282,11 @@ class Store:
                     updates,
                 )
             report[spec.name] = change
+            if change.inserted or change.updated:
+                moved = [{"region": u["v_region"]} for u in updates if "v_region" in u]  # the region it goes to
+                scopes |= _scopes(spec.name, [*inserts, *moved])
         if any(c.inserted or c.updated for c in report.values()):
-            self.bump_version(conn)
+            self.bump_version(conn, scopes)
         return report
 
     def count(self, conn: Connection, file: str) -> int:
@@ -308,10 +347,47 @@ class Store:
         ]
 
 
+def region_version(region: str | None) -> str:
+    """The name of the data version of one region's candidates (those without a region: ``None``)."""
+    name = f"data_version:region:{region or ''}"
+    if len(name) > MAX_VERSION_NAME:  # a very long region name: a digest of it
+        name = "data_version:region#" + hashlib.sha256((region or "").encode()).hexdigest()[:32]
+    return name
+
+
+MAX_VERSION_NAME = 64  # store_meta.name
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _scopes(file: str, rows: list[dict[str, object]]) -> set[str]:
+    """The data versions a write of ``rows`` of ``file`` changes (besides ``data_version``)."""
+    if file == "candidates":
+        return {region_version(_text_or_none(r.get("region"))) for r in rows}
+    if file == "vacancies":
+        return {VACANCIES_VERSION}
+    if file in ("contractors", "obligations"):
+        return {CATALOGUE_VERSION}
+    return set()  # placements: no matcher reads them
+
+
 def _differs(old: object, new: object) -> bool:
     if isinstance(old, float) and isinstance(new, float):
         return abs(old - new) > 1e-12 * max(1.0, abs(old))
     return old != new
 
 
-__all__ = ["BUSY_TIMEOUT_MS", "CHUNK", "FileChange", "Store", "StoreError", "make_engine", "now"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "CATALOGUE_VERSION",
+    "CHUNK",
+    "VACANCIES_VERSION",
+    "FileChange",
+    "Store",
+    "StoreError",
+    "make_engine",
+    "now",
+    "region_version",
+]

@@ -22,6 +22,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 SAMPLE_REGIONS = ["Groningen", "Holland Rijnland", "Midden-Utrecht", "Noordoost-Brabant", "Twente", "Zuidoost-Brabant"]
 
 
+def _version(store: Any, region: str | None) -> tuple[int, int, int]:
+    with store.connect() as conn:
+        version: tuple[int, int, int] = store.matching_version(conn, region)
+    return version
+
+
 def _wait_until_ready(client: Any, limit_s: float = 120.0) -> dict[str, Any]:
     started = time.monotonic()
     while time.monotonic() - started < limit_s:
@@ -67,17 +73,18 @@ def test_the_server_warms_every_region_at_start_and_says_when_it_is_ready(sample
         assert health["matchers"] == "ready"
         assert isinstance(health["pid"], int)
         service = app.state.matching
-        version = sample_store.version()
-        prepared = {r: service.prepared(r, version, date.today()) for r in SAMPLE_REGIONS}
+        prepared = {r: service.prepared(r, _version(sample_store, r), date.today()) for r in SAMPLE_REGIONS}
         assert all(m is not None for m in prepared.values())
         assert all(m.shortlists is not None for m in prepared.values())  # type: ignore[union-attr]  # ranked
-        assert service.prepared(None, version, date.today()) is None  # a national matcher only when asked for
+        # a national matcher only when asked for
+        assert service.prepared(None, _version(sample_store, None), date.today()) is None
         assert gc.get_freeze_count() > 0  # the prepared matchers are out of the cyclic collector's way
 
         vacancy = str(prepared["Twente"].p.vacancy_ids[0])  # type: ignore[union-attr]
         r = client.get(f"/api/v1/vacancies/{vacancy}/suggestions?top=3", headers={"X-API-Key": key})
         assert r.status_code == 200, r.text
-        assert service.prepared("Twente", version, date.today()) is prepared["Twente"]  # not prepared again
+        twente = service.prepared("Twente", _version(sample_store, "Twente"), date.today())
+        assert twente is prepared["Twente"]  # not prepared again
 
 
 def test_without_warm_up_the_first_request_prepares_its_region(sample_store: Any, db_url: str) -> None:
@@ -93,12 +100,12 @@ def test_without_warm_up_the_first_request_prepares_its_region(sample_store: Any
     with TestClient(app) as client:
         assert client.get("/healthz").json()["matchers"] == "on demand"
         service = app.state.matching
-        assert service.prepared("Groningen", sample_store.version(), date.today()) is None
+        assert service.prepared("Groningen", _version(sample_store, "Groningen"), date.today()) is None
         r = client.get("/api/v1/candidates/KND-000001/suggestions?top=2", headers={"X-API-Key": key})
         assert r.status_code == 200, r.text
-        matcher = service.prepared("Groningen", sample_store.version(), date.today())
+        matcher = service.prepared("Groningen", _version(sample_store, "Groningen"), date.today())
         assert matcher is not None
-        assert service.prepared("Twente", sample_store.version(), date.today()) is None
+        assert service.prepared("Twente", _version(sample_store, "Twente"), date.today()) is None
         # the new matcher answered on demand; its pairs are ranked in the background, and the
         # answers from its shortlists are the same
         started = time.monotonic()

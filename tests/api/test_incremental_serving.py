@@ -1,0 +1,64 @@
+"""A write touches only the prepared matchers that hold what it changed, and updates them row by row."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _matcher(api: Any, region: str | None) -> Any:
+    store = api.store
+    with store.connect() as conn:
+        version = store.matching_version(conn, region)
+    return api.client.app.state.matching.prepared(region, version, date.today())
+
+
+def _suggested(api: Any, vacancy: str, region: str) -> list[str]:
+    r = api.get(f"/vacancies/{vacancy}/suggestions?top=10", role="coach", region=region)
+    assert r.status_code == 200, r.text
+    return [s["candidate_id"] for s in r.json()["items"]]
+
+
+def _open_vacancy(api: Any, region: str) -> str:
+    for v in api.get("/vacancies?limit=200").json()["items"]:
+        if v["additional"] and _suggested(api, v["vacancy_id"], region):
+            return str(v["vacancy_id"])
+    raise AssertionError(f"no vacancy has suggestions in {region}")
+
+
+def test_a_write_updates_only_the_matchers_that_hold_what_it_changed(api: Any) -> None:
+    vacancy = _open_vacancy(api, "Groningen")
+    twente_vacancy = vacancy
+    _suggested(api, vacancy, "Twente")  # prepares Twente's matcher (whether or not it has suggestions)
+    groningen, twente = _matcher(api, "Groningen"), _matcher(api, "Twente")
+    assert groningen is not None
+    assert twente is not None
+
+    # a Groningen candidate withdraws consent: gone at once; Twente's matcher is not touched
+    best = _suggested(api, vacancy, "Groningen")[0]
+    assert api.patch(f"/candidates/{best}", role="coach", json={"consent": False}).status_code == 200
+    assert _matcher(api, "Twente") is twente
+    assert best not in _suggested(api, vacancy, "Groningen")
+    updated = _matcher(api, "Groningen")
+    assert updated is not groningen
+    assert updated.p.text_space is groningen.p.text_space  # updated row by row, not prepared again
+    assert updated.shortlists is not None  # and its lists re-ranked, not thrown away
+
+    # a change to a vacancy reaches every region's matcher, row by row
+    hours = 12.0 if api.get(f"/vacancies/{twente_vacancy}").json()["hours_per_week"] != 12.0 else 14.0
+    assert api.patch(f"/vacancies/{twente_vacancy}", json={"hours_per_week": hours}).status_code == 200
+    assert _matcher(api, "Twente") is None  # stale
+    _suggested(api, twente_vacancy, "Twente")
+    again = _matcher(api, "Twente")
+    assert again.p.text_space is twente.p.text_space
+    row = int(again.p.vacancy_rows([twente_vacancy])[0])
+    assert again.p.v_hours[row] == hours
+
+    # a change to the catalogue prepares the matchers again
+    assert api.patch("/contractors/OPN-00001", json={"headcount_current": 51}).status_code == 200
+    _suggested(api, twente_vacancy, "Twente")
+    assert _matcher(api, "Twente").p.text_space is not twente.p.text_space

@@ -1,0 +1,153 @@
+"""A prepared dataset and its shortlists updated row by row equal those prepared and ranked anew."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from matching.matcher import Matcher, train
+from matching.prepare import MatchConfig, Prepared
+from matching.shortlists import Shortlists, id_rank
+from matching.shortlists import build as build_shortlists
+from matching.shortlists import updated as updated_shortlists
+from models.dataset import Dataset
+from tests.conftest import Worlds
+
+TODAY = date(2026, 10, 1)
+
+
+@pytest.fixture(scope="module")
+def before(worlds: Worlds) -> Matcher:
+    world = worlds.copy(1500, 300, 12)
+    p = Prepared(world, config=MatchConfig(today=TODAY))
+    matcher = Matcher(p, train(p, seed=0))
+    matcher.rank_everything()
+    return matcher
+
+
+def _by_id(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    return frame.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def _changed(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
+    """Edits, additions, deletions and a consent withdrawn, as the store would hand them over: every
+    table in id order. Returns the dataset and the candidate and vacancy ids whose rows changed."""
+    c, v = ds.candidates.copy(), ds.vacancies.copy()
+    cid, vid = c["candidate_id"].astype(str), v["vacancy_id"].astype(str)
+    available = np.flatnonzero(c["consent"].fillna(False).to_numpy(bool) & (c["status"] == "beschikbaar").to_numpy())
+    edited, withdrawn, gone = (cid[int(i)] for i in available[[3, 7, 11]])
+    i = int(np.flatnonzero(cid == edited)[0])
+    c.at[i, "skills"] = (*c.at[i, "skills"], "onderwaterlassen met kraan")  # a skill no one had
+    c.at[i, "profile_text"] = "Lasser met tien jaar ervaring op zee en in de haven"
+    c.at[i, "max_travel_km"] = 60.0
+    c.loc[cid == withdrawn, "consent"] = False
+    added = c.iloc[[int(available[20])]].copy()
+    added["candidate_id"] = "KND-999999"
+    added["region"] = "Twente"
+    c = _by_id(pd.concat([c[cid != gone], added], ignore_index=True), "candidate_id")
+    open_ = np.flatnonzero(v["additional"].fillna(False).to_numpy(bool))
+    v_edited, v_gone = vid[int(open_[2])], vid[int(open_[5])]
+    j = int(np.flatnonzero(vid == v_edited)[0])
+    v.at[j, "title"] = "Zeilmaker jachtbouw"
+    v.at[j, "required_skills"] = ("zeilen naaien",)
+    v_added = v.iloc[[int(open_[9])]].copy()
+    v_added["vacancy_id"] = "VAC-999999"
+    v_added["hours_per_week"] = 24.0
+    v = _by_id(pd.concat([v[vid != v_gone], v_added], ignore_index=True), "vacancy_id")
+    out = replace(ds, candidates=c, vacancies=v)
+    return out, [edited, withdrawn, gone, "KND-999999"], [v_edited, v_gone, "VAC-999999"]
+
+
+def _equal(a: object, b: object) -> bool:
+    if sparse.issparse(a):
+        return sparse.issparse(b) and a.shape == b.shape and a.format == b.format and (a != b).nnz == 0
+    if isinstance(a, np.ndarray) and a.dtype.kind == "M":  # NaT is not equal to itself
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a.view(np.int64), b.view(np.int64))
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    if isinstance(a, pd.Index):
+        return a.equals(b)
+    if isinstance(a, list | tuple):
+        return isinstance(b, list | tuple) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return a is b or a == b
+
+
+def test_an_update_prepares_only_the_changed_rows_and_equals_a_full_prepare(before: Matcher) -> None:
+    ds, candidates, vacancies = _changed(before.p.ds)
+    update = before.p.updated(ds, candidates=candidates, vacancies=vacancies)
+    full = Prepared(ds, config=before.p.config, fitted=before.p)
+    got, want = vars(update.prepared), vars(full)
+    assert sorted(got) == sorted(want)
+    different = [name for name in want if name != "ds" and not _equal(got[name], want[name])]
+    assert different == []
+    # only the changed and added rows were prepared anew; the rest came from the prepared dataset
+    new_ids = set(update.prepared.candidate_ids[update.changed_candidates])
+    assert new_ids == {candidates[0], candidates[1], "KND-999999"}
+    assert set(update.prepared.vacancy_ids[update.changed_vacancies]) == {vacancies[0], "VAC-999999"}
+    assert (update.candidate_rows == -1).sum() == 3  # edited, withdrawn, gone
+    assert "onderwaterlassen met kraan" in update.prepared.skill_key
+
+
+def _answers(m: Matcher, k: int) -> dict[str, pd.DataFrame]:
+    out = {f"v {v}": m.suggest_for_vacancy(str(v), k) for v in m.p.vacancy_ids[::2]}
+    out.update({f"c {c}": m.suggest_for_candidate(str(c), k) for c in m.p.candidate_ids[::9]})
+    return out
+
+
+def _prefixes(got: Shortlists, want: Shortlists) -> int:
+    """Each list of ``got`` is a prefix of ``want``'s; a complete one is all of it. Returns how many
+    lists are cut."""
+    cut = 0
+    for a, b in ((got.by_vacancy, want.by_vacancy), (got.by_candidate, want.by_candidate)):
+        assert len(a.offsets) == len(b.offsets)
+        for i in range(len(a.offsets) - 1):
+            x, y = slice(a.offsets[i], a.offsets[i + 1]), slice(b.offsets[i], b.offsets[i + 1])
+            n = x.stop - x.start
+            assert n <= y.stop - y.start
+            np.testing.assert_array_equal(a.items[x], b.items[y][:n])
+            np.testing.assert_array_equal(a.scores[x], b.scores[y][:n])
+            if a.complete[i]:
+                assert b.complete[i]
+                assert n == y.stop - y.start
+            cut += not a.complete[i]
+    return cut
+
+
+@pytest.mark.parametrize("keep", [4, 12])
+def test_updated_shortlists_are_prefixes_of_those_ranked_anew(before: Matcher, keep: int) -> None:
+    """Short lists, so that many are cut and lose pairs: each stays a prefix of the full ranking, and
+    one that falls below half is ranked again."""
+    ds, candidates, vacancies = _changed(before.p.ds)
+    score = lambda x: before.score_features(x)[0]  # noqa: E731
+    old = build_shortlists(before.p, score, keep=keep)
+    update = before.p.updated(ds, candidates=candidates, vacancies=vacancies)
+    ranks = (id_rank(update.prepared.candidate_ids), id_rank(update.prepared.vacancy_ids))
+    got = updated_shortlists(old, update, score, ranks=ranks, keep=keep)
+    want = build_shortlists(Prepared(ds, config=before.p.config, fitted=before.p), score, keep=keep)
+    assert _prefixes(got, want) > 100
+    lengths = np.diff(got.by_vacancy.offsets)
+    assert (lengths[~got.by_vacancy.complete] >= keep // 2).all()
+
+
+def test_an_updated_matcher_answers_as_one_prepared_and_ranked_anew(before: Matcher) -> None:
+    ds, candidates, vacancies = _changed(before.p.ds)
+    updated = before.updated(ds, candidates=candidates, vacancies=vacancies)
+    anew = Matcher(Prepared(ds, config=before.p.config, fitted=before.p), before.scorer)
+    lists = anew.rank_everything()
+    assert updated.shortlists is not None
+    _prefixes(updated.shortlists, lists)
+    for k in (10, 50):  # 50: past a list that lost pairs, answered on demand
+        got_answers, want_answers = _answers(updated, k), _answers(anew, k)
+        for key, frame in want_answers.items():
+            pd.testing.assert_frame_equal(got_answers[key], frame, obj=key)
+    # the changes show: the withdrawn and the removed are suggested nowhere, the added are
+    shown = set().union(*(set(f["candidate_id"]) for f in _answers(updated, 50).values()))
+    assert candidates[1] not in shown
+    assert candidates[2] not in shown
+    assert not updated.suggest_for_vacancy("VAC-999999", 10).empty
+    assert "KND-999999" in set(updated.p.candidate_ids)
