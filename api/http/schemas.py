@@ -289,6 +289,27 @@ class Proposal(BaseModel):
     status: str = Field(description="the placement's status now (`voorgesteld`, `geaccepteerd`, ...)")
 
 
+class ModelFigures(BaseModel):
+    """The learned model's file and how it did on placements it was not trained on."""
+
+    file: str
+    training_size: int
+    validation_size: int
+    validation_auc: float = Field(description="how well it ranks lasting before failing placements (0.5: chance)")
+    validation_brier: float = Field(description="mean squared error of its probabilities (lower is better)")
+    base_rate: float = Field(description="share of the training placements that lasted 6 months")
+
+
+class ScorerInfo(BaseModel):
+    """What the `score` of suggestions and plans is on this server."""
+
+    scorer: str = Field(description="`rule` (no model loaded) or `learned`")
+    label: str = Field(description="its Dutch name: `passingsscore` or `kans op 6 maanden`")
+    probability: bool = Field(description="true only for a calibrated learned model")
+    explanation: str = Field(description="a short Dutch explanation for a coach")
+    model: ModelFigures | None = Field(description="the model's file and validation figures; null for `rule`")
+
+
 class Suggestion(BaseModel):
     rank: int
     candidate_id: str

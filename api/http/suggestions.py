@@ -26,11 +26,13 @@ from api.http.schemas import (
     Page,
     Proposal,
     RejectSuggestion,
+    ScorerInfo,
     SuggestionList,
 )
 from api.security import Permission, Principal
 from api.services.matching import MatchingService
 from matching.matcher import UnknownIdError
+from matching.scorers import score_meaning
 from models.dataset.reader import raw_from_cells
 from models.errors import DatasetInvalid
 from models.schema import FILES_BY_NAME
@@ -153,6 +155,38 @@ async def suggest_for_candidate(
     candidate_id: Key, request: Request, principal: Suggester, top: Top = 10
 ) -> JSONResponse:
     return await _suggest(request, principal, "candidate", candidate_id, top)
+
+
+@router.get(
+    "/scorer",
+    response_model=ScorerInfo,
+    tags=["suggestions"],
+    summary="What a suggestion's score is",
+    description="Without a model (`KOPPELAAR_MODEL`) the score is a rule score, the *passingsscore*: not a "
+    "probability. With a model from `koppelaar train` it is the calibrated probability that a placement lasts 6 "
+    "months, and this names the model and its validation figures.",
+)
+def scorer_info(request: Request, runtime: RuntimeDep, principal: Suggester) -> dict[str, Any]:
+    model = runtime.model
+    meaning = score_meaning(model)
+    figures = None
+    if model is not None:
+        metrics = model.metrics_
+        figures = {
+            "file": runtime.settings.model.name if runtime.settings.model else "",
+            "training_size": int(model.training_size_),
+            "validation_size": int(metrics["validation_size"]),
+            "validation_auc": float(metrics["validation_auc"]),
+            "validation_brier": float(metrics["validation_brier"]),
+            "base_rate": float(metrics["base_rate"]),
+        }
+    return {
+        "scorer": model.name if model is not None else "rule",
+        "label": meaning.label,
+        "probability": meaning.probability,
+        "explanation": meaning.explanation,
+        "model": figures,
+    }
 
 
 # -- coach decisions --------------------------------------------------------------------------
