@@ -18,6 +18,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from matching.monitoring.report import TABLES, Report
+from models.dutch import euros, plural
 from models.folders import replacing_folder
 from models.spreadsheet import neutralise_frame
 
@@ -38,7 +39,7 @@ FILES = ("report.html", "report.xlsx", "report.json", *(f"{name}.csv" for name i
 def _eur(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    return "€\u00a0" + f"{_float(value):,.0f}".replace(",", ".")
+    return euros(_float(value))
 
 
 def _pct(value: object, digits: int = 0) -> str:
@@ -159,6 +160,7 @@ def _env() -> Environment:
         pct=_pct,
         num=_num,
         int_nl=lambda v: f"{int(v):,}".replace(",", "."),
+        plural=lambda v, one, many: plural(int(v), one, many),
         day=lambda v: pd.Timestamp(v).date().isoformat() if v is not None and not pd.isna(v) else "–",
     )
     return env

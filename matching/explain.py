@@ -78,6 +78,10 @@ def _row(m: sparse.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
     return m.indices[start:end], m.data[start:end]
 
 
+#: how an explanation names the link that gives a partly held skill its credit (Taxonomy.related_by)
+RELATED_NL = {"esco": "verwant aan", "shared profile": "vaak samen gevraagd met"}
+
+
 def _skills(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
     required = _row(p.v_req, v)[0].tolist()
     if len(required) == 0:
@@ -88,17 +92,30 @@ def _skills(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> N
     held = dict(zip(*(a.tolist() for a in _row(p.c_soft, c)), strict=True))
     credit = [held.get(j, 0.0) for j in required]
     names = p.skill_names
-    full = [names[j] for j, x in zip(required, credit, strict=True) if x >= 0.999]
-    partial = [names[j] for j, x in zip(required, credit, strict=True) if 0 < x < 0.999]
-    missing = [names[j] for j, x in zip(required, credit, strict=True) if x <= 0]
+    full = [j for j, x in zip(required, credit, strict=True) if x >= 0.999]
+    lacking = [j for j, x in zip(required, credit, strict=True) if x < 0.999]  # partly held ones too
     codes.append(f"skills:{len(full)}/{len(required)}")
     sentence = f"Heeft {len(full)} van de {len(required)} gevraagde vaardigheden"
-    if partial:
-        sentence += f", verwant aan {', '.join(_label(p, k, 'skill') for k in partial[:3])}"
-    if missing:
-        codes.append("missing:" + "|".join(_label(p, k, "skill") for k in missing))
-        sentence += f" (mist: {', '.join(_label(p, k, 'skill') for k in missing[:3])})"
+    if lacking:
+        labels = [_label(p, names[j], "skill") for j in lacking]
+        codes.append("missing:" + "|".join(labels))
+        more = f" en nog {len(labels) - 3}" if len(labels) > 3 else ""
+        sentence += f" (mist: {', '.join(labels[:3])}{more})"
     text.append(sentence + ".")
+    own = _row(p.c_skills, c)[0].tolist()
+    for j in [j for j in lacking if held.get(j, 0.0) > 0][:2]:
+        text.append(_partly(p, own, j))
+
+
+def _partly(p: Prepared, own: list[int], j: int) -> str:
+    """Why a required skill the candidate lacks still counts for part: the held skill it is linked to, and how."""
+    names = p.skill_names
+    near = dict(zip(*(a.tolist() for a in _row(p.similarity, j)), strict=True))  # symmetric: row j is column j
+    source = max(own, key=lambda i: (near.get(i, 0.0), -i))
+    link = "lijkt op"  # a free-text skill written nearly the same
+    if names[j] in p.taxonomy.related.get(names[source], ()):
+        link = RELATED_NL.get(p.taxonomy.related_by, "verwant aan")
+    return f"Telt deels mee: {_label(p, names[j], 'skill')} ({link} {_label(p, names[source], 'skill')})."
 
 
 def _occupation(p: Prepared, c: int, v: int, x: np.ndarray, *, codes: list[str], text: list[str]) -> None:
@@ -211,12 +228,10 @@ def _top(contrib: np.ndarray, codes: list[str], text: list[str]) -> None:
         codes.append("top:" + "|".join(("+" if w > 0 else "-") + n for n, w in seen))
         plus = [FEATURE_NL.get(n, n) for n, w in seen if w > 0]
         minus = [FEATURE_NL.get(n, n) for n, w in seen if w < 0]
-        parts = []
         if plus:
-            parts.append("pleit voor: " + ", ".join(plus))
+            text.append("Spreekt het meest voor: " + ", ".join(plus) + ".")
         if minus:
-            parts.append("pleit tegen: " + ", ".join(minus))
-        text.append("Weegt het zwaarst: " + "; ".join(parts) + ".")
+            text.append("Spreekt het meest tegen: " + ", ".join(minus) + ".")
 
 
 def explain(p: Prepared, s: Screen, x: np.ndarray | None, contributions: np.ndarray | None) -> list[Explanation]:

@@ -25,7 +25,7 @@ from matching.features import pair_features
 from matching.matcher import Matcher, UnknownIdError
 from matching.prepare import Prepared
 from matching.rulebook import LOCKS_MAY_OVERRULE, reason_codes
-from matching.scorers import Scorer
+from matching.scorers import Scorer, score_meaning
 from matching.solver import Problem, Progress, Solution, SolverError, column_distances, maximum_matching, solve
 from matching.spatial import SphereIndex
 from models.rules import displacement_warnings, open_positions
@@ -189,6 +189,10 @@ def _make_plan(
     summary["counts"]["maximum_placements"] = most
     summary["counts"]["vacancies_expanded"] = arcs.expanded
     summary["engine"] = {"name": run.engine.name, "workers": run.engine.workers}
+    meaning = score_meaning(matcher.scorer)
+    summary["scorer"] = {"name": matcher.scorer.name, "label": meaning.label, "probability": meaning.probability}
+    if not meaning.probability:  # a sum of rule scores is no expected number of lasting placements
+        summary["objective"]["expected_retained_6m"] = None
     return PlanResult(plan, unfilled, unplaced, summary, solution, problem, timings)
 
 
@@ -618,6 +622,7 @@ def _summary(
             "sroi_eur": round(solution.sroi_eur, 2),
             "sroi_bound_eur": round(solution.sroi_bound_eur, 2),
             "sroi_gap": round(solution.sroi_gap, 6),
+            "score_sum": round(solution.retention, 3),
             "expected_retained_6m": round(solution.retention, 3),
             "retention_bound": round(solution.retention_bound, 3),
             "retention_gap": round(solution.retention_gap, 6),

@@ -38,12 +38,42 @@ MODEL_FORMAT_VERSION = 2
 
 class Scorer(Protocol):
     name: str
+    #: whether score() is a calibrated probability (that the placement lasts 6 months) or a rule score
+    calibrated: bool
 
     def score(self, x: np.ndarray) -> np.ndarray: ...
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Per pair and feature, how much it moved the score (for "what weighed most")."""
         ...
+
+
+@dataclass(frozen=True)
+class ScoreMeaning:
+    """What a score is, in the words a coach reads: its name, how it is shown and a short explanation."""
+
+    label: str  # "passingsscore" or "kans op 6 maanden"
+    probability: bool  # only a calibrated model's score is a probability
+    explanation: str
+
+
+RULE_SCORE = ScoreMeaning(
+    label="passingsscore",
+    probability=False,
+    explanation="Hoe goed kandidaat en plaats bij elkaar passen, van 0 tot 100: een gewogen optelling van regels "
+    "(vaardigheden, beroep, reisafstand, ervaring, uren). Het is geen kans: 70 betekent niet 70% kans op succes.",
+)
+MODEL_SCORE = ScoreMeaning(
+    label="kans op 6 maanden",
+    probability=True,
+    explanation="De kans dat de plaatsing na 6 maanden nog loopt, voorspeld door een model dat is getraind en "
+    "gekalibreerd op eerdere plaatsingen.",
+)
+
+
+def score_meaning(scorer: Scorer | None) -> ScoreMeaning:
+    """What ``scorer``'s score is (``None``: the rule score, the default)."""
+    return MODEL_SCORE if scorer is not None and scorer.calibrated else RULE_SCORE
 
 
 def _clip01(a: np.ndarray) -> np.ndarray:
@@ -92,6 +122,7 @@ class RuleScorer:
     """Transparent weighted score: Σ weight × part over known parts, minus soft-gap penalties."""
 
     name: str = "rule"
+    calibrated: bool = False
 
     def score(self, x: np.ndarray) -> np.ndarray:
         return self.score_and_confidence(x)[0]
@@ -156,6 +187,7 @@ class TitleScorer:
     """The status-quo baseline: how well the title fuzzily matches the candidate's occupations."""
 
     name: str = "fuzzy-title"
+    calibrated: bool = False
 
     def score(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(np.nan_to_num(x[:, INDEX["title_similarity"]]), dtype=float)
@@ -184,6 +216,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     name = "learned"
+    calibrated = True
 
     def __init__(self, *, seed: int = 0, max_iter: int = 1000, learning_rate: float = 0.1) -> None:
         self.seed = seed

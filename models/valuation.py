@@ -37,6 +37,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from models.dutch import euros
 from models.enums import ContractType, PlacementStatus, PlacementType, PsoLevel, TargetGroup
 from models.errors import KoppelaarError
 from models.rules import obligation_values
@@ -422,7 +423,7 @@ def _value(
             limit = "" if np.isinf(cap_months[i]) else f" (max {cap_months[i]:.0f})"
             worked = min(hours[i], scheme.full_time_hours)
             what += f" × {worked:g}/{scheme.full_time_hours:g} uur × {counted[i]:.1f} mnd{limit}"
-        rules.append(f"{scheme.name}: {what} = € {_eur(value[i])}")
+        rules.append(f"{scheme.name}: {what} = {euros(value[i])}")
     return value, rules
 
 

@@ -14,12 +14,13 @@ from rich.console import Console
 from api.bootstrap import Runtime
 from api.cli.options import DatasetArg, ModelOpt, TodayOpt, day_or_today
 from api.cli.progress import LogFormat, LogOpt, QuietOpt, Reporter
-from api.cli.render import eur, pct, table
+from api.cli.render import eur, pct, score_text, score_title, table
 from api.loaders import read_pairs
 from api.settings import Settings, check_scheduler_address
 from matching.engines import Engine, make_engine
 from matching.plan import PlanConfig, PlanResult, make_plan
 from matching.prepare import Prepared
+from matching.scorers import MODEL_SCORE, RULE_SCORE
 from models.errors import KoppelaarError
 from models.folders import replacing_folder
 from models.spreadsheet import neutralise_frame
@@ -126,12 +127,14 @@ def print_plan(result: PlanResult, rows: int = 5) -> None:
         f"{solver['components']} independent part(s)",
         highlight=False,
     )
+    lasting = objective.get("expected_retained_6m")
     console.print(
         f"   SROI value to obligations that need it: {eur(objective['sroi_eur'])} "
-        f"(bound {eur(objective['sroi_bound_eur'])}, gap {pct(objective['sroi_gap'])}); "
-        f"expected to last 6 months: {objective['expected_retained_6m']:.1f}",
+        f"(bound {eur(objective['sroi_bound_eur'])}, gap {pct(objective['sroi_gap'])})"
+        + (f"; expected to last 6 months: {lasting:.1f}" if lasting is not None else ""),
         highlight=False,
     )
+    meaning = MODEL_SCORE if s["scorer"]["probability"] else RULE_SCORE
     below = s["displacement"]["contractors_below_baseline"]
     if below:
         console.print(
@@ -161,13 +164,13 @@ def print_plan(result: PlanResult, rows: int = 5) -> None:
     if len(plan):
         console.print(
             table(
-                "A few plan rows",
-                ("candidate", "vacancy", "score", "SROI", "why (uitleg)"),
+                f"A few plan rows; {score_title(meaning)}",
+                ("candidate", "vacancy", meaning.label, "SROI", "why (uitleg)"),
                 (
                     (
                         r["candidate_id"],
                         r["vacancy_id"],
-                        f"{r['score']:.2f}",
+                        score_text(r["score"], meaning),
                         eur(r["sroi_value_eur"]),
                         r["explanation"],
                     )

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matching.scorers import ScoreMeaning
+from models.dutch import euros
 from models.errors import DatasetInvalid, KoppelaarError, Problem
 from models.summary import DatasetSummary
 
@@ -41,8 +43,22 @@ def parse_day(value: str, option: str) -> date:
 
 
 def eur(value: float) -> str:
-    """Euros the Dutch way: EUR 1.250.000."""
-    return "EUR " + f"{value:,.0f}".replace(",", ".")
+    """Euros the Dutch way, as everywhere: € 1.250.000."""
+    return euros(value)
+
+
+def score_text(value: float, meaning: ScoreMeaning) -> str:
+    """A score as its kind is shown: a passingsscore 0–100 (``68``), a model's probability as ``68%``."""
+    if math.isnan(value):
+        return "–"
+    return f"{100 * value:.0f}%" if meaning.probability else f"{100 * value:.0f}"
+
+
+def score_title(meaning: ScoreMeaning) -> str:
+    """What the score column holds, for a table's title."""
+    if meaning.probability:
+        return f"score: {meaning.label} (a calibrated model's probability)"
+    return f"score: {meaning.label} (a rule score 0–100, not a probability)"
 
 
 def pct(value: float) -> str:

@@ -13,7 +13,7 @@ from api.bootstrap import Runtime
 from api.cli.db import open_store
 from api.cli.options import TodayOpt, day_or_today
 from api.cli.progress import LogFormat, LogOpt, QuietOpt, Reporter
-from api.cli.render import table
+from api.cli.render import eur, table
 from models.errors import KoppelaarError
 
 console = Console()
@@ -79,8 +79,8 @@ def report(
                 ("obligations", o["obligations"]),
                 ("op schema / risico / achter", " / ".join(str(v) for v in o["by_status"].values())),
                 (
-                    "required / realised / planned (EUR)",
-                    f"{o['required_eur']:,.0f} / {o['realised_eur']:,.0f} / {o['planned_eur']:,.0f}",
+                    "required / realised / planned",
+                    f"{eur(o['required_eur'])} / {eur(o['realised_eur'])} / {eur(o['planned_eur'])}",
                 ),
                 ("retention 6 / 12 months", f"{o['retention_6m'] or 0:.1%} / {o['retention_12m'] or 0:.1%}"),
                 ("future obligations (places)", f"{o['future_obligations']} ({o['future_places']})"),

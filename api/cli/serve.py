@@ -38,7 +38,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Start the HTTP API (OpenAPI description at /docs)."""
+    """Start the HTTP API, the coaches' page at /app/ and the API documentation at /docs and /redoc."""
     import os
     import secrets
     import tempfile
@@ -57,7 +57,10 @@ def serve(
     store = open_store(runtime)  # fails here, with one line, when the database cannot be reached
     store.close()
     processes = f", {settings.workers} workers" if settings.workers > 1 else ""
-    console.print(f"Koppelaar API on http://{host}:{port}/docs, store {where(runtime)}{processes}", highlight=False)
+    base = f"http://{host}:{port}"
+    console.print(f"Koppelaar on {base}, store {where(runtime)}{processes}", highlight=False)
+    console.print(f"  the coaches' page:     {base}/app/", highlight=False)
+    console.print(f"  the API documentation: {base}/docs (Swagger UI) and {base}/redoc (ReDoc)", highlight=False)
     if settings.workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
         return

@@ -13,7 +13,9 @@ from rich.table import Table
 
 from api.bootstrap import Runtime
 from api.cli.options import DatasetArg, ModelOpt, TodayOpt, day_or_today
+from api.cli.render import pct, score_text, score_title
 from matching.matcher import Matcher
+from matching.scorers import score_meaning
 from models.errors import KoppelaarError
 from models.spreadsheet import neutralise_frame
 
@@ -56,14 +58,17 @@ def suggest(
     if result.empty:
         console.print(f"No eligible match for {subject}.", highlight=False)
         return
+    meaning = score_meaning(matcher.scorer)
     table = Table(
-        title=f"Top {len(result)} for {subject} ({matcher.scorer.name} score)", title_justify="left", show_lines=True
+        title=f"Top {len(result)} for {subject}; {score_title(meaning)}; "
+        "known: share of what the score reads that is known",
+        title_justify="left",
+        show_lines=True,
     )
     other = "candidate_id" if vacancy is not None else "vacancy_id"
-    for column in ("#", other.replace("_id", ""), "score", "conf.", "why (uitleg)"):
+    for column in ("#", other.replace("_id", ""), meaning.label, "known", "why (uitleg)"):
         table.add_column(column, overflow="fold")
-    for row in result.itertuples():
-        table.add_row(
-            str(row.rank), str(getattr(row, other)), f"{row.score:.2f}", f"{row.confidence:.2f}", str(row.explanation)
-        )
+    columns = ("rank", other, "score", "confidence", "explanation")
+    for rank, who, score, confidence, why in zip(*(result[c].tolist() for c in columns), strict=True):
+        table.add_row(str(rank), str(who), score_text(score, meaning), pct(confidence), str(why))
     console.print(table)

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.bootstrap import Runtime
 from api.http import audit, entities, erasure, keys, obligations, problems, reports, runs, suggestions
 from api.http.common import ERRORS
+from api.http.docs import mount_docs
 from api.http.problems import allowed_methods
 from api.http.throttle import AuthThrottle
 from api.http.web import mount_web
@@ -229,7 +230,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from vendored assets by api.http.docs
         redoc_url=None,
     )
     problems.install(app)
@@ -245,6 +246,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app)  # the job coaches' page at /app/, outside the API
+    mount_docs(app, app.title, app.openapi_url or "")  # Swagger UI and ReDoc, no internet needed
 
     @app.get(
         "/healthz",

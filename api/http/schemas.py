@@ -314,12 +314,46 @@ class ImportResult(BaseModel):
     data_version: int
 
 
+class Proposal(BaseModel):
+    """A standing proposal of the pair: a coach accepted it and its placement is there."""
+
+    placement_id: str
+    at: Timestamp = Field(description="when the coach proposed the pair")
+    by: str | None = Field(description="the label of the key that proposed it")
+    status: str = Field(description="the placement's status now (`voorgesteld`, `geaccepteerd`, ...)")
+
+
+class ModelFigures(BaseModel):
+    """The learned model's file and how it did on placements it was not trained on."""
+
+    file: str
+    training_size: int
+    validation_size: int
+    validation_auc: float = Field(description="how well it ranks lasting before failing placements (0.5: chance)")
+    validation_brier: float = Field(description="mean squared error of its probabilities (lower is better)")
+    base_rate: float = Field(description="share of the training placements that lasted 6 months")
+
+
+class ScorerInfo(BaseModel):
+    """What the `score` of suggestions and plans is on this server."""
+
+    scorer: str = Field(description="`rule` (no model loaded) or `learned`")
+    label: str = Field(description="its Dutch name: `passingsscore` or `kans op 6 maanden`")
+    probability: bool = Field(description="true only for a calibrated learned model")
+    explanation: str = Field(description="a short Dutch explanation for a coach")
+    model: ModelFigures | None = Field(description="the model's file and validation figures; null for `rule`")
+
+
 class Suggestion(BaseModel):
     rank: int
     candidate_id: str
     vacancy_id: str
-    score: float = Field(description="predicted probability that the placement lasts 6 months (0..1)")
-    confidence: float = Field(description="share of the evidence that is known (0..1)")
+    score: float = Field(
+        description="how well the pair fits, 0..1. With the rule scorer (`scorer: rule`) a passingsscore: a "
+        "weighted rule score, not a probability. Only with a calibrated learned model (`scorer: learned`) the "
+        "predicted probability that the placement lasts 6 months. GET /scorer says which, with its validation."
+    )
+    confidence: float = Field(description="share of the evidence that is known (0..1): 1 when no field is unknown")
     explanation: str = Field(description="why, in Dutch, for the coach")
     reasons: str = Field(
         default="",
@@ -327,6 +361,7 @@ class Suggestion(BaseModel):
         "estimated from the region, `km:?` unknown), `soft_gap:vca_basis`, `unknown:language|hours`, "
         "`top:+skill_coverage|-distance_km`",
     )
+    proposal: Proposal | None = Field(default=None, description="set when the pair is already proposed")
 
 
 class SuggestionList(BaseModel):
@@ -377,6 +412,17 @@ class Decision(BaseModel):
     reason: str | None
     placement_id: str | None
     run_id: str | None
+    withdrawn_placement_id: str | None = Field(
+        default=None, description="a rejection: the proposed placement it withdrew, if the pair was proposed"
+    )
+
+
+class Accepted(BaseModel):
+    """The pair's proposal: made now (201) or made before and returned as it stands (200)."""
+
+    decision_id: int
+    placement: dict[str, Any] = Field(description="the placement, as GET /placements/{id} shows it")
+    proposal: Proposal
 
 
 class RunScope(StrEnum):

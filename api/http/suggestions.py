@@ -12,15 +12,27 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+from starlette.responses import Response
 
 from api.http.common import ERRORS, MAX_PAGE, page, public_row
 from api.http.deps import RuntimeDep, StoreDep, audit, record_audit_async, require, require_async
 from api.http.entities import get_row, region_guard
 from api.http.problems import ApiProblem
-from api.http.schemas import AcceptSuggestion, Decision, Page, RejectSuggestion, SuggestionList
+from api.http.schemas import (
+    Accepted,
+    AcceptSuggestion,
+    Decision,
+    Page,
+    Proposal,
+    RejectSuggestion,
+    ScorerInfo,
+    SuggestionList,
+)
 from api.security import Permission, Principal
 from api.services.matching import MatchingService
 from matching.matcher import UnknownIdError
+from matching.scorers import score_meaning
 from models.dataset.reader import raw_from_cells
 from models.errors import DatasetInvalid
 from models.schema import FILES_BY_NAME
@@ -43,7 +55,9 @@ def _service(request: Request) -> MatchingService:
 # -- suggestions ------------------------------------------------------------------------------
 
 
-def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[dict[str, Any]]:
+def _suggestions(
+    frame: Any, rejected: set[tuple[str, str]], proposed: dict[tuple[str, str], dict[str, Any]], top: int
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     columns = ("candidate_id", "vacancy_id", "score", "confidence", "explanation", "reasons")
     for candidate_id, vacancy_id, score, confidence, explanation, reasons in zip(
@@ -60,11 +74,16 @@ def _suggestions(frame: Any, rejected: set[tuple[str, str]], top: int) -> list[d
                 "confidence": _number(confidence),
                 "explanation": str(explanation),
                 "reasons": str(reasons),
+                "proposal": _proposal_json(proposed.get((str(candidate_id), str(vacancy_id)))),
             }
         )
         if len(items) == top:
             break
     return items
+
+
+def _proposal_json(proposal: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if proposal is None else Proposal.model_validate(proposal).model_dump(mode="json")
 
 
 def _number(value: Any) -> float | None:
@@ -90,6 +109,11 @@ async def _suggest(request: Request, principal: Principal, kind: str, key: str, 
         if kind == "candidate" and not _visible_candidate_id(conn, principal, key):
             raise ApiProblem(404, f"there is no candidate {key}")
         rejected = decisions.rejected(conn, kind, key)
+        proposed = (
+            decisions.proposals(conn, vacancy_ids=[key])
+            if kind == "vacancy"
+            else decisions.proposals(conn, candidate_ids=[key])
+        )
     matcher = service.prepared(principal.region, version, day)
     if matcher is None:
         matcher = await run_in_threadpool(service.matcher, principal.region, day, version)
@@ -98,7 +122,7 @@ async def _suggest(request: Request, principal: Principal, kind: str, key: str, 
         frame = suggest(key, top + len(rejected))
     except UnknownIdError:
         raise ApiProblem(404, f"there is no {kind} {key}") from None
-    items = _suggestions(frame, rejected, top)
+    items = _suggestions(frame, rejected, proposed, top)
     shown = [i["candidate_id"] for i in items] if kind == "vacancy" else [key]
     await record_audit_async(store, principal, f"suggest for {kind}", str(request.url.path), shown)
     return JSONResponse({"subject": f"{kind} {key}", "scorer": matcher.scorer.name, "items": items})
@@ -133,6 +157,38 @@ async def suggest_for_candidate(
     return await _suggest(request, principal, "candidate", candidate_id, top)
 
 
+@router.get(
+    "/scorer",
+    response_model=ScorerInfo,
+    tags=["suggestions"],
+    summary="What a suggestion's score is",
+    description="Without a model (`KOPPELAAR_MODEL`) the score is a rule score, the *passingsscore*: not a "
+    "probability. With a model from `koppelaar train` it is the calibrated probability that a placement lasts 6 "
+    "months, and this names the model and its validation figures.",
+)
+def scorer_info(request: Request, runtime: RuntimeDep, principal: Suggester) -> dict[str, Any]:
+    model = runtime.model
+    meaning = score_meaning(model)
+    figures = None
+    if model is not None:
+        metrics = model.metrics_
+        figures = {
+            "file": runtime.settings.model.name if runtime.settings.model else "",
+            "training_size": int(model.training_size_),
+            "validation_size": int(metrics["validation_size"]),
+            "validation_auc": float(metrics["validation_auc"]),
+            "validation_brier": float(metrics["validation_brier"]),
+            "base_rate": float(metrics["base_rate"]),
+        }
+    return {
+        "scorer": model.name if model is not None else "rule",
+        "label": meaning.label,
+        "probability": meaning.probability,
+        "explanation": meaning.explanation,
+        "model": figures,
+    }
+
+
 # -- coach decisions --------------------------------------------------------------------------
 
 
@@ -148,17 +204,51 @@ def _visible_candidate(store: Store, principal: Principal, candidate_id: str) ->
     return row
 
 
+def _proposal_of(conn: Connection, decision: dict[str, Any]) -> dict[str, Any] | None:
+    """The accept answer for a pair proposed before: its decision, placement and proposal; ``None`` when withdrawn."""
+    placement = access.get_row(conn, "placements", str(decision["placement_id"]), None)
+    if placement is None:
+        return None
+    stands = decisions.proposals(conn, candidate_ids=[decision["candidate_id"]], vacancy_ids=[decision["vacancy_id"]])
+    return {
+        "decision_id": int(decision["decision_id"]),
+        "placement": public_row(FILES_BY_NAME["placements"], placement),
+        "proposal": stands[decision["candidate_id"], decision["vacancy_id"]],
+    }
+
+
+def _decided(conn: Connection, candidate_id: str, vacancy_id: str) -> dict[str, Any] | None:
+    """The standing proposal of the pair, ``None`` when it has none; a problem when it was turned down."""
+    rejected = decisions.find(conn, candidate_id, vacancy_id, "rejected")
+    if rejected is not None:
+        when = rejected["at"].date().isoformat()
+        because = f": {rejected['reason']}" if rejected["reason"] else ""
+        raise ApiProblem(409, f"{candidate_id} was turned down for {vacancy_id} on {when}{because}")
+    accepted = decisions.find(conn, candidate_id, vacancy_id, "accepted")
+    if accepted is None:
+        return None
+    answer = _proposal_of(conn, accepted)
+    if answer is None:
+        raise ApiProblem(409, f"the proposal of {candidate_id} for {vacancy_id} was withdrawn")
+    return answer
+
+
 @router.post(
     "/suggestions/accept",
     status_code=201,
+    response_model=Accepted,
+    responses={200: {"model": Accepted, "description": "The pair was proposed before: that proposal, unchanged"}},
     tags=["suggestions"],
     summary="Accept a suggestion: propose the placement",
-    description="Records a placement `voorgesteld` for the pair and the coach's decision; "
-    "move it on with PATCH /placements/{id} (geaccepteerd → gestart → beeindigd).",
+    description="Records a placement `voorgesteld` for the pair and the coach's decision (201); "
+    "move it on with PATCH /placements/{id} (geaccepteerd → gestart → beeindigd). A pair is proposed once: "
+    "accepting it again, also at the same moment from another page, returns the standing proposal (200). "
+    "A pair turned down cannot be proposed (409).",
 )
 def accept(
     body: AcceptSuggestion,
     request: Request,
+    response: Response,
     store: StoreDep,
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(require(Permission.PLACEMENTS_WRITE))],
@@ -166,10 +256,16 @@ def accept(
     candidate = _visible_candidate(store, principal, body.candidate_id)
     with store.connect() as conn:
         vacancy = get_row(conn, "vacancies", body.vacancy_id, principal)
-    if vacancy is None:
-        raise ApiProblem(
-            422, f"there is no vacancy {body.vacancy_id}", errors=[{"field": "vacancy_id", "message": "does not exist"}]
-        )
+        if vacancy is None:
+            raise ApiProblem(
+                422,
+                f"there is no vacancy {body.vacancy_id}",
+                errors=[{"field": "vacancy_id", "message": "does not exist"}],
+            )
+        standing = _decided(conn, body.candidate_id, body.vacancy_id)
+    if standing is not None:
+        response.status_code = 200
+        return standing
     if not candidate["consent"]:
         raise ApiProblem(
             422,
@@ -197,10 +293,10 @@ def accept(
         "hours_per_week": repr(float(body.hours_per_week or vacancy["hours_per_week"])),
         "status": "voorgesteld",
     }
-    decision: dict[str, Any] = {}
+    answer: dict[str, Any] = {}
 
     def record(conn: Connection) -> None:
-        decision["id"], _ = decisions.insert(
+        decision_id, _ = decisions.insert(
             conn,
             key_id=principal.key_id,
             candidate_id=body.candidate_id,
@@ -210,7 +306,9 @@ def accept(
             placement_id=placement_id,
             run_id=body.run_id,
         )
-        decision["placement"] = access.get_row(conn, "placements", placement_id, None)
+        answer.update(
+            _proposal_of(conn, {**body.model_dump(), "decision_id": decision_id, "placement_id": placement_id}) or {}
+        )
         audit(conn, principal, "accept suggestion", str(request.url.path), [body.candidate_id])
 
     try:
@@ -227,41 +325,77 @@ def accept(
         raise ApiProblem(
             422, str(exc), errors=[{"field": p.column, "message": p.message} for p in exc.errors]
         ) from None
-    return {"decision_id": decision["id"], "placement": public_row(spec, decision["placement"])}
+    except IntegrityError:
+        # the same pair proposed at the same moment by another request: its proposal stands, this one is
+        # rolled back whole (placement and decision)
+        with store.connect() as conn:
+            standing = _decided(conn, body.candidate_id, body.vacancy_id)
+        if standing is None:
+            raise
+        response.status_code = 200
+        return standing
+    return answer
 
 
 @router.post(
     "/suggestions/reject",
     status_code=201,
     response_model=Decision,
+    responses={200: {"model": Decision, "description": "The pair was turned down before: that decision"}},
     tags=["suggestions"],
     summary="Turn a suggestion down",
-    description="The pair is not suggested again and every later match run treats it as forbidden.",
+    description="The pair is not suggested again and every later match run treats it as forbidden. When the "
+    "pair was proposed and its placement is still `voorgesteld`, the proposal is withdrawn: the placement "
+    "goes, and with it the obligation's planned euros (`withdrawn_placement_id`). A pair turned down before "
+    "returns that decision (200).",
 )
 def reject(
     body: RejectSuggestion,
     request: Request,
+    response: Response,
     store: StoreDep,
     principal: Annotated[Principal, Depends(require(Permission.PLACEMENTS_WRITE))],
 ) -> dict[str, Any]:
     _visible_candidate(store, principal, body.candidate_id)
-    with store.begin() as conn:
-        if get_row(conn, "vacancies", body.vacancy_id, principal) is None:
-            raise ApiProblem(
-                422,
-                f"there is no vacancy {body.vacancy_id}",
-                errors=[{"field": "vacancy_id", "message": "does not exist"}],
+    try:
+        with store.begin() as conn:
+            if get_row(conn, "vacancies", body.vacancy_id, principal) is None:
+                raise ApiProblem(
+                    422,
+                    f"there is no vacancy {body.vacancy_id}",
+                    errors=[{"field": "vacancy_id", "message": "does not exist"}],
+                )
+            before = decisions.find(conn, body.candidate_id, body.vacancy_id, "rejected")
+            if before is not None:
+                response.status_code = 200
+                return _public_decision(before)
+            proposed = decisions.find(conn, body.candidate_id, body.vacancy_id, "accepted")
+            withdrawn = None
+            if proposed is not None and proposed["placement_id"] and decisions.withdraw(conn, proposed["placement_id"]):
+                withdrawn = str(proposed["placement_id"])
+                store.bump_version(conn)
+            decision_id, values = decisions.insert(
+                conn,
+                key_id=principal.key_id,
+                candidate_id=body.candidate_id,
+                vacancy_id=body.vacancy_id,
+                decision="rejected",
+                reason=body.reason,
             )
-        decision_id, values = decisions.insert(
-            conn,
-            key_id=principal.key_id,
-            candidate_id=body.candidate_id,
-            vacancy_id=body.vacancy_id,
-            decision="rejected",
-            reason=body.reason,
-        )
-        audit(conn, principal, "reject suggestion", str(request.url.path), [body.candidate_id])
-    return {"decision_id": decision_id, **values}
+            audit(conn, principal, "reject suggestion", str(request.url.path), [body.candidate_id])
+    except IntegrityError:  # turned down at the same moment by another request: that decision stands
+        with store.connect() as conn:
+            before = decisions.find(conn, body.candidate_id, body.vacancy_id, "rejected")
+        if before is None:
+            raise
+        response.status_code = 200
+        return _public_decision(before)
+    return {"decision_id": decision_id, **_public_decision(values), "withdrawn_placement_id": withdrawn}
+
+
+def _public_decision(values: dict[str, Any]) -> dict[str, Any]:
+    """A stored decision as the API shows it: without the key that made it."""
+    return {name: value for name, value in values.items() if name != "key_id"}
 
 
 @router.get("/decisions", response_model=Page[Decision], tags=["suggestions"], summary="Coach decisions")

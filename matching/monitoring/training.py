@@ -61,6 +61,7 @@ from matching.spatial import SphereIndex, chord_of_km, compact_order, units
 from matching.taxonomy import Kind, Taxonomy
 from matching.text import clean_label, clean_title
 from models.dataset import Dataset
+from models.dutch import plural
 from models.rules import matchable, obligation_values, open_positions
 from models.valuation import counted_target_groups
 
@@ -120,8 +121,8 @@ class TrainingNeeds:
 
 def sentence(kind: str, label: str, candidates: int, places: int) -> str:
     """The report's sentence: ``Een cursus VCA Basis maakt 37 kandidaten geschikt voor 52 plaatsen.``"""
-    who = f"{candidates} {'kandidaat' if candidates == 1 else 'kandidaten'}"
-    where = f"{places} {'plaats' if places == 1 else 'plaatsen'}"
+    who = plural(candidates, "kandidaat", "kandidaten")
+    where = plural(places, "plaats", "plaatsen")
     return f"{COURSE[kind]} {label} maakt {who} geschikt voor {where}."
 
 

@@ -56,6 +56,9 @@ class Taxonomy:
     optional: dict[str, tuple[str, ...]] = field(default_factory=dict)
     related: dict[str, frozenset[str]] = field(default_factory=dict)  # skill → related skills
     aliases: dict[Kind, dict[str, str]] = field(default_factory=dict)  # e.g. an ESCO URI → built-in code
+    #: where ``related`` comes from: ``esco`` (an export's skillSkillRelations: ESCO relates the skills) or
+    #: ``shared profile`` (skills essential to the same occupation, the built-in taxonomy's stand-in)
+    related_by: str = "esco"
 
     def of_kind(self, kind: Kind) -> list[Concept]:
         return list(self.concepts.get(kind, {}).values())
@@ -95,6 +98,7 @@ class Taxonomy:
         *,
         certificates: Mapping[str, pd.DataFrame] | None = None,
         name: str | None = None,
+        related_by: str = "esco",
     ) -> Taxonomy:
         """Build a taxonomy from the tables of an ESCO export (one frame per language, e.g. ``{"nl": ..., "en": ...}``).
 
@@ -104,6 +108,7 @@ class Taxonomy:
         occupationSkillRelations (``occupationUri, relationType, skillUri``); ``skill_relations`` its
         skillSkillRelations (``originalSkillUri, relatedSkillUri``), read both ways. Certificates are not
         ESCO concepts: ``certificates`` are frames like the others, the built-in ones when not given.
+        ``related_by`` says what ``skill_relations`` are (see :attr:`Taxonomy.related_by`).
 
         Koppelaar's own export (the built-in taxonomy) has more columns: ``escoUri`` (its ``conceptUri``
         is then a Koppelaar code, and the concept answers to the ESCO URI as well), an occupation's
@@ -141,6 +146,7 @@ class Taxonomy:
             {k: tuple(v) for k, v in optional.items()},
             {k: frozenset(v) for k, v in related.items()},
             aliases,
+            related_by,
         )
 
 
@@ -242,6 +248,7 @@ def _builtin() -> Taxonomy:
         _co_occurring(export.relations),
         certificates=export.certificates,
         name="built-in",
+        related_by="shared profile",
     )
 
 

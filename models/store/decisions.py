@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, and_, bindparam, delete, func, select
 
 from models.store import tables as t
 from models.store.store import now
@@ -49,6 +50,70 @@ def rejected(conn: Connection, kind: str, key: str) -> set[tuple[str, str]]:
     return {(r.candidate_id, r.vacancy_id) for r in conn.execute(_REJECTED[kind], {"key": key})}
 
 
+def find(conn: Connection, candidate_id: str, vacancy_id: str, decision: str) -> dict[str, Any] | None:
+    """The pair's one ``accepted`` or ``rejected`` decision (the store holds at most one of each), or ``None``."""
+    row = conn.execute(
+        select(t.decisions).where(
+            t.decisions.c.candidate_id == candidate_id,
+            t.decisions.c.vacancy_id == vacancy_id,
+            t.decisions.c.decision == decision,
+        )
+    ).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def proposals(
+    conn: Connection, *, candidate_ids: Collection[str] = (), vacancy_ids: Collection[str] = ()
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The standing proposals about these candidates or vacancies, by (candidate, vacancy).
+
+    A proposal is an accepted decision whose placement is still there (a rejection withdraws it):
+    when it was made, by whom (the label of the key that made it), its placement and that
+    placement's status now.
+    """
+    if not candidate_ids and not vacancy_ids:
+        return {}
+    query = (
+        select(
+            t.decisions.c.candidate_id,
+            t.decisions.c.vacancy_id,
+            t.decisions.c.at,
+            t.decisions.c.placement_id,
+            t.api_keys.c.label,
+            t.placements.c.status,
+        )
+        .join(t.placements, t.placements.c.placement_id == t.decisions.c.placement_id)
+        .outerjoin(t.api_keys, t.api_keys.c.key_id == t.decisions.c.key_id)
+        .where(t.decisions.c.decision == "accepted")
+    )
+    if candidate_ids:
+        query = query.where(t.decisions.c.candidate_id.in_(list(candidate_ids)))
+    if vacancy_ids:
+        query = query.where(t.decisions.c.vacancy_id.in_(list(vacancy_ids)))
+    return {
+        (r.candidate_id, r.vacancy_id): {
+            "placement_id": r.placement_id,
+            "at": r.at,
+            "by": r.label,
+            "status": r.status,
+        }
+        for r in conn.execute(query)
+    }
+
+
+def withdraw(conn: Connection, placement_id: str) -> bool:
+    """Remove a proposed placement that nobody moved on yet (still ``voorgesteld``); whether there was one.
+
+    A proposal withdrawn never was a placement: it leaves the obligation's planned euros.
+    """
+    removed = conn.execute(
+        delete(t.placements).where(
+            and_(t.placements.c.placement_id == placement_id, t.placements.c.status == "voorgesteld")
+        )
+    )
+    return bool(removed.rowcount)
+
+
 def every_rejected(conn: Connection) -> list[tuple[str, str]]:
     """Every rejected (candidate, vacancy) pair."""
     query = select(t.decisions.c.candidate_id, t.decisions.c.vacancy_id).where(t.decisions.c.decision == "rejected")
@@ -82,4 +147,4 @@ def page(
     return items, total
 
 
-__all__ = ["every_rejected", "insert", "page", "rejected"]
+__all__ = ["every_rejected", "find", "insert", "page", "proposals", "rejected", "withdraw"]

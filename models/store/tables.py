@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.types import TypeEngine
 
@@ -191,6 +192,8 @@ decisions = Table(
     Column("reason", Text, nullable=True),
     Column("placement_id", String(ID_LENGTH), nullable=True),
     Column("run_id", String(32), nullable=True),
+    # one proposal and one rejection per pair, whoever decides and however often a page sends it
+    UniqueConstraint("candidate_id", "vacancy_id", "decision", name="uq_decisions_pair"),
 )
 
 audit_events = Table(

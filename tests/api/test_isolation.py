@@ -310,6 +310,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
         lambda w: Probe("GET", f"{V1}/vacancies/{VACANCY}/suggestions?top=100"),
         lambda w: [Probe("GET", f"{V1}/vacancies/{VACANCY_MIXED}/suggestions?top=100")],
     ),
+    ("GET", f"{V1}/scorer"): Entry(
+        (P.SUGGEST,), lambda w: Probe("GET", f"{V1}/scorer"), shared="it describes the server's scorer, no data"
+    ),
     ("POST", f"{V1}/suggestions/accept"): Entry(
         (P.PLACEMENTS_WRITE,),
         lambda w: Probe(

@@ -51,6 +51,24 @@ def test_nothing_is_loaded_from_outside() -> None:
         assert "console.log" not in text, path.name  # no candidate data in the browser's console
 
 
+def test_the_api_documentation_is_served_from_its_own_files(client: TestClient) -> None:
+    """Swagger UI and ReDoc load their scripts and style sheets from Koppelaar itself, none from a CDN."""
+    for route, assets in (
+        ("/docs", ["/docs/static/swagger-ui.css", "/docs/static/swagger-ui-bundle.js"]),
+        ("/redoc", ["/docs/static/redoc.standalone.js"]),
+    ):
+        page = client.get(route)
+        assert page.status_code == 200, route
+        loaded = re.findall(r"""(?:src|href)=["']([^"']+)""", page.text)
+        assert not [u for u in loaded if not u.startswith("/")], (route, loaded)
+        assert "/api/v1/openapi.json" in page.text
+        for url in assets:
+            asset = client.get(url)
+            assert asset.status_code == 200, url
+            assert len(asset.content) > 100_000, url  # the real bundle, not a placeholder
+            assert url in loaded
+
+
 def test_the_page_is_not_part_of_the_api_description(client: TestClient) -> None:
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert not [p for p in paths if not p.startswith("/api/v1/") and p != "/healthz"]

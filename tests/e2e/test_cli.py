@@ -32,7 +32,7 @@ def test_validate_valid_dataset_prints_summary(make_dataset: DatasetFactory) -> 
     result = runner.invoke(app, ["validate", str(make_dataset()), "--today", "2026-11-01"])
     assert result.exit_code == 0, result.output
     assert "is valid" in result.output
-    assert "EUR 340.000" in result.output  # 40k + 300k owed by the two running obligations
+    assert "€ 340.000" in result.output  # 40k + 300k owed by the two running obligations
     assert "Displacement warning" in result.output
     assert "Groenbeheer Zuid BV" in result.output  # 38 < 40
 

@@ -25,12 +25,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def test_migrations_from_empty_build_exactly_the_tables(store: Store) -> None:
-    assert store.revision() == "0001"
+    assert store.revision() == "0002"
     with store.engine.connect() as conn:
         drift = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), t.metadata)
     assert drift == []
     store.upgrade()  # a second upgrade is a no-op
-    assert store.revision() == "0001"
+    assert store.revision() == "0002"
 
 
 def test_import_export_round_trip_is_byte_identical_and_idempotent(store: Store, tmp_path: Path) -> None:

@@ -120,4 +120,4 @@ def test_contributions_explain_the_learned_score(prepared: Prepared, model: Lear
     explained = Matcher(prepared, model).score_pairs(*ids)
     eligible = explained[explained["eligible"]]
     assert eligible["reasons"].str.contains("top:").any()
-    assert eligible["explanation"].str.contains("Weegt het zwaarst").any()
+    assert eligible["explanation"].str.contains("Spreekt het meest (?:voor|tegen): ", regex=True).any()
