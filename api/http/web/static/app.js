@@ -1,7 +1,9 @@
 /* Koppelaar: the job coaches' page. Plain JavaScript, no framework, no build step, nothing from outside.
  *
  * The page calls the JSON API (/api/v1) with the key the user signed in with (X-API-Key), kept in
- * sessionStorage: it is gone when the tab closes. Every page is a hash route; each one fetches what it
+ * sessionStorage: it is gone when the tab closes; or, signed in with the organisation's account
+ * (auth/login, OpenID Connect), with the server's session cookie, sending the session's CSRF token
+ * (X-CSRF-Token) with every request that changes something. Every page is a hash route; each one fetches what it
  * shows, builds its view off-screen, swaps it into <main> and then sets main[data-loaded] and
  * main[data-route] (the hash route it rendered: a click on an in-page link changes the hash at once but
  * the page only later, so the benchmark and the tests wait for both). Nothing about a candidate is ever written to the console.
@@ -13,7 +15,8 @@
   const KEY_STORE = "koppelaar.apiKey";
   const POLL_MS = 1000;
 
-  const state = { key: null, me: null, token: 0, blobs: [], timers: [], focusAfter: null, userNavigated: false, keepMessages: false };
+  const AUTH = "/app/auth";
+  const state = { key: null, csrf: null, auth: null, me: null, token: 0, blobs: [], timers: [], focusAfter: null, userNavigated: false, keepMessages: false };
 
   // -- words ------------------------------------------------------------------------------------
 
@@ -281,7 +284,9 @@
 
   async function call(path, options) {
     const { method = "GET", body, key = state.key, as = "json" } = options || {};
-    const headers = { "X-API-Key": key || "" };
+    const headers = {};
+    if (key) headers["X-API-Key"] = key;
+    else if (state.csrf && method !== "GET") headers["X-CSRF-Token"] = state.csrf;
     if (as === "json") headers.Accept = "application/json";
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
@@ -291,7 +296,7 @@
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: "no-store",
-        credentials: "omit",
+        credentials: key ? "omit" : "same-origin",
       });
     } catch (_) {
       throw new ApiError(0, { detail: "network" });
@@ -408,9 +413,26 @@
     document.getElementById("who-text").textContent = "";
   }
 
+  /** Whether organisation sign-in is on, whether this browser is signed in (its CSRF token), and the
+   * message of a sign-in that failed. */
+  async function authSession() {
+    try {
+      const response = await fetch(`${AUTH}/session`, { cache: "no-store", credentials: "same-origin" });
+      if (response.ok) return await response.json();
+    } catch (_) {
+      // the server is not reachable: the key form still shows
+    }
+    return { organisation_sign_in: false, signed_in: false, csrf_token: null, message: null };
+  }
+
   function signOut(reason) {
+    if (state.csrf) {
+      const csrf = state.csrf;
+      fetch(`${AUTH}/logout`, { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" }).catch(() => {});
+    }
     sessionStorage.removeItem(KEY_STORE);
     state.key = null;
+    state.csrf = null;
     state.me = null;
     cleanup();
     renderSignedOut();
@@ -469,20 +491,32 @@
         input.focus();
       }
     });
+    const organisation = state.auth && state.auth.organisation_sign_in;
     fill(main,
       el("h1", { id: "page-title", tabindex: "-1", text: "Aanmelden" }),
       el(
         "p",
         { class: "lead" },
-        "Koppelaar helpt jobcoaches en SROI-adviseurs mensen met een afstand tot de arbeidsmarkt te koppelen aan de plaatsen die opdrachtnemers bieden voor hun social return. Meld u aan met uw API-sleutel.",
+        "Koppelaar helpt jobcoaches en SROI-adviseurs mensen met een afstand tot de arbeidsmarkt te koppelen aan de plaatsen die opdrachtnemers bieden voor hun social return. ",
+        organisation ? "Meld u aan met het account van uw organisatie." : "Meld u aan met uw API-sleutel.",
       ),
+      organisation
+        ? el(
+            "section",
+            { class: "signin-organisation", "aria-labelledby": "signin-organisation-title" },
+            el("h2", { id: "signin-organisation-title", text: "Met uw organisatieaccount" }),
+            el("p", {}, "U gaat naar de aanmeldpagina van uw organisatie en komt daarna hier terug."),
+            el("p", {}, el("a", { href: `${AUTH}/login`, class: "button-link", id: "signin-organisation", text: "Aanmelden met uw organisatieaccount" })),
+          )
+        : null,
+      organisation ? el("h2", { text: "Met een API-sleutel" }) : null,
       form,
     );
     document.title = "Aanmelden – Koppelaar";
     main.removeAttribute("aria-busy");
     main.removeAttribute("data-route");
     main.dataset.loaded = "aanmelden";
-    input.focus();
+    (document.getElementById("signin-organisation") || input).focus();
   }
 
   // -- routing ----------------------------------------------------------------------------------
@@ -1744,8 +1778,29 @@
       route();
     });
     const key = sessionStorage.getItem(KEY_STORE);
+    state.auth = await authSession();
     if (!key) {
+      if (state.auth.signed_in) {
+        try {
+          state.csrf = state.auth.csrf_token;
+          state.me = await call("/me", { key: null });
+          renderSignedIn();
+          showStatus(`U bent aangemeld als ${roleName()}, regio ${regionName()}.`);
+          state.keepMessages = true;
+          await route();
+        } catch (error) {
+          state.csrf = null;
+          state.me = null;
+          showSignIn();
+          showError(error, "Aanmelden mislukt");
+        }
+        return;
+      }
       showSignIn();
+      if (state.auth.message) {
+        fill(alertBox(), el("strong", { text: "Aanmelden mislukt" }), el("span", { text: state.auth.message }));
+        alertBox().hidden = false;
+      }
       return;
     }
     try {
