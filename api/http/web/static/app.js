@@ -1764,9 +1764,57 @@
     ctx.after.push(() => new Promise((resolve) => frame.addEventListener("load", resolve, { once: true })));
   }
 
+  // -- the NL Design System look -----------------------------------------------------------------
+
+  /** The Utrecht component library's class names (static/vendor/nl-design-system) for plain elements:
+   * the views build semantic HTML, and this names each element's component once, wherever it appears. */
+  const COMPONENT_CLASSES = [
+    ["h1", "utrecht-heading-1"],
+    ["h2", "utrecht-heading-2"],
+    ["h3", "utrecht-heading-3"],
+    ["p", "utrecht-paragraph"],
+    ["a:not(.utrecht-nav-list__link):not(.utrecht-skip-link):not(.button-link)", "utrecht-link utrecht-link--html-a"],
+    ["a.button-link", "utrecht-button-link utrecht-button-link--html-a utrecht-button-link--primary-action"],
+    ["button.secondary, button.small", "utrecht-button utrecht-button--secondary-action"],
+    ["button.danger", "utrecht-button utrecht-button--secondary-action utrecht-button--danger"],
+    ["button:not(.secondary):not(.small):not(.danger):not(.button-quiet)", "utrecht-button utrecht-button--primary-action"],
+    ["table", "utrecht-table utrecht-table--html-table"],
+    ["caption", "utrecht-table__caption"],
+    ["thead", "utrecht-table__header"],
+    ["tbody", "utrecht-table__body"],
+    ["tr", "utrecht-table__row"],
+    ["th", "utrecht-table__header-cell"],
+    ["td", "utrecht-table__cell"],
+    ["input[type=text], input[type=search], input[type=password], input[type=number], input[type=date]", "utrecht-textbox utrecht-textbox--html-input"],
+    ["textarea", "utrecht-textarea utrecht-textarea--html-textarea"],
+    ["select", "utrecht-select utrecht-select--html-select"],
+    ["input[type=checkbox]", "utrecht-checkbox utrecht-checkbox--html-input"],
+    ["label", "utrecht-form-label"],
+    ["fieldset", "utrecht-form-fieldset utrecht-form-fieldset--html-fieldset"],
+    ["legend", "utrecht-form-fieldset__legend utrecht-form-fieldset__legend--html-legend"],
+  ];
+
+  function decorate(root) {
+    if (!(root instanceof Element)) return;
+    for (const [selector, classes] of COMPONENT_CLASSES) {
+      const names = classes.split(" ");
+      if (root.matches(selector)) root.classList.add(...names);
+      for (const node of root.querySelectorAll(selector)) node.classList.add(...names);
+    }
+  }
+
+  /** Every element the page adds (views, messages, forms) gets its component's classes as it arrives. */
+  function lookAfterTheLook() {
+    decorate(document.body);
+    new MutationObserver((changes) => {
+      for (const change of changes) for (const node of change.addedNodes) decorate(node);
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
   // -- start ------------------------------------------------------------------------------------
 
   async function start() {
+    lookAfterTheLook();
     document.getElementById("sign-out").addEventListener("click", () => signOut("U bent afgemeld."));
     document.getElementById("skip-link").addEventListener("click", (event) => {
       event.preventDefault();
