@@ -17,7 +17,7 @@ KERNELS_KEY := $(shell $(PYTHON) -c 'import hashlib, pathlib; h = hashlib.sha1()
   [h.update(str(f).encode() + f.read_bytes()) for d in ("matching", "models") for f in sorted(pathlib.Path(d).rglob("*.py"))]; \
   print(h.hexdigest()[:16])')
 
-.PHONY: demo test lint bench install install-dev services clean
+.PHONY: demo test lint bench install install-dev services node-packages web-assets clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,10 +40,21 @@ install-dev: $(DEV_STAMP)
 demo: $(CORE_STAMP)
 	$(BIN)/koppelaar demo
 
-## services: start the local PostgreSQL the tests use, and install Debian's Chromium for the browser tests
-services:
+## services: start the local PostgreSQL the tests use, install Debian's Chromium for the browser tests and
+## the Node packages of the sign-in and accessibility tests
+services: node-packages
 	@bash .ci/postgres
 	@bash .ci/chromium
+
+## node-packages: `npm ci` (package-lock.json): the test OpenID Connect provider (tests/oidc/provider.mjs),
+## axe-core for the accessibility tests, the NL Design System CSS that web-assets vendors
+node-packages:
+	@bash .ci/node
+
+## web-assets: refresh the NL Design System CSS vendored in api/http/web/static/vendor from the npm
+## packages in package-lock.json (bump their versions there first); the page never builds at run time
+web-assets: node-packages
+	@bash api/http/web/static/vendor/refresh.sh
 
 ## test: set up and run every check: lint, types, layer contracts and the test suite (SQLite and PostgreSQL),
 ## the suite spread over every core (pytest-xdist; a test file's tests stay together in one process)

@@ -9,11 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import KoppelaarError
 from models.valuation import Schemes, load_schemes
+
+
+class OidcAccount(BaseModel):
+    """The role and region the admin gives one organisation account (``None``: every region, admin only)."""
+
+    role: Literal["coach", "adviseur", "werkgeversservice", "admin"]
+    region: str | None = None
 
 
 class Settings(BaseSettings):
@@ -66,6 +73,50 @@ class Settings(BaseSettings):
         description="The address of a running Dask scheduler, tcp://HOST:8786, that the dask engine joins; "
         "the default of `koppelaar match --scheduler`. Unset: the dask engine starts a cluster on this machine.",
     )
+
+    # signing in to the web page with the organisation's account (OpenID Connect; docs/API.md)
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="The organisation's OpenID Connect provider (its issuer URL, where "
+        "/.well-known/openid-configuration is found). Unset: the page signs in with API keys only.",
+    )
+    oidc_client_id: str = Field(default="koppelaar", description="Koppelaar's client id at the provider.")
+    oidc_client_key: Path | None = Field(
+        default=None,
+        description="Koppelaar's private key (PEM, RSA) with which it authenticates at the provider's token "
+        "endpoint (private_key_jwt, as the NL GOV profile asks); its public key is registered at the provider.",
+    )
+    oidc_scopes: str = Field(default="openid profile", description="The scopes asked for at sign-in.")
+    oidc_role_claim: str = Field(default="koppelaar_role", description="The claim that names the user's role.")
+    oidc_region_claim: str = Field(default="koppelaar_region", description="The claim that names the user's region.")
+    oidc_accounts: dict[str, OidcAccount] = Field(
+        default_factory=dict,
+        description="The admin's mapping, as JSON: an account's subject (its `sub` claim) to its role and region, "
+        'e.g. {"8f2c…": {"role": "coach", "region": "Groningen"}}; it wins over the claims.',
+    )
+    oidc_default_role: Literal["coach", "adviseur", "werkgeversservice"] | None = Field(
+        default=None,
+        description="The role of a user whom neither the mapping nor the role claim gives one; unset: refused.",
+    )
+    session_hours: float = Field(
+        default=8.0, gt=0, le=24 * 7, description="How long a web sign-in lasts before the user signs in again."
+    )
+
+    @field_validator("oidc_client_key")
+    @classmethod
+    def _client_key_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"KOPPELAAR_OIDC_CLIENT_KEY points to {value}, which is not a file")
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if self.oidc_issuer and self.oidc_client_key is None:
+            raise ValueError(
+                "KOPPELAAR_OIDC_ISSUER is set but KOPPELAAR_OIDC_CLIENT_KEY is not: Koppelaar needs its private "
+                "key to authenticate at the provider"
+            )
+        return self
 
     @field_validator("dask_scheduler")
     @classmethod

@@ -245,7 +245,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         reports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
-    mount_web(app)  # the job coaches' page at /app/, outside the API
+    mount_web(app, settings)  # the job coaches' page at /app/, outside the API
     mount_docs(app, app.title, app.openapi_url or "")  # Swagger UI and ReDoc, no internet needed
 
     @app.get(

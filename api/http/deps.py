@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from api.bootstrap import Runtime
 from api.http.problems import ApiProblem
 from api.http.throttle import throttle_of
+from api.http.web.signin import session_principal
 from api.security import Permission, Principal, authenticate
 from models.store import Store
 from models.store import audit as audit_log
@@ -73,6 +74,12 @@ def _authenticated(
     throttle = throttle_of(request)
     throttle.check(request)
     try:
+        if not key and bearer is None:  # the web page, signed in with an organisation account
+            signed_in = session_principal(get_store(request), request)
+            if signed_in is not None:
+                if permission is not None and not signed_in.can(permission):
+                    raise ApiProblem(403, _forbidden(signed_in, permission))
+                return signed_in
         secret = _presented(key, bearer)
         with get_store(request).connect() as conn:
             return authorize(conn, secret, permission)

@@ -18,6 +18,21 @@ def insert(conn: Connection, *, key_id: str, secret_hash: str, role: str, region
     )
 
 
+def upsert_account(
+    conn: Connection, *, key_id: str, secret_hash: str, role: str, region: str | None, label: str
+) -> bool:
+    """Store an organisation account's row (made on its first sign-in, its role, region and label
+    brought up to date on each next one); False when the admin has revoked it."""
+    row = conn.execute(select(t.api_keys.c.revoked_at).where(t.api_keys.c.key_id == key_id)).first()
+    if row is None:
+        insert(conn, key_id=key_id, secret_hash=secret_hash, role=role, region=region, label=label)
+        return True
+    if row.revoked_at is not None:
+        return False
+    conn.execute(update(t.api_keys).where(t.api_keys.c.key_id == key_id).values(role=role, region=region, label=label))
+    return True
+
+
 def revoke(conn: Connection, key_id: str) -> bool:
     """Revoke an active key; whether there was one."""
     done = conn.execute(
@@ -42,4 +57,4 @@ def all_keys(conn: Connection) -> list[Any]:
     return list(conn.execute(select(t.api_keys).order_by(t.api_keys.c.created_at)).all())
 
 
-__all__ = ["active", "all_keys", "insert", "revoke"]
+__all__ = ["active", "all_keys", "insert", "revoke", "upsert_account"]

@@ -215,6 +215,18 @@ audit_candidates = Table(
     Column("candidate_id", String(ID_LENGTH), primary_key=True, index=True),
 )
 
+#: The web page's sign-ins with an organisation account: the cookie's value is never stored, only its
+#: SHA-256 hash; ``key_id`` names the account's row in ``api_keys`` once signed in (None until then).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("key_id", String(32), ForeignKey("api_keys.key_id"), nullable=True),
+    Column("data", Text, nullable=False),  # JSON: the sign-in's state, the CSRF token, a message to show
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 store_meta = Table(
     "store_meta",
     metadata,
@@ -241,4 +253,5 @@ __all__ = [
     "run_unplaced",
     "store_meta",
     "vacancies",
+    "web_sessions",
 ]

@@ -199,7 +199,7 @@ def test_the_migration_keeps_the_first_of_duplicate_decisions(db_url: str) -> No
         with store.begin() as conn:
             for row in rows:
                 conn.execute(insert(t.decisions).values(at=now(), key_id=None, reason=None, run_id=None, **row))
-        store.upgrade()
+        store.upgrade("0002")
         assert store.revision() == "0002"
         with store.connect() as conn:
             kept = conn.execute(select(t.decisions.c.placement_id).order_by(t.decisions.c.decision_id)).scalars()

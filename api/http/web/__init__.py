@@ -4,7 +4,8 @@
 style sheet. Everything is served from the package: the page needs no internet. The page holds no
 data of its own: it calls ``/api/v1`` with the key the user signed in with, so every rule of the
 API (roles, regions, audit) applies to it unchanged. These routes are outside ``/api/v1`` and not
-part of the OpenAPI description.
+part of the OpenAPI description. The page signs in with an API key, or with the organisation's
+account (OpenID Connect), after which a server-side session cookie stands in for the key.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
+
+from api.http.web.signin import mount_signin
+from api.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 PREFIX = "/app"
@@ -57,15 +61,17 @@ async def _page(request: Request) -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8", headers=HEADERS)
 
 
-def mount_web(app: FastAPI) -> None:
+def mount_web(app: FastAPI, settings: Settings) -> None:
     """Add ``/`` and ``/app`` (redirects), the page ``/app/`` and its files ``/app/static/`` to ``app``.
 
     These are plain Starlette routes, not API operations: they carry no data, need no key and stay
-    out of the OpenAPI description (whose every operation the isolation matrix checks).
+    out of the OpenAPI description (whose every operation the isolation matrix checks). The sign-in
+    with an organisation account lives under ``/app/auth/`` (:mod:`api.http.web.signin`).
     """
     app.add_route("/", _to_app, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_route(PREFIX, _to_app, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_route(f"{PREFIX}/", _page, methods=["GET", "HEAD"], include_in_schema=False)
+    mount_signin(app, settings, PREFIX)
     app.mount(f"{PREFIX}/static", _Static(directory=STATIC, check_dir=False), name="web-static")
 
 

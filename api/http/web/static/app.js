@@ -1,7 +1,9 @@
 /* Koppelaar: the job coaches' page. Plain JavaScript, no framework, no build step, nothing from outside.
  *
  * The page calls the JSON API (/api/v1) with the key the user signed in with (X-API-Key), kept in
- * sessionStorage: it is gone when the tab closes. Every page is a hash route; each one fetches what it
+ * sessionStorage: it is gone when the tab closes; or, signed in with the organisation's account
+ * (auth/login, OpenID Connect), with the server's session cookie, sending the session's CSRF token
+ * (X-CSRF-Token) with every request that changes something. Every page is a hash route; each one fetches what it
  * shows, builds its view off-screen, swaps it into <main> and then sets main[data-loaded] and
  * main[data-route] (the hash route it rendered: a click on an in-page link changes the hash at once but
  * the page only later, so the benchmark and the tests wait for both). Nothing about a candidate is ever written to the console.
@@ -13,7 +15,8 @@
   const KEY_STORE = "koppelaar.apiKey";
   const POLL_MS = 1000;
 
-  const state = { key: null, me: null, token: 0, blobs: [], timers: [], focusAfter: null, userNavigated: false, keepMessages: false };
+  const AUTH = "/app/auth";
+  const state = { key: null, csrf: null, auth: null, me: null, token: 0, blobs: [], timers: [], focusAfter: null, userNavigated: false, keepMessages: false };
 
   // -- words ------------------------------------------------------------------------------------
 
@@ -281,7 +284,9 @@
 
   async function call(path, options) {
     const { method = "GET", body, key = state.key, as = "json" } = options || {};
-    const headers = { "X-API-Key": key || "" };
+    const headers = {};
+    if (key) headers["X-API-Key"] = key;
+    else if (state.csrf && method !== "GET") headers["X-CSRF-Token"] = state.csrf;
     if (as === "json") headers.Accept = "application/json";
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
@@ -291,7 +296,7 @@
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: "no-store",
-        credentials: "omit",
+        credentials: key ? "omit" : "same-origin",
       });
     } catch (_) {
       throw new ApiError(0, { detail: "network" });
@@ -413,9 +418,26 @@
     document.getElementById("who-text").textContent = "";
   }
 
+  /** Whether organisation sign-in is on, whether this browser is signed in (its CSRF token), and the
+   * message of a sign-in that failed. */
+  async function authSession() {
+    try {
+      const response = await fetch(`${AUTH}/session`, { cache: "no-store", credentials: "same-origin" });
+      if (response.ok) return await response.json();
+    } catch (_) {
+      // the server is not reachable: the key form still shows
+    }
+    return { organisation_sign_in: false, signed_in: false, csrf_token: null, message: null };
+  }
+
   function signOut(reason) {
+    if (state.csrf) {
+      const csrf = state.csrf;
+      fetch(`${AUTH}/logout`, { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" }).catch(() => {});
+    }
     sessionStorage.removeItem(KEY_STORE);
     state.key = null;
+    state.csrf = null;
     state.me = null;
     cleanup();
     renderSignedOut();
@@ -474,20 +496,32 @@
         input.focus();
       }
     });
+    const organisation = state.auth && state.auth.organisation_sign_in;
     fill(main,
       el("h1", { id: "page-title", tabindex: "-1", text: "Aanmelden" }),
       el(
         "p",
         { class: "lead" },
-        "Koppelaar helpt jobcoaches en SROI-adviseurs mensen met een afstand tot de arbeidsmarkt te koppelen aan de plaatsen die opdrachtnemers bieden voor hun social return. Meld u aan met uw API-sleutel.",
+        "Koppelaar helpt jobcoaches en SROI-adviseurs mensen met een afstand tot de arbeidsmarkt te koppelen aan de plaatsen die opdrachtnemers bieden voor hun social return. ",
+        organisation ? "Meld u aan met het account van uw organisatie." : "Meld u aan met uw API-sleutel.",
       ),
+      organisation
+        ? el(
+            "section",
+            { class: "signin-organisation", "aria-labelledby": "signin-organisation-title" },
+            el("h2", { id: "signin-organisation-title", text: "Met uw organisatieaccount" }),
+            el("p", {}, "U gaat naar de aanmeldpagina van uw organisatie en komt daarna hier terug."),
+            el("p", {}, el("a", { href: `${AUTH}/login`, class: "button-link", id: "signin-organisation", text: "Aanmelden met uw organisatieaccount" })),
+          )
+        : null,
+      organisation ? el("h2", { text: "Met een API-sleutel" }) : null,
       form,
     );
     document.title = "Aanmelden – Koppelaar";
     main.removeAttribute("aria-busy");
     main.removeAttribute("data-route");
     main.dataset.loaded = "aanmelden";
-    input.focus();
+    (document.getElementById("signin-organisation") || input).focus();
   }
 
   // -- routing ----------------------------------------------------------------------------------
@@ -1735,9 +1769,57 @@
     ctx.after.push(() => new Promise((resolve) => frame.addEventListener("load", resolve, { once: true })));
   }
 
+  // -- the NL Design System look -----------------------------------------------------------------
+
+  /** The Utrecht component library's class names (static/vendor/nl-design-system) for plain elements:
+   * the views build semantic HTML, and this names each element's component once, wherever it appears. */
+  const COMPONENT_CLASSES = [
+    ["h1", "utrecht-heading-1"],
+    ["h2", "utrecht-heading-2"],
+    ["h3", "utrecht-heading-3"],
+    ["p", "utrecht-paragraph"],
+    ["a:not(.utrecht-nav-list__link):not(.utrecht-skip-link):not(.button-link)", "utrecht-link utrecht-link--html-a"],
+    ["a.button-link", "utrecht-button-link utrecht-button-link--html-a utrecht-button-link--primary-action"],
+    ["button.secondary, button.small", "utrecht-button utrecht-button--secondary-action"],
+    ["button.danger", "utrecht-button utrecht-button--secondary-action utrecht-button--danger"],
+    ["button:not(.secondary):not(.small):not(.danger):not(.button-quiet)", "utrecht-button utrecht-button--primary-action"],
+    ["table", "utrecht-table utrecht-table--html-table"],
+    ["caption", "utrecht-table__caption"],
+    ["thead", "utrecht-table__header"],
+    ["tbody", "utrecht-table__body"],
+    ["tr", "utrecht-table__row"],
+    ["th", "utrecht-table__header-cell"],
+    ["td", "utrecht-table__cell"],
+    ["input[type=text], input[type=search], input[type=password], input[type=number], input[type=date]", "utrecht-textbox utrecht-textbox--html-input"],
+    ["textarea", "utrecht-textarea utrecht-textarea--html-textarea"],
+    ["select", "utrecht-select utrecht-select--html-select"],
+    ["input[type=checkbox]", "utrecht-checkbox utrecht-checkbox--html-input"],
+    ["label", "utrecht-form-label"],
+    ["fieldset", "utrecht-form-fieldset utrecht-form-fieldset--html-fieldset"],
+    ["legend", "utrecht-form-fieldset__legend utrecht-form-fieldset__legend--html-legend"],
+  ];
+
+  function decorate(root) {
+    if (!(root instanceof Element)) return;
+    for (const [selector, classes] of COMPONENT_CLASSES) {
+      const names = classes.split(" ");
+      if (root.matches(selector)) root.classList.add(...names);
+      for (const node of root.querySelectorAll(selector)) node.classList.add(...names);
+    }
+  }
+
+  /** Every element the page adds (views, messages, forms) gets its component's classes as it arrives. */
+  function lookAfterTheLook() {
+    decorate(document.body);
+    new MutationObserver((changes) => {
+      for (const change of changes) for (const node of change.addedNodes) decorate(node);
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
   // -- start ------------------------------------------------------------------------------------
 
   async function start() {
+    lookAfterTheLook();
     document.getElementById("sign-out").addEventListener("click", () => signOut("U bent afgemeld."));
     document.getElementById("skip-link").addEventListener("click", (event) => {
       event.preventDefault();
@@ -1749,8 +1831,29 @@
       route();
     });
     const key = sessionStorage.getItem(KEY_STORE);
+    state.auth = await authSession();
     if (!key) {
+      if (state.auth.signed_in) {
+        try {
+          state.csrf = state.auth.csrf_token;
+          state.me = await call("/me", { key: null });
+          renderSignedIn();
+          showStatus(`U bent aangemeld als ${roleName()}, regio ${regionName()}.`);
+          state.keepMessages = true;
+          await route();
+        } catch (error) {
+          state.csrf = null;
+          state.me = null;
+          showSignIn();
+          showError(error, "Aanmelden mislukt");
+        }
+        return;
+      }
       showSignIn();
+      if (state.auth.message) {
+        fill(alertBox(), el("strong", { text: "Aanmelden mislukt" }), el("span", { text: state.auth.message }));
+        alertBox().hidden = false;
+      }
       return;
     }
     try {
