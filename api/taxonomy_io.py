@@ -26,7 +26,7 @@ from models.errors import KoppelaarError
 _CONCEPT_FILE = re.compile(r"^(occupations|skills)_([A-Za-z]{2,3}(?:-[A-Za-z]{2,4})?)\.csv(?:\.gz)?$")
 
 CONCEPT_COLUMNS = ("conceptUri", "preferredLabel")
-OPTIONAL_CONCEPT_COLUMNS = ("altLabels",)
+OPTIONAL_CONCEPT_COLUMNS = ("altLabels", "iscoGroup")
 RELATION_COLUMNS = ("occupationUri", "relationType", "skillUri")
 SKILL_RELATION_COLUMNS = ("originalSkillUri", "relatedSkillUri")
 
@@ -121,21 +121,22 @@ def read_esco_folder(folder: Path) -> Taxonomy:
     relations = _read_csv(rel_path, RELATION_COLUMNS) if rel_path else None
     skill_rel_path = _optional_file(folder, "skillSkillRelations")
     skill_relations = _read_csv(skill_rel_path, SKILL_RELATION_COLUMNS) if skill_rel_path else None
-    return Taxonomy.from_esco(occupations, skills, relations, skill_relations)
+    # the built-in taxonomy's Dutch skill labels and job titles name ESCO concepts too
+    return Taxonomy.from_esco(occupations, skills, relations, skill_relations).with_labels_of(Taxonomy.builtin())
 
 
 # -- the compact JSON file ------------------------------------------------------------------------
 
 
 def _concept_to_json(c: Concept) -> list[Any]:
-    """``[code, label, other labels, uri, sector, trainable]``; trailing defaults are dropped.
+    """``[code, label, other labels, uri, sector, trainable, ISCO group]``; trailing defaults are dropped.
 
     ``labels`` is stored without the preferred label when it comes first, and ``uri`` as ``1`` when
     it equals the code (every ESCO concept), which keeps the file small.
     """
     labels = list(c.labels[1:]) if c.labels[:1] == (c.label,) else [0, *c.labels]
     uri: str | int | None = 1 if c.uri is not None and c.uri == c.code else c.uri
-    row: list[Any] = [c.code, c.label, labels, uri, c.sector, c.trainable]
+    row: list[Any] = [c.code, c.label, labels, uri, c.sector, c.trainable, c.isco_group]
     while len(row) > 3 and row[-1] in (None, False):
         row.pop()
     return row
@@ -146,9 +147,10 @@ def _concept_from_json(kind: Kind, row: list[Any]) -> Concept:
     uri_field = row[3] if len(row) > 3 else None
     sector = row[4] if len(row) > 4 else None
     trainable = bool(row[5]) if len(row) > 5 else False
+    isco = str(row[6]) if len(row) > 6 and row[6] is not None else None
     full = tuple(str(x) for x in labels[1:]) if labels[:1] == [0] else (label, *(str(x) for x in labels))
     uri = code if uri_field == 1 else (str(uri_field) if uri_field is not None else None)
-    return Concept(code, kind, label, full, uri=uri, sector=sector, trainable=trainable)
+    return Concept(code, kind, label, full, uri=uri, sector=sector, trainable=trainable, isco_group=isco)
 
 
 def taxonomy_to_json(taxonomy: Taxonomy) -> dict[str, Any]:

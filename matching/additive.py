@@ -58,6 +58,7 @@ class AdditiveBoosting(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.seed = seed
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> AdditiveBoosting:
+        x = _splittable(np.asarray(x, dtype=float), self.min_samples_leaf)
         booster = HistGradientBoostingClassifier(
             max_depth=1,
             learning_rate=self.learning_rate,
@@ -108,6 +109,22 @@ class AdditiveBoosting(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.classes_[(self.decision_function(x) > 0).astype(int)])
+
+
+def _splittable(x: np.ndarray, min_samples_leaf: int) -> np.ndarray:
+    """``x`` with every column known in fewer than ``min_samples_leaf`` rows set to 0.
+
+    No stump can split such a column (each side of a split, the missing side included, needs
+    ``min_samples_leaf`` rows), so a constant changes no fit; scikit-learn's binning would instead
+    fail on a column with no known value in its training part (e.g. a feature the taxonomy cannot
+    tell, such as the sector of an ESCO occupation).
+    """
+    sparse = np.count_nonzero(~np.isnan(x), axis=0) < min_samples_leaf
+    if not sparse.any():
+        return x
+    x = x.copy()
+    x[:, sparse] = 0.0
+    return x
 
 
 @numba.njit(cache=True, nogil=True)

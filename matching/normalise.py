@@ -5,16 +5,22 @@ synonyms, typos and titles like ``Timmerman (m/v) 36 uur``. :class:`Normaliser` 
 code with a confidence in 0..1. A term with no match above the threshold is kept as free text
 (``code=None``): the features still compare it fuzzily.
 
-Every distinct text is resolved once per normaliser (a dataset repeats the same labels many times).
+Every distinct text is resolved once per normaliser (a dataset repeats the same labels many times):
+first a code, an ESCO URI or an exact (cleaned) label, then the fuzzy scorers; against a large
+taxonomy (the full ESCO) the scorers compare a text with a shortlist of likely labels only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 
 import numpy as np
+import pandas as pd
 from rapidfuzz import fuzz, process
+from scipy import sparse
 
 from matching.taxonomy import Kind, Taxonomy, label_index
 from matching.text import clean_label, clean_title
@@ -32,9 +38,130 @@ SCORERS = {
 }
 
 
-def _cdist(queries: list[str], labels: list[str], kind: Kind) -> np.ndarray:
-    scores = [process.cdist(queries, labels, scorer=s, workers=-1, dtype=np.uint8) for s in SCORERS[kind]]
+#: A kind with more labels than this (the full ESCO taxonomy: some 53,000 occupation and 98,000 skill
+#: labels against the built-in taxonomy's hundreds) scores a text only against a shortlist of labels:
+#: those sharing the most character trigrams with it (:class:`_Shortlist`).
+SHORTLIST_FROM = 5_000
+#: Labels on a text's shortlist: half by trigram cosine, half by the share of a label's trigrams the
+#: text holds (a short label inside a long title).
+SHORTLIST_SIZE = 128
+_SHORTLIST_CHUNK = 128
+COMMON_TRIGRAM = 0.1  # a trigram in more than this share of the labels does not search  # texts per sparse product
+
+
+def _cdist(queries: list[str], labels: list[str], kind: Kind, workers: int = -1) -> np.ndarray:
+    scores = [process.cdist(queries, labels, scorer=s, workers=workers, dtype=np.uint8) for s in SCORERS[kind]]
     return np.asarray(np.maximum.reduce(scores))
+
+
+@lru_cache(maxsize=2**17)
+def _word_trigrams(word: str) -> tuple[str, ...]:
+    """A word's character trigrams with a space on either side (``" ab"``, ``"ab "`` for ``ab``)."""
+    padded = f" {word} "
+    return tuple(padded[i : i + 3] for i in range(len(padded) - 2))
+
+
+class _Trigrams:
+    """TF-IDF of character trigrams within words, fitted on the labels; each distinct word is cut up
+    once (labels share most of their words)."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.ids: dict[str, int] = {}
+        counts = self._counts(labels, grow=True)
+        self.df = np.bincount(counts.indices, minlength=len(self.ids))
+        self.idf = (np.log((1.0 + len(labels)) / (1.0 + self.df)) + 1.0).astype(np.float32)
+        self.labels = counts
+
+    def _counts(self, texts: list[str], *, grow: bool = False) -> sparse.csr_matrix:
+        """Texts × trigrams, how often each text holds each (as the sum of its words' counts)."""
+        split = [t.split() for t in texts]
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(w) for w in split])
+        word_ids, words = pd.factorize(np.fromiter(chain.from_iterable(split), dtype=object, count=int(indptr[-1])))
+        by_word = sparse.csr_matrix(
+            (np.ones(len(word_ids), dtype=np.float32), word_ids, indptr), shape=(len(texts), len(words))
+        )
+        w_indptr, w_indices = [0], []
+        for word in words:
+            for gram in _word_trigrams(str(word)):
+                j = self.ids.setdefault(gram, len(self.ids)) if grow else self.ids.get(gram)
+                if j is not None:
+                    w_indices.append(j)
+            w_indptr.append(len(w_indices))
+        grams = sparse.csr_matrix(
+            (np.ones(len(w_indices), dtype=np.float32), w_indices, w_indptr), shape=(len(words), len(self.ids))
+        )
+        m = (by_word @ grams).tocsr()
+        m.sum_duplicates()
+        return m
+
+    def weighted(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Counts weighted by idf, rows of unit length."""
+        m = counts.multiply(self.idf[np.newaxis, :]).tocsr()
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        return sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-12)).dot(m), dtype=np.float32)
+
+
+class _Shortlist:
+    """The labels most likely to score best against a text, found by sparse products of trigrams.
+
+    The kind's scorers then compare the text with its shortlist only, the labels in their index
+    order, so a tie goes to the first label as over all labels: whenever the best label is on the
+    shortlist, the match is the one a comparison with every label finds. (The confidence of a text
+    that matches nothing is the best score on its shortlist, which may lie below the best over all.)
+    """
+
+    def __init__(self, labels: list[str]) -> None:
+        self.trigrams = _Trigrams(labels)
+        counts = self.trigrams.labels
+        present = counts.copy()
+        present.data[:] = 1.0
+        size = np.maximum(np.asarray(present.sum(axis=1)).ravel(), 1.0)
+        # the labels a trigram in most labels brings adds nothing to a shortlist but time: searched
+        # by the rarer trigrams only (a text with none compares with every label)
+        common = self.trigrams.df > COMMON_TRIGRAM * len(labels)
+        keep = sparse.diags((~common).astype(np.float32))
+        self.cosine = (self.trigrams.weighted(counts) @ keep).T.tocsr()
+        self.contained = sparse.csr_matrix((sparse.diags(1.0 / size) @ present @ keep).T, dtype=np.float32)
+
+    def rows(self, queries: list[str]) -> list[np.ndarray]:
+        """Per text, the label rows of its shortlist, ascending (labels sharing no trigram never)."""
+        out: list[np.ndarray] = []
+        for lo in range(0, len(queries), _SHORTLIST_CHUNK):
+            counts = self.trigrams._counts(queries[lo : lo + _SHORTLIST_CHUNK])
+            present = counts.copy()
+            present.data[:] = 1.0
+            by_cosine = (self.trigrams.weighted(counts) @ self.cosine).tocsr()
+            by_share = (present @ self.contained).tocsr()
+            for i in range(counts.shape[0]):
+                out.append(np.union1d(_top(by_cosine, i), _top(by_share, i)))
+        return out
+
+
+def _top(m: sparse.csr_matrix, row: int) -> np.ndarray:
+    """The columns of the ``SHORTLIST_SIZE // 2`` largest stored values of a row (all when fewer)."""
+    lo, hi = m.indptr[row], m.indptr[row + 1]
+    columns, values = m.indices[lo:hi], m.data[lo:hi]
+    half = SHORTLIST_SIZE // 2
+    if len(values) <= half:
+        return np.asarray(columns, dtype=np.int64)
+    return np.asarray(columns[np.argpartition(-values, half - 1)[:half]], dtype=np.int64)
+
+
+def _best(queries: list[str], labels: list[str], kind: Kind, shortlist: _Shortlist | None) -> list[tuple[int, float]]:
+    """Per text, the row of its best label and that label's score (0..100): over every label, or
+    over the text's shortlist when there is one."""
+    if shortlist is None:
+        scores = _cdist(queries, labels, kind)
+        best = scores.argmax(axis=1)
+        return [(int(j), float(row[j])) for j, row in zip(best, scores, strict=True)]
+    out = []
+    for query, found in zip(queries, shortlist.rows(queries), strict=True):
+        rows = found if len(found) else np.arange(len(labels))  # no trigram in common: every label
+        scores = _cdist([query], [labels[j] for j in rows], kind, workers=1)[0]
+        j = int(scores.argmax())
+        out.append((int(rows[j]), float(scores[j])))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +181,13 @@ class Normaliser:
         self.threshold = threshold
         self._labels: dict[Kind, tuple[list[str], np.ndarray]] = {}
         self._exact: dict[Kind, dict[str, str]] = {}
+        self._shortlists: dict[Kind, _Shortlist] = {}
         for kind in ("occupation", "skill", "certificate"):
             labels, codes = label_index(taxonomy, kind)
             self._labels[kind] = (labels, np.array(codes, dtype=object))
             self._exact[kind] = dict(zip(labels, codes, strict=True))
+            if len(labels) > SHORTLIST_FROM:
+                self._shortlists[kind] = _Shortlist(labels)
         self._cache: dict[tuple[Kind, bool, str], Match] = {}
 
     def _clean(self, text: str, kind: Kind, title: bool) -> str:
@@ -85,10 +215,9 @@ class Normaliser:
             labels, codes = self._labels[kind]
             queries = list(todo.values())
             if labels:
-                scores = _cdist(queries, labels, kind)
-                best = scores.argmax(axis=1)
-                for (text, _), j, row in zip(todo.items(), best, scores, strict=True):
-                    confidence = float(row[j]) / 100.0
+                best = _best(queries, labels, kind, self._shortlists.get(kind))
+                for text, (j, score) in zip(todo, best, strict=True):
+                    confidence = score / 100.0
                     code = str(codes[j]) if confidence >= self.threshold else None
                     self._cache[(kind, title, text)] = Match(text, code, confidence)
             else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -40,6 +40,7 @@ class Concept:
     uri: str | None = None
     sector: str | None = None
     trainable: bool = False  # certificates: obtainable by a short course
+    isco_group: str | None = None  # occupations: the ISCO-08 unit group (four digits), when known
 
 
 @dataclass
@@ -82,6 +83,41 @@ class Taxonomy:
 
     def counts(self) -> dict[str, int]:
         return {kind: len(self.concepts.get(kind, {})) for kind in KINDS}
+
+    def with_labels_of(self, other: Taxonomy) -> Taxonomy:
+        """This taxonomy, each occupation and skill also known by the labels of ``other``'s concept with
+        the same ESCO URI, and answering to that concept's code; a sector or ISCO group it lacks is
+        taken over too.
+
+        The full ESCO export has Dutch occupation labels but English skill labels only: with the
+        built-in taxonomy as ``other``, its Dutch skill labels and synonyms, and the job titles
+        employers write, resolve to ESCO's concepts.
+        """
+        concepts = {kind: dict(table) for kind, table in self.concepts.items()}
+        aliases = {kind: dict(table) for kind, table in self.aliases.items()}
+        for kind in ("occupation", "skill"):
+            table, names = concepts.setdefault(kind, {}), aliases.setdefault(kind, {})
+            for theirs in other.of_kind(kind):
+                code = self.resolve(theirs.uri, kind) if theirs.uri else None
+                if code is None:
+                    continue
+                ours = table[code]
+                table[code] = replace(
+                    ours,
+                    labels=tuple(dict.fromkeys([*ours.labels, *theirs.labels])),
+                    sector=ours.sector or theirs.sector,
+                    isco_group=ours.isco_group or theirs.isco_group,
+                )
+                if theirs.code not in table:
+                    names.setdefault(theirs.code, code)
+        return Taxonomy(
+            self.name,
+            concepts,
+            self.essential,
+            self.optional,
+            self.related,
+            aliases,
+        )
 
     # -- construction -----------------------------------------------------------------------
     @staticmethod
@@ -165,7 +201,7 @@ def _concepts(kind: Kind, frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str,
     for lang in sorted(frames, key=lambda x: (x != "nl", x)):
         df = frames[lang]
         codes = df["conceptUri"]
-        for column in ("escoUri", "sector", "trainable"):
+        for column in ("escoUri", "sector", "trainable", "iscoGroup"):
             if column in df.columns:
                 for code, value in zip(codes, df[column], strict=True):
                     if isinstance(code, str) and isinstance(value, str) and value.strip():
@@ -185,7 +221,10 @@ def _concepts(kind: Kind, frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str,
         uri = extra["escoUri"].get(code) if own else code
         labels = tuple(dict.fromkeys([*prefs, *other[code], *hidden[code]]))
         sector, trainable = extra["sector"].get(code), extra["trainable"].get(code) == "true"
-        concepts[code] = Concept(code, kind, prefs[0], labels, uri=uri, sector=sector, trainable=trainable)
+        isco = extra["iscoGroup"].get(code)
+        concepts[code] = Concept(
+            code, kind, prefs[0], labels, uri=uri, sector=sector, trainable=trainable, isco_group=isco
+        )
         if uri is not None and uri != code:
             aliases.setdefault(uri, code)
     return concepts, aliases

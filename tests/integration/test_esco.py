@@ -19,7 +19,7 @@ from api.taxonomy_io import (
     write_taxonomy_file,
 )
 from matching.normalise import Normaliser
-from matching.taxonomy import Taxonomy
+from matching.taxonomy import Kind, Taxonomy
 from models.errors import KoppelaarError
 
 ESCO = Path(__file__).resolve().parents[3] / "shared" / "data" / "esco"
@@ -94,6 +94,46 @@ def test_dutch_preferred_labels_win_and_english_ones_stay_searchable(esco: Taxon
     assert normaliser.code("Timmerman (m/v) 36 uur", "occupation", title=True) == CARPENTER
     assert normaliser.code("lay bricks", "skill") == LAY_BRICKS
     assert normaliser.code(LAY_BRICKS, "skill") == LAY_BRICKS
+
+
+@pytest.fixture(scope="module")
+def esco_normaliser(esco: Taxonomy) -> Normaliser:
+    return Normaliser(esco)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "title", "code"),
+    [
+        (LAY_BRICKS, "skill", False, LAY_BRICKS),  # the URI
+        ("lay bricks", "skill", False, LAY_BRICKS),  # English preferred label
+        ("brickworking", "skill", False, LAY_BRICKS),  # English alternative label (skills_en.csv)
+        ("Lay Bricks", "skill", False, LAY_BRICKS),  # as cleaned
+        ("metselen", "skill", False, LAY_BRICKS),  # Dutch: the built-in skill with this URI
+        ("metselwerk", "skill", False, LAY_BRICKS),  # and its Dutch synonym
+        ("lay brikcs", "skill", False, LAY_BRICKS),  # a typo, found through the shortlist
+        ("join wood elements", "skill", False, JOIN_WOOD),
+        (CARPENTER, "occupation", False, CARPENTER),
+        ("timmerman", "occupation", False, CARPENTER),  # Dutch preferred label (occupations_nl.csv)
+        ("schrijnwerker", "occupation", False, CARPENTER),  # Dutch alternative label
+        ("carpenter", "occupation", False, CARPENTER),  # English
+        ("Timmerman (m/v) 36 uur", "occupation", True, CARPENTER),  # a job title
+        ("Medewerker timmerwerk", "occupation", True, CARPENTER),  # a built-in job title for it
+    ],
+)
+def test_esco_concepts_resolve_by_uri_english_and_dutch_labels(
+    esco_normaliser: Normaliser, text: str, kind: Kind, title: bool, code: str
+) -> None:
+    assert esco_normaliser.code(text, kind, title=title) == code
+
+
+def test_built_in_codes_answer_for_their_esco_concepts(esco: Taxonomy) -> None:
+    assert esco.resolve("metselen", "skill") == LAY_BRICKS
+    assert esco.resolve("timmerman", "occupation") == CARPENTER
+    carpenter = esco.get(CARPENTER, "occupation")
+    assert carpenter is not None
+    assert carpenter.isco_group == "7115"  # iscoGroup of occupations_*.csv
+    assert carpenter.sector == "bouw"  # from the built-in occupation with this URI
+    assert Taxonomy.builtin().get("timmerman", "occupation").isco_group == "7115"  # type: ignore[union-attr]
 
 
 def test_json_round_trip_gives_the_same_taxonomy(esco: Taxonomy, tmp_path: Path) -> None:

@@ -84,3 +84,21 @@ def test_the_compiled_row_loop_adds_exactly_what_the_shapes_add() -> None:
         expected += shape(fresh[:, shape.feature])
     assert np.array_equal(model.decision_function(fresh), expected)
     assert np.array_equal(model.decision_function(np.asfortranarray(fresh)), expected)
+
+
+@pytest.mark.parametrize("known", [0, 3])
+def test_a_feature_known_in_almost_no_row_is_never_split_on(known: int) -> None:
+    """A feature the taxonomy cannot tell (NaN in every row, or in all but a few) fits as if absent."""
+    x, y = _data()
+    x[:, 4] = np.nan
+    x[:known, 4] = 1.0
+    model = AdditiveBoosting(max_iter=100).fit(x, y)
+    assert 4 not in {s.feature for s in model.shapes_}
+    without = AdditiveBoosting(max_iter=100).fit(_zero_column(x, 4), y)
+    np.testing.assert_allclose(model.decision_function(x), without.decision_function(x), rtol=0, atol=1e-12)
+
+
+def _zero_column(x: np.ndarray, j: int) -> np.ndarray:
+    out = x.copy()
+    out[:, j] = 0.0
+    return out

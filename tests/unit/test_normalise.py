@@ -190,3 +190,33 @@ def test_top_finds_the_k_best_concepts_by_brute_force(normaliser: Normaliser, te
     expected = sorted(best.values(), reverse=True)[:5]
     got = [round(score * 100) for _, score in normaliser.top(text, kind, k=5)]
     assert got == expected
+
+
+def test_a_shortlist_finds_what_a_comparison_with_every_label_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The surface forms the synthetic world writes (labels, synonyms, English, URIs, titles) get the
+    same match and confidence through the shortlist a large taxonomy uses as against every label;
+    typos, which break the trigrams the shortlist is found by, nearly always."""
+    full = Normaliser(Taxonomy.builtin())
+    monkeypatch.setattr("matching.normalise.SHORTLIST_FROM", 0)
+    shortlisted = Normaliser(Taxonomy.builtin())
+    assert set(shortlisted._shortlists) == {"occupation", "skill", "certificate"}
+    typos_agree, typos = 0, 0
+    for kind, title, by_code in (
+        ("skill", False, skill_forms()),
+        ("certificate", False, certificate_forms()),
+        ("occupation", True, occupation_forms()),
+    ):
+        texts = [label for f in by_code.values() for label in f.all()]
+        if kind == "occupation":
+            texts += [f"Allround {o.nl} (m/v) 36 uur" for o in vocabulary.OCCUPATIONS]
+        got, expected = shortlisted.normalise(texts, kind, title=title), full.normalise(texts, kind, title=title)
+        assert [m.code for m in got] == [m.code for m in expected]
+        # the confidence of a match is the same; of no match, only below the threshold as well
+        assert [(m.code, m.confidence) for m in got if m.code] == [(m.code, m.confidence) for m in expected if m.code]
+        assert all(m.confidence < DEFAULT_THRESHOLD for m in got if m.code is None)
+        misspelt = [t for text in texts for t in typo_variants(text)]
+        got, expected = shortlisted.normalise(misspelt, kind, title=title), full.normalise(misspelt, kind, title=title)
+        typos += len(misspelt)
+        typos_agree += sum(a.code == b.code for a, b in zip(got, expected, strict=True))
+    assert typos > 1000
+    assert typos_agree >= 0.99 * typos
