@@ -170,12 +170,6 @@ def accept(
         raise ApiProblem(
             422, f"there is no vacancy {body.vacancy_id}", errors=[{"field": "vacancy_id", "message": "does not exist"}]
         )
-    if not candidate["consent"]:
-        raise ApiProblem(
-            422,
-            "this candidate has not consented to being matched",
-            errors=[{"field": "candidate_id", "message": "consent is false"}],
-        )
     start = body.start_date or vacancy.get("start_date") or date.today()
     placement_id = "PLA-" + secrets.token_hex(6).upper()
     spec = FILES_BY_NAME["placements"]
@@ -223,10 +217,9 @@ def accept(
             then=record,
             schemes=runtime.known_schemes,
         )
-    except DatasetInvalid as exc:
-        raise ApiProblem(
-            422, str(exc), errors=[{"field": p.column, "message": p.message} for p in exc.errors]
-        ) from None
+    except DatasetInvalid as exc:  # the placement's rules, consent among them
+        detail = "; ".join(f"{p.column}: {p.message}" for p in exc.errors)
+        raise ApiProblem(422, detail, errors=[{"field": p.column, "message": p.message} for p in exc.errors]) from None
     return {"decision_id": decision["id"], "placement": public_row(spec, decision["placement"])}
 
 
