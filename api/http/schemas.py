@@ -63,6 +63,15 @@ def _unstorable(value: Any) -> str | None:
     return None
 
 
+def _whole_number(value: Any) -> Any:
+    """A whole number as JSON Schema has it: ``2`` or ``2.0``, never ``2.5``, ``"2"`` or ``true``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("is not a whole number")
+    return value
+
+
 def _decimal_field(col: Column) -> Any:
     """A decimal column in JSON: a number (an int is one, a text is not) in the format's range, finite."""
     low = col.minimum if col.minimum is not None else -MAX_NUMBER
@@ -98,7 +107,7 @@ def json_type(col: Column) -> Any:
     if kind is Kind.INT:
         low = int(col.minimum) if col.minimum is not None else -MAX_INT
         high = int(col.maximum) if col.maximum is not None else MAX_INT
-        return Annotated[int, Field(strict=True, ge=low, le=high)]
+        return Annotated[int, Field(ge=low, le=high), BeforeValidator(_whole_number)]
     if kind is Kind.FLOAT:
         return Annotated[float, _decimal_field(col)]
     if kind is Kind.BOOL:
@@ -115,6 +124,8 @@ def json_type(col: Column) -> Any:
         return Annotated[str, StringConstraints(max_length=10)]
     if kind is Kind.KVK:
         return Annotated[str, StringConstraints(max_length=8)]
+    if col.required:  # a required text holds more than white space, as the format's reader sees it
+        return Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, pattern=r"\S")]
     return Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 
 

@@ -266,12 +266,6 @@ def accept(
     if standing is not None:
         response.status_code = 200
         return standing
-    if not candidate["consent"]:
-        raise ApiProblem(
-            422,
-            "this candidate has not consented to being matched",
-            errors=[{"field": "candidate_id", "message": "consent is false"}],
-        )
     start = body.start_date or vacancy.get("start_date") or date.today()
     placement_id = "PLA-" + secrets.token_hex(6).upper()
     spec = FILES_BY_NAME["placements"]
@@ -321,10 +315,9 @@ def accept(
             then=record,
             schemes=runtime.known_schemes,
         )
-    except DatasetInvalid as exc:
-        raise ApiProblem(
-            422, str(exc), errors=[{"field": p.column, "message": p.message} for p in exc.errors]
-        ) from None
+    except DatasetInvalid as exc:  # the placement's rules, consent among them
+        detail = "; ".join(f"{p.column}: {p.message}" for p in exc.errors)
+        raise ApiProblem(422, detail, errors=[{"field": p.column, "message": p.message} for p in exc.errors]) from None
     except IntegrityError:
         # the same pair proposed at the same moment by another request: its proposal stands, this one is
         # rolled back whole (placement and decision)

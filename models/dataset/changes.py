@@ -69,6 +69,42 @@ def _as_stored(raw: RawTable, table: pd.DataFrame, stored: pd.DataFrame) -> pd.D
     return merged
 
 
+def _proposals_without_consent(
+    raw: RawTable, table: pd.DataFrame, stored: pd.DataFrame | None, incoming: dict[str, pd.DataFrame], fetch: Fetch
+) -> list[Problem]:
+    """A new placement ``voorgesteld`` for a stored candidate who has not consented to being matched.
+
+    The consent is the candidate's as this change leaves it. A candidate the store does not hold yet comes
+    with the change, as in a restored export, whose proposals are history rather than new proposals.
+    """
+    if raw.spec.name != "placements" or not len(table):
+        return []
+    known = set(stored["placement_id"]) if stored is not None else set()
+    proposed = (table["status"] == PlacementStatus.VOORGESTELD.value).fillna(False) & ~table["placement_id"].isin(known)
+    people = sorted({str(c) for c in table.loc[proposed, "candidate_id"].dropna()})
+    if not people:
+        return []
+    held = fetch("candidates", people)
+    consent = dict(zip(held["candidate_id"], held["consent"], strict=True))
+    if "candidates" in incoming:
+        changed = incoming["candidates"]
+        consent.update((k, v) for k, v in zip(changed["candidate_id"], changed["consent"], strict=True) if k in consent)
+    problems = []
+    for pos in map(int, np.flatnonzero(proposed.to_numpy(dtype=bool))):
+        person = table["candidate_id"].iat[pos]
+        if person in consent and (pd.isna(consent[person]) or not bool(consent[person])):
+            problems.append(
+                Problem(
+                    raw.spec.filename,
+                    raw.row_numbers[pos],
+                    "candidate_id",
+                    str(person),
+                    "has not consented to being matched: no placement can be proposed for this candidate",
+                )
+            )
+    return problems
+
+
 def _life_cycle_conflicts(raw: RawTable, table: pd.DataFrame, stored: pd.DataFrame) -> list[Problem]:
     """A placement whose status the change moves in a way its life cycle does not allow."""
     if raw.spec.name != "placements" or "status" not in raw.columns or not len(stored) or not len(table):
@@ -114,14 +150,21 @@ def validate_changes(
     problems = [] if problems is None else problems
     parsed = {name: parse_table(raw, problems) for name, raw in incoming.items()}
     conflicts: list[Problem] = []
+    previous: dict[str, pd.DataFrame | None] = {}
     for name, raw in incoming.items():
         key = FILES_BY_NAME[name].key
         keys = sorted({str(k) for k in parsed[name][key].dropna()})
-        stored = fetch(name, keys) if keys else None
+        previous[name] = stored = fetch(name, keys) if keys else None
         if stored is not None:
             conflicts.extend(_life_cycle_conflicts(raw, parsed[name], stored))
             parsed[name] = _as_stored(raw, parsed[name], stored)
     problems.extend(conflicts)
+    if "placements" in incoming:
+        problems.extend(
+            _proposals_without_consent(
+                incoming["placements"], parsed["placements"], previous["placements"], parsed, fetch
+            )
+        )
     rows_in = {name: np.asarray(raw.row_numbers, dtype=np.int64) for name, raw in incoming.items()}
     empty = {spec.name: parse_table(RawTable(spec, {}, 0, present=False), []) for spec in FILES}
     no_rows = np.zeros(0, dtype=np.int64)

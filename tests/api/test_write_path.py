@@ -117,7 +117,9 @@ def test_koppelaar_import_refuses_a_folder_that_moves_a_placement_back(
         ("/placements", {"hours_per_week": 61}, "hours_per_week"),
         ("/placements", {"hours_per_week": "38"}, "hours_per_week"),
         ("/placements", {"retained_6m": 1}, "retained_6m"),
-        ("/vacancies", {"positions": 2.0}, "positions"),
+        ("/vacancies", {"positions": 2.5}, "positions"),
+        ("/vacancies", {"positions": "2"}, "positions"),
+        ("/vacancies", {"title": " "}, "title"),
         ("/vacancies", {"hours_per_week": 0.5}, "hours_per_week"),
     ],
 )
@@ -145,3 +147,25 @@ def test_an_accepted_suggestion_takes_the_placements_hours_and_date_rules(api: A
     for extra, field in (({"start_date": 0}, "start_date"), ({"hours_per_week": 0.5}, "hours_per_week")):
         body = problem(api.post("/suggestions/accept", role="coach", json={**pair, **extra}), 422)
         assert [e["field"] for e in body["errors"]] == [field], body
+
+
+def test_no_way_in_proposes_a_placement_for_a_candidate_without_consent(api: Any) -> None:
+    assert api.patch("/candidates/KND-000004", role="coach", json={"consent": False}).status_code == 200
+    pair = {"candidate_id": "KND-000004", "vacancy_id": "VAC-000001"}
+    body = problem(api.post("/suggestions/accept", role="coach", json=pair), 422)
+    assert [e["field"] for e in body["errors"]] == ["candidate_id"]
+    assert "has not consented" in body["detail"]
+    proposal = {**pair, "placement_id": "PLA-T-2", "start_date": "2027-03-01", "hours_per_week": 38}
+    body = problem(api.post("/placements", role="coach", json={**proposal, "status": "voorgesteld"}), 422)
+    assert [e["field"] for e in body["errors"]] == ["candidate_id"]
+    row = "PLA-T-2,KND-000004,VAC-000001,2027-03-01,38,voorgesteld\n"
+    body = problem(api.post("/placements/upload", content=HEADER + row, headers=CSV), 422)
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(2, "candidate_id")]
+    # a placement that already took place is registered whatever the consent to being matched
+    r = api.post("/placements", role="coach", json={**proposal, "status": "gestart"})
+    assert r.status_code == 201, r.text
+    # once the candidate consents again (here by an upload), a proposal goes through
+    both = "candidate_id,target_group,consent\nKND-000004,ww,true\n"
+    assert api.post("/candidates/upload", content=both, headers=CSV).status_code == 200
+    row = "PLA-T-3,KND-000004,VAC-000001,2027-03-01,38,voorgesteld\n"
+    assert api.post("/placements/upload", content=HEADER + row, headers=CSV).status_code == 200

@@ -362,6 +362,7 @@
     if (known[text]) return known[text];
     const lifeCycle = lifeCycleNl(text);
     if (lifeCycle) return lifeCycle;
+    if (/^has not consented/.test(text)) return "heeft geen toestemming gegeven om gematcht te worden";
     const c = text.match(/^contains the control character (.+?):/);
     if (c) return `bevat een ongeldig (onzichtbaar) teken, ${c[1]}: alleen tabs en regeleinden mogen; haal het weg`;
     return text;
