@@ -22,6 +22,24 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.
     return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))), dtype=float)
 
 
+def nearest(
+    lat: np.ndarray, lon: np.ndarray, names: list[str], centre_lat: np.ndarray, centre_lon: np.ndarray
+) -> np.ndarray:
+    """Per point, the name of the nearest centre (``None`` where the point or every centre is unknown)."""
+    out = np.full(len(lat), None, dtype=object)
+    if not names:
+        return out
+    km = haversine_km(
+        np.asarray(lat, dtype=float)[:, None],
+        np.asarray(lon, dtype=float)[:, None],
+        centre_lat[None, :],
+        centre_lon[None, :],
+    )
+    known = ~np.isnan(km).all(axis=1)
+    out[known] = np.asarray(names, dtype=object)[np.nanargmin(km[known], axis=1)]
+    return out
+
+
 @dataclass(frozen=True)
 class PostcodeTable:
     """PC4 → centroid. A PC6 code is looked up by its first four digits."""

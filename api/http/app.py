@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import Runtime
-from api.http import audit, entities, erasure, keys, obligations, problems, reports, runs, suggestions
+from api.http import audit, entities, erasure, keys, obligations, problems, reports, runs, suggestions, worklist
 from api.http.common import ERRORS
 from api.http.docs import mount_docs
 from api.http.problems import allowed_methods
@@ -28,6 +28,7 @@ from api.http.web import mount_web
 from api.services.matching import MatchingService
 from api.services.reports import ReportService
 from api.services.runs import JobRunner
+from api.services.worklist import WorklistService
 from api.settings import Settings, load_settings
 from models.store import Store
 
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         app.state.matching = MatchingService(app.state.store, runtime)
         app.state.jobs = JobRunner(app.state.store, runtime)
         app.state.reports = ReportService(app.state.store, runtime)
+        app.state.worklist = WorklistService(app.state.store, runtime, app.state.reports)
         if run_jobs and _resumes_runs():
             resumed = app.state.jobs.recover()
             if resumed:
@@ -243,6 +245,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         erasure.router,
         audit.router,
         reports.router,
+        worklist.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app, settings)  # the job coaches' page at /app/, outside the API

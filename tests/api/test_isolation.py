@@ -310,6 +310,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
         lambda w: Probe("GET", f"{V1}/vacancies/{VACANCY}/suggestions?top=100"),
         lambda w: [Probe("GET", f"{V1}/vacancies/{VACANCY_MIXED}/suggestions?top=100")],
     ),
+    ("GET", f"{V1}/worklist/vacancies"): Entry(
+        (P.CATALOGUE_READ,), lambda w: Probe("GET", f"{V1}/worklist/vacancies?limit=5"), shared=SHARED
+    ),
+    ("GET", f"{V1}/worklist/obligations"): Entry(
+        (P.CATALOGUE_READ,), lambda w: Probe("GET", f"{V1}/worklist/obligations?limit=5"), shared=SHARED
+    ),
     ("GET", f"{V1}/scorer"): Entry(
         (P.SUGGEST,), lambda w: Probe("GET", f"{V1}/scorer"), shared="it describes the server's scorer, no data"
     ),
