@@ -54,7 +54,7 @@ node-packages:
 ## web-assets: refresh the NL Design System CSS vendored in api/http/web/static/vendor from the npm
 ## packages in package-lock.json (bump their versions there first); the page never builds at run time
 web-assets: node-packages
-	@bash api/http/web/static/vendor/refresh.sh
+	@bash api/http/web/vendor.sh
 
 ## test: set up and run every check: lint, types, layer contracts and the test suite (SQLite and PostgreSQL),
 ## the suite spread over every core (pytest-xdist; a test file's tests stay together in one process)

@@ -9,26 +9,29 @@ Chromium goes through the whole flow: Koppelaar's page, the provider's login and
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 from models.store import tables as t
 from tests.conftest import SAMPLE
+from tests.e2e.browser import (
+    ARTIFACTS,
+    TIMEOUT_MS,
+    assert_accessible,
+    chromium,
+    expect,
+    loaded,
+    require_axe,
+    serving,
+)
 from tests.oidc import client_key, free_port, running_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-TIMEOUT_MS = 20_000
 REGION = "Groningen"
 
 ACCOUNTS: dict[str, dict[str, Any]] = {
@@ -52,8 +55,6 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    import uvicorn
-
     from api.http.app import create_app
     from api.settings import OidcAccount, Settings
     from models.store import Store
@@ -85,44 +86,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             oidc_scopes="openid profile koppelaar",
             oidc_accounts={"adviseur-van-beheer": OidcAccount(role="adviseur", region=REGION)},
         )
-        app = create_app(settings, store=store)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, name="signin-server", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the live server did not start")
-            time.sleep(0.05)
         try:
-            yield Live(base, store)
+            with serving(create_app(settings, store=store), port):
+                yield Live(base, store)
         finally:
-            server.should_exit = True
-            thread.join(timeout=15)
             store.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        import os
-
-        if os.environ.get("CI"):
-            pytest.fail("Debian's Chromium is not at /usr/bin/chromium in CI (.ci/chromium installs it)")
-        pytest.skip("Debian's Chromium is not installed (run .ci/chromium)")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -137,24 +111,6 @@ def page(browser: Any) -> Iterator[Any]:
     finally:
         context.close()
     assert problems == []
-
-
-def expect() -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect
-
-
-_LOADED = """name => {
-  const main = document.getElementById("main");
-  if (main.dataset.loaded !== name) return false;
-  if (name === "aanmelden") return true;
-  return main.dataset.route === (location.hash.replace(/^#/, "") || "/vacatures");
-}"""
-
-
-def loaded(page: Any, name: str) -> None:
-    page.wait_for_function(_LOADED, arg=name)
 
 
 def shot(page: Any, name: str) -> None:
@@ -299,3 +255,26 @@ def test_a_tampered_state_is_refused(live: Live, page: Any, browser: Any) -> Non
         expect()(tab.get_by_role("alert")).to_contain_text(refused)
     finally:
         other.close()
+
+
+def test_the_sign_in_views_have_no_wcag_violations_and_work_by_keyboard(live: Live, browser: Any) -> None:
+    require_axe()
+    # axe-core is injected as an inline script, which the page's CSP (rightly) refuses: bypass it here only
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="nl-NL", bypass_csp=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        tab = context.new_page()
+        tab.goto(live.app())
+        loaded(tab, "aanmelden")
+        assert_accessible(tab, "aanmelden-organisatie")
+        assert tab.evaluate("document.activeElement.textContent") == "Aanmelden met uw organisatieaccount"
+        tab.keyboard.press("Enter")  # the focused link, by keyboard, to the provider
+        tab.locator("input[name=login]").fill("zonder-regio")
+        tab.locator("input[name=password]").fill("wachtwoord")
+        tab.keyboard.press("Enter")
+        tab.locator("button[type=submit]").press("Enter")  # the provider's consent
+        loaded(tab, "aanmelden")
+        expect()(tab.get_by_role("alert")).to_contain_text("Uw account heeft geen regio")
+        assert_accessible(tab, "aanmelden-geweigerd")
+    finally:
+        context.close()
