@@ -14,7 +14,7 @@ So each feature's term can be bounded on its own: exactly where the feature is c
 pair (distance, hours, margins, occupation look-ups, everything of the candidate or the vacancy
 alone), and by the term's largest value over the feature's possible range otherwise (text and title
 similarity over their range, skill coverage over ``[0, share of the vacancy's skills the candidate
-lists at all]``, a bit test per skill). The sum, with a margin for rounding, goes through the same
+has any such credit for]``, a bit test per skill). The sum, with a margin for rounding, goes through the same
 monotone last step: an upper bound on the score, ≥ the exact score for every pair (tests hold it).
 
 :class:`Bound` is made once per scorer (its ``score_bound``, reached through
@@ -93,7 +93,8 @@ class _Sides(NamedTuple):
     """What a bound reads per candidate and per vacancy of one prepared dataset."""
 
     rec: np.ndarray  # per candidate, the bound's own values (_R_* columns), beside the candidate records
-    masks: np.ndarray  # per candidate, the skills with some credit, then those they list themselves, as bits
+    masks: np.ndarray  # per candidate, the skills with some credit, those they list themselves, those
+    # their occupations imply (essential, optional) and related ones, as bits: words each
     words: int  # words per mask
     slots: int  # occupations, years and sectors packed per candidate in rec (0: too many, read the CSR)
     vac: np.ndarray  # Σ of the vacancy-only terms, and their magnitudes
@@ -256,10 +257,18 @@ class Bound:
             add(INDEX[f"type_{name}"], (vac.type == t).astype(np.float64), vac_sum, vac_abs)
         c = k.candidates
         n_skills = k.n_skills
-        credits = np.concatenate([c.soft_d, c.skill_d])
+        credits = np.concatenate([c.soft_d, c.skill_d, c.ess_d, c.iopt_d, c.rel_d])
         in_range = bool(len(credits) == 0 or (np.isfinite(credits).all() and credits.min() >= 0 and credits.max() <= 1))
         words = max(1, math.ceil(n_skills / 64))
-        masks = np.hstack([_masks(c.soft_p, c.soft_i, n_c, words), _masks(c.skill_p, c.skill_i, n_c, words)])
+        masks = np.hstack(
+            [
+                _masks(c.soft_p, c.soft_i, n_c, words),
+                _masks(c.skill_p, c.skill_i, n_c, words),
+                _masks(c.ess_p, c.ess_i, n_c, words),
+                _masks(c.iopt_p, c.iopt_i, n_c, words),
+                _masks(c.rel_p, c.rel_i, n_c, words),
+            ]
+        )
         csrs = ((c.occ_p, c.occ_i, c.occ_d), (c.years_p, c.years_i, c.years_d), (c.sec_p, c.sec_i, c.sec_d))
         widest = max(int(np.diff(ptr).max(initial=0)) for ptr, _, _ in csrs)
         slots = max(widest, 1) if widest <= _MAX_SLOTS else 0
@@ -464,10 +473,13 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
     years_p, years_i, years_d = cand.years_p, cand.years_i, cand.years_d
     sec_p, sec_i, sec_d = cand.sec_p, cand.sec_i, cand.sec_d
     v_lang, v_edu, v_phys, v_hours, v_start = vac.lang, vac.edu, vac.phys, vac.hours, vac.start
-    v_occ, v_sector, v_loc = vac.occ, vac.sector, vac.loc
+    v_occ, v_sector, v_loc, v_isco = vac.occ, vac.sector, vac.loc, vac.isco
+    isco_p, isco_i, isco_d = cand.isco_p, cand.isco_i, cand.isco_d
     occ_on = active[_F_SAME_OCC] or active[_F_YEARS]
     sector_on = active[_F_SECTOR]
-    cov_on = active[_F_COV] or active[_F_COV_EXACT] or active[_F_OPT] or active[_F_OPT_EXACT]
+    cov_on = False
+    for f in range(len(_COVERAGE)):
+        cov_on = cov_on or active[_COVERAGE[f]]
     n_pair = len(_PAIR)
     xs = np.empty(n_pair)
     listed = np.zeros(len(_COVERAGE), dtype=np.int64)
@@ -486,17 +498,23 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
                 bit = np.uint64(s & 63)
                 listed[0] += np.int64((masks[c, s >> 6] >> bit) & one)
                 listed[1] += np.int64((masks[c, words + (s >> 6)] >> bit) & one)
+                listed[4] += np.int64((masks[c, 2 * words + (s >> 6)] >> bit) & one)
+                listed[5] += np.int64((masks[c, 3 * words + (s >> 6)] >> bit) & one)
+                listed[6] += np.int64((masks[c, 4 * words + (s >> 6)] >> bit) & one)
             for jj in range(opt_p[v], opt_p[v + 1]):
                 s = opt_i[jj]
                 bit = np.uint64(s & 63)
                 listed[2] += np.int64((masks[c, s >> 6] >> bit) & one)
                 listed[3] += np.int64((masks[c, words + (s >> 6)] >> bit) & one)
+            has_skills, has_occ = cs[c, rc.C_HAS_SKILLS] != 0, cs[c, rc.C_HAS_OCC] != 0
             for f in range(len(_COVERAGE)):
                 j = _COVERAGE[f]
-                n, whole = (nr, n_req[v]) if f < 2 else (no, n_opt[v])
+                n, whole = (no, n_opt[v]) if 2 <= f <= 3 else (nr, n_req[v])
                 if not active[j]:
                     continue
-                if cs[c, rc.C_HAS_SKILLS] == 0 or not whole > 0:
+                # coverage is known when the candidate has what it is worked out from (rb.coverage)
+                has = has_skills if f < 4 else (has_occ if f < 6 else has_skills or has_occ)
+                if not has or not whole > 0:
                     total += missing[j]
                     size += missing_abs[j]
                 elif n == whole and n <= _MAX_SKILLS and listed[f] <= n:
@@ -528,7 +546,12 @@ def _pair_decisions(vacancies, candidates, screened, cand, vac, sides, terms, ta
             else:
                 got = entry(sec_p, sec_i, sec_d, c, sector)
             in_sector = 1.0 if got > 0 else 0.0
+        same_group = np.nan
+        group = v_isco[v]
+        if active[_F_ISCO] and group >= 0 and has_occ:
+            same_group = 1.0 if entry(isco_p, isco_i, isco_d, c, group) > 0 else 0.0
         d = km[q]
+        xs[14] = same_group
         xs[0] = same
         xs[1] = years
         xs[2] = in_sector
@@ -584,7 +607,14 @@ _F_GAPS = INDEX["trainable_gaps"]
 _F_LIC_MISSING = INDEX["licences_missing"]
 _F_AVAIL = INDEX["availability_days"]
 _F_LOCATION = INDEX["location_quality"]
-_COVERAGE = np.array([_F_COV, _F_COV_EXACT, _F_OPT, _F_OPT_EXACT], dtype=np.int64)  # as _pair_decisions counts
+_F_INFERRED = INDEX["skill_coverage_inferred_essential"]
+_F_INFERRED_OPT = INDEX["skill_coverage_inferred_optional"]
+_F_RELATED = INDEX["skill_coverage_related"]
+_F_ISCO = INDEX["same_isco_group"]
+# as _pair_decisions counts them: the candidate's masks 0, 1, 0, 1, 2, 3, 4 (_Sides.masks)
+_COVERAGE = np.array(
+    [_F_COV, _F_COV_EXACT, _F_OPT, _F_OPT_EXACT, _F_INFERRED, _F_INFERRED_OPT, _F_RELATED], dtype=np.int64
+)
 _MAX_SKILLS = 16  # coverage tables up to this many skills a vacancy asks for (past it: the largest term)
 # the features _pair_decisions works out exactly, in the order it fills them in
 _PAIR = np.array(
@@ -603,6 +633,7 @@ _PAIR = np.array(
         _F_LIC_MISSING,
         _F_AVAIL,
         _F_LOCATION,
+        _F_ISCO,
     ],
     dtype=np.int64,
 )

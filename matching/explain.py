@@ -43,6 +43,10 @@ FEATURE_NL: dict[str, str] = {
     "skill_coverage_exact": "vaardigheden",
     "optional_coverage_exact": "extra vaardigheden",
     "location_quality": "afstand",
+    "skill_coverage_inferred_essential": "vaardigheden uit eerder werk",
+    "skill_coverage_inferred_optional": "vaardigheden uit eerder werk",
+    "skill_coverage_related": "verwante vaardigheden",
+    "same_isco_group": "verwant beroep",
 }
 LEVELS: dict[str, list[str]] = {
     "language": [e.value for e in LanguageLevel],

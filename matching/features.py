@@ -12,7 +12,7 @@ from matching import rulebook as rb
 from matching.eligibility import Screen, column, constant, rowdots
 from matching.prepare import GROUPS, TYPES, Prepared
 
-FEATURE_SET_VERSION = 3
+FEATURE_SET_VERSION = 4
 
 BASE_FEATURES: tuple[str, ...] = (
     "skill_coverage",  # share of required skills covered (partial credit for related/fuzzy skills)
@@ -37,6 +37,11 @@ BASE_FEATURES: tuple[str, ...] = (
     "availability_days",  # days between available_from and the start (negative: available earlier)
     "profile_completeness",  # share of the candidate's key fields that are filled in
     "location_quality",  # 0 given coordinates, 1 postcode, 2 estimated from the region, 3 unknown
+    # what the candidate's occupations imply (the taxonomy's relations), apart from the skills they list:
+    "skill_coverage_inferred_essential",  # required skills essential to an occupation they list (credit by years)
+    "skill_coverage_inferred_optional",  # required skills optional to an occupation they list
+    "skill_coverage_related",  # required skills related to skills they list or their occupations' essential ones
+    "same_isco_group",  # they list an occupation of the ISCO unit group of the vacancy's occupation
 )
 FEATURES: tuple[str, ...] = (
     *BASE_FEATURES,
@@ -56,6 +61,22 @@ def _coverages(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> list[np.ndarray]:
     return out  # soft required, soft optional, exact required, exact optional
 
 
+def _inferred_coverages(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> list[np.ndarray]:
+    """Required skills covered by what the candidate's occupations imply: their essential skills,
+    their optional ones (NaN without an occupation), and related skills (NaN without either)."""
+    cover = rb.ufunc(rb.coverage)
+    n = p.v_n_req[vi]
+    out = []
+    for matrix, has in (
+        (p.c_inferred_essential, p.c_has_occ),
+        (p.c_inferred_optional, p.c_has_occ),
+        (p.c_related, p.c_has_skills_or_occ),
+    ):
+        (got,) = rowdots(matrix, [p.v_req], ci, vi)
+        out.append(np.asarray(cover(got, n, has[ci]), dtype=float))
+    return out
+
+
 def _title_similarity(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray:
     """max over the candidate's occupation texts of the title similarity; NaN when they list none."""
     rows = p.c_titles[ci]
@@ -66,6 +87,19 @@ def _title_similarity(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray
         owner = np.repeat(np.arange(len(ci)), lengths)
         values = p.title_sim[p.v_title[vi][owner], rows.indices]
         out[has] = np.maximum.reduceat(values, rows.indptr[:-1][has])  # rows are consecutive runs
+    return out
+
+
+def _same_group(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> np.ndarray:
+    """1 when the candidate lists an occupation of the ISCO unit group of the vacancy's occupation,
+    else 0; NaN when that group or the candidate's occupations are unknown."""
+    group = p.v_isco[vi]
+    out = np.full(len(ci), np.nan)
+    known = (group >= 0) & p.c_has_occ[ci]
+    if known.any() and constant(group):
+        out[known] = column(p.c_isco_csc, int(group[0]), ci[known]) > 0
+    elif known.any():
+        out[known] = np.asarray(p.c_isco[ci[known], group[known]]).ravel() > 0
     return out
 
 
@@ -132,6 +166,10 @@ def pair_features(p: Prepared, s: Screen) -> np.ndarray:
     x[:, INDEX["availability_days"]] = rb.ufunc(rb.availability_days)(rec.c_available[ci], rec.v_start[vi])
     x[:, INDEX["profile_completeness"]] = profile_completeness(p, ci)
     x[:, INDEX["location_quality"]] = rb.ufunc(rb.location_quality)(p.c_loc[ci], p.v_loc[vi])
+    implied = ("skill_coverage_inferred_essential", "skill_coverage_inferred_optional", "skill_coverage_related")
+    for name, values in zip(implied, _inferred_coverages(p, ci, vi), strict=True):
+        x[:, INDEX[name]] = values
+    x[:, INDEX["same_isco_group"]] = _same_group(p, ci, vi)
     base = len(BASE_FEATURES)
     groups = np.zeros((n, len(GROUPS)))
     ok = p.c_group[ci] >= 0

@@ -59,6 +59,18 @@ class _Candidates(NamedTuple):
     title_p: np.ndarray
     title_i: np.ndarray
     title_d: np.ndarray
+    ess_p: np.ndarray  # skills the candidate's occupations imply: essential, optional, related
+    ess_i: np.ndarray
+    ess_d: np.ndarray
+    iopt_p: np.ndarray
+    iopt_i: np.ndarray
+    iopt_d: np.ndarray
+    rel_p: np.ndarray
+    rel_i: np.ndarray
+    rel_d: np.ndarray
+    isco_p: np.ndarray  # the ISCO unit groups of the candidate's occupations
+    isco_i: np.ndarray
+    isco_d: np.ndarray
 
 
 class _Vacancies(NamedTuple):
@@ -99,6 +111,7 @@ class _Vacancies(NamedTuple):
     ux: np.ndarray  # unit vectors of the locations
     uy: np.ndarray
     uz: np.ndarray
+    isco: np.ndarray  # the ISCO unit group of the vacancy's occupation (-1: unknown)
 
 
 @dataclass(frozen=True)
@@ -148,6 +161,10 @@ def _build(p: Prepared) -> KernelData:
         *_csr(p.c_occ_years, canonical=True),
         *_csr(p.c_sectors, canonical=True),
         *_csr(p.c_titles),
+        *_csr(p.c_inferred_essential, canonical=True),
+        *_csr(p.c_inferred_optional, canonical=True),
+        *_csr(p.c_related, canonical=True),
+        *_csr(p.c_isco, canonical=True),
     )
     vacancies = _Vacancies(
         *_csr(p.v_hard),
@@ -177,6 +194,7 @@ def _build(p: Prepared) -> KernelData:
         rec.v_ux,
         rec.v_uy,
         rec.v_uz,
+        p.v_isco.astype(np.int64),
     )
     settings = np.array([*rec.settings, float(p.c_certs.shape[1]), float(p.c_skills.shape[1])])
     return KernelData(candidates, vacancies, settings)
@@ -782,13 +800,20 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
     n_req, n_opt = vac.n_req, vac.n_opt
     v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac.licences, vac.lang, vac.edu, vac.phys, vac.hours, vac.start
     v_occ, v_sector, v_title, v_text, title_sim = vac.occ, vac.sector, vac.title, vac.text, vac.title_sim
-    v_loc, v_type = vac.loc, vac.type
+    v_loc, v_type, v_isco = vac.loc, vac.type, vac.isco
+    ess_p, ess_i, ess_d = cand.ess_p, cand.ess_i, cand.ess_d
+    iopt_p, iopt_i, iopt_d = cand.iopt_p, cand.iopt_i, cand.iopt_d
+    rel_p, rel_i, rel_d = cand.rel_p, cand.rel_i, cand.rel_d
+    isco_p, isco_i, isco_d = cand.isco_p, cand.isco_i, cand.isco_d
     n_feat = x.shape[1]
     vacancy_of = np.empty(len(candidates), dtype=np.int64)
     _by_candidate(offsets, candidates, cs.shape[0], order, vacancy_of)
     n_skills = np.int64(settings[_S_SKILLS])
     soft = np.zeros(n_skills)  # the current candidate's skill rows, made dense once for all their pairs
     exact = np.zeros(n_skills)
+    implied = np.zeros(n_skills)  # and the credit their occupations and the taxonomy's relations give
+    implied_opt = np.zeros(n_skills)
+    near = np.zeros(n_skills)
     last = -1
     for i in range(len(order)):
         q = order[i]
@@ -798,8 +823,14 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
             if last >= 0:
                 _clear(csoft_p, csoft_i, last, soft)
                 _clear(cskill_p, cskill_i, last, exact)
+                _clear(ess_p, ess_i, last, implied)
+                _clear(iopt_p, iopt_i, last, implied_opt)
+                _clear(rel_p, rel_i, last, near)
             _scatter(csoft_p, csoft_i, csoft_d, c, soft)
             _scatter(cskill_p, cskill_i, cskill_d, c, exact)
+            _scatter(ess_p, ess_i, ess_d, c, implied)
+            _scatter(iopt_p, iopt_i, iopt_d, c, implied_opt)
+            _scatter(rel_p, rel_i, rel_d, c, near)
             last = c
         occ, sector, title = v_occ[v], v_sector[v], v_title[v]
         hours = v_hours[v]
@@ -847,6 +878,15 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
         x[i, _F_AVAIL] = rb.availability_days(cs[c, rc.C_AVAIL], start)
         x[i, _F_COMPLETE] = cs[c, rc.C_COMPLETE]
         x[i, _F_LOCATION] = rb.location_quality(cs[c, rc.C_LOC], v_loc[v])
+        has_occ = cs[c, rc.C_HAS_OCC]
+        x[i, _F_INFERRED] = rb.coverage(_cover(implied, req_p, req_i, v), n_req[v], has_occ)
+        x[i, _F_INFERRED_OPT] = rb.coverage(_cover(implied_opt, req_p, req_i, v), n_req[v], has_occ)
+        x[i, _F_RELATED] = rb.coverage(_cover(near, req_p, req_i, v), n_req[v], max(has_skills, has_occ))
+        group = v_isco[v]
+        if group >= 0 and has_occ != 0:
+            x[i, _F_ISCO] = 1.0 if entry(isco_p, isco_i, isco_d, c, group) > 0 else 0.0
+        else:
+            x[i, _F_ISCO] = np.nan
         g = np.int64(cs[c, rc.C_GROUP])
         if g >= 0:
             x[i, _N_BASE + g] = 1.0
@@ -877,3 +917,7 @@ _F_LIC_REQUIRED = _I["licences_required"]
 _F_AVAIL = _I["availability_days"]
 _F_COMPLETE = _I["profile_completeness"]
 _F_LOCATION = _I["location_quality"]
+_F_INFERRED = _I["skill_coverage_inferred_essential"]
+_F_INFERRED_OPT = _I["skill_coverage_inferred_optional"]
+_F_RELATED = _I["skill_coverage_related"]
+_F_ISCO = _I["same_isco_group"]

@@ -7,7 +7,7 @@ NaN (or an explicit "unknown" flag) so features and explanations can say what is
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -23,6 +23,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from matching import rulebook as rb
 from matching.geo import LOC_REGION, LOC_UNKNOWN, PostcodeTable, resolve_points
 from matching.normalise import Normaliser
 from matching.records import Records, build_records
@@ -281,6 +282,7 @@ class Prepared:
         self._certificates(c, v)
         self._licences(c, v)
         self._occupations(c, v)
+        self._inferred_skills()
         self._locations(ds)
         self._scalars(ds)
         self._text(c, v)
@@ -450,6 +452,20 @@ class Prepared:
         self.c_titles = _incidence(text_rows, max(len(text_ids), 1))
         self.c_occ_csc, self.c_occ_years_csc = _canonical(self.c_occ.tocsc()), _canonical(self.c_occ_years.tocsc())
         self.c_sectors_csc = _canonical(self.c_sectors.tocsc())
+        # how far each occupation a candidate lists vouches for its skills (the rule book, by years)
+        self.c_occ_credit = self.c_occ.astype(np.float64)
+        years = np.fromiter(chain.from_iterable(year_rows), dtype=np.float64, count=self.c_occ.nnz)
+        self.c_occ_credit.data = np.asarray(rb.ufunc(rb.inferred_credit)(years), dtype=np.float64)
+        # the ISCO unit groups of the candidate's occupations (an occupation's near relations)
+        isco_groups: dict[str, int] = {}
+        isco_of = np.full(len(codes), -1, dtype=np.int64)
+        for concept in tax.of_kind("occupation"):
+            if concept.isco_group:
+                isco_of[codes[concept.code]] = isco_groups.setdefault(concept.isco_group, len(isco_groups))
+        isco_list = isco_of.tolist()
+        isco_rows = [sorted({isco_list[j] for j in r if isco_list[j] >= 0}) for r in occ_rows]
+        self.c_isco = _incidence(isco_rows, max(len(isco_groups), 1))
+        self.c_isco_csc = _canonical(self.c_isco.tocsc())
         # vacancy occupation: the occupation column, else the title
         v_occ = np.full(len(v), -1, dtype=np.int64)
         occ_col = [o if isinstance(o, str) else "" for o in v["occupation"]]
@@ -466,6 +482,7 @@ class Prepared:
                 v_occ[i] = codes[code]
         self.v_occ = v_occ
         self.v_sector = np.where(v_occ >= 0, sector_of[np.maximum(v_occ, 0)], -1)
+        self.v_isco = np.where(v_occ >= 0, isco_of[np.maximum(v_occ, 0)], -1)
         # title similarity: every distinct cleaned title against every candidate occupation text
         clean_titles = [clean_title(t) for t in titles]
         title_ids: dict[str, int] = dict(base.title_ids) if base is not None else {}
@@ -477,6 +494,37 @@ class Prepared:
             list(text_ids),
             base.title_sim if base is not None and base.text_ids else None,
         )
+
+    # -- what people can do, from what they did -------------------------------------------------
+    def _inferred_skills(self) -> None:
+        """Per candidate and skill, the credit the taxonomy's relations give: the essential and the
+        optional skills of the candidate's occupations (occupation→skill relations, each occupation
+        by :func:`matching.rulebook.inferred_credit` of its years), and the skills related to the
+        ones they list or their occupations' essential ones (skill→skill relations). Only the skills
+        a dataset names are columns: a vacancy asks for no other."""
+        tax, vocab, codes = self.taxonomy, self.skill_vocab, self.occupation_codes
+
+        def columns(skills: Iterable[str]) -> list[int]:
+            return sorted({vocab[s] for s in skills if s in vocab})
+
+        def related(skills: Iterable[str]) -> set[str]:
+            return {r for s in skills for r in tax.related.get(s, ())}
+
+        essential = _incidence([columns(tax.essential.get(code, ())) for code in codes], len(vocab))
+        optional = _incidence([columns(tax.optional.get(code, ())) for code in codes], len(vocab))
+        near_work = _incidence([columns(related(tax.essential.get(code, ()))) for code in codes], len(vocab))
+        near_skill = _incidence([columns(related([k])) for k in vocab], len(vocab))
+
+        def capped(m: sparse.csr_matrix) -> sparse.csr_matrix:
+            m = m.tocsr()
+            m.sum_duplicates()
+            m.data = np.minimum(m.data, 1.0)
+            return m
+
+        self.c_inferred_essential = capped(self.c_occ_credit @ essential)
+        self.c_inferred_optional = capped(self.c_occ_credit @ optional)
+        self.c_related = capped(self.c_skills @ near_skill + self.c_occ_credit @ near_work)
+        self.c_has_skills_or_occ = self.c_has_skills | self.c_has_occ
 
     # -- places -------------------------------------------------------------------------------
     def _locations(self, ds: Dataset) -> None:

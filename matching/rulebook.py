@@ -249,6 +249,15 @@ def coverage(credit: float, n_skills: float, has_skills: float) -> float:
 
 
 @_scalar
+def inferred_credit(years: float) -> float:
+    """How far working in an occupation vouches for the skills ESCO relates to it: half for having done
+    the work at all (years unknown or 0), growing with the years to all of it at two years."""
+    if np.isnan(years) or years <= 0:
+        return 0.5
+    return min(0.5 + years / 4.0, 1.0)
+
+
+@_scalar
 def experience_years(years: float) -> float:
     """Years in the vacancy's occupation, counted up to 15 (NaN: unknown)."""
     if np.isnan(years):

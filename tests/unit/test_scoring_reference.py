@@ -54,6 +54,36 @@ def ref_coverage(p: Prepared, c: int, needed: dict[int, float]) -> float:
     return total / len(needed)
 
 
+def ref_inferred(p: Prepared, c: int, v: int, years: dict[str, float]) -> dict[str, float]:
+    """What the candidate's occupations (code → years) imply, from the taxonomy's relations as sets."""
+    tax = p.taxonomy
+    needed = [p.skill_names[j] for j in row_set(p.v_req, v)]
+    written = {p.skill_names[j] for j in row_set(p.c_skills, c)}
+    credit = {occ: 0.5 if y <= 0 else min(0.5 + y / 4.0, 1.0) for occ, y in years.items()}
+    out: dict[str, float] = {}
+    for name, relation in (
+        ("skill_coverage_inferred_essential", tax.essential),
+        ("skill_coverage_inferred_optional", tax.optional),
+    ):
+        if needed and years:
+            got = [min(1.0, sum(w for occ, w in credit.items() if k in relation.get(occ, ()))) for k in needed]
+            out[name] = sum(got) / len(needed)
+    if needed and (years or written):
+        got = []
+        for k in needed:
+            from_skills = sum(1.0 for s in written if k in tax.related.get(s, ()))
+            from_work = sum(
+                w for occ, w in credit.items() if any(k in tax.related.get(s, ()) for s in tax.essential.get(occ, ()))
+            )
+            got.append(min(1.0, from_skills + from_work))
+        out["skill_coverage_related"] = sum(got) / len(needed)
+    occ = p.v_occ[v]
+    group = tax.get(p.occupation_codes[occ], "occupation").isco_group if occ >= 0 else None  # type: ignore[union-attr]
+    if group is not None and years:
+        out["same_isco_group"] = float(any(tax.get(o, "occupation").isco_group == group for o in years))  # type: ignore[union-attr]
+    return out
+
+
 def ref_features(p: Prepared, c: int, v: int) -> list[float]:
     f = dict.fromkeys(FEATURES, math.nan)
     f["skill_coverage"] = ref_coverage(p, c, row_set(p.v_req, v))
@@ -72,6 +102,7 @@ def ref_features(p: Prepared, c: int, v: int) -> list[float]:
         f["occupation_years"] = min(occ.get(int(p.v_occ[v]), 0.0), 15.0)
     if p.v_sector[v] >= 0 and present:
         f["same_sector"] = float(int(p.v_sector[v]) in row_set(p.c_sectors, c))
+    f.update(ref_inferred(p, c, v, {p.occupation_codes[j]: years for j, years in occ.items()}))
     cand_texts = row_set(p.c_titles, c)
     if cand_texts:
         title = p.title_texts[p.v_title[v]]
