@@ -18,7 +18,8 @@ For every world of the generator's family (:data:`data.synthetic.truth.TRUTH_MOD
    the learned model and with the rule score; the ceiling plan is the same solver on every eligible
    pair with the ceiling's probabilities as its retention; the greedy coach is
    :func:`tests.benchmarks.planning.greedy_coach`. Each is valued in expected lasting placements
-   (the sum of the true retention over its pairs) and reported as a ratio to the ceiling plan.
+   (the sum of the true retention over its pairs) and reported as a ratio to the ceiling plan;
+   the JSON also has the learned plan's mean predicted retention beside its true mean.
 
     python -m tests.benchmarks quality [--scale F] [--worlds a,b] [--json PATH]
 """
@@ -200,6 +201,9 @@ def _plans(p: Any, learned: Any, model: Any) -> dict[str, Any]:
         chosen = result.solution.chosen
         lasting[name] = float(model.p6(result.problem.arc_c[chosen], result.problem.arc_v[chosen]).sum())
         placed[name] = len(chosen)
+        if name == "learned" and len(chosen):  # is the learned model's promise kept?
+            out["plan_learned_predicted_mean"] = round(float(result.problem.retention[chosen].mean()), 4)
+            out["plan_learned_true_mean"] = round(lasting[name] / len(chosen), 4)
     lasting.setdefault("learned", lasting["rule"])
     placed.setdefault("learned", placed["rule"])
     every = PlanConfig(arcs_per_place=1 << 30, min_arcs=1 << 30)  # every eligible pair is an arc
