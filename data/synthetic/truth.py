@@ -299,7 +299,9 @@ def _coordinates(lat: pd.Series, lon: pd.Series, postcode: pd.Series) -> tuple[n
 
 
 class HiddenModel:
-    """The ground-truth retention model of one dataset, prepared once for many pairs."""
+    """The ground-truth retention model of one dataset, prepared once for many pairs: ``truth``
+    says which world's model (default the standard one), ``hidden`` gives the hidden parts of a
+    world that has them (:func:`data.synthetic.generator.hidden_of`)."""
 
     def __init__(self, ds: Dataset, truth: TruthModel = STANDARD, hidden: Hidden | None = None) -> None:
         if truth.has_hidden_parts and hidden is None:

@@ -7,7 +7,8 @@ For every world of the generator's family (:data:`data.synthetic.truth.TRUTH_MOD
    the history the product learns from never saw them.
 2. The product is trained as a user trains it (``koppelaar train``: the installation's settings,
    ``KOPPELAAR_TAXONOMY`` included, prepare, :func:`matching.matcher.train`). A history too short
-   to train on leaves the rule score, as ``koppelaar match`` without ``--model`` would.
+   to train on, or a crash in training, leaves the rule score, as ``koppelaar match`` without
+   ``--model`` would; the world's line says which.
 3. **Held-out pairs**: for each held-out vacancy, up to 40 held-out candidates in its reach
    (drawn at random); "eligible" are those that pass every hard rule. The AUC of a score is its
    *expected* AUC over the truth's outcomes (each pair a positive with weight p and a negative with
@@ -18,7 +19,8 @@ For every world of the generator's family (:data:`data.synthetic.truth.TRUTH_MOD
    the learned model and with the rule score; the ceiling plan is the same solver on every eligible
    pair with the ceiling's probabilities as its retention; the greedy coach is
    :func:`tests.benchmarks.planning.greedy_coach`. Each is valued in expected lasting placements
-   (the sum of the true retention over its pairs) and reported as a ratio to the ceiling plan.
+   (the sum of the true retention over its pairs) and reported as a ratio to the ceiling plan;
+   the JSON also has the learned plan's mean predicted retention beside its true mean.
 
     python -m tests.benchmarks quality [--scale F] [--worlds a,b] [--json PATH]
 """
@@ -151,6 +153,8 @@ def quality_world(*, truth: str, candidates: int, vacancies: int, history_share:
         out["trained_on"] = int(learned.training_size_)
     except KoppelaarError as e:  # too short a history: the product falls back on the rule score
         learned, out["trained_on"] = None, f"not trained: {e}"
+    except Exception as e:  # a crash is a figure too: the user would match without a model
+        learned, out["trained_on"] = None, f"train crashed: {type(e).__name__}: {e}"
     out["train_s"] = round(time.perf_counter() - t, 2)
     model = hidden_model(history, config)
 
@@ -200,6 +204,9 @@ def _plans(p: Any, learned: Any, model: Any) -> dict[str, Any]:
         chosen = result.solution.chosen
         lasting[name] = float(model.p6(result.problem.arc_c[chosen], result.problem.arc_v[chosen]).sum())
         placed[name] = len(chosen)
+        if name == "learned" and len(chosen):  # is the learned model's promise kept?
+            out["plan_learned_predicted_mean"] = round(float(result.problem.retention[chosen].mean()), 4)
+            out["plan_learned_true_mean"] = round(lasting[name] / len(chosen), 4)
     lasting.setdefault("learned", lasting["rule"])
     placed.setdefault("learned", placed["rule"])
     every = PlanConfig(arcs_per_place=1 << 30, min_arcs=1 << 30)  # every eligible pair is an arc
@@ -231,7 +238,10 @@ def goals(r: dict[str, Any]) -> str:
         "plan ≥ 0.97 of the ceiling plan": r["plan_learned"] is not None and r["plan_learned"] >= 0.97,
         "plan ≥ 1.3 × greedy": r["lasting_learned"] >= 1.3 * r["lasting_greedy"],
     }
-    return "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks.items())
+    verdict = "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks.items())
+    if not isinstance(r["trained_on"], int):  # the learned figures are the rule score's
+        verdict = f"{r['trained_on']} (the learned figures are the rule score's); {verdict}"
+    return verdict
 
 
 def table(rows: list[dict[str, Any]]) -> str:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +28,7 @@ from matching.eligibility import screen
 from matching.features import pair_features
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import RuleScorer
-from models.dataset import Dataset
+from models.dataset import Dataset, write_dataset
 from models.schema import FILES
 from tests.benchmarks.quality import expected_auc
 
@@ -53,6 +57,18 @@ def test_each_world_is_deterministic_for_its_seed(truth: str) -> None:
     hidden, again = hidden_of(config), hidden_of(config)
     assert np.array_equal(hidden.motivation, again.motivation)
     assert np.array_equal(hidden.coaching_noise, again.coaching_noise)
+
+
+@pytest.mark.parametrize("truth", ["motivation", "coaching"])
+def test_a_world_is_byte_identical_across_processes(truth: str, tmp_path: Path) -> None:
+    """`koppelaar generate --truth` under another hash seed writes the same bytes as this process."""
+    write_dataset(generate_world(WorldConfig(candidates=200, vacancies=50, seed=11, truth=truth)), tmp_path / "here")
+    env = {**os.environ, "PYTHONHASHSEED": "321"}
+    cmd = [sys.executable, "-m", "api.cli", "generate", "--out", str(tmp_path / "there"), "--truth", truth,
+           "--candidates", "200", "--vacancies", "50", "--seed", "11"]  # fmt: skip
+    subprocess.run(cmd, check=True, env=env, capture_output=True, timeout=120)
+    for spec in FILES:
+        assert (tmp_path / "here" / spec.filename).read_bytes() == (tmp_path / "there" / spec.filename).read_bytes()
 
 
 def test_the_default_world_is_the_standard_one() -> None:
