@@ -73,6 +73,12 @@ def _authenticated(
     throttle = throttle_of(request)
     throttle.check(request)
     try:
+        if bearer is None and "authorization" in request.headers:  # credentials that do not parse are refused
+            raise ApiProblem(
+                401,
+                "the Authorization header must be 'Bearer' and your API key",
+                headers={"WWW-Authenticate": 'Bearer realm="koppelaar"'},
+            )
         secret = _presented(key, bearer)
         with get_store(request).connect() as conn:
             return authorize(conn, secret, permission)
