@@ -74,6 +74,12 @@ def _authenticated(
     throttle = throttle_of(request)
     throttle.check(request)
     try:
+        if bearer is None and "authorization" in request.headers:  # credentials that do not parse are refused
+            raise ApiProblem(
+                401,
+                "the Authorization header must be 'Bearer' and your API key",
+                headers={"WWW-Authenticate": 'Bearer realm="koppelaar"'},
+            )
         if not key and bearer is None:  # the web page, signed in with an organisation account
             signed_in = session_principal(get_store(request), request)
             if signed_in is not None:

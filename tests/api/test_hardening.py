@@ -189,3 +189,13 @@ def test_every_status_the_api_answers_is_documented(api: Any) -> None:
             documented = set(operation["responses"])
             missing = {"400", "401", "409", "415", "422", "429", "500"} - documented
             assert not missing, f"{method.upper()} {path} lacks {sorted(missing)}"
+
+
+def test_an_authorization_header_that_is_not_a_bearer_key_is_refused(api: Any) -> None:
+    """Credentials that do not parse are not ignored in favour of another header (found by schemathesis)."""
+    key = api.headers("coach")
+    assert api.client.get("/api/v1/me", headers=key).status_code == 200
+    body = problem(api.client.get("/api/v1/me", headers={**key, "Authorization": "Basic a29wcGVsYWFy"}), 401)
+    assert "Bearer" in body["detail"]
+    bearer = {"Authorization": f"Bearer {key['X-API-Key']}"}
+    assert api.client.get("/api/v1/me", headers=bearer).status_code == 200
