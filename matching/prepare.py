@@ -7,10 +7,10 @@ NaN (or an explicit "unknown" flag) so features and explanations can say what is
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import chain
 from typing import Any
 
@@ -163,6 +163,13 @@ def _fit_tfidf(docs: list[str], max_features: int) -> tuple[sparse.csr_matrix, n
     return counts, grams[order[keep]], weights.fit(counts)
 
 
+@cache
+def _word_analyser() -> Callable[[str], list[str]]:
+    """The n-grams of one lower-cased word, as :func:`tfidf`'s analyser makes them."""
+    analyse: Callable[[str], list[str]] = clone(tfidf()).set_params(lowercase=False).build_analyzer()
+    return analyse
+
+
 @dataclass(frozen=True)
 class TextSpace:
     """The text representation fitted on a dataset's documents: its n-grams and their weights, and
@@ -198,7 +205,7 @@ class TextSpace:
             width = TEXT_DIMENSIONS if self.svd is not None else len(self.grams)
             return np.zeros((0, width), dtype=np.float32), np.zeros(0, dtype=bool)
         word_counts, words = _counts([doc.lower().split() for doc in docs], np.float32)
-        analyse = clone(tfidf()).set_params(lowercase=False).build_analyzer()
+        analyse = _word_analyser()
         columns = [sorted(self.grams[g] for g in analyse(w) if g in self.grams) for w in words]
         gram_counts = _incidence(columns, len(self.grams)).astype(np.float32)
         counts = (word_counts @ gram_counts).tocsr()
@@ -605,8 +612,12 @@ class Prepared:
         self.c_previous = _canonical(previous)
         self.c_previous.data[:] = 1.0
         # which target groups count for each vacancy (the domain's one rule: models.valuation)
+        # only a place's named obligation and its contractor's obligations can take it: those are read
+        relevant = obl["obligation_id"].astype(str).isin(v["obligation_id"].dropna().astype(str)) | obl[
+            "contractor_id"
+        ].astype(str).isin(v["contractor_id"].astype(str))
         allowed = counted_target_groups(
-            obl,
+            obl[relevant.to_numpy(dtype=bool)].reset_index(drop=True),
             named=v["obligation_id"].to_numpy(dtype=object),
             contractor=v["contractor_id"].astype(str).to_numpy(dtype=object),
             on=np.datetime64(self.config.today, "D"),

@@ -340,12 +340,23 @@ def _merge(
     nr = other_rank[nx]
     before = (ns > last_score[no]) | ((ns == last_score[no]) & (nr < last_rank[no]))
     take = full[no] | (has_last[no] & before)
-    owner = np.concatenate([ro, no[take]]).astype(np.int64)
-    other = np.concatenate([rx, nx[take]]).astype(np.int64)
-    score = np.concatenate([rs, ns[take]])
-    total = np.bincount(owner, minlength=n)
+    total = np.bincount(np.concatenate([ro, no[take]]).astype(np.int64), minlength=n)
+    # only the lists that take a new pair are ranked again; the others keep their pairs in order
+    touched = np.zeros(n, dtype=bool)
+    touched[no[take]] = True
+    again = touched[ro]
+    owner = np.concatenate([ro[again], no[take]]).astype(np.int64)
+    other = np.concatenate([rx[again], nx[take]]).astype(np.int64)
+    score = np.concatenate([rs[again], ns[take]])
     if len(owner):
         owner, other, score = _best_per(owner, other, score, other_rank, keep)
+    owner = np.concatenate([ro[~again], owner]).astype(np.int64)
+    order = np.argsort(owner, kind="stable")  # each list from one of the two parts: its order stays
+    owner, other, score = (
+        owner[order],
+        np.concatenate([rx[~again], other])[order],
+        np.concatenate([rs[~again], score])[order],
+    )
     offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n))]).astype(np.int64)
     return Ranked(offsets, other.astype(np.int32), score, full & (total <= keep))
 

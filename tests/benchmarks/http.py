@@ -172,7 +172,257 @@ def bench_http(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
                 )
         name = f"suggestions over HTTP at {load.clients} client{'s' if load.clients > 1 else ''}"
         out.append((Measurement(name, [load.seconds], [server_mb], figures), goal))
-    return out
+    return out + bench_http_mixed(repeat, scale)
+
+
+# -- reads while others write ----------------------------------------------------------------------
+
+MIXED_SIZE = (20_000, 4_000)  # candidates × vacancies at scale 1
+MIXED_READERS, MIXED_WRITERS = 32, 4
+MIXED_SECONDS = 60.0  # the mixed run
+READ_ONLY_SECONDS = 20.0  # the read-only baseline before it, on the same server
+SETTLE_SECONDS = 15.0  # idle after the mixed run, before memory is read again
+GOAL_MIXED_P95_MS = 200.0
+
+
+@dataclass
+class Writes:
+    """What the writers of a mixed run did: each write's time, the answers, and the last value each
+    writer gave each field (to check afterwards that every write landed)."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    last: dict[tuple[str, str, str], object] = field(default_factory=dict)  # (path, key, field) -> value
+
+    def record(self, ms: float, label: str) -> None:
+        self.latencies_ms.append(ms)
+        if label != "200":
+            self.errors += 1
+            self.statuses[label] = self.statuses.get(label, 0) + 1
+
+
+Write = tuple[str, str, str, Any]  # (path, key, field, value)
+
+
+def bench_http_mixed(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Suggestions while others write: a read-only baseline, then 32 readers and 4 writers for 60 s on
+    a real ``koppelaar serve --workers 2`` over a world of 20,000 × 4,000 at scale 1; every write is
+    checked to have landed, and the server's memory is read before, during and after the writes."""
+    from tests.benchmarks.planning import write_world
+
+    n, m = max(int(MIXED_SIZE[0] * scale), 200), max(int(MIXED_SIZE[1] * scale), 40)
+    folder = write_world(n, m, seed=5)
+    work = Path(tempfile.mkdtemp(prefix="koppelaar-bench-mixed-"))
+    env = _environment(folder, work)
+    server: subprocess.Popen[bytes] | None = None
+    log = (work / "server.log").open("wb")
+    try:
+        _import(folder / "world", env, work)
+        _, requests = _requests(folder / "world", env, count=20_000, seed=5)
+        plans = _write_plans(folder / "world", env, MIXED_WRITERS, seed=6)
+        port = _free_port()
+        server = subprocess.Popen(
+            [_tool(), "serve", "--port", str(port), "--workers", str(SERVER_WORKERS)],
+            env=env,
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://{HOST}:{port}"
+        _wait_healthy(base, server, work / "server.log", ready=False)
+        _wait_ready(base, server, work / "server.log", SERVER_WORKERS)
+        ready_mb = _rss_mb(server.pid)
+        alone, _, _ = _run_loop(_mixed(port, requests, MIXED_READERS, [], READ_ONLY_SECONDS, server.pid))
+        read_only_mb = _rss_mb(server.pid)
+        mixed, writes, peak_mb = _run_loop(_mixed(port, requests, MIXED_READERS, plans, MIXED_SECONDS, server.pid))
+        after_mb = _rss_mb(server.pid)
+        lost, checked = _run_loop(_lost_writes(port, writes))
+        time.sleep(SETTLE_SECONDS)
+        again, _, _ = _run_loop(_mixed(port, requests, MIXED_READERS, [], READ_ONLY_SECONDS, server.pid))
+        settled_mb = _rss_mb(server.pid)
+    finally:
+        stop(server, log, work, folder)
+
+    size = f"{n:,} × {m:,}"
+    figures = mixed.figures()
+    w_ms = np.asarray(writes.latencies_ms) if writes.latencies_ms else np.zeros(1)
+    write_figures = {
+        "writes": len(writes.latencies_ms),
+        "writes_per_s": round(len(writes.latencies_ms) / mixed.seconds, 1),
+        "write_p50_ms": round(float(np.percentile(w_ms, 50)), 1),
+        "write_p95_ms": round(float(np.percentile(w_ms, 95)), 1),
+        "write_errors": writes.errors,
+        **({"write_error_kinds": dict(writes.statuses)} if writes.statuses else {}),
+        "writes_checked": checked,
+        "lost_writes": lost,
+    }
+    memory = {
+        "rss_ready_mb": round(ready_mb),
+        "rss_after_read_only_mb": round(read_only_mb),
+        "rss_peak_during_writes_mb": round(peak_mb),
+        "rss_after_writes_mb": round(after_mb),
+        "rss_after_idle_and_a_read_only_pass_mb": round(settled_mb),
+    }
+    if scale != 1.0:
+        goal = "goal applies at scale 1"
+    else:
+        ok = figures["p95_ms"] <= GOAL_MIXED_P95_MS and mixed.errors == 0 and writes.errors == 0 and lost == 0
+        goal = (
+            f"goal reads p95 ≤ {GOAL_MIXED_P95_MS:g} ms with {MIXED_WRITERS} writers, 0 errors, 0 lost writes: "
+            f"{'met' if ok else 'MISSED'} (p95 {figures['p95_ms']} ms, {mixed.errors + writes.errors} errors, "
+            f"{lost} lost)"
+        )
+    return [
+        (
+            Measurement(
+                f"suggestions at {MIXED_READERS} clients, read only ({size}), the baseline of the mixed run",
+                [alone.seconds],
+                [read_only_mb],
+                alone.figures(),
+            ),
+            "",
+        ),
+        (
+            Measurement(
+                f"{MIXED_READERS} readers and {MIXED_WRITERS} writers for {MIXED_SECONDS:g} s ({size})",
+                [mixed.seconds],
+                [peak_mb],
+                {**figures, **write_figures, **memory},
+            ),
+            goal,
+        ),
+        (
+            Measurement(
+                f"suggestions at {MIXED_READERS} clients, read only again after the writes ({size})",
+                [again.seconds],
+                [settled_mb],
+                again.figures(),
+            ),
+            "",
+        ),
+    ]
+
+
+def _write_plans(world: Path, env: dict[str, str], writers: int, *, seed: int) -> list[list[Write]]:
+    """Per writer, a seeded list of writes over ids no other writer touches: three in four change a
+    candidate of some region (their travel distance or profile text, with that region's coach key),
+    one in four an open vacancy's hours (with an admin key)."""
+    from api.security import create_key
+    from models.dataset import read_dataset
+    from models.store import Store
+
+    ds = read_dataset(world)
+    c = ds.candidates.dropna(subset=["region"])
+    v = ds.vacancies[ds.vacancies["additional"].fillna(False).astype(bool)]
+    store = Store.open(env["KOPPELAAR_DATABASE_URL"])
+    try:
+        with store.begin() as conn:
+            coach = {str(r): create_key(conn, role="coach", region=str(r)).secret for r in c["region"].unique()}
+            admin = create_key(conn, role="admin", region=None).secret
+    finally:
+        store.close()
+    rng = np.random.default_rng(seed)
+    c_ids, c_regions = c["candidate_id"].astype(str).to_numpy(), c["region"].astype(str).to_numpy()
+    v_ids = v["vacancy_id"].astype(str).to_numpy()
+    plans: list[list[Write]] = []
+    for w in range(writers):
+        mine_c = np.flatnonzero(np.arange(len(c_ids)) % writers == w)
+        mine_v = np.flatnonzero(np.arange(len(v_ids)) % writers == w)
+        plan: list[Write] = []
+        for k in range(20_000):
+            if k % 4 == 3 and len(mine_v):
+                j = int(mine_v[rng.integers(len(mine_v))])
+                plan.append((f"/api/v1/vacancies/{v_ids[j]}", admin, "hours_per_week", float(16 + (k + w) % 24)))
+            else:
+                i = int(mine_c[rng.integers(len(mine_c))])
+                path, key = f"/api/v1/candidates/{c_ids[i]}", coach[c_regions[i]]
+                if k % 2:
+                    plan.append((path, key, "max_travel_km", float(10 + (k * 7 + w) % 50)))
+                else:
+                    plan.append((path, key, "profile_text", f"Zoekt werk in de buurt, bijgewerkt {w}-{k}"))
+        plans.append(plan)
+    return plans
+
+
+async def _mixed(
+    port: int, requests: list[Request], readers: int, plans: list[list[Write]], seconds: float, pid: int
+) -> tuple[Load, Writes, float]:
+    """``readers`` clients going round ``requests`` and one writer per plan, each on its own
+    connection, until ``seconds`` have passed; the server's memory sampled every second (its peak)."""
+    load, writes = Load(readers, 0.0), Writes()
+    deadline = time.perf_counter() + seconds
+    peak = 0.0
+    cursor = iter(range(10**9))
+
+    async def reader() -> None:
+        connection = Connection(HOST, port)
+        try:
+            while time.perf_counter() < deadline:
+                path, key = requests[next(cursor) % len(requests)]
+                started = time.perf_counter()
+                try:
+                    label = str((await connection.get(path, key))[0])
+                except (OSError, EOFError, ValueError, TimeoutError, asyncio.LimitOverrunError) as exc:
+                    label = type(exc).__name__
+                load.record((time.perf_counter() - started) * 1000, label)
+        finally:
+            connection.close()
+
+    async def writer(plan: list[Write]) -> None:
+        connection = Connection(HOST, port)
+        try:
+            for path, key, name, value in plan:
+                if time.perf_counter() >= deadline:
+                    break
+                started = time.perf_counter()
+                try:
+                    label = str((await connection.send("PATCH", path, key, {name: value}))[0])
+                except (OSError, EOFError, ValueError, TimeoutError, asyncio.LimitOverrunError) as exc:
+                    label = type(exc).__name__
+                writes.record((time.perf_counter() - started) * 1000, label)
+                if label == "200":
+                    writes.last[(path, key, name)] = value
+        finally:
+            connection.close()
+
+    async def sample() -> None:
+        nonlocal peak
+        while time.perf_counter() < deadline:
+            peak = max(peak, _rss_mb(pid))
+            await asyncio.sleep(1.0)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(reader() for _ in range(readers)), *(writer(p) for p in plans), sample())
+    load.seconds = time.perf_counter() - started
+    return load, writes, peak
+
+
+async def _lost_writes(port: int, writes: Writes) -> tuple[int, int]:
+    """Each field a writer changed, read back: how many do not hold the last value written, of how many."""
+    connection = Connection(HOST, port)
+    lost = 0
+    try:
+        for (path, key, name), value in writes.last.items():
+            status, body = await connection.get(path, key)
+            if status != 200 or json.loads(body).get(name) != value:
+                lost += 1
+    finally:
+        connection.close()
+    return lost, len(writes.last)
+
+
+def _rss_mb(pid: int) -> float:
+    """The resident memory (``VmRSS``) of a running process and its children, summed; 0 when unknown."""
+    total = 0.0
+    for each in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
 
 
 # -- set-up ---------------------------------------------------------------------------------------
@@ -389,7 +639,17 @@ class Connection:
 
     async def get(self, path: str, key: str) -> tuple[int, bytes]:
         """``GET path`` with the API key: the status and the body."""
-        request = b"".join((b"GET ", path.encode(), b" HTTP/1.1\r\n", self._host, b"X-API-Key: ", key.encode(), END))
+        return await self.send("GET", path, key)
+
+    async def send(self, method: str, path: str, key: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
+        """``method path`` with the API key (and ``body`` as JSON): the status and the body."""
+        head = [method.encode(), b" ", path.encode(), b" HTTP/1.1\r\n", self._host, b"X-API-Key: ", key.encode()]
+        if body is None:
+            request = b"".join((*head, END))
+        else:
+            payload = json.dumps(body).encode()
+            length = f"\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}".encode()
+            request = b"".join((*head, length, END, payload))
         try:
             async with asyncio.timeout(self.timeout_s):
                 reader, writer = await self.open()
