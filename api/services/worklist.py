@@ -5,7 +5,7 @@ location of its candidates, and a vacancy (at its own location, else its postcod
 contractor's) belongs to the nearest centre. An obligation lies in the regions of its vacancies, or
 where its contractor is when it has none. *Current*: a vacancy has places left and its obligation
 has not ended (a vacancy without one: its own end date has not passed); an obligation has not ended
-and still needs euros. Computed once per data version and day, from the monitoring report's progress.
+and has places left or still needs euros. Computed once per data version and day, from the monitoring report's progress.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class WorklistService:
         )
         o["shortfall_eur"] = o["open_eur"]
         o["deadline"] = o["end_date"]
-        o["current"] = (pd.to_datetime(o["end_date"]) >= day) & (o["open_eur"] > 0)
+        o["current"] = (pd.to_datetime(o["end_date"]) >= day) & ((o["open_positions"] > 0) | (o["open_eur"] > 0))
         return Lists(version, today, vacancies, o)
 
 
