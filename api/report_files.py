@@ -59,6 +59,16 @@ def _float(value: object) -> float:
     return float(cast(SupportsFloat, value))
 
 
+#: The report's groupings as a reader names them (the tables keep the codes).
+DIMENSIONS_NL = {
+    "contractor": "opdrachtnemer",
+    "target_group": "doelgroep",
+    "age_band": "leeftijd",
+    "region": "regio",
+    "sector": "sector",
+}
+
+
 # -- charts ------------------------------------------------------------------------------------
 def _svg(fig: Any) -> str:
     buf = io.StringIO()
@@ -99,10 +109,7 @@ def retention_chart(report: Report) -> str | None:
     rows = r[r["dimension"].isin(["sector", "target_group"]) & (r["known_6m"] > 0)]
     if not len(rows):
         return None
-    labels = [
-        f"{'sector' if d == 'sector' else 'doelgroep'}: {lbl}"
-        for d, lbl in zip(rows["dimension"], rows["label"], strict=True)
-    ]
+    labels = [f"{DIMENSIONS_NL.get(d, d)}: {lbl}" for d, lbl in zip(rows["dimension"], rows["label"], strict=True)]
     return _barh(
         labels,
         [
@@ -141,13 +148,13 @@ def fairness_chart(report: Report) -> str | None:
     y = np.arange(len(rows))
     colours = ["#c62828" if g else "#1565c0" for g in rows["gap"]]
     ax.barh(y, rows["placement_ratio"].astype(float), color=colours)
-    ax.set_yticks(y, [f"{d}: {g}" for d, g in zip(rows["dimension"], rows["group"], strict=True)])
+    ax.set_yticks(y, [f"{DIMENSIONS_NL.get(d, d)}: {g}" for d, g in zip(rows["dimension"], rows["group"], strict=True)])
     ax.invert_yaxis()
     for x in (0.8, 1.25):
         ax.axvline(x, color="#555", linestyle="--", linewidth=0.8)
     ax.axvline(1.0, color="#000", linewidth=0.8)
-    ax.set_title("Plaatsingskans per groep tegen het gemiddelde (4/5-regel)", loc="left", fontsize=11)
-    ax.set_xlabel("verhouding tot de gemiddelde plaatsingskans")
+    ax.set_title("Aandeel geplaatst per groep tegen het gemiddelde (4/5-regel)", loc="left", fontsize=11)
+    ax.set_xlabel("aandeel geplaatst, gedeeld door het gemiddelde aandeel")
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
@@ -161,6 +168,7 @@ def _env() -> Environment:
         num=_num,
         int_nl=lambda v: f"{int(v):,}".replace(",", "."),
         plural=lambda v, one, many: plural(int(v), one, many),
+        dimension=lambda d: DIMENSIONS_NL.get(str(d), str(d)),
         day=lambda v: pd.Timestamp(v).date().isoformat() if v is not None and not pd.isna(v) else "–",
     )
     return env
@@ -206,6 +214,142 @@ def _overview_value(value: object) -> object:
     return json.dumps(value, default=_json_default) if isinstance(value, dict | list) else value
 
 
+#: The workbook's column headers, in Dutch; a column not named here gets its name with spaces.
+HEADERS_NL = {
+    "obligation_id": "Verplichting",
+    "contractor_id": "Opdrachtnemer (nummer)",
+    "contractor": "Opdrachtnemer",
+    "tender_name": "Aanbesteding",
+    "client": "Opdrachtgever",
+    "sector": "Sector",
+    "valuation_scheme": "Waarderingsschema",
+    "start_date": "Startdatum",
+    "end_date": "Einddatum",
+    "months_total": "Looptijd (maanden)",
+    "months_elapsed": "Verstreken (maanden)",
+    "months_left": "Resterend (maanden)",
+    "obligation_eur": "Verplichting (€)",
+    "pso_discount_eur": "PSO-korting (€)",
+    "required_eur": "Vereist (€)",
+    "realised_eur": "Gerealiseerd (€)",
+    "planned_eur": "Gepland (€)",
+    "open_eur": "Nog nodig (€)",
+    "fulfilment": "Gerealiseerd (%)",
+    "planned_fulfilment": "Met gepland (%)",
+    "pace_eur_per_month": "Tempo (€ per maand)",
+    "forecast_eur": "Prognose (€)",
+    "forecast_share": "Prognose (%)",
+    "placements_realised": "Plaatsingen gerealiseerd",
+    "placements_planned": "Plaatsingen gepland",
+    "displacement_warning": "Verdringingssignaal",
+    "status": "Status",
+    "reason": "Toelichting",
+    "shortfall_eur": "Tekort (€)",
+    "placement_id": "Plaatsing",
+    "vacancy_id": "Vacature",
+    "hours_per_week": "Uren per week",
+    "sroi_value_eur": "SROI-waarde (€)",
+    "rule": "Berekening",
+    "dimension": "Indeling",
+    "value": "Waarde",
+    "label": "Omschrijving",
+    "placements": "Plaatsingen",
+    "known_6m": "Uitkomst bekend na 6 maanden",
+    "retained_6m": "In dienst na 6 maanden",
+    "rate_6m": "Behoud na 6 maanden (%)",
+    "known_12m": "Uitkomst bekend na 12 maanden",
+    "retained_12m": "In dienst na 12 maanden",
+    "rate_12m": "Behoud na 12 maanden (%)",
+    "small_sample": "Kleine groep",
+    "places": "Plaatsen",
+    "kind": "Soort",
+    "item": "Onderdeel",
+    "ready": "Kandidaten nu geschikt",
+    "one_step": "Eén stap verwijderd",
+    "shortage": "Tekort (plaatsen)",
+    "candidates": "Kandidaten",
+    "vacancies": "Vacatures",
+    "text": "Advies",
+    "group": "Groep",
+    "pool": "In het bestand",
+    "pool_share": "Aandeel in het bestand (%)",
+    "suggested": "Voorgesteld",
+    "suggestion_rate": "Aandeel voorgesteld (%)",
+    "suggestion_ratio": "Voorgesteld t.o.v. gemiddelde",
+    "planned": "In een plan",
+    "plan_rate": "Aandeel in een plan (%)",
+    "plan_ratio": "In een plan t.o.v. gemiddelde",
+    "placed": "Geplaatst",
+    "placement_rate": "Aandeel geplaatst (%)",
+    "placement_ratio": "Geplaatst t.o.v. gemiddelde",
+    "placed_share": "Aandeel van de plaatsingen (%)",
+    "small_group": "Kleine groep",
+    "gap": "Signaal",
+    "note": "Opmerking",
+    "figure": "Kengetal",
+}
+#: The overview sheet's figures, in Dutch.
+OVERVIEW_NL = {
+    "today": "Peildatum",
+    "region": "Regio",
+    "obligations": "Verplichtingen",
+    "running": "Lopend",
+    "by_status": "Per status",
+    "required_eur": "Vereist (€)",
+    "realised_eur": "Gerealiseerd (€)",
+    "planned_eur": "Gepland (€)",
+    "alerts": "Signalen",
+    "placements": "Plaatsingen",
+    "pool": "Kandidaten in het bestand",
+    "retention_6m": "Behoud na 6 maanden",
+    "retention_12m": "Behoud na 12 maanden",
+    "future_obligations": "Komende verplichtingen",
+    "future_places": "Plaatsen in komende verplichtingen",
+    "fairness_gaps": "Signalen eerlijkheid",
+    "displacement_warnings": "Verdringingssignalen",
+}
+EURO_FORMAT, PERCENT_FORMAT, DATE_FORMAT, RATIO_FORMAT = '"€" #,##0', "0%", "dd-mm-yyyy", "0.00"
+
+
+def _number_format(column: str) -> str | None:
+    """How a column's numbers are shown in the workbook: euros, a percentage, a date or a ratio."""
+    if column.endswith(("_eur", "_eur_per_month")):
+        return EURO_FORMAT
+    if column.endswith(("_date",)):
+        return DATE_FORMAT
+    if column.endswith("_ratio"):
+        return RATIO_FORMAT
+    if (
+        column.endswith(("_share", "_rate"))
+        or column.startswith("rate_")
+        or column in {"fulfilment", "planned_fulfilment"}
+    ):
+        return PERCENT_FORMAT
+    return None
+
+
+def _sheet(xlsx: Any, sheet: str, frame: pd.DataFrame, formats: dict[str, str | None]) -> None:
+    """One table on its own sheet: Dutch headers, number formats, the header frozen, filters on."""
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]  # noqa: PLC0415 -- the writer's engine
+
+    out = frame.copy()
+    for column, fmt in formats.items():
+        if fmt == DATE_FORMAT:
+            out[column] = pd.to_datetime(out[column], errors="coerce")
+    out.columns = [HEADERS_NL.get(str(c), str(c).replace("_", " ")) for c in out.columns]
+    out.to_excel(xlsx, sheet_name=sheet, index=False)
+    ws = xlsx.sheets[sheet]
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    for j, (column, header) in enumerate(zip(frame.columns, out.columns, strict=True), start=1):
+        letter = get_column_letter(j)
+        fmt = formats.get(str(column))
+        if fmt is not None:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+        ws.column_dimensions[letter].width = min(max(len(str(header)) + 2, 12), 60)
+
+
 def write_report(report: Report, out: Path) -> list[Path]:
     """Write every file of the report into ``out``, which appears whole or not at all.
 
@@ -218,11 +362,10 @@ def write_report(report: Report, out: Path) -> list[Path]:
             frame.to_csv(staging / f"{name}.csv", index=False, lineterminator="\n")
         overview = {"today": report.today.isoformat(), "region": report.region, **report.overview}
         with pd.ExcelWriter(staging / "report.xlsx", engine="openpyxl") as xlsx:
-            neutralise_frame(
-                pd.DataFrame([{"figure": k, "value": _overview_value(v)} for k, v in overview.items()])
-            ).to_excel(xlsx, sheet_name="Overzicht", index=False)
+            figures = [{"figure": OVERVIEW_NL.get(k, k), "value": _overview_value(v)} for k, v in overview.items()]
+            _sheet(xlsx, "Overzicht", neutralise_frame(pd.DataFrame(figures)), {})
             for name, frame in tables.items():
-                frame.to_excel(xlsx, sheet_name=SHEET_NAMES[name], index=False)
+                _sheet(xlsx, SHEET_NAMES[name], frame, {str(c): _number_format(str(c)) for c in frame.columns})
         (staging / "report.json").write_text(
             json.dumps(report.as_json(), ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8"
         )

@@ -61,7 +61,8 @@ RULE_SCORE = ScoreMeaning(
     label="passingsscore",
     probability=False,
     explanation="Hoe goed kandidaat en plaats bij elkaar passen, van 0 tot 100: een gewogen optelling van regels "
-    "(vaardigheden, beroep, reisafstand, ervaring, uren). Het is geen kans: 70 betekent niet 70% kans op succes.",
+    "(vaardigheden, beroep, reisafstand, ervaring, uren). Het is geen percentage: 70 zegt niet dat 7 van de 10 "
+    "zulke plaatsingen slagen.",
 )
 MODEL_SCORE = ScoreMeaning(
     label="kans op 6 maanden",

@@ -107,7 +107,13 @@ def _demo_match(runtime: Runtime, folder: Path, ds: Dataset, day: date, reporter
     reporter.begin("score")
     result = make_plan(p, scorer, config=PlanConfig(schemes=runtime.schemes), progress=reporter.callback())
     with reporter.stage("write"):
-        write_plan(result, out, {"dataset": str(folder), "scorer": scorer.name if scorer else "rule"})
+        write_plan(
+            result,
+            out,
+            {"dataset": str(folder)},
+            ds=p.ds,
+            postcodes=runtime.postcodes,
+        )
     print_plan(result)
     console.print(f"   the plan: {out}/plan.csv, unfilled.csv, unplaced.csv, summary.json", highlight=False)
     return int(result.summary["counts"]["placements"])

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -16,11 +17,14 @@ from api.cli.options import DatasetArg, ModelOpt, TodayOpt, day_or_today
 from api.cli.progress import LogFormat, LogOpt, QuietOpt, Reporter
 from api.cli.render import eur, pct, score_text, score_title, table
 from api.loaders import read_pairs
+from api.services.worklist import place_regions
 from api.settings import Settings, check_scheduler_address
 from matching.engines import Engine, make_engine
+from matching.geo import PostcodeTable
 from matching.plan import PlanConfig, PlanResult, make_plan
 from matching.prepare import Prepared
 from matching.scorers import MODEL_SCORE, RULE_SCORE
+from models.dataset import Dataset
 from models.errors import KoppelaarError
 from models.folders import replacing_folder
 from models.spreadsheet import neutralise_frame
@@ -42,12 +46,43 @@ DONE_COUNTS = (
 )
 
 
-def write_plan(result: PlanResult, out: Path, extra: dict[str, Any]) -> None:
-    """Write the four files together: ``out`` appears whole or not at all, every text cell spreadsheet-safe."""
+def plan_with_names(plan: pd.DataFrame, ds: Dataset, postcodes: PostcodeTable | None) -> pd.DataFrame:
+    """The plan with, after its own columns, each vacancy's title, its contractor's name and its region."""
+    region, _ = place_regions(ds, postcodes)
+    vacancies = ds.vacancies.assign(region=region).set_index("vacancy_id")
+    names = ds.contractors.set_index("contractor_id")["name"]
+    out = plan.copy()
+    out["vacancy_title"] = out["vacancy_id"].map(vacancies["title"])
+    out["contractor_name"] = out["vacancy_id"].map(vacancies["contractor_id"]).map(names)
+    out["region"] = out["vacancy_id"].map(vacancies["region"])
+    return out
+
+
+def _format_booleans(frame: pd.DataFrame) -> pd.DataFrame:
+    """Booleans as the format spells them: ``true`` / ``false``."""
+    flags = [c for c in frame.columns if frame[c].dtype == bool]
+    return frame.assign(**{c: frame[c].map({True: "true", False: "false"}) for c in flags}) if flags else frame
+
+
+def write_plan(
+    result: PlanResult,
+    out: Path,
+    extra: dict[str, Any],
+    *,
+    ds: Dataset | None = None,
+    postcodes: PostcodeTable | None = None,
+) -> None:
+    """Write the four files together: ``out`` appears whole or not at all, every text cell spreadsheet-safe.
+
+    With ``ds``, plan.csv carries each vacancy's title, contractor name and region beside the ids.
+    """
+    plan = plan_with_names(result.plan, ds, postcodes) if ds is not None else result.plan
     with replacing_folder(out, OUTPUT_FILES) as staging:
-        for name, frame in (("plan.csv", result.plan), ("unfilled.csv", result.unfilled)):
-            neutralise_frame(frame).to_csv(staging / name, index=False, lineterminator="\n")
-        neutralise_frame(result.unplaced).to_csv(staging / "unplaced.csv", index=False, lineterminator="\n")
+        for name, frame in (("plan.csv", plan), ("unfilled.csv", result.unfilled)):
+            _format_booleans(neutralise_frame(frame)).to_csv(staging / name, index=False, lineterminator="\n")
+        _format_booleans(neutralise_frame(result.unplaced)).to_csv(
+            staging / "unplaced.csv", index=False, lineterminator="\n"
+        )
         summary = {**result.summary, **extra}
         (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
@@ -109,10 +144,15 @@ def run_match(
     with reporter.stage("write"):
         extra = {
             "dataset": str(dataset),
-            "scorer": scorer.name if scorer is not None else "rule",
             "model": str(model) if model is not None else None,
         }
-        write_plan(result, out, {**extra, "timings_s": {k: round(v, 3) for k, v in timings.items()}})
+        write_plan(
+            result,
+            out,
+            {**extra, "timings_s": {k: round(v, 3) for k, v in timings.items()}},
+            ds=p.ds,
+            postcodes=runtime.postcodes,
+        )
     timings["write_s"] = time.perf_counter() - t
     result.timings = timings
     return result, p

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -13,7 +14,7 @@ from api.http.problems import ApiProblem
 from api.http.schemas import Page, PlanRow, RunCreate, RunPublic, UnfilledRow, UnplacedRow
 from api.security import Permission, Principal
 from api.services.runs import create_run
-from models.store import Store, runs
+from models.store import Store, decisions, runs
 
 router = APIRouter(responses=ERRORS)
 RunId = Annotated[str, Path(max_length=32)]
@@ -103,7 +104,20 @@ def _rows(
 def run_plan(
     run_id: RunId, request: Request, store: StoreDep, principal: Reader, offset: Offset = 0, limit: Limit = 50
 ) -> dict[str, Any]:
-    return _rows(store, principal, request, run_id, "plan", offset, limit)
+    answer = _rows(store, principal, request, run_id, "plan", offset, limit)
+    rows = answer["items"]
+    places = request.app.state.worklist.lists(date.today()).vacancies.set_index("vacancy_id")
+    with store.connect() as conn:
+        proposed = decisions.proposals(
+            conn, candidate_ids={r["candidate_id"] for r in rows}, vacancy_ids={r["vacancy_id"] for r in rows}
+        )
+    for row in rows:
+        known = row["vacancy_id"] in places.index
+        for name, column in (("vacancy_title", "title"), ("contractor_name", "contractor_name"), ("region", "region")):
+            value = places.at[row["vacancy_id"], column] if known else None
+            row[name] = value if isinstance(value, str) else None
+        row["proposal"] = proposed.get((row["candidate_id"], row["vacancy_id"]))
+    return answer
 
 
 @router.get(

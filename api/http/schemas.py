@@ -487,6 +487,10 @@ class PlanRow(BaseModel):
     reasons: str
     locked: bool
     displacement_warning: bool
+    vacancy_title: str | None = Field(default=None, description="the vacancy's title")
+    contractor_name: str | None = Field(default=None, description="the name of the vacancy's contractor")
+    region: str | None = Field(default=None, description="the region the vacancy lies in (GET /worklist/vacancies)")
+    proposal: Proposal | None = Field(default=None, description="set when the pair is already proposed")
 
 
 class UnfilledRow(BaseModel):

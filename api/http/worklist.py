@@ -96,7 +96,8 @@ def vacancies(
     "/worklist/obligations",
     tags=["worklist"],
     summary="The region's running obligations, with their progress and contractor names",
-    description="Obligations that have not ended and still need euros, in the key's region by default (the "
+    description="Obligations that have not ended and have places left or still need euros, in the key's region by "
+    "default (the "
     "regions of their vacancies, or of their contractor), each with its progress row (as in the monitoring "
     "report), contractor name, regions and open places.",
 )

@@ -5,7 +5,7 @@ location of its candidates, and a vacancy (at its own location, else its postcod
 contractor's) belongs to the nearest centre. An obligation lies in the regions of its vacancies, or
 where its contractor is when it has none. *Current*: a vacancy has places left and its obligation
 has not ended (a vacancy without one: its own end date has not passed); an obligation has not ended
-and still needs euros. Computed once per data version and day, from the monitoring report's progress.
+and has places left or still needs euros. Computed once per data version and day, from the monitoring report's progress.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import pandas as pd
 
 from api.bootstrap import Runtime
 from api.services.reports import ReportService
-from matching.geo import nearest, resolve_points
+from matching.geo import PostcodeTable, nearest, resolve_points
+from models.dataset import Dataset
 from models.rules import open_positions
-from models.store import Store, access
+from models.store import Store
 
 #: how a list may be sorted: soonest start, biggest shortfall first, nearest deadline
 SORTS = ("start_date", "shortfall", "deadline")
@@ -36,6 +37,27 @@ class Lists:
     today: date
     vacancies: pd.DataFrame
     obligations: pd.DataFrame
+
+
+def place_regions(ds: Dataset, postcodes: PostcodeTable | None) -> tuple[pd.Series, pd.Series]:
+    """The region each vacancy lies in (aligned with ``ds.vacancies``) and each contractor (by contractor id).
+
+    A region's centre is the mean location of its candidates; a place belongs to the nearest centre. A
+    vacancy without a location of its own or a postcode lies where its contractor is.
+    """
+    c = ds.candidates
+    la, lo, _ = resolve_points(c["lat"], c["lon"], c["postcode"], postcodes)
+    known = pd.DataFrame({"region": c["region"], "lat": la, "lon": lo}).dropna()
+    centres = known.groupby("region")[["lat", "lon"]].mean()
+    names = [str(n) for n in centres.index]
+    at = centres["lat"].to_numpy(), centres["lon"].to_numpy()
+    contractors = ds.contractors.set_index("contractor_id")
+    c_la, c_lo, _ = resolve_points(contractors["lat"], contractors["lon"], contractors["postcode"], postcodes)
+    contractor_region = pd.Series(nearest(c_la, c_lo, names, *at), index=contractors.index)
+    v = ds.vacancies
+    v_la, v_lo, _ = resolve_points(v["lat"], v["lon"], v["postcode"], postcodes)
+    region = pd.Series(nearest(v_la, v_lo, names, *at), index=v.index)
+    return region.where(region.notna(), v["contractor_id"].map(contractor_region)), contractor_region
 
 
 class WorklistService:
@@ -54,26 +76,9 @@ class WorklistService:
 
     def _build(self, version: int, today: date) -> Lists:
         ds = self.store.load_dataset(None)
-        with self.store.connect() as conn:
-            places = access.candidate_places(conn)
-        table = self.runtime.postcodes
-        la, lo, _ = resolve_points(places["lat"], places["lon"], places["postcode"], table)
-        known = pd.DataFrame({"region": places["region"], "lat": la, "lon": lo}).dropna()
-        centres = known.groupby("region")[["lat", "lon"]].mean()
-        names = [str(n) for n in centres.index]
-
+        region, contractor_region = place_regions(ds, self.runtime.postcodes)
         contractors = ds.contractors.set_index("contractor_id")
-        c_la, c_lo, _ = resolve_points(contractors["lat"], contractors["lon"], contractors["postcode"], table)
-        contractor_region = pd.Series(
-            nearest(c_la, c_lo, names, centres["lat"].to_numpy(), centres["lon"].to_numpy()), index=contractors.index
-        )
         v = ds.vacancies
-        v_la, v_lo, _ = resolve_points(v["lat"], v["lon"], v["postcode"], table)
-        region = pd.Series(
-            nearest(v_la, v_lo, names, centres["lat"].to_numpy(), centres["lon"].to_numpy()), index=v.index
-        )
-        region = region.where(region.notna(), v["contractor_id"].map(contractor_region))
-
         progress = self.reports.report(None, today).progress.set_index("obligation_id")
         vacancies = pd.DataFrame(
             {
@@ -115,7 +120,7 @@ class WorklistService:
         )
         o["shortfall_eur"] = o["open_eur"]
         o["deadline"] = o["end_date"]
-        o["current"] = (pd.to_datetime(o["end_date"]) >= day) & (o["open_eur"] > 0)
+        o["current"] = (pd.to_datetime(o["end_date"]) >= day) & ((o["open_positions"] > 0) | (o["open_eur"] > 0))
         return Lists(version, today, vacancies, o)
 
 
@@ -185,4 +190,4 @@ def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["SORTS", "Lists", "WorklistService", "json_rows", "select"]
+__all__ = ["SORTS", "Lists", "WorklistService", "json_rows", "place_regions", "select"]

@@ -95,13 +95,6 @@ def list_rows(
     return list(rows), total
 
 
-def candidate_places(conn: Connection) -> pd.DataFrame:
-    """Where every region's candidates live (``region, lat, lon, postcode``): no ids, to place regions on a map."""
-    c = t.candidates.c
-    rows = conn.execute(select(c.region, c.lat, c.lon, c.postcode).where(c.region.is_not(None))).all()
-    return pd.DataFrame(rows, columns=["region", "lat", "lon", "postcode"])
-
-
 def _lookup(conn: Connection, key: Any, value: Any, ids: list[str]) -> dict[str, Any]:
     """``value`` of the rows whose ``key`` is one of ``ids``, in chunks of :data:`CHUNK` ids."""
     out: dict[str, Any] = {}
@@ -174,7 +167,6 @@ def region_guard(region: str | None) -> Guard:
 
 __all__ = [
     "REGIONAL",
-    "candidate_places",
     "contains",
     "exists",
     "get_row",

@@ -36,7 +36,7 @@ def _info(tmp_path: Path, model: Path | None) -> dict[str, Any]:
 def test_without_a_model_the_score_is_a_passingsscore_not_a_probability(tmp_path: Path) -> None:
     info = _info(tmp_path, None)
     assert (info["scorer"], info["label"], info["probability"], info["model"]) == ("rule", "passingsscore", False, None)
-    assert "geen kans" in info["explanation"].lower()
+    assert "geen percentage" in info["explanation"].lower()
 
 
 def test_with_a_model_the_score_is_its_probability_with_its_validation(tmp_path: Path, worlds: Any) -> None:

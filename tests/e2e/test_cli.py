@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -200,6 +201,17 @@ def test_match_writes_the_plan_files_as_the_spec_describes(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     plan = (out / "plan.csv").read_text().splitlines()
     assert plan[0].startswith("candidate_id,vacancy_id,obligation_id,score,sroi_value_eur,explanation")
+    assert plan[0].endswith(",locked,displacement_warning,vacancy_title,contractor_name,region")
+    rows = pd.read_csv(out / "plan.csv", dtype=str, keep_default_na=False)
+    assert set(rows["locked"]) | set(rows["displacement_warning"]) <= {"true", "false"}  # the format's spelling
+    vacancies = pd.read_csv(Path(sample) / "vacancies.csv", dtype=str).set_index("vacancy_id")
+    assert (rows["vacancy_title"] == rows["vacancy_id"].map(vacancies["title"])).all()
+    assert rows["contractor_name"].str.len().gt(0).all()
+    assert rows["region"].str.len().gt(0).all()
+    summary_scorer = json.loads((out / "summary.json").read_text())["scorer"]
+    assert summary_scorer == {"name": "rule", "label": "passingsscore", "probability": False}
+    assert json.loads((out / "summary.json").read_text())["objective"]["expected_retained_6m"] is None
+    assert "expected to last" not in result.output  # a sum of rule scores is no expected number of people
     assert (out / "unfilled.csv").read_text().startswith("vacancy_id,open_positions,reason\n")
     assert (out / "unplaced.csv").read_text().startswith("candidate_id,reason,nearest_vacancy_id,missing\n")
     summary = json.loads((out / "summary.json").read_text())

@@ -77,6 +77,26 @@ def test_the_workbook_and_json_hold_the_same_tables(report_dir: Path) -> None:
     assert {"calendar", "demand", "training", "fairness", "retention"} <= set(data)
 
 
+def test_the_workbook_is_ready_to_use(report_dir: Path) -> None:
+    """Dutch headers, euro / percent / date formats, the header frozen and filters on, on every sheet."""
+    book = openpyxl.load_workbook(report_dir / "report.xlsx")
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
+        headers = [c.value for c in sheet[1]]
+        assert not [h for h in headers if "_" in str(h)], (sheet.title, headers)  # no snake_case codes
+    progress = book["Voortgang"]
+    column = {c.value: c.column for c in progress[1]}
+    second = {name: progress.cell(row=2, column=at) for name, at in column.items()}
+    assert second["Vereist (€)"].number_format == '"€" #,##0'
+    assert second["Gerealiseerd (%)"].number_format == "0%"
+    assert second["Einddatum"].number_format == "dd-mm-yyyy"
+    assert second["Einddatum"].is_date
+    assert 0 <= second["Gerealiseerd (%)"].value <= 1.5  # a share, shown as a percentage
+    overview = [row[0].value for row in book["Overzicht"].iter_rows(min_row=2)]
+    assert "Verplichtingen" in overview
+
+
 def test_bad_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     cases = [

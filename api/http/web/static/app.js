@@ -203,6 +203,51 @@
     return time ? `${day(iso)} ${time}` : day(iso);
   }
   const list = (items) => (items && items.length ? items.join(", ") : "—");
+  /** "1 maand", "2 maanden": a count with its noun in the right number. */
+  const plural = (n, one, many) => `${num(n)} ${Number(n) === 1 ? one : many}`;
+
+  /** What a score is on this server (GET /scorer), asked once: a passingsscore unless a model is loaded. */
+  const RULE_SCORE = {
+    scorer: "rule",
+    label: "passingsscore",
+    probability: false,
+    explanation: "Hoe goed kandidaat en plaats bij elkaar passen, van 0 tot 100: een gewogen optelling van regels. Het is geen percentage.",
+    model: null,
+  };
+  async function scorerInfo() {
+    if (!state.scorer) state.scorer = can("suggest") ? await call("/scorer").catch(() => RULE_SCORE) : RULE_SCORE;
+    return state.scorer;
+  }
+  const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+  /** A score as its kind is shown: a passingsscore as 0–100, a model's probability as a percentage. */
+  const scoreText = (x, info) => (x === null || x === undefined ? "—" : info.probability ? pct(x) : String(Math.round(Number(x) * 100)));
+  /** A figure with its short explanation on hover and focus (title, and aria-describedby for screen readers). */
+  let hintCount = 0;
+  function hinted(node, hint) {
+    const id = `hint-${(hintCount += 1)}`;
+    node.setAttribute("title", hint);
+    node.setAttribute("tabindex", node.getAttribute("tabindex") || "0");
+    node.setAttribute("aria-describedby", id);
+    return [node, el("span", { id, class: "visually-hidden", text: hint })];
+  }
+  const HINT = {
+    known: "Deel van de gegevens die de score gebruikt dat van deze kandidaat bekend is. Onbekende gegevens tellen niet mee; vraag ze na.",
+    required: "Het SROI-bedrag dat de opdrachtnemer moet besteden, na een eventuele PSO-korting.",
+    realised: "De SROI-waarde van plaatsingen die geaccepteerd, gestart of beëindigd zijn.",
+    planned: "De SROI-waarde van voorgedragen plaatsingen (nog ‘voorgesteld’): telt pas mee als de werkgever akkoord is.",
+    stillNeeded: "Wat nog ontbreekt: vereist min gerealiseerd en gepland.",
+    forecast: "Gerealiseerd plus gepland plus het tempo tot nu toe maal de resterende looptijd. Een schatting, geen toezegging.",
+    duration: "De resterende looptijd van de verplichting.",
+    openPlaces: "Plaatsen van de vacatures van deze verplichting die nog niemand hebben.",
+    sroi: "De SROI-waarde van de plaatsing volgens de bouwblokkenmethode van de verplichting.",
+    progress: "Gerealiseerd (donker) en gepland (licht) als deel van het vereiste bedrag.",
+    shortfall: "Wat de verplichting van deze vacature nog nodig heeft, in euro's.",
+    placementsInPlan: "Het aantal koppelingen in dit plan; ze zijn pas voorgedragen als een jobcoach ze voordraagt.",
+    openPlacesRun: "Alle open plaatsen binnen het bereik van deze batchmatch.",
+    unfilled: "Open plaatsen waarvoor het plan niemand heeft.",
+    sroiPlan: "De SROI-waarde die het plan toevoegt aan verplichtingen die haar nog nodig hebben.",
+    retained: "Het aantal plaatsingen dat volgens het model na 6 maanden nog loopt: de som van de kansen.",
+  };
   const yesNo = (b) => (b === true ? "ja" : b === false ? "nee" : "onbekend");
   const prettyKey = (key) => String(key).replace(/^txt:/, "").replace(/_/g, " ");
   const can = (permission) => Boolean(state.me && state.me.permissions.includes(permission));
@@ -537,6 +582,7 @@
     [/^\/batch$/, "batch", pageBatch],
     [/^\/batch\/([^/]+)$/, "run", pageRun],
     [/^\/rapportage$/, "rapportage", pageReport],
+    [/^\/score$/, "score", pageScore],
   ];
 
   function cleanup() {
@@ -666,6 +712,7 @@
         ? link(`#/kandidaten/${enc(item.candidate_id)}`, `Kandidaat ${item.candidate_id}`)
         : link(`#/vacatures/${enc(item.vacancy_id)}`, `${vacancyTitle || "Vacature"} (${item.vacancy_id})`);
     const outcome = el("p", { class: "outcome", hidden: true });
+    const info = options.scorer || RULE_SCORE;
     const accept = guard(el("button", { type: "button", text: "Voordragen" }), "placements:write");
     const reject = guard(el("button", { type: "button", class: "danger", text: "Afwijzen", "aria-expanded": "false" }), "placements:write");
     const card = el(
@@ -675,8 +722,10 @@
       el(
         "p",
         { class: "score" },
-        el("span", {}, "Kans op duurzame plaatsing ", el("strong", { text: pct(item.score) })),
-        el("span", {}, "Zekerheid ", el("strong", { text: pct(item.confidence) })),
+        hinted(el("span", { class: "figure-hint" }, `${capital(info.label)} `, el("strong", { text: scoreText(item.score, info) })), info.explanation),
+        hinted(el("span", { class: "figure-hint" }, "Bekende gegevens ", el("strong", { text: pct(item.confidence) })), HINT.known),
+        " ",
+        link("#/score", "Wat betekent dit?"),
       ),
       el("p", { class: "explanation", text: item.explanation }),
       reasonFacts(item),
@@ -694,26 +743,39 @@
       el("div", { class: "actions" }, confirm, cancel),
     );
     card.append(rejectForm);
+    /** The card of a pair proposed before: marked, with when and by whom, and no second proposal. */
+    function markProposed(proposal) {
+      card.classList.add("done");
+      outcome.hidden = false;
+      fill(outcome,
+        el("span", { class: "badge risk", text: "voorgedragen" }),
+        ` op ${day(proposal.at)}${proposal.by ? ` door ${proposal.by}` : ""}: plaatsing ${proposal.placement_id} staat op ‘${PLACEMENT_STATUS_NL[proposal.status] || proposal.status}’. ${proposal.status === "voorgesteld" ? "Afwijzen trekt de voordracht in. " : ""}`,
+        item.obligation_id ? link(`#/verplichtingen/${enc(item.obligation_id)}`, `Naar verplichting ${item.obligation_id}`) : "",
+      );
+      accept.remove();
+    }
+    if (item.proposal) markProposed(item.proposal);
 
     accept.addEventListener("click", async () => {
       accept.disabled = reject.disabled = true;
       clearMessages();
       try {
-        const result = await call("/suggestions/accept", {
+        const response = await call("/suggestions/accept", {
           method: "POST",
           body: { candidate_id: item.candidate_id, vacancy_id: item.vacancy_id },
+          as: "response",
         });
+        const result = await response.json();
+        result.fresh = response.status === 201; // 200: the pair was proposed before, that proposal stands
         const placement = result.placement;
-        card.classList.add("done");
-        outcome.hidden = false;
-        fill(outcome,
-          `Voorgedragen: plaatsing ${placement.placement_id} staat op ‘voorgesteld’. `,
-          placement.obligation_id ? link(`#/verplichtingen/${enc(placement.obligation_id)}`, `Naar verplichting ${placement.obligation_id}`) : "",
-        );
-        accept.remove();
-        reject.remove();
+        item.obligation_id = placement.obligation_id;
+        markProposed(result.proposal);
+        reject.disabled = false;
+        guard(reject, "placements:write");
         showStatus(
-          `${item.candidate_id} is voorgedragen voor ${vacancyTitle || item.vacancy_id} (${item.vacancy_id}). Plaatsing ${placement.placement_id} staat op ‘voorgesteld’; registreer bij Verplichtingen wanneer de werkgever akkoord is.`,
+          result.fresh
+            ? `${item.candidate_id} is voorgedragen voor ${vacancyTitle || item.vacancy_id} (${item.vacancy_id}). Plaatsing ${placement.placement_id} staat op ‘voorgesteld’; registreer bij Verplichtingen wanneer de werkgever akkoord is.`
+            : `${item.candidate_id} was al voorgedragen voor ${vacancyTitle || item.vacancy_id} (${item.vacancy_id}) op ${day(result.proposal.at)}: plaatsing ${placement.placement_id}. Er is geen tweede voordracht gemaakt.`,
         );
       } catch (error) {
         accept.disabled = reject.disabled = false;
@@ -744,11 +806,12 @@
       }
       confirm.disabled = true;
       try {
-        await call("/suggestions/reject", {
+        const decided = await call("/suggestions/reject", {
           method: "POST",
           body: { candidate_id: item.candidate_id, vacancy_id: item.vacancy_id, reason },
         });
-        showStatus(`Voorstel afgewezen (${reason}): ${item.candidate_id} wordt niet meer voorgesteld voor ${item.vacancy_id}.`);
+        const withdrawn = decided.withdrawn_placement_id ? ` De voordracht (plaatsing ${decided.withdrawn_placement_id}) is ingetrokken; de geplande euro's zijn bijgewerkt.` : "";
+        showStatus(`Voorstel afgewezen (${decided.reason || reason}): ${item.candidate_id} wordt niet meer voorgesteld voor ${item.vacancy_id}.${withdrawn}`);
         if (onRejected) await onRejected(item);
       } catch (error) {
         confirm.disabled = false;
@@ -764,55 +827,124 @@
 
   // -- Vacatures --------------------------------------------------------------------------------
 
+  const SORT_NL = { start_date: "startdatum (eerst)", shortfall: "tekort (grootste eerst)", deadline: "einddatum verplichting (eerst)" };
+  const OBLIGATION_STATUSES = ["op schema", "risico", "achter"];
+
+  /** A select of ``choices`` ([value, text]) with an "alle" option first, ``value`` selected. */
+  function choice(id, value, choices, all) {
+    return el(
+      "select",
+      { id },
+      all ? el("option", { value: "", text: all }) : null,
+      choices.map(([v, t]) => el("option", { value: v, selected: v === value, text: t })),
+    );
+  }
+  const field = (id, label, control) => el("div", { class: "field" }, el("label", { for: id, text: label }), control);
+  /** [value, text] pairs of the distinct ``key`` values of ``rows``, named by ``name``, sorted by name. */
+  function distinct(rows, key, name) {
+    const seen = new Map();
+    for (const r of rows) if (r[key]) seen.set(r[key], name ? r[name] || r[key] : r[key]);
+    return [...seen.entries()].sort((a, b) => String(a[1]).localeCompare(String(b[1]), "nl"));
+  }
+  /** The region choices: the key's own, every region, and those the lists name. */
+  function regionChoices(rows, current) {
+    const names = new Set(rows.flatMap((r) => r.regions || [r.region]).filter(Boolean));
+    if (state.me.region) names.add(state.me.region);
+    if (current && current !== "*") names.add(current);
+    return [["*", "alle regio's"], ...[...names].sort().map((n) => [n, n])];
+  }
+
   async function pageVacancies(view, _args, ctx) {
-    const q = ctx.query.get("q") || "";
-    const extra = ctx.query.get("extra") === "1";
-    const offset = Number(ctx.query.get("offset")) || 0;
+    const get = (name) => ctx.query.get(name) || "";
+    const q = get("q");
+    const region = get("regio") || state.me.region || "*";
+    const [sector, status, contractor, obligation] = [get("sector"), get("status"), get("opdrachtnemer"), get("verplichting")];
+    const sort = get("sorteer") || "start_date";
+    const everything = get("alle") === "1";
+    const offset = Number(get("offset")) || 0;
     const limit = 50;
-    const params = new URLSearchParams({ offset, limit });
-    if (q) params.set("q", q);
-    if (extra) params.set("additional", "true");
-    const result = await call(`/vacancies?${params}`);
+    const params = new URLSearchParams({ offset, limit, region, sort });
+    for (const [name, value] of [["q", q], ["sector", sector], ["status", status], ["contractor_id", contractor], ["obligation_id", obligation]]) if (value) params.set(name, value);
+    if (everything) params.set("all", "true");
+    const [result, pool] = await Promise.all([
+      call(`/worklist/vacancies?${params}`),
+      call(`/worklist/vacancies?${new URLSearchParams({ region, all: "true", limit: 500 })}`),
+    ]);
     const search = el("input", { id: "vacancy-q", type: "search", name: "q", value: q, autocomplete: "off" });
-    const onlyExtra = el("input", { id: "vacancy-extra", type: "checkbox", checked: extra });
+    const regionSelect = choice("vacancy-region", region, regionChoices(pool.items, region));
+    const sectorSelect = choice("vacancy-sector", sector, distinct(pool.items, "sector"), "alle");
+    const statusSelect = choice("vacancy-status", status, OBLIGATION_STATUSES.map((x) => [x, x]), "alle");
+    const contractorSelect = choice("vacancy-contractor", contractor, distinct(pool.items, "contractor_id", "contractor_name"), "alle");
+    const obligationSelect = choice("vacancy-obligation", obligation, distinct(pool.items, "obligation_id", "tender_name"), "alle");
+    const sortSelect = choice("vacancy-sort", sort, Object.entries(SORT_NL));
+    const all = el("input", { id: "vacancy-all", type: "checkbox", checked: everything });
     const form = el(
       "form",
       { class: "search", role: "search", "aria-label": "Vacatures zoeken" },
-      el("div", { class: "field" }, el("label", { for: "vacancy-q", text: "Zoek op functie of beroep" }), search),
-      el("div", { class: "check" }, onlyExtra, el("label", { for: "vacancy-extra", text: "Alleen extra (SROI-)plaatsen" })),
+      field("vacancy-q", "Zoek op functie of beroep", search),
+      field("vacancy-region", "Regio", regionSelect),
+      field("vacancy-sector", "Sector", sectorSelect),
+      field("vacancy-status", "Status verplichting", statusSelect),
+      field("vacancy-contractor", "Opdrachtnemer", contractorSelect),
+      field("vacancy-obligation", "Verplichting", obligationSelect),
+      field("vacancy-sort", "Sorteer op", sortSelect),
+      el("div", { class: "check" }, all, el("label", { for: "vacancy-all", text: "Ook volle plaatsen en afgelopen verplichtingen" })),
       el("button", { type: "submit", text: "Zoeken" }),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       state.focusAfter = "results";
-      go(hashWith("/vacatures", { q: search.value.trim(), extra: onlyExtra.checked ? "1" : "" }));
+      go(
+        hashWith("/vacatures", {
+          q: search.value.trim(),
+          regio: regionSelect.value === (state.me.region || "*") ? "" : regionSelect.value,
+          sector: sectorSelect.value,
+          status: statusSelect.value,
+          opdrachtnemer: contractorSelect.value,
+          verplichting: obligationSelect.value,
+          sorteer: sortSelect.value === "start_date" ? "" : sortSelect.value,
+          alle: all.checked ? "1" : "",
+        }),
+      );
     });
     const rows = result.items.map((v) =>
       el(
         "tr",
         {},
         el("td", {}, link(`#/vacatures/${enc(v.vacancy_id)}`, v.title || v.vacancy_id), el("span", { class: "sub id", text: v.vacancy_id })),
-        el("td", {}, v.obligation_id ? idLink(`#/verplichtingen/${enc(v.obligation_id)}`, v.obligation_id) : "—"),
-        el("td", { class: "id", text: v.contractor_id }),
-        el("td", { class: "num", text: num(v.hours_per_week) }),
-        el("td", { class: "num", text: String(v.positions ?? "—") }),
-        el("td", { text: yesNo(v.additional) }),
-        el("td", { text: PLACEMENT_TYPE_NL[v.placement_type] || v.placement_type || "—" }),
+        el("td", { text: v.contractor_name || v.contractor_id }),
+        el("td", {}, v.obligation_id ? [link(`#/verplichtingen/${enc(v.obligation_id)}`, v.tender_name || v.obligation_id), el("span", { class: "sub id", text: v.obligation_id })] : "—"),
+        el("td", { text: v.region || "—" }),
+        el("td", { class: "num", text: `${v.open_positions} van ${v.positions}` }),
         el("td", { text: day(v.start_date) }),
+        el("td", { text: day(v.deadline) }),
+        el("td", { class: "num", text: v.shortfall_eur === null ? "—" : eur(v.shortfall_eur) }),
       ),
     );
+    const where = region === "*" ? "alle regio's" : `regio ${region}`;
     put(view,
-      ...heading("Vacatures", "Zoek een open plaats en bekijk wie uit uw regio erbij past. Niemand wordt geplaatst zonder uw besluit."),
+      ...heading("Vacatures", `Open plaatsen in ${where}: plaatsen over en de verplichting loopt nog. Bekijk wie uit uw regio erbij past; niemand wordt geplaatst zonder uw besluit.`),
       form,
       el("p", { id: "results", tabindex: "-1", text: `${result.total} ${result.total === 1 ? "vacature" : "vacatures"} gevonden${q ? ` voor ‘${q}’` : ""}.` }),
       result.items.length
         ? table(
             "Vacatures",
-            ["Vacature", "Verplichting", "Opdrachtnemer", th("Uren", "num"), th("Plaatsen", "num"), "Extra plaats", "Soort", "Start"],
+            [
+              "Vacature",
+              "Opdrachtnemer",
+              "Verplichting",
+              "Regio",
+              el("th", { scope: "col", class: "num", title: "Plaatsen die nog niemand hebben, van het totaal." }, "Open plaatsen"),
+              "Start",
+              el("th", { scope: "col", title: "De einddatum van de verplichting: tot dan telt een plaatsing mee." }, "Einddatum"),
+              el("th", { scope: "col", class: "num", title: HINT.shortfall }, "Tekort verplichting"),
+            ],
             rows,
           )
-        : el("p", { class: "note", text: "Geen vacatures gevonden. Probeer een ander woord." }),
-      pager(result.total, offset, limit, (o) => hashWith("/vacatures", { q, extra: extra ? "1" : "", offset: o })),
+        : el("p", { class: "note", text: "Geen vacatures gevonden. Probeer een ander woord of zet ‘Ook volle plaatsen’ aan." }),
+      pager(result.total, offset, limit, (o) =>
+        hashWith("/vacatures", { q, regio: get("regio"), sector, status, opdrachtnemer: contractor, verplichting: obligation, sorteer: get("sorteer"), alle: everything ? "1" : "", offset: o }),
+      ),
     );
   }
 
@@ -829,12 +961,14 @@
     ]);
     const title = vacancy.title || vacancy.vacancy_id;
     const section = el("section", { "aria-labelledby": "suggestions-title" });
+    const scorer = await scorerInfo();
 
     async function showSuggestions(items) {
       const cards = items.map((item) =>
         suggestionCard(item, {
           mode: "vacancy",
           vacancyTitle: title,
+          scorer,
           onRejected: async () => {
             const fresh = await call(`/vacancies/${id}/suggestions?top=10`);
             if (!ctx.current()) return;
@@ -850,7 +984,7 @@
           { class: "note" },
           "De best passende kandidaten uit regio ",
           regionName(),
-          ": iedereen voldoet aan de harde eisen (certificaten, rijbewijs, taal, uren, afstand, beschikbaarheid, toestemming). De kans is de voorspelde kans dat de plaatsing een half jaar standhoudt.",
+          `: iedereen voldoet aan de harde eisen (certificaten, rijbewijs, taal, uren, afstand, beschikbaarheid, toestemming). ${capital(scorer.label)}: ${scorer.explanation}`,
         ),
         !can("placements:write") ? el("p", { class: "note", text: `${whyNot("placements:write")} Een jobcoach kan dat wel.` }) : null,
         items.length
@@ -1060,6 +1194,7 @@
     const titles = Object.fromEntries(vacancies.filter(Boolean).map((v) => [v.vacancy_id, v.title || v.vacancy_id]));
 
     const section = el("section", { "aria-labelledby": "fit-title" });
+    const scorer = await scorerInfo();
     function showSuggestions(list_) {
       fill(section,
         el("h2", { id: "fit-title", tabindex: "-1", text: "Passende vacatures" }),
@@ -1072,6 +1207,7 @@
                 suggestionCard(item, {
                   mode: "candidate",
                   vacancyTitle: titles[item.vacancy_id],
+                  scorer,
                   onRejected: async () => {
                     const fresh = await call(`/candidates/${id}/suggestions?top=10`);
                     if (!ctx.current()) return;
@@ -1153,6 +1289,14 @@
     const counts = new Map();
     for (const gap of gaps) for (const need of gap.needs) counts.set(need.label, (counts.get(need.label) || 0) + 1);
     const course = (need) => courses.get(String(need.key).toLowerCase()) || courses.get(String(need.label).toLowerCase());
+    const advised = new Set();
+    const untrained = new Set();
+    /** A gap's training advice in full the first time, a short reference after that. */
+    const adviceOnce = (label, text) => {
+      if (advised.has(label)) return `${label}: zie hierboven`;
+      advised.add(label);
+      return text;
+    };
     const rows = gaps.map(({ item, needs }) =>
       el(
         "tr",
@@ -1167,7 +1311,9 @@
             { class: "plain" },
             needs.map((n) => {
               const row = course(n);
-              return el("li", { text: row ? row.text : n.kind === "certificaat" ? `Cursus ${n.label} (te behalen, nog niet in het opleidingsadvies)` : "Nog geen training in het opleidingsadvies" });
+              if (row) return el("li", { text: adviceOnce(n.label, row.text) });
+              if (n.kind !== "certificaat") untrained.add(n.label);
+              return el("li", { text: n.kind === "certificaat" ? adviceOnce(n.label, `Cursus ${n.label} (te behalen)`) : "—" });
             }),
           ),
         ),
@@ -1187,6 +1333,7 @@
               most.length ? `Het vaakst gevraagd: ${most.map(([label, n]) => `${label} (${n}×)`).join(", ")}.` : "",
             ),
             table("Wat ontbreekt per vacature", ["Vacature", "Ontbreekt", "Training"], rows),
+            untrained.size ? el("p", { class: "note", text: `Nog geen training in het opleidingsadvies voor: ${[...untrained].join(", ")}.` }) : null,
           ]
         : el("p", { class: "note", text: items.length ? "Voor de best passende vacatures ontbreekt niets." : "Geen passende vacatures om mee te vergelijken." }),
     );
@@ -1229,51 +1376,74 @@
   function timeLeft(row, todayIso) {
     if (row.start_date && todayIso && row.start_date > todayIso) return `start ${day(row.start_date)}`;
     if (!row.months_left) return "looptijd voorbij";
-    return `nog ${num(row.months_left)} mnd`;
+    return `nog ${plural(row.months_left, "maand", "maanden")}`;
   }
 
   async function pageObligations(view, _args, ctx) {
-    const q = (ctx.query.get("q") || "").trim();
-    const status = ctx.query.get("status") || "";
-    const showAll = ctx.query.get("alle") === "1";
-    const table_ = await call("/reports/monitoring/tables/progress");
-    const needle = q.toLowerCase();
-    const matches = table_.items.filter(
-      (r) =>
-        (!status || r.status === status) &&
-        (!needle || [r.obligation_id, r.tender_name, r.client, r.contractor].some((x) => String(x || "").toLowerCase().includes(needle))),
-    );
+    const get = (name) => ctx.query.get(name) || "";
+    const q = get("q").trim();
+    const status = get("status");
+    const sector = get("sector");
+    const contractor = get("opdrachtnemer");
+    const region = get("regio") || state.me.region || "*";
+    const sort = get("sorteer") || "deadline";
+    const everything = get("alle") === "1";
+    const showAll = get("toon") === "alle";
+    const params = new URLSearchParams({ region, sort, limit: 500 });
+    for (const [name, value] of [["q", q], ["status", status], ["sector", sector], ["contractor_id", contractor]]) if (value) params.set(name, value);
+    if (everything) params.set("all", "true");
+    const [table_, pool] = await Promise.all([
+      call(`/worklist/obligations?${params}`),
+      call(`/worklist/obligations?${new URLSearchParams({ region, all: "true", limit: 500 })}`),
+    ]);
+    const matches = table_.items;
     const shown = showAll ? matches : matches.slice(0, 100);
     const counts = { "op schema": 0, risico: 0, achter: 0 };
-    for (const r of table_.items) counts[r.status] = (counts[r.status] || 0) + 1;
+    for (const r of matches) counts[r.status] = (counts[r.status] || 0) + 1;
     const search = el("input", { id: "obligation-q", type: "search", value: q, autocomplete: "off" });
-    const statusSelect = el(
-      "select",
-      { id: "obligation-status" },
-      el("option", { value: "", text: "alle" }),
-      ["op schema", "risico", "achter"].map((s) => el("option", { value: s, selected: s === status, text: s })),
-    );
+    const statusSelect = choice("obligation-status", status, OBLIGATION_STATUSES.map((x) => [x, x]), "alle");
+    const regionSelect = choice("obligation-region", region, regionChoices(pool.items, region));
+    const sectorSelect = choice("obligation-sector", sector, distinct(pool.items, "sector"), "alle");
+    const contractorSelect = choice("obligation-contractor", contractor, distinct(pool.items, "contractor_id", "contractor_name"), "alle");
+    const sortSelect = choice("obligation-sort", sort, Object.entries(SORT_NL));
+    const all = el("input", { id: "obligation-all", type: "checkbox", checked: everything });
     const form = el(
       "form",
       { class: "search", role: "search", "aria-label": "Verplichtingen zoeken" },
-      el("div", { class: "field" }, el("label", { for: "obligation-q", text: "Zoek op aanbesteding, opdrachtgever of opdrachtnemer" }), search),
-      el("div", { class: "field" }, el("label", { for: "obligation-status", text: "Status" }), statusSelect),
+      field("obligation-q", "Zoek op aanbesteding, opdrachtgever of opdrachtnemer", search),
+      field("obligation-region", "Regio", regionSelect),
+      field("obligation-status", "Status", statusSelect),
+      field("obligation-sector", "Sector", sectorSelect),
+      field("obligation-contractor", "Opdrachtnemer", contractorSelect),
+      field("obligation-sort", "Sorteer op", sortSelect),
+      el("div", { class: "check" }, all, el("label", { for: "obligation-all", text: "Ook afgelopen en voldane verplichtingen" })),
       el("button", { type: "submit", text: "Zoeken" }),
     );
+    const here = { q, status, sector, opdrachtnemer: contractor, regio: get("regio"), sorteer: get("sorteer"), alle: everything ? "1" : "" };
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       state.focusAfter = "results";
-      go(hashWith("/verplichtingen", { q: search.value.trim(), status: statusSelect.value }));
+      go(
+        hashWith("/verplichtingen", {
+          q: search.value.trim(),
+          status: statusSelect.value,
+          sector: sectorSelect.value,
+          opdrachtnemer: contractorSelect.value,
+          regio: regionSelect.value === (state.me.region || "*") ? "" : regionSelect.value,
+          sorteer: sortSelect.value === "deadline" ? "" : sortSelect.value,
+          alle: all.checked ? "1" : "",
+        }),
+      );
     });
     const rows = shown.map((r) =>
       el(
         "tr",
         {},
         el("td", {}, link(`#/verplichtingen/${enc(r.obligation_id)}`, r.tender_name || r.obligation_id), el("span", { class: "sub" }, `${r.obligation_id} · ${r.client || ""}`)),
-        el("td", { text: r.contractor || r.contractor_id }),
+        el("td", { text: r.contractor_name || r.contractor_id }),
         el(
           "td",
-          {},
+          { title: HINT.progress },
           progressBar(r.fulfilment, (r.planned_fulfilment || r.fulfilment) - r.fulfilment, `Voortgang ${r.obligation_id}`),
           el("span", { class: "sub" }, `${eur(r.realised_eur)} van ${eur(r.required_eur)} (${pct(r.fulfilment)})`),
         ),
@@ -1285,7 +1455,10 @@
       ),
     );
     put(view,
-      ...heading("Verplichtingen", `Stand op ${day(table_.today)} voor regio ${table_.region || regionName()}, gewaardeerd met de bouwblokkenmethode. Plaatsingen van alle regio's tellen mee.`),
+      ...heading(
+        "Verplichtingen",
+        `Stand op ${day(table_.today)}: de lopende verplichtingen met open plaatsen of een tekort, in ${region === "*" ? "alle regio's" : `regio ${region}`}, gewaardeerd met de bouwblokkenmethode. Plaatsingen van alle regio's tellen mee.`,
+      ),
       el(
         "p",
         { class: "summary-counts", "aria-label": "Aantal per status" },
@@ -1300,9 +1473,22 @@
       el("p", { id: "results", tabindex: "-1", text: `${matches.length} ${matches.length === 1 ? "verplichting" : "verplichtingen"}${shown.length < matches.length ? `, de eerste ${shown.length} getoond` : ""}.` }),
       legend(),
       shown.length
-        ? table("Voortgang per verplichting", ["Verplichting", "Opdrachtnemer", "Gerealiseerd", th("Gepland", "num"), th("Prognose", "num"), "Looptijd", "Status", "Toelichting"], rows)
+        ? table(
+            "Voortgang per verplichting",
+            [
+              "Verplichting",
+              "Opdrachtnemer",
+              el("th", { scope: "col", title: HINT.realised }, "Gerealiseerd"),
+              el("th", { scope: "col", class: "num", title: HINT.planned }, "Gepland"),
+              el("th", { scope: "col", class: "num", title: HINT.forecast }, "Prognose"),
+              el("th", { scope: "col", title: HINT.duration }, "Looptijd"),
+              "Status",
+              "Toelichting",
+            ],
+            rows,
+          )
         : el("p", { class: "note", text: "Geen verplichtingen gevonden." }),
-      shown.length < matches.length ? el("p", {}, link(hashWith("/verplichtingen", { q, status, alle: "1" }), `Toon alle ${matches.length}`)) : null,
+      shown.length < matches.length ? el("p", {}, link(hashWith("/verplichtingen", { ...here, toon: "alle" }), `Toon alle ${matches.length}`)) : null,
     );
   }
 
@@ -1318,7 +1504,10 @@
     const placements = own ? own.items : [];
     const owed = Number(figures.owed_eur) || 0;
     const plannedShare = owed > 0 ? Number(figures.planned_eur) / owed : 0;
-    const figure = (label, value) => el("div", { class: "figure" }, el("span", { class: "label", text: label }), el("span", { class: "value", text: value }));
+    const figure = (label, value, hint) => {
+      const [box, description] = hinted(el("div", { class: "figure" }, el("span", { class: "label", text: label }), el("span", { class: "value", text: value })), hint);
+      return [box, description]; // the description beside the figure, so the figure's own text stays its label and value
+    };
 
     put(view,
       ...heading(obligation.tender_name || obligation.obligation_id, `Verplichting ${obligation.obligation_id} · ${obligation.client || ""}${contractor ? ` · ${contractor.name}` : ""}`),
@@ -1332,13 +1521,13 @@
         el(
           "div",
           { class: "figures" },
-          figure("Vereist", eur(figures.owed_eur)),
-          figure("Gerealiseerd", eur(figures.realised_eur)),
-          figure("Gepland (voorgesteld)", eur(figures.planned_eur)),
-          figure("Nog nodig", eur(figures.still_needed_eur)),
-          figure("Prognose", eur(figures.forecast_eur)),
-          figure("Looptijd", figures.months_left ? `nog ${num(figures.months_left)} maanden` : `tot ${day(figures.end_date || obligation.end_date)}`),
-          figures.open_positions !== null && figures.open_positions !== undefined ? figure("Open plaatsen", String(figures.open_positions)) : null,
+          figure("Vereist", eur(figures.owed_eur), HINT.required),
+          figure("Gerealiseerd", eur(figures.realised_eur), HINT.realised),
+          figure("Gepland (voorgesteld)", eur(figures.planned_eur), HINT.planned),
+          figure("Nog nodig", eur(figures.still_needed_eur), HINT.stillNeeded),
+          figure("Prognose", eur(figures.forecast_eur), HINT.forecast),
+          figure("Looptijd", figures.months_left ? `nog ${plural(figures.months_left, "maand", "maanden")}` : `tot ${day(figures.end_date || obligation.end_date)}`, HINT.duration),
+          figures.open_positions !== null && figures.open_positions !== undefined ? figure("Open plaatsen", String(figures.open_positions), HINT.openPlaces) : null,
         ),
       ),
       el(
@@ -1398,24 +1587,23 @@
   // -- Batchmatch -------------------------------------------------------------------------------
 
   async function pageBatch(view) {
-    const [runs, obligations, contractors] = await Promise.all([
+    const [runs, obligations] = await Promise.all([
       can("runs:read") ? call("/runs?limit=20") : null,
-      call("/obligations?limit=500"),
-      call("/contractors?limit=500"),
+      call(`/worklist/obligations?${new URLSearchParams({ region: state.me.region || "*", limit: 500, sort: "deadline" })}`),
     ]);
+    // the region's running obligations with places left or euros still needed, and their tenders and contractors
     const options = {
-      obligation: obligations.items.map((o) => [o.obligation_id, `${o.tender_name} (${o.client || ""})`]),
-      tender: [...new Set(obligations.items.map((o) => o.tender_name))].sort().map((t) => [t, "aanbesteding"]),
-      contractor: contractors.items.map((c) => [c.contractor_id, c.name]),
+      obligation: obligations.items.map((o) => [o.obligation_id, `${o.tender_name} (${o.obligation_id}, ${o.client || ""})`]),
+      tender: distinct(obligations.items, "tender_name"),
+      contractor: distinct(obligations.items, "contractor_id", "contractor_name").map(([id, name]) => [id, `${name} (${id})`]),
     };
-    const datalist = el("datalist", { id: "scope-options" });
-    const scopeInput = el("input", { id: "scope-id", type: "text", list: "scope-options", autocomplete: "off", "aria-describedby": "scope-help" });
-    const scopeLabel = el("label", { for: "scope-id", text: "Verplichting (nummer)" });
+    const scopeInput = el("select", { id: "scope-id", "aria-describedby": "scope-help" });
+    const scopeLabel = el("label", { for: "scope-id", text: "Kies de verplichting" });
     const help = el("p", { id: "scope-help", class: "note" });
     const labels = {
-      obligation: ["Verplichting (nummer)", "Bijvoorbeeld SROI-00003."],
-      tender: ["Aanbesteding (naam)", "De naam van de aanbesteding; alle verplichtingen ervan worden samen gepland."],
-      contractor: ["Opdrachtnemer (nummer)", "Bijvoorbeeld OPN-00002; alle open plaatsen van deze opdrachtnemer."],
+      obligation: ["Kies de verplichting", "De lopende verplichtingen van uw regio met open plaatsen of een tekort, de eerste einddatum bovenaan."],
+      tender: ["Kies de aanbesteding", "Alle verplichtingen van de aanbesteding worden samen gepland."],
+      contractor: ["Kies de opdrachtnemer", "Alle open plaatsen van deze opdrachtnemer."],
       region: ["Geen keuze nodig", "Alle open plaatsen, met de kandidaten van uw regio. Dit duurt langer."],
     };
     const radios = Object.keys(SCOPE_NL).map((scope) =>
@@ -1430,8 +1618,10 @@
       scopeLabel.textContent = labels[scope][0];
       help.textContent = labels[scope][1];
       scopeInput.disabled = scope === "region";
-      if (scope === "region") scopeInput.value = "";
-      datalist.replaceChildren(...(options[scope] || []).map(([value, text]) => el("option", { value, label: text })));
+      scopeInput.replaceChildren(
+        el("option", { value: "", text: scope === "region" ? "—" : "Kies…" }),
+        ...(options[scope] || []).map(([value, text]) => el("option", { value, text })),
+      );
     }
     const start = guard(el("button", { type: "submit", text: "Batchmatch starten" }), "runs:write");
     const form = el(
@@ -1441,7 +1631,6 @@
       el("fieldset", {}, el("legend", { text: "Wat wilt u plannen?" }), el("div", { class: "radios" }, radios)),
       el("div", { class: "toolbar" }, el("div", { class: "field" }, scopeLabel, scopeInput), start),
       help,
-      datalist,
       !can("runs:write") ? el("p", { class: "note", text: `${whyNot("runs:write")} Een SROI-adviseur kan dat wel; u kunt de runs hieronder bekijken en voordragen.` }) : null,
     );
     form.addEventListener("change", (event) => {
@@ -1576,6 +1765,7 @@
     ]);
     const summary = run.summary || {};
     const objective = summary.objective || {};
+    const info = summary.scorer && summary.scorer.probability ? { ...(await scorerInfo()), probability: true, label: summary.scorer.label } : RULE_SCORE;
     const counts = summary.counts || {};
     const mayAccept = can("placements:write");
     const selectAll = el("input", { type: "checkbox", id: "select-all", disabled: !mayAccept || !plan.items.length });
@@ -1590,14 +1780,24 @@
       });
       const outcome = el("td", { class: "row-result" });
       boxes.push({ box, row, outcome });
+      if (row.proposal) {
+        box.disabled = true;
+        outcome.append(el("span", { class: "outcome", text: `Voorgedragen op ${day(row.proposal.at)}${row.proposal.by ? ` door ${row.proposal.by}` : ""} (${row.proposal.placement_id})` }));
+      }
       return el(
         "tr",
         {},
         el("td", {}, box),
         el("td", {}, idLink(`#/kandidaten/${enc(row.candidate_id)}`, row.candidate_id)),
-        el("td", {}, idLink(`#/vacatures/${enc(row.vacancy_id)}`, row.vacancy_id)),
+        el(
+          "td",
+          {},
+          link(`#/vacatures/${enc(row.vacancy_id)}`, row.vacancy_title || row.vacancy_id),
+          el("span", { class: "sub id", text: row.vacancy_id }),
+          row.contractor_name || row.region ? el("span", { class: "sub", text: [row.contractor_name, row.region].filter(Boolean).join(" · ") }) : null,
+        ),
         el("td", {}, row.obligation_id ? idLink(`#/verplichtingen/${enc(row.obligation_id)}`, row.obligation_id) : "—"),
-        el("td", { class: "num", text: pct(row.score) }),
+        el("td", { class: "num", text: scoreText(row.score, info) }),
         el("td", { class: "num", text: eur(row.sroi_value_eur) }),
         el("td", {}, row.explanation, row.displacement_warning ? el("span", { class: "sub warn", text: "⚠ personeel van de opdrachtnemer onder de basis: controleer verdringing" }) : null),
         outcome,
@@ -1621,25 +1821,30 @@
       acceptButton.disabled = true;
       clearMessages();
       let ok = 0;
+      let before = 0;
       const failed = [];
       for (const entry of chosen) {
         entry.outcome.textContent = "Bezig…";
         try {
-          const done = await call("/suggestions/accept", {
+          const response = await call("/suggestions/accept", {
             method: "POST",
             body: { candidate_id: entry.row.candidate_id, vacancy_id: entry.row.vacancy_id, run_id: run.run_id },
+            as: "response",
           });
-          ok += 1;
+          const done = await response.json();
+          if (response.status === 201) ok += 1;
+          else before += 1;
           entry.box.checked = false;
           entry.box.disabled = true;
-          entry.outcome.replaceChildren(el("span", { class: "outcome", text: `Voorgedragen (${done.placement.placement_id})` }));
+          const when = response.status === 201 ? "Voorgedragen" : `Was al voorgedragen op ${day(done.proposal.at)}`;
+          entry.outcome.replaceChildren(el("span", { class: "outcome", text: `${when} (${done.placement.placement_id})` }));
         } catch (error) {
           failed.push(entry.row.candidate_id);
           entry.outcome.replaceChildren(el("span", { class: "outcome failed", text: `Mislukt: ${dutchDetail(error.detail, error.status) || STATUS_TITLE_NL[error.status] || ""}` }));
         }
       }
       refresh();
-      const text = `${ok} ${ok === 1 ? "plaatsing" : "plaatsingen"} voorgedragen${failed.length ? `, ${failed.length} mislukt (zie de regels)` : ""}.`;
+      const text = `${plural(ok, "plaatsing", "plaatsingen")} voorgedragen${before ? `, ${before} al eerder` : ""}${failed.length ? `, ${failed.length} mislukt (zie de regels)` : ""}.`;
       if (failed.length) showError(new ApiError(409, { detail: "" }), text);
       else showStatus(`${text} Ze staan op ‘voorgesteld’ bij de verplichtingen.`);
     });
@@ -1652,12 +1857,17 @@
           "div",
           { class: "figures" },
           [
-            ["Plaatsingen in het plan", String(objective.placements ?? plan.total)],
-            ["SROI-waarde", eur(objective.sroi_eur)],
-            ["Verwacht na 6 maanden nog aan het werk", num(objective.expected_retained_6m)],
-            ["Open plaatsen", String(counts.open_places ?? "—")],
-            ["Niet gevuld", String(counts.unfilled_places ?? unfilled.total)],
-          ].map(([label, value]) => el("div", { class: "figure" }, el("span", { class: "label", text: label }), el("span", { class: "value", text: value }))),
+            ["Plaatsingen in het plan", String(objective.placements ?? plan.total), HINT.placementsInPlan],
+            ["SROI-waarde", eur(objective.sroi_eur), HINT.sroiPlan],
+            // a sum of passingsscores is no number of people: shown only for a calibrated model's probabilities
+            info.probability && objective.expected_retained_6m !== null && objective.expected_retained_6m !== undefined
+              ? ["Verwacht na 6 maanden nog aan het werk", num(objective.expected_retained_6m), HINT.retained]
+              : null,
+            ["Open plaatsen", String(counts.open_places ?? "—"), HINT.openPlacesRun],
+            ["Niet gevuld", String(counts.unfilled_places ?? unfilled.total), HINT.unfilled],
+          ]
+            .filter(Boolean)
+            .map(([label, value, hint]) => hinted(el("div", { class: "figure" }, el("span", { class: "label", text: label }), el("span", { class: "value", text: value })), hint)),
         ),
         !mayAccept ? el("p", { class: "note", text: `${whyNot("placements:write")} Een jobcoach van de regio kan dit plan openen en voordragen.` }) : null,
         plan.items.length
@@ -1665,7 +1875,7 @@
               el("div", { class: "toolbar" }, el("span", { class: "check" }, selectAll, el("label", { for: "select-all", text: "Alles selecteren" })), acceptButton),
               table(
                 "Voorgestelde koppelingen",
-                [el("th", { scope: "col" }, el("span", { class: "visually-hidden", text: "Selectie" })), "Kandidaat", "Vacature", "Verplichting", th("Kans", "num"), th("SROI-waarde", "num"), "Toelichting", "Resultaat"],
+                [el("th", { scope: "col" }, el("span", { class: "visually-hidden", text: "Selectie" })), "Kandidaat", "Vacature", "Verplichting", el("th", { scope: "col", class: "num", title: info.explanation }, capital(info.label)), el("th", { scope: "col", class: "num", title: HINT.sroi }, "SROI-waarde"), "Toelichting", "Resultaat"],
                 rows,
               ),
               pager(plan.total, offset, limit, (o) => hashWith(`/batch/${run.run_id}`, { offset: o })),
@@ -1705,6 +1915,36 @@
             ),
           )
         : null,
+    );
+  }
+
+  // -- Over de score ---------------------------------------------------------------------------
+
+  async function pageScore(view) {
+    const info = await scorerInfo();
+    const model = info.model;
+    put(view,
+      ...heading("Over de score", "Wat het getal bij een voorstel betekent, en waarop het rust."),
+      el(
+        "section",
+        { class: "panel", "aria-labelledby": "score-kind" },
+        el("h2", { id: "score-kind", text: capital(info.label) }),
+        el("p", { text: info.explanation }),
+        info.probability
+          ? null
+          : el("p", { class: "note", text: "Er is geen getraind model geladen. Tel passingsscores niet op als verwachte plaatsingen: een som van passingsscores is geen aantal." }),
+        model
+          ? facts([
+              ["Model", el("span", { class: "id", text: model.file })],
+              ["Getraind op", plural(model.training_size, "plaatsing", "plaatsingen")],
+              ["Getoetst op", `${plural(model.validation_size, "plaatsing", "plaatsingen")} die het model niet kende`],
+              ["Onderscheidend vermogen (AUC)", `${num(model.validation_auc)} (0,5 is gokken, 1 is perfect)`],
+              ["Gemiddelde fout van de kansen (Brier)", `${new Intl.NumberFormat("nl-NL", { maximumFractionDigits: 3 }).format(model.validation_brier)} (lager is beter)`],
+              ["Aandeel dat 6 maanden bleef", pct(model.base_rate)],
+            ])
+          : null,
+        el("p", {}, el("strong", { text: "Bekende gegevens" }), `: ${HINT.known}`),
+      ),
     );
   }
 
