@@ -87,7 +87,7 @@ def expect() -> Any:
 #: true once <main> holds page ``name`` rendered, with all its data, for the hash route now current
 _LOADED = """name => {
   const main = document.getElementById("main");
-  if (main.dataset.loaded !== name) return false;
+  if (!main || main.dataset.loaded !== name) return false;  // (another site's page, during a sign-in)
   if (name === "aanmelden") return true;
   return main.dataset.route === (location.hash.replace(/^#/, "") || "/vacatures");
 }"""

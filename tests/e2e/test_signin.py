@@ -70,6 +70,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         folder,
         client_id="koppelaar",
         redirect_uri=f"{base}/app/auth/callback",
+        post_logout_redirect_uri=f"{base}/app/",
         public_jwk=key.public_jwk,
         accounts=ACCOUNTS,
         id_tokens=MISISSUED,
@@ -182,12 +183,17 @@ def test_a_coach_signs_in_with_the_organisation_account_and_out_again(live: Live
     assert refused == 403
 
     page.get_by_role("button", name="Afmelden").click()
+    # Koppelaar's session ends, then the provider's own logout page asks, and sends the browser back
+    page.get_by_role("button", name="Yes, sign me out").click()
     loaded(page, "aanmelden")
-    expect()(page.get_by_role("status")).to_contain_text("U bent afgemeld")
+    expect()(page.get_by_role("status")).to_contain_text("U bent afgemeld, ook bij uw organisatie")
     expect()(page.get_by_role("navigation", name="Hoofdmenu")).to_be_hidden()
-    page.wait_for_function("() => fetch('/app/auth/session').then(r => r.json()).then(s => !s.signed_in)")
     assert all(s.key_id != me["key_id"] for s in signed_in_sessions(live))
     assert page.evaluate("fetch('/api/v1/me', {credentials: 'same-origin'}).then(r => r.status)") == 401
+    shot(page, "afgemeld")
+    # the provider's session ended too: signing in again asks for the password
+    page.get_by_role("link", name="Aanmelden met uw organisatieaccount").click()
+    expect()(page.locator("input[name=password]")).to_be_visible()
 
 
 def test_the_admins_mapping_gives_an_account_its_role_and_region(live: Live, page: Any) -> None:

@@ -72,6 +72,7 @@ def running_provider(
     *,
     client_id: str,
     redirect_uri: str,
+    post_logout_redirect_uri: str | None = None,
     public_jwk: dict[str, Any],
     accounts: dict[str, dict[str, Any]],
     id_tokens: dict[str, str] | None = None,
@@ -82,7 +83,12 @@ def running_provider(
     port = free_port()
     config = {
         "port": port,
-        "client": {"client_id": client_id, "redirect_uri": redirect_uri, "jwk": public_jwk},
+        "client": {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "post_logout_redirect_uri": post_logout_redirect_uri,
+            "jwk": public_jwk,
+        },
         "accounts": accounts,
         "id_tokens": id_tokens or {},
     }

@@ -8,6 +8,7 @@
 // CONFIG.json: {
 //   "port": 4455,
 //   "client": {"client_id": "koppelaar", "redirect_uri": "http://127.0.0.1:8000/app/auth/callback",
+//              "post_logout_redirect_uri": "http://127.0.0.1:8000/app/",
 //              "jwk": {...the client's public key as a JWK...}},
 //   "accounts": {"LOGIN": {"name": "...", "koppelaar_role": "coach", "koppelaar_region": "Groningen"}},
 //   "id_tokens": {"LOGIN": "expired" | "wrong-audience"}
@@ -45,6 +46,7 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_signing_alg: "RS256",
       jwks: { keys: [config.client.jwk] },
       redirect_uris: [config.client.redirect_uri],
+      post_logout_redirect_uris: config.client.post_logout_redirect_uri ? [config.client.post_logout_redirect_uri] : [],
       response_types: ["code"],
       grant_types: ["authorization_code"],
       id_token_signed_response_alg: "RS256",

@@ -70,7 +70,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     """
     app.add_route("/", _to_app, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_route(PREFIX, _to_app, methods=["GET", "HEAD"], include_in_schema=False)
-    app.add_route(f"{PREFIX}/", _page, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_route(f"{PREFIX}/", _page, methods=["GET", "HEAD"], name="web-page", include_in_schema=False)
     mount_signin(app, settings, PREFIX)
     app.mount(f"{PREFIX}/static", _Static(directory=STATIC, check_dir=False), name="web-static")
 

@@ -3,7 +3,8 @@ with PKCE (S256), state and nonce, and private_key_jwt at the token endpoint, fo
 OpenID Connect profile; authlib does the protocol.
 
 ``/app/auth/login`` starts a sign-in, ``/app/auth/callback`` finishes it, ``/app/auth/session`` tells the
-page whether it is signed in (and its CSRF token), ``/app/auth/logout`` ends it. A sign-in is a
+page whether it is signed in (and its CSRF token), ``/app/auth/logout`` ends it (and sends the
+browser on to the provider's logout, RP-initiated, so that its session ends too). A sign-in is a
 server-side session (``web_sessions``): the browser holds a random id in an HttpOnly, SameSite=Lax
 cookie (Secure unless the server is reached on a loopback address over plain HTTP), the store only
 its hash. The account becomes a row of ``api_keys`` (whose secret nobody knows), so roles, regions,
@@ -22,6 +23,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.starlette_client import OAuth
@@ -50,6 +52,7 @@ SIGN_IN_MINUTES = 15
 _CLIENT = "organisation"
 _MESSAGE = "message"
 _CSRF = "csrf"
+_ID_TOKEN = "id_token"  # kept for the provider's logout (id_token_hint)
 
 #: What the page says when a sign-in fails; the server's log names the reason's kind only.
 REFUSED_NO_REGION = (
@@ -270,7 +273,7 @@ async def _callback(request: Request) -> Response:
                 return None
             if found is not None:
                 session_rows.remove(conn, _hash(found[0]))
-            data = {_CSRF: secrets.token_urlsafe(32)}
+            data = {_CSRF: secrets.token_urlsafe(32), _ID_TOKEN: token.get("id_token")}
             session_rows.create(conn, _hash(session_id), data, now() + lifetime, key_id=key_id)
         return session_id
 
@@ -322,19 +325,45 @@ def _session(request: Request) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-def _logout(request: Request) -> Response:
-    """End this browser's session (the CSRF token must come with it)."""
+async def _logout(request: Request) -> Response:
+    """End this browser's session (the CSRF token must come with it). The answer names the provider's
+    logout page (RP-initiated logout) when the session came from the provider and it has one: the page
+    goes there, so that the provider's own session ends too and the next sign-in asks for the password."""
     store = _store(request)
-    found = _load(store, request)
+    found = await run_in_threadpool(_load, store, request)
+    end_session_url = None
     if found is not None:
         token = request.headers.get(CSRF_HEADER, "")
         if not token or not secrets.compare_digest(token, str(found[2].get(_CSRF, ""))):
             raise ApiProblem(403, f"signing out needs this session's CSRF token in the {CSRF_HEADER} header")
-        with store.begin() as conn:
-            session_rows.remove(conn, _hash(found[0]))
-    response = Response(status_code=204)
+
+        def remove() -> None:
+            with store.begin() as conn:
+                session_rows.remove(conn, _hash(found[0]))
+
+        await run_in_threadpool(remove)
+        id_token = found[2].get(_ID_TOKEN)
+        if id_token and getattr(request.app.state, "oidc", None) is not None:
+            end_session_url = await _provider_logout_url(request, str(id_token))
+    response = JSONResponse({"end_session_url": end_session_url}, headers={"Cache-Control": "no-store"})
     _forget_cookie(request, response)
     return response
+
+
+async def _provider_logout_url(request: Request, id_token: str) -> str | None:
+    client = _oauth(request)
+    metadata = await client.load_server_metadata()
+    endpoint = metadata.get("end_session_endpoint")
+    if not endpoint:
+        return None
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": str(request.url_for("web-page")),
+            "client_id": _settings(request).oidc_client_id,
+        }
+    )
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
 
 def mount_signin(app: FastAPI, settings: Settings, prefix: str) -> None:

@@ -13,6 +13,7 @@
 (() => {
   const API = "/api/v1";
   const KEY_STORE = "koppelaar.apiKey";
+  const SIGNED_OUT = "koppelaar.signedOut"; // set while the provider's logout page is shown
   const POLL_MS = 1000;
 
   const AUTH = "/app/auth";
@@ -478,8 +479,18 @@
 
   function signOut(reason) {
     if (state.csrf) {
+      // the session ends here; where the provider has a logout page, the browser goes there next, so
+      // that the next sign-in asks for the password again, and comes back to this page
       const csrf = state.csrf;
-      fetch(`${AUTH}/logout`, { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" }).catch(() => {});
+      fetch(`${AUTH}/logout`, { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : {}))
+        .then((answer) => {
+          if (answer.end_session_url) {
+            sessionStorage.setItem(SIGNED_OUT, "1");
+            location.assign(answer.end_session_url);
+          }
+        })
+        .catch(() => {});
     }
     sessionStorage.removeItem(KEY_STORE);
     state.key = null;
@@ -2091,6 +2102,10 @@
         return;
       }
       showSignIn();
+      if (sessionStorage.getItem(SIGNED_OUT)) {
+        sessionStorage.removeItem(SIGNED_OUT);
+        showStatus("U bent afgemeld, ook bij uw organisatie.");
+      }
       if (state.auth.message) {
         fill(alertBox(), el("strong", { text: "Aanmelden mislukt" }), el("span", { text: state.auth.message }));
         alertBox().hidden = false;
