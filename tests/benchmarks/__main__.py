@@ -116,6 +116,13 @@ def bench_blocks(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     return run(repeat, scale)
 
 
+def bench_taxonomy(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Issue 20: prepare at 100,000 × 20,000 on the full ESCO taxonomy within 1.5× of the built-in one."""
+    from tests.benchmarks.taxonomy import bench_taxonomy as run
+
+    return run(repeat, scale)
+
+
 BENCHES: dict[str, Bench] = {
     "generator": bench_generator,
     "normalisation": bench_normalisation,
@@ -126,6 +133,7 @@ BENCHES: dict[str, Bench] = {
     "web": bench_web,
     "scaling": bench_scaling,
     "blocks": bench_blocks,
+    "taxonomy": bench_taxonomy,
 }
 
 
