@@ -137,6 +137,13 @@ def bench_quality(
     return run(repeat, scale, worlds, json_path)
 
 
+def bench_taxonomy(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Issue 20: prepare at 100,000 × 20,000 on the full ESCO taxonomy within 1.5× of the built-in one."""
+    from tests.benchmarks.taxonomy import bench_taxonomy as run
+
+    return run(repeat, scale)
+
+
 BENCHES: dict[str, Bench] = {
     "generator": bench_generator,
     "normalisation": bench_normalisation,
@@ -149,6 +156,7 @@ BENCHES: dict[str, Bench] = {
     "scaling": bench_scaling,
     "blocks": bench_blocks,
     "quality": bench_quality,
+    "taxonomy": bench_taxonomy,
 }
 
 

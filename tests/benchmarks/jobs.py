@@ -24,6 +24,10 @@ def prepare(job: str, args: dict[str, Any]) -> Any:
         from tests.benchmarks.report import write_world as write_report_world
 
         return write_report_world(args["candidates"], args["vacancies"], args["seed"])
+    if job == "prepare_taxonomy_world":
+        from tests.benchmarks.taxonomy import write_world as write_taxonomy_world
+
+        return write_taxonomy_world(args["candidates"], args["vacancies"], args["seed"])
     if job == "match_world":
         from tests.benchmarks.planning import write_world
 
@@ -85,5 +89,12 @@ def quality_world(_: None, **kwargs: Any) -> dict[str, object]:
 def report_world(folder: Path, **kwargs: Any) -> dict[str, object]:
     """Issue 6: the monitoring report of a written world, then the page in Chromium."""
     from tests.benchmarks.report import report_world as run
+
+    return run(folder, **kwargs)
+
+
+def prepare_taxonomy_world(folder: Path, **kwargs: Any) -> dict[str, object]:
+    """Issue 20: prepare a written world with the built-in or the ESCO taxonomy."""
+    from tests.benchmarks.taxonomy import prepare_world as run
 
     return run(folder, **kwargs)
