@@ -230,7 +230,7 @@ def bench_http_mixed(repeat: int, scale: float) -> list[tuple[Measurement, str]]
             stderr=subprocess.STDOUT,
         )
         base = f"http://{HOST}:{port}"
-        _wait_healthy(base, server, work / "server.log", ready=False)
+        _wait_healthy(base, server, work / "server.log", 600.0, ready=False)  # a busy machine starts slowly
         _wait_ready(base, server, work / "server.log", SERVER_WORKERS)
         ready_mb = _rss_mb(server.pid)
         alone, _, _ = _run_loop(_mixed(port, requests, MIXED_READERS, [], READ_ONLY_SECONDS, server.pid))
