@@ -12,6 +12,8 @@ taxonomy (the full ESCO) the scorers compare a text with a shortlist of likely l
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -173,21 +175,54 @@ class Match:
     confidence: float
 
 
+@dataclass(frozen=True)
+class _Index:
+    """A taxonomy's cleaned labels per kind, with their codes, as a look-up and as shortlists."""
+
+    labels: dict[Kind, tuple[list[str], np.ndarray]]
+    exact: dict[Kind, dict[str, str]]
+    shortlists: dict[Kind, _Shortlist]
+
+
+def _build_index(taxonomy: Taxonomy) -> _Index:
+    labels: dict[Kind, tuple[list[str], np.ndarray]] = {}
+    exact: dict[Kind, dict[str, str]] = {}
+    shortlists: dict[Kind, _Shortlist] = {}
+    for kind in ("occupation", "skill", "certificate"):
+        cleaned, codes = label_index(taxonomy, kind)
+        labels[kind] = (cleaned, np.array(codes, dtype=object))
+        exact[kind] = dict(zip(cleaned, codes, strict=True))
+        if len(cleaned) > SHORTLIST_FROM:
+            shortlists[kind] = _Shortlist(cleaned)
+    return _Index(labels, exact, shortlists)
+
+
+_INDEXES: dict[tuple[int, int], tuple[weakref.ref[Taxonomy], _Index]] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def _index_of(taxonomy: Taxonomy) -> _Index:
+    """The label index of ``taxonomy``, built once per taxonomy object while it lives: every
+    normaliser of it (a server prepares each region with the same taxonomy) shares it read-only."""
+    key = (id(taxonomy), SHORTLIST_FROM)
+    with _INDEXES_LOCK:
+        hit = _INDEXES.get(key)
+    if hit is not None and hit[0]() is taxonomy:
+        return hit[1]
+    index = _build_index(taxonomy)
+    with _INDEXES_LOCK:
+        _INDEXES[key] = (weakref.ref(taxonomy, lambda _, k=key: _INDEXES.pop(k, None)), index)  # type: ignore[misc]
+    return index
+
+
 class Normaliser:
     """Maps free text to taxonomy codes; caches every distinct text it has seen."""
 
     def __init__(self, taxonomy: Taxonomy, *, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.taxonomy = taxonomy
         self.threshold = threshold
-        self._labels: dict[Kind, tuple[list[str], np.ndarray]] = {}
-        self._exact: dict[Kind, dict[str, str]] = {}
-        self._shortlists: dict[Kind, _Shortlist] = {}
-        for kind in ("occupation", "skill", "certificate"):
-            labels, codes = label_index(taxonomy, kind)
-            self._labels[kind] = (labels, np.array(codes, dtype=object))
-            self._exact[kind] = dict(zip(labels, codes, strict=True))
-            if len(labels) > SHORTLIST_FROM:
-                self._shortlists[kind] = _Shortlist(labels)
+        index = _index_of(taxonomy)
+        self._labels, self._exact, self._shortlists = index.labels, index.exact, index.shortlists
         self._cache: dict[tuple[Kind, bool, str], Match] = {}
 
     def _clean(self, text: str, kind: Kind, title: bool) -> str:

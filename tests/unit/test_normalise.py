@@ -220,3 +220,12 @@ def test_a_shortlist_finds_what_a_comparison_with_every_label_finds(monkeypatch:
         typos_agree += sum(a.code == b.code for a, b in zip(got, expected, strict=True))
     assert typos > 1000
     assert typos_agree >= 0.99 * typos
+
+
+def test_normalisers_of_one_taxonomy_share_its_label_index() -> None:
+    taxonomy = Taxonomy.builtin()
+    first, second = Normaliser(taxonomy), Normaliser(taxonomy, threshold=0.99)
+    assert first._labels is second._labels
+    assert first._exact is second._exact
+    assert second.code("Tmmerman", "occupation") is None  # each keeps its own threshold and cache
+    assert first.code("Tmmerman", "occupation") == "timmerman"
