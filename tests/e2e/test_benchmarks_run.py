@@ -99,3 +99,17 @@ def test_the_quality_benchmark_runs_on_chosen_worlds_at_small_scale(tmp_path: Pa
     )
     assert unknown.returncode != 0
     assert "unknown world(s) nope" in unknown.stderr
+
+
+@pytest.mark.slow
+def test_a_world_too_small_to_train_on_has_no_learned_figures() -> None:
+    from tests.benchmarks.quality import goals, quality_world, table
+
+    r = quality_world(truth="coaching", candidates=200, vacancies=30, history_share=0.5, seed=7)
+    assert str(r["trained_on"]).startswith("not trained: cannot train")
+    assert "auc_learned" not in r
+    assert "brier_learned" not in r  # the rule score stands in for no probability
+    assert "plan_learned" not in r
+    assert r["auc_rule"] <= r["auc_truth"]
+    assert goals(r).endswith("every check MISSED")
+    assert "—" in table([r])
