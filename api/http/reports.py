@@ -37,7 +37,17 @@ def _service(request: Request) -> ReportService:
 
 
 Reader = Annotated[Principal, Depends(require(Permission.REPORTS_READ))]
-Today = Annotated[DateText | None, Query(description="The day of the report, YYYY-MM-DD (default: today).")]
+#: The days a report may be asked for (pandas holds dates between 1677 and 2262).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+#: The same range in the OpenAPI: the date's text starts with a year from 1900 to 2199.
+DAY_PATTERN = r"^(19|2[01])[0-9]{2}-"
+Today = Annotated[
+    DateText | None,
+    Query(
+        description=f"The day of the report, YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY} (default: today).",
+        json_schema_extra={"pattern": DAY_PATTERN},
+    ),
+]
 Region = Annotated[
     str | None,
     Query(max_length=200, description="A national key's choice of region; a key with a region always gets its own."),
@@ -58,10 +68,6 @@ def _scope(store: Store, principal: Principal, region: str | None) -> str | None
         return check_region(region, store.regions(), what="region")
     except UnknownRegionError as exc:
         raise ApiProblem(404, str(exc), errors=[{"field": "region", "value": region, "message": str(exc)}]) from None
-
-
-#: The days a report may be asked for (pandas holds dates between 1677 and 2262).
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 
 
 def _day(today: date | None) -> date:
