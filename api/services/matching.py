@@ -162,6 +162,8 @@ class MatchingService:
             ) > MAX_UPDATE_SHARE * max(held.n_vacancies, 1):
                 return None
             c_rows = store.fetch_rows(conn, "candidates", c_changed)
+            if region is not None:  # one that moved away since its stamp was read is not this region's
+                c_rows = [r for r in c_rows if r["region"] == region]
             v_rows = store.fetch_rows(conn, "vacancies", v_changed)
         old = held.ds
         ds = Dataset(

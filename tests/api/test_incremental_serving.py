@@ -62,3 +62,26 @@ def test_a_write_updates_only_the_matchers_that_hold_what_it_changed(api: Any) -
     assert api.patch("/contractors/OPN-00001", json={"headcount_current": 51}).status_code == 200
     _suggested(api, twente_vacancy, "Twente")
     assert _matcher(api, "Twente").p.text_space is not twente.p.text_space
+
+
+def test_each_write_counts_to_the_data_versions_of_what_it_touched(api: Any) -> None:
+    store = api.store
+
+    def versions() -> dict[str | None, tuple[int, int, int]]:
+        with store.connect() as conn:
+            return {r: store.matching_version(conn, r) for r in ("Groningen", "Twente", None)}
+
+    candidate = api.get("/candidates?limit=1", role="coach", region="Groningen").json()["items"][0]["candidate_id"]
+    before = versions()
+    assert api.patch(f"/candidates/{candidate}", role="coach", json={"max_travel_km": 33.0}).status_code == 200
+    after = versions()
+    assert after["Groningen"][0] > before["Groningen"][0]
+    assert after["Twente"] == before["Twente"]  # another region's matcher stands
+    assert after[None][0] > before[None][0]  # the national one holds everyone
+    # a vacancy counts to the vacancies, a contractor to the catalogue, for every region
+    vacancy = api.get("/vacancies?limit=1").json()["items"][0]["vacancy_id"]
+    assert api.patch(f"/vacancies/{vacancy}", json={"hours_per_week": 21.0}).status_code == 200
+    changed = versions()
+    assert all(changed[r][1] > after[r][1] and changed[r][0] == after[r][0] for r in ("Groningen", "Twente"))
+    assert api.patch("/contractors/OPN-00001", json={"headcount_current": 52}).status_code == 200
+    assert all(versions()[r][2] > changed[r][2] for r in ("Groningen", "Twente"))
