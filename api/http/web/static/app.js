@@ -645,6 +645,7 @@
       showError(error);
     }
     if (!ctx.current()) return;
+    decorate(view); // off-screen, so the page is styled once, as it is swapped in
     main.replaceChildren(view);
     const title = view.querySelector("h1");
     document.title = `${title ? title.textContent : "Koppelaar"} – Koppelaar`;
@@ -2051,8 +2052,11 @@
     ["legend", "utrecht-form-fieldset__legend utrecht-form-fieldset__legend--html-legend"],
   ];
 
+  const decorated = new WeakSet();
+
   function decorate(root) {
-    if (!(root instanceof Element)) return;
+    if (!(root instanceof Element) || decorated.has(root)) return;
+    decorated.add(root);
     for (const [selector, classes] of COMPONENT_CLASSES) {
       const names = classes.split(" ");
       if (root.matches(selector)) root.classList.add(...names);
