@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from matching.taxonomy import KINDS, Concept, Kind, Taxonomy
+from matching.taxonomy import KINDS, Concept, Kind, Taxonomy, hierarchy_relations
 from models.errors import KoppelaarError
 
 #: ``occupations_nl.csv``, ``skills_en.csv.gz``, ``skills_pt-br.csv``: kind and language from a file name.
@@ -29,6 +29,7 @@ CONCEPT_COLUMNS = ("conceptUri", "preferredLabel")
 OPTIONAL_CONCEPT_COLUMNS = ("altLabels", "iscoGroup")
 RELATION_COLUMNS = ("occupationUri", "relationType", "skillUri")
 SKILL_RELATION_COLUMNS = ("originalSkillUri", "relatedSkillUri")
+BROADER_COLUMNS = ("conceptUri", "broaderUri")
 
 FORMAT = "koppelaar-taxonomy"
 FORMAT_VERSION = 1
@@ -96,8 +97,9 @@ def read_esco_folder(folder: Path) -> Taxonomy:
     """Build a taxonomy from an official ESCO CSV export folder (every language present).
 
     Needs at least one ``occupations_<lang>.csv`` and one ``skills_<lang>.csv`` (with ``conceptUri``
-    and ``preferredLabel``); ``occupationSkillRelations.csv`` and ``skillSkillRelations.csv`` are read
-    when present. Raises :class:`KoppelaarError` naming the folder, file or column that is wrong.
+    and ``preferredLabel``); ``occupationSkillRelations.csv``, ``skillSkillRelations.csv`` and the skill
+    hierarchy ``broaderRelationsSkillPillar.csv`` are read when present. Raises :class:`KoppelaarError`
+    naming the folder, file or column that is wrong.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -121,6 +123,10 @@ def read_esco_folder(folder: Path) -> Taxonomy:
     relations = _read_csv(rel_path, RELATION_COLUMNS) if rel_path else None
     skill_rel_path = _optional_file(folder, "skillSkillRelations")
     skill_relations = _read_csv(skill_rel_path, SKILL_RELATION_COLUMNS) if skill_rel_path else None
+    broader_path = _optional_file(folder, "broaderRelationsSkillPillar")
+    if broader_path is not None:  # the skill hierarchy: a broader skill and siblings are related too
+        hierarchy = hierarchy_relations(_read_csv(broader_path, BROADER_COLUMNS))
+        skill_relations = pd.concat([x for x in (skill_relations, hierarchy) if x is not None], ignore_index=True)
     # the built-in taxonomy's Dutch skill labels and job titles name ESCO concepts too
     return Taxonomy.from_esco(occupations, skills, relations, skill_relations).with_labels_of(Taxonomy.builtin())
 

@@ -277,6 +277,28 @@ def _co_occurring(relations: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"originalSkillUri": pairs["skillUri_x"], "relatedSkillUri": pairs["skillUri_y"]})
 
 
+#: Skills under one broader concept count as related only in groups of at most this many: a larger
+#: group (e.g. a whole skill pillar section) says too little about any two of its skills.
+SIBLINGS_MAX = 30
+
+
+def hierarchy_relations(broader: pd.DataFrame) -> pd.DataFrame:
+    """The skill hierarchy (ESCO's broaderRelationsSkillPillar: ``conceptUri``, ``broaderUri``) as skill
+    relations for :meth:`Taxonomy.from_esco`: a skill and its broader skill, and skills that share a
+    broader concept (a skill or a skill group of at most :data:`SIBLINGS_MAX`)."""
+    pairs = broader[["conceptUri", "broaderUri"]].dropna().drop_duplicates()
+    size = pairs.groupby("broaderUri")["conceptUri"].transform("size")
+    small = pairs[size <= SIBLINGS_MAX]
+    siblings = small.merge(small, on="broaderUri")
+    siblings = siblings[siblings["conceptUri_x"] != siblings["conceptUri_y"]]
+    return pd.DataFrame(
+        {
+            "originalSkillUri": [*pairs["conceptUri"], *siblings["conceptUri_x"]],
+            "relatedSkillUri": [*pairs["broaderUri"], *siblings["conceptUri_y"]],
+        }
+    )
+
+
 @cache
 def _builtin() -> Taxonomy:
     export = builtin_export()

@@ -224,6 +224,29 @@ def test_relations_files_are_optional(tmp_path: Path) -> None:
     assert tax.related == {}
 
 
+def test_the_skill_hierarchy_relates_a_skill_to_its_broader_skill_and_siblings(tmp_path: Path) -> None:
+    folder = _mini_export(tmp_path / "mini")
+    (folder / "skillSkillRelations.csv").unlink()
+    group = "http://data.europa.eu/esco/isced-f/0732"  # a skill group: not a skill itself
+    (folder / "broaderRelationsSkillPillar.csv").write_text(
+        "conceptType,conceptUri,broaderType,broaderUri\n"
+        f"KnowledgeSkillCompetence,{SKILL}x,SkillGroup,{group}\n"
+        f"KnowledgeSkillCompetence,{SKILL}y,SkillGroup,{group}\n",
+        encoding="utf-8",
+    )
+    tax = read_esco_folder(folder)
+    assert tax.related == {SKILL + "x": frozenset({SKILL + "y"}), SKILL + "y": frozenset({SKILL + "x"})}
+    (folder / "broaderRelationsSkillPillar.csv").write_text(
+        f"conceptType,conceptUri,broaderType,broaderUri\nKnowledgeSkillCompetence,{SKILL}x,"
+        f"KnowledgeSkillCompetence,{SKILL}y\n",
+        encoding="utf-8",
+    )
+    assert read_esco_folder(folder).related == tax.related  # a skill and its broader skill
+    (folder / "broaderRelationsSkillPillar.csv").write_text("conceptUri,broader\nx,y\n", encoding="utf-8")
+    with pytest.raises(KoppelaarError, match=r"broaderRelationsSkillPillar\.csv lacks column\(s\) broaderUri"):
+        read_esco_folder(folder)
+
+
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(KoppelaarError, match=r"ESCO folder .*nope does not exist"):
         read_esco_folder(tmp_path / "nope")
