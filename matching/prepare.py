@@ -721,7 +721,9 @@ class Prepared:
         self.c_soft = soft
         self.c_occ_csc, self.c_occ_years_csc = _canonical(self.c_occ.tocsc()), _canonical(self.c_occ_years.tocsc())
         self.c_sectors_csc = _canonical(self.c_sectors.tocsc())
+        self.c_isco_csc = _canonical(self.c_isco.tocsc())
         self.c_previous = _canonical(self.c_previous.tocsc())
+        self._inferred_skills()  # a grown skill vocabulary can credit kept rows too
         self.additional_vacancies = np.flatnonzero(self.v_additional)
         self._index_reach()
 
@@ -807,7 +809,9 @@ _CANDIDATE_ROWS: tuple[str, ...] = (
     "c_licences",
     "c_occ",
     "c_occ_years",
+    "c_occ_credit",
     "c_has_occ",
+    "c_isco",
     "c_sectors",
     "c_titles",
     "c_lat",
@@ -841,6 +845,7 @@ _VACANCY_ROWS: tuple[str, ...] = (
     "v_licences",
     "v_occ",
     "v_sector",
+    "v_isco",
     "v_title",
     "v_contractor",
     "v_lat",
