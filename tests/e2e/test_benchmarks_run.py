@@ -65,3 +65,19 @@ def test_the_http_benchmark_runs_at_small_scale() -> None:
     assert "suggestions over HTTP at 1 client: median" in result.stdout
     assert "suggestions over HTTP at 32 clients: median" in result.stdout
     assert result.stdout.count("errors: 0") == 2
+
+
+@pytest.mark.slow
+def test_the_taxonomy_benchmark_runs_at_small_scale() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks", "taxonomy", "--scale", "0.002", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "prepare 200 × 40 (built-in): median" in result.stdout
+    assert "prepare 200 × 40 (ESCO): median" in result.stdout
+    assert "ESCO / built-in prepare" in result.stdout
+    assert "the goal applies at scale 1" in result.stdout
