@@ -113,3 +113,19 @@ def test_a_world_too_small_to_train_on_has_no_learned_figures() -> None:
     assert r["auc_rule"] <= r["auc_truth"]
     assert goals(r).endswith("every check MISSED")
     assert "—" in table([r])
+
+
+@pytest.mark.slow
+def test_the_taxonomy_benchmark_runs_at_small_scale() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks", "taxonomy", "--scale", "0.002", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "prepare 200 × 40 (built-in): median" in result.stdout
+    assert "prepare 200 × 40 (ESCO): median" in result.stdout
+    assert "ESCO / built-in prepare" in result.stdout
+    assert "the goal applies at scale 1" in result.stdout
