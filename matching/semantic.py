@@ -1,13 +1,14 @@
 """Semantic retrieval of taxonomy concepts: free text and concept labels compared as sentence embeddings.
 
-A :class:`SemanticIndex` holds one unit vector per label of a kind's concepts (preferred and
-alternative labels, and the description where the taxonomy has one) and answers, for a batch of
-query vectors, the concepts whose best label is nearest by inner product (exact, with numpy). The
+A :class:`SemanticIndex` holds one unit vector per embedded text of a kind's concepts (see
+:func:`label_texts`: the preferred label and the built-in taxonomy's labels of the same concept) and
+answers, for a batch of query vectors, the concepts whose best text is nearest by inner product
+(exact, with numpy). The
 vectors come from an :class:`Encoder`, a sentence-embedding model that the engine never loads itself:
 the ``api`` side loads the optional model, caches the label vectors on disk keyed by
 :func:`fingerprint`, and hands both to :class:`matching.normalise.Normaliser`.
 
-:func:`fuse` combines the semantic ranking with the fuzzy one by reciprocal rank fusion.
+:func:`fuse` combines the semantic ranking with the fuzzy one by weighted reciprocal rank fusion.
 """
 
 from __future__ import annotations
