@@ -30,7 +30,7 @@ $(CORE_STAMP): pyproject.toml | $(PY)
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev,postgres,dask]'
+	$(PY) -m pip install --quiet -e '.[dev,postgres,dask,semantic]'
 	@touch $@ $(CORE_STAMP)
 
 install: $(CORE_STAMP)

@@ -8,21 +8,27 @@ for coaches checking a label and for debugging a match.
 
 from __future__ import annotations
 
+import csv
+import os
 import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from api.cli.render import fail
-from api.taxonomy_io import esco_languages, load_taxonomy, read_esco_folder, write_taxonomy_file
+from api.semantic import semantic_index
+from api.settings import load_settings
+from api.taxonomy_io import esco_files, esco_languages, load_taxonomy, read_esco_folder, write_taxonomy_file
 from matching.normalise import Normaliser
-from matching.taxonomy import Kind, Taxonomy
+from matching.taxonomy import Kind, Taxonomy, builtin_export
 from models.errors import KoppelaarError
+from models.spreadsheet import neutralise_cell
 
 taxonomy_app = typer.Typer(
     help="Taxonomies: import an official ESCO export and see how a text normalises to concepts.",
@@ -139,3 +145,130 @@ def show(
             highlight=False,
             markup=False,
         )
+
+
+#: Columns of ``taxonomy normalise --out``: one row per text and rank.
+NORMALISE_COLUMNS = ("text", "rank", "uri", "label_en", "label_nl", "confidence", "accepted")
+
+
+def read_texts(path: Path) -> list[str]:
+    """The texts of ``path``: a CSV file with a ``text`` column, else one text a line (empty lines skipped)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise KoppelaarError(
+            f"{path} does not exist: give a file with one text a line or a CSV with a text column"
+        ) from None
+    except OSError as exc:
+        raise KoppelaarError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KoppelaarError(f"{path} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+    lines = content.splitlines()
+    header = next(csv.reader(lines[:1]), []) if lines else []
+    if [h.strip().lower() for h in header].count("text") == 1:
+        column = [h.strip().lower() for h in header].index("text")
+        texts: list[str] = []
+        for number, row in enumerate(csv.reader(lines[1:]), start=2):
+            if column >= len(row):
+                raise KoppelaarError(f"{path} row {number}: no text field (the row has {len(row)} fields)")
+            texts.append(row[column].strip())
+        return [t for t in texts if t]
+    return [line.strip() for line in lines if line.strip()]
+
+
+def preferred_labels(source: Path | None, kind: Kind) -> dict[str, dict[str, str]]:
+    """``{"en": {code: label}, "nl": {...}}``: each concept's preferred label per language.
+
+    From the ESCO export folder's ``<kind>s_en.csv``/``<kind>s_nl.csv`` when ``source`` is one, and from
+    the built-in taxonomy's files (by code and by ESCO URI) for what those do not give.
+    """
+    out: dict[str, dict[str, str]] = {"en": {}, "nl": {}}
+    stem = {"skill": "skills", "occupation": "occupations", "certificate": "certificates"}[kind]
+    if source is not None and source.is_dir() and kind != "certificate":
+        files = esco_files(source)[stem]
+        for lang, table in out.items():
+            if lang in files:
+                frame = pd.read_csv(
+                    files[lang], usecols=["conceptUri", "preferredLabel"], dtype=str, keep_default_na=False
+                )
+                table.update(zip(frame["conceptUri"], frame["preferredLabel"], strict=True))
+    export = builtin_export()
+    frames = {"skill": export.skills, "occupation": export.occupations, "certificate": export.certificates}[kind]
+    for lang, table in out.items():
+        frame = frames[lang]
+        uris = frame["escoUri"] if "escoUri" in frame.columns else frame["conceptUri"]
+        for code, uri, label in zip(frame["conceptUri"], uris, frame["preferredLabel"], strict=True):
+            for key in (code, uri):
+                if isinstance(key, str) and isinstance(label, str):
+                    table.setdefault(key, label)
+    return out
+
+
+@taxonomy_app.command("normalise")
+def normalise_file(
+    file: Annotated[Path, typer.Argument(help="One text a line, or a CSV file with a 'text' column.")],
+    out: Annotated[Path, typer.Option("--out", help="The CSV file to write (one row per text and rank).")],
+    kind: Annotated[KindOption, typer.Option("--kind", help="What the texts name.")] = KindOption.SKILL,
+    k: Annotated[int, typer.Option("--top", min=1, max=50, help="How many concepts per text.")] = 5,
+    semantic: Annotated[
+        bool,
+        typer.Option(
+            "--semantic/--fuzzy",
+            help="Semantic and fuzzy ranks fused (needs the semantic extra), or fuzzy matching alone.",
+        ),
+    ] = True,
+) -> None:
+    """Normalise every text of FILE to its best concepts on the taxonomy KOPPELAAR_TAXONOMY names.
+
+    Writes per text and rank the concept's URI, its English and Dutch preferred label, the confidence
+    and whether the text is taken as that concept (rank 1 at or above the threshold).
+    """
+    start = time.perf_counter()
+    the_kind: Kind = kind.value
+    try:
+        settings = load_settings()
+        texts = read_texts(file)
+        taxonomy = load_taxonomy(settings.taxonomy)
+        indexes = {the_kind: semantic_index(taxonomy, the_kind)} if semantic else {}
+        normaliser = Normaliser(taxonomy, semantic=indexes)
+        labels = preferred_labels(settings.taxonomy, the_kind)
+        title = the_kind == "occupation"
+        matches = normaliser.normalise(texts, the_kind, title=title)
+        rows: list[list[str]] = []
+        for text, match in zip(texts, matches, strict=True):
+            for rank, (code, confidence) in enumerate(normaliser.top(text, the_kind, k, title=title), start=1):
+                concept = taxonomy.get(code, the_kind)
+                uri = (concept.uri if concept is not None else None) or code
+                taken = rank == 1 and match.code == code
+                en = labels["en"].get(code) or labels["en"].get(uri, "")
+                nl = labels["nl"].get(code) or labels["nl"].get(uri, "")
+                rows.append([text, str(rank), uri, en, nl, f"{confidence:.3f}", "true" if taken else "false"])
+        write_rows(out, NORMALISE_COLUMNS, rows)
+    except KoppelaarError as exc:
+        raise fail(str(exc)) from None
+    kept = sum(m.code is None for m in matches)
+    console.print(
+        f"{len(texts):,} texts normalised to {the_kind}s on {taxonomy.name} "
+        f"({'semantic and fuzzy' if semantic else 'fuzzy'}); {len(texts) - kept:,} taken as a concept, "
+        f"{kept:,} kept as free text; wrote {out} in {time.perf_counter() - start:.1f} s",
+        highlight=False,
+        markup=False,
+    )
+
+
+def write_rows(path: Path, columns: tuple[str, ...], rows: list[list[str]]) -> None:
+    """Write a CSV file whole (through a temporary file beside it), every cell spreadsheet-safe."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            writer.writerows([neutralise_cell(cell) for cell in row] for row in rows)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise KoppelaarError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)

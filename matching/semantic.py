@@ -1,0 +1,142 @@
+"""Semantic retrieval of taxonomy concepts: free text and concept labels compared as sentence embeddings.
+
+A :class:`SemanticIndex` holds one unit vector per embedded text of a kind's concepts (see
+:func:`label_texts`: the preferred label and the built-in taxonomy's labels of the same concept) and
+answers, for a batch of query vectors, the concepts whose best text is nearest by inner product
+(exact, with numpy). The
+vectors come from an :class:`Encoder`, a sentence-embedding model that the engine never loads itself:
+the ``api`` side loads the optional model, caches the label vectors on disk keyed by
+:func:`fingerprint`, and hands both to :class:`matching.normalise.Normaliser`.
+
+:func:`fuse` combines the semantic ranking with the fuzzy one by weighted reciprocal rank fusion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
+
+import numpy as np
+
+from matching.taxonomy import Kind, Taxonomy
+
+#: Reciprocal rank fusion's constant: a concept at rank r of a list scores 1 / (RRF_K + r).
+RRF_K = 60
+
+
+class Encoder(Protocol):
+    """A sentence-embedding model: texts to unit vectors (float32), one row per text."""
+
+    @property
+    def name(self) -> str: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def label_texts(taxonomy: Taxonomy, kind: Kind) -> tuple[list[str], list[str]]:
+    """The texts embedded for ``kind``: each concept's preferred label, then the labels and synonyms of
+    the built-in concept with the same ESCO URI (Dutch and English; for the built-in taxonomy itself,
+    every label of the concept).
+
+    An ESCO export has far more alternative labels than preferred ones (97,483 against 13,896 skills);
+    encoding them all would take minutes, and the preferred label alone already places the concept.
+    Returns the texts and, parallel to them, the code of the concept each belongs to; a concept's texts
+    are consecutive, in the taxonomy's concept order.
+    """
+    builtin = _builtin_labels(kind)
+    texts: list[str] = []
+    owners: list[str] = []
+    for concept in taxonomy.of_kind(kind):
+        own = [concept.label, *builtin.get(concept.uri or concept.code, ()), *builtin.get(concept.code, ())]
+        own = list(dict.fromkeys(label.strip() for label in own if label.strip()))
+        texts.extend(own)
+        owners.extend([concept.code] * len(own))
+    return texts, owners
+
+
+@cache
+def _builtin_labels(kind: Kind) -> dict[str, tuple[str, ...]]:
+    """Every label of each built-in concept of ``kind``, by its ESCO URI (or its own code when it has none)."""
+    return {concept.uri or concept.code: concept.labels for concept in Taxonomy.builtin().of_kind(kind)}
+
+
+def fingerprint(taxonomy: Taxonomy, kind: Kind, encoder_name: str) -> str:
+    """A key for the cached label vectors: the encoder's name and every embedded text with its concept."""
+    texts, owners = label_texts(taxonomy, kind)
+    digest = hashlib.sha256(encoder_name.encode())
+    for text, owner in zip(texts, owners, strict=True):
+        digest.update(owner.encode() + b"\x1f" + text.encode() + b"\x1e")
+    return digest.hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class SemanticIndex:
+    """Label vectors of one kind's concepts, searched by exact inner product.
+
+    ``vectors`` has one unit row per text of :func:`label_texts`; ``starts`` the first row of each
+    concept in ``codes`` (rows of one concept are consecutive).
+    """
+
+    kind: Kind
+    encoder: Encoder
+    vectors: np.ndarray
+    codes: tuple[str, ...]
+    starts: np.ndarray
+
+    @staticmethod
+    def build(taxonomy: Taxonomy, kind: Kind, encoder: Encoder, vectors: np.ndarray | None = None) -> SemanticIndex:
+        """The index of ``kind``; ``vectors`` are the label vectors when known (e.g. from a cache), else encoded."""
+        texts, owners = label_texts(taxonomy, kind)
+        if vectors is None:
+            vectors = encoder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        if len(vectors) != len(texts):
+            raise ValueError(f"{len(vectors)} label vectors for {len(texts)} {kind} labels: the cache is stale")
+        codes: list[str] = []
+        starts: list[int] = []
+        for row, owner in enumerate(owners):
+            if not codes or codes[-1] != owner:
+                codes.append(owner)
+                starts.append(row)
+        return SemanticIndex(
+            kind, encoder, np.ascontiguousarray(vectors, dtype=np.float32), tuple(codes), np.array(starts, np.intp)
+        )
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def nearest(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """Per query vector, the ``k`` concepts with the nearest text, with that cosine similarity."""
+        n = len(self.codes)
+        if not n or not len(query_vectors):
+            return [[] for _ in range(len(query_vectors))]
+        sims = np.ascontiguousarray(query_vectors, dtype=np.float32) @ self.vectors.T
+        if len(self.vectors) > n:  # some concepts have several texts: each scores its best
+            sims = np.maximum.reduceat(sims, self.starts, axis=1)
+        k = min(k, n)
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        out: list[list[tuple[str, float]]] = []
+        for row, cols in zip(sims, top, strict=True):
+            ordered = cols[np.argsort(-row[cols], kind="stable")]
+            out.append([(self.codes[j], float(row[j])) for j in ordered])
+        return out
+
+    def search(self, texts: Sequence[str], k: int) -> list[list[tuple[str, float]]]:
+        """Per text, the ``k`` nearest concepts with their cosine similarity, nearest first."""
+        if not texts:
+            return []
+        return self.nearest(self.encoder.encode(texts), k)
+
+
+def fuse(rankings: Sequence[Sequence[str]], k: int, weights: Sequence[float] | None = None) -> list[tuple[str, float]]:
+    """Weighted reciprocal rank fusion of rankings of codes: the ``k`` best codes with their fused score.
+
+    A code at rank r (from 1) of a ranking of weight w scores w / (RRF_K + r); ties keep first-seen order.
+    """
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights if weights is not None else [1.0] * len(rankings), strict=True):
+        for rank, code in enumerate(ranking):
+            scores[code] = scores.get(code, 0.0) + weight / (RRF_K + rank + 1)
+    return sorted(scores.items(), key=lambda kv: -kv[1])[:k]

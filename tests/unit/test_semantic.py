@@ -1,0 +1,95 @@
+"""Semantic normalisation with the real embedding model (the ``semantic`` extra) on the built-in taxonomy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from api import semantic as semantic_api
+from api.semantic import load_encoder, semantic_available, semantic_index
+from matching.normalise import Normaliser
+from matching.semantic import SemanticIndex, fingerprint, fuse, label_texts
+from matching.taxonomy import Taxonomy
+from models.errors import KoppelaarError
+
+pytestmark = pytest.mark.skipif(not semantic_available(), reason="the semantic extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> SemanticIndex:
+    return semantic_index(Taxonomy.builtin(), "skill", tmp_path_factory.mktemp("embeddings"))
+
+
+def test_the_model_gives_unit_vectors_that_place_paraphrases_near() -> None:
+    vectors = load_encoder().encode(["wear safety gear", "use personal protective equipment", "bake bread"])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+def test_a_paraphrase_no_label_spells_out_finds_its_skill(index: SemanticIndex) -> None:
+    hits = index.search(["wear safety gear on site"], 3)[0]
+    assert "pbm_gebruiken" in [code for code, _ in hits]
+    fuzzy = Normaliser(Taxonomy.builtin()).top("wear safety gear on site", "skill", 3)
+    assert "pbm_gebruiken" not in [code for code, _ in fuzzy]  # characters alone do not get there
+
+
+def test_every_label_of_a_builtin_concept_is_embedded_dutch_included() -> None:
+    texts, owners = label_texts(Taxonomy.builtin(), "skill")
+    mine = {t for t, o in zip(texts, owners, strict=True) if o == "pbm_gebruiken"}
+    assert {"use personal protective equipment"} <= mine
+    assert any(t != t.encode("ascii", "ignore").decode() or " " in t for t in mine)
+    assert len(mine) >= 3  # Dutch preferred label, English label and synonyms
+
+
+def test_the_cache_is_keyed_by_taxonomy_and_read_back(tmp_path: Path) -> None:
+    taxonomy = Taxonomy.builtin()
+    first = semantic_index(taxonomy, "skill", tmp_path)
+    files = list(tmp_path.glob("skill-*.npy"))
+    assert [f.name for f in files] == [f"skill-{fingerprint(taxonomy, 'skill', first.encoder.name)}.npy"]
+    stamp = files[0].stat().st_mtime_ns
+    again = semantic_index(taxonomy, "skill", tmp_path)
+    assert files[0].stat().st_mtime_ns == stamp  # read, not written again
+    assert np.array_equal(first.vectors, again.vectors)
+    occupations = semantic_index(taxonomy, "occupation", tmp_path)
+    assert len(list(tmp_path.glob("*.npy"))) == 2
+    assert len(occupations) == taxonomy.counts()["occupation"]
+
+
+def test_a_stale_cache_file_is_replaced(tmp_path: Path) -> None:
+    taxonomy = Taxonomy.builtin()
+    path = tmp_path / f"skill-{fingerprint(taxonomy, 'skill', load_encoder().name)}.npy"
+    np.save(path, np.zeros((3, 384), dtype=np.float32))
+    index = semantic_index(taxonomy, "skill", tmp_path)
+    assert len(index.vectors) == len(label_texts(taxonomy, "skill")[0])
+    assert np.load(path).shape == index.vectors.shape
+
+
+def test_fused_normalisation_keeps_a_weak_match_as_free_text(index: SemanticIndex) -> None:
+    normaliser = Normaliser(Taxonomy.builtin(), semantic={"skill": index})
+    exact, paraphrase, unrelated = normaliser.normalise(
+        ["lay bricks", "putting on protective clothing and a helmet", "quantum chromodynamics"], "skill"
+    )
+    assert exact.code == "metselen"
+    assert exact.confidence == 1.0
+    assert paraphrase.code == "pbm_gebruiken" or paraphrase.confidence < normaliser.semantic_threshold
+    assert unrelated.code is None
+    assert 0.0 < unrelated.confidence < normaliser.semantic_threshold
+    top = normaliser.top("putting on protective clothing and a helmet", "skill", 5)
+    assert "pbm_gebruiken" in [code for code, _ in top]
+    assert len(top) == 5
+    assert all(0.0 <= s <= 1.0 for _, s in top)
+
+
+def test_without_the_extra_the_message_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(semantic_api, "semantic_available", lambda: False)
+    with pytest.raises(KoppelaarError, match=r"pip install 'koppelaar\[semantic\]'"):
+        semantic_api.MiniLMEncoder()
+
+
+def test_reciprocal_rank_fusion_rewards_agreement() -> None:
+    fused = fuse([["a", "b", "c"], ["b", "c", "a"]], 3)
+    assert [code for code, _ in fused] == ["b", "a", "c"]
+    assert fuse([], 3) == []
