@@ -25,8 +25,8 @@ import numpy as np
 
 from matching import records as rc
 from matching import rulebook as rb
-from matching.features import BASE_FEATURES, FEATURES, INDEX
-from matching.prepare import GROUPS, Prepared
+from matching.features import BASE_FEATURES, FEATURES, INDEX, side_features
+from matching.prepare import GROUPS, TYPES, Prepared
 from matching.rulebook import Reason
 
 
@@ -413,6 +413,8 @@ def pair_features_grouped(
             x,
             order,
         )
+        pair_vacancy = np.repeat(np.asarray(vacancies, dtype=np.int64), np.diff(offsets))
+        side_features(p, np.asarray(candidates, dtype=np.int64)[order], pair_vacancy[order], x)
     return x, order
 
 
@@ -434,6 +436,7 @@ _N_BASE = len(BASE_FEATURES)
 # positions in KernelData.settings
 _S_BELOW, _S_TODAY, _S_GRACE, _S_CERTS, _S_SKILLS = range(5)
 _N_GROUPS = len(GROUPS)
+_N_ONE_HOT_END = _N_BASE + _N_GROUPS + len(TYPES)  # the side features after them: side_features
 _I = INDEX
 
 
@@ -783,7 +786,6 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
     v_lic, v_lang, v_edu, v_phys, v_hours, v_start = vac.licences, vac.lang, vac.edu, vac.phys, vac.hours, vac.start
     v_occ, v_sector, v_title, v_text, title_sim = vac.occ, vac.sector, vac.title, vac.text, vac.title_sim
     v_loc, v_type = vac.loc, vac.type
-    n_feat = x.shape[1]
     vacancy_of = np.empty(len(candidates), dtype=np.int64)
     _by_candidate(offsets, candidates, cs.shape[0], order, vacancy_of)
     n_skills = np.int64(settings[_S_SKILLS])
@@ -804,7 +806,7 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
         occ, sector, title = v_occ[v], v_sector[v], v_title[v]
         hours = v_hours[v]
         start = v_start[v]
-        for j in range(_N_BASE, n_feat):
+        for j in range(_N_BASE, _N_ONE_HOT_END):
             x[i, j] = 0.0
         has_skills = cs[c, rc.C_HAS_SKILLS]
         x[i, _F_COV] = rb.coverage(_cover(soft, req_p, req_i, v), n_req[v], has_skills)

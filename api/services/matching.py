@@ -30,7 +30,7 @@ from datetime import date
 from typing import Literal
 
 from api.bootstrap import Runtime
-from matching.matcher import Matcher
+from matching.matcher import Matcher, check_min_retention
 from matching.scorers import Scorer
 from models.store import Store
 
@@ -55,6 +55,7 @@ class MatchingService:
         self.store = store
         self.runtime = runtime
         self._scorer: Scorer | None = runtime.model
+        check_min_retention(self._scorer, runtime.settings.min_retention)  # refused at start-up, not per request
         self._entries: dict[str | None, _Entry] = {}
         self._locks: dict[str | None, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -100,7 +101,9 @@ class MatchingService:
                 return matcher
             started = time.perf_counter()
             ds = self.store.load_dataset(region)
-            matcher = Matcher(self.runtime.prepare(ds, day), self._scorer)
+            matcher = Matcher(
+                self.runtime.prepare(ds, day), self._scorer, min_retention=self.runtime.settings.min_retention
+            )
             self._entries[region] = _Entry(version, day, matcher)
             log.info(
                 "prepared the matcher of %s (data version %d) in %.1f s",
