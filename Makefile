@@ -60,9 +60,10 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy matching models api data
 	$(BIN)/lint-imports
 
-## bench: speed and quality benchmarks (not part of the test run)
+## bench: speed and quality benchmarks (not part of the test run); BENCH passes names and options,
+## e.g. make bench BENCH="quality --scale 0.3 --worlds skills,noisy --json quality.json"
 bench: $(DEV_STAMP)
-	$(PY) -m tests.benchmarks
+	$(PY) -m tests.benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -28,13 +28,11 @@ import pandas as pd
 
 from data.synthetic import surface
 from data.synthetic import vocabulary as vocab
-from data.synthetic.truth import HiddenModel
+from data.synthetic.truth import SKILL_WRITINGS, TRUTH_MODELS, Hidden, HiddenModel, TruthModel, hidden_parts
 from models.dataset import Dataset, Experience, table_from_records
 
 T = TypeVar("T")
 
-SKILL_WEIGHTS_VACANCY = (0.62, 0.14, 0.08, 0.06, 0.10)  # main, synonym, english, uri, typo
-SKILL_WEIGHTS_CANDIDATE = (0.66, 0.14, 0.05, 0.03, 0.12)
 CERT_WEIGHTS = (0.62, 0.26, 0.04, 0.0, 0.08)
 
 TARGET_GROUPS = {
@@ -121,6 +119,7 @@ class WorldConfig:
     as_of: date = date(2026, 10, 1)
     history_share: float = 0.4  # share of vacancies belonging to obligations that already ended
     contractors: int | None = None  # default: one per eight vacancies (at least 8)
+    truth: str = "standard"  # the world's hidden retention model: a name in TRUTH_MODELS
     _streams: tuple[str, ...] = field(
         default=("contractors", "obligations", "vacancies", "candidates", "placements"), repr=False
     )
@@ -176,7 +175,12 @@ class _World:
     def __init__(self, config: WorldConfig) -> None:
         if config.candidates < 1 or config.vacancies < 1:
             raise ValueError("a world needs at least one candidate and one vacancy")
+        if config.truth not in TRUTH_MODELS:
+            raise ValueError(f"unknown truth model {config.truth!r}: choose from {', '.join(TRUTH_MODELS)}")
         self.cfg = config
+        self.truth = truth_of(config)
+        self.hidden = hidden_of(config)
+        self.skill_weights_vacancy, self.skill_weights_candidate = SKILL_WRITINGS[self.truth.skill_writing]
         seeds = np.random.SeedSequence(config.seed).spawn(len(config._streams))
         self.rng = {name: np.random.default_rng(s) for name, s in zip(config._streams, seeds, strict=True)}
         self.as_of = _days(config.as_of)
@@ -213,7 +217,7 @@ class _World:
     # -- contractors ---------------------------------------------------------------------------
     def contractors(self) -> pd.DataFrame:
         rng = self.rng["contractors"]
-        n = self.cfg.contractors or max(8, round(self.cfg.vacancies / 8))
+        n = _n_contractors(self.cfg)
         regions = rng.choice(len(self.regions), size=n, p=self.region_p)
         kvk_pool = rng.integers(10_000_000, 100_000_000, size=3 * n + 10)
         kvks = list(dict.fromkeys(int(k) for k in kvk_pool))[:n]
@@ -241,7 +245,7 @@ class _World:
             current = round(baseline * (1 + rng.normal(0.06, 0.05)))
             records.append(
                 {
-                    "contractor_id": f"OPN-{i + 1:05d}",
+                    "contractor_id": surface.contractor_id(i),
                     "name": name,
                     "kvk": f"{kvks[i]:08d}" if rng.random() < 0.85 else None,
                     "postcode": pc,
@@ -385,14 +389,14 @@ class _World:
             essential = [
                 occ.essential_skills[j] for j in sorted(rng.choice(len(occ.essential_skills), keep, replace=False))
             ]
-            required = surface.draw_forms(rng, essential, surface.skill_forms(), SKILL_WEIGHTS_VACANCY)
+            required = surface.draw_forms(rng, essential, surface.skill_forms(), self.skill_weights_vacancy)
             if rng.random() < 0.10:
                 required = ()
             optional: tuple[str, ...] = ()
             if occ.optional_skills and rng.random() < 0.6:
                 k = int(rng.integers(1, len(occ.optional_skills) + 1))
                 picks = [occ.optional_skills[j] for j in sorted(rng.choice(len(occ.optional_skills), k, replace=False))]
-                optional = surface.draw_forms(rng, picks, surface.skill_forms(), SKILL_WEIGHTS_VACANCY)
+                optional = surface.draw_forms(rng, picks, surface.skill_forms(), self.skill_weights_vacancy)
             certs = list(occ.certificates) if rng.random() < 0.9 else []
             cert_text = surface.draw_forms(rng, certs, surface.certificate_forms(), CERT_WEIGHTS)
             trainable = tuple(
@@ -498,7 +502,9 @@ class _World:
                 neighbours = vocab.OCCUPATIONS_BY_SECTOR[sector]
                 extra = neighbours[int(rng.integers(len(neighbours)))]
                 have += [s for s in extra.essential_skills if rng.random() < 0.2]
-                skills = surface.draw_forms(rng, dict.fromkeys(have), surface.skill_forms(), SKILL_WEIGHTS_CANDIDATE)
+                skills = surface.draw_forms(
+                    rng, dict.fromkeys(have), surface.skill_forms(), self.skill_weights_candidate
+                )
             certs = [
                 c.code
                 for c in vocab.CERTIFICATES
@@ -550,6 +556,9 @@ class _World:
             profile = None
             if rng.random() < 0.55:
                 parts = [f"Gemotiveerde kandidaat met interesse in {home.nl}."]
+                if self.truth.motivation:  # the note's wording is the only trace of the motivation
+                    openings = surface.NOTE_OPENINGS[int(self.hidden.tone[i])]
+                    parts = [openings[int(self.hidden.opening[i]) % len(openings)].format(home.nl)]
                 if occupations and occupations[0].years:
                     parts.append(f"Heeft {occupations[0].years:g} jaar ervaring.")
                 if "B" in licences:
@@ -559,7 +568,7 @@ class _World:
                 profile = " ".join(parts)
             records.append(
                 {
-                    "candidate_id": f"KND-{i + 1:06d}",
+                    "candidate_id": surface.candidate_id(i),
                     "target_group": g,
                     "benefit_since": benefit_since,
                     "birth_year": year - age if rng.random() < 0.92 else None,
@@ -596,7 +605,7 @@ class _World:
         """The history and current placements; returns (placements, updated candidates)."""
         rng = self.rng["placements"]
         cands, vacs, obl = ds.candidates.copy(), ds.vacancies, ds.obligations
-        model = HiddenModel(ds)
+        model = HiddenModel(ds, self.truth, self.hidden)
         by_region = [np.flatnonzero(self.cand_region == r) for r in range(len(self.regions))]
         contractor_ids = vacs["contractor_id"].to_numpy()
         previous: list[set[str]] = [set() for _ in range(len(cands))]
@@ -605,7 +614,7 @@ class _World:
 
         # slots: history places filled with probability 0.75, open ones 0.25
         positions = vacs["positions"].to_numpy(dtype=np.int64)
-        fill_p = np.where(self.vac_history, 0.75, 0.25)
+        fill_p = np.where(self.vac_history, self.truth.history_fill, 0.25)
         filled = rng.binomial(positions, fill_p)
         filled[~vacs["additional"].to_numpy(dtype=bool)] = 0  # nobody is placed on a displacement post
         awarded = obl["award_date"].to_numpy(dtype="datetime64[D]")[self.vac_obligation] <= self.as_of
@@ -624,7 +633,7 @@ class _World:
             else np.zeros((0, k), dtype=np.int64)
         )
         flat_c, flat_v = picks.ravel(), np.repeat(slot_vac, k)
-        score = 0.6 * model.logit(flat_c, flat_v) + rng.gumbel(0, 1.0, size=len(flat_c))
+        score = self.truth.coach_insight * model.logit(flat_c, flat_v) + rng.gumbel(0, 1.0, size=len(flat_c))
         score = score.reshape(-1, k)
         for row, v in enumerate(slot_vac):  # the status-quo coach never proposes a former employee
             for j in range(k):
@@ -708,6 +717,26 @@ class _World:
         cands["status"] = pd.Series(statuses, dtype=cands["status"].dtype, index=cands.index)
         cands["previous_employers"] = pd.Series([tuple(sorted(p)) for p in previous], dtype=object)
         return placements, cands
+
+
+def _n_contractors(config: WorldConfig) -> int:
+    return config.contractors or max(8, round(config.vacancies / 8))
+
+
+def truth_of(config: WorldConfig) -> TruthModel:
+    """The hidden retention model of the world ``config`` generates."""
+    return TRUTH_MODELS[config.truth]
+
+
+def hidden_of(config: WorldConfig) -> Hidden:
+    """The hidden parts (motivation, coaching quality) of the world ``config`` generates."""
+    return hidden_parts(config.seed, config.candidates, _n_contractors(config))
+
+
+def hidden_model(ds: Dataset, config: WorldConfig) -> HiddenModel:
+    """The truth and the observable ceiling of the world ``config`` generated, read on ``ds`` (that
+    world or a part of it, e.g. with some labels removed)."""
+    return HiddenModel(ds, truth_of(config), hidden_of(config))
 
 
 def generate_world(config: WorldConfig | None = None) -> Dataset:

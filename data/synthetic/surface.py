@@ -140,3 +140,50 @@ def draw_forms(
     codes = list(codes)
     us = rng.random(len(codes))
     return tuple(forms[c].draw(float(u), weights) for c, u in zip(codes, us, strict=True))
+
+
+#: How a coach's note opens, by the candidate's hidden motivation (low, neutral, high). In worlds
+#: where motivation counts, the note's wording is the only trace of it; ``{}`` is the occupation.
+#: No opening is the start of another, so :func:`note_tone` reads a note back exactly.
+NOTE_OPENINGS: tuple[tuple[str, ...], ...] = (
+    (
+        "Twijfelt nog of werken in de {} bij hem of haar past.",
+        "Komt afspraken niet altijd na; interesse in {}.",
+        "Weinig eigen initiatief gezien, mogelijk {}.",
+    ),
+    (
+        "Kandidaat met interesse in {}.",
+        "Staat open voor werk als {}.",
+        "Zoekt werk, bijvoorbeeld als {}.",
+    ),
+    (
+        "Zeer gemotiveerd, wil graag aan de slag als {}.",
+        "Enthousiast en leergierig, droomt van werk als {}.",
+        "Komt altijd op tijd en wil echt aan de slag in {}.",
+    ),
+)
+
+
+@cache
+def _note_prefixes() -> tuple[tuple[str, int], ...]:
+    return tuple((opening.split("{}")[0], tone) for tone, group in enumerate(NOTE_OPENINGS) for opening in group)
+
+
+def note_tone(text: object) -> int:
+    """The tone (0 low, 1 neutral, 2 high) a note's opening was written in; −1 for no such opening."""
+    if not isinstance(text, str):
+        return -1
+    for prefix, tone in _note_prefixes():
+        if text.startswith(prefix):
+            return tone
+    return -1
+
+
+def candidate_id(row: int) -> str:
+    """The generated id of the candidate in ``row`` (0-based)."""
+    return f"KND-{row + 1:06d}"
+
+
+def contractor_id(row: int) -> str:
+    """The generated id of the contractor in ``row`` (0-based)."""
+    return f"OPN-{row + 1:05d}"

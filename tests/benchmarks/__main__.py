@@ -1,9 +1,11 @@
 """`make bench`: speed and quality figures, one line each. Not part of the test run.
 
-    python -m tests.benchmarks [NAME ...] [--repeat N] [--scale F]
+    python -m tests.benchmarks [NAME ...] [--repeat N] [--scale F] [--worlds a,b] [--json PATH]
 
 ``--scale`` shrinks every size (e.g. 0.05 for a quick look); the figures an issue asks for
 are those at scale 1. Every timing is the median of ``--repeat`` runs, each in a fresh process.
+``--worlds`` and ``--json`` are bench ``quality``'s: the worlds of the generator's family to run
+(default all) and a file for its figures. ``make bench BENCH="quality --scale 0.3"`` passes them.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import argparse
 import platform
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from tests.benchmarks.measure import Measurement, measure
 
-Bench = Callable[[int, float], list[tuple[Measurement, str]]]
+Bench = Callable[..., list[tuple[Measurement, str]]]
 
 
 def _goal(r: Measurement, max_s: float, max_mb: float, scale: float) -> str:
@@ -116,6 +120,15 @@ def bench_blocks(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     return run(repeat, scale)
 
 
+def bench_quality(
+    repeat: int, scale: float, worlds: list[str] | None = None, json_path: Path | None = None
+) -> list[tuple[Measurement, str]]:
+    """Issue 20: every world of the generator's family: learned and rule score against the observable ceiling."""
+    from tests.benchmarks.quality import bench_quality as run
+
+    return run(repeat, scale, worlds, json_path)
+
+
 BENCHES: dict[str, Bench] = {
     "generator": bench_generator,
     "normalisation": bench_normalisation,
@@ -126,6 +139,7 @@ BENCHES: dict[str, Bench] = {
     "web": bench_web,
     "scaling": bench_scaling,
     "blocks": bench_blocks,
+    "quality": bench_quality,
 }
 
 
@@ -134,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(BENCHES)} (default all)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--worlds", help="quality: the worlds to run, comma-separated (default all)")
+    parser.add_argument("--json", type=Path, help="quality: write its figures to this JSON file")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHES]
     if unknown:
@@ -144,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name in args.names or list(BENCHES):
         print(f"\n[{name}]")
-        for r, goal in BENCHES[name](args.repeat, args.scale):
+        options: dict[str, Any] = {}
+        if name == "quality":
+            options = {"worlds": args.worlds.split(",") if args.worlds else None, "json_path": args.json}
+        for r, goal in BENCHES[name](args.repeat, args.scale, **options):
             if r.seconds:
                 runs = " ".join(f"{s:.2f}" for s in r.seconds)
                 print(f"  {r.name}: median {r.median_s:.2f} s (runs {runs}), peak RSS {r.median_mb:,.0f} MB")

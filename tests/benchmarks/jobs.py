@@ -75,6 +75,13 @@ def match_world(folder: Path, *, candidates: int, vacancies: int, seed: int) -> 
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def quality_world(_: None, **kwargs: Any) -> dict[str, object]:
+    """Issue 20: one world of the family: learned and rule score against the observable ceiling."""
+    from tests.benchmarks.quality import quality_world as run
+
+    return run(**kwargs)
+
+
 def report_world(folder: Path, **kwargs: Any) -> dict[str, object]:
     """Issue 6: the monitoring report of a written world, then the page in Chromium."""
     from tests.benchmarks.report import report_world as run

@@ -107,18 +107,33 @@ def _solve_vs_bare(problem: Any) -> dict[str, Any]:
 def _quality(p: Any, result: Any) -> dict[str, Any]:
     """(d): expected placements lasting 6 months (true probabilities) against a greedy status quo."""
     from data.synthetic.truth import HiddenModel
+
+    truth = HiddenModel(p.ds)
+    problem, chosen = result.problem, result.solution.chosen
+    ours = float(truth.p6(problem.arc_c[chosen], problem.arc_v[chosen]).sum())
+    pairs_c, pairs_v = greedy_coach(p)
+    greedy = float(truth.p6(pairs_c, pairs_v).sum())
+    return {
+        "expected_retained_plan": round(ours, 1),
+        "expected_retained_greedy": round(greedy, 1),
+        "retained_plan_vs_greedy": round(ours / greedy, 3) if greedy else None,
+        "placements_greedy": len(pairs_c),
+    }
+
+
+def greedy_coach(p: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The status quo a plan is compared with: the open vacancies in file order, each taking, for
+    its open places, the eligible candidates in reach not yet placed whose profile best matches its
+    title (the fuzzy title score; ties by candidate row). Returns (candidate rows, vacancy rows)."""
     from matching.eligibility import screen
     from matching.features import pair_features
     from matching.plan import _places
     from matching.scorers import TitleScorer
 
-    truth = HiddenModel(p.ds)
-    problem, chosen = result.problem, result.solution.chosen
-    ours = float(truth.p6(problem.arc_c[chosen], problem.arc_v[chosen]).sum())
-    # status quo: vacancies in file order, each filled by its best fuzzy title matches still free
     capacity = _places(p).capacity
     used = np.zeros(p.n_candidates, dtype=bool)
-    pairs_c, pairs_v = [], []
+    pairs_c: list[int] = []
+    pairs_v: list[int] = []
     for v in np.flatnonzero(capacity > 0):
         ci = p.candidates_in_reach(int(v))
         ci = ci[p.c_matchable[ci] & ~used[ci]]
@@ -131,10 +146,4 @@ def _quality(p: Any, result: Any) -> dict[str, Any]:
         used[e.ci[top]] = True
         pairs_c.extend(e.ci[top].tolist())
         pairs_v.extend([int(v)] * len(top))
-    greedy = float(truth.p6(np.array(pairs_c, dtype=np.int64), np.array(pairs_v, dtype=np.int64)).sum())
-    return {
-        "expected_retained_plan": round(ours, 1),
-        "expected_retained_greedy": round(greedy, 1),
-        "retained_plan_vs_greedy": round(ours / greedy, 3) if greedy else None,
-        "placements_greedy": len(pairs_c),
-    }
+    return np.array(pairs_c, dtype=np.int64), np.array(pairs_v, dtype=np.int64)

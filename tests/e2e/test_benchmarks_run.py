@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +67,35 @@ def test_the_http_benchmark_runs_at_small_scale() -> None:
     assert "suggestions over HTTP at 1 client: median" in result.stdout
     assert "suggestions over HTTP at 32 clients: median" in result.stdout
     assert result.stdout.count("errors: 0") == 2
+
+
+@pytest.mark.slow
+def test_the_quality_benchmark_runs_on_chosen_worlds_at_small_scale(tmp_path: Path) -> None:
+    out = tmp_path / "quality.json"
+    options = ["--scale", "0.07", "--worlds", "skills,coaching", "--json", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks", "quality", *options],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "AUC learned" in result.stdout
+    assert "skills: 210 candidates × 84 vacancies: median" in result.stdout
+    assert "AUC within 0.02 of the ceiling:" in result.stdout
+    figures = json.loads(out.read_text())
+    assert [w["world"] for w in figures["worlds"]] == ["skills", "coaching"]
+    for w in figures["worlds"]:
+        assert w["auc_rule"] <= w["auc_truth"] + 1e-9
+        assert w["auc_ceiling"] <= w["auc_truth"] + 1e-9
+        assert w["lasting_ceiling"] > 0
+    unknown = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks", "quality", "--worlds", "nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert unknown.returncode != 0
+    assert "unknown world(s) nope" in unknown.stderr

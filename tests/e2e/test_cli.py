@@ -115,6 +115,20 @@ def test_generate_writes_a_valid_dataset(tmp_path: Path) -> None:
     assert "--as-of '1-10-2026' is not a date" in bad.output
 
 
+def test_generate_writes_a_world_of_the_chosen_truth_model(tmp_path: Path) -> None:
+    out = tmp_path / "world"
+    args = ["generate", "--out", str(out), "--candidates", "200", "--vacancies", "40", "--truth", "motivation"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+    notes = (out / "candidates.csv").read_text(encoding="utf-8")
+    assert "Gemotiveerde kandidaat" not in notes  # the note's wording carries the hidden motivation
+    bad = runner.invoke(app, ["generate", "--out", str(tmp_path / "other"), "--truth", "lucky"])
+    assert bad.exit_code == 2
+    assert "--truth 'lucky' is not a truth model: choose from standard, skills" in bad.output
+    assert not (tmp_path / "other").exists()
+
+
 MIN = "KOPPELAAR_MIN_RETENTION"
 
 
