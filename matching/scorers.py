@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import warnings
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -182,6 +183,8 @@ HOLDOUT_SHARE = 0.2
 CV_FOLDS = 4
 #: Equal-width bins of the reliability table.
 RELIABILITY_BINS = 10
+#: Fewer known values of a feature than this in a fit's rows: that fit leaves the feature out.
+MIN_KNOWN = 5
 #: The families the learned scorer can be; "rule" is the rule score itself, calibrated.
 FAMILIES = ("additive_boosting", "boosted_trees", "logistic")
 
@@ -226,6 +229,16 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             LogisticRegression(C=1.0, max_iter=2000),
         )
 
+    def _fitted(self, family: str, x: np.ndarray, y: np.ndarray) -> Any:
+        """``family`` fitted on these rows; a column with fewer than :data:`MIN_KNOWN` known values among
+        them counts as 0 throughout (nothing to learn from it, and scikit-learn's binning fails on a
+        column with none: a feature nobody in a small history has, or a taxonomy's unused one)."""
+        sparse = np.isfinite(x).sum(axis=0) < MIN_KNOWN
+        if sparse.any():
+            x = x.copy()
+            x[:, sparse] = 0.0
+        return self._family(family).fit(x, y)
+
     def fit(
         self, x: np.ndarray, y: np.ndarray, *, start: np.ndarray | None = None, groups: np.ndarray | None = None
     ) -> LearnedScorer:
@@ -260,7 +273,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         # the held-out part: the best family fitted on the rest against the rule score
         self.classes_ = np.array([0, 1])
         self.base_rate_ = float(y[dev].mean())
-        self.family_, self.base_ = best, self._family(best).fit(x[dev], y[dev])
+        self.family_, self.base_ = best, self._fitted(best, x[dev], y[dev])
         self.calibrator_ = _isotonic(oof[best], y[dev])
         learned = self.score(x[hold])
         self.family_, self.base_ = "rule", RuleScorer()
@@ -273,11 +286,13 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         # the kept one, refitted on everything and calibrated on its out-of-fold predictions
         self.base_rate_ = float(y.mean())
         if self.kept_ == "learned":
-            self.family_, self.base_ = best, self._family(best).fit(x, y)
+            self.family_, self.base_ = best, self._fitted(best, x, y)
             self.calibrator_ = _isotonic(self._out_of_fold(best, x, y, groups), y)
         else:
             self.calibrator_ = _isotonic(rule, y)
-        self.medians_ = np.nanmedian(np.where(np.isfinite(x), x, np.nan), axis=0)
+        with warnings.catch_warnings():  # a feature no training row has: its typical value is unknown
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.medians_ = np.nanmedian(np.where(np.isfinite(x), x, np.nan), axis=0)
         self.training_size_ = len(y)
         self.metrics_ = {
             "validation_auc": figures[self.kept_]["auc"],
@@ -317,7 +332,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if y[fit_rows].min() == y[fit_rows].max():  # a fold with one outcome learns nothing
                 out[rows] = y[fit_rows].mean()
                 continue
-            out[rows] = _decision_of(family, self._family(family).fit(x[fit_rows], y[fit_rows]), x[rows])
+            out[rows] = _decision_of(family, self._fitted(family, x[fit_rows], y[fit_rows]), x[rows])
         return out
 
     def decision(self, x: np.ndarray) -> np.ndarray:

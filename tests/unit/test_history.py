@@ -201,3 +201,20 @@ def test_the_plan_leaves_out_pairs_below_the_minimum_and_says_what_that_costs(
     assert len(held.plan) == len(free.plan) - s["places_left_open_by_min_retention"]  # the most placements first
     assert s["predicted_mean"] > summary["predicted_mean"]
     assert make_plan(prepared, None).summary["retention"]["predicted_mean"] is None  # a rule score is no probability
+
+
+def test_a_feature_no_training_row_has_is_left_out_not_a_crash() -> None:
+    """scikit-learn's binning fails on a column without a known value; such a feature (nobody in a
+    small history has it) and one known for 3 rows are left out of the fit."""
+    rng = np.random.default_rng(5)
+    n = 400
+    x = rng.random((n, len(FEATURES)))
+    x[:, INDEX["notes_retention"]] = np.nan
+    x[:, INDEX["benefit_months"]] = np.nan
+    x[:3, INDEX["benefit_months"]] = 4.0
+    y = rng.random(n) < x[:, INDEX["skill_coverage"]]
+    scorer = LearnedScorer(seed=0).fit(x, y, start=np.arange(n, dtype=float))
+    assert np.isnan(scorer.medians_[INDEX["notes_retention"]])
+    probe = x.copy()
+    probe[:, INDEX["notes_retention"]] = 0.9  # known at scoring time: it cannot move a score it never learned
+    np.testing.assert_allclose(scorer.score(probe), scorer.score(x))
