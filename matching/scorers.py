@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import sklearn
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -196,9 +197,10 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     held out. On the rest, three families compete by out-of-fold AUC, the folds grouped by candidate:
     boosted stumps compiled into per-feature step functions (:mod:`matching.additive`), boosted trees
     of depth 3 (interactions) and a logistic regression with missing-value indicators. The best one,
-    calibrated on its out-of-fold predictions (isotonic), then meets the rule score, calibrated the same
-    way, on the held-out part: the learned model is kept only when it ranks better there; otherwise the
-    scorer is the calibrated rule score. The kept one is refitted and recalibrated on the whole history.
+    calibrated on its out-of-fold predictions (isotonic), then meets the rule score, calibrated by Platt
+    scaling (:class:`Platt`: it keeps the rule's ranking), on the held-out part: the learned model is
+    kept only when it ranks better there; otherwise the scorer is the calibrated rule score. The kept
+    one is refitted and recalibrated on the whole history.
     Follows the scikit-learn contract: parameters stored by ``__init__``, fitted attributes end in ``_``.
     """
 
@@ -277,7 +279,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.calibrator_ = _isotonic(oof[best], y[dev])
         learned = self.score(x[hold])
         self.family_, self.base_ = "rule", RuleScorer()
-        self.calibrator_ = _isotonic(rule[dev], y[dev])
+        self.calibrator_ = Platt().fit(rule[dev], y[dev])
         ruled = self.score(x[hold])
         figures = {"learned": _figures(y[hold], learned), "rule": _figures(y[hold], ruled)}
         self.kept_ = "learned" if figures["learned"]["auc"] > figures["rule"]["auc"] else "rule"
@@ -289,7 +291,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self.family_, self.base_ = best, self._fitted(best, x, y)
             self.calibrator_ = _isotonic(self._out_of_fold(best, x, y, groups), y)
         else:
-            self.calibrator_ = _isotonic(rule, y)
+            self.calibrator_ = Platt().fit(rule, y)
         with warnings.catch_warnings():  # a feature no training row has: its typical value is unknown
             warnings.simplefilter("ignore", RuntimeWarning)
             self.medians_ = np.nanmedian(np.where(np.isfinite(x), x, np.nan), axis=0)
@@ -472,6 +474,20 @@ def _decision_of(family: str, model: Any, x: np.ndarray) -> np.ndarray:
             z = step.transform(z)
         return np.asarray((np.asarray(z) * last.coef_[0]).sum(axis=1) + last.intercept_[0], dtype=float)
     return np.asarray(model.decision_function(x), dtype=float)
+
+
+class Platt:
+    """Platt scaling: P = σ(a · score + b), fitted by logistic regression. Strictly increasing when the
+    score ranks the right way round, so the calibrated rule score ranks pairs exactly as the rule
+    score does (isotonic calibration would tie pairs within a step)."""
+
+    def fit(self, score: np.ndarray, y: np.ndarray) -> Platt:
+        model = LogisticRegression(C=1e6, max_iter=1000).fit(np.asarray(score, dtype=float).reshape(-1, 1), y)
+        self.slope_, self.intercept_ = float(model.coef_[0, 0]), float(model.intercept_[0])
+        return self
+
+    def predict(self, score: np.ndarray) -> np.ndarray:
+        return np.asarray(expit(self.slope_ * np.asarray(score, dtype=float) + self.intercept_), dtype=float)
 
 
 def _isotonic(decision: np.ndarray, y: np.ndarray) -> IsotonicRegression:
