@@ -61,6 +61,13 @@ class Settings(BaseSettings):
         description="Hours a week a place may lie below a candidate's hours_min and still fit (never above "
         "hours_max, which is what the person can work); the explanation then says so.",
     )
+    min_retention: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="A minimum predicted retention (probability of lasting 6 months, from a model of `koppelaar "
+        "train`): a pair predicted below it is neither planned nor suggested; unset: no minimum.",
+    )
     valuation_schemes: Path | None = None  # a TOML file of user-defined bouwblokken schemes
     valuation_scheme: str = "standaard"  # the scheme of obligations that name none
     engine: Literal["local", "dask"] = Field(

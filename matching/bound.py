@@ -34,6 +34,7 @@ import numpy as np
 from matching import records as rc
 from matching import rulebook as rb
 from matching.features import FEATURES, INDEX
+from matching.history import CANDIDATE_FEATURES, VACANCY_FEATURES, SideTables, tables_of
 from matching.kernels import KernelData, ScreenArrays, entry, kernel_data
 from matching.prepare import GROUPS, TYPES, Prepared
 
@@ -213,10 +214,10 @@ class Bound:
         """The candidate-only and vacancy-only parts of the bound for ``p`` (made once per dataset)."""
         hit = self._sides.get(p)
         if hit is None:
-            hit = self._sides[p] = self._make_sides(kernel_data(p))
+            hit = self._sides[p] = self._make_sides(kernel_data(p), tables_of(p))
         return hit
 
-    def _make_sides(self, k: KernelData) -> _Sides:
+    def _make_sides(self, k: KernelData, tables: SideTables) -> _Sides:
         cs, vac = k.candidates.packed, k.vacancies
         n_c = len(cs)
         cand, cand_abs = np.zeros(n_c), np.zeros(n_c)
@@ -231,6 +232,8 @@ class Bound:
         group = cs[:, rc.C_GROUP]
         for g, name in enumerate(GROUPS):
             add(INDEX[f"group_{name}"], (group == g).astype(np.float64), cand, cand_abs)
+        for col, name in enumerate(CANDIDATE_FEATURES):  # one side's alone: exact
+            add(INDEX[name], tables.candidates[:, col], cand, cand_abs)
         # text and title: known only for the pair; missing (NaN) is known from the candidate alone
         title_sim = np.asarray(vac.title_sim, dtype=np.float64)
         text_finite = bool(np.isfinite(k.candidates.text).all() and np.isfinite(vac.text).all())
@@ -255,6 +258,8 @@ class Bound:
         add(INDEX["licences_required"], np.bitwise_count(vac.licences).astype(np.float64), vac_sum, vac_abs)
         for t, name in enumerate(TYPES):
             add(INDEX[f"type_{name}"], (vac.type == t).astype(np.float64), vac_sum, vac_abs)
+        for col, name in enumerate(VACANCY_FEATURES):
+            add(INDEX[name], tables.vacancies[:, col], vac_sum, vac_abs)
         c = k.candidates
         n_skills = k.n_skills
         credits = np.concatenate([c.soft_d, c.skill_d, c.ess_d, c.iopt_d, c.rel_d])

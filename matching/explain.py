@@ -47,6 +47,15 @@ FEATURE_NL: dict[str, str] = {
     "skill_coverage_inferred_optional": "vaardigheden uit eerder werk",
     "skill_coverage_related": "verwante vaardigheden",
     "same_isco_group": "verwant beroep",
+    "candidate_placements": "eerdere plaatsingen",
+    "candidate_retention": "eerdere plaatsingen",
+    "benefit_months": "duur van de uitkering",
+    "language_level": "taalniveau",
+    "notes_retention": "notities van de coach",
+    "contractor_placements": "eerdere plaatsingen bij deze werkgever",
+    "contractor_retention": "eerdere plaatsingen bij deze werkgever",
+    "contractor_pso_level": "PSO-trede van de werkgever",
+    "physical_load": "belastbaarheid",
 }
 LEVELS: dict[str, list[str]] = {
     "language": [e.value for e in LanguageLevel],

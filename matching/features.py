@@ -1,4 +1,5 @@
-"""Similarity features of (candidate, vacancy) pairs, vectorised; NaN where a side is unknown.
+"""Features of (candidate, vacancy) pairs, vectorised; NaN where a side is unknown: the pair's own
+(similarities, margins, worked out by the rule book) and then each side's (:mod:`matching.history`).
 
 The feature list is part of a trained model's identity: changing a name, its meaning or the order
 means bumping :data:`FEATURE_SET_VERSION`, and old model files are then refused with a clear message.
@@ -10,9 +11,10 @@ import numpy as np
 
 from matching import rulebook as rb
 from matching.eligibility import Screen, column, constant, rowdots
+from matching.history import CANDIDATE_FEATURES, SIDE_FEATURES, tables_of, training_side_features
 from matching.prepare import GROUPS, TYPES, Prepared
 
-FEATURE_SET_VERSION = 4
+FEATURE_SET_VERSION = 5
 
 BASE_FEATURES: tuple[str, ...] = (
     "skill_coverage",  # share of required skills covered (partial credit for related/fuzzy skills)
@@ -47,6 +49,7 @@ FEATURES: tuple[str, ...] = (
     *BASE_FEATURES,
     *(f"group_{g}" for g in GROUPS),
     *(f"type_{t}" for t in TYPES),
+    *SIDE_FEATURES,  # one side's alone, looked up per pair: see side_features
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
@@ -178,5 +181,26 @@ def pair_features(p: Prepared, s: Screen) -> np.ndarray:
     types = np.zeros((n, len(TYPES)))
     okt = p.v_type[vi] >= 0
     types[np.flatnonzero(okt), p.v_type[vi][okt]] = 1.0
-    x[:, base + len(GROUPS) :] = types
+    x[:, base + len(GROUPS) : SIDE_START] = types
+    side_features(p, ci, vi, x)
     return x
+
+
+SIDE_START = len(FEATURES) - len(SIDE_FEATURES)
+_SIDE_SPLIT = SIDE_START + len(CANDIDATE_FEATURES)
+
+
+def side_features(p: Prepared, ci: np.ndarray, vi: np.ndarray, x: np.ndarray) -> None:
+    """Fill the side features of pairs ``(ci, vi)`` into ``x`` (rows × :data:`FEATURES`): each candidate's
+    and each vacancy's row of :func:`matching.history.side_tables`, as of today."""
+    tables = tables_of(p)
+    x[:, SIDE_START:_SIDE_SPLIT] = tables.candidates[ci]
+    x[:, _SIDE_SPLIT:] = tables.vacancies[vi]
+
+
+def with_training_sides(p: Prepared, x: np.ndarray) -> np.ndarray:
+    """The features of the labelled placements (``x``, rows as :func:`matching.history.labelled_history`
+    orders them) with the side features read as of each placement's start instead of today."""
+    out = x.copy()
+    out[:, SIDE_START:] = training_side_features(p, tables_of(p))
+    return out

@@ -25,8 +25,8 @@ import numpy as np
 
 from matching import records as rc
 from matching import rulebook as rb
-from matching.features import BASE_FEATURES, FEATURES, INDEX
-from matching.prepare import GROUPS, Prepared
+from matching.features import BASE_FEATURES, FEATURES, INDEX, side_features
+from matching.prepare import GROUPS, TYPES, Prepared
 from matching.rulebook import Reason
 
 
@@ -431,6 +431,8 @@ def pair_features_grouped(
             x,
             order,
         )
+        pair_vacancy = np.repeat(np.asarray(vacancies, dtype=np.int64), np.diff(offsets))
+        side_features(p, np.asarray(candidates, dtype=np.int64)[order], pair_vacancy[order], x)
     return x, order
 
 
@@ -452,6 +454,7 @@ _N_BASE = len(BASE_FEATURES)
 # positions in KernelData.settings
 _S_BELOW, _S_TODAY, _S_GRACE, _S_CERTS, _S_SKILLS = range(5)
 _N_GROUPS = len(GROUPS)
+_N_ONE_HOT_END = _N_BASE + _N_GROUPS + len(TYPES)  # the side features after them: side_features
 _I = INDEX
 
 
@@ -805,7 +808,6 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
     iopt_p, iopt_i, iopt_d = cand.iopt_p, cand.iopt_i, cand.iopt_d
     rel_p, rel_i, rel_d = cand.rel_p, cand.rel_i, cand.rel_d
     isco_p, isco_i, isco_d = cand.isco_p, cand.isco_i, cand.isco_d
-    n_feat = x.shape[1]
     vacancy_of = np.empty(len(candidates), dtype=np.int64)
     _by_candidate(offsets, candidates, cs.shape[0], order, vacancy_of)
     n_skills = np.int64(settings[_S_SKILLS])
@@ -835,7 +837,7 @@ def _features(vacancies, offsets, candidates, cand, vac, settings, screened, x, 
         occ, sector, title = v_occ[v], v_sector[v], v_title[v]
         hours = v_hours[v]
         start = v_start[v]
-        for j in range(_N_BASE, n_feat):
+        for j in range(_N_BASE, _N_ONE_HOT_END):
             x[i, j] = 0.0
         has_skills = cs[c, rc.C_HAS_SKILLS]
         x[i, _F_COV] = rb.coverage(_cover(soft, req_p, req_i, v), n_req[v], has_skills)

@@ -22,7 +22,8 @@ import pandas as pd
 from matching.bound import Bound
 from matching.eligibility import Screen, screen
 from matching.explain import explain
-from matching.features import INDEX, pair_features
+from matching.features import INDEX, pair_features, with_training_sides
+from matching.history import labelled_history
 from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs
 from matching.prepare import Prepared
 from matching.scorers import LearnedScorer, RuleScorer, Scorer
@@ -62,9 +63,10 @@ class UnknownIdError(KoppelaarError):
 class Matcher:
     """Suggestions and pair scores over one prepared dataset."""
 
-    def __init__(self, prepared: Prepared, scorer: Scorer | None = None) -> None:
+    def __init__(self, prepared: Prepared, scorer: Scorer | None = None, *, min_retention: float | None = None) -> None:
         self.p = prepared
         self.scorer: Scorer = scorer or RuleScorer()
+        self.min_retention = check_min_retention(self.scorer, min_retention)  # suggestions below it: none
         self.shortlists: Shortlists | None = None  # see rank_everything
         self._ranks: dict[str, np.ndarray] = {}
 
@@ -183,8 +185,12 @@ class Matcher:
         x = np.empty_like(x_grouped)
         x[order] = x_grouped  # back in pair order
         if known is not None and len(known) == len(x) and not isinstance(self.scorer, RuleScorer):
-            return _Eligible(pairs, x, known, np.nan_to_num(x[:, INDEX["profile_completeness"]]))
-        score, confidence = self.score_features(x) if len(x) else (np.zeros(0), np.zeros(0))
+            score, confidence = known, np.nan_to_num(x[:, INDEX["profile_completeness"]])
+        else:
+            score, confidence = self.score_features(x) if len(x) else (np.zeros(0), np.zeros(0))
+        if self.min_retention is not None:
+            keep = np.flatnonzero(score >= self.min_retention)
+            return _Eligible(pairs.subset(keep), x[keep], score[keep], confidence[keep])
         return _Eligible(pairs, x, score, confidence)
 
     def _best(self, e: _Eligible, k: int, *, by_candidate: bool) -> pd.DataFrame:
@@ -239,19 +245,35 @@ class Matcher:
         return rows
 
 
+def check_min_retention(scorer: Scorer | None, min_retention: float | None) -> float | None:
+    """A minimum predicted retention (0..1), refused with the rule score: that is no probability."""
+    if min_retention is None:
+        return None
+    if not 0.0 < min_retention < 1.0:
+        raise KoppelaarError(f"the minimum predicted retention {min_retention} is not a probability between 0 and 1")
+    if not isinstance(scorer, LearnedScorer):
+        raise KoppelaarError(
+            f"a minimum predicted retention ({min_retention:.2f}) needs a retention model from `koppelaar train` "
+            "(--model or KOPPELAAR_MODEL): the rule score is no probability; give a model or unset "
+            "KOPPELAAR_MIN_RETENTION"
+        )
+    return float(min_retention)
+
+
 def training_pairs(p: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(candidate rows, vacancy rows, retained_6m) of every placement whose 6-month outcome is known."""
-    plc = p.ds.placements
-    known = plc["retained_6m"].notna().to_numpy()
-    ci = p.candidate_rows(plc["candidate_id"][known])
-    vi = p.vacancy_rows(plc["vacancy_id"][known])
-    y = plc["retained_6m"][known].astype(bool).to_numpy()
-    ok = (ci >= 0) & (vi >= 0)
-    return ci[ok], vi[ok], y[ok]
+    h = labelled_history(p)
+    return h.candidate, h.vacancy, h.retained
+
+
+def training_features(p: Prepared) -> np.ndarray:
+    """The features of every labelled placement (rows as :func:`training_pairs`), each side's read as of
+    the placement's start: what was known when it was made."""
+    ci, vi, _ = training_pairs(p)
+    return with_training_sides(p, pair_features(p, screen(p, ci, vi)))
 
 
 def train(p: Prepared, *, seed: int = 0) -> LearnedScorer:
-    """Fit the learned scorer on the dataset's placement history."""
-    ci, vi, y = training_pairs(p)
-    x = pair_features(p, screen(p, ci, vi))
-    return LearnedScorer(seed=seed).fit(x, y)
+    """Fit the learned scorer on the dataset's placement history (see :meth:`LearnedScorer.fit`)."""
+    h = labelled_history(p)
+    return LearnedScorer(seed=seed).fit(training_features(p), h.retained, start=h.start, groups=h.candidate)

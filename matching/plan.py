@@ -25,7 +25,7 @@ from matching.features import pair_features
 from matching.matcher import Matcher, UnknownIdError
 from matching.prepare import Prepared
 from matching.rulebook import LOCKS_MAY_OVERRULE, reason_codes
-from matching.scorers import Scorer, score_meaning
+from matching.scorers import LearnedScorer, Scorer, score_meaning
 from matching.solver import Problem, Progress, Solution, SolverError, column_distances, maximum_matching, solve
 from matching.spatial import SphereIndex
 from models.rules import displacement_warnings, open_positions
@@ -77,6 +77,7 @@ class PlanConfig:
     min_arcs: int = 50
     block_size: int = BLOCK_SIZE  # vacancies per scoring block
     schemes: Schemes | None = None  # valuation schemes (default: the built-in ones)
+    min_retention: float | None = None  # a pair predicted to last less likely than this is not planned
 
 
 @dataclass
@@ -111,7 +112,7 @@ def make_plan(
     config = config or PlanConfig()
     own = engine is None
     engine = engine or LocalEngine()
-    matcher = Matcher(p, scorer)
+    matcher = Matcher(p, scorer, min_retention=config.min_retention)
     timings: dict[str, float] = {}
     try:
         run = _Run(engine, progress, (engine.share(p), engine.share(scorer) if scorer is not None else None))
@@ -132,6 +133,32 @@ class _Run:
     def step(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(stage, done, total)
+
+
+def _retention(
+    p: Prepared, matcher: Matcher, problem: Problem, solution: Solution, below: np.ndarray
+) -> dict[str, Any]:
+    """The plan's mean predicted retention beside the history's realised rate, and what a minimum
+    predicted retention costs: the largest number of placements over the considered pairs with and
+    without the pairs below it."""
+    history = p.ds.placements["retained_6m"].dropna()
+    predicted = isinstance(matcher.scorer, LearnedScorer) and solution.placements > 0
+    out: dict[str, Any] = {
+        "predicted_mean": round(float(problem.retention[solution.chosen].mean()), 4) if predicted else None,
+        "history_placements": len(history),
+        "history_realised_rate": round(float(history.astype(bool).mean()), 4) if len(history) else None,
+        "min_retention": matcher.min_retention,
+        "pairs_below_min_retention": 0,
+        "places_left_open_by_min_retention": 0,
+    }
+    if len(below):
+        allowed = ~problem.forbidden_mask() | below  # every pair the coaches did not veto
+        most = maximum_matching(p.n_candidates, problem.capacity, problem.arc_c[allowed], problem.arc_v[allowed])
+        above = ~problem.forbidden_mask()
+        kept = maximum_matching(p.n_candidates, problem.capacity, problem.arc_c[above], problem.arc_v[above])
+        out["pairs_below_min_retention"] = int(below.sum())
+        out["places_left_open_by_min_retention"] = int(most.sum() - kept.sum())
+    return out
 
 
 def _make_plan(
@@ -188,6 +215,7 @@ def _make_plan(
     summary["counts"]["vacancies_widened"] = len(widen)
     summary["counts"]["maximum_placements"] = most
     summary["counts"]["vacancies_expanded"] = arcs.expanded
+    summary["retention"] = _retention(p, matcher, problem, solution, arcs.below_minimum)
     summary["engine"] = {"name": run.engine.name, "workers": run.engine.workers}
     meaning = score_meaning(matcher.scorer)
     summary["scorer"] = {"name": matcher.scorer.name, "label": meaning.label, "probability": meaning.probability}
@@ -274,6 +302,7 @@ class _Arcs:
         self.forbidden: set[int] = set()  # vetoed pairs, as candidate row × vacancies + vacancy row
         self.expanded = 0  # vacancies screened again in full for the maximum
         self.filled_by_maximum = np.zeros(p.n_vacancies, dtype=np.int64)  # places the largest assignment fills
+        self.below_minimum = np.zeros(0, dtype=bool)  # per arc of the problem: under the minimum retention
 
     def score(self, vacancies: np.ndarray, *, widening: bool = False) -> None:
         """Score ``vacancies`` in blocks on the engine (widening: keep every eligible candidate)."""
@@ -400,6 +429,11 @@ class _Arcs:
         key, first = np.unique(key, return_index=True)
         arc_c, arc_v, retention = arc_c[first], arc_v[first].astype(np.int64), score[first]
         credit = _arc_credits(p, arc_c, arc_v, places, self.config.schemes)
+        locked = np.isin(key, coach.lock_c * p.n_vacancies + coach.lock_v)
+        forbidden = np.isin(key, coach.forbid_c * p.n_vacancies + coach.forbid_v)
+        if self.config.min_retention is not None:  # a coach's lock stands whatever the prediction
+            self.below_minimum = (retention < self.config.min_retention) & ~locked & ~forbidden
+            forbidden |= self.below_minimum
         return Problem(
             n_candidates=p.n_candidates,
             arc_c=arc_c,
@@ -409,8 +443,8 @@ class _Arcs:
             capacity=places.capacity,
             arc_obligation=credit.obligation,
             need=need,
-            locked=np.isin(key, coach.lock_c * p.n_vacancies + coach.lock_v),
-            forbidden=np.isin(key, coach.forbid_c * p.n_vacancies + coach.forbid_v),
+            locked=locked,
+            forbidden=forbidden,
         )
 
 

@@ -302,6 +302,14 @@ def location_quality(candidate: float, vacancy: float) -> float:
     return max(candidate, vacancy)
 
 
+@_scalar
+def months_since(since: float, day: float) -> float:
+    """Whole and part months from ``since`` to ``day`` (NaN when unknown or ``since`` lies after it)."""
+    if not since <= day:
+        return np.nan
+    return (day - since) / 30.4375
+
+
 def float_days(dates: np.ndarray) -> np.ndarray:
     """Dates as float days since the epoch, NaN where unknown (NaT): how the rules read dates."""
     d = np.asarray(dates, dtype="datetime64[D]")

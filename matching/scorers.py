@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import warnings
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,15 +18,18 @@ from typing import Any, Protocol
 
 import numpy as np
 import sklearn
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from matching.additive import AdditiveBoosting
 from matching.bound import Bound, Pieces, Terms, additive_terms, clipped_line, logistic_terms, not_negative, pieces
@@ -206,14 +210,31 @@ class TitleScorer:
 _BOUNDS: weakref.WeakKeyDictionary[LearnedScorer, Bound | None] = weakref.WeakKeyDictionary()
 
 
+#: The share of the labelled history, latest by start date, held out to choose between the learned model
+#: and the rule score and to report on.
+HOLDOUT_SHARE = 0.2
+#: Folds of the out-of-fold predictions (grouped by candidate) that choose a family and calibrate it.
+CV_FOLDS = 4
+#: Equal-width bins of the reliability table.
+RELIABILITY_BINS = 10
+#: Fewer known values of a feature than this in a fit's rows: that fit leaves the feature out.
+MIN_KNOWN = 5
+#: The families the learned scorer can be; "rule" is the rule score itself, calibrated.
+FAMILIES = ("additive_boosting", "boosted_trees", "logistic")
+
+
 class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Calibrated probability that a placement lasts 6 months, learned from placement history.
 
-    Two model families are fitted and the one that ranks a held-out part better is kept: boosted
-    stumps compiled into per-feature step functions (:mod:`matching.additive`; missing values handled
-    natively) and a logistic regression with missing-value indicators. Isotonic calibration on that
-    held-out part; validation metrics come from a further held-out part. Follows the
-    scikit-learn contract: parameters stored by ``__init__``, fitted attributes end in ``_``.
+    Honest model choice (:meth:`fit`): the latest :data:`HOLDOUT_SHARE` of the history by start date is
+    held out. On the rest, three families compete by out-of-fold AUC, the folds grouped by candidate:
+    boosted stumps compiled into per-feature step functions (:mod:`matching.additive`), boosted trees
+    of depth 3 (interactions) and a logistic regression with missing-value indicators. The best one,
+    calibrated on its out-of-fold predictions (isotonic), then meets the rule score, calibrated by Platt
+    scaling (:class:`Platt`: it keeps the rule's ranking), on the held-out part: the learned model is
+    kept only when it ranks better there; otherwise the scorer is the calibrated rule score. The kept
+    one is refitted and recalibrated on the whole history.
+    Follows the scikit-learn contract: parameters stored by ``__init__``, fitted attributes end in ``_``.
     """
 
     name = "learned"
@@ -224,7 +245,51 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.max_iter = max_iter
         self.learning_rate = learning_rate
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> LearnedScorer:
+    def _family(self, family: str) -> Any:
+        if family == "additive_boosting":
+            return AdditiveBoosting(learning_rate=self.learning_rate, max_iter=self.max_iter, seed=self.seed)
+        if family == "boosted_trees":
+            return HistGradientBoostingClassifier(
+                max_depth=3,
+                learning_rate=0.05,
+                max_iter=300,
+                min_samples_leaf=20,
+                l2_regularization=1.0,
+                early_stopping=True,
+                validation_fraction=0.15,
+                random_state=self.seed,
+            )
+        return make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            StandardScaler(),
+            LogisticRegression(C=1.0, max_iter=2000),
+        )
+
+    def _fitted(self, family: str, x: np.ndarray, y: np.ndarray) -> Any:
+        """``family`` fitted on these rows; a column with fewer than :data:`MIN_KNOWN` known values among
+        them counts as 0 throughout (nothing to learn from it, and scikit-learn's binning fails on a
+        column with none: a feature nobody in a small history has, or a taxonomy's unused one)."""
+        sparse = np.isfinite(x).sum(axis=0) < MIN_KNOWN
+        if sparse.any():
+            x = x.copy()
+            x[:, sparse] = 0.0
+        return self._family(family).fit(x, y)
+
+    def fit(
+        self, x: np.ndarray, y: np.ndarray, *, start: np.ndarray | None = None, groups: np.ndarray | None = None
+    ) -> LearnedScorer:
+        """Choose, fit and calibrate (see the class). ``start``: each placement's start (float days), for
+        the held-out part; without it a seeded stratified fifth. ``groups``: each placement's candidate,
+        so that no candidate is on both sides of a fold.
+
+        Boosting runs on one OpenMP thread: a history has thousands of rows, not millions, and on a
+        busy machine threads that wait for each other made every boosting round 10–40 ms."""
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return self._fit(x, y, start=start, groups=groups)
+
+    def _fit(
+        self, x: np.ndarray, y: np.ndarray, *, start: np.ndarray | None, groups: np.ndarray | None
+    ) -> LearnedScorer:
         y = np.asarray(y, dtype=int)
         if x.shape[1] != len(FEATURES):
             raise ValueError(f"expected {len(FEATURES)} features, got {x.shape[1]}")
@@ -233,58 +298,82 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 f"cannot train: {len(y)} placements with a known retained_6m "
                 f"({int(y.sum())} retained); at least 40, with both outcomes, are needed"
             )
-        x_fit, x_val, y_fit, y_val = train_test_split(x, y, test_size=0.2, random_state=self.seed, stratify=y)
-        x_tree, x_cal, y_tree, y_cal = train_test_split(
-            x_fit, y_fit, test_size=0.25, random_state=self.seed, stratify=y_fit
-        )
-        # two model families; the one that ranks the calibration part better is kept
-        families = {
-            "additive_boosting": AdditiveBoosting(
-                learning_rate=self.learning_rate, max_iter=self.max_iter, seed=self.seed
-            ),
-            "logistic": make_pipeline(
-                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-                StandardScaler(),
-                LogisticRegression(C=1.0, max_iter=2000),
-            ),
-        }
-        selection: dict[str, float] = {}
-        fitted = {}
-        for family, model in families.items():
-            fitted[family] = model.fit(x_tree, y_tree)
-            selection[family] = float(roc_auc_score(y_cal, fitted[family].predict_proba(x_cal)[:, 1]))
-        self.family_ = max(selection, key=lambda k: selection[k])
-        self.base_ = fitted[self.family_]
-        # isotonic calibration of the kept model's decision values on the held-out calibration part
-        self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
-            self.decision(x_cal), y_cal
-        )
+        groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+        hold = self._holdout(y, start)
+        dev = ~hold
+        rule = RuleScorer().score(x)
+        oof = {f: self._out_of_fold(f, x[dev], y[dev], groups[dev]) for f in FAMILIES}
+        selection = {f: float(roc_auc_score(y[dev], oof[f])) for f in FAMILIES}
+        best = max(FAMILIES, key=lambda f: selection[f])
+        self.best_family_ = best
+        # the held-out part: the best family fitted on the rest against the rule score
         self.classes_ = np.array([0, 1])
-        self.base_rate_ = float(y_fit.mean())
-        self.medians_ = np.nanmedian(np.where(np.isfinite(x_fit), x_fit, np.nan), axis=0)
+        self.base_rate_ = float(y[dev].mean())
+        self.family_, self.base_ = best, self._fitted(best, x[dev], y[dev])
+        self.calibrator_ = _isotonic(oof[best], y[dev])
+        learned = self.score(x[hold])
+        self.family_, self.base_ = "rule", RuleScorer()
+        self.calibrator_ = Platt().fit(rule[dev], y[dev])
+        ruled = self.score(x[hold])
+        figures = {"learned": _figures(y[hold], learned), "rule": _figures(y[hold], ruled)}
+        self.kept_ = "learned" if figures["learned"]["auc"] > figures["rule"]["auc"] else "rule"
+        kept = learned if self.kept_ == "learned" else ruled
+        self.reliability_ = reliability(y[hold], kept)
+        # the kept one, refitted on everything and calibrated on its out-of-fold predictions
+        self.base_rate_ = float(y.mean())
+        if self.kept_ == "learned":
+            self.family_, self.base_ = best, self._fitted(best, x, y)
+            self.calibrator_ = _isotonic(self._out_of_fold(best, x, y, groups), y)
+        else:
+            self.calibrator_ = Platt().fit(rule, y)
+        with warnings.catch_warnings():  # a feature no training row has: its typical value is unknown
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.medians_ = np.nanmedian(np.where(np.isfinite(x), x, np.nan), axis=0)
         self.training_size_ = len(y)
-        p = self.score(x_val)
         self.metrics_ = {
-            "validation_auc": float(roc_auc_score(y_val, p)),
-            "validation_brier": float(brier_score_loss(y_val, p)),
-            "validation_log_loss": float(log_loss(y_val, np.clip(p, 1e-6, 1 - 1e-6))),
-            "validation_size": float(len(y_val)),
+            "validation_auc": figures[self.kept_]["auc"],
+            "validation_brier": figures[self.kept_]["brier"],
+            "validation_log_loss": figures[self.kept_]["log_loss"],
+            "validation_size": float(hold.sum()),
+            "validation_retained": float(y[hold].mean()),
+            "validation_predicted": float(kept.mean()),
             "base_rate": self.base_rate_,
+            **{f"{who}_validation_{k}": v for who, f in figures.items() for k, v in f.items()},
             **{f"selection_auc_{k}": v for k, v in selection.items()},
+            "selection_auc_rule": float(roc_auc_score(y[dev], rule[dev])),
         }
         return self
 
+    def _holdout(self, y: np.ndarray, start: np.ndarray | None) -> np.ndarray:
+        """The held-out rows: the latest by start (ties broken by row), or a seeded stratified fifth;
+        both outcomes on both sides, else the stratified fifth."""
+        n_hold = max(round(HOLDOUT_SHARE * len(y)), 2)
+        hold = np.zeros(len(y), dtype=bool)
+        if start is not None:
+            order = np.lexsort((np.arange(len(y)), np.nan_to_num(np.asarray(start, dtype=float), nan=-np.inf)))
+            hold[order[-n_hold:]] = True
+            if len(np.unique(y[hold])) == 2 and len(np.unique(y[~hold])) == 2:
+                return hold
+            hold[:] = False
+        _, rows = train_test_split(np.arange(len(y)), test_size=n_hold, random_state=self.seed, stratify=y)
+        hold[rows] = True
+        return hold
+
+    def _out_of_fold(self, family: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Decision values of ``family`` for every row from a model that did not see its candidate."""
+        n_splits = min(CV_FOLDS, len(np.unique(groups)))
+        folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=self.seed)
+        out = np.zeros(len(y))
+        for fit_rows, rows in folds.split(x, y, groups):
+            if y[fit_rows].min() == y[fit_rows].max():  # a fold with one outcome learns nothing
+                out[rows] = y[fit_rows].mean()
+                continue
+            out[rows] = _decision_of(family, self._fitted(family, x[fit_rows], y[fit_rows]), x[rows])
+        return out
+
     def decision(self, x: np.ndarray) -> np.ndarray:
-        """The kept model's decision value (logit) per row. For the logistic pipeline the weighted sum
-        is taken row by row here rather than by a BLAS product, whose rounding depends on how many
-        rows come together: a pair's score must not depend on which pairs it is scored with."""
-        if self.family_ == "logistic":
-            *steps, model = (step for _, step in self.base_.steps)
-            z = np.asarray(x, dtype=float)
-            for step in steps:
-                z = step.transform(z)
-            return np.asarray((np.asarray(z) * model.coef_[0]).sum(axis=1) + model.intercept_[0], dtype=float)
-        return np.asarray(self.base_.decision_function(x), dtype=float)
+        """The kept model's decision value per row (the rule score itself for the rule family)."""
+        return _decision_of(self.family_, self.base_, x)
 
     def raw_probability(self, x: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "calibrator_")
@@ -294,7 +383,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def score_bound(self) -> Bound | None:
         """An upper bound on :meth:`score` from cheap features (:mod:`matching.bound`), made once;
-        ``None`` for a model laid out otherwise than the two families :meth:`fit` makes."""
+        ``None`` for boosted trees and the calibrated rule score: every eligible pair is then scored."""
         check_is_fitted(self, "calibrator_")
         if self not in _BOUNDS:
             _BOUNDS[self] = self._make_bound()
@@ -336,9 +425,12 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """One-at-a-time: how much the probability drops when a feature is set to its typical value.
 
         Measured on the model before calibration: isotonic calibration is a step function, under
-        which a single feature's change often moves nothing even where the model weighs it.
+        which a single feature's change often moves nothing even where the model weighs it. The rule
+        family explains itself as the rule score does.
         """
         check_is_fitted(self, "medians_")
+        if self.family_ == "rule":
+            return RuleScorer().contributions(x)
         n, d = x.shape
         if n == 0:
             return np.zeros_like(x)
@@ -401,3 +493,63 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if not isinstance(scorer, cls):
             raise KoppelaarError(f"{source} does not hold a retention model: retrain it with `koppelaar train`")
         return scorer
+
+
+def _decision_of(family: str, model: Any, x: np.ndarray) -> np.ndarray:
+    """A fitted family's decision value per row. For the logistic pipeline the weighted sum is taken
+    row by row here rather than by a BLAS product, whose rounding depends on how many rows come
+    together: a pair's score must not depend on which pairs it is scored with."""
+    if family == "rule":
+        return np.asarray(model.score(x), dtype=float)
+    if family == "logistic":
+        *steps, last = (step for _, step in model.steps)
+        z = np.asarray(x, dtype=float)
+        for step in steps:
+            z = step.transform(z)
+        return np.asarray((np.asarray(z) * last.coef_[0]).sum(axis=1) + last.intercept_[0], dtype=float)
+    return np.asarray(model.decision_function(x), dtype=float)
+
+
+class Platt:
+    """Platt scaling: P = σ(a · score + b), fitted by logistic regression. Strictly increasing when the
+    score ranks the right way round, so the calibrated rule score ranks pairs exactly as the rule
+    score does (isotonic calibration would tie pairs within a step)."""
+
+    def fit(self, score: np.ndarray, y: np.ndarray) -> Platt:
+        model = LogisticRegression(C=1e6, max_iter=1000).fit(np.asarray(score, dtype=float).reshape(-1, 1), y)
+        self.slope_, self.intercept_ = float(model.coef_[0, 0]), float(model.intercept_[0])
+        return self
+
+    def predict(self, score: np.ndarray) -> np.ndarray:
+        return np.asarray(expit(self.slope_ * np.asarray(score, dtype=float) + self.intercept_), dtype=float)
+
+
+def _isotonic(decision: np.ndarray, y: np.ndarray) -> IsotonicRegression:
+    return IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(decision, y)
+
+
+def _figures(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    return {
+        "auc": float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan"),
+        "brier": float(brier_score_loss(y, p)),
+        "log_loss": float(log_loss(y, np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1])),
+    }
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = RELIABILITY_BINS) -> list[dict[str, float]]:
+    """Predicted against realised per equal-width bin of the prediction (bins holding no pair left out)."""
+    which = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
+    out = []
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            out.append(
+                {
+                    "low": b / bins,
+                    "high": (b + 1) / bins,
+                    "pairs": float(inside.sum()),
+                    "predicted": float(p[inside].mean()),
+                    "realised": float(np.asarray(y)[inside].mean()),
+                }
+            )
+    return out

@@ -135,7 +135,7 @@ def run_match(
         scorer,
         locked=lock_pairs,
         forbidden=forbid_pairs,
-        config=PlanConfig(schemes=schemes),
+        config=PlanConfig(schemes=schemes, min_retention=runtime.settings.min_retention),
         progress=reporter.callback(),
         engine=engine,
     )
@@ -174,6 +174,25 @@ def print_plan(result: PlanResult, rows: int = 5) -> None:
         + (f"; expected to last 6 months: {lasting:.1f}" if lasting is not None else ""),
         highlight=False,
     )
+    retention = s["retention"]
+    if retention["predicted_mean"] is not None:
+        realised = retention["history_realised_rate"]
+        console.print(
+            f"   predicted to last 6 months: {pct(retention['predicted_mean'])} of the planned placements on average; "
+            + (
+                f"realised in the history: {pct(realised)} of {retention['history_placements']} placements"
+                if realised is not None
+                else "no placement in the history has a known 6-month outcome"
+            ),
+            highlight=False,
+        )
+    if retention["min_retention"] is not None:
+        console.print(
+            f"   minimum predicted retention {pct(retention['min_retention'])}: "
+            f"{retention['pairs_below_min_retention']} pair(s) below it left out, "
+            f"{retention['places_left_open_by_min_retention']} place(s) left open by it",
+            highlight=False,
+        )
     meaning = MODEL_SCORE if s["scorer"]["probability"] else RULE_SCORE
     below = s["displacement"]["contractors_below_baseline"]
     if below:

@@ -42,7 +42,11 @@ def suggest(
         raise KoppelaarError("give exactly one of --vacancy ID or --candidate ID")
     runtime = Runtime.load()
     scorer = runtime.scorer(model)
-    matcher = Matcher(runtime.prepare(runtime.read(dataset), day_or_today(today)), scorer)
+    matcher = Matcher(
+        runtime.prepare(runtime.read(dataset), day_or_today(today)),
+        scorer,
+        min_retention=runtime.settings.min_retention,
+    )
     result = (
         matcher.suggest_for_vacancy(vacancy, top)
         if vacancy is not None

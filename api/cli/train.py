@@ -11,8 +11,10 @@ from rich.console import Console
 from api.bootstrap import Runtime
 from api.cli.options import DatasetArg, TodayOpt, day_or_today
 from api.cli.progress import LogFormat, LogOpt, QuietOpt, Reporter
+from api.cli.render import table
 from api.loaders import write_model
 from matching.matcher import train as train_model
+from matching.scorers import LearnedScorer
 
 console = Console()
 
@@ -47,13 +49,45 @@ def train(
         )
     console.print(
         f"wrote {model}: trained on {scorer.training_size_} placements with a known 6-month outcome "
-        f"(base rate {m['base_rate']:.0%}); on {int(m['validation_size'])} held-out placements: "
-        f"AUC {m['validation_auc']:.3f}, Brier {m['validation_brier']:.3f}",
+        f"(base rate {m['base_rate']:.0%}); {KEPT[scorer.kept_]}",
         highlight=False,
+    )
+    console.print(
+        table(
+            f"Out of sample: the latest {int(m['validation_size'])} placements by start date",
+            ["score", "AUC", "Brier", "mean predicted", "realised"],
+            [
+                [_name(who, scorer), f"{m[who + '_validation_auc']:.3f}", f"{m[who + '_validation_brier']:.3f}", "", ""]
+                for who in ("learned", "rule")
+            ]
+            + [["kept", "", "", f"{m['validation_predicted']:.3f}", f"{m['validation_retained']:.3f}"]],
+        )
+    )
+    console.print(
+        table(
+            "Reliability of the kept score on those placements",
+            ["predicted", "placements", "mean predicted", "realised"],
+            [
+                [f"{b['low']:.1f}–{b['high']:.1f}", int(b["pairs"]), f"{b['predicted']:.3f}", f"{b['realised']:.3f}"]
+                for b in scorer.reliability_
+            ],
+        )
     )
     if scorer.training_size_ < MIN_RELIABLE_TRAINING or m["validation_auc"] < 0.6:
         console.print(
-            f"[yellow]warning[/yellow]: with {scorer.training_size_} labelled placements the learned model is not "
+            f"[yellow]warning[/yellow]: with {scorer.training_size_} labelled placements the model is not "
             "reliable yet; the rule-based score (no --model) stays the better default until more history is known.",
             highlight=False,
         )
+
+
+KEPT = {
+    "learned": "kept the learned model: it ranked the held-out placements better than the rule score",
+    "rule": "kept the rule score, calibrated: the learned model did not rank the held-out placements better",
+}
+
+
+def _name(who: str, scorer: LearnedScorer) -> str:
+    if who == "rule":
+        return "rule score"
+    return "learned (" + scorer.best_family_.replace("_", " ") + ")"

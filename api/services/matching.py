@@ -39,7 +39,7 @@ from typing import Literal
 import pandas as pd
 
 from api.bootstrap import Runtime
-from matching.matcher import Matcher
+from matching.matcher import Matcher, check_min_retention
 from matching.scorers import Scorer
 from models.dataset import Dataset
 from models.schema import FILES_BY_NAME
@@ -77,6 +77,7 @@ class MatchingService:
         self.store = store
         self.runtime = runtime
         self._scorer: Scorer | None = runtime.model
+        check_min_retention(self._scorer, runtime.settings.min_retention)  # refused at start-up, not per request
         self._entries: dict[str | None, _Entry] = {}
         self._locks: dict[str | None, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -134,7 +135,9 @@ class MatchingService:
                 candidates = self.store.stamps(conn, "candidates", region)
                 vacancies = self.store.stamps(conn, "vacancies")
             ds = self.store.load_dataset(region)
-            matcher = Matcher(self.runtime.prepare(ds, day), self._scorer)
+            matcher = Matcher(
+                self.runtime.prepare(ds, day), self._scorer, min_retention=self.runtime.settings.min_retention
+            )
             self._entries[region] = _Entry(version, day, matcher, candidates, vacancies)
             log.info(
                 "prepared the matcher of %s (data version %s) in %.1f s",

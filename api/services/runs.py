@@ -213,7 +213,7 @@ class JobRunner:
             forbidden=sorted(set(forbidden)),
             progress=progress,
             scope=scope,
-            config=PlanConfig(schemes=self.runtime.schemes),
+            config=PlanConfig(schemes=self.runtime.schemes, min_retention=self.runtime.settings.min_retention),
         )
         self._set(run_id, stage="saving", progress=0.9)
         rows = {

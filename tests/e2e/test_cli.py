@@ -130,6 +130,9 @@ def test_generate_writes_a_world_of_the_chosen_truth_model(tmp_path: Path) -> No
     assert not (tmp_path / "other").exists()
 
 
+MIN = "KOPPELAAR_MIN_RETENTION"
+
+
 @pytest.mark.slow
 def test_train_suggest_and_score_on_the_sample(tmp_path: Path) -> None:
     from api.cli import sample_dataset
@@ -140,7 +143,29 @@ def test_train_suggest_and_score_on_the_sample(tmp_path: Path) -> None:
     assert trained.exit_code == 0, trained.output
     assert "trained on" in trained.output
     assert "not reliable yet" in trained.output  # the sample's history is small, and the CLI says so
+    assert "rule score" in trained.output  # it always competes, out of sample
+    assert "Reliability of the kept score" in trained.output
     assert model.is_file()
+
+    day = ["--today", "2026-10-01"]
+    refused = runner.invoke(app, ["suggest", sample, "--vacancy", "VAC-000100", *day], env={MIN: "0.3"})
+    assert refused.exit_code == 2
+    assert "the rule score is no probability" in refused.output
+    floor = ["suggest", sample, "--vacancy", "VAC-000100", "--top", "50", "--model", str(model), "--format", "json"]
+    everyone = json.loads(runner.invoke(app, [*floor, *day]).stdout)
+    above = runner.invoke(app, [*floor, *day], env={MIN: "0.4"})
+    assert above.exit_code == 0, above.output
+    assert [r["candidate_id"] for r in json.loads(above.stdout)] == [
+        r["candidate_id"] for r in everyone if r["score"] >= 0.4
+    ]
+    plan = tmp_path / "plan"
+    matched = runner.invoke(app, ["match", sample, "--out", str(plan), "--model", str(model), *day], env={MIN: "0.4"})
+    assert matched.exit_code == 0, matched.output
+    assert "minimum predicted retention 40%" in matched.output
+    retention = json.loads((plan / "summary.json").read_text())["retention"]
+    assert retention["min_retention"] == 0.4
+    assert retention["places_left_open_by_min_retention"] >= 0
+    assert 0 < retention["history_realised_rate"] < 1
 
     suggested = runner.invoke(
         app, ["suggest", sample, "--vacancy", "VAC-000100", "--top", "3", "--today", "2026-10-01", "--format", "json"]

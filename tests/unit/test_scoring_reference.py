@@ -19,6 +19,7 @@ from rapidfuzz import fuzz
 from data.synthetic.generator import WorldConfig, generate_world
 from matching.eligibility import Reason, screen
 from matching.features import FEATURES, INDEX, pair_features
+from matching.history import CANDIDATE_FEATURES, VACANCY_FEATURES, tables_of
 from matching.prepare import GROUPS, TYPES, MatchConfig, Prepared
 from matching.scorers import RULE_WEIGHTS, TRAINABLE_GAP_PENALTY, RuleScorer
 
@@ -142,6 +143,11 @@ def ref_features(p: Prepared, c: int, v: int) -> list[float]:
         f[f"group_{g}"] = float(p.c_group[c] == k)
     for k, t in enumerate(TYPES):
         f[f"type_{t}"] = float(p.v_type[v] == k)
+    tables = tables_of(p)  # each side's own: looked up (matching.history has its own tests)
+    for k, name in enumerate(CANDIDATE_FEATURES):
+        f[name] = float(tables.candidates[c, k])
+    for k, name in enumerate(VACANCY_FEATURES):
+        f[name] = float(tables.vacancies[v, k])
     return [f[name] for name in FEATURES]
 
 
