@@ -239,6 +239,7 @@ HEADERS_NL = {
     "pace_eur_per_month": "Tempo (€ per maand)",
     "forecast_eur": "Prognose (€)",
     "forecast_share": "Prognose (%)",
+    "forecast_label": "Prognose",
     "placements_realised": "Plaatsingen gerealiseerd",
     "placements_planned": "Plaatsingen gepland",
     "displacement_warning": "Verdringingssignaal",

@@ -516,6 +516,10 @@ class Progress(BaseModel):
     still_needed_eur: float
     fulfilment: float = Field(description="realised / owed (0..1)")
     forecast_eur: float = Field(description="realised + planned + the pace so far × the months left")
+    forecast_label: str = Field(
+        description="the forecast as a share of what is owed, in Dutch: `87%`, `ruim gehaald` above 200%, "
+        "`nog niet gestart` before the start"
+    )
     status: str = Field(description="`op schema`, `risico` or `achter`")
     reason: str = Field(description="why, in Dutch")
     months_left: float

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from models.dataset import Dataset
+from models.dutch import euros
 from models.enums import PlacementStatus
 from models.rules import displacement_warnings, obligation_values
 from models.valuation import REALISED_STATUSES, Schemes, owed_euros, value_registered
@@ -53,6 +54,7 @@ COLUMNS = (
     "pace_eur_per_month",
     "forecast_eur",
     "forecast_share",
+    "forecast_label",
     "placements_realised",
     "placements_planned",
     "displacement_warning",
@@ -61,12 +63,21 @@ COLUMNS = (
 )
 
 
-def _eur(x: float) -> str:
-    return "€ " + f"{x:,.0f}".replace(",", ".")
+#: A forecast above this share of the requirement reads "ruim gehaald": an exact 3003% says more than
+#: the estimate knows.
+AMPLY_MET_SHARE = 2.0
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
+
+
+def forecast_label(share: float, *, started: bool) -> str:
+    """The forecast as a coach reads it: "ruim gehaald" above :data:`AMPLY_MET_SHARE` of the
+    requirement, "nog niet gestart" before the start (no pace yet), else the share in whole percents."""
+    if not started:
+        return "nog niet gestart"
+    return "ruim gehaald" if share > AMPLY_MET_SHARE else _pct(share)
 
 
 def valued_placements(ds: Dataset, schemes: Schemes | None = None) -> pd.DataFrame:
@@ -191,6 +202,10 @@ def obligation_progress(
             "pace_eur_per_month": np.round(pace, 2),
             "forecast_eur": np.round(forecast, 2),
             "forecast_share": np.round(forecast_share, 4),
+            "forecast_label": [
+                forecast_label(float(share), started=bool(began))
+                for share, began in zip(forecast_share, (start <= now).to_numpy(dtype=bool), strict=True)
+            ],
             "placements_realised": n_realised.astype(np.int64),
             "placements_planned": n_planned.astype(np.int64),
             "displacement_warning": obl["contractor_id"].astype(str).isin(flagged).to_numpy(dtype=bool),
@@ -218,14 +233,14 @@ def _status(
         need, got = required[i], realised[i]
         if got >= need:
             status.append(ON_TRACK)
-            reason.append(f"voldaan: {_eur(got)} van {_eur(need)} gerealiseerd")
+            reason.append(f"voldaan: {euros(got)} van {euros(need)} gerealiseerd")
         elif ended[i]:
             status.append(BEHIND)
-            reason.append(f"looptijd verstreken met {_eur(need - got)} tekort")
+            reason.append(f"looptijd verstreken met {euros(need - got)} tekort")
         elif not started[i]:
             status.append(ON_TRACK)
             when = start.iloc[i].date().isoformat()
-            reason.append(f"start op {when}; {_eur(realised[i] + planned[i])} van {_eur(need)} al gepland")
+            reason.append(f"start op {when}; {euros(realised[i] + planned[i])} van {euros(need)} al gepland")
         else:
             share = forecast[i] / need if need > 0 else 1.0
             gap = need - forecast[i]
@@ -235,7 +250,7 @@ def _status(
             else:
                 status.append(AT_RISK if share >= RISK_SHARE else BEHIND)
                 reason.append(
-                    f"prognose {_pct(share)}: {_eur(gap)} tekort bij het huidige tempo, nog {left[i]:.0f} maanden"
+                    f"prognose {_pct(share)}: {euros(gap)} tekort bij het huidige tempo, nog {left[i]:.0f} maanden"
                 )
     return status, reason
 

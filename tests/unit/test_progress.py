@@ -8,7 +8,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from matching.monitoring.progress import AT_RISK, BEHIND, ON_TRACK, alerts, obligation_progress, valued_placements
+from matching.monitoring.progress import (
+    AT_RISK,
+    BEHIND,
+    ON_TRACK,
+    alerts,
+    forecast_label,
+    obligation_progress,
+    valued_placements,
+)
 from models.dataset import Dataset, read_dataset
 from models.valuation import load_schemes
 from tests.conftest import BASE_ROWS, write_rows
@@ -144,3 +152,18 @@ def test_a_contractor_below_its_baseline_is_flagged(tmp_path: Path) -> None:
     progress = obligation_progress(world(tmp_path), TODAY)
     assert row(progress, "O2").displacement_warning  # C2: 38 < 40
     assert not row(progress, "O1").displacement_warning
+
+
+def test_a_forecast_far_above_the_requirement_reads_ruim_gehaald_and_none_before_the_start() -> None:
+    assert forecast_label(0.874, started=True) == "87%"
+    assert forecast_label(2.0, started=True) == "200%"
+    assert forecast_label(30.03, started=True) == "ruim gehaald"
+    assert forecast_label(0.0, started=False) == "nog niet gestart"
+
+
+def test_every_progress_row_carries_its_forecast_label(tmp_path: Path) -> None:
+    progress = obligation_progress(world(tmp_path), TODAY)
+    assert list(progress["forecast_label"]) == [
+        forecast_label(share, started=start <= TODAY)
+        for share, start in zip(progress["forecast_share"], progress["start_date"], strict=True)
+    ]
