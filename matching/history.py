@@ -215,6 +215,42 @@ def _vacancy_rows(p: Prepared, h: History, pso: np.ndarray, vi: np.ndarray, as_o
     return np.column_stack([count, share, level, p.v_phys[vi]]).astype(float)
 
 
+def carry_tables(base: Prepared, p: Prepared) -> SideTables:
+    """The side tables of ``p``, a dataset prepared row by row from ``base`` (:meth:`Prepared.updated`),
+    fitted at ``base``'s full preparation as its text space is: ``base``'s labelled history and notes
+    estimates, looked up by id, read as of ``p``'s today. A candidate who is new or whose notes changed
+    has no notes estimate until the next full preparation (a new day at the latest). Registered for
+    :func:`tables_of`."""
+    fitted = tables_of(base)
+    h = fitted.history
+    ci = p.candidate_rows(pd.Series(base.candidate_ids[h.candidate]))
+    vi = p.vacancy_rows(pd.Series(base.vacancy_ids[h.vacancy]))
+    ok = (ci >= 0) & (vi >= 0)
+    history = History(ci[ok], vi[ok], np.asarray(p.v_contractor, dtype=np.int64)[vi[ok]], h.start[ok], h.retained[ok])
+    old = base.candidate_rows(pd.Series(p.candidate_ids))
+    now_text = p.ds.candidates["profile_text"].astype(object).to_numpy()
+    then_text = base.ds.candidates["profile_text"].astype(object).to_numpy()
+    notes = np.full(p.n_candidates, np.nan)
+    for i in np.flatnonzero(old >= 0).tolist():
+        a, b = now_text[i], then_text[old[i]]
+        if a == b or not (isinstance(a, str) or isinstance(b, str)):
+            notes[i] = fitted.notes[old[i]]
+    today = float(rb.float_days(np.array([p.config.today], dtype="datetime64[D]"))[0])
+    since = rb.float_days(p.ds.candidates["benefit_since"].to_numpy(dtype="datetime64[D]"))
+    pso = _ordinal(p.ds.contractors["pso_level"])
+    everyone, vac = np.arange(p.n_candidates), np.arange(p.n_vacancies)
+    tables = SideTables(
+        _candidate_rows(p, history, notes, since, ci=everyone, as_of=np.full(p.n_candidates, today)),
+        _vacancy_rows(p, history, pso, vac, np.full(p.n_vacancies, today)),
+        history,
+        notes,
+        since,
+        pso,
+    )
+    _TABLES[p] = tables
+    return tables
+
+
 def _ordinal(series: pd.Series) -> np.ndarray:
     """An ordered categorical's rank, NaN where unknown."""
     if not isinstance(series.dtype, pd.CategoricalDtype):

@@ -23,7 +23,7 @@ from matching.bound import Bound
 from matching.eligibility import Screen, screen
 from matching.explain import explain
 from matching.features import INDEX, pair_features, with_training_sides
-from matching.history import labelled_history
+from matching.history import carry_tables, labelled_history
 from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs
 from matching.prepare import Prepared
 from matching.scorers import LearnedScorer, RuleScorer, Scorer
@@ -125,7 +125,8 @@ class Matcher:
         when this matcher has shortlists, their pairs ranked (:func:`matching.shortlists.updated`);
         everything else is kept. Its answers are those of ``Matcher(Prepared(ds, ..., fitted=self.p))``."""
         update = self.p.updated(ds, candidates=candidates, vacancies=vacancies)
-        out = Matcher(update.prepared, self.scorer)
+        carry_tables(self.p, update.prepared)  # the side features too are fitted at the full preparation
+        out = Matcher(update.prepared, self.scorer, min_retention=self.min_retention)
         lists = self.shortlists
         if lists is not None:
             ranks = (out._id_rank("candidate"), out._id_rank("vacancy"))

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
+from matching.history import carry_tables
 from matching.matcher import Matcher, train
 from matching.prepare import MatchConfig, Prepared
 from matching.shortlists import Shortlists, id_rank
@@ -127,8 +128,11 @@ def test_updated_shortlists_are_prefixes_of_those_ranked_anew(before: Matcher, k
     old = build_shortlists(before.p, score, keep=keep)
     update = before.p.updated(ds, candidates=candidates, vacancies=vacancies)
     ranks = (id_rank(update.prepared.candidate_ids), id_rank(update.prepared.vacancy_ids))
+    carry_tables(before.p, update.prepared)  # as Matcher.updated does
     got = updated_shortlists(old, update, score, ranks=ranks, keep=keep)
-    want = build_shortlists(Prepared(ds, config=before.p.config, fitted=before.p), score, keep=keep)
+    anew = Prepared(ds, config=before.p.config, fitted=before.p)
+    carry_tables(before.p, anew)  # "the same fitted parts": the side tables too
+    want = build_shortlists(anew, score, keep=keep)
     assert _prefixes(got, want) > 100
     lengths = np.diff(got.by_vacancy.offsets)
     assert (lengths[~got.by_vacancy.complete] >= keep // 2).all()
@@ -137,7 +141,9 @@ def test_updated_shortlists_are_prefixes_of_those_ranked_anew(before: Matcher, k
 def test_an_updated_matcher_answers_as_one_prepared_and_ranked_anew(before: Matcher) -> None:
     ds, candidates, vacancies = _changed(before.p.ds)
     updated = before.updated(ds, candidates=candidates, vacancies=vacancies)
-    anew = Matcher(Prepared(ds, config=before.p.config, fitted=before.p), before.scorer)
+    prepared = Prepared(ds, config=before.p.config, fitted=before.p)
+    carry_tables(before.p, prepared)  # "the same fitted parts": the side tables too
+    anew = Matcher(prepared, before.scorer)
     lists = anew.rank_everything()
     assert updated.shortlists is not None
     _prefixes(updated.shortlists, lists)
