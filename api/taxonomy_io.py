@@ -169,6 +169,7 @@ def taxonomy_to_json(taxonomy: Taxonomy) -> dict[str, Any]:
         "essential": {k: list(v) for k, v in taxonomy.essential.items()},
         "optional": {k: list(v) for k, v in taxonomy.optional.items()},
         "related": {k: sorted(v) for k, v in taxonomy.related.items()},
+        "related_by": taxonomy.related_by,
         "aliases": {kind: dict(table) for kind, table in taxonomy.aliases.items()},
     }
 
@@ -200,6 +201,7 @@ def taxonomy_from_json(data: Any, source: str = "taxonomy file") -> Taxonomy:
             essential={str(k): tuple(map(str, v)) for k, v in data.get("essential", {}).items()},
             optional={str(k): tuple(map(str, v)) for k, v in data.get("optional", {}).items()},
             related={str(k): frozenset(map(str, v)) for k, v in data.get("related", {}).items()},
+            related_by=str(data.get("related_by", "esco")),
             aliases=aliases,
         )
     except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:

@@ -86,9 +86,10 @@ def test_an_upload_may_move_a_placement_on_and_keeps_what_it_does_not_name(api: 
     assert after["status"] == "geaccepteerd"
     assert after["obligation_id"] == proposed["obligation_id"]  # a column the upload lacks keeps its value
     # skipping a step of the life cycle is refused too: voorgesteld → gestart needs geaccepteerd between
-    r = api.post("/suggestions/accept", role="coach", json={"candidate_id": "KND-000004", "vacancy_id": "VAC-000001"})
-    second = r.json()["placement"]
-    row = f"{second['placement_id']},KND-000004,{vacancy},{second['start_date']},{second['hours_per_week']}"
+    # (a second proposal of the same pair is the first one: a new proposal comes by upload)
+    row = f"PLA-T-9,KND-000004,{vacancy},{proposed['start_date']},{proposed['hours_per_week']}"
+    r = api.post("/placements/upload", role="admin", content=HEADER + row + ",voorgesteld\n", headers=CSV)
+    assert r.status_code == 200, r.text
     body = problem(api.post("/placements/upload", content=HEADER + row + ",gestart\n", headers=CSV), 409)
     assert "cannot become gestart (allowed next: geaccepteerd, beeindigd)" in body["errors"][0]["message"]
 

@@ -66,7 +66,11 @@ def test_the_http_benchmark_runs_at_small_scale() -> None:
     assert "first request Groningen_ms" in result.stdout
     assert "suggestions over HTTP at 1 client: median" in result.stdout
     assert "suggestions over HTTP at 32 clients: median" in result.stdout
-    assert result.stdout.count("errors: 0") == 2
+    assert "readers and 4 writers for" in result.stdout
+    assert "read only again after the writes" in result.stdout
+    assert "lost_writes: 0" in result.stdout or "0 lost" in result.stdout
+    # the two plain runs, the mixed run's three (reads, and writes as write_errors) and its writes
+    assert result.stdout.count("errors: 0") == 6
 
 
 @pytest.mark.slow

@@ -130,7 +130,10 @@ def test_a_signal_only_each_side_carries_is_learned_and_kept() -> None:
     m = scorer.metrics_
     assert scorer.kept_ == "learned"
     assert m["learned_validation_auc"] > m["rule_validation_auc"] + 0.1
-    assert abs(m["validation_predicted"] - m["validation_retained"]) < 0.05  # calibrated out of fold
+    # calibrated out of fold: the mean prediction within three standard errors of the held-out rate
+    held_out = n - int(0.8 * n)
+    rate = m["validation_retained"]
+    assert abs(m["validation_predicted"] - rate) < 3 * np.sqrt(rate * (1 - rate) / held_out)
 
 
 def test_without_signal_for_the_learned_model_the_calibrated_rule_score_is_kept() -> None:
@@ -172,12 +175,14 @@ def test_no_suggestion_below_the_minimum_retention(prepared: Prepared, model: Le
     v = prepared.vacancy_ids[-1]
     everyone = Matcher(prepared, model).suggest_for_vacancy(v, 200)
     assert len(everyone) > 2
-    floor = float(everyone["score"].median())
+    # half a unit of the shown scores' last decimal above their median: no score rounds onto the floor
+    median = float(everyone["score"].median())
+    floor = median + 0.00005
     kept = Matcher(prepared, model, min_retention=floor).suggest_for_vacancy(v, 200)
     assert (kept["score"] >= floor - 1e-4).all()
     assert 0 < len(kept) < len(everyone)
     pd.testing.assert_series_equal(
-        kept["candidate_id"], everyone["candidate_id"][everyone["score"] >= floor].reset_index(drop=True)
+        kept["candidate_id"], everyone["candidate_id"][everyone["score"] > median].reset_index(drop=True)
     )
 
 

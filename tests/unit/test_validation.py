@@ -63,7 +63,7 @@ CELL_CASES = [
     ("vacancies", 0, "positions", "-2", "must be a whole number ≥ 1"),
     ("vacancies", 0, "positions", "0", "must be a whole number ≥ 1"),
     ("vacancies", 0, "positions", "1.5", "(no fraction)"),
-    ("vacancies", 0, "hours_per_week", "0", "must be a number above 0"),
+    ("vacancies", 0, "hours_per_week", "0", "must be a number from 1 to 60"),
     ("vacancies", 0, "additional", "ja, extra", "must be true or false"),
     ("vacancies", 0, "placement_type", "stage", "use one of baan, bbl"),
     ("vacancies", 0, "min_language_level", "Nederlands", "use one of A0"),
