@@ -52,6 +52,30 @@ def _region(store: Store, principal: Principal, region: str | None) -> str | Non
         raise ApiProblem(422, str(exc), errors=[{"field": "region", "value": region, "message": str(exc)}]) from None
 
 
+def _listed(
+    request: Request,
+    store: Store,
+    principal: Principal,
+    table: str,
+    today: date | None,
+    window: tuple[int, int],
+    *,
+    region: str | None,
+    text: str | None,
+    **filters: Any,
+) -> dict[str, Any]:
+    """One page of a coach's list (``vacancies`` or ``obligations``) after the filters, with the day it is for."""
+    lists = _service(request).lists(_day(today))
+    rows = select(
+        getattr(lists, table),
+        region=_region(store, principal, region),
+        text=(text or "").strip() or None,
+        **filters,
+    )
+    offset, limit = window
+    return {**page(json_rows(rows.iloc[offset : offset + limit]), len(rows), offset, limit), "today": str(lists.today)}
+
+
 @router.get(
     "/worklist/vacancies",
     tags=["worklist"],
@@ -76,20 +100,23 @@ def vacancies(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    lists = _service(request).lists(_day(today))
-    rows = select(
-        lists.vacancies,
-        region=_region(store, principal, region),
+    return _listed(
+        request,
+        store,
+        principal,
+        "vacancies",
+        today,
+        (offset, limit),
+        region=region,
         sector=sector,
         status=status,
         contractor_id=contractor_id,
         obligation_id=obligation_id,
-        text=(q or "").strip() or None,
+        text=q,
         text_columns=("title", "vacancy_id", "contractor_name", "tender_name"),
         everything=everything,
         sort=sort,
     )
-    return {**page(json_rows(rows.iloc[offset : offset + limit]), len(rows), offset, limit), "today": str(lists.today)}
 
 
 @router.get(
@@ -116,19 +143,22 @@ def obligations(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    lists = _service(request).lists(_day(today))
-    rows = select(
-        lists.obligations,
-        region=_region(store, principal, region),
+    return _listed(
+        request,
+        store,
+        principal,
+        "obligations",
+        today,
+        (offset, limit),
+        region=region,
         sector=sector,
         status=status,
         contractor_id=contractor_id,
-        text=(q or "").strip() or None,
+        text=q,
         text_columns=("obligation_id", "tender_name", "client", "contractor_name"),
         everything=everything,
         sort=sort,
     )
-    return {**page(json_rows(rows.iloc[offset : offset + limit]), len(rows), offset, limit), "today": str(lists.today)}
 
 
 __all__ = ["router"]

@@ -7,14 +7,10 @@ full-page screenshot of what it shows to ``test-artifacts/screenshots/web-<page>
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,11 +19,11 @@ from sqlalchemy import select
 
 from models.store import tables as t
 from tests.conftest import SAMPLE
+from tests.e2e.browser import ARTIFACTS, chromium, serving
+from tests.oidc import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
 A, B = "Groningen", "Midden-Utrecht"
 VACANCY, OBLIGATION = "VAC-000029", "SROI-00008"  # a Groningen vacancy with many suggestions, and its obligation
 BATCH_OBLIGATION = "SROI-00003"  # two open places in Winschoten
@@ -44,17 +40,9 @@ class Live:
         return f"{self.base}/app/{route}"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """``koppelaar serve`` in a thread, over a SQLite store with the sample imported, and keys per role."""
-    import uvicorn
-
     from api.http.app import create_app
     from api.security import create_key
     from api.settings import Settings
@@ -69,43 +57,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         for role, region in (("coach", A), ("adviseur", A), ("coach", B)):
             keys[role, region] = create_key(conn, role=role, region=region, label=f"web test {role}").secret
     app = create_app(Settings(database_url=url), store=store)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
     try:
-        yield Live(base, store, keys)
+        with serving(app, free_port()) as base:
+            yield Live(base, store, keys)
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         store.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian's Chromium is not at /usr/bin/chromium in CI (.ci/chromium installs it)")
-        pytest.skip("Debian's Chromium is not installed (run .ci/chromium)")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
