@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow  # a dozen sequences per database, each with three
 
 #: Bounded: each sequence builds its stores and an app, so a dozen sequences per database.
 SEQUENCES = settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.generate],  # no shrinking: the failing sequence is printed as it was drawn
