@@ -231,10 +231,11 @@ def carry_tables(base: Prepared, p: Prepared) -> SideTables:
     now_text = p.ds.candidates["profile_text"].astype(object).to_numpy()
     then_text = base.ds.candidates["profile_text"].astype(object).to_numpy()
     notes = np.full(p.n_candidates, np.nan)
-    for i in np.flatnonzero(old >= 0).tolist():
-        a, b = now_text[i], then_text[old[i]]
-        if a == b or not (isinstance(a, str) or isinstance(b, str)):
-            notes[i] = fitted.notes[old[i]]
+    had = np.flatnonzero(old >= 0)
+    now, then = pd.Series(now_text[had]), pd.Series(then_text[old[had]])
+    same = (now == then) | (now.isna() & then.isna())  # the same notes, or none then and now
+    kept = had[same.to_numpy(dtype=bool)]
+    notes[kept] = fitted.notes[old[kept]]
     today = float(rb.float_days(np.array([p.config.today], dtype="datetime64[D]"))[0])
     since = rb.float_days(p.ds.candidates["benefit_since"].to_numpy(dtype="datetime64[D]"))
     pso = _ordinal(p.ds.contractors["pso_level"])

@@ -157,3 +157,18 @@ def test_an_updated_matcher_answers_as_one_prepared_and_ranked_anew(before: Matc
     assert candidates[2] not in shown
     assert not updated.suggest_for_vacancy("VAC-999999", 10).empty
     assert "KND-999999" in set(updated.p.candidate_ids)
+
+
+def test_carried_side_tables_keep_each_kept_candidates_notes_estimate_and_drop_changed_notes(before: Matcher) -> None:
+    from matching.history import tables_of
+
+    ds, candidates, vacancies = _changed(before.p.ds)
+    update = before.p.updated(ds, candidates=candidates, vacancies=vacancies)
+    carried = carry_tables(before.p, update.prepared)
+    fitted = tables_of(before.p)
+    rows = update.prepared.candidate_rows(pd.Series([candidates[0]]))  # its notes were rewritten
+    assert np.isnan(carried.notes[rows[0]])
+    kept = [c for c in update.prepared.candidate_ids[:200] if c not in candidates]
+    now, then = update.prepared.candidate_rows(pd.Series(kept)), before.p.candidate_rows(pd.Series(kept))
+    np.testing.assert_array_equal(carried.notes[now], fitted.notes[then])
+    assert np.isfinite(fitted.notes[then]).any()  # there is something to keep
