@@ -26,7 +26,7 @@ from api.semantic import semantic_index
 from api.settings import load_settings
 from api.taxonomy_io import esco_files, esco_languages, load_taxonomy, read_esco_folder, write_taxonomy_file
 from matching.normalise import Normaliser
-from matching.taxonomy import Kind, Taxonomy, builtin_export
+from matching.taxonomy import Kind, Taxonomy, builtin_tables
 from models.errors import KoppelaarError
 from models.spreadsheet import neutralise_cell
 
@@ -182,7 +182,8 @@ def preferred_labels(source: Path | None, kind: Kind) -> dict[str, dict[str, str
     """``{"en": {code: label}, "nl": {...}}``: each concept's preferred label per language.
 
     From the ESCO export folder's ``<kind>s_en.csv``/``<kind>s_nl.csv`` when ``source`` is one, and from
-    the built-in taxonomy's files (by code and by ESCO URI) for what those do not give.
+    the built-in taxonomy's files (by code and by ESCO URI: its Dutch label and its English name) for what
+    those do not give.
     """
     out: dict[str, dict[str, str]] = {"en": {}, "nl": {}}
     stem = {"skill": "skills", "occupation": "occupations", "certificate": "certificates"}[kind]
@@ -194,16 +195,19 @@ def preferred_labels(source: Path | None, kind: Kind) -> dict[str, dict[str, str
                     files[lang], usecols=["conceptUri", "preferredLabel"], dtype=str, keep_default_na=False
                 )
                 table.update(zip(frame["conceptUri"], frame["preferredLabel"], strict=True))
-    export = builtin_export()
-    frames = {"skill": export.skills, "occupation": export.occupations, "certificate": export.certificates}[kind]
-    for lang, table in out.items():
-        frame = frames[lang]
-        uris = frame["escoUri"] if "escoUri" in frame.columns else frame["conceptUri"]
-        for code, uri, label in zip(frame["conceptUri"], uris, frame["preferredLabel"], strict=True):
+    frame = builtin_tables().of_kind(kind)
+    for lang, column in (("en", "englishLabel"), ("nl", "label")):
+        table = out[lang]
+        for code, uri, label in zip(frame["code"], _uris(frame), frame[column], strict=True):
             for key in (code, uri):
-                if isinstance(key, str) and isinstance(label, str):
+                if key and label:
                     table.setdefault(key, label)
     return out
+
+
+def _uris(frame: pd.DataFrame) -> list[str]:
+    """The ``escoUri`` cells of a built-in table (certificates have none: all ``""``)."""
+    return list(frame["escoUri"]) if "escoUri" in frame.columns else [""] * len(frame)
 
 
 @taxonomy_app.command("normalise")

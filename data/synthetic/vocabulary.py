@@ -1,7 +1,7 @@
 """The synthetic world's vocabulary: the built-in taxonomy's concepts, plus real regions and towns.
 
 Occupations, skills and certificates come from the built-in taxonomy's tables
-(:func:`matching.taxonomy.builtin_export`, the product's own taxonomy), so the world speaks the language
+(:func:`matching.taxonomy.builtin_tables`, the product's own taxonomy), so the world speaks the language
 the matcher is built for; so do the occupations' typical profiles (certificates, licences, hours, …).
 The world adds what only a generator needs: one misspelt vacancy title per occupation (which the
 taxonomy does not know), and the regions it is set in.
@@ -15,12 +15,11 @@ Population weights, shares and sector weights are hand-made approximations.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from matching.taxonomy import builtin_export
+from matching.taxonomy import builtin_tables
 
 __all__ = [
     "CERTIFICATES",
@@ -156,37 +155,31 @@ def _items(cell: str) -> tuple[str, ...]:
 
 
 def _records() -> tuple[tuple[Skill, ...], tuple[Certificate, ...], tuple[Occupation, ...]]:
-    export = builtin_export()
-    en = dict(_rows(export.skills["en"], "conceptUri", "preferredLabel"))
+    tables = builtin_tables()
     skills = tuple(
-        Skill(code, nl, en[code], _lines(alt), uri or None)
-        for code, nl, alt, uri in _rows(export.skills["nl"], "conceptUri", "preferredLabel", "altLabels", "escoUri")
+        Skill(code, nl, en, _lines(alt), uri or None)
+        for code, nl, en, alt, uri in _rows(tables.skills, "code", "label", "englishLabel", "synonyms", "escoUri")
     )
-    en = dict(_rows(export.certificates["en"], "conceptUri", "preferredLabel"))
     certificates = tuple(
-        Certificate(code, nl, en[code], _lines(alt), trainable == "true")
-        for code, nl, alt, trainable in _rows(
-            export.certificates["nl"], "conceptUri", "preferredLabel", "altLabels", "trainable"
+        Certificate(code, nl, en, _lines(alt), trainable == "true")
+        for code, nl, en, alt, trainable in _rows(
+            tables.certificates, "code", "label", "englishLabel", "synonyms", "trainable"
         )
     )
-    profiles: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for occ, relation, skill in _rows(export.relations, "occupationUri", "relationType", "skillUri"):
-        profiles[occ, relation].append(skill)
-    en = dict(_rows(export.occupations["en"], "conceptUri", "preferredLabel"))
     columns = (
-        *("conceptUri", "sector", "preferredLabel", "escoUri", "altLabels", "certificates", "licences"),
-        *("physicalLoad", "minLanguage", "minEducation", "hours", "entryLevel"),
+        *("code", "sector", "label", "englishLabel", "escoUri", "synonyms", "essentialSkills", "optionalSkills"),
+        *("certificates", "licences", "physicalLoad", "minLanguage", "minEducation", "hours", "entryLevel"),
     )
     occupations = tuple(
         Occupation(
             code=code,
             sector=sector,
             nl=nl,
-            en=en[code],
+            en=en,
             esco_uri=uri or None,
             titles=_lines(titles),
-            essential_skills=tuple(profiles[code, "essential"]),
-            optional_skills=tuple(profiles[code, "optional"]),
+            essential_skills=_items(essential),
+            optional_skills=_items(optional),
             certificates=_items(certs),
             licences=_items(licences),
             physical_load=load,
@@ -195,9 +188,23 @@ def _records() -> tuple[tuple[Skill, ...], tuple[Certificate, ...], tuple[Occupa
             hours=tuple(int(h) for h in _items(hours)),
             entry_level=entry == "true",
         )
-        for code, sector, nl, uri, titles, certs, licences, load, language, education, hours, entry in _rows(
-            export.occupations["nl"], *columns
-        )
+        for (
+            code,
+            sector,
+            nl,
+            en,
+            uri,
+            titles,
+            essential,
+            optional,
+            certs,
+            licences,
+            load,
+            language,
+            education,
+            hours,
+            entry,
+        ) in _rows(tables.occupations, *columns)
     )
     return skills, certificates, occupations
 

@@ -1,10 +1,11 @@
 """The taxonomy: occupations, skills and certificates the matcher normalises free text to.
 
-A :class:`Taxonomy` is built by one loader, :meth:`Taxonomy.from_esco`, from the tables of an
-ESCO-shaped export: an official ESCO CSV export (whose files an adapter reads), or the built-in
-taxonomy, which ships in this package as such an export (``builtin/*.csv``, read by
-:func:`builtin_export`). Concepts are keyed by a code: the ESCO URI for ESCO concepts, Koppelaar's
-own code for built-in ones. A built-in concept that has an ESCO URI answers to both.
+A :class:`Taxonomy` comes from one of two loaders, one per format. :meth:`Taxonomy.from_esco` builds
+one from the tables of an official ESCO CSV export (an adapter reads the files); :meth:`Taxonomy.builtin`
+is the built-in taxonomy, which ships in this package in Koppelaar's own shape: one file per kind
+(``builtin/occupations.csv``, ``skills.csv``, ``certificates.csv``, read by :func:`builtin_tables`).
+Concepts are keyed by a code: the ESCO URI for ESCO concepts, Koppelaar's own code for built-in ones.
+A built-in concept that has an ESCO URI answers to both.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ from matching.text import clean_label, clean_title
 Kind = Literal["occupation", "skill", "certificate"]
 KINDS: tuple[Kind, ...] = ("occupation", "skill", "certificate")
 
-#: The built-in taxonomy's files, in this package: an ESCO-shaped export (see :meth:`Taxonomy.from_esco`).
+#: The built-in taxonomy's folder in this package, and its file per kind (see :func:`builtin_tables`).
 BUILTIN_FOLDER = "builtin"
-BUILTIN_LANGUAGES = ("nl", "en")
+BUILTIN_FILES: dict[Kind, str] = {
+    "occupation": "occupations.csv",
+    "skill": "skills.csv",
+    "certificate": "certificates.csv",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,35 +137,28 @@ class Taxonomy:
         relations: pd.DataFrame | None = None,
         skill_relations: pd.DataFrame | None = None,
         *,
-        certificates: Mapping[str, pd.DataFrame] | None = None,
         name: str | None = None,
-        related_by: str = "esco",
     ) -> Taxonomy:
         """Build a taxonomy from the tables of an ESCO export (one frame per language, e.g. ``{"nl": ..., "en": ...}``).
 
-        Concept frames need ``conceptUri`` and ``preferredLabel``; ``altLabels`` and ``hiddenLabels``
-        (newline-separated) are used when present. A concept's labels are its preferred labels (Dutch
-        first), then its alternative labels, then its hidden ones. ``relations`` is ESCO's
-        occupationSkillRelations (``occupationUri, relationType, skillUri``); ``skill_relations`` its
-        skillSkillRelations (``originalSkillUri, relatedSkillUri``), read both ways. Certificates are not
-        ESCO concepts: ``certificates`` are frames like the others, the built-in ones when not given.
-        ``related_by`` says what ``skill_relations`` are (see :attr:`Taxonomy.related_by`).
-
-        Koppelaar's own export (the built-in taxonomy) has more columns: ``escoUri`` (its ``conceptUri``
-        is then a Koppelaar code, and the concept answers to the ESCO URI as well), an occupation's
-        ``sector`` and a certificate's ``trainable`` (``true``: obtainable by a short course).
+        Concept frames need ``conceptUri`` and ``preferredLabel``; ``altLabels``, ``hiddenLabels``
+        (newline-separated) and an occupation's ``iscoGroup`` are used when present. A concept's labels
+        are its preferred labels (Dutch first), then its alternative labels, then its hidden ones.
+        ``relations`` is ESCO's occupationSkillRelations (``occupationUri, relationType, skillUri``);
+        ``skill_relations`` its skillSkillRelations (``originalSkillUri, relatedSkillUri``), read both
+        ways. Certificates are not ESCO concepts: the taxonomy has the built-in ones.
         """
-        if certificates is None:
-            certificates = builtin_export().certificates
-        concepts: dict[Kind, dict[str, Concept]] = {}
-        aliases: dict[Kind, dict[str, str]] = {}
-        sources: tuple[tuple[Kind, Mapping[str, pd.DataFrame]], ...] = (
-            ("occupation", occupations),
-            ("skill", skills),
-            ("certificate", certificates),
-        )
-        for kind, frames in sources:
-            concepts[kind], aliases[kind] = _concepts(kind, frames)
+        builtin = _builtin()
+        concepts: dict[Kind, dict[str, Concept]] = {
+            "occupation": _concepts("occupation", occupations),
+            "skill": _concepts("skill", skills),
+            "certificate": dict(builtin.concepts["certificate"]),
+        }
+        aliases: dict[Kind, dict[str, str]] = {
+            "occupation": {},
+            "skill": {},
+            "certificate": dict(builtin.aliases.get("certificate", {})),
+        }
         essential: dict[str, list[str]] = defaultdict(list)
         optional: dict[str, list[str]] = defaultdict(list)
         if relations is not None:
@@ -182,7 +180,6 @@ class Taxonomy:
             {k: tuple(v) for k, v in optional.items()},
             {k: frozenset(v) for k, v in related.items()},
             aliases,
-            related_by,
         )
 
 
@@ -191,21 +188,19 @@ def _lines(cell: object) -> list[str]:
     return [x.strip() for x in cell.splitlines() if x.strip()] if isinstance(cell, str) else []
 
 
-def _concepts(kind: Kind, frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str, Concept], dict[str, str]]:
-    """The concepts of one kind from its frames (Dutch first), and the aliases (ESCO URI → own code)."""
+def _concepts(kind: Kind, frames: Mapping[str, pd.DataFrame]) -> dict[str, Concept]:
+    """The concepts of one kind from the frames of an ESCO export, one per language (Dutch first)."""
     preferred: dict[str, list[str]] = {}
     other: dict[str, list[str]] = defaultdict(list)
     hidden: dict[str, list[str]] = defaultdict(list)
-    extra: dict[str, dict[str, str]] = defaultdict(dict)  # column → code → value
-    own = any("escoUri" in df.columns for df in frames.values())
+    isco: dict[str, str] = {}
     for lang in sorted(frames, key=lambda x: (x != "nl", x)):
         df = frames[lang]
         codes = df["conceptUri"]
-        for column in ("escoUri", "sector", "trainable", "iscoGroup"):
-            if column in df.columns:
-                for code, value in zip(codes, df[column], strict=True):
-                    if isinstance(code, str) and isinstance(value, str) and value.strip():
-                        extra[column].setdefault(code, value.strip())
+        if "iscoGroup" in df.columns:
+            for code, value in zip(codes, df["iscoGroup"], strict=True):
+                if isinstance(code, str) and isinstance(value, str) and value.strip():
+                    isco.setdefault(code, value.strip())
         none = [None] * len(df)
         alt = df["altLabels"] if "altLabels" in df.columns else none
         hid = df["hiddenLabels"] if "hiddenLabels" in df.columns else none
@@ -215,66 +210,128 @@ def _concepts(kind: Kind, frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str,
             preferred.setdefault(code, []).append(pref)
             other[code].extend(_lines(alts))
             hidden[code].extend(_lines(hids))
-    concepts: dict[str, Concept] = {}
-    aliases: dict[str, str] = {}
-    for code, prefs in preferred.items():
-        uri = extra["escoUri"].get(code) if own else code
-        labels = tuple(dict.fromkeys([*prefs, *other[code], *hidden[code]]))
-        sector, trainable = extra["sector"].get(code), extra["trainable"].get(code) == "true"
-        isco = extra["iscoGroup"].get(code)
-        concepts[code] = Concept(
-            code, kind, prefs[0], labels, uri=uri, sector=sector, trainable=trainable, isco_group=isco
+    return {
+        code: Concept(
+            code,
+            kind,
+            prefs[0],
+            tuple(dict.fromkeys([*prefs, *other[code], *hidden[code]])),
+            uri=code,
+            isco_group=isco.get(code),
         )
-        if uri is not None and uri != code:
-            aliases.setdefault(uri, code)
-    return concepts, aliases
+        for code, prefs in preferred.items()
+    }
 
 
 @dataclass(frozen=True)
-class Export:
-    """The tables of an ESCO-shaped export: concept frames per language, and occupation–skill relations."""
+class BuiltinTables:
+    """The built-in taxonomy's files as read: one frame per kind, every cell text (an empty cell is ``""``).
 
-    occupations: dict[str, pd.DataFrame]
-    skills: dict[str, pd.DataFrame]
-    certificates: dict[str, pd.DataFrame]
-    relations: pd.DataFrame
+    Every file has ``code`` (Koppelaar's code), ``label`` (the Dutch preferred label), ``englishLabel``
+    (Koppelaar's own short English name), ``synonyms`` and ``hiddenLabels`` (newline-separated; the
+    occupations' synonyms are the job titles employers write). Occupations and skills have ``escoUri``
+    (the ESCO v1.1 concept, where ESCO has it); occupations ``iscoGroup``, ``sector``,
+    ``essentialSkills`` and ``optionalSkills`` (skill codes, ``;``-separated) and the typical profile
+    only the synthetic world reads (``certificates``, ``licences``, ``physicalLoad``, ``minLanguage``,
+    ``minEducation``, ``hours``, ``entryLevel``); certificates ``trainable`` (``true``: obtainable by a
+    short course).
+    """
+
+    occupations: pd.DataFrame
+    skills: pd.DataFrame
+    certificates: pd.DataFrame
+
+    def of_kind(self, kind: Kind) -> pd.DataFrame:
+        return {"occupation": self.occupations, "skill": self.skills, "certificate": self.certificates}[kind]
 
 
 def _read_builtin(name: str) -> pd.DataFrame:
     text = (resources.files(__package__) / BUILTIN_FOLDER / name).read_text(encoding="utf-8")
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
 
 @cache
-def builtin_export() -> Export:
-    """The built-in taxonomy's tables, as shipped in this package (cached: do not modify them).
+def builtin_tables() -> BuiltinTables:
+    """The built-in taxonomy's files, as shipped in this package (cached: do not modify the frames).
 
     The sectors SROI work lands in (bouw, infra, techniek, groen, schoonmaak, logistiek, productie,
-    zorg, horeca, ict), mostly entry-level (mbo1-2) work. Each concept has a Koppelaar code, Dutch and
-    English labels, synonyms (occupations: the job titles employers write) and, where ESCO has the
-    concept, its ESCO v1.1 URI (ESCO classification of the European Commission, (c) European Union,
-    CC BY 4.0). ``occupations_nl.csv`` also holds each occupation's typical profile (certificates,
-    licences, physical load, language level, education, hours, entry level), which only the synthetic
-    world reads.
+    zorg, horeca, ict), mostly entry-level (mbo1-2) work: Koppelaar's own labels, synonyms and English
+    names. Where ESCO has the concept, ``escoUri`` links it (ESCO classification of the European
+    Commission, (c) European Union, CC BY 4.0); ESCO's own labels are not in these files.
     """
+    return BuiltinTables(*(_read_builtin(BUILTIN_FILES[kind]) for kind in ("occupation", "skill", "certificate")))
 
-    def frames(stem: str) -> dict[str, pd.DataFrame]:
-        return {lang: _read_builtin(f"{stem}_{lang}.csv") for lang in BUILTIN_LANGUAGES}
 
-    return Export(
-        occupations=frames("occupations"),
-        skills=frames("skills"),
-        certificates=frames("certificates"),
-        relations=_read_builtin("occupationSkillRelations.csv"),
+def _column(frame: pd.DataFrame, column: str) -> list[str]:
+    """The cells of ``column`` (all ``""`` when the file has no such column)."""
+    return [str(x) for x in frame[column]] if column in frame.columns else [""] * len(frame)
+
+
+def _builtin_concepts(kind: Kind, frame: pd.DataFrame) -> tuple[dict[str, Concept], dict[str, str]]:
+    """The built-in concepts of ``kind`` and their aliases (ESCO URI → code).
+
+    A concept's labels are its Dutch label, its English name, its synonyms, then its hidden labels.
+    """
+    concepts: dict[str, Concept] = {}
+    aliases: dict[str, str] = {}
+    columns = ("code", "escoUri", "iscoGroup", "sector", "label", "englishLabel", "synonyms", "hiddenLabels")
+    rows = zip(*(_column(frame, c) for c in (*columns, "trainable")), strict=True)
+    for code, uri, isco, sector, label, english, synonyms, hidden, trainable in rows:
+        labels = tuple(dict.fromkeys(x for x in (label, english, *_lines(synonyms), *_lines(hidden)) if x))
+        concepts[code] = Concept(
+            code,
+            kind,
+            label,
+            labels,
+            uri=uri or None,
+            sector=sector or None,
+            trainable=trainable == "true",
+            isco_group=isco or None,
+        )
+        if uri:
+            aliases.setdefault(uri, code)
+    return concepts, aliases
+
+
+def _skill_codes(cell: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in cell.split(";") if x.strip())
+
+
+def _from_builtin(tables: BuiltinTables) -> Taxonomy:
+    """The built-in taxonomy from its files: skills essential to the same occupation are related."""
+    concepts: dict[Kind, dict[str, Concept]] = {}
+    aliases: dict[Kind, dict[str, str]] = {}
+    for kind in KINDS:
+        concepts[kind], aliases[kind] = _builtin_concepts(kind, tables.of_kind(kind))
+    occupations = tables.occupations
+    essential: dict[str, tuple[str, ...]] = {}
+    optional: dict[str, tuple[str, ...]] = {}
+    for row, (code, must, may) in enumerate(
+        zip(*(_column(occupations, c) for c in ("code", "essentialSkills", "optionalSkills")), strict=True), 2
+    ):
+        for column, cell, profile in (("essentialSkills", must, essential), ("optionalSkills", may, optional)):
+            codes = _skill_codes(cell)
+            unknown = [s for s in codes if s not in concepts["skill"]]
+            if unknown:
+                raise ValueError(
+                    f"{BUILTIN_FOLDER}/{BUILTIN_FILES['occupation']} row {row}, {column}: "
+                    f"{', '.join(unknown)} is not a skill code of {BUILTIN_FILES['skill']}"
+                )
+            if codes:
+                profile[code] = codes
+    related: dict[str, set[str]] = defaultdict(set)
+    for shared in essential.values():
+        for skill in shared:
+            related[skill].update(s for s in shared if s != skill)
+    return Taxonomy(
+        "built-in",
+        concepts,
+        essential,
+        optional,
+        {k: frozenset(v) for k, v in related.items()},
+        aliases,
+        related_by="shared profile",
     )
-
-
-def _co_occurring(relations: pd.DataFrame) -> pd.DataFrame:
-    """Skills that share an occupation's essential profile are related (partial credit), as skill relations."""
-    essential = relations.loc[relations["relationType"] == "essential", ["occupationUri", "skillUri"]]
-    pairs = essential.merge(essential, on="occupationUri")
-    pairs = pairs[pairs["skillUri_x"] != pairs["skillUri_y"]]
-    return pd.DataFrame({"originalSkillUri": pairs["skillUri_x"], "relatedSkillUri": pairs["skillUri_y"]})
 
 
 #: Skills under one broader concept count as related only in groups of at most this many: a larger
@@ -301,16 +358,7 @@ def hierarchy_relations(broader: pd.DataFrame) -> pd.DataFrame:
 
 @cache
 def _builtin() -> Taxonomy:
-    export = builtin_export()
-    return Taxonomy.from_esco(
-        export.occupations,
-        export.skills,
-        export.relations,
-        _co_occurring(export.relations),
-        certificates=export.certificates,
-        name="built-in",
-        related_by="shared profile",
-    )
+    return _from_builtin(builtin_tables())
 
 
 def label_index(taxonomy: Taxonomy, kind: Kind) -> tuple[list[str], list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from matching.taxonomy import Taxonomy, builtin_export
+from matching.taxonomy import Taxonomy, builtin_tables
 
 TIMMERMAN_URI = "http://data.europa.eu/esco/occupation/2a22ff9e-de3b-408d-b312-5034896cc4f4"
 OCC = "http://data.europa.eu/esco/occupation/"
@@ -60,16 +60,19 @@ def test_skills_sharing_an_essential_profile_are_related() -> None:
         assert skill not in taxonomy.related[skill]
 
 
-def test_the_builtin_export_has_the_esco_shape() -> None:
-    export = builtin_export()
-    for frames in (export.occupations, export.skills, export.certificates):
-        assert set(frames) == {"nl", "en"}
-        for frame in frames.values():
-            assert {"conceptUri", "preferredLabel"} <= set(frame.columns)
-            assert frame["conceptUri"].is_unique
-        assert list(frames["nl"]["conceptUri"]) == list(frames["en"]["conceptUri"])
-    assert list(export.relations.columns) == ["occupationUri", "relationType", "skillUri"]
-    assert set(export.relations["relationType"]) == {"essential", "optional"}
+def test_the_builtin_tables_have_one_file_per_kind_in_koppelaars_shape() -> None:
+    tables = builtin_tables()
+    for kind in ("occupation", "skill", "certificate"):
+        frame = tables.of_kind(kind)
+        assert {"code", "label", "englishLabel", "synonyms", "hiddenLabels"} <= set(frame.columns)
+        assert frame["code"].is_unique
+        assert (frame["label"] != "").all()
+        assert (frame["englishLabel"] != "").all()
+    skills = set(tables.skills["code"])
+    for column in ("essentialSkills", "optionalSkills"):
+        for cell in tables.occupations[column]:
+            assert set(filter(None, cell.split(";"))) <= skills
+    assert (tables.occupations["essentialSkills"] != "").all()
 
 
 def test_esco_labels_put_every_preferred_label_before_the_alternatives() -> None:
