@@ -22,6 +22,7 @@ from api.cli import (
     serve,
     suggest,
     taxonomy,
+    tenders,
     train,
     validate,
 )
@@ -53,6 +54,7 @@ app.add_typer(db.db_app, name="db")
 app.add_typer(apikey.key_app, name="apikey")
 app.command("report")(exit_on_user_error(report.report))
 app.add_typer(taxonomy.taxonomy_app, name="taxonomy")
+app.add_typer(tenders.tenders_app, name="tenders")
 
 
 def main() -> None:

@@ -19,7 +19,19 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import Runtime
-from api.http import audit, entities, erasure, keys, obligations, problems, reports, runs, suggestions, worklist
+from api.http import (
+    audit,
+    calendar,
+    entities,
+    erasure,
+    keys,
+    obligations,
+    problems,
+    reports,
+    runs,
+    suggestions,
+    worklist,
+)
 from api.http.common import ERRORS
 from api.http.docs import mount_docs
 from api.http.problems import allowed_methods
@@ -246,6 +258,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         audit.router,
         reports.router,
         worklist.router,
+        calendar.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app, settings)  # the job coaches' page at /app/, outside the API

@@ -11,10 +11,11 @@ from sqlalchemy import Connection
 
 from models.dataset import problem_order, write_dataset
 from models.dataset.changes import validate_changes
-from models.dataset.reader import RawTable, read_raw
+from models.dataset.ocds import read_ocds, release_problem
+from models.dataset.reader import RawTable, raw_from_cells, read_raw
 from models.entities import InvalidTransition
 from models.errors import DatasetInvalid, KoppelaarError, Problem
-from models.schema import FILES
+from models.schema import FILES, FILES_BY_NAME
 from models.store.store import FileChange, Store
 
 
@@ -90,6 +91,82 @@ def import_folder(store: Store, folder: Path, *, schemes: Collection[str] | None
     return import_raw(store, raw, str(folder), problems, schemes=schemes)
 
 
+def _raw(spec_name: str, records: list[dict[str, str]], columns: list[str], rows: list[int]) -> RawTable:
+    """A raw table of only ``columns`` (a stored row keeps its value in the others)."""
+    full = raw_from_cells(FILES_BY_NAME[spec_name], records, rows)
+    full.columns = {name: full.columns[name] for name in columns}
+    return full
+
+
+#: The obligation columns an OCDS release fills; a stored obligation keeps its scheme, euros and groups.
+OCDS_OBLIGATION_COLUMNS = [
+    "obligation_id",
+    "contractor_id",
+    "client",
+    "tender_name",
+    "sector",
+    "contract_value_eur",
+    "sroi_percentage",
+    "award_date",
+    "start_date",
+    "end_date",
+]
+OCDS_CONTRACTOR_COLUMNS = ["contractor_id", "name", "kvk", "postcode"]
+
+
+def import_ocds(
+    store: Store, path: Path, *, sroi_percentage: float | None = None, schemes: Collection[str] | None = None
+) -> tuple[ImportReport, int]:
+    """Import the planned tenders of an OCDS JSON file as obligations (:mod:`models.dataset.ocds`): all
+    or nothing, validated like ``obligations.csv``; every problem names the file, the release and its
+    OCDS field. Returns the report and the number of releases skipped for want of social criteria."""
+    rows = read_ocds(path, sroi_percentage=sroi_percentage)
+    source = path.name
+    if any(p.severity == "error" for p in rows.problems):
+        raise DatasetInvalid(source, sorted(rows.problems, key=problem_order))
+    warnings = list(rows.problems)
+    if not rows.obligations:
+        return ImportReport({}, warnings, store.version()), rows.skipped
+    numbers = [number for number, _ in rows.releases]
+    first_release: dict[str, int] = {}
+    for obligation, number in zip(rows.obligations, numbers, strict=True):
+        first_release.setdefault(obligation["contractor_id"], number)
+    raw = {
+        "contractors": _raw(
+            "contractors",
+            [{k: c.get(k, "") for k in OCDS_CONTRACTOR_COLUMNS} for c in rows.contractors],
+            OCDS_CONTRACTOR_COLUMNS,
+            [first_release[c["contractor_id"]] for c in rows.contractors],
+        ),
+        "obligations": _raw("obligations", rows.obligations, OCDS_OBLIGATION_COLUMNS, numbers),
+    }
+    ocids = dict(rows.releases)
+    sources = dict(zip(numbers, rows.sources, strict=True))
+
+    def in_release(problem: Problem) -> Problem:
+        if problem.row is None or problem.row not in ocids:
+            return Problem(source, None, problem.column, problem.value, problem.message, problem.severity)
+        field = sources[problem.row].get(problem.column or "", problem.column or "release")
+        if problem.file.startswith("contractors"):
+            field = f"awards[0].suppliers[0] ({problem.column})"
+        return release_problem(
+            source,
+            problem.row,
+            ocids[problem.row],
+            field,
+            value=problem.value,
+            message=problem.message,
+            severity=problem.severity,
+        )
+
+    try:
+        report = import_raw(store, raw, source, [], schemes=schemes)
+    except DatasetInvalid as exc:
+        raise DatasetInvalid(source, [in_release(p) for p in exc.problems]) from None
+    report.warnings = warnings + [in_release(p) for p in report.warnings]
+    return report, rows.skipped
+
+
 def export_folder(store: Store, folder: Path) -> dict[str, int]:
     """Write the whole store as a dataset folder (atomically); the row count per file."""
     ds = store.load_dataset()
@@ -97,4 +174,4 @@ def export_folder(store: Store, folder: Path) -> dict[str, int]:
     return ds.counts()
 
 
-__all__ = ["Guard", "ImportReport", "export_folder", "import_folder", "import_raw"]
+__all__ = ["Guard", "ImportReport", "export_folder", "import_folder", "import_ocds", "import_raw"]

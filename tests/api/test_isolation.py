@@ -404,6 +404,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
         lambda w: Probe("GET", f"{V1}/reports/monitoring.html", body="html"),
         lambda w: [Probe("GET", f"{V1}/reports/monitoring.html?region={B}", expect=(404,), body="html")],
     ),
+    ("GET", f"{V1}/calendar.ics"): Entry(
+        (P.CATALOGUE_READ,),
+        lambda w: Probe("GET", f"{V1}/calendar.ics", body="html"),
+        lambda w: [Probe("GET", f"{V1}/calendar.ics?region={B}", expect=(404,), body="html")],
+    ),
     ("GET", f"{V1}/reports/monitoring.xlsx"): Entry(
         (P.REPORTS_READ,),
         lambda w: Probe("GET", f"{V1}/reports/monitoring.xlsx", body="xlsx"),
