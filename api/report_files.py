@@ -223,6 +223,7 @@ HEADERS_NL = {
     "client": "Opdrachtgever",
     "sector": "Sector",
     "valuation_scheme": "Waarderingsschema",
+    "scheme_version": "Versie van het schema",
     "start_date": "Startdatum",
     "end_date": "Einddatum",
     "months_total": "Looptijd (maanden)",

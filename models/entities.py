@@ -108,6 +108,7 @@ class Obligation:
     start_date: date | None = None
     end_date: date | None = None
     valuation_scheme: str | None = None
+    publication_date: date | None = None
     allowed_target_groups: tuple[TargetGroup, ...] = ()
 
 
@@ -180,6 +181,7 @@ class Placement:
     status: PlacementStatus = PlacementStatus.VOORGESTELD
     retained_6m: bool | None = None
     retained_12m: bool | None = None
+    worked_for_employer_until: date | None = None
 
 
 ENTITIES: dict[str, type] = {

@@ -148,6 +148,11 @@ OBLIGATIONS = FileSpec(
         Column("start_date", Kind.DATE, required=True),
         Column("end_date", Kind.DATE, required=True),
         Column("valuation_scheme", Kind.TEXT),
+        Column(
+            "publication_date",
+            Kind.DATE,
+            doc="the tender's publication date: the scheme version in force on it values the obligation",
+        ),
         Column("allowed_target_groups", Kind.ENUM_LIST, enum=TargetGroup),
     ),
 )
@@ -198,6 +203,11 @@ PLACEMENTS = FileSpec(
         Column("status", Kind.ENUM, required=True, enum=PlacementStatus),
         Column("retained_6m", Kind.BOOL),
         Column("retained_12m", Kind.BOOL),
+        Column(
+            "worked_for_employer_until",
+            Kind.DATE,
+            doc="the last day the candidate worked for this employer before the placement; empty: did not",
+        ),
     ),
 )
 
@@ -233,8 +243,10 @@ REFERENCES: tuple[Reference, ...] = (
 
 #: (file, start column, end column): the end may not lie before the start.
 DATE_ORDER: tuple[tuple[str, str, str], ...] = (
+    ("obligations", "publication_date", "award_date"),
     ("obligations", "award_date", "end_date"),
     ("obligations", "start_date", "end_date"),
     ("vacancies", "start_date", "end_date"),
     ("placements", "start_date", "end_date"),
+    ("placements", "worked_for_employer_until", "start_date"),
 )

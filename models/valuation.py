@@ -31,6 +31,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from models.dutch import euros
-from models.enums import ContractType, PlacementStatus, PlacementType, PsoLevel, TargetGroup
+from models.enums import ContractType, LanguageLevel, PlacementStatus, PlacementType, PsoLevel, TargetGroup, rank
 from models.errors import KoppelaarError
 from models.rules import obligation_values
 from models.schema import default
@@ -68,11 +69,13 @@ GROUP_LABEL: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Scheme:
-    """A bouwblokken scheme: yearly full-time values, counting limits, bonuses and PSO discounts.
+    """One version of a bouwblokken scheme: yearly full-time values, counting limits, bonuses,
+    conditions, PSO discounts and the date from which it values tenders.
 
-    Groups missing from ``yearly`` are valued by :data:`GROUP_FALLBACK`, else as ``nug``.
+    Groups missing from ``yearly`` are valued by :data:`GROUP_FALLBACK`, else as ``nug``. Two versions
+    are the same only when they are one object (so arrays of versions can be grouped).
     """
 
     name: str
@@ -82,12 +85,21 @@ class Scheme:
     long_benefit_years: dict[str, float] = field(default_factory=dict)
     counted_years: dict[str, float | None] = field(default_factory=dict)  # None or missing: always
     placement_type_yearly: dict[str, float] = field(default_factory=dict)  # replaces the group's value
+    placement_type_counted_years: dict[str, float] = field(default_factory=dict)  # replaces the group's limit
     monthly: dict[str, float] = field(default_factory=dict)  # placement types valued per month
     age_bonus_from: int | None = None  # age (at the award date) from which the bonus counts
     age_bonus_yearly: float = 0.0
     permanent_bonus_yearly: float = 0.0  # a `vast` contract
+    newcomer_bonus_yearly: float = 0.0  # a statushouder, or a language level below A2 (a language gap)
+    min_hours_per_week: float = 0.0  # a placement of fewer hours counts nothing
+    #: scheme row -> months: the group counts only when the person did not work for the employer in
+    #: that many months before the start (Harlingen: WW, 6 months)
+    not_employed_before_months: dict[str, float] = field(default_factory=dict)
     pso_discount: dict[str, float] = field(default_factory=dict)  # PSO level -> share of the obligation
     full_time_hours: float = FULL_TIME_HOURS
+    version: str = ""  # the publisher's name of this version, e.g. "V05" or "2023"
+    effective_from: date | None = None  # values tenders published from this day; None: from always
+    source: str = ""  # where the publisher publishes the table
 
     def row(self, group: str) -> str:
         """The scheme row ``group`` is valued by."""
@@ -95,6 +107,16 @@ class Scheme:
             return group
         fallback = GROUP_FALLBACK.get(group, TargetGroup.NUG)
         return fallback if fallback in self.yearly else TargetGroup.NUG
+
+    @property
+    def title(self) -> str:
+        """The scheme's name and version, as every valued row names it."""
+        return f"{self.name} {self.version}".strip()
+
+    def describe(self) -> str:
+        """The version in Dutch, with the day it took effect."""
+        since = f" (vanaf {self.effective_from.isoformat()})" if self.effective_from is not None else ""
+        return f"{self.title}{since}"
 
 
 _G = TargetGroup
@@ -111,6 +133,8 @@ _COUNTED_OOST_NL: dict[str, float | None] = {
 OOST_NL = Scheme(
     name="oost_nl",
     label="Oost-Nederland",
+    version="V05",
+    source="bouwblokkenmethode Oost-Nederland, versie V05",
     yearly={
         _G.PARTICIPATIEWET: 30_000.0,
         _G.BANENAFSPRAAK: 40_000.0,
@@ -128,7 +152,8 @@ OOST_NL = Scheme(
 
 UTRECHT = Scheme(
     name="utrecht",
-    label="Utrecht (nieuw)",
+    label="Utrecht (nieuw, 36 uur)",
+    source="https://www.utrecht.nl/ondernemen/inkopen-en-aanbesteden/social-return/social-return-berekenen-bouwblokken/",
     yearly={
         _G.PARTICIPATIEWET: 40_000.0,
         _G.BANENAFSPRAAK: 50_000.0,
@@ -143,11 +168,37 @@ UTRECHT = Scheme(
     age_bonus_from=50,
     age_bonus_yearly=10_000.0,
     permanent_bonus_yearly=10_000.0,
+    newcomer_bonus_yearly=10_000.0,
+)
+
+UTRECHT_OUD = Scheme(
+    name="utrecht_oud",
+    label="Utrecht (oud, 40 uur)",
+    source="https://www.utrecht.nl/werk-en-inkomen/aan-het-werk/social-return/bouwblokkenmodel-social-return/",
+    full_time_hours=40.0,
+    yearly={
+        _G.PARTICIPATIEWET: 30_000.0,
+        _G.BANENAFSPRAAK: 35_000.0,
+        _G.WAJONG: 35_000.0,
+        _G.WIA: 30_000.0,
+        _G.WW: 15_000.0,
+        _G.NUG: 10_000.0,
+    },
+    yearly_long_benefit={_G.PARTICIPATIEWET: 40_000.0, _G.WW: 20_000.0},
+    long_benefit_years={_G.PARTICIPATIEWET: 2.0, _G.WW: 1.0},
+    counted_years=_COUNTED_OOST_NL,
+    placement_type_yearly={PlacementType.BBL: 15_000.0, PlacementType.BOL_STAGE: 10_000.0},
+    age_bonus_from=50,
+    age_bonus_yearly=5_000.0,
+    permanent_bonus_yearly=10_000.0,
 )
 
 HOLLAND_RIJNLAND = Scheme(
     name="holland_rijnland",
-    label="Holland Rijnland (vanaf 2023-09)",
+    label="Holland Rijnland",
+    version="2023",
+    effective_from=date(2023, 9, 1),
+    source="https://www.dzb.nl (bouwblokkenmethode Holland Rijnland, aanbestedingen gepubliceerd vanaf 2023-09-01)",
     yearly={
         _G.PARTICIPATIEWET: 30_000.0,
         _G.BANENAFSPRAAK: 50_000.0,
@@ -163,22 +214,77 @@ HOLLAND_RIJNLAND = Scheme(
     age_bonus_yearly=15_000.0,
 )
 
+HAAGLANDEN = Scheme(
+    name="haaglanden",
+    label="Haaglanden en Zuid-Holland Centraal",
+    version="2023",
+    effective_from=date(2023, 7, 1),
+    source="gezamenlijke bouwblokken van de 11 gemeenten van Haaglanden en Zuid-Holland Centraal, vanaf 2023-07-01",
+    yearly={
+        _G.PARTICIPATIEWET: 40_000.0,
+        _G.BANENAFSPRAAK: 50_000.0,
+        _G.WAJONG: 50_000.0,
+        _G.WIA: 30_000.0,
+        _G.WW: 20_000.0,
+        _G.NUG: 5_000.0,
+    },
+    counted_years={
+        _G.PARTICIPATIEWET: 2.0,
+        _G.BANENAFSPRAAK: None,
+        _G.WAJONG: None,
+        _G.WIA: 2.0,
+        _G.PRO_VSO: 2.0,
+        _G.WW: 1.0,
+        _G.NUG: 1.0,
+    },
+    placement_type_yearly={PlacementType.BBL: 25_000.0, PlacementType.BOL_STAGE: 5_000.0},
+    placement_type_counted_years={PlacementType.BBL: 2.0},
+    age_bonus_from=55,
+    age_bonus_yearly=10_000.0,
+)
+
 DEFAULT_SCHEME = replace(
     OOST_NL,
     name=DEFAULT_SCHEME_NAME,
     label="standaard (Oost-NL, aangevuld met Utrecht)",
+    version="",
+    source="Oost-NL V05 met BOL en PrO/VSO uit Utrecht (nieuw)",
     yearly={**OOST_NL.yearly, _G.PRO_VSO: 35_000.0},
     placement_type_yearly={PlacementType.BBL: 20_000.0, PlacementType.BOL_STAGE: 10_000.0},
 )
 
-BUILTIN_SCHEMES: dict[str, Scheme] = {s.name: s for s in (DEFAULT_SCHEME, OOST_NL, UTRECHT, HOLLAND_RIJNLAND)}
+BUILTIN_SCHEMES: dict[str, tuple[Scheme, ...]] = {
+    s.name: (s,) for s in (DEFAULT_SCHEME, OOST_NL, UTRECHT, UTRECHT_OUD, HOLLAND_RIJNLAND, HAAGLANDEN)
+}
+
+
+def _day(on: object) -> date | None:
+    """``on`` as a day; None when unknown."""
+    if on is None:
+        return None
+    stamp = pd.Timestamp(cast(Any, on))
+    return None if pd.isna(stamp) else stamp.date()
+
+
+def valuation_dates(obligations: pd.DataFrame) -> pd.Series:
+    """The day each obligation is valued on: its tender's publication date, else its award date."""
+    award = pd.to_datetime(obligations["award_date"])
+    if "publication_date" not in obligations:
+        return award
+    return pd.to_datetime(obligations["publication_date"]).fillna(award)
 
 
 @dataclass(frozen=True)
 class Schemes:
-    """The schemes an installation knows, and the one obligations without a scheme use."""
+    """The schemes an installation knows, each with its versions (oldest first), and the one
+    obligations without a scheme use.
 
-    by_name: Mapping[str, Scheme] = field(default_factory=lambda: dict(BUILTIN_SCHEMES))
+    A tender is valued by the version in force on its publication date (:func:`valuation_dates`). A
+    tender published before a scheme's first version is valued by the default scheme, and its rows
+    say so.
+    """
+
+    by_name: Mapping[str, tuple[Scheme, ...]] = field(default_factory=lambda: dict(BUILTIN_SCHEMES))
     default: str = DEFAULT_SCHEME_NAME
 
     def __post_init__(self) -> None:
@@ -188,7 +294,29 @@ class Schemes:
             )
 
     def get(self, name: str | None) -> Scheme:
-        return self.by_name[self.default if name is None or name == "" else name]
+        """The latest version of scheme ``name`` (the default scheme when None or empty)."""
+        return self.by_name[self.default if name is None or name == "" else name][-1]
+
+    def in_force(self, name: str | None, on: object) -> Scheme:
+        """The version of scheme ``name`` that values a tender published ``on`` (unknown: the latest)."""
+        versions = self.by_name[self.default if name is None or name == "" else name]
+        day = _day(on)
+        if day is None:
+            return versions[-1]
+        valid = [v for v in versions if v.effective_from is None or v.effective_from <= day]
+        if valid:
+            return valid[-1]
+        if versions[0].name != self.default:
+            return self.in_force(self.default, day)
+        return versions[0]
+
+    def describe(self, name: str | None, on: object) -> str:
+        """Which version values a tender of scheme ``name`` published ``on``, in Dutch."""
+        used = self.in_force(name, on)
+        first = self.by_name[self.default if name is None or name == "" else name][0]
+        if used.name != first.name and first.effective_from is not None:
+            return f"{used.describe()}: {first.name} geldt pas vanaf {first.effective_from.isoformat()}"
+        return used.describe()
 
     def for_obligations(self, obligations: pd.DataFrame, *, file: str = "obligations.csv") -> np.ndarray:
         """The scheme name of each obligation; an unknown name is a problem with its row and field."""
@@ -207,16 +335,28 @@ class Schemes:
             )
         return resolved
 
+    def versions_for_obligations(self, obligations: pd.DataFrame) -> list[Scheme]:
+        """The scheme version that values each obligation (:meth:`in_force` on :func:`valuation_dates`)."""
+        names = self.for_obligations(obligations)
+        days = valuation_dates(obligations)
+        return [self.in_force(n, d) for n, d in zip(names, days, strict=True)]
+
+    def describe_obligations(self, obligations: pd.DataFrame) -> list[str]:
+        """:meth:`describe` of each obligation: the version its report row shows."""
+        names = self.for_obligations(obligations)
+        days = valuation_dates(obligations)
+        return [self.describe(n, d) for n, d in zip(names, days, strict=True)]
+
     def pso_discount(self, obligations: pd.DataFrame, contractors: pd.DataFrame) -> np.ndarray:
         """The share of each obligation its contractor's PSO level discounts (0 when none)."""
-        names = self.for_obligations(obligations)
+        versions = self.versions_for_obligations(obligations)
         level = obligations["contractor_id"].map(
             contractors.drop_duplicates("contractor_id").set_index("contractor_id")["pso_level"].astype(object)
         )
         return np.array(
             [
-                self.by_name[n].pso_discount.get(str(lv), 0.0) if isinstance(lv, str) else 0.0
-                for n, lv in zip(names, level, strict=True)
+                v.pso_discount.get(str(lv), 0.0) if isinstance(lv, str) else 0.0
+                for v, lv in zip(versions, level, strict=True)
             ],
             dtype=float,
         )
@@ -247,40 +387,65 @@ def _keys(where: str, table: Mapping[str, object], allowed: set[str]) -> None:
         raise KoppelaarError(f"{where}: unknown key(s) {', '.join(bad)}; allowed: {', '.join(sorted(allowed))}")
 
 
+def _effective_from(where: str, value: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise KoppelaarError(f"{where}: {value!r} must be a date, e.g. 2023-09-01")
+
+
 _GROUPS = {g.value for g in TargetGroup}
 _TYPES = {t.value for t in PlacementType}
 _PSO = {p.value for p in PsoLevel}
-_SCHEME_KEYS = {
+_VERSION_KEYS = {
     "label",
     "extends",
+    "version",
+    "effective_from",
+    "source",
     "full_time_hours",
+    "min_hours_per_week",
     "yearly",
     "long_benefit",
     "counted_years",
     "placement_types",
+    "placement_type_counted_years",
     "monthly",
     "age_bonus",
     "permanent_contract_bonus",
+    "newcomer_bonus",
+    "not_employed_before_months",
     "pso_discount",
 }
 
 
-def _scheme(path: Path, name: str, spec: dict[str, Any], known: Mapping[str, Scheme]) -> Scheme:
-    where = f"{path} [schemes.{name}]"
-    _keys(where, spec, _SCHEME_KEYS)
+def _version(where: str, name: str, spec: dict[str, Any], base: Scheme | None, known: Mapping[str, Scheme]) -> Scheme:
+    """One version of scheme ``name`` from its TOML table, starting from ``base`` (or what it extends)."""
+    _keys(where, spec, _VERSION_KEYS)
     base_name = spec.get("extends")
-    if base_name is not None and base_name not in known:
-        raise KoppelaarError(f"{where}: extends {base_name!r}, which is not known: one of {', '.join(sorted(known))}")
-    base = known[base_name] if base_name is not None else Scheme(name=name, label=name, yearly={})
-    label = str(spec.get("label", base.label if base_name is not None else name))
+    if base_name is not None:
+        if base_name not in known:
+            raise KoppelaarError(
+                f"{where}: extends {base_name!r}, which is not known: one of {', '.join(sorted(known))}"
+            )
+        base = known[base_name]
+    start = base if base is not None else Scheme(name=name, label=name, yearly={})
+    label = str(spec.get("label", start.label if base is not None else name))
 
     def groups(key: str, allowed: set[str], *, allow_always: bool = False) -> dict[str, float | None]:
         table = _table(f"{where}.{key}", spec.get(key, {}))
         _keys(f"{where}.{key}", table, allowed)
         return {k: _number(f"{where}.{key}.{k}", v, allow_always=allow_always) for k, v in table.items()}
 
-    yearly = {**base.yearly, **{k: float(v or 0.0) for k, v in groups("yearly", _GROUPS).items()}}
-    long_value, long_years = dict(base.yearly_long_benefit), dict(base.long_benefit_years)
+    def amounts(key: str, allowed: set[str], inherited: Mapping[str, float]) -> dict[str, float]:
+        return {**inherited, **{k: float(v or 0.0) for k, v in groups(key, allowed).items()}}
+
+    yearly = amounts("yearly", _GROUPS, start.yearly)
+    long_value, long_years = dict(start.yearly_long_benefit), dict(start.long_benefit_years)
     for group, given in _table(f"{where}.long_benefit", spec.get("long_benefit", {})).items():
         at = f"{where}.long_benefit.{group}"
         if group not in _GROUPS:
@@ -291,32 +456,34 @@ def _scheme(path: Path, name: str, spec: dict[str, Any], known: Mapping[str, Sch
             raise KoppelaarError(f"{at} needs both after_years and yearly")
         long_years[group] = float(_number(f"{at}.after_years", rule["after_years"]) or 0.0)
         long_value[group] = float(_number(f"{at}.yearly", rule["yearly"]) or 0.0)
-    counted = {**base.counted_years, **groups("counted_years", _GROUPS, allow_always=True)}
-    by_type = {
-        **base.placement_type_yearly,
-        **{k: float(v or 0.0) for k, v in groups("placement_types", _TYPES).items()},
-    }
-    monthly = {**base.monthly, **{k: float(v or 0.0) for k, v in groups("monthly", _TYPES).items()}}
-    pso = {**base.pso_discount, **{k: float(v or 0.0) for k, v in groups("pso_discount", _PSO).items()}}
+    counted = {**start.counted_years, **groups("counted_years", _GROUPS, allow_always=True)}
+    pso = amounts("pso_discount", _PSO, start.pso_discount)
     for level, share in pso.items():
         if share > 1:
             raise KoppelaarError(f"{where}.pso_discount.{level}: {share} must be a share between 0 and 1")
-    age_from, age_value = base.age_bonus_from, base.age_bonus_yearly
+
+    def bonus(key: str, value: float) -> float:
+        if key not in spec:
+            return value
+        rule = _table(f"{where}.{key}", spec[key])
+        _keys(f"{where}.{key}", rule, {"yearly"})
+        return float(_number(f"{where}.{key}.yearly", rule.get("yearly", 0)) or 0.0)
+
+    age_from, age_value = start.age_bonus_from, start.age_bonus_yearly
     if "age_bonus" in spec:
         rule = _table(f"{where}.age_bonus", spec["age_bonus"])
         _keys(f"{where}.age_bonus", rule, {"from_age", "yearly"})
         age_from = int(_number(f"{where}.age_bonus.from_age", rule.get("from_age", 0)) or 0)
         age_value = float(_number(f"{where}.age_bonus.yearly", rule.get("yearly", 0)) or 0.0)
-    permanent = base.permanent_bonus_yearly
-    if "permanent_contract_bonus" in spec:
-        rule = _table(f"{where}.permanent_contract_bonus", spec["permanent_contract_bonus"])
-        _keys(f"{where}.permanent_contract_bonus", rule, {"yearly"})
-        permanent = float(_number(f"{where}.permanent_contract_bonus.yearly", rule.get("yearly", 0)) or 0.0)
-    hours = float(_number(f"{where}.full_time_hours", spec.get("full_time_hours", base.full_time_hours)) or 0.0)
+    hours = float(_number(f"{where}.full_time_hours", spec.get("full_time_hours", start.full_time_hours)) or 0.0)
     if hours <= 0:
         raise KoppelaarError(f"{where}.full_time_hours must be more than 0")
+    min_hours = float(
+        _number(f"{where}.min_hours_per_week", spec.get("min_hours_per_week", start.min_hours_per_week)) or 0.0
+    )
     if not yearly:
         raise KoppelaarError(f"{where}: a scheme needs a [schemes.{name}.yearly] table or `extends`")
+    effective = _effective_from(f"{where}.effective_from", spec["effective_from"]) if "effective_from" in spec else None
     return Scheme(
         name=name,
         label=label,
@@ -324,14 +491,52 @@ def _scheme(path: Path, name: str, spec: dict[str, Any], known: Mapping[str, Sch
         yearly_long_benefit=long_value,
         long_benefit_years=long_years,
         counted_years=counted,
-        placement_type_yearly=by_type,
-        monthly=monthly,
+        placement_type_yearly=amounts("placement_types", _TYPES, start.placement_type_yearly),
+        placement_type_counted_years=amounts(
+            "placement_type_counted_years", _TYPES, start.placement_type_counted_years
+        ),
+        monthly=amounts("monthly", _TYPES, start.monthly),
         age_bonus_from=age_from,
         age_bonus_yearly=age_value,
-        permanent_bonus_yearly=permanent,
+        permanent_bonus_yearly=bonus("permanent_contract_bonus", start.permanent_bonus_yearly),
+        newcomer_bonus_yearly=bonus("newcomer_bonus", start.newcomer_bonus_yearly),
+        min_hours_per_week=min_hours,
+        not_employed_before_months=amounts("not_employed_before_months", _GROUPS, start.not_employed_before_months),
         pso_discount=pso,
         full_time_hours=hours,
+        version=str(spec.get("version", "")),
+        effective_from=effective,
+        source=str(spec.get("source", start.source if base is not None and base.name == name else "")),
     )
+
+
+def _scheme(path: Path, name: str, spec: dict[str, Any], known: Mapping[str, tuple[Scheme, ...]]) -> tuple[Scheme, ...]:
+    """The versions of scheme ``name``: one table, or ``[[schemes.NAME.versions]]`` each starting from
+    the version before it (or what it extends), oldest first."""
+    where = f"{path} [schemes.{name}]"
+    latest = {n: versions[-1] for n, versions in known.items()}
+    if "versions" not in spec:
+        return (_version(where, name, spec, None, latest),)
+    _keys(where, spec, {"label", "source", "versions"})
+    entries = spec["versions"]
+    if not isinstance(entries, list) or not entries:
+        raise KoppelaarError(f"{where}.versions must be one or more [[schemes.{name}.versions]] tables")
+    shared: dict[str, Any] = {k: spec[k] for k in ("label", "source") if k in spec}
+    out: list[Scheme] = []
+    for i, entry in enumerate(entries, start=1):
+        at = f"{path} [[schemes.{name}.versions]] number {i}"
+        table = {**shared, **_table(at, entry)}
+        version = _version(at, name, table, out[-1] if out else None, latest)
+        if i > 1 and version.effective_from is None:
+            raise KoppelaarError(f"{at}: every version after the first needs effective_from")
+        before = out[-1].effective_from if out else None
+        if before is not None and version.effective_from is not None and version.effective_from <= before:
+            raise KoppelaarError(
+                f"{at}: effective_from {version.effective_from} must come after the version before it "
+                f"({out[-1].effective_from})"
+            )
+        out.append(version)
+    return tuple(out)
 
 
 def load_schemes(path: Path | None = None, *, default: str | None = None) -> Schemes:
@@ -340,7 +545,7 @@ def load_schemes(path: Path | None = None, *, default: str | None = None) -> Sch
     Raises:
         KoppelaarError: the file cannot be read, is not TOML, or a scheme in it is malformed.
     """
-    known: dict[str, Scheme] = dict(BUILTIN_SCHEMES)
+    known: dict[str, tuple[Scheme, ...]] = dict(BUILTIN_SCHEMES)
     if path is not None:
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -377,6 +582,8 @@ def _value(
     length: np.ndarray,
     age: np.ndarray,
     permanent: np.ndarray,
+    newcomer: np.ndarray,
+    months_since_employer: np.ndarray,
     explain: bool,
 ) -> tuple[np.ndarray, list[str]]:
     row = group.map(scheme.row)
@@ -392,20 +599,39 @@ def _value(
     if scheme.age_bonus_from is not None and scheme.age_bonus_yearly:
         age_bonus = np.where(age >= scheme.age_bonus_from, scheme.age_bonus_yearly, 0.0)
     vast_bonus = np.where(permanent, scheme.permanent_bonus_yearly, 0.0)
+    newcomer_bonus = np.where(newcomer, scheme.newcomer_bonus_yearly, 0.0)
     cap = row.map(scheme.counted_years.get).to_numpy(dtype=object)
     cap_months = np.array([np.inf if c is None or pd.isna(c) else 12.0 * float(c) for c in cap], dtype=float)
+    type_cap = 12.0 * kind.map(scheme.placement_type_counted_years).to_numpy(dtype=float)
+    cap_months = np.where(np.isnan(type_cap), cap_months, type_cap)
     counted = np.minimum(length, cap_months)
     share = np.clip(hours / scheme.full_time_hours, 0.0, 1.0)
-    value = (yearly + age_bonus + vast_bonus) * share * counted / 12.0
+    value = (yearly + age_bonus + vast_bonus + newcomer_bonus) * share * counted / 12.0
     per_month = kind.map(scheme.monthly).to_numpy(dtype=float)
     monthly = ~np.isnan(per_month)
     value = np.where(monthly, per_month * counted, value)
-    value = np.round(value, 2)
+    too_few_hours = hours < scheme.min_hours_per_week
+    wait = row.map(scheme.not_employed_before_months).to_numpy(dtype=float)
+    employed_before = ~np.isnan(wait) & (months_since_employer < wait)  # NaN: did not work there
+    value = np.where(too_few_hours | employed_before, 0.0, np.round(value, 2))
     if not explain:
         return value, []
     rules: list[str] = []
     for i in range(len(value)):
         g = str(group.iloc[i])
+        if too_few_hours[i]:
+            rules.append(
+                f"{scheme.title}: telt niet, {hours[i]:g} uur per week is minder dan {scheme.min_hours_per_week:g} "
+                f"= {euros(0.0)}"
+            )
+            continue
+        if employed_before[i]:
+            label = GROUP_LABEL.get(g, g)
+            rules.append(
+                f"{scheme.title}: {label} telt niet, {months_since_employer[i]:.1f} mnd voor de start nog bij deze "
+                f"werkgever gewerkt (minder dan {wait[i]:g}) = {euros(0.0)}"
+            )
+            continue
         if monthly[i]:
             what = f"{kind.iloc[i]}: {_eur(per_month[i])}/maand × {counted[i]:.1f} mnd"
         else:
@@ -420,11 +646,28 @@ def _value(
                 what += f" + {scheme.age_bonus_from}+ bonus {_eur(age_bonus[i])}"
             if vast_bonus[i]:
                 what += f" + vast contract {_eur(vast_bonus[i])}"
+            if newcomer_bonus[i]:
+                what += f" + statushouder/taalachterstand {_eur(newcomer_bonus[i])}"
             limit = "" if np.isinf(cap_months[i]) else f" (max {cap_months[i]:.0f})"
             worked = min(hours[i], scheme.full_time_hours)
             what += f" × {worked:g}/{scheme.full_time_hours:g} uur × {counted[i]:.1f} mnd{limit}"
-        rules.append(f"{scheme.name}: {what} = {euros(value[i])}")
+        rules.append(f"{scheme.title}: {what} = {euros(value[i])}")
     return value, rules
+
+
+#: Below this Dutch language level (A2, the 1F the Participatiewet asks) a candidate has a language gap.
+LANGUAGE_GAP_BELOW = LanguageLevel.A2
+
+
+def newcomers(target_group: np.ndarray, language_level: np.ndarray | None) -> np.ndarray:
+    """Who earns a scheme's newcomer bonus: statushouders and candidates with a language gap."""
+    group = pd.Series(np.asarray(target_group, dtype=object))
+    out = group.eq(TargetGroup.STATUSHOUDER.value).to_numpy(dtype=bool, copy=True)
+    if language_level is not None:
+        below = [lv.value for lv in LanguageLevel if rank(lv) < rank(LANGUAGE_GAP_BELOW)]
+        level = pd.Series(np.asarray(language_level, dtype=object)).astype(object)
+        out = out | level.isin(below).to_numpy(dtype=bool)
+    return out
 
 
 def value_placements(
@@ -434,10 +677,12 @@ def value_placements(
     placement_type: pd.Series | np.ndarray,
     hours_per_week: pd.Series | np.ndarray,
     months: pd.Series | np.ndarray,
-    scheme: Scheme | np.ndarray | pd.Series = DEFAULT_SCHEME,
+    scheme: Scheme | np.ndarray | pd.Series | list[Scheme] = DEFAULT_SCHEME,
     schemes: Schemes | None = None,
     age: pd.Series | np.ndarray | None = None,
     contract_type: pd.Series | np.ndarray | None = None,
+    language_level: pd.Series | np.ndarray | None = None,
+    months_since_employer: pd.Series | np.ndarray | None = None,
     explain: bool = False,
 ) -> Valuation:
     """SROI euros of placements (one per element), vectorised, with the rule of each when ``explain``.
@@ -447,15 +692,21 @@ def value_placements(
         benefit_years: how long the candidate has had the benefit on the award date (NaN: unknown,
             which values as the longer benefit, as schemes do for a benefit without a start date).
         placement_type: the vacancy's placement type (empty: ``baan``).
-        hours_per_week: hours of the place; counted pro rata to full time, at most full time.
+        hours_per_week: hours of the place; counted pro rata to full time, at most full time; nothing
+            below the scheme's minimum hours per week.
         months: how long the place lasts (NaN: 12 months).
-        scheme: one scheme for all, or the scheme name of each placement (looked up in ``schemes``).
+        scheme: one scheme version for all, or per placement a scheme version or a scheme name (the
+            latest version of that name in ``schemes``).
         age: the candidate's age on the award date (NaN: unknown, no age bonus).
         contract_type: the placement's contract type (``vast`` earns the permanent contract bonus).
+        language_level: the candidate's Dutch level (below A2 earns the newcomer bonus).
+        months_since_employer: months between the candidate's last work for the employer and the
+            start (NaN: did not work there), for a scheme's not-employed-before condition.
         explain: also return the rule of each value.
     """
     n = len(target_group)
-    group = pd.Series(np.asarray(target_group, dtype=object)).fillna(TargetGroup.OTHER.value).astype(str)
+    groups = np.asarray(target_group, dtype=object)
+    group = pd.Series(groups).fillna(TargetGroup.OTHER.value).astype(str)
     kind = (
         pd.Series(np.asarray(placement_type, dtype=object))
         .fillna(str(default("vacancies", "placement_type")))
@@ -471,29 +722,21 @@ def value_placements(
         if contract_type is None
         else pd.Series(np.asarray(contract_type, dtype=object)).eq(ContractType.VAST.value).to_numpy(dtype=bool)
     )
+    newcomer = newcomers(groups, None if language_level is None else np.asarray(language_level, dtype=object))
+    since = np.full(n, np.nan) if months_since_employer is None else np.asarray(months_since_employer, dtype=float)
     if isinstance(scheme, Scheme):
-        return Valuation(
-            *_value(
-                scheme,
-                group=group,
-                kind=kind,
-                years_on_benefit=years_on_benefit,
-                hours=hours,
-                length=length,
-                age=ages,
-                permanent=permanent,
-                explain=explain,
-            )
-        )
-    registry = schemes or Schemes()
-    names = np.asarray(scheme, dtype=object)
+        codes, versions = np.zeros(n, dtype=np.int64), [scheme]
+    else:
+        registry = schemes or Schemes()
+        codes, found = pd.factorize(pd.Series(np.asarray(scheme, dtype=object), dtype=object))
+        versions = [s if isinstance(s, Scheme) else registry.get(s) for s in found]
     euros = np.zeros(n)
     rules = [""] * n if explain else []
-    for name in pd.unique(names):
-        at = np.flatnonzero(names == name)
+    for code, version in enumerate(versions):
+        at = np.flatnonzero(codes == code)
         sub = pd.Index(at)
         value, text = _value(
-            registry.get(name),
+            version,
             group=group.iloc[sub].reset_index(drop=True),
             kind=kind.iloc[sub].reset_index(drop=True),
             years_on_benefit=years_on_benefit[at],
@@ -501,6 +744,8 @@ def value_placements(
             length=length[at],
             age=ages[at],
             permanent=permanent[at],
+            newcomer=newcomer[at],
+            months_since_employer=since[at],
             explain=explain,
         )
         euros[at] = value
@@ -679,6 +924,18 @@ class Credit:
     valuation: Valuation
 
 
+def _default_versions(registry: Schemes, days: np.ndarray) -> np.ndarray:
+    """The default scheme's version in force on each of ``days`` (for placements no obligation takes)."""
+    out = np.empty(len(days), dtype=object)
+    if len(registry.by_name[registry.default]) == 1:
+        out[:] = [registry.get(None)] * len(days)
+        return out
+    codes, unique = pd.factorize(pd.Series(days))
+    chosen = [registry.in_force(None, d) for d in unique]
+    out[:] = [chosen[c] if c >= 0 else registry.get(None) for c in codes]
+    return out
+
+
 def credit_placements(
     obligations: pd.DataFrame,
     *,
@@ -693,6 +950,8 @@ def credit_placements(
     start: np.ndarray,
     on: np.ndarray | None = None,
     contract_type: np.ndarray | None = None,
+    language_level: np.ndarray | None = None,
+    worked_for_employer_until: np.ndarray | None = None,
     schemes: Schemes | None = None,
     explain: bool = False,
 ) -> Credit:
@@ -700,9 +959,11 @@ def credit_placements(
     registered placement, a planned pair or a suggestion accepted alike.
 
     The obligation is :func:`credited_obligations` (its contractor's obligations must still run on
-    ``on``, default ``start``); the euros are that obligation's scheme (the default scheme where none),
+    ``on``, default ``start``); the euros are the version of that obligation's scheme in force on its
+    tender's publication date (:meth:`Schemes.versions_for_obligations`; the default scheme where none),
     with target-group status, benefit length and age fixed on its award date (else ``start``).
-    Arrays are per placement; unknowns are NaN/NaT/None.
+    Arrays are per placement; unknowns are NaN/NaT/None. ``worked_for_employer_until`` is the last
+    day the candidate worked for the employer before the placement (NaT: did not).
     """
     registry = schemes or Schemes()
     start_at = pd.to_datetime(pd.Series(np.asarray(start))).to_numpy()
@@ -715,25 +976,33 @@ def credit_placements(
     )
     counted = rows >= 0
     at = np.maximum(rows, 0)
+    versions = _default_versions(registry, start_at)
     if len(obligations):
         award = pd.to_datetime(obligations["award_date"]).to_numpy()[at]
-        names = registry.for_obligations(obligations)[at]
+        of_obligation = np.empty(len(obligations), dtype=object)
+        of_obligation[:] = registry.versions_for_obligations(obligations)
+        versions = np.where(counted, of_obligation[at], versions)
     else:
         award = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[ns]")
-        names = np.full(len(rows), registry.default, dtype=object)
     fixed_on = pd.Series(pd.to_datetime(np.where(counted & ~np.isnat(award), award, start_at)))
     since = pd.Series(pd.to_datetime(pd.Series(np.asarray(benefit_since))).to_numpy())
     age = fixed_on.dt.year.to_numpy(dtype=float, na_value=np.nan) - np.asarray(birth_year, dtype=float)
+    gap = None
+    if worked_for_employer_until is not None:
+        left = pd.to_datetime(pd.Series(np.asarray(worked_for_employer_until)))
+        gap = ((pd.Series(start_at) - left).dt.days / 30.4375).to_numpy(dtype=float, na_value=np.nan)
     valuation = value_placements(
         np.asarray(target_group, dtype=object),
         benefit_years=_years_between(fixed_on, since),
         placement_type=np.asarray(placement_type, dtype=object),
         hours_per_week=np.asarray(hours_per_week, dtype=float),
         months=np.asarray(months, dtype=float),
-        scheme=np.where(counted, names, registry.default),
+        scheme=versions,
         schemes=registry,
         age=age,
         contract_type=contract_type,
+        language_level=language_level,
+        months_since_employer=gap,
         explain=explain,
     )
     return Credit(rows, valuation)
@@ -769,6 +1038,16 @@ def value_registered(
         months=placement_months(placements["start_date"], placements["end_date"]),
         start=pd.to_datetime(placements["start_date"]).to_numpy(),
         contract_type=placements["contract_type"].astype(object).to_numpy(dtype=object),
+        language_level=(
+            _lookup(cand["language_level"].astype(object), by_candidate).to_numpy(dtype=object)
+            if "language_level" in cand
+            else None
+        ),
+        worked_for_employer_until=(
+            pd.to_datetime(placements["worked_for_employer_until"]).to_numpy()
+            if "worked_for_employer_until" in placements
+            else None
+        ),
         schemes=schemes,
         explain=explain,
     )

@@ -510,6 +510,11 @@ class Progress(BaseModel):
     """How far an obligation is: euros owed, realised by registered placements, and still needed."""
 
     obligation_id: str
+    valuation_scheme: str = Field(description="the obligation's bouwblokken scheme")
+    scheme_version: str = Field(
+        description="the version of the scheme that values it: the one in force on the tender's publication "
+        "date (else its award date), e.g. `holland_rijnland 2023 (vanaf 2023-09-01)`"
+    )
     owed_eur: float = Field(description="what the obligation owes after the PSO discount of its scheme")
     realised_eur: float = Field(description="SROI value of its placements geaccepteerd, gestart or beeindigd")
     planned_eur: float = Field(description="SROI value of its placements still voorgesteld")

@@ -29,6 +29,8 @@ def progress(store: Store, runtime: Runtime, obligation_id: str, today: date) ->
     end: date = own["end_date"].iloc[0].date()
     return {
         "obligation_id": obligation_id,
+        "valuation_scheme": str(row["valuation_scheme"]),
+        "scheme_version": str(row["scheme_version"]),
         "owed_eur": float(row["required_eur"]),
         "realised_eur": float(row["realised_eur"]),
         "planned_eur": float(row["planned_eur"]),

@@ -58,7 +58,7 @@ def _one(scheme: str, group: str, **kw: object) -> float:
         contract_type=np.array([kw.get("contract")], dtype=object),
         explain=True,
     )
-    assert valuation.rules[0].startswith(scheme + ":")
+    assert valuation.rules[0].startswith(Schemes().get(scheme).title + ":")
     assert valuation.rules[0].endswith(f"€ {valuation.euros[0]:,.0f}".replace(",", "."))
     return float(valuation.euros[0])
 
@@ -83,7 +83,7 @@ def _one(scheme: str, group: str, **kw: object) -> float:
         ("utrecht", "participatiewet", {"age": 50, "months": 12}, 50_000),
         ("utrecht", "participatiewet", {"age": 49, "months": 12}, 40_000),
         ("utrecht", "participatiewet", {"age": 52, "contract": "vast", "hours": 18}, 30_000),  # (40+10+10)/2
-        ("utrecht", "statushouder", {"kind": "bol_stage"}, 20_000),
+        ("utrecht", "statushouder", {"kind": "bol_stage"}, 30_000),  # + the statushouder bonus
         ("utrecht", "pro_vso", {"kind": "bbl", "months": 24}, 35_000),  # the group's 1-year limit holds
         # Holland Rijnland: NUG 5k, Wajong 25k, 55+ bonus 15k
         ("holland_rijnland", "nug", {}, 5_000),
@@ -180,6 +180,7 @@ def test_the_pso_discount_lowers_what_an_obligation_owes(tmp_path: Path) -> None
             "sroi_percentage": [5.0, 5.0, 5.0, 5.0],
             "obligation_eur": [np.nan, np.nan, 10_000.0, np.nan],
             "valuation_scheme": ["mijn_regio", "mijn_regio", "mijn_regio", None],
+            "award_date": pd.to_datetime(["2026-01-01"] * 4),
         }
     )
     contractors = pd.DataFrame({"contractor_id": ["c1", "c2", "c3"], "pso_level": ["trede1", "trede3", None]})

@@ -1553,7 +1553,7 @@
           ["SROI-percentage", obligation.sroi_percentage !== null ? `${num(obligation.sroi_percentage)}%` : "—"],
           ["Gegund op", day(obligation.award_date)],
           ["Looptijd", `${day(obligation.start_date)} tot ${day(obligation.end_date)}`],
-          ["Waarderingsschema", obligation.valuation_scheme || "standaard"],
+          ["Waarderingsschema", figures.scheme_version || obligation.valuation_scheme || "standaard"],
           ["Toegestane doelgroepen", (obligation.allowed_target_groups || []).map((g) => GROUP_NL[g] || g).join(", ") || "alle"],
           contractor && contractor.headcount_current !== null && contractor.headcount_baseline !== null && contractor.headcount_current < contractor.headcount_baseline
             ? ["Let op", el("span", { class: "warn", text: `personeel ${contractor.headcount_current}, bij gunning ${contractor.headcount_baseline}: controleer verdringing` })]
