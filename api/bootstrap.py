@@ -68,10 +68,11 @@ class Runtime:
 
     @property
     def taxonomy(self) -> Taxonomy | None:
-        """The taxonomy of ``KOPPELAAR_TAXONOMY`` (an ESCO export), else ``None``: the built-in one."""
-        path = self.settings.taxonomy
-
-        return self._once("taxonomy", lambda: load_taxonomy(path) if path is not None else None)
+        """The taxonomy of ``KOPPELAAR_TAXONOMY`` (an ESCO export), else the built-in one with the English
+        labels of ``KOPPELAAR_ESCO``, else ``None``: the built-in one."""
+        path, esco = self.settings.taxonomy, self.settings.esco
+        configured = path is not None or esco is not None
+        return self._once("taxonomy", lambda: load_taxonomy(path, esco) if configured else None)
 
     @property
     def model(self) -> LearnedScorer | None:

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     postcodes: Path | None = None
     taxonomy: Path | None = None
     # extensions of the spec's list (documented in the README)
+    esco: Path | None = Field(
+        default=None,
+        description="A folder with an official ESCO CSV export: the built-in taxonomy's concepts then also take "
+        "ESCO's English preferred and alternative labels and ISCO group, by their ESCO URI. Unset: Koppelaar's own "
+        "English names only.",
+    )
     model: Path | None = None  # a model from `koppelaar train` for the API's suggestions and runs
     max_body_mb: float = 50.0  # the largest request body (a bulk upload) the API accepts
     auth_failures_per_minute: int = Field(
@@ -155,6 +161,13 @@ class Settings(BaseSettings):
     def _postcodes_exist(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"KOPPELAAR_POSTCODES points to {value}, which is not a file")
+        return value
+
+    @field_validator("esco")
+    @classmethod
+    def _esco_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"KOPPELAAR_ESCO points to {value}, which is not a folder")
         return value
 
     @field_validator("taxonomy")

@@ -4,8 +4,10 @@ The engine (:mod:`matching.taxonomy`) never opens files; this adapter reads them
 frames to :meth:`Taxonomy.from_esco`. An ESCO export folder holds ``occupations_<lang>.csv`` and
 ``skills_<lang>.csv`` for each language it was downloaded in, and usually
 ``occupationSkillRelations.csv`` and ``skillSkillRelations.csv``; every file may also be gzipped
-(``.csv.gz``). :func:`write_taxonomy_file` stores a loaded taxonomy as one compact JSON file (gzipped
-when its name ends in ``.gz``) that :func:`load_taxonomy` reads back far faster than the CSV files.
+(``.csv.gz``). :func:`builtin_with_esco_labels` gives the built-in taxonomy ESCO's English labels from
+such a folder (``KOPPELAAR_ESCO``). :func:`write_taxonomy_file` stores a loaded taxonomy as one compact
+JSON file (gzipped when its name ends in ``.gz``) that :func:`load_taxonomy` reads back far faster than
+the CSV files.
 """
 
 from __future__ import annotations
@@ -93,6 +95,16 @@ def _read_csv(path: Path, required: tuple[str, ...], optional: tuple[str, ...] =
     return df
 
 
+def _export_files(folder: Path) -> dict[str, dict[str, Path]]:
+    """The concept files of an ESCO export folder (:func:`esco_files`), or a :class:`KoppelaarError`
+    when the folder does not exist or is not one."""
+    if not folder.exists():
+        raise KoppelaarError(f"ESCO folder {folder} does not exist: give the folder of an ESCO CSV export")
+    if not folder.is_dir():
+        raise KoppelaarError(f"{folder} is not a folder: give the folder of an ESCO CSV export")
+    return esco_files(folder)
+
+
 def read_esco_folder(folder: Path) -> Taxonomy:
     """Build a taxonomy from an official ESCO CSV export folder (every language present).
 
@@ -102,11 +114,7 @@ def read_esco_folder(folder: Path) -> Taxonomy:
     naming the folder, file or column that is wrong.
     """
     folder = Path(folder)
-    if not folder.exists():
-        raise KoppelaarError(f"ESCO folder {folder} does not exist: give the folder of an ESCO CSV export")
-    if not folder.is_dir():
-        raise KoppelaarError(f"{folder} is not a folder: give the folder of an ESCO CSV export")
-    files = esco_files(folder)
+    files = _export_files(folder)
     for stem, what in (("occupations", "occupations"), ("skills", "skills")):
         if not files[stem]:
             raise KoppelaarError(
@@ -129,6 +137,42 @@ def read_esco_folder(folder: Path) -> Taxonomy:
         skill_relations = pd.concat([x for x in (skill_relations, hierarchy) if x is not None], ignore_index=True)
     # the built-in taxonomy's Dutch skill labels and job titles name ESCO concepts too
     return Taxonomy.from_esco(occupations, skills, relations, skill_relations).with_labels_of(Taxonomy.builtin())
+
+
+#: The language of the ESCO labels the built-in taxonomy takes from an export (``KOPPELAAR_ESCO``).
+ESCO_LABEL_LANGUAGE = "en"
+
+
+def builtin_with_esco_labels(folder: Path) -> Taxonomy:
+    """The built-in taxonomy, each concept with an ESCO URI also known by the English preferred and
+    alternative labels of that concept in the ESCO CSV export ``folder``, and taking its ISCO group.
+
+    Reads the export's ``occupations_en.csv`` and ``skills_en.csv`` (plain or gzipped; at least one of
+    them); only the rows of the built-in concepts' URIs become concepts. Raises :class:`KoppelaarError`
+    naming the folder, file or column that is wrong.
+    """
+    folder = Path(folder)
+    files = _export_files(folder)
+    builtin = Taxonomy.builtin()
+    frames: dict[str, pd.DataFrame] = {}
+    kinds: tuple[tuple[str, Kind], ...] = (("occupations", "occupation"), ("skills", "skill"))
+    for stem, kind in kinds:
+        path = files[stem].get(ESCO_LABEL_LANGUAGE)
+        if path is None:
+            continue
+        frame = _read_csv(path, CONCEPT_COLUMNS, OPTIONAL_CONCEPT_COLUMNS)
+        frames[stem] = frame[frame["conceptUri"].isin(builtin.aliases.get(kind, {}))]
+    if not frames:
+        raise KoppelaarError(
+            f"ESCO folder {folder} has no occupations_{ESCO_LABEL_LANGUAGE}.csv or skills_{ESCO_LABEL_LANGUAGE}.csv: "
+            "KOPPELAAR_ESCO needs the English files of an ESCO CSV export"
+        )
+    empty = pd.DataFrame({column: [] for column in CONCEPT_COLUMNS}, dtype=str)
+    esco = Taxonomy.from_esco(
+        {ESCO_LABEL_LANGUAGE: frames.get("occupations", empty)},
+        {ESCO_LABEL_LANGUAGE: frames.get("skills", empty)},
+    )
+    return builtin.with_labels_of(esco, isco_groups="theirs", name="built-in with ESCO labels")
 
 
 # -- the compact JSON file ------------------------------------------------------------------------
@@ -248,10 +292,14 @@ def read_taxonomy_file(path: Path) -> Taxonomy:
     return taxonomy_from_json(data, str(path))
 
 
-def load_taxonomy(source: Path | None) -> Taxonomy:
-    """The built-in taxonomy when ``source`` is None; else an ESCO export folder or a taxonomy JSON file."""
+def load_taxonomy(source: Path | None, esco: Path | None = None) -> Taxonomy:
+    """The taxonomy of ``source`` (``KOPPELAAR_TAXONOMY``): an ESCO export folder or a taxonomy JSON file.
+
+    When ``source`` is None: the built-in taxonomy, with the English labels of the ESCO export folder
+    ``esco`` (``KOPPELAAR_ESCO``) when that is given (:func:`builtin_with_esco_labels`).
+    """
     if source is None:
-        return Taxonomy.builtin()
+        return builtin_with_esco_labels(esco) if esco is not None else Taxonomy.builtin()
     source = Path(source)
     if source.is_dir():
         return read_esco_folder(source)

@@ -178,19 +178,21 @@ def read_texts(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-def preferred_labels(source: Path | None, kind: Kind) -> dict[str, dict[str, str]]:
+def preferred_labels(
+    source: Path | None, kind: Kind, languages: tuple[str, ...] = ("en", "nl")
+) -> dict[str, dict[str, str]]:
     """``{"en": {code: label}, "nl": {...}}``: each concept's preferred label per language.
 
-    From the ESCO export folder's ``<kind>s_en.csv``/``<kind>s_nl.csv`` when ``source`` is one, and from
-    the built-in taxonomy's files (by code and by ESCO URI: its Dutch label and its English name) for what
-    those do not give.
+    From the ESCO export folder's ``<kind>s_<lang>.csv`` of ``languages`` when ``source`` is one (by
+    ESCO URI), and from the built-in taxonomy's files (by code and by ESCO URI: its Dutch label and its
+    English name) for what those do not give.
     """
     out: dict[str, dict[str, str]] = {"en": {}, "nl": {}}
     stem = {"skill": "skills", "occupation": "occupations", "certificate": "certificates"}[kind]
     if source is not None and source.is_dir() and kind != "certificate":
         files = esco_files(source)[stem]
         for lang, table in out.items():
-            if lang in files:
+            if lang in files and lang in languages:
                 frame = pd.read_csv(
                     files[lang], usecols=["conceptUri", "preferredLabel"], dtype=str, keep_default_na=False
                 )
@@ -224,7 +226,8 @@ def normalise_file(
         ),
     ] = True,
 ) -> None:
-    """Normalise every text of FILE to its best concepts on the taxonomy KOPPELAAR_TAXONOMY names.
+    """Normalise every text of FILE to its best concepts on the taxonomy KOPPELAAR_TAXONOMY names (the
+    built-in one when unset, with the ESCO labels of KOPPELAAR_ESCO when that is set).
 
     Writes per text and rank the concept's URI, its English and Dutch preferred label, the confidence
     and whether the text is taken as that concept (rank 1 at or above the threshold).
@@ -234,10 +237,14 @@ def normalise_file(
     try:
         settings = load_settings()
         texts = read_texts(file)
-        taxonomy = load_taxonomy(settings.taxonomy)
+        taxonomy = load_taxonomy(settings.taxonomy, settings.esco)
         indexes = {the_kind: semantic_index(taxonomy, the_kind)} if semantic else {}
         normaliser = Normaliser(taxonomy, semantic=indexes)
-        labels = preferred_labels(settings.taxonomy, the_kind)
+        labels = (  # KOPPELAAR_ESCO gives the built-in concepts English labels only
+            preferred_labels(settings.esco, the_kind, ("en",))
+            if settings.taxonomy is None and settings.esco is not None
+            else preferred_labels(settings.taxonomy, the_kind)
+        )
         title = the_kind == "occupation"
         matches = normaliser.normalise(texts, the_kind, title=title)
         rows: list[list[str]] = []
@@ -246,8 +253,8 @@ def normalise_file(
                 concept = taxonomy.get(code, the_kind)
                 uri = (concept.uri if concept is not None else None) or code
                 taken = rank == 1 and match.code == code
-                en = labels["en"].get(code) or labels["en"].get(uri, "")
-                nl = labels["nl"].get(code) or labels["nl"].get(uri, "")
+                en = labels["en"].get(uri) or labels["en"].get(code, "")
+                nl = labels["nl"].get(uri) or labels["nl"].get(code, "")
                 rows.append([text, str(rank), uri, en, nl, f"{confidence:.3f}", "true" if taken else "false"])
         write_rows(out, NORMALISE_COLUMNS, rows)
     except KoppelaarError as exc:

@@ -89,14 +89,17 @@ class Taxonomy:
     def counts(self) -> dict[str, int]:
         return {kind: len(self.concepts.get(kind, {})) for kind in KINDS}
 
-    def with_labels_of(self, other: Taxonomy) -> Taxonomy:
+    def with_labels_of(
+        self, other: Taxonomy, *, isco_groups: Literal["ours", "theirs"] = "ours", name: str | None = None
+    ) -> Taxonomy:
         """This taxonomy, each occupation and skill also known by the labels of ``other``'s concept with
-        the same ESCO URI, and answering to that concept's code; a sector or ISCO group it lacks is
-        taken over too.
+        the same ESCO URI, and answering to that concept's code; a sector it lacks is taken over too, and
+        the ISCO group: ours when we have one (``isco_groups="ours"``), or theirs when they have one.
 
         The full ESCO export has Dutch occupation labels but English skill labels only: with the
         built-in taxonomy as ``other``, its Dutch skill labels and synonyms, and the job titles
-        employers write, resolve to ESCO's concepts.
+        employers write, resolve to ESCO's concepts. The other way round, the built-in taxonomy takes
+        ESCO's English labels and ISCO groups from an export (``KOPPELAAR_ESCO``).
         """
         concepts = {kind: dict(table) for kind, table in self.concepts.items()}
         aliases = {kind: dict(table) for kind, table in self.aliases.items()}
@@ -111,17 +114,22 @@ class Taxonomy:
                     ours,
                     labels=tuple(dict.fromkeys([*ours.labels, *theirs.labels])),
                     sector=ours.sector or theirs.sector,
-                    isco_group=ours.isco_group or theirs.isco_group,
+                    isco_group=(
+                        ours.isco_group or theirs.isco_group
+                        if isco_groups == "ours"
+                        else theirs.isco_group or ours.isco_group
+                    ),
                 )
                 if theirs.code not in table:
                     names.setdefault(theirs.code, code)
         return Taxonomy(
-            self.name,
+            name or self.name,
             concepts,
             self.essential,
             self.optional,
             self.related,
             aliases,
+            self.related_by,
         )
 
     # -- construction -----------------------------------------------------------------------

@@ -31,7 +31,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def test_one_text_a_line_fuzzy(tmp_path: Path) -> None:
     source = tmp_path / "texts.txt"
-    source.write_text("metselen\n\nlay sewer pipe\nquantum chromodynamics\n", encoding="utf-8")
+    source.write_text("metselen\n\nlay sewerage pipes\nquantum chromodynamics\n", encoding="utf-8")
     out = tmp_path / "out.csv"
     result = runner.invoke(app, ["taxonomy", "normalise", str(source), "--top", "3", "--out", str(out), "--fuzzy"])
     assert result.exit_code == 0, result.output
@@ -43,10 +43,10 @@ def test_one_text_a_line_fuzzy(tmp_path: Path) -> None:
     assert first["text"] == "metselen"
     assert first["accepted"] == "true"
     assert first["confidence"] == "1.000"
-    assert first["label_en"] == "lay bricks"
+    assert first["label_en"] == "build brick walls"  # Koppelaar's own English name
     assert first["label_nl"] == "metselen"
     assert first["uri"].startswith("http://data.europa.eu/esco/skill/")
-    assert rows[3]["label_en"] == "lay sewer pipe"
+    assert rows[3]["label_en"] == "lay sewerage pipes"
     assert all(r["accepted"] == "false" for r in rows[6:])
 
 
@@ -59,7 +59,7 @@ def test_a_csv_with_a_text_column_semantic(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = _rows(out)
     assert len(rows) == 10
-    assert "use personal protective equipment" in [r["label_en"] for r in rows[:5]]
+    assert "use protective clothing and equipment" in [r["label_en"] for r in rows[:5]]
     assert rows[5]["text"] == "metselen"
     assert rows[5]["accepted"] == "true"
     assert list((tmp_path / "embeddings").glob("skill-*.npy"))

@@ -33,9 +33,10 @@ def normaliser() -> Normaliser:
         ("Timmermna", "occupation", False, "timmerman"),
         ("metselne", "skill", False, "metselen"),
         ("heftruckcertificat", "certificate", False, "heftruck"),
-        # English labels
+        # English: Koppelaar's own names, and a title employers write in English
+        ("site carpenter", "occupation", False, "timmerman"),
         ("carpenter", "occupation", False, "timmerman"),
-        ("lay bricks", "skill", False, "metselen"),
+        ("build brick walls", "skill", False, "metselen"),
         ("Forklift licence", "certificate", False, "heftruck"),
         # synonyms and other spellings
         ("metselwerk", "skill", False, "metselen"),
@@ -118,7 +119,7 @@ def test_top_returns_distinct_concepts_best_first(normaliser: Normaliser) -> Non
         assert all(normaliser.taxonomy.get(code, kind) is not None for code in codes)
         best = normaliser.normalise([text], kind, title=title)[0]
         assert codes[0] == best.code
-    assert normaliser.top("lay bricks", "skill", k=1) == [("metselen", 1.0)]
+    assert normaliser.top("build brick walls", "skill", k=1) == [("metselen", 1.0)]
     assert len(normaliser.top("metselen", "skill", k=3)) == 3
 
 

@@ -1,6 +1,8 @@
-"""The built-in taxonomy: its package files, read by the same loader as an ESCO export."""
+"""The built-in taxonomy: its package files in Koppelaar's own shape, and the ESCO export loader."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
@@ -33,7 +35,7 @@ def test_a_builtin_concept_has_every_label_in_order() -> None:
     # preferred labels (Dutch, English), then the job titles, then the code as words
     assert timmerman.labels == (
         "Timmerman",
-        "carpenter",
+        "site carpenter",
         "Timmerman (m/v)",
         "Allround timmerman",
         "timmerman/bekister",
@@ -73,6 +75,25 @@ def test_the_builtin_tables_have_one_file_per_kind_in_koppelaars_shape() -> None
         for cell in tables.occupations[column]:
             assert set(filter(None, cell.split(";"))) <= skills
     assert (tables.occupations["essentialSkills"] != "").all()
+
+
+def test_no_builtin_english_name_is_an_esco_preferred_label(shared_data: Path) -> None:
+    """The built-in taxonomy's English names are Koppelaar's own words, not ESCO's labels copied."""
+    esco = shared_data / "esco"
+    preferred = {
+        label.strip().lower()
+        for name in ("occupations_en.csv", "skills_en.csv")
+        for label in pd.read_csv(esco / name, usecols=["preferredLabel"], dtype=str)["preferredLabel"].dropna()
+    }
+    assert len(preferred) > 15_000  # the whole export was read
+    tables = builtin_tables()
+    copied = [
+        (kind, code, english)
+        for kind in ("occupation", "skill", "certificate")
+        for code, english in zip(tables.of_kind(kind)["code"], tables.of_kind(kind)["englishLabel"], strict=True)
+        if english.strip().lower() in preferred
+    ]
+    assert copied == []
 
 
 def test_esco_labels_put_every_preferred_label_before_the_alternatives() -> None:
