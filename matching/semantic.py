@@ -28,12 +28,18 @@ RRF_K = 60
 
 
 class Encoder(Protocol):
-    """A sentence-embedding model: texts to unit vectors (float32), one row per text."""
+    """A sentence-embedding model: texts to unit vectors (float32), one row per text.
+
+    ``encode`` embeds the texts looked up, ``encode_labels`` the concept labels they are compared with
+    (a model trained with query and passage prefixes embeds the two differently).
+    """
 
     @property
     def name(self) -> str: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_labels(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def label_texts(taxonomy: Taxonomy, kind: Kind) -> tuple[list[str], list[str]]:
@@ -91,7 +97,7 @@ class SemanticIndex:
         """The index of ``kind``; ``vectors`` are the label vectors when known (e.g. from a cache), else encoded."""
         texts, owners = label_texts(taxonomy, kind)
         if vectors is None:
-            vectors = encoder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+            vectors = encoder.encode_labels(texts) if texts else np.zeros((0, 1), dtype=np.float32)
         if len(vectors) != len(texts):
             raise ValueError(f"{len(vectors)} label vectors for {len(texts)} {kind} labels: the cache is stale")
         codes: list[str] = []

@@ -53,7 +53,7 @@ def test_one_text_a_line_fuzzy(tmp_path: Path) -> None:
 @pytest.mark.skipif(not semantic_available(), reason="the semantic extra is not installed")
 def test_a_csv_with_a_text_column_semantic(tmp_path: Path) -> None:
     source = tmp_path / "texts.csv"
-    source.write_text('id,text\n1,"wear safety gear on site"\n2,metselen\n', encoding="utf-8")
+    source.write_text('id,text\n1,"helm en veiligheidsschoenen dragen"\n2,metselen\n', encoding="utf-8")
     out = tmp_path / "out.csv"
     result = runner.invoke(app, ["taxonomy", "normalise", str(source), "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -26,13 +26,14 @@ def test_the_model_gives_unit_vectors_that_place_paraphrases_near() -> None:
     vectors = load_encoder().encode(["wear safety gear", "use personal protective equipment", "bake bread"])
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
-    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.05  # e5's cosines sit between about 0.75 and 1
 
 
-def test_a_paraphrase_no_label_spells_out_finds_its_skill(index: SemanticIndex) -> None:
-    hits = index.search(["wear safety gear on site"], 3)[0]
+def test_a_dutch_paraphrase_no_label_spells_out_finds_its_skill(index: SemanticIndex) -> None:
+    text = "helm en veiligheidsschoenen dragen"
+    hits = index.search([text], 3)[0]
     assert "pbm_gebruiken" in [code for code, _ in hits]
-    fuzzy = Normaliser(Taxonomy.builtin()).top("wear safety gear on site", "skill", 3)
+    fuzzy = Normaliser(Taxonomy.builtin()).top(text, "skill", 3)
     assert "pbm_gebruiken" not in [code for code, _ in fuzzy]  # characters alone do not get there
 
 
@@ -86,7 +87,7 @@ def test_fused_normalisation_keeps_a_weak_match_as_free_text(index: SemanticInde
 def test_without_the_extra_the_message_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(semantic_api, "semantic_available", lambda: False)
     with pytest.raises(KoppelaarError, match=r"pip install 'koppelaar\[semantic\]'"):
-        semantic_api.MiniLMEncoder()
+        semantic_api.E5Encoder()
 
 
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
