@@ -239,6 +239,8 @@ HEADERS_NL = {
     "planned_fulfilment": "Met gepland (%)",
     "pace_eur_per_month": "Tempo (€ per maand)",
     "forecast_eur": "Prognose (€)",
+    "forecast_low_eur": "Prognose laag (€)",
+    "forecast_high_eur": "Prognose hoog (€)",
     "forecast_share": "Prognose (%)",
     "forecast_label": "Prognose",
     "placements_realised": "Plaatsingen gerealiseerd",

@@ -520,10 +520,15 @@ class Progress(BaseModel):
     planned_eur: float = Field(description="SROI value of its placements still voorgesteld")
     still_needed_eur: float
     fulfilment: float = Field(description="realised / owed (0..1)")
-    forecast_eur: float = Field(description="realised + planned + the pace so far × the months left")
+    forecast_eur: float = Field(
+        description="what is secured + the expected 6-month retention × (placements still running, planned "
+        "ones and the pace so far × the months left)"
+    )
+    forecast_low_eur: float = Field(description="the forecast at the low end of the retention's 95% interval")
+    forecast_high_eur: float = Field(description="the forecast at the high end of the retention's 95% interval")
     forecast_label: str = Field(
-        description="the forecast as a share of what is owed, in Dutch: `87%`, `ruim gehaald` above 200%, "
-        "`nog niet gestart` before the start"
+        description="the forecast range as shares of what is owed, in Dutch: `87%–95%`, `ruim gehaald` above "
+        "150%, `nog niet gestart` before the start, `nog geen tempo` in the first 3 months"
     )
     status: str = Field(description="`op schema`, `risico` or `achter`")
     reason: str = Field(description="why, in Dutch")

@@ -37,6 +37,8 @@ def progress(store: Store, runtime: Runtime, obligation_id: str, today: date) ->
         "still_needed_eur": round(max(float(row["required_eur"]) - float(row["realised_eur"]), 0.0), 2),
         "fulfilment": float(row["fulfilment"]),
         "forecast_eur": float(row["forecast_eur"]),
+        "forecast_low_eur": float(row["forecast_low_eur"]),
+        "forecast_high_eur": float(row["forecast_high_eur"]),
         "forecast_label": str(row["forecast_label"]),
         "status": str(row["status"]),
         "reason": str(row["reason"]),

@@ -4,22 +4,29 @@
 - *realised*: the SROI value of placements geaccepteerd, gestart or beeindigd (models.valuation);
 - *planned*: placements still voorgesteld (a coach accepted a suggestion or a plan) and, when given,
   the rows of a match plan not yet registered;
-- *forecast*: realised + planned + the pace so far (realised euros per month since the start) times
-  the months left;
-- *status*: ``op schema`` (met, or the forecast reaches the requirement), ``risico`` (the forecast
-  reaches at least :data:`RISK_SHARE` of it) or ``achter`` (less, or the term ended short), with the
-  reason in Dutch.
+- *pace*: realised euros per month since the start, once the obligation has run
+  :data:`PACE_MIN_MONTHS` months (before that there is no pace yet);
+- *forecast*: what is secured (placements ended, or known to have lasted 6 months) plus the expected
+  retention times the rest: placements still running, planned ones and the pace times the months
+  left. The expected retention is the share of the contractor's started placements that lasted 6
+  months (its own record, so one obligation's page and the region's report agree), with its 95%
+  Wilson interval; the interval's ends give the forecast's range (low, high), the share the forecast;
+- *status*: ``op schema`` (met, or the forecast reaches the requirement, or no pace yet),
+  ``risico`` (the forecast reaches at least :data:`RISK_SHARE` of it) or ``achter`` (less, or the
+  term ended short), with the reason in Dutch.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from matching.monitoring.retention import STARTED
 from models.dataset import Dataset
-from models.dutch import euros
+from models.dutch import euros, plural
 from models.enums import PlacementStatus
 from models.rules import displacement_warnings, obligation_values
 from models.valuation import REALISED_STATUSES, Schemes, owed_euros, value_registered
@@ -54,6 +61,8 @@ COLUMNS = (
     "planned_fulfilment",
     "pace_eur_per_month",
     "forecast_eur",
+    "forecast_low_eur",
+    "forecast_high_eur",
     "forecast_share",
     "forecast_label",
     "placements_realised",
@@ -66,19 +75,72 @@ COLUMNS = (
 
 #: A forecast above this share of the requirement reads "ruim gehaald": an exact 3003% says more than
 #: the estimate knows.
-AMPLY_MET_SHARE = 2.0
+AMPLY_MET_SHARE = 1.5
+#: An obligation has a pace once it has run this many months; before, a pace would be a guess.
+PACE_MIN_MONTHS = 3.0
+#: The z of the 95% interval of the expected retention.
+Z95 = 1.959964
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def forecast_label(share: float, *, started: bool) -> str:
-    """The forecast as a coach reads it: "ruim gehaald" above :data:`AMPLY_MET_SHARE` of the
-    requirement, "nog niet gestart" before the start (no pace yet), else the share in whole percents."""
+def _share(x: float) -> str:
+    return "ruim gehaald" if x > AMPLY_MET_SHARE else _pct(x)
+
+
+def forecast_label(low: float, high: float, *, started: bool, paced: bool = True) -> str:
+    """The forecast range as a coach reads it, as shares of the requirement: "87%–95%"; "ruim
+    gehaald" above :data:`AMPLY_MET_SHARE`; "nog niet gestart" before the start and "nog geen tempo"
+    before :data:`PACE_MIN_MONTHS` months, instead of a number."""
     if not started:
         return "nog niet gestart"
-    return "ruim gehaald" if share > AMPLY_MET_SHARE else _pct(share)
+    if not paced:
+        return "nog geen tempo"
+    lo, hi = _share(low), _share(high)
+    if lo == hi:
+        return lo
+    return f"{lo} tot ruim gehaald" if hi == "ruim gehaald" else f"{lo}–{hi}"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """The expected 6-month retention of a placement per contractor: the observed share and its 95%
+    Wilson interval (no known outcome: 0 to 1, the share halfway)."""
+
+    share: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    known: np.ndarray  # started placements whose 6-month outcome is known
+
+
+def wilson(retained: np.ndarray, known: np.ndarray) -> Retention:
+    """The share ``retained / known`` with its 95% Wilson interval, element-wise."""
+    n = np.asarray(known, dtype=float)
+    p = np.divide(retained, n, out=np.full(len(n), 0.5), where=n > 0)
+    safe = np.maximum(n, 1.0)
+    centre = (p + Z95**2 / (2 * safe)) / (1 + Z95**2 / safe)
+    half = Z95 * np.sqrt(p * (1 - p) / safe + Z95**2 / (4 * safe * safe)) / (1 + Z95**2 / safe)
+    low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
+    high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
+    return Retention(p, low, high, n.astype(np.int64))
+
+
+def expected_retention(ds: Dataset, contractors: pd.Series) -> Retention:
+    """The expected retention of each of ``contractors``: the share of its started placements (at its
+    vacancies) whose 6-month outcome is known that lasted 6 months."""
+    plc = ds.placements
+    started = plc[plc["status"].isin(list(STARTED)) & plc["retained_6m"].notna()]
+    owner = started["vacancy_id"].map(
+        ds.vacancies.drop_duplicates("vacancy_id").set_index("vacancy_id")["contractor_id"]
+    )
+    outcome = pd.DataFrame({"contractor": owner.astype(object), "kept": started["retained_6m"].astype(bool)})
+    per = outcome.groupby("contractor", sort=False)["kept"].agg(["sum", "count"])
+    keys = contractors.astype(object)
+    retained = keys.map(per["sum"]).fillna(0).to_numpy(dtype=float)
+    known = keys.map(per["count"]).fillna(0).to_numpy(dtype=float)
+    return wilson(retained, known)
 
 
 def valued_placements(ds: Dataset, schemes: Schemes | None = None) -> pd.DataFrame:
@@ -135,6 +197,12 @@ def obligation_progress(
     proposed = valued["status"].eq(PlacementStatus.VOORGESTELD.value).to_numpy(dtype=bool) & (rows >= 0)
     euros = valued["sroi_value_eur"].to_numpy(dtype=float)
     realised = np.bincount(rows[counts], weights=euros[counts], minlength=n).astype(float)
+    plc = ds.placements
+    lasted_ids = plc.loc[plc["retained_6m"].fillna(False).astype(bool).to_numpy(), "placement_id"]
+    done = valued["status"].eq(PlacementStatus.BEEINDIGD.value).to_numpy(dtype=bool)
+    lasted = valued["placement_id"].isin(lasted_ids).to_numpy(dtype=bool)
+    sure = counts & (done | lasted)
+    secured = np.bincount(rows[sure], weights=euros[sure], minlength=n).astype(float)
     planned = np.bincount(rows[proposed], weights=euros[proposed], minlength=n).astype(float)
     n_realised = np.bincount(rows[counts], minlength=n)
     n_planned = np.bincount(rows[proposed], minlength=n)
@@ -160,12 +228,19 @@ def obligation_progress(
     total = np.maximum(_months(end, start), 0.0)
     elapsed = np.clip(_months(pd.Series(now, index=obl.index), start), 0.0, total)
     left = np.clip(_months(end, pd.Series(now, index=obl.index)), 0.0, None)
-    pace = np.where(elapsed > 0, realised / np.maximum(elapsed, 1.0), 0.0)
-    forecast = realised + planned + pace * left
+    paced = elapsed >= PACE_MIN_MONTHS
+    pace = np.where(paced, realised / np.maximum(elapsed, 1.0), 0.0)
+    retention = expected_retention(ds, obl["contractor_id"])
+    uncertain = realised - secured + planned + pace * left
+    forecast = secured + retention.share * uncertain
+    low = secured + retention.low * uncertain
+    high = secured + retention.high * uncertain
     with np.errstate(divide="ignore", invalid="ignore"):
         fulfilment = np.where(required > 0, np.minimum(realised / required, 1.0), 1.0)
         planned_fulfilment = np.where(required > 0, np.minimum((realised + planned) / required, 1.0), 1.0)
         forecast_share = np.where(required > 0, forecast / required, 1.0)
+        low_share = np.where(required > 0, low / required, 1.0)
+        high_share = np.where(required > 0, high / required, 1.0)
     names = con.drop_duplicates("contractor_id").set_index("contractor_id")
     flagged = set(con.loc[displacement_warnings(con), "contractor_id"].astype(str))
     status, reason = _status(
@@ -173,6 +248,10 @@ def obligation_progress(
         realised=realised,
         planned=planned,
         forecast=forecast,
+        low=low,
+        high=high,
+        paced=paced,
+        elapsed=elapsed,
         started=(start <= now).to_numpy(dtype=bool),
         ended=(end < now).to_numpy(dtype=bool),
         start=start,
@@ -203,10 +282,14 @@ def obligation_progress(
             "planned_fulfilment": np.round(planned_fulfilment, 4),
             "pace_eur_per_month": np.round(pace, 2),
             "forecast_eur": np.round(forecast, 2),
+            "forecast_low_eur": np.round(low, 2),
+            "forecast_high_eur": np.round(high, 2),
             "forecast_share": np.round(forecast_share, 4),
             "forecast_label": [
-                forecast_label(float(share), started=bool(began))
-                for share, began in zip(forecast_share, (start <= now).to_numpy(dtype=bool), strict=True)
+                forecast_label(float(lo), float(hi), started=bool(began), paced=bool(p))
+                for lo, hi, began, p in zip(
+                    low_share, high_share, (start <= now).to_numpy(dtype=bool), paced, strict=True
+                )
             ],
             "placements_realised": n_realised.astype(np.int64),
             "placements_planned": n_planned.astype(np.int64),
@@ -225,6 +308,10 @@ def _status(
     realised: np.ndarray,
     planned: np.ndarray,
     forecast: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    paced: np.ndarray,
+    elapsed: np.ndarray,
     started: np.ndarray,
     ended: np.ndarray,
     start: pd.Series,
@@ -243,16 +330,24 @@ def _status(
             status.append(ON_TRACK)
             when = start.iloc[i].date().isoformat()
             reason.append(f"start op {when}; {euros(realised[i] + planned[i])} van {euros(need)} al gepland")
+        elif not paced[i]:
+            status.append(ON_TRACK)
+            reason.append(
+                f"nog geen tempo na {plural(round(float(elapsed[i])), 'maand', 'maanden')}: "
+                f"{euros(realised[i])} gerealiseerd en {euros(planned[i])} gepland van {euros(need)}"
+            )
         else:
             share = forecast[i] / need if need > 0 else 1.0
             gap = need - forecast[i]
+            between = forecast_label(low[i] / need, high[i] / need, started=True) if need > 0 else "100%"
             if share >= 1.0:
                 status.append(ON_TRACK)
-                reason.append(f"prognose {_pct(share)} bij het huidige tempo")
+                reason.append(f"prognose {between} bij het huidige tempo en behoud")
             else:
                 status.append(AT_RISK if share >= RISK_SHARE else BEHIND)
                 reason.append(
-                    f"prognose {_pct(share)}: {euros(gap)} tekort bij het huidige tempo, nog {left[i]:.0f} maanden"
+                    f"prognose {between}: naar verwachting {euros(gap)} tekort bij het huidige tempo en behoud, "
+                    f"nog {plural(round(float(left[i])), 'maand', 'maanden')}"
                 )
     return status, reason
 

@@ -63,6 +63,13 @@ def test_a_met_obligation_is_on_schedule(tmp_path: Path) -> None:
     assert r.reason.startswith("voldaan")
 
 
+def _wilson(p: float, n: int) -> tuple[float, float]:
+    z = 1.959964
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5 / (1 + z * z / n)
+    return centre - half, centre + half
+
+
 def test_the_forecast_is_the_pace_so_far_times_the_months_left(tmp_path: Path) -> None:
     ds = world(tmp_path, obligation={"obligation_eur": "170000"})
     r = row(obligation_progress(ds, TODAY))
@@ -70,11 +77,59 @@ def test_the_forecast_is_the_pace_so_far_times_the_months_left(tmp_path: Path) -
     assert r.months_elapsed == pytest.approx(ELAPSED, abs=0.05)
     assert r.months_left == pytest.approx(LEFT, abs=0.05)
     assert r.pace_eur_per_month == pytest.approx(pace, abs=0.01)
+    # P1 lasted 6 months (secured); the one known outcome gives the expected retention 1 (Wilson 21%-100%)
+    low, high = _wilson(1.0, 1)
     assert r.forecast_eur == pytest.approx(40_000 + pace * LEFT, abs=0.5)
+    assert r.forecast_low_eur == pytest.approx(40_000 + low * pace * LEFT, abs=0.5)
+    assert r.forecast_high_eur == pytest.approx(40_000 + high * pace * LEFT, abs=0.5)
     share = (40_000 + pace * LEFT) / 170_000  # about 0.90: below the requirement, above 80%
     assert 0.8 < share < 1
     assert r.status == AT_RISK
-    assert f"prognose {100 * share:.0f}%" in r.reason
+    label = f"{100 * r.forecast_low_eur / 170_000:.0f}%–{100 * r.forecast_high_eur / 170_000:.0f}%"
+    assert r.forecast_label == label
+    assert r.reason.startswith(f"prognose {label}: naar verwachting € ")
+
+
+def test_the_expected_retention_weighs_what_is_not_secured(tmp_path: Path) -> None:
+    # P1 lasted 6 months, P2 did not, P3 still runs: retention 1 of 2; P3's 40,000 counts half
+    ds = world(
+        tmp_path,
+        obligation={"obligation_eur": "300000"},
+        placements=[
+            {"placement_id": "P1"},
+            {"placement_id": "P2", "status": "beeindigd", "retained_6m": "false", "end_date": "2026-05-01"},
+            {"placement_id": "P3", "retained_6m": ""},
+        ],
+    )
+    r = row(obligation_progress(ds, TODAY))
+    valued = valued_placements(ds).set_index("placement_id")["sroi_value_eur"]
+    secured = valued["P1"] + valued["P2"]  # lasted, and ended (valued to its end)
+    pace = r.realised_eur / ELAPSED
+    rest = valued["P3"] + pace * LEFT
+    low, high = _wilson(0.5, 2)
+    assert r.forecast_eur == pytest.approx(secured + 0.5 * rest, abs=0.5)
+    assert r.forecast_low_eur == pytest.approx(secured + low * rest, abs=0.5)
+    assert r.forecast_high_eur == pytest.approx(secured + high * rest, abs=0.5)
+    assert r.forecast_low_eur < r.forecast_eur < r.forecast_high_eur
+
+
+def test_no_pace_yet_says_so_instead_of_a_number(tmp_path: Path) -> None:
+    # started 2026-06-15: under 3 months on the report's day
+    ds = world(tmp_path, obligation={"obligation_eur": "500000", "start_date": "2026-06-15"})
+    r = row(obligation_progress(ds, TODAY))
+    assert r.pace_eur_per_month == 0
+    assert r.forecast_label == "nog geen tempo"
+    assert r.status == ON_TRACK
+    assert r.reason == "nog geen tempo na 2 maanden: € 40.000 gerealiseerd en € 0 gepland van € 500.000"
+
+
+def test_a_forecast_never_reads_3003_percent(tmp_path: Path) -> None:
+    # a small obligation with a big placement early on: the pace far exceeds what is owed
+    ds = world(tmp_path, obligation={"obligation_eur": "2000"})
+    r = row(obligation_progress(ds, date(2026, 5, 15)))
+    assert r.forecast_share > 10
+    assert r.forecast_label == "ruim gehaald"
+    assert "%" not in r.forecast_label
 
 
 def test_far_below_pace_is_behind_and_on_the_alert_list(tmp_path: Path) -> None:
@@ -155,15 +210,26 @@ def test_a_contractor_below_its_baseline_is_flagged(tmp_path: Path) -> None:
 
 
 def test_a_forecast_far_above_the_requirement_reads_ruim_gehaald_and_none_before_the_start() -> None:
-    assert forecast_label(0.874, started=True) == "87%"
-    assert forecast_label(2.0, started=True) == "200%"
-    assert forecast_label(30.03, started=True) == "ruim gehaald"
-    assert forecast_label(0.0, started=False) == "nog niet gestart"
+    assert forecast_label(0.874, 0.874, started=True) == "87%"
+    assert forecast_label(0.80, 0.95, started=True) == "80%–95%"
+    assert forecast_label(1.5, 1.5, started=True) == "150%"
+    assert forecast_label(1.2, 2.0, started=True) == "120% tot ruim gehaald"
+    assert forecast_label(1.51, 30.03, started=True) == "ruim gehaald"
+    assert forecast_label(0.0, 0.0, started=False) == "nog niet gestart"
+    assert forecast_label(0.0, 0.5, started=True, paced=False) == "nog geen tempo"
 
 
 def test_every_progress_row_carries_its_forecast_label(tmp_path: Path) -> None:
     progress = obligation_progress(world(tmp_path), TODAY)
+    required = progress["required_eur"]
     assert list(progress["forecast_label"]) == [
-        forecast_label(share, started=start <= TODAY)
-        for share, start in zip(progress["forecast_share"], progress["start_date"], strict=True)
+        forecast_label(lo / need, hi / need, started=start <= TODAY, paced=elapsed >= 3)
+        for lo, hi, need, start, elapsed in zip(
+            progress["forecast_low_eur"],
+            progress["forecast_high_eur"],
+            required,
+            progress["start_date"],
+            progress["months_elapsed"],
+            strict=True,
+        )
     ]
