@@ -115,6 +115,28 @@ class Settings(BaseSettings):
         default=8.0, gt=0, le=24 * 7, description="How long a web sign-in lasts before the user signs in again."
     )
 
+    # notifications (api/services/notify.py; docs/MONITORING.md)
+    smtp_host: str | None = Field(
+        default=None,
+        description="The SMTP server that sends notification e-mails; unset: notifications go to the API's feed only.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_user: str | None = Field(default=None, description="The SMTP login, when the server asks for one.")
+    smtp_password: str | None = Field(default=None, description="The SMTP password of KOPPELAAR_SMTP_USER.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field(default="koppelaar@localhost", description="The sender of notification e-mails.")
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="Where users reach this server: the links in notification e-mails start with it.",
+    )
+    notify_minutes: float = Field(
+        default=0.0,
+        ge=0,
+        le=24 * 60,
+        description="The server's own notifier: every this many minutes it looks for events and sends them, as "
+        "`koppelaar notify` does; 0 (the default): off, run `koppelaar notify` from cron or a CronJob instead.",
+    )
+
     @field_validator("oidc_client_key")
     @classmethod
     def _client_key_exists(cls, value: Path | None) -> Path | None:

@@ -17,6 +17,8 @@ from api.cli import (
     generate,
     import_,
     match,
+    notify,
+    register,
     report,
     score,
     serve,
@@ -48,6 +50,8 @@ for name, command in (
     ("import", import_.import_),
     ("export", export.export),
     ("serve", serve.serve),
+    ("notify", notify.notify),
+    ("register", register.register),
 ):
     app.command(name)(exit_on_user_error(command))
 app.add_typer(db.db_app, name="db")

@@ -24,6 +24,8 @@ def import_(
     log: LogOpt = LogFormat.TEXT,
 ) -> None:
     """Import a dataset into the store: validated first, then upserted by id in one transaction."""
+    from api.services.notify import import_result
+    from models.errors import DatasetInvalid
     from models.store.importer import import_folder
 
     with Reporter.from_options("import", quiet=quiet, log=log) as reporter:
@@ -32,7 +34,20 @@ def import_(
             store = open_store(runtime)
         try:
             with reporter.stage("import"):
-                report = import_folder(store, dataset, schemes=runtime.known_schemes)
+                try:
+                    report = import_folder(store, dataset, schemes=runtime.known_schemes)
+                except DatasetInvalid as exc:
+                    import_result(
+                        store, runtime, region=None, source=dataset.name, changes=None, errors=len(exc.errors)
+                    )
+                    raise
+                import_result(
+                    store,
+                    runtime,
+                    region=None,
+                    source=dataset.name,
+                    changes={name: c.as_dict() for name, c in report.changes.items()},
+                )
         finally:
             store.close()
         changes = {name: c.as_dict() for name, c in report.changes.items()}

@@ -25,6 +25,7 @@ from api.http import (
     entities,
     erasure,
     keys,
+    notifications,
     obligations,
     problems,
     reports,
@@ -38,6 +39,7 @@ from api.http.problems import allowed_methods
 from api.http.throttle import AuthThrottle
 from api.http.web import mount_web
 from api.services.matching import MatchingService
+from api.services.notify import NotifyLoop
 from api.services.reports import ReportService
 from api.services.runs import JobRunner
 from api.services.worklist import WorklistService
@@ -224,6 +226,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         app.state.jobs = JobRunner(app.state.store, runtime)
         app.state.reports = ReportService(app.state.store, runtime)
         app.state.worklist = WorklistService(app.state.store, runtime, app.state.reports)
+        app.state.notifier = NotifyLoop(app.state.store, runtime, app.state.matching, app.state.worklist)
+        if run_jobs:  # KOPPELAAR_NOTIFY_MINUTES > 0: the server looks for events and sends them itself
+            app.state.notifier.start()
         if run_jobs and _resumes_runs():
             resumed = app.state.jobs.recover()
             if resumed:
@@ -233,6 +238,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         try:
             yield
         finally:
+            app.state.notifier.stop()
             app.state.matching.close()
             app.state.jobs.shutdown()
             if own:
@@ -259,6 +265,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         reports.router,
         worklist.router,
         calendar.router,
+        notifications.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app, settings)  # the job coaches' page at /app/, outside the API

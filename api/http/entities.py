@@ -21,6 +21,7 @@ from api.http.deps import RuntimeDep, StoreDep, audit, require
 from api.http.problems import ApiProblem, field_errors
 from api.http.schemas import CREATE, EXAMPLES, PUBLIC, SINGULAR, UPDATE, ImportResult, Page, to_cell
 from api.security import Permission, Principal
+from api.services.notify import import_result
 from api.services.obligations import counted_placements
 from api.services.regions import UnknownRegionError, check_region
 from models.dataset.reader import raw_from_cells, read_raw_bytes
@@ -277,12 +278,27 @@ def entity_router(spec: FileSpec) -> APIRouter:
             region = raw.columns.get("region")
             filled = [r or principal.region for r in (region if region is not None else [""] * raw.length)]
             raw.columns["region"] = pd.Series(filled, dtype="str")
-        report = await run_in_threadpool(
-            lambda: import_raw(
-                store, {file: raw}, spec.filename, problems, region_guard(principal), schemes=runtime.known_schemes
+        try:
+            report = await run_in_threadpool(
+                lambda: import_raw(
+                    store, {file: raw}, spec.filename, problems, region_guard(principal), schemes=runtime.known_schemes
+                )
+            )
+        except DatasetInvalid as exc:
+            errors = len(exc.errors)
+            await run_in_threadpool(
+                lambda: import_result(
+                    store, runtime, region=principal.region, source=spec.filename, changes=None, errors=errors
+                )
+            )
+            raise
+        result = _import_result(report)
+        await run_in_threadpool(
+            lambda: import_result(
+                store, runtime, region=principal.region, source=spec.filename, changes=result["changes"]
             )
         )
-        return _import_result(report)
+        return result
 
     return router
 

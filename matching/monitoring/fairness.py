@@ -17,6 +17,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from fairlearn.metrics import MetricFrame
 
 from models.dataset import Dataset
 
@@ -25,10 +26,13 @@ __all__ = [
     "DIMENSIONS",
     "FAIRNESS_COLUMNS",
     "GAP_THRESHOLD",
+    "INTERVAL_COLUMNS",
     "MIN_GROUP",
     "PLACED",
     "UNKNOWN",
     "fairness_report",
+    "pool_members",
+    "rate_intervals",
 ]
 
 #: Age bands, youngest first (ages at ``today.year``: up to 26, 27 to 49, 50 to 54, 55 and over).
@@ -122,10 +126,53 @@ def _divide(num: np.ndarray, den: np.ndarray | float) -> np.ndarray:
     return out
 
 
+def _off(ratio: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """The four-fifths rule: a ratio below :data:`GAP_THRESHOLD` or above its inverse, in a group that is not small."""
+    with np.errstate(invalid="ignore"):
+        off = (ratio < GAP_THRESHOLD - _EPS) | (ratio > 1 / GAP_THRESHOLD + _EPS)
+    return np.asarray(off & ~small, dtype=bool)
+
+
 def _member(ids: pd.Series, chosen: Collection[str] | None) -> np.ndarray | None:
     if chosen is None:
         return None
     return ids.isin(list(chosen)).to_numpy(dtype=bool)
+
+
+def pool_members(
+    ds: Dataset,
+    today: date,
+    *,
+    suggested: Collection[str] | None = None,
+    planned: Collection[str] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """One row per pool member: their group in each of :data:`DIMENSIONS`, ``pool`` (1) and, as 0/1, whether
+    they were ``suggested``, ``planned`` (left out when the argument is ``None``) and ``placed``; and the
+    count columns present. The one definition of who is in the pool, in which group, and what counts."""
+    cand = ds.candidates
+    pool = cand[cand["consent"].fillna(False).to_numpy(dtype=bool)]
+    ids = pool["candidate_id"]
+    pl = ds.placements
+    placed_ids = pl.loc[pl["status"].isin(PLACED).to_numpy(dtype=bool), "candidate_id"]
+    flags: dict[str, np.ndarray | None] = {
+        "suggested": _member(ids, suggested),
+        "planned": _member(ids, planned),
+        "placed": ids.isin(placed_ids).to_numpy(dtype=bool),
+    }
+    members = pd.DataFrame(
+        {
+            "target_group": _text(pool["target_group"]),
+            "age_band": _age_band(pool["birth_year"], today),
+            "region": _text(pool["region"]),
+            "pool": np.ones(len(pool), dtype=np.int64),
+        }
+    )
+    counted = ["pool"]
+    for name, flag in flags.items():
+        if flag is not None:
+            members[name] = flag.astype(np.int64)
+            counted.append(name)
+    return members, counted
 
 
 def fairness_report(
@@ -153,30 +200,8 @@ def fairness_report(
         least :data:`MIN_GROUP` has a ratio below :data:`GAP_THRESHOLD` or above its inverse, and
         ``note`` then says so in Dutch; it is empty otherwise. Ids outside the pool are not counted.
     """
-    cand = ds.candidates
-    pool = cand[cand["consent"].fillna(False).to_numpy(dtype=bool)]
-    ids = pool["candidate_id"]
-    pl = ds.placements
-    placed_ids = pl.loc[pl["status"].isin(PLACED).to_numpy(dtype=bool), "candidate_id"]
-    flags: dict[str, np.ndarray | None] = {
-        "suggested": _member(ids, suggested),
-        "planned": _member(ids, planned),
-        "placed": ids.isin(placed_ids).to_numpy(dtype=bool),
-    }
-    members = pd.DataFrame(
-        {
-            "target_group": _text(pool["target_group"]),
-            "age_band": _age_band(pool["birth_year"], today),
-            "region": _text(pool["region"]),
-            "pool": np.ones(len(pool), dtype=np.int64),
-        }
-    )
-    counted = ["pool"]
-    for name, flag in flags.items():
-        if flag is not None:
-            members[name] = flag.astype(np.int64)
-            counted.append(name)
-    n_pool = len(pool)
+    members, counted = pool_members(ds, today, suggested=suggested, planned=planned)
+    n_pool = len(members)
     overall = {name: _divide(np.array([members[name].sum()]), n_pool)[0] for name in counted[1:]}
 
     parts = []
@@ -207,9 +232,7 @@ def fairness_report(
         out[ratio] = _divide(out[rate].to_numpy(), overall[count])
         r = out[ratio].to_numpy()
         rates = out[rate].to_numpy()
-        with np.errstate(invalid="ignore"):
-            off = (r < GAP_THRESHOLD - _EPS) | (r > 1 / GAP_THRESHOLD + _EPS)
-        off &= ~out["small_group"].to_numpy()
+        off = _off(r, out["small_group"].to_numpy(dtype=bool))
         gap |= off
         for i in np.flatnonzero(off):
             notes[i].append(
@@ -226,3 +249,84 @@ def fairness_report(
     for column in ("dimension", "group", "note"):
         out[column] = out[column].astype(str)
     return out[FAIRNESS_COLUMNS].reset_index(drop=True)
+
+
+#: The columns of :func:`rate_intervals`, in order.
+INTERVAL_COLUMNS = [
+    "dimension",
+    "group",
+    "pool",
+    "measure",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "overall_rate",
+    "ratio",
+    "small_group",
+    "gap",
+]
+
+
+def _share(y_true: np.ndarray, y_pred: np.ndarray, flags: np.ndarray) -> float:
+    """The share of ``flags`` that are 1: a rate as a fairlearn metric that reads its own column."""
+    return float(np.mean(flags)) if len(flags) else float("nan")
+
+
+def rate_intervals(
+    ds: Dataset,
+    today: date,
+    *,
+    suggested: Collection[str] | None = None,
+    planned: Collection[str] | None = None,
+    n_boot: int = 100,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each group's suggestion, plan and placement rate with a bootstrap confidence interval, beside the
+    four-fifths check of :func:`fairness_report`.
+
+    The rates come from fairlearn's :class:`~fairlearn.metrics.MetricFrame` over the pool of
+    :func:`pool_members` (so they equal :func:`fairness_report`'s), one frame per dimension; ``n_boot``
+    bootstrap resamples of the pool (seeded by ``seed``) give the ``level`` interval ``ci_low``..``ci_high``.
+    A measure whose ids are not given (``suggested``/``planned`` ``None``) is left out. ``ratio`` and
+    ``small_group`` are :func:`fairness_report`'s; ``gap`` is its four-fifths rule for this measure alone.
+    """
+    members, counted = pool_members(ds, today, suggested=suggested, planned=planned)
+    if not len(members):
+        return pd.DataFrame(columns=INTERVAL_COLUMNS)
+    checked = fairness_report(ds, today, suggested=suggested, planned=planned).set_index(["dimension", "group"])
+    measures = [(count, rate, ratio) for count, rate, ratio, _ in _MEASURES if count in counted]
+    tail = (1 - level) / 2
+    rows: list[dict[str, object]] = []
+    for dimension in DIMENSIONS:
+        first = members[measures[0][0]].to_numpy(dtype=np.int64)
+        frame = MetricFrame(
+            metrics={rate: _share for _, rate, _ in measures},
+            y_true=first,
+            y_pred=first,
+            sensitive_features=pd.Series(members[dimension].to_numpy(), name=dimension),
+            sample_params={rate: {"flags": members[count].to_numpy(dtype=np.int64)} for count, rate, _ in measures},
+            n_boot=n_boot,
+            ci_quantiles=[tail, 1 - tail],
+            random_state=seed,
+        )
+        low, high = frame.by_group_ci
+        for _, rate, ratio in measures:
+            for group in checked.loc[dimension].index:
+                row = checked.loc[(dimension, group)]
+                rows.append(
+                    {
+                        "dimension": dimension,
+                        "group": group,
+                        "pool": int(row["pool"]),
+                        "measure": rate,
+                        "rate": float(frame.by_group.at[group, rate]),
+                        "ci_low": float(low.at[group, rate]),
+                        "ci_high": float(high.at[group, rate]),
+                        "overall_rate": float(frame.overall[rate]),
+                        "ratio": float(row[ratio]),
+                        "small_group": bool(row["small_group"]),
+                        "gap": bool(_off(np.array([float(row[ratio])]), np.array([bool(row["small_group"])]))[0]),
+                    }
+                )
+    return pd.DataFrame(rows, columns=INTERVAL_COLUMNS)

@@ -227,6 +227,55 @@ web_sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
+#: What a user asked to be told: a topic (``obligation_status``, ``obligation_deadline``, ``vacancy_match``,
+#: ``import_result``), the address to e-mail (``None``: the API's feed only) and the topic's parameters.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("subscription_id", Integer, primary_key=True, autoincrement=True),
+    Column("key_id", String(32), ForeignKey("api_keys.key_id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("topic", String(32), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("weeks", Integer, nullable=True),  # obligation_deadline: this many weeks before the end
+    Column("top_k", Integer, nullable=True),  # vacancy_match: a candidate among the first top_k
+    Column("coach_id", String(ID_LENGTH), nullable=True),  # vacancy_match: the candidates of this coach
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=True),  # vacancy_match: vacancies changed after it
+)
+
+#: Each event once per subscription (``event_key``); ``sent_at`` once the e-mail went out.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("notification_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id",
+        Integer,
+        ForeignKey("subscriptions.subscription_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("event_key", String(400), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("link", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("sending_at", DateTime(timezone=True), nullable=True),  # claimed by a sender (no two send one)
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("subscription_id", "event_key", name="uq_notifications_event"),
+)
+
+#: The status each obligation had when the notifier last looked, and since when: a change is an event.
+obligation_states = Table(
+    "obligation_states",
+    metadata,
+    Column("obligation_id", String(ID_LENGTH), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
 store_meta = Table(
     "store_meta",
     metadata,
@@ -246,12 +295,15 @@ __all__ = [
     "decisions",
     "match_runs",
     "metadata",
+    "notifications",
+    "obligation_states",
     "obligations",
     "placements",
     "run_plan",
     "run_unfilled",
     "run_unplaced",
     "store_meta",
+    "subscriptions",
     "vacancies",
     "web_sessions",
 ]

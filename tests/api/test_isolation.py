@@ -67,6 +67,17 @@ class World:
     _ids: Iterator[int] = field(default_factory=itertools.count)
     _next: Iterator[int] = field(default_factory=itertools.count)
 
+    _b_subscription: int | None = None
+
+    def b_subscription(self) -> int:
+        """A subscription of region B's employer service (made on first use)."""
+        if self._b_subscription is None:
+            body = {"topic": "import_result", "email": "wgs@midden-utrecht.example.nl"}
+            r = self.api.post("/subscriptions", role="werkgeversservice", region=B, json=body)
+            assert r.status_code == 201, r.text
+            self._b_subscription = int(r.json()["subscription_id"])
+        return self._b_subscription
+
     def fresh(self, prefix: str) -> str:
         return f"T{prefix}-{next(self._ids):04d}"
 
@@ -408,6 +419,23 @@ MATRIX: dict[tuple[str, str], Entry] = {
         (P.CATALOGUE_READ,),
         lambda w: Probe("GET", f"{V1}/calendar.ics", body="html"),
         lambda w: [Probe("GET", f"{V1}/calendar.ics?region={B}", expect=(404,), body="html")],
+    ),
+    # -- notifications: a key's own subscriptions and feed; another key's subscription does not exist for it
+    ("GET", f"{V1}/subscriptions"): Entry((), lambda w: Probe("GET", f"{V1}/subscriptions"), shared="the key's own"),
+    ("POST", f"{V1}/subscriptions"): Entry(
+        (P.UPLOAD,),  # import results are the employer service's (and the admin's) topic
+        lambda w: Probe(
+            "POST", f"{V1}/subscriptions", json={"topic": "import_result", "email": "a@example.nl"}, expect=(201,)
+        ),
+        shared="a subscription is the key's own and sees the key's region",
+    ),
+    ("DELETE", f"{V1}/subscriptions/{{subscription_id}}"): Entry(
+        (),
+        lambda w: Probe("DELETE", f"{V1}/subscriptions/2147483000", expect=(404,)),
+        lambda w: [Probe("DELETE", f"{V1}/subscriptions/{w.b_subscription()}", expect=(404,))],
+    ),
+    ("GET", f"{V1}/notifications"): Entry(
+        (), lambda w: Probe("GET", f"{V1}/notifications?limit=5"), shared="the key's own feed"
     ),
     ("GET", f"{V1}/reports/monitoring.xlsx"): Entry(
         (P.REPORTS_READ,),

@@ -211,3 +211,23 @@ def test_the_sample_world_has_a_row_for_every_target_group_in_the_pool() -> None
     notes = report.loc[report["gap"], "note"]
     assert (notes != "").all()
     assert (report.loc[~report["gap"], "note"] == "").all()
+
+
+def test_rates_with_intervals_equal_the_reports_rates_and_hold_them(ds: Dataset) -> None:
+    from matching.monitoring.fairness import INTERVAL_COLUMNS, rate_intervals
+
+    suggested = ids("participatiewet", 30) + ids("ww", 5)
+    out = rate_intervals(ds, TODAY, suggested=suggested, n_boot=40, seed=3)
+    assert list(out.columns) == INTERVAL_COLUMNS
+    assert set(out["measure"]) == {"suggestion_rate", "placement_rate"}  # no plan given: no plan rate
+    report = fairness_report(ds, TODAY, suggested=suggested).set_index(["dimension", "group"])
+    for r in out.to_dict(orient="records"):
+        expected = report.loc[(r["dimension"], r["group"])]
+        assert r["rate"] == pytest.approx(expected[r["measure"]])
+        assert r["ci_low"] <= r["rate"] + 1e-12 <= r["ci_high"] + 2e-12
+        assert r["pool"] == expected["pool"]
+    wajong = out[(out["group"] == "wajong") & (out["measure"] == "placement_rate")].iloc[0]
+    assert wajong["gap"]  # 0.75× the overall rate in a group of 20: the four-fifths rule, for this measure
+    assert wajong["ci_high"] > wajong["ci_low"]
+    again = rate_intervals(ds, TODAY, suggested=suggested, n_boot=40, seed=3)
+    pd.testing.assert_frame_equal(out, again)  # seeded: the same intervals

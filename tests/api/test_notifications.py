@@ -1,0 +1,60 @@
+"""``/subscriptions`` and ``/notifications`` over HTTP: own subscriptions, roles per topic, the feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import SAMPLE
+
+
+def test_subscribe_list_and_unsubscribe_your_own(api: Any) -> None:
+    body = {"topic": "obligation_deadline", "email": "adviseur@gemeente.nl"}
+    r = api.post("/subscriptions", role="adviseur", json=body)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["weeks"] == 8  # the default
+    assert [s["subscription_id"] for s in api.get("/subscriptions", role="adviseur").json()] == [
+        made["subscription_id"]
+    ]
+    assert api.get("/subscriptions", role="coach").json() == []  # another key's are not listed
+    assert api.delete(f"/subscriptions/{made['subscription_id']}", role="coach").status_code == 404
+    assert api.delete(f"/subscriptions/{made['subscription_id']}", role="adviseur").status_code == 204
+    assert api.get("/subscriptions", role="adviseur").json() == []
+
+
+def test_each_role_subscribes_to_its_own_topics(api: Any) -> None:
+    r = api.post("/subscriptions", role="coach", json={"topic": "obligation_status"})
+    assert r.status_code == 403
+    assert "adviseur" in r.json()["detail"]
+    r = api.post("/subscriptions", role="coach", json={"topic": "vacancy_match"})
+    assert r.status_code == 422
+    assert "coach_id" in r.json()["detail"]
+    r = api.post("/subscriptions", role="coach", json={"topic": "vacancy_match", "coach_id": "C-001", "top_k": 5})
+    assert r.status_code == 201
+    r = api.post("/subscriptions", role="adviseur", json={"topic": "import_result"})
+    assert r.status_code == 403
+    r = api.post("/subscriptions", role="werkgeversservice", json={"topic": "import_result", "email": "not an address"})
+    assert r.status_code == 422
+
+
+def test_an_upload_is_told_to_the_regions_employer_service_in_its_feed(api: Any) -> None:
+    r = api.post("/subscriptions", role="werkgeversservice", json={"topic": "import_result"})
+    assert r.status_code == 201
+    other = api.post(
+        "/subscriptions", role="werkgeversservice", region="Midden-Utrecht", json={"topic": "import_result"}
+    )
+    assert other.status_code == 201
+    good = (SAMPLE / "contractors.csv").read_bytes()
+    headers = {"Content-Type": "text/csv"}
+    assert api.post("/contractors/upload", role="werkgeversservice", content=good, headers=headers).status_code == 200
+    bad = b"contractor_id,name\nX1,\n"
+    assert api.post("/contractors/upload", role="werkgeversservice", content=bad, headers=headers).status_code == 422
+    feed = api.get("/notifications", role="werkgeversservice").json()
+    assert feed["total"] == 2
+    refused, done = feed["items"]  # newest first
+    assert refused["subject"] == "Import contractors.csv geweigerd: 1 fout"
+    assert done["subject"] == "Import contractors.csv gelukt"
+    rows = len(good.decode("utf-8").splitlines()) - 1
+    assert f"contractors: 0 nieuw, 0 gewijzigd, {rows} ongewijzigd" in done["body"]
+    assert done["sent_at"] is None  # no SMTP server configured: the feed only
+    assert api.get("/notifications", role="werkgeversservice", region="Midden-Utrecht").json()["total"] == 0
