@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bootstrap import Runtime
@@ -174,6 +175,34 @@ class CatchUnexpected:
                 await _send_problem(send, scope, status=500, title="Internal error", detail=detail, errors=[])
 
 
+class CatchUpAfterWrites:
+    """Before a successful write request is answered, bring this process's matchers up to date with it
+    (:meth:`MatchingService.catch_up`, in a worker thread), so that the next question to this process
+    sees what was written; other processes take it in in the background."""
+
+    WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in self.WRITES:
+            await self.app(scope, receive, send)
+            return
+
+        async def caught_up(message: Message) -> None:
+            if message["type"] == "http.response.start" and int(message["status"]) < 400:
+                service: MatchingService | None = getattr(scope["app"].state, "matching", None)
+                if service is not None:
+                    try:
+                        await run_in_threadpool(service.catch_up)
+                    except Exception as exc:  # the write stands; the next question brings the matcher up to date
+                        log.warning("could not update the matchers after a write (%s)", type(exc).__name__)
+            await send(message)
+
+        await self.app(scope, receive, caught_up)
+
+
 class AnswerOptions:
     """``OPTIONS`` on a path of the API: 204 with ``Allow`` naming its methods (404 for a path that has none)."""
 
@@ -293,6 +322,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
 
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1_000_000))  # type: ignore[arg-type]
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]
+    app.add_middleware(CatchUpAfterWrites)  # type: ignore[arg-type]
     app.add_middleware(AnswerOptions, routes=app)  # type: ignore[arg-type]
     app.add_middleware(CatchUnexpected)  # type: ignore[arg-type]
     app.state.auth_throttle = AuthThrottle(settings.auth_failures_per_minute)

@@ -31,7 +31,7 @@ from api.http.schemas import (
 )
 from api.security import Permission, Principal
 from api.services.matching import MatchingService
-from matching.matcher import UnknownIdError
+from matching.matcher import Matcher, UnknownIdError
 from matching.scorers import score_meaning
 from models.dataset.reader import raw_from_cells
 from models.errors import DatasetInvalid
@@ -99,7 +99,11 @@ async def _suggest(request: Request, principal: Principal, kind: str, key: str, 
     (for a candidate) whether the key's region holds them, and the rejected pairs; the
     prepared matcher answers; the audit event is committed; the answer is built from plain values
     that already are a :class:`~api.http.schemas.SuggestionList`. Only preparing a region's matcher
-    (seconds, after a change to the data) goes to a worker thread.
+    (seconds: its first, a new day, a change to the catalogue) goes to a worker thread, and the
+    question waits for it. After other writes the matcher in hand answers while it is brought up
+    to date (:meth:`MatchingService.answering`), without the pairs the rows as they are now rule
+    out (:meth:`MatchingService.suggestable`); a subject that matcher does not know yet waits for
+    the current one.
     """
     store = request.app.state.store
     service = _service(request)
@@ -114,18 +118,36 @@ async def _suggest(request: Request, principal: Principal, kind: str, key: str, 
             if kind == "vacancy"
             else decisions.proposals(conn, candidate_ids=[key])
         )
-    matcher = service.prepared(principal.region, version, day)
-    if matcher is None:
-        matcher = await run_in_threadpool(service.matcher, principal.region, day, version)
-    suggest = matcher.suggest_for_vacancy if kind == "vacancy" else matcher.suggest_for_candidate
+    answering = service.answering(principal.region, version, day)
+    if answering is None:
+        answering = await run_in_threadpool(service.matcher, principal.region, day, version), False
+    matcher, behind = answering
+    want = top + len(rejected) + (BEHIND_MARGIN if behind else 0)
     try:
-        frame = suggest(key, top + len(rejected))
+        frame = _suggest_from(matcher, kind, key, want)
     except UnknownIdError:
-        raise ApiProblem(404, f"there is no {kind} {key}") from None
+        if not behind:
+            raise ApiProblem(404, f"there is no {kind} {key}") from None
+        matcher, behind = await run_in_threadpool(service.matcher, principal.region, day, version), False
+        try:
+            frame = _suggest_from(matcher, kind, key, want)
+        except UnknownIdError:
+            raise ApiProblem(404, f"there is no {kind} {key}") from None
+    if behind:
+        frame = service.suggestable(frame, principal.region)
     items = _suggestions(frame, rejected, proposed, top)
     shown = [i["candidate_id"] for i in items] if kind == "vacancy" else [key]
     await record_audit_async(store, principal, f"suggest for {kind}", str(request.url.path), shown)
     return JSONResponse({"subject": f"{kind} {key}", "scorer": matcher.scorer.name, "items": items})
+
+
+#: Suggestions asked beyond ``top`` from a matcher behind the store, for those :meth:`MatchingService.suggestable`
+#: removes.
+BEHIND_MARGIN = 10
+
+
+def _suggest_from(matcher: Matcher, kind: str, key: str, k: int) -> Any:
+    return matcher.suggest_for_vacancy(key, k) if kind == "vacancy" else matcher.suggest_for_candidate(key, k)
 
 
 def _visible_candidate_id(conn: Connection, principal: Principal, candidate_id: str) -> bool:

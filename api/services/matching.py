@@ -12,6 +12,15 @@ rows whose ``updated_at`` changed (or that came or went) are read, prepared and 
 with the same fitted text space and vocabularies. A change to the contractors or obligations, a new
 day, or a change to more than :data:`MAX_UPDATE_SHARE` of the rows prepares the region again.
 
+Nobody waits for an update. The process that took a write brings the matchers it holds up to date
+before it answers the write (:meth:`MatchingService.catch_up`), so its next answer holds what was
+written. A question that finds its matcher behind the rows (a write in another process, or one
+being taken in) is answered at once from the matcher in hand (:meth:`MatchingService.answering`),
+while one background thread per process brings the stale matchers up to date, in turns that
+take at most :data:`UPDATE_SHARE` of a core; the new matcher is swapped in whole. The caller
+removes from such an answer what must never be suggested (see :mod:`api.http.suggestions`).
+Only a region's first matcher, a new day or a change to the catalogue makes a question wait.
+
 A server warms up as it starts (:meth:`MatchingService.start_warming`): a background thread prepares
 the matcher of every region the stored candidates are in, one after the other, so that no request
 after a restart waits for it. A request for a region that is being prepared waits for that
@@ -42,6 +51,7 @@ from api.bootstrap import Runtime
 from matching.matcher import Matcher, check_min_retention
 from matching.scorers import Scorer
 from models.dataset import Dataset
+from models.rules import matchable
 from models.schema import FILES_BY_NAME
 from models.store import Store
 from models.store.convert import db_rows_to_table
@@ -56,6 +66,11 @@ WarmState = Literal["warming", "ready", "on demand"]
 #: A write that changes more than this share of a region's candidates or of the vacancies prepares
 #: the region again instead of updating it row by row.
 MAX_UPDATE_SHARE = 0.1
+
+#: The share of one core the background updater may take during a burst of writes: after each turn
+#: of updates it pauses so long that its turns take at most this share of the time. Lower keeps
+#: more of the machine for questions, higher brings stale matchers up to date sooner.
+UPDATE_SHARE = 0.25
 
 Version = tuple[int, int, int]  # Store.matching_version
 Stamps = dict[str, datetime]  # when each row last changed, by id
@@ -82,6 +97,8 @@ class MatchingService:
         self._locks: dict[str | None, threading.Lock] = {}
         self._guard = threading.Lock()
         self._ranking: set[str | None] = set()  # regions whose pairs a background thread is ranking
+        self._behind: set[str | None] = set()  # regions whose matcher the background updater is to bring up to date
+        self._updater: threading.Thread | None = None
         self._state: WarmState = "on demand"
         self._stop = threading.Event()
         self._warmer: threading.Thread | None = None
@@ -107,6 +124,29 @@ class MatchingService:
             return entry.matcher
         return None
 
+    def answering(self, region: str | None, version: Version, day: date) -> tuple[Matcher, bool] | None:
+        """The matcher to answer a question of ``region`` from without waiting, and whether it is behind
+        ``version`` (the data as the question read it): the current matcher, or, when only rows of the
+        region's candidates or of the vacancies changed since it was made, the matcher in hand while the
+        background updater brings it up to date. ``None`` when there is none to answer from (no matcher
+        yet, a new day, the catalogue changed): then :meth:`matcher` prepares one, and the question waits."""
+        entry = self._entries.get(region)
+        if entry is None or entry.day != day:
+            return None
+        if _covers(entry.version, version):
+            return entry.matcher, False
+        if entry.version[2] != version[2]:
+            return None
+        self._update_later(region)
+        return entry.matcher, True
+
+    def _current(self, region: str | None, version: Version, day: date) -> Matcher | None:
+        """The matcher of ``region`` if it holds at least the data of ``version`` (a newer one will do)."""
+        entry = self._entries.get(region)
+        if entry is not None and entry.day == day and _covers(entry.version, version):
+            return entry.matcher
+        return None
+
     def matcher(self, region: str | None, today: date | None = None, version: Version | None = None) -> Matcher:
         """The matcher of ``region``'s candidates (``None``: every region) for the current data.
 
@@ -116,11 +156,11 @@ class MatchingService:
         if version is None:
             with self.store.connect() as conn:
                 version = self.store.matching_version(conn, region)
-        matcher = self.prepared(region, version, day)
+        matcher = self._current(region, version, day)
         if matcher is not None:
             return matcher
         with self._lock(region):
-            matcher = self.prepared(region, version, day)
+            matcher = self._current(region, version, day)
             if matcher is not None:
                 return matcher
             started = time.perf_counter()
@@ -168,6 +208,8 @@ class MatchingService:
             if region is not None:  # one that moved away since its stamp was read is not this region's
                 c_rows = [r for r in c_rows if r["region"] == region]
             v_rows = store.fetch_rows(conn, "vacancies", v_changed)
+        if not (c_changed or c_gone or v_changed or v_gone):  # the writes counted touched no row it holds
+            return _Entry(version, entry.day, entry.matcher, candidates, vacancies)
         old = held.ds
         ds = Dataset(
             contractors=old.contractors,
@@ -213,6 +255,76 @@ class MatchingService:
                     self._ranking.discard(region)
 
         threading.Thread(target=run, name="koppelaar-rank", daemon=True).start()
+
+    def suggestable(self, frame: pd.DataFrame, region: str | None) -> pd.DataFrame:
+        """The suggestions of ``frame`` (``candidate_id`` and ``vacancy_id`` columns) that the rows as they
+        are now still allow, for an answer from a matcher behind the store: the candidate has consented,
+        is available (:func:`models.rules.matchable`) and is in ``region`` (any, for ``None``), and the
+        vacancy is additional. What a write changed otherwise shows once the matcher is up to date."""
+        if not len(frame):
+            return frame
+        people_asked = sorted(set(frame["candidate_id"].astype(str)))
+        places_asked = sorted(set(frame["vacancy_id"].astype(str)))
+        with self.store.connect() as conn:
+            candidates = self.store.fetch_columns(conn, "candidates", people_asked, ["region", "consent", "status"])
+            vacancies = self.store.fetch_columns(conn, "vacancies", places_asked, ["additional"])
+        allowed = matchable(candidates)
+        if region is not None:
+            allowed &= candidates["region"].eq(region).fillna(False).astype(bool)
+        people = set(candidates.loc[allowed, "candidate_id"])
+        places = set(vacancies.loc[vacancies["additional"].fillna(False).astype(bool), "vacancy_id"])
+        keep = frame["candidate_id"].astype(str).isin(people) & frame["vacancy_id"].astype(str).isin(places)
+        return frame[keep.to_numpy()].reset_index(drop=True)
+
+    # -- bringing matchers up to date after writes ------------------------------------------------
+
+    def catch_up(self) -> None:
+        """Bring every matcher this process holds whose candidates' or vacancies' rows changed up to date
+        now, row by row: called after a write, so that the next question to this process sees it.
+        A matcher whose catalogue or day changed is left to its next question (that prepares it)."""
+        day = date.today()
+        for region in list(self._entries):
+            entry = self._entries.get(region)
+            if entry is None or entry.day != day:
+                continue
+            with self.store.connect() as conn:
+                version = self.store.matching_version(conn, region)
+            if entry.version[2] == version[2] and not _covers(entry.version, version):
+                self.matcher(region, day, version)
+
+    def _update_later(self, region: str | None) -> None:
+        """Have the background updater bring ``region``'s matcher up to date (started when idle)."""
+        with self._guard:
+            self._behind.add(region)
+            if self._updater is not None:
+                return
+            updater = self._updater = threading.Thread(target=self._update_behind, name="koppelaar-update", daemon=True)
+        updater.start()
+
+    def _update_behind(self) -> None:
+        """The background updater: brings each region that was found behind up to date, in turns, and
+        pauses after each turn so that it takes at most :data:`UPDATE_SHARE` of a core; stops when no
+        region is behind. Writes that land during a turn or a pause are taken in by the next turn, all
+        at once."""
+        try:
+            while not self._stop.is_set():
+                with self._guard:
+                    regions, self._behind = self._behind, set()
+                    if not regions:
+                        self._updater = None
+                        return
+                started = time.perf_counter()
+                for region in sorted(regions, key=lambda r: r or ""):
+                    try:
+                        self.matcher(region)
+                    except Exception as exc:  # the type only; the region's next question tries again
+                        what = region or "every region"
+                        log.warning("could not update the matcher of %s (%s)", what, type(exc).__name__)
+                self._stop.wait((time.perf_counter() - started) * (1 - UPDATE_SHARE) / UPDATE_SHARE)
+        finally:
+            with self._guard:
+                if self._updater is threading.current_thread():
+                    self._updater = None
 
     # -- warm-up at start ----------------------------------------------------------------------
 
@@ -265,6 +377,11 @@ class MatchingService:
         self._stop.set()
         if self._warmer is not None:
             self._warmer.join(timeout)
+
+
+def _covers(held: Version, asked: Version) -> bool:
+    """Whether a matcher made at data version ``held`` holds every change counted in ``asked``."""
+    return all(h >= a for h, a in zip(held, asked, strict=True))
 
 
 def _changes(held: Stamps, now: Stamps) -> tuple[list[str], list[str]]:
