@@ -8,6 +8,7 @@ and imported like the format's own files. The mapping (docs/DATA-FORMAT.md, "Ten
 - ``obligation_id``: the release's ``ocid``; ``tender_name``: ``tender.title``; ``client``: ``buyer.name``
   (else the party with role ``buyer``); ``sector``: ``tender.mainProcurementCategory`` in Dutch.
 - ``contract_value_eur``: the award's ``value`` (else the contract's, else the tender's); in euros only.
+- ``publication_date``: ``tender.datePublished`` (else ``tender.tenderPeriod.startDate``, when bids opened).
 - ``award_date``: the award's ``date`` (else ``tender.awardPeriod.endDate``, else ``tender.tenderPeriod.endDate``).
 - ``start_date``/``end_date``: the contract's ``period`` (else the award's ``contractPeriod``, else the
   tender's); a period with ``durationInDays`` and no end ends that many days after its start.
@@ -301,6 +302,7 @@ def _obligation(r: _Release, default_percentage: float | None) -> tuple[dict[str
         r.problem("tender.contractPeriod.startDate", None, "is missing: the obligation needs its start")
     if end is None and start is not None:
         r.problem("tender.contractPeriod.endDate", None, "is missing (and no durationInDays): the obligation ends")
+    published = r.day("publication_date", ["tender.datePublished", "tender.tenderPeriod.startDate"])
     award = r.day(
         "award_date",
         ["awards[0].date", "contracts[0].dateSigned", "tender.awardPeriod.endDate", "tender.tenderPeriod.endDate"],
@@ -336,6 +338,7 @@ def _obligation(r: _Release, default_percentage: float | None) -> tuple[dict[str
         "sector": SECTORS.get(category, ""),
         "contract_value_eur": repr(value),
         "sroi_percentage": repr(float(percentage)) if percentage is not None else "",
+        "publication_date": published.isoformat() if published else "",
         "award_date": award.isoformat() if award else "",
         "start_date": start.isoformat() if start else "",
         "end_date": end.isoformat() if end else "",

@@ -107,6 +107,7 @@ OCDS_OBLIGATION_COLUMNS = [
     "sector",
     "contract_value_eur",
     "sroi_percentage",
+    "publication_date",
     "award_date",
     "start_date",
     "end_date",

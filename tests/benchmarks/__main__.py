@@ -144,6 +144,13 @@ def bench_taxonomy(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     return run(repeat, scale)
 
 
+def bench_notify(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Issue 23: `koppelaar notify` over a stored world: events found, e-mailed over SMTP, a second run."""
+    from tests.benchmarks.notify import bench_notify as run
+
+    return run(repeat, scale)
+
+
 BENCHES: dict[str, Bench] = {
     "generator": bench_generator,
     "normalisation": bench_normalisation,
@@ -157,6 +164,7 @@ BENCHES: dict[str, Bench] = {
     "blocks": bench_blocks,
     "quality": bench_quality,
     "taxonomy": bench_taxonomy,
+    "notify": bench_notify,
 }
 
 

@@ -28,6 +28,10 @@ def prepare(job: str, args: dict[str, Any]) -> Any:
         from tests.benchmarks.taxonomy import write_world as write_taxonomy_world
 
         return write_taxonomy_world(args["candidates"], args["vacancies"], args["seed"])
+    if job == "notify_world":
+        from tests.benchmarks.notify import write_store
+
+        return write_store(args["candidates"], args["vacancies"], args["seed"])
     if job == "match_world":
         from tests.benchmarks.planning import write_world
 
@@ -96,5 +100,12 @@ def report_world(folder: Path, **kwargs: Any) -> dict[str, object]:
 def prepare_taxonomy_world(folder: Path, **kwargs: Any) -> dict[str, object]:
     """Issue 20: prepare a written world with the built-in or the ESCO taxonomy."""
     from tests.benchmarks.taxonomy import prepare_world as run
+
+    return run(folder, **kwargs)
+
+
+def notify_world(folder: Path, **kwargs: Any) -> dict[str, object]:
+    """Issue 23: `koppelaar notify` on a stored world: first run, e-mails, second run, after changes."""
+    from tests.benchmarks.notify import notify_world as run
 
     return run(folder, **kwargs)

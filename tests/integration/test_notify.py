@@ -213,3 +213,49 @@ def test_koppelaar_notify_runs_from_the_command_line(
     r = runner.invoke(app, ["notify", "--today", AS_OF.isoformat()])
     assert r.exit_code == 2
     assert "cannot reach the SMTP server" in " ".join(r.output.split())
+
+
+def test_the_servers_own_loop_sends_when_switched_on(sample_store: Any, db_url: str, smtp: tuple[Inbox, int]) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from api.http.app import create_app
+
+    inbox, port = smtp
+    adviser = key_of(sample_store, "adviseur")
+    with sample_store.begin() as conn:
+        store_notes.subscribe(
+            conn, key_id=adviser, topic="obligation_deadline", email="adviseur@gemeente.nl", weeks=520
+        )
+    settings = Settings(
+        database_url=db_url, warm=False, smtp_host="127.0.0.1", smtp_port=port, notify_minutes=0.01
+    )  # every 0.6 s
+    with TestClient(create_app(settings, store=sample_store)) as client:
+        loop = client.app.state.notifier  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 120
+        while loop.runs < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert loop.runs >= 2  # it ran, and ran again
+    assert inbox.messages  # every obligation ends within ten years: told, once each
+    subjects = [m["Subject"] for m in inbox.messages]
+    assert len(subjects) == len(set(subjects))
+
+
+def test_erasing_a_candidate_replaces_their_id_in_stored_notifications(sample_store: Any, db_url: str) -> None:
+    from models.store.erasure import anonymous_id, erase_candidate
+
+    person = str(sample_store.load_dataset(REGION).candidates["candidate_id"].iloc[0])
+    coach = key_of(sample_store, "coach")
+    with sample_store.begin() as conn:
+        sub = store_notes.subscribe(conn, key_id=coach, topic="vacancy_match", email=None, top_k=5, coach_id="C1")
+        store_notes.add(
+            conn, sub, "vacancy:V1:t", subject="Vacature V1", body=f"Kandidaten: {person} (plaats 1).", link="x"
+        )
+    token = anonymous_id()
+    with sample_store.begin() as conn:
+        assert erase_candidate(conn, person, None, token) is not None
+    with sample_store.connect() as conn:
+        [item], _ = store_notes.feed(conn, coach, 0, 10)
+    assert person not in item["body"]
+    assert token in item["body"]

@@ -71,7 +71,7 @@ def planned_release() -> dict[str, Any]:
             "mainProcurementCategory": "works",
             "value": {"amount": 2500000, "currency": "EUR"},
             "awardCriteriaDetails": "Prijs 40%? Nee: kwaliteit, waaronder een SROI-plan",
-            "tenderPeriod": {"endDate": "2027-05-15T12:00:00Z"},
+            "tenderPeriod": {"startDate": "2027-03-01T09:00:00Z", "endDate": "2027-05-15T12:00:00Z"},
             "contractPeriod": {"startDate": "2027-09-01T00:00:00Z", "durationInDays": 730},
         },
     }
@@ -114,6 +114,7 @@ def test_an_ocds_release_package_reads_as_obligations_with_their_contractors(tmp
         "sector": "diensten",
         "contract_value_eur": "850000.0",  # the award's value, not the estimate
         "sroi_percentage": "5.0",  # stated in the social criterion
+        "publication_date": "",  # the release does not say
         "award_date": "2027-01-08",
         "start_date": "2027-04-01",
         "end_date": "2029-03-31",
@@ -121,6 +122,7 @@ def test_an_ocds_release_package_reads_as_obligations_with_their_contractors(tmp
     assert planned["contractor_id"] == "ocds:ocds-nl-2027-0002"
     assert planned["sroi_percentage"] == "3.0"  # the default for a tender that states none
     assert planned["award_date"] == "2027-05-15"  # the end of the tender period
+    assert planned["publication_date"] == "2027-03-01"  # when bids opened
     assert planned["end_date"] == "2029-08-31"  # 730 days after the start (2028 is a leap year)
     assert planned["sector"] == "werken"
     supplier, placeholder = rows.contractors
