@@ -44,7 +44,9 @@ def import_tenders(
     output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Import planned tenders as obligations: validated first, then upserted by id in one transaction."""
+    from api.services.notify import import_result
     from models.dataset.reader import read_raw_bytes
+    from models.errors import DatasetInvalid, Problem
     from models.schema import FILES_BY_NAME
     from models.store.importer import import_ocds, import_raw
 
@@ -57,21 +59,26 @@ def import_tenders(
     store = open_store(runtime)
     skipped = 0
     try:
-        if suffix == ".json":
-            report, skipped = import_ocds(store, file, sroi_percentage=sroi_percentage, schemes=runtime.known_schemes)
-        else:
-            problems: list = []  # type: ignore[type-arg]
-            raw = read_raw_bytes(FILES_BY_NAME["obligations"], file.read_bytes(), problems)
-            report = import_raw(store, {"obligations": raw}, str(file), problems, schemes=runtime.known_schemes)
+        try:
+            if suffix == ".json":
+                report, skipped = import_ocds(
+                    store, file, sroi_percentage=sroi_percentage, schemes=runtime.known_schemes
+                )
+            else:
+                problems: list[Problem] = []
+                raw = read_raw_bytes(FILES_BY_NAME["obligations"], file.read_bytes(), problems)
+                report = import_raw(store, {"obligations": raw}, str(file), problems, schemes=runtime.known_schemes)
+        except DatasetInvalid as exc:
+            import_result(store, runtime, region=None, source=file.name, changes=None, errors=len(exc.errors))
+            raise
+        changes = {name: c.as_dict() for name, c in report.changes.items()}
+        import_result(store, runtime, region=None, source=file.name, changes=changes)
     finally:
         store.close()
     if output == "json":
         typer.echo(json.dumps({**report.as_dict(), "skipped_releases": skipped}, indent=2, ensure_ascii=False))
         return
-    rows = [
-        (name, c.as_dict()["inserted"], c.as_dict()["updated"], c.as_dict()["unchanged"])
-        for name, c in report.changes.items()
-    ]
+    rows = [(name, c["inserted"], c["updated"], c["unchanged"]) for name, c in changes.items()]
     console.print(table(f"Imported {file} into {where(runtime)}", ("file", "new", "changed", "unchanged"), rows))
     if skipped:
         console.print(f"{skipped} release(s) without social criteria skipped", markup=False)

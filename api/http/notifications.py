@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from api.http.common import ERRORS, Limit, Offset, page
-from api.http.deps import PrincipalDep, StoreDep
+from api.http.deps import PrincipalDep, StoreDep, audit
 from api.http.problems import ApiProblem
 from api.http.schemas import Page, Timestamp
 from api.security import Principal
-from api.services.notify import SubscriptionError, check_subscription
+from api.services.notify import SubscriptionError, check_subscription, named_candidates
 from models.store import notifications as store_notes
 
 router = APIRouter(tags=["notifications"], responses=ERRORS)
@@ -120,9 +120,14 @@ def unsubscribe(
 
 
 @router.get("/notifications", response_model=Page[Notification], summary="Your notifications, newest first")
-def notifications(store: StoreDep, principal: PrincipalDep, offset: Offset = 0, limit: Limit = 50) -> dict[str, Any]:
-    with store.connect() as conn:
+def notifications(
+    request: Request, store: StoreDep, principal: PrincipalDep, offset: Offset = 0, limit: Limit = 50
+) -> dict[str, Any]:
+    with store.begin() as conn:
         items, total = store_notes.feed(conn, _own(principal), offset, limit)
+        named = sorted({c for item in items for c in named_candidates(item["body"])})
+        if named:  # a coach's matches name candidates by their pseudonymous ids: who read them is logged
+            audit(conn, principal, "read notifications", str(request.url.path), named)
     return page(items, total, offset, limit)
 
 

@@ -19,6 +19,7 @@ the server runs them every KOPPELAAR_NOTIFY_MINUTES when that is set (:class:`No
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import threading
 from dataclasses import dataclass, field
@@ -51,6 +52,16 @@ TOPICS: dict[str, frozenset[str]] = {
 }
 DEFAULT_WEEKS = 8
 DEFAULT_TOP_K = 10
+#: How a vacancy_match message names a candidate and their rank; :func:`named_candidates` reads it back.
+PLACE = "{candidate_id} (plaats {rank})"
+_PLACE = re.compile(r"(\S+) \(plaats \d+\)")
+
+
+def named_candidates(body: str) -> list[str]:
+    """The pseudonymous candidate ids a message names (for the audit log of whoever reads it)."""
+    return [m.group(1).rstrip(",") for m in _PLACE.finditer(body)]
+
+
 #: A notification is tried this many times; after that it stays in the feed, unsent, with its error.
 MAX_ATTEMPTS = 5
 
@@ -168,7 +179,7 @@ def _vacancy_events(
                 if not mine:
                     continue
                 title = str(current.at[vid, "title"])
-                places = ", ".join(f"{c} (plaats {rank})" for rank, c in mine)
+                places = ", ".join(PLACE.format(candidate_id=c, rank=rank) for rank, c in mine)
                 word = "kandidaat" if len(mine) == 1 else "kandidaten"
                 events.append(
                     (
@@ -358,6 +369,7 @@ __all__ = [
     "DEFAULT_TOP_K",
     "DEFAULT_WEEKS",
     "MAX_ATTEMPTS",
+    "PLACE",
     "TOPICS",
     "Found",
     "NotifyLoop",
@@ -366,5 +378,6 @@ __all__ = [
     "collect",
     "deliver",
     "import_result",
+    "named_candidates",
     "run_once",
 ]

@@ -58,3 +58,26 @@ def test_an_upload_is_told_to_the_regions_employer_service_in_its_feed(api: Any)
     assert f"contractors: 0 nieuw, 0 gewijzigd, {rows} ongewijzigd" in done["body"]
     assert done["sent_at"] is None  # no SMTP server configured: the feed only
     assert api.get("/notifications", role="werkgeversservice", region="Midden-Utrecht").json()["total"] == 0
+
+
+def test_reading_a_coachs_matches_in_the_feed_is_audited(api: Any) -> None:
+    from sqlalchemy import select
+
+    from api.services.notify import PLACE, named_candidates
+    from models.store import notifications as store_notes
+    from models.store import tables as t
+
+    r = api.post("/subscriptions", role="coach", json={"topic": "vacancy_match", "coach_id": "C-1"})
+    people = ["KND-000001", "KND-000002"]
+    body = "Bij de beste 10: " + ", ".join(PLACE.format(candidate_id=c, rank=i) for i, c in enumerate(people, 1))
+    assert named_candidates(body) == people
+    with api.store.begin() as conn:
+        store_notes.add(conn, r.json()["subscription_id"], "vacancy:V:1", subject="s", body=body, link="l")
+    assert api.get("/notifications", role="coach").json()["total"] == 1
+    with api.store.connect() as conn:
+        read = conn.execute(
+            select(t.audit_candidates.c.candidate_id)
+            .join(t.audit_events, t.audit_events.c.event_id == t.audit_candidates.c.event_id)
+            .where(t.audit_events.c.action == "read notifications")
+        ).all()
+    assert sorted(r.candidate_id for r in read) == people
