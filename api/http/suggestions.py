@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from api.http.common import ERRORS, MAX_PAGE, page, public_row
-from api.http.deps import RuntimeDep, StoreDep, audit, record_audit_async, require, require_async
+from api.http.deps import RuntimeDep, StoreDep, audit, record_audit_async, require
 from api.http.entities import get_row, region_guard
 from api.http.problems import ApiProblem
 from api.http.schemas import (
@@ -44,7 +44,7 @@ from models.valuation import credited_obligations
 router = APIRouter(responses=ERRORS)
 Key = Annotated[str, Path(min_length=1, max_length=100)]
 Top = Annotated[int, Query(ge=1, le=100, description="how many suggestions")]
-Suggester = Annotated[Principal, Depends(require_async(Permission.SUGGEST))]
+Suggester = Annotated[Principal, Depends(require(Permission.SUGGEST))]
 
 
 def _service(request: Request) -> MatchingService:
