@@ -193,16 +193,19 @@ def status_changes(conn: Connection, statuses: Iterable[tuple[str, str]], at: da
     o = t.obligation_states.c
     stored = {r.obligation_id: (r.status, r.since) for r in conn.execute(select(t.obligation_states))}
     since: dict[str, datetime] = {}
+    new: list[dict[str, object]] = []
     for oid, status in statuses:
         old = stored.get(oid)
         if old is not None and old[0] == status:
             since[oid] = utc(old[1])
             continue
         if old is None:
-            conn.execute(t.obligation_states.insert().values(obligation_id=oid, status=status, since=at))
+            new.append({"obligation_id": oid, "status": status, "since": at})
         else:
             conn.execute(update(t.obligation_states).where(o.obligation_id == oid).values(status=status, since=at))
         since[oid] = utc(at)
+    if new:
+        conn.execute(t.obligation_states.insert(), new)
     return since
 
 
