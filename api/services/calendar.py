@@ -43,6 +43,9 @@ def calendar_feed(lists: Lists, award_dates: dict[str, date], stamps: dict[str, 
     name = f"SROI-tenderkalender {region}" if region else "SROI-tenderkalender, alle regio's"
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", "Europe/Amsterdam")
+    # how often a subscribed calendar (Outlook, Apple Calendar) fetches the feed again
+    cal.add("refresh-interval", timedelta(hours=12), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT12H")
     rows = select(lists.obligations, region=region, everything=True, sort="start_date")
     for row in rows.to_dict(orient="records"):
         oid = str(row["obligation_id"])

@@ -68,7 +68,7 @@ def release_problem(
 ) -> Problem:
     """A problem of one release's field: the file, the release (its place and ocid) and the OCDS path."""
     shown = None if value is None else str(value)
-    return Problem(file, None, f"release {number} ({ocid}), {path}", shown, message, severity)  # type: ignore[arg-type]
+    return Problem(f"{file}: release {number} ({ocid})", None, path, shown, message, severity)  # type: ignore[arg-type]
 
 
 def _releases(doc: Any) -> list[Any] | None:

@@ -15,6 +15,8 @@ A, B = "Groningen", "Midden-Utrecht"
 def events(body: bytes) -> dict[str, Any]:
     cal = Calendar.from_ical(body)
     assert cal.get("version") == "2.0"
+    assert cal.get("method") == "PUBLISH"
+    assert str(cal.get("x-published-ttl")) == "PT12H"
     return {str(e.get("uid")): e for e in cal.walk("VEVENT")}
 
 

@@ -103,7 +103,7 @@ def test_an_ocds_release_package_reads_as_obligations_with_their_contractors(tmp
         write(tmp_path, package(awarded_release(), planned_release(), not_social_release())), sroi_percentage=3
     )
     assert [p.severity for p in rows.problems] == ["warning"]  # the paper tender: no social criteria
-    assert "release 3 (ocds-nl-2027-0003)" in str(rows.problems[0])
+    assert str(rows.problems[0]).startswith("tenders.json: release 3 (ocds-nl-2027-0003), column tender.sustainability")
     assert rows.skipped == 1
     awarded, planned = rows.obligations
     assert awarded == {
@@ -171,8 +171,10 @@ def test_a_bad_release_names_file_release_and_field_and_imports_nothing(store: A
     with pytest.raises(DatasetInvalid) as caught:
         import_ocds(store, path, sroi_percentage=5)
     said = [str(p) for p in caught.value.errors]
-    assert any("tenders.json" in s and "release 2 (ocds-nl-2027-0001), awards[0].value.currency" in s for s in said)
-    assert any("release 3 (ocds-nl-2027-0002), tender.contractPeriod.startDate" in s for s in said), said
+    assert any(
+        "tenders.json" in s and "release 2 (ocds-nl-2027-0001), column awards[0].value.currency" in s for s in said
+    )
+    assert any("release 3 (ocds-nl-2027-0002), column tender.contractPeriod.startDate" in s for s in said), said
     assert store.load_dataset().obligations.empty  # the good release was not imported either
 
 
@@ -182,7 +184,7 @@ def test_a_validation_problem_of_the_format_names_the_release_and_its_ocds_field
     with pytest.raises(DatasetInvalid) as caught:
         import_ocds(store, write(tmp_path, package(bad)))
     said = " ".join(str(p) for p in caught.value.errors)
-    assert "release 1 (ocds-nl-2027-0001), tender.contractPeriod.endDate" in said, said
+    assert "release 1 (ocds-nl-2027-0001), column tender.contractPeriod.endDate" in said, said
 
 
 def test_the_cli_imports_ocds_and_an_obligations_csv(
@@ -217,3 +219,14 @@ def test_the_cli_imports_ocds_and_an_obligations_csv(
     r = runner.invoke(app, ["tenders", "import", str(bad)])
     assert r.exit_code == 2
     assert "bad.json: is not an OCDS release" in " ".join(r.output.split())
+
+
+def test_a_single_release_and_a_record_package_read_the_same(tmp_path: Path) -> None:
+    single = read_ocds(write(tmp_path, awarded_release(), "one.json"))
+    records = read_ocds(
+        write(tmp_path, {"records": [{"ocid": "ocds-nl-2027-0001", "compiledRelease": awarded_release()}]}, "rec.json")
+    )
+    assert single.obligations == records.obligations
+    assert len(single.obligations) == 1
+    broken = read_ocds(write(tmp_path, {"releases": ["not a release"]}, "broken.json"))
+    assert [str(p) for p in broken.problems] == ["broken.json: release 1 (?), column release: is not a JSON object"]
