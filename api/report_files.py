@@ -233,6 +233,7 @@ HEADERS_NL = {
     "pso_discount_eur": "PSO-korting (€)",
     "required_eur": "Vereist (€)",
     "realised_eur": "Gerealiseerd (€)",
+    "contributions_eur": "Waarvan inkoop, kennisdeling en activiteiten (€)",
     "planned_eur": "Gepland (€)",
     "open_eur": "Nog nodig (€)",
     "fulfilment": "Gerealiseerd (%)",

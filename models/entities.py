@@ -17,6 +17,7 @@ from models.dataset.cells import Experience
 from models.enums import (
     CandidateStatus,
     ContractType,
+    ContributionKind,
     DrivingLicence,
     EducationLevel,
     LanguageLevel,
@@ -27,7 +28,7 @@ from models.enums import (
     TargetGroup,
 )
 from models.errors import DatasetInvalid
-from models.schema import CANDIDATES, CONTRACTORS, OBLIGATIONS, PLACEMENTS, VACANCIES, FileSpec
+from models.schema import CANDIDATES, CONTRACTORS, CONTRIBUTIONS, OBLIGATIONS, PLACEMENTS, VACANCIES, FileSpec
 
 
 class InvalidTransition(DatasetInvalid):
@@ -184,12 +185,29 @@ class Placement:
     worked_for_employer_until: date | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """A contribution to an obligation other than a placement (purchase, knowledge sharing, activity)."""
+
+    SPEC: ClassVar[FileSpec] = CONTRIBUTIONS
+
+    contribution_id: str
+    obligation_id: str
+    kind: ContributionKind
+    contribution_date: date | None = None
+    amount_eur: float | None = None
+    hours: float | None = None
+    days: float | None = None
+    description: str | None = None
+
+
 ENTITIES: dict[str, type] = {
     "candidates": Candidate,
     "contractors": Contractor,
     "obligations": Obligation,
     "vacancies": Vacancy,
     "placements": Placement,
+    "contributions": Contribution,
 }
 
 
@@ -203,6 +221,7 @@ __all__ = [
     "TRANSITIONS",
     "Candidate",
     "Contractor",
+    "Contribution",
     "InvalidTransition",
     "Obligation",
     "Placement",

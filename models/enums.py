@@ -111,6 +111,14 @@ class ContractType(StrEnum):
     WERKERVARING = "werkervaring"
 
 
+class ContributionKind(StrEnum):
+    """A contribution to an obligation that is not a placement (a non-placement building block)."""
+
+    INKOOP_SOCIALE_ONDERNEMING = "inkoop_sociale_onderneming"  # a purchase, at invoice value excl. VAT
+    KENNISDELING = "kennisdeling"  # knowledge sharing or help to a social initiative, per employee-hour
+    MAATSCHAPPELIJKE_ACTIVITEIT = "maatschappelijke_activiteit"  # a social activity, per day
+
+
 class PlacementStatus(StrEnum):
     """Life cycle of a placement: voorgesteld → geaccepteerd → gestart → beeindigd."""
 

@@ -13,6 +13,7 @@ from typing import Any
 from models.enums import (
     CandidateStatus,
     ContractType,
+    ContributionKind,
     DrivingLicence,
     EducationLevel,
     LanguageLevel,
@@ -212,13 +213,39 @@ PLACEMENTS = FileSpec(
 )
 
 
+#: **(extension)** Contributions other than placements: purchases from a social enterprise,
+#: knowledge sharing, social activities. Each counts towards one obligation, valued by its scheme.
+CONTRIBUTIONS = FileSpec(
+    name="contributions",
+    key="contribution_id",
+    required_file=False,
+    columns=(
+        Column("contribution_id", Kind.ID, required=True),
+        Column("obligation_id", Kind.ID, required=True, doc="the obligation it counts towards"),
+        Column("kind", Kind.ENUM, required=True, enum=ContributionKind),
+        Column("contribution_date", Kind.DATE, required=True, doc="the day of the purchase or activity"),
+        Column("amount_eur", Kind.FLOAT, minimum=0, doc="a purchase's invoice value excluding VAT"),
+        Column("hours", Kind.FLOAT, minimum=0, min_exclusive=True, doc="employee-hours of knowledge sharing"),
+        Column("days", Kind.FLOAT, minimum=0, min_exclusive=True, doc="days of a social activity"),
+        Column("description", Kind.TEXT),
+    ),
+)
+
+#: The column each contribution kind is measured in (required for that kind).
+CONTRIBUTION_MEASURE: dict[str, str] = {
+    ContributionKind.INKOOP_SOCIALE_ONDERNEMING: "amount_eur",
+    ContributionKind.KENNISDELING: "hours",
+    ContributionKind.MAATSCHAPPELIJKE_ACTIVITEIT: "days",
+}
+
+
 def default(file: str, column: str) -> Any:
     """The value a consumer assumes for an empty cell of ``file``'s ``column`` (the format's default)."""
     return FILES_BY_NAME[file].column(column).default
 
 
-#: The five files in dependency order (referenced files first).
-FILES: tuple[FileSpec, ...] = (CONTRACTORS, OBLIGATIONS, VACANCIES, CANDIDATES, PLACEMENTS)
+#: The files in dependency order (referenced files first).
+FILES: tuple[FileSpec, ...] = (CONTRACTORS, OBLIGATIONS, VACANCIES, CANDIDATES, PLACEMENTS, CONTRIBUTIONS)
 FILES_BY_NAME: dict[str, FileSpec] = {f.name: f for f in FILES}
 
 
@@ -239,6 +266,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("placements", "candidate_id", "candidates", optional=False),
     Reference("placements", "vacancy_id", "vacancies", optional=False),
     Reference("placements", "obligation_id", "obligations", optional=True),
+    Reference("contributions", "obligation_id", "obligations", optional=False),
 )
 
 #: (file, start column, end column): the end may not lie before the start.

@@ -39,10 +39,19 @@ import numpy as np
 import pandas as pd
 
 from models.dutch import euros
-from models.enums import ContractType, LanguageLevel, PlacementStatus, PlacementType, PsoLevel, TargetGroup, rank
+from models.enums import (
+    ContractType,
+    ContributionKind,
+    LanguageLevel,
+    PlacementStatus,
+    PlacementType,
+    PsoLevel,
+    TargetGroup,
+    rank,
+)
 from models.errors import KoppelaarError
 from models.rules import obligation_values
-from models.schema import default
+from models.schema import CONTRIBUTION_MEASURE, default
 
 FULL_TIME_HOURS = 36.0
 DEFAULT_MONTHS = 12.0
@@ -95,6 +104,9 @@ class Scheme:
     #: scheme row -> months: the group counts only when the person did not work for the employer in
     #: that many months before the start (Harlingen: WW, 6 months)
     not_employed_before_months: dict[str, float] = field(default_factory=dict)
+    #: contribution kind -> euros per unit of its measure (an hour, a day); None: the invoice value.
+    #: A kind missing here counts nothing in this version.
+    blocks: dict[str, float | None] = field(default_factory=dict)
     pso_discount: dict[str, float] = field(default_factory=dict)  # PSO level -> share of the obligation
     full_time_hours: float = FULL_TIME_HOURS
     version: str = ""  # the publisher's name of this version, e.g. "V05" or "2023"
@@ -148,6 +160,7 @@ OOST_NL = Scheme(
     counted_years=_COUNTED_OOST_NL,
     placement_type_yearly={PlacementType.BBL: 20_000.0},
     monthly={PlacementType.WERKERVARINGSPLEK: 750.0},
+    blocks={ContributionKind.INKOOP_SOCIALE_ONDERNEMING: None},
 )
 
 UTRECHT = Scheme(
@@ -169,6 +182,7 @@ UTRECHT = Scheme(
     age_bonus_yearly=10_000.0,
     permanent_bonus_yearly=10_000.0,
     newcomer_bonus_yearly=10_000.0,
+    blocks={ContributionKind.INKOOP_SOCIALE_ONDERNEMING: None, ContributionKind.KENNISDELING: 100.0},
 )
 
 UTRECHT_OUD = Scheme(
@@ -191,6 +205,7 @@ UTRECHT_OUD = Scheme(
     age_bonus_from=50,
     age_bonus_yearly=5_000.0,
     permanent_bonus_yearly=10_000.0,
+    blocks={ContributionKind.INKOOP_SOCIALE_ONDERNEMING: None, ContributionKind.KENNISDELING: 100.0},
 )
 
 HOLLAND_RIJNLAND = Scheme(
@@ -212,6 +227,10 @@ HOLLAND_RIJNLAND = Scheme(
     placement_type_yearly={PlacementType.BBL: 25_000.0, PlacementType.BOL_STAGE: 10_000.0},
     age_bonus_from=55,
     age_bonus_yearly=15_000.0,
+    blocks={
+        ContributionKind.INKOOP_SOCIALE_ONDERNEMING: None,
+        ContributionKind.MAATSCHAPPELIJKE_ACTIVITEIT: 1_000.0,
+    },
 )
 
 HAAGLANDEN = Scheme(
@@ -401,6 +420,8 @@ def _effective_from(where: str, value: object) -> date:
 _GROUPS = {g.value for g in TargetGroup}
 _TYPES = {t.value for t in PlacementType}
 _PSO = {p.value for p in PsoLevel}
+_KINDS = {k.value for k in ContributionKind}
+_INVOICE = ("factuur", "invoice")
 _VERSION_KEYS = {
     "label",
     "extends",
@@ -419,6 +440,7 @@ _VERSION_KEYS = {
     "permanent_contract_bonus",
     "newcomer_bonus",
     "not_employed_before_months",
+    "blocks",
     "pso_discount",
 }
 
@@ -483,6 +505,17 @@ def _version(where: str, name: str, spec: dict[str, Any], base: Scheme | None, k
     )
     if not yearly:
         raise KoppelaarError(f"{where}: a scheme needs a [schemes.{name}.yearly] table or `extends`")
+    blocks = dict(start.blocks)
+    given_blocks = _table(f"{where}.blocks", spec.get("blocks", {}))
+    _keys(f"{where}.blocks", given_blocks, _KINDS)
+    for kind, rate in given_blocks.items():
+        at = f"{where}.blocks.{kind}"
+        if kind == ContributionKind.INKOOP_SOCIALE_ONDERNEMING:
+            if rate not in _INVOICE:
+                raise KoppelaarError(f'{at}: {rate!r} must be "factuur" (a purchase counts at its invoice value)')
+            blocks[kind] = None
+        else:
+            blocks[kind] = float(_number(at, rate) or 0.0)
     effective = _effective_from(f"{where}.effective_from", spec["effective_from"]) if "effective_from" in spec else None
     return Scheme(
         name=name,
@@ -502,6 +535,7 @@ def _version(where: str, name: str, spec: dict[str, Any], base: Scheme | None, k
         newcomer_bonus_yearly=bonus("newcomer_bonus", start.newcomer_bonus_yearly),
         min_hours_per_week=min_hours,
         not_employed_before_months=amounts("not_employed_before_months", _GROUPS, start.not_employed_before_months),
+        blocks=blocks,
         pso_discount=pso,
         full_time_hours=hours,
         version=str(spec.get("version", "")),
@@ -1079,3 +1113,54 @@ def realised_euros(
     rows = pd.Index(obligations["obligation_id"].astype(str)).get_indexer(pd.Index(obligation_id.astype(str)))
     ok = rows >= 0
     return np.bincount(rows[ok], weights=valuation.euros[ok], minlength=len(obligations)).astype(float)
+
+
+_MEASURE_UNIT = {"hours": "uur", "days": "dag"}
+
+
+def value_contributions(
+    contributions: pd.DataFrame, obligations: pd.DataFrame, schemes: Schemes | None = None
+) -> Valuation:
+    """SROI euros of contributions other than placements, each by the version of its obligation's
+    scheme (:meth:`Schemes.versions_for_obligations`), with the rule of each: a purchase at its
+    invoice value, knowledge sharing per employee-hour, a social activity per day. A kind the version
+    has no block for, or an obligation not in ``obligations``, counts nothing and says so."""
+    registry = schemes or Schemes()
+    n = len(contributions)
+    if not n:
+        return Valuation(np.zeros(0), [])
+    at = pd.Index(obligations["obligation_id"].astype(str)).get_indexer(
+        pd.Index(contributions["obligation_id"].astype(str))
+    )
+    versions = registry.versions_for_obligations(obligations) if len(obligations) else []
+    euros_out = np.zeros(n)
+    rules: list[str] = []
+    for i, (kind, amount, hours, days) in enumerate(
+        zip(
+            contributions["kind"].astype(object),
+            contributions["amount_eur"].to_numpy(dtype=float, na_value=np.nan),
+            contributions["hours"].to_numpy(dtype=float, na_value=np.nan),
+            contributions["days"].to_numpy(dtype=float, na_value=np.nan),
+            strict=True,
+        )
+    ):
+        if at[i] < 0:
+            rules.append(f"verplichting onbekend: telt niet = {euros(0.0)}")
+            continue
+        version = versions[at[i]]
+        if kind not in version.blocks:
+            rules.append(f"{version.title}: {kind} telt niet in dit schema = {euros(0.0)}")
+            continue
+        rate = version.blocks[kind]
+        if rate is None:
+            value = round(float(np.nan_to_num(amount)), 2)
+            rules.append(f"{version.title}: {kind}, factuurwaarde excl. btw = {euros(value)}")
+        else:
+            column = CONTRIBUTION_MEASURE[kind]
+            quantity = float(np.nan_to_num(hours if column == "hours" else days))
+            value = round(rate * quantity, 2)
+            rules.append(
+                f"{version.title}: {kind}, {_eur(rate)} per {_MEASURE_UNIT[column]} × {quantity:g} = {euros(value)}"
+            )
+        euros_out[i] = value
+    return Valuation(euros_out, rules)

@@ -1,4 +1,4 @@
-"""Create, read, update and list the five entities, and bulk CSV upload per file of the format.
+"""Create, read, update and list the entities, and bulk CSV upload per file of the format.
 
 Contractors, obligations and vacancies are a region's shared catalogue of tenders and places.
 Candidates and placements belong to a region: a regional key sees and changes only its own.
@@ -39,6 +39,7 @@ FILTERS: dict[str, tuple[str, ...]] = {
     "obligations": ("contractor_id", "tender_name", "sector", "client"),
     "vacancies": ("contractor_id", "obligation_id", "additional", "placement_type"),
     "placements": ("candidate_id", "vacancy_id", "obligation_id", "status"),
+    "contributions": ("obligation_id", "kind"),
 }
 
 PERMISSIONS: dict[str, tuple[Permission, Permission]] = {
@@ -47,6 +48,7 @@ PERMISSIONS: dict[str, tuple[Permission, Permission]] = {
     "obligations": (Permission.CATALOGUE_READ, Permission.CATALOGUE_WRITE),
     "vacancies": (Permission.CATALOGUE_READ, Permission.CATALOGUE_WRITE),
     "placements": (Permission.PLACEMENTS_READ, Permission.PLACEMENTS_WRITE),
+    "contributions": (Permission.CATALOGUE_READ, Permission.CATALOGUE_WRITE),
 }
 
 #: Columns the free-text ``q`` of a list searches (case-insensitive substring), for the lists that take one.

@@ -236,6 +236,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "contract_type": "tijdelijk",
         "status": "voorgesteld",
     },
+    "contributions": {
+        "contribution_id": "BIJ-0001",
+        "obligation_id": "SROI-00001",
+        "kind": "kennisdeling",
+        "contribution_date": "2027-03-01",
+        "hours": 16,
+        "description": "Gastles op een praktijkschool",
+    },
 }
 
 
@@ -246,6 +254,7 @@ SINGULAR = {
     "obligations": "obligation",
     "vacancies": "vacancy",
     "placements": "placement",
+    "contributions": "contribution",
 }
 
 

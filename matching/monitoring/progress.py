@@ -29,7 +29,7 @@ from models.dataset import Dataset
 from models.dutch import euros, plural
 from models.enums import PlacementStatus
 from models.rules import displacement_warnings, obligation_values
-from models.valuation import REALISED_STATUSES, Schemes, owed_euros, value_registered
+from models.valuation import REALISED_STATUSES, Schemes, owed_euros, value_contributions, value_registered
 
 ON_TRACK, AT_RISK, BEHIND = "op schema", "risico", "achter"
 STATUSES = (ON_TRACK, AT_RISK, BEHIND)
@@ -55,6 +55,7 @@ COLUMNS = (
     "pso_discount_eur",
     "required_eur",
     "realised_eur",
+    "contributions_eur",
     "planned_eur",
     "open_eur",
     "fulfilment",
@@ -229,7 +230,9 @@ def obligation_progress(
     elapsed = np.clip(_months(pd.Series(now, index=obl.index), start), 0.0, total)
     left = np.clip(_months(end, pd.Series(now, index=obl.index)), 0.0, None)
     paced = elapsed >= PACE_MIN_MONTHS
-    pace = np.where(paced, realised / np.maximum(elapsed, 1.0), 0.0)
+    pace = np.where(paced, realised / np.maximum(elapsed, 1.0), 0.0)  # of placements: contributions are one-offs
+    contributed, coming = _contributions(ds, obl, index, now, registry)
+    realised, planned, secured = realised + contributed, planned + coming, secured + contributed
     retention = expected_retention(ds, obl["contractor_id"])
     uncertain = realised - secured + planned + pace * left
     forecast = secured + retention.share * uncertain
@@ -276,6 +279,7 @@ def obligation_progress(
             "pso_discount_eur": np.round(gross - required, 2),
             "required_eur": np.round(required, 2),
             "realised_eur": np.round(realised, 2),
+            "contributions_eur": np.round(contributed, 2),
             "planned_eur": np.round(planned, 2),
             "open_eur": np.round(np.maximum(required - realised - planned, 0.0), 2),
             "fulfilment": np.round(fulfilment, 4),
@@ -300,6 +304,26 @@ def obligation_progress(
         columns=list(COLUMNS),
     )
     return frame.sort_values(["end_date", "obligation_id"], kind="stable").reset_index(drop=True)
+
+
+def _contributions(
+    ds: Dataset, obl: pd.DataFrame, index: pd.Index, now: pd.Timestamp, registry: Schemes
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per obligation, the euros of contributions other than placements made by ``now`` (realised) and
+    dated later (planned)."""
+    n = len(obl)
+    contrib = ds.contributions
+    if not len(contrib):
+        return np.zeros(n), np.zeros(n)
+    valued = value_contributions(contrib, obl, registry).euros
+    rows = index.get_indexer(pd.Index(contrib["obligation_id"].astype(str)))
+    made = (pd.to_datetime(contrib["contribution_date"]) <= now).to_numpy(dtype=bool)
+    ok = rows >= 0
+    done, later = ok & made, ok & ~made
+    return (
+        np.bincount(rows[done], weights=valued[done], minlength=n).astype(float),
+        np.bincount(rows[later], weights=valued[later], minlength=n).astype(float),
+    )
 
 
 def _status(

@@ -1,4 +1,4 @@
-"""Datasets: the five CSV files of the exchange format as validated, typed tables.
+"""Datasets: the CSV files of the exchange format as validated, typed tables.
 
 ``read_dataset`` returns a :class:`Dataset` or raises :class:`~models.errors.DatasetInvalid`
 with *every* problem found; nothing is ever half-read. ``write_dataset`` writes the
@@ -38,7 +38,7 @@ __all__ = [
 
 @dataclass
 class Dataset:
-    """The five tables of a dataset, each with the spec's columns in canonical order.
+    """The tables of a dataset, each with the spec's columns in canonical order.
 
     Column dtypes: ids and text ``str``; whole numbers ``Int64``; decimals ``float64``;
     booleans ``boolean``; dates ``datetime64[ns]``; enums ``category`` (ordered where the
@@ -50,6 +50,7 @@ class Dataset:
     vacancies: pd.DataFrame
     candidates: pd.DataFrame
     placements: pd.DataFrame
+    contributions: pd.DataFrame = field(default_factory=lambda: table_from_records("contributions", []))
     warnings: list[Problem] = field(default_factory=list)
 
     def table(self, name: str) -> pd.DataFrame:
@@ -163,7 +164,7 @@ def _write_csv(path: Path, spec: FileSpec, table: pd.DataFrame) -> None:
 
 
 def write_dataset(dataset: Dataset, folder: str | os.PathLike[str]) -> Path:
-    """Write all five files in canonical form into ``folder``, which appears whole or not at all.
+    """Write every file in canonical form into ``folder``, which appears whole or not at all.
 
     ``folder`` is replaced as a whole (:func:`models.folders.replacing_folder`): it may be new, empty or
     an earlier dataset folder; a folder holding other files is refused.

@@ -15,7 +15,7 @@ import pandas as pd
 from models.dataset.cells import empty_column, format_number, parse_column
 from models.dataset.reader import RawTable
 from models.errors import Problem, Severity
-from models.schema import DATE_ORDER, FILES, FILES_BY_NAME, REFERENCES, FileSpec
+from models.schema import CONTRIBUTION_MEASURE, DATE_ORDER, FILES, FILES_BY_NAME, REFERENCES, FileSpec
 
 Tables = dict[str, pd.DataFrame]
 Rows = dict[str, np.ndarray]  # spreadsheet row number of each record, per file
@@ -332,6 +332,35 @@ def check_placements(ctx: Context) -> None:
     )
 
 
+def check_contributions(ctx: Context) -> None:
+    """A contribution gives the measure of its kind (a purchase its invoice value, knowledge sharing its
+    hours, a social activity its days) and no other kind's."""
+    df, r = ctx.tables["contributions"], ctx.rows["contributions"]
+    spec = FILES_BY_NAME["contributions"]
+    kind = df["kind"].astype(object)
+    for measure_kind, column in CONTRIBUTION_MEASURE.items():
+        mine = kind.eq(str(measure_kind)).to_numpy(dtype=bool)
+        given = df[column].notna().to_numpy(dtype=bool)
+        _emit(
+            ctx.problems,
+            spec,
+            r,
+            mine & ~given,
+            column,
+            values=None,
+            message=f"is required for a contribution of kind {measure_kind}",
+        )
+        _emit(
+            ctx.problems,
+            spec,
+            r,
+            kind.notna().to_numpy(dtype=bool) & ~mine & given,
+            column,
+            values=_text(df[column]),
+            message=f"belongs to a contribution of kind {measure_kind} only; leave it empty for another kind",
+        )
+
+
 ROW_RULES = (
     check_duplicates,
     check_references,
@@ -342,6 +371,7 @@ ROW_RULES = (
     check_valuation_schemes,
     check_vacancies,
     check_placements,
+    check_contributions,
 )
 
 

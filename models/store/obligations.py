@@ -14,8 +14,9 @@ from models.store.store import Store
 
 def obligation_dataset(store: Store, obligation_id: str) -> Dataset | None:
     """What the obligation's progress is computed from (``None`` when there is no such obligation): its
-    contractor with all of that contractor's obligations and vacancies, the vacancies naming it, and the
-    placements at those vacancies or naming it, with their candidates. Which of them count towards the
+    contractor with all of that contractor's obligations and vacancies, the vacancies naming it, the
+    placements at those vacancies or naming it, with their candidates, and the contributions to those
+    obligations. Which of them count towards the
     obligation is :func:`models.valuation.credited_obligations`'s to say, and it needs the contractor's
     other obligations to say it."""
     with store.connect() as conn:
@@ -49,6 +50,12 @@ def obligation_dataset(store: Store, obligation_id: str) -> Dataset | None:
         vac_rows = store.fetch_rows(conn, "vacancies", set(vac_ids) | {str(r["vacancy_id"]) for r in plc_rows})
         cand_rows = store.fetch_rows(conn, "candidates", {str(r["candidate_id"]) for r in plc_rows})
         con_rows = store.fetch_rows(conn, "contractors", [contractor])
+        contrib_rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(t.contributions).where(t.contributions.c.obligation_id.in_(sorted(obl_ids | {obligation_id})))
+            )
+        ]
     placements = db_rows_to_table(FILES_BY_NAME["placements"], plc_rows)
     return Dataset(
         contractors=db_rows_to_table(FILES_BY_NAME["contractors"], con_rows),
@@ -56,6 +63,7 @@ def obligation_dataset(store: Store, obligation_id: str) -> Dataset | None:
         vacancies=db_rows_to_table(FILES_BY_NAME["vacancies"], vac_rows),
         candidates=db_rows_to_table(FILES_BY_NAME["candidates"], cand_rows),
         placements=placements.reset_index(drop=True),
+        contributions=db_rows_to_table(FILES_BY_NAME["contributions"], contrib_rows),
     )
 
 

@@ -333,6 +333,7 @@ class Store:
             vacancies=frames["vacancies"],
             candidates=frames["candidates"],
             placements=frames["placements"],
+            contributions=frames["contributions"],
         )
 
     def _mask_other_regions(

@@ -1,7 +1,7 @@
 """The store's tables (SQLAlchemy 2.0 Core): one per file of the format, plus match runs, coach
 decisions, API keys and the audit log.
 
-The five entity tables are generated from :mod:`models.schema`, so the store cannot drift
+The entity tables are generated from :mod:`models.schema`, so the store cannot drift
 from the exchange format: one typed column per column of the file, lists kept as their
 canonical `;`-joined text. Migrations (``models/store/migrations``) create exactly these.
 """
@@ -64,6 +64,7 @@ _FOREIGN = {
     ("placements", "candidate_id"): "candidates.candidate_id",
     ("placements", "vacancy_id"): "vacancies.vacancy_id",
     ("placements", "obligation_id"): "obligations.obligation_id",
+    ("contributions", "obligation_id"): "obligations.obligation_id",
 }
 
 #: Columns the API filters on.
@@ -79,6 +80,7 @@ _INDEXED = {
     ("placements", "vacancy_id"),
     ("placements", "obligation_id"),
     ("placements", "status"),
+    ("contributions", "obligation_id"),
 }
 
 
@@ -109,6 +111,7 @@ contractors = ENTITY_TABLES["contractors"]
 obligations = ENTITY_TABLES["obligations"]
 vacancies = ENTITY_TABLES["vacancies"]
 placements = ENTITY_TABLES["placements"]
+contributions = ENTITY_TABLES["contributions"]
 
 api_keys = Table(
     "api_keys",

@@ -297,7 +297,7 @@ def test_an_obligation_naming_an_unknown_valuation_scheme_is_refused_with_its_ro
     body = problem(api.post("/obligations/upload", role="admin", region=None, content=bad, headers=key), 422)
     [error] = body["errors"]
     assert (error["row"], error["field"], error["value"]) == (3, "valuation_scheme", "zeeland")
-    assert "holland_rijnland, oost_nl, standaard, utrecht" in error["message"]
+    assert "haaglanden, holland_rijnland, oost_nl, standaard, utrecht, utrecht_oud" in error["message"]
     assert "KOPPELAAR_VALUATION_SCHEMES" in error["message"]
     assert api.get("/obligations/SROI-U-1").status_code == 404  # nothing of it was written
     body = problem(api.patch("/obligations/SROI-00001", json={"valuation_scheme": "zeeland"}), 422)

@@ -45,6 +45,7 @@ ROLES = [r.value for r in Role]
 VACANCY = "VAC-000029"  # near Groningen: dozens of the sample's Groningen candidates fit it
 VACANCY_MIXED = "VAC-000007"  # fits Groningen candidates and candidates without a region
 OBLIGATION = "SROI-00003"
+CONTRIBUTION = "BIJ-ISOLATIE"  # made by make_world: the sample has no contributions
 PROBLEM = "application/problem+json"
 SHARED = "the catalogue of contractors, obligations and vacancies is shared by every region"
 
@@ -209,6 +210,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     **_entity_entries("contractors", P.CATALOGUE_READ, P.CATALOGUE_WRITE, "OPN-00001", {"headcount_current": 51}),
     **_entity_entries("obligations", P.CATALOGUE_READ, P.CATALOGUE_WRITE, OBLIGATION, {"client": "Gemeente Test"}),
     **_entity_entries("vacancies", P.CATALOGUE_READ, P.CATALOGUE_WRITE, "VAC-000002", {"title": "Sloper (m/v)"}),
+    **_entity_entries("contributions", P.CATALOGUE_READ, P.CATALOGUE_WRITE, CONTRIBUTION, {"hours": 12}),
     # -- candidates: region A's own, never B's
     ("GET", f"{V1}/candidates"): Entry(
         (P.CANDIDATES_READ,),
@@ -603,6 +605,9 @@ def make_world(api: Any) -> World:
     a_plc = next(p.placement_id for p in plcs if region[p.candidate_id] == A)
     b_plc, b_cand = next((p.placement_id, p.candidate_id) for p in plcs if region[p.candidate_id] == B)
     foreign = {c for c, r in region.items() if r != A} | {p.placement_id for p in plcs if region[p.candidate_id] != A}
+    contribution = {**EXAMPLES["contributions"], "contribution_id": CONTRIBUTION}
+    r = api.post("/contributions", role="admin", region=None, json=contribution)
+    assert r.status_code == 201, r.text
     # region B's own activity: a decision, a read (an audit event of B) and a run
     r = api.post("/suggestions/reject", role="coach", region=B, json={"candidate_id": b_cand, "vacancy_id": VACANCY})
     assert r.status_code == 201, r.text

@@ -286,8 +286,8 @@ def test_validate_rejects_what_match_and_report_would_stop_on_an_unknown_valuati
     folder = make_dataset(("obligations", 0, "valuation_scheme", "regio_zuid"))
     line = (
         "obligations.csv row 2, column valuation_scheme: 'regio_zuid' is not a valuation scheme this installation "
-        "knows (holland_rijnland, oost_nl, standaard, utrecht): add it to the TOML file named by "
-        "KOPPELAAR_VALUATION_SCHEMES"
+        "knows (haaglanden, holland_rijnland, oost_nl, standaard, utrecht, utrecht_oud): add it to the TOML file "
+        "named by KOPPELAAR_VALUATION_SCHEMES"
     )
     for args in (
         ["validate", str(folder)],

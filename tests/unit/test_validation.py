@@ -26,7 +26,7 @@ def test_base_dataset_is_valid(make_dataset: DatasetFactory) -> None:
     assert report.errors == []
     assert report.dataset is not None
     assert report.dataset.counts() == {
-        "contractors": 2, "obligations": 2, "vacancies": 2, "candidates": 2, "placements": 1,
+        "contractors": 2, "obligations": 2, "vacancies": 2, "candidates": 2, "placements": 1, "contributions": 0,
     }  # fmt: skip
 
 
