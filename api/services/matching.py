@@ -219,6 +219,7 @@ class MatchingService:
             vacancies=_splice(old.vacancies, "vacancies", [*v_changed, *v_gone], v_rows),
             candidates=_splice(old.candidates, "candidates", [*c_changed, *c_gone], c_rows),
             placements=old.placements,  # no matcher reads them
+            contributions=old.contributions,
         )
         matcher = entry.matcher.updated(ds, candidates=[*c_changed, *c_gone], vacancies=[*v_changed, *v_gone])
         return _Entry(version, entry.day, matcher, candidates, vacancies)

@@ -142,6 +142,7 @@ def build_report(
             vacancies=ds.vacancies,
             candidates=ds.candidates[ds.candidates["region"] == region].reset_index(drop=True),
             placements=ds.placements[keep].reset_index(drop=True),
+            contributions=ds.contributions,
         )
     retention = retention_rates(own)
     planned_ids = set(planned) if planned is not None else None
