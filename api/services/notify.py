@@ -130,7 +130,7 @@ def _obligation_events(
                     key = f"status:{oid}:{status}:{since[oid].isoformat()}"
                     subject = f"SROI-verplichting {oid} staat op {status}"
                     body = (
-                        f"De SROI-verplichting {oid}, {named}, staat sinds {since[oid]:%d-%m-%Y} op '{status}'.\n"
+                        f"De SROI-verplichting {oid}, {named}, staat op {today:%d-%m-%Y} op '{status}'.\n"
                         f"{row['reason']}.\n"
                         f"Verplicht {euros(float(row['required_eur']))}, gerealiseerd "
                         f"{euros(float(row['realised_eur']))}, looptijd tot {end:%d-%m-%Y}."
