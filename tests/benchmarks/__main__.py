@@ -144,6 +144,13 @@ def bench_taxonomy(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     return run(repeat, scale)
 
 
+def bench_schemes(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Issue 23: valuing by scheme version: a million arcs credited, placements valued, progress."""
+    from tests.benchmarks.schemes import bench_schemes as run
+
+    return run(repeat, scale)
+
+
 def bench_notify(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     """Issue 23: `koppelaar notify` over a stored world: events found, e-mailed over SMTP, a second run."""
     from tests.benchmarks.notify import bench_notify as run
@@ -165,6 +172,7 @@ BENCHES: dict[str, Bench] = {
     "quality": bench_quality,
     "taxonomy": bench_taxonomy,
     "notify": bench_notify,
+    "schemes": bench_schemes,
 }
 
 

@@ -28,6 +28,10 @@ def prepare(job: str, args: dict[str, Any]) -> Any:
         from tests.benchmarks.taxonomy import write_world as write_taxonomy_world
 
         return write_taxonomy_world(args["candidates"], args["vacancies"], args["seed"])
+    if job == "value_world":
+        from tests.benchmarks.schemes import world
+
+        return world(args["candidates"], args["vacancies"], args["seed"])
     if job == "notify_world":
         from tests.benchmarks.notify import write_store
 
@@ -109,3 +113,10 @@ def notify_world(folder: Path, **kwargs: Any) -> dict[str, object]:
     from tests.benchmarks.notify import notify_world as run
 
     return run(folder, **kwargs)
+
+
+def value_world(ds: Any, **kwargs: Any) -> dict[str, object]:
+    """Issue 23: valuing by scheme version: a million arcs credited, placements valued, progress."""
+    from tests.benchmarks.schemes import value_world as run
+
+    return run(ds, **kwargs)
