@@ -17,7 +17,7 @@ KERNELS_KEY := $(shell $(PYTHON) -c 'import hashlib, pathlib; h = hashlib.sha1()
   [h.update(str(f).encode() + f.read_bytes()) for d in ("matching", "models") for f in sorted(pathlib.Path(d).rglob("*.py"))]; \
   print(h.hexdigest()[:16])')
 
-.PHONY: demo test lint bench install install-dev services node-packages web-assets clean
+.PHONY: demo test coverage lint bench install install-dev services node-packages web-assets clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -57,12 +57,20 @@ web-assets: node-packages
 	@bash api/http/web/vendor.sh
 
 ## test: set up and run every check: lint, types, layer contracts and the test suite (SQLite and PostgreSQL),
-## the suite spread over every core (pytest-xdist; a test file's tests stay together in one process)
+## the suite spread over every core (pytest-xdist; a test file's tests stay together in one process unless the file
+## is marked spread, and the files with slow tests start first: tests/conftest.py)
 test: $(DEV_STAMP) services
 	$(MAKE) --no-print-directory lint
 	@mkdir -p "$(NUMBA_CACHE)/$(KERNELS_KEY)" && touch "$(NUMBA_CACHE)/$(KERNELS_KEY)"
 	@find "$(NUMBA_CACHE)" -mindepth 1 -maxdepth 1 -type d -mtime +30 -exec rm -rf {} +
-	NUMBA_CACHE_DIR="$(NUMBA_CACHE)/$(KERNELS_KEY)" $(BIN)/pytest -n auto --dist loadfile
+	NUMBA_CACHE_DIR="$(NUMBA_CACHE)/$(KERNELS_KEY)" $(BIN)/pytest -n auto --dist loadgroup --no-loadscope-reorder
+
+## coverage: the test suite as in `make test` (no lint), measuring which lines of matching, models, api and data
+## ran; it takes about twice the CPU time of the suite alone, so `make test` does not measure it
+coverage: $(DEV_STAMP) services
+	@mkdir -p "$(NUMBA_CACHE)/$(KERNELS_KEY)" && touch "$(NUMBA_CACHE)/$(KERNELS_KEY)"
+	NUMBA_CACHE_DIR="$(NUMBA_CACHE)/$(KERNELS_KEY)" $(BIN)/pytest -n auto --dist loadgroup --no-loadscope-reorder \
+	  --cov=models --cov=matching --cov=api --cov=data --cov-report=term:skip-covered
 
 ## lint: ruff, ruff format --check, mypy (strict) on every package (matching, models, api, data), import-linter
 lint: $(DEV_STAMP)

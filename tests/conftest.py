@@ -309,3 +309,30 @@ def api(sample_store: object, db_url: str) -> Iterator[Api]:
     app = create_app(Settings(database_url=db_url, warm=False), store=sample_store)  # type: ignore[arg-type]
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, sample_store)
+
+
+# -- spreading the suite over the workers (make test: pytest-xdist with --dist loadgroup) ----------
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` (``make test``): a file's tests run together in one worker, as with
+    ``--dist loadfile``, so its module-scoped fixtures are made once; a file marked ``spread`` gives each
+    test to whichever worker is free. The work units holding a test marked ``slow`` are handed out first
+    (with ``--no-loadscope-reorder``), so that no long file starts last while the other worker idles."""
+    if config.getoption("dist", None) != "loadgroup":
+        return
+    slow_groups: set[str] = set()
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = item.nodeid if item.get_closest_marker("spread") else item.nodeid.split("::", 1)[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+        if item.get_closest_marker("slow") is not None:
+            slow_groups.add(_group(item))
+    items.sort(key=lambda item: _group(item) not in slow_groups)  # stable: the order within a file is kept
+
+
+def _group(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("xdist_group")
+    assert marker is not None
+    return str(marker.args[0] if marker.args else marker.kwargs.get("name", "default"))

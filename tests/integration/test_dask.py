@@ -32,10 +32,21 @@ def world(worlds: Worlds) -> tuple[Prepared, LearnedScorer]:
     return worlds.prepared(1000, 300, 7), worlds.trained(1000, 300, 7, train_seed=7)
 
 
+Decisions = tuple[list[tuple[str, str]], list[tuple[str, str]]]
+
+
 @pytest.fixture(scope="module")
-def local_plan(world: tuple[Prepared, LearnedScorer]) -> PlanResult:
+def decisions(world: tuple[Prepared, LearnedScorer]) -> Decisions:
+    """A coach's veto of one eligible pair and a kept pair, so decisions travel to the workers too."""
+    plan = make_plan(world[0], config=CONFIG)
+    first, second = plan.plan.iloc[0], plan.plan.iloc[1]
+    return [(second.candidate_id, second.vacancy_id)], [(first.candidate_id, first.vacancy_id)]
+
+
+@pytest.fixture(scope="module")
+def local_plan(world: tuple[Prepared, LearnedScorer], decisions: Decisions) -> PlanResult:
     p, scorer = world
-    locked, forbidden = _decisions(p)
+    locked, forbidden = decisions
     return make_plan(p, scorer, config=CONFIG, locked=locked, forbidden=forbidden)
 
 
@@ -43,13 +54,6 @@ def local_plan(world: tuple[Prepared, LearnedScorer]) -> PlanResult:
 def cluster() -> Iterator[Engine]:
     with make_engine("dask", workers=2) as engine:
         yield engine
-
-
-def _decisions(p: Prepared) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """A coach's veto of one eligible pair and a kept pair, so decisions travel to the workers too."""
-    plan = make_plan(p, config=CONFIG)
-    first, second = plan.plan.iloc[0], plan.plan.iloc[1]
-    return [(second.candidate_id, second.vacancy_id)], [(first.candidate_id, first.vacancy_id)]
 
 
 def _same(a: PlanResult, b: PlanResult) -> None:
@@ -64,11 +68,11 @@ def _same(a: PlanResult, b: PlanResult) -> None:
 
 
 def test_the_dask_engine_gives_the_local_engines_plan(
-    world: tuple[Prepared, LearnedScorer], local_plan: PlanResult, cluster: Engine
+    world: tuple[Prepared, LearnedScorer], decisions: Decisions, local_plan: PlanResult, cluster: Engine
 ) -> None:
     p, scorer = world
     stages: list[tuple[str, int, int]] = []
-    locked, forbidden = _decisions(p)
+    locked, forbidden = decisions
     result = make_plan(
         p,
         scorer,
@@ -91,7 +95,7 @@ def test_the_dask_engine_gives_the_local_engines_plan(
 
 
 def test_a_worker_killed_mid_run_is_survived(
-    world: tuple[Prepared, LearnedScorer], local_plan: PlanResult, tmp_path: Path
+    world: tuple[Prepared, LearnedScorer], decisions: Decisions, local_plan: PlanResult, tmp_path: Path
 ) -> None:
     """One worker process dies as a scoring block starts on it: the nanny starts a new one, the
     scheduler gives the block to a live worker, and the plan is the same as without the crash."""
@@ -110,7 +114,7 @@ def test_a_worker_killed_mid_run_is_survived(
                 os._exit(1)
 
     p, scorer = world
-    locked, forbidden = _decisions(p)
+    locked, forbidden = decisions
     with make_engine("dask", workers=2) as engine:
         engine.client.register_plugin(KillOnce(), name="kill-once")  # type: ignore[attr-defined]
         result = make_plan(p, scorer, config=CONFIG, locked=locked, forbidden=forbidden, engine=engine)
@@ -120,10 +124,10 @@ def test_a_worker_killed_mid_run_is_survived(
 
 
 def test_a_running_cluster_is_joined_by_its_scheduler_address(
-    world: tuple[Prepared, LearnedScorer], local_plan: PlanResult, cluster: Engine
+    world: tuple[Prepared, LearnedScorer], decisions: Decisions, local_plan: PlanResult, cluster: Engine
 ) -> None:
     p, scorer = world
-    locked, forbidden = _decisions(p)
+    locked, forbidden = decisions
     address = cluster.scheduler  # type: ignore[attr-defined]
     assert str(address).startswith("tcp://")
     with make_engine("dask", scheduler=address) as joined:
