@@ -66,9 +66,16 @@ class Load:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
+    server_cpu_s: float | None = None  # the server's CPU time (all its processes) during the run, when read
 
     def figures(self) -> dict[str, Any]:
         ms = np.asarray(self.latencies_ms)
+        cpu = {}
+        if self.server_cpu_s is not None:
+            cpu = {
+                "server_cpu_s": round(self.server_cpu_s, 1),
+                "server_cpu_ms_per_request": round(1000 * self.server_cpu_s / max(len(ms), 1), 1),
+            }
         return {
             "requests": len(ms),
             "p50_ms": round(float(np.percentile(ms, 50)), 1),
@@ -78,6 +85,7 @@ class Load:
             "throughput_per_s": round(len(ms) / self.seconds, 1),
             "errors": self.errors,
             **({"error_kinds": dict(self.statuses)} if self.statuses else {}),
+            **cpu,
         }
 
     def record(self, ms: float, label: str) -> None:
@@ -393,9 +401,10 @@ async def _mixed(
             peak = max(peak, _rss_mb(pid))
             await asyncio.sleep(1.0)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s(pid)
     await asyncio.gather(*(reader() for _ in range(readers)), *(writer(p) for p in plans), sample())
     load.seconds = time.perf_counter() - started
+    load.server_cpu_s = _cpu_s(pid) - cpu
     return load, writes, peak
 
 
@@ -750,6 +759,18 @@ def _peak_mb(pid: int) -> float:
         except OSError:
             pass
     return total
+
+
+def _cpu_s(pid: int) -> float:
+    """The CPU time (user and system) a running process and its children have used so far, summed."""
+    total = 0
+    for each in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime and stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
