@@ -242,7 +242,6 @@ HEADERS_NL = {
     "forecast_eur": "Prognose (€)",
     "forecast_low_eur": "Prognose laag (€)",
     "forecast_high_eur": "Prognose hoog (€)",
-    "forecast_share": "Prognose (%)",
     "forecast_label": "Prognose",
     "placements_realised": "Plaatsingen gerealiseerd",
     "placements_planned": "Plaatsingen gepland",

@@ -64,7 +64,6 @@ COLUMNS = (
     "forecast_eur",
     "forecast_low_eur",
     "forecast_high_eur",
-    "forecast_share",
     "forecast_label",
     "placements_realised",
     "placements_planned",
@@ -241,7 +240,6 @@ def obligation_progress(
     with np.errstate(divide="ignore", invalid="ignore"):
         fulfilment = np.where(required > 0, np.minimum(realised / required, 1.0), 1.0)
         planned_fulfilment = np.where(required > 0, np.minimum((realised + planned) / required, 1.0), 1.0)
-        forecast_share = np.where(required > 0, forecast / required, 1.0)
         low_share = np.where(required > 0, low / required, 1.0)
         high_share = np.where(required > 0, high / required, 1.0)
     names = con.drop_duplicates("contractor_id").set_index("contractor_id")
@@ -288,7 +286,6 @@ def obligation_progress(
             "forecast_eur": np.round(forecast, 2),
             "forecast_low_eur": np.round(low, 2),
             "forecast_high_eur": np.round(high, 2),
-            "forecast_share": np.round(forecast_share, 4),
             "forecast_label": [
                 forecast_label(float(lo), float(hi), started=bool(began), paced=bool(p))
                 for lo, hi, began, p in zip(

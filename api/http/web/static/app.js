@@ -1460,7 +1460,7 @@
           el("span", { class: "sub" }, `${eur(r.realised_eur)} van ${eur(r.required_eur)} (${pct(r.fulfilment)})`),
         ),
         el("td", { class: "num", text: eur(r.planned_eur) }),
-        el("td", { class: "num" }, r.forecast_low_eur !== undefined && r.forecast_low_eur !== r.forecast_high_eur ? `${eur(r.forecast_low_eur)} tot ${eur(r.forecast_high_eur)}` : eur(r.forecast_eur), el("span", { class: "sub", text: r.forecast_label ?? pct(r.forecast_share) })),
+        el("td", { class: "num" }, r.forecast_low_eur !== undefined && r.forecast_low_eur !== r.forecast_high_eur ? `${eur(r.forecast_low_eur)} tot ${eur(r.forecast_high_eur)}` : eur(r.forecast_eur), el("span", { class: "sub", text: r.forecast_label })),
         el("td", { text: timeLeft(r, table_.today) }),
         el("td", {}, badge(r.status)),
         el("td", {}, r.reason || "", r.displacement_warning ? el("span", { class: "sub warn", text: "⚠ personeel onder de basis bij gunning: controleer verdringing" }) : null),
