@@ -467,6 +467,7 @@ def _arc_credits(p: Prepared, ci: np.ndarray, vi: np.ndarray, places: _Places, s
         months=places.months[vi],
         start=start,
         on=np.full(len(ci), today),
+        language_level=cand["language_level"].astype(object).to_numpy(dtype=object)[ci],
         schemes=schemes,
     )
 

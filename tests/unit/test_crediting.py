@@ -91,6 +91,23 @@ def test_without_an_obligation_for_the_group_the_pair_is_not_eligible_and_counts
     assert realised_euros(ds.obligations, _registered(ds), ds.candidates, ds.vacancies).sum() == 0.0
 
 
+def test_the_plan_and_monitoring_agree_on_a_language_gap_bonus(tmp_path: Path) -> None:
+    rows = world_rows(second_obligation=True)
+    o3 = next(o for o in rows["obligations"] if o["obligation_id"] == "O3")
+    o3["valuation_scheme"] = "utrecht"  # Utrecht gives +10,000 for a language gap
+    values = []
+    for level in ("A1", "B1"):
+        rows["candidates"][0]["language_level"] = level
+        rows["vacancies"][0]["min_language_level"] = ""
+        ds = read_dataset(write_rows(tmp_path / level, rows))
+        row = make_plan(Prepared(ds, config=MatchConfig(today=TODAY))).plan.set_index("candidate_id").loc["K1"]
+        _, valuation = value_registered(_registered(ds), ds.candidates, ds.vacancies, ds.obligations)
+        assert round(float(valuation.euros[0]), 2) == round(float(row["sroi_value_eur"]), 2)
+        values.append(float(row["sroi_value_eur"]))
+    # WW 20,000 + 10,000 for the gap, against 20,000, over the same hours and months
+    assert values[0] == pytest.approx(values[1] * 30_000 / 20_000, abs=0.01)
+
+
 def test_credited_obligations_by_rule() -> None:
     obligations = pd.DataFrame(
         {
