@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from api.loaders import read_model, read_postcodes
+from api.semantic import semantic_available, semantic_index
 from api.settings import Settings, load_settings
 from api.taxonomy_io import load_taxonomy
 from matching.geo import PostcodeTable
+from matching.normalise import Normaliser
 from matching.prepare import MatchConfig, Prepared
 from matching.scorers import LearnedScorer, Scorer
-from matching.taxonomy import Taxonomy
+from matching.semantic import SemanticIndex
+from matching.taxonomy import Kind, Taxonomy
 from models.dataset import Dataset, read_dataset
 from models.valuation import Schemes
 
@@ -89,9 +92,27 @@ class Runtime:
         """A dataset folder, validated with this installation's valuation schemes."""
         return read_dataset(folder, schemes=self.known_schemes)
 
+    @property
+    def semantic(self) -> bool:
+        """Whether skill texts are compared by meaning too: ``KOPPELAAR_SEMANTIC`` and the extra installed."""
+        return self.settings.semantic and semantic_available()
+
+    @property
+    def normaliser(self) -> Normaliser:
+        """The normaliser of the configured taxonomy that every dataset is prepared with, semantic for skills
+        when :attr:`semantic` (the label vectors from the embedding cache, encoded on first use). Shared, so
+        each distinct text is worked out once per process."""
+        return self._once("normaliser", self._normaliser)
+
+    def _normaliser(self) -> Normaliser:
+        taxonomy = self.taxonomy or Taxonomy.builtin()
+        indexes: dict[Kind, SemanticIndex] = {"skill": semantic_index(taxonomy, "skill")} if self.semantic else {}
+        threshold = self.match_config(date.today()).normalise_threshold
+        return Normaliser(taxonomy, threshold=threshold, semantic=indexes)
+
     def prepare(self, ds: Dataset, today: date) -> Prepared:
-        """A dataset prepared for matching on ``today`` with the configured taxonomy and postcode table."""
-        return Prepared(ds, config=self.match_config(today), taxonomy=self.taxonomy, postcodes=self.postcodes)
+        """A dataset prepared for matching on ``today`` with the configured taxonomy, normaliser and postcode table."""
+        return Prepared(ds, config=self.match_config(today), normaliser=self.normaliser, postcodes=self.postcodes)
 
     def match_config(self, today: date) -> MatchConfig:
         """The matching rules' settings on ``today``."""

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         "ESCO's English preferred and alternative labels and ISCO group, by their ESCO URI. Unset: Koppelaar's own "
         "English names only.",
     )
+    semantic: bool = Field(
+        default=True,
+        description="Skill texts are also compared by meaning (multilingual-e5-small, Dutch and English) where the "
+        "optional extra `semantic` is installed; false: by their characters only, as without the extra.",
+    )
     model: Path | None = None  # a model from `koppelaar train` for the API's suggestions and runs
     max_body_mb: float = 50.0  # the largest request body (a bulk upload) the API accepts
     auth_failures_per_minute: int = Field(

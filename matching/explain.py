@@ -8,6 +8,7 @@ Codes (``;``-separated in CSV): ``skills:3/4``, ``missing:metselen|voegen``, ``e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy import sparse
@@ -118,6 +119,27 @@ def _skills(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> N
     own = _row(p.c_skills, c)[0].tolist()
     for j in [j for j in lacking if held.get(j, 0.0) > 0][:2]:
         text.append(_partly(p, own, j))
+    _recognised(p, v, text)
+
+
+#: How many of a vacancy's recognised skill texts an explanation names.
+RECOGNISED_SHOWN = 2
+
+
+def _recognised(p: Prepared, v: int, text: list[str]) -> None:
+    """The vacancy's required skill texts taken as a concept without being one of its labels (fuzzily or
+    by meaning), with their confidence: a coach sees what the text was read as, and how close it was."""
+    shown = 0
+    written_texts = cast("list[str]", p.ds.vacancies["required_skills"].iat[v])
+    for written in written_texts:
+        match = p.skill_matches.get(written)
+        if match is None or match.code is None or match.confidence >= 1.0:
+            continue
+        label = _label(p, match.code, "skill")
+        text.append(f"Vaardigheid '{written}' herkend als '{label}', {round(match.confidence * 100)}% overeenkomst.")
+        shown += 1
+        if shown == RECOGNISED_SHOWN:
+            return
 
 
 def _partly(p: Prepared, own: list[int], j: int) -> str:

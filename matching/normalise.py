@@ -9,7 +9,9 @@ code with a confidence in 0..1. A term with no match above the threshold is kept
 
 Every distinct text is resolved once per normaliser (a dataset repeats the same labels many times):
 first a code, an ESCO URI or an exact (cleaned) label, then the fuzzy scorers; against a large
-taxonomy (the full ESCO) the scorers compare a text with a shortlist of likely labels only.
+taxonomy (the full ESCO) the scorers compare a text with a shortlist of likely labels only. A text
+the fuzzy scorers leave as free text is compared by meaning where the kind has a semantic index
+(typos and spellings stay cheap; only the rest pays for the model).
 """
 
 from __future__ import annotations
@@ -269,22 +271,28 @@ class Normaliser:
                     self._cache[(kind, title, t)] = Match(t, None, 0.0)
                 else:
                     todo[t] = cleaned
-        if todo and kind in self.semantic:
-            for text, (ranked, confidence) in zip(todo, self._fused(list(todo.values()), kind, 1), strict=True):
-                code = ranked[0][0] if ranked and confidence >= self.semantic_threshold else None
-                self._cache[(kind, title, text)] = Match(text, code, confidence)
-        elif todo:
+        if todo:
             labels, codes = self._labels[kind]
             queries = list(todo.values())
+            unplaced: dict[str, str] = {}  # text -> cleaned: the fuzzy scorers found no label close enough
             if labels:
                 best = _best(queries, labels, kind, self._shortlists.get(kind))
-                for text, (j, score) in zip(todo, best, strict=True):
+                for (text, cleaned), (j, score) in zip(todo.items(), best, strict=True):
                     confidence = score / 100.0
-                    code = str(codes[j]) if confidence >= self.threshold else None
-                    self._cache[(kind, title, text)] = Match(text, code, confidence)
+                    if confidence >= self.threshold:
+                        self._cache[(kind, title, text)] = Match(text, str(codes[j]), confidence)
+                    else:
+                        self._cache[(kind, title, text)] = Match(text, None, confidence)
+                        unplaced[text] = cleaned
             else:
-                for text in todo:
+                for text, cleaned in todo.items():
                     self._cache[(kind, title, text)] = Match(text, None, 0.0)
+                    unplaced[text] = cleaned
+            if unplaced and kind in self.semantic:
+                fused = self._fused(list(unplaced.values()), kind, 1)
+                for text, (ranked, confidence) in zip(unplaced, fused, strict=True):
+                    code = ranked[0][0] if ranked and confidence >= self.semantic_threshold else None
+                    self._cache[(kind, title, text)] = Match(text, code, confidence)
         return [self._cache[(kind, title, t)] for t in texts]
 
     def code(self, text: str, kind: Kind, *, title: bool = False) -> str | None:

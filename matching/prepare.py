@@ -25,7 +25,7 @@ from sklearn.preprocessing import normalize
 
 from matching import rulebook as rb
 from matching.geo import LOC_REGION, LOC_UNKNOWN, PostcodeTable, resolve_points
-from matching.normalise import Normaliser
+from matching.normalise import Match, Normaliser
 from matching.records import Records, build_records
 from matching.taxonomy import Taxonomy
 from matching.text import clean_label, clean_title
@@ -247,6 +247,7 @@ class Prepared:
     normaliser: Normaliser
     postcodes: PostcodeTable | None
     skill_key: dict[str, str]  # text -> concept code or free term
+    skill_matches: dict[str, Match]  # text -> how it was recognised (code, confidence)
     skill_vocab: dict[str, int]
     similarity: sparse.csr_matrix
     cert_key: dict[str, str]
@@ -267,16 +268,23 @@ class Prepared:
         taxonomy: Taxonomy | None = None,
         postcodes: PostcodeTable | None = None,
         fitted: Prepared | None = None,
+        normaliser: Normaliser | None = None,
     ) -> None:
         """``fitted``: a prepared dataset whose fitted parts are kept instead of fitted on ``ds``: the
         vocabularies of skills, certificates, occupation texts and titles (what ``ds`` adds is
-        appended), the text space and the regions' centres (see :meth:`updated`)."""
+        appended), the text space and the regions' centres (see :meth:`updated`).
+        ``normaliser``: the one to turn texts into concepts (e.g. with a semantic index, shared by every
+        dataset prepared, so each distinct text is worked out once); its taxonomy is used. Default: a
+        fuzzy one of ``taxonomy`` (the built-in one when unset)."""
         self.ds = ds
         self.config = config
-        self.taxonomy = fitted.taxonomy if fitted is not None else taxonomy or Taxonomy.builtin()
-        self.normaliser = (
-            fitted.normaliser if fitted is not None else Normaliser(self.taxonomy, threshold=config.normalise_threshold)
-        )
+        if fitted is not None:
+            self.taxonomy, self.normaliser = fitted.taxonomy, fitted.normaliser
+        elif normaliser is not None:
+            self.taxonomy, self.normaliser = normaliser.taxonomy, normaliser
+        else:
+            self.taxonomy = taxonomy or Taxonomy.builtin()
+            self.normaliser = Normaliser(self.taxonomy, threshold=config.normalise_threshold)
         self.postcodes = fitted.postcodes if fitted is not None else postcodes
         self._fitted = fitted
         c, v = ds.candidates, ds.vacancies
@@ -305,8 +313,11 @@ class Prepared:
         )
         base = self._fitted
         key = dict(base.skill_key) if base is not None else {}
+        recognised = dict(base.skill_matches) if base is not None else {}
         matches = self.normaliser.normalise([t for t in texts if t not in key], "skill")
         key.update({m.text: (m.code if m.code is not None else _free(m.text)) for m in matches})
+        recognised.update({m.text: m for m in matches})
+        self.skill_matches = recognised
         vocab: dict[str, int] = dict(base.skill_vocab) if base is not None else {}
         for k in key.values():
             vocab.setdefault(k, len(vocab))

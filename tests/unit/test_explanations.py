@@ -63,3 +63,12 @@ def test_one_colon_per_sentence_and_no_repeated_heading(explained: pd.DataFrame)
         for sentence in re.split(r"(?<=\.) ", text):
             assert sentence.count(": ") <= 1, sentence
         assert "Weegt het zwaarst" not in text
+
+
+def test_a_skill_text_read_as_a_concept_says_what_it_was_read_as_and_how_close(explained: pd.DataFrame) -> None:
+    pattern = r"Vaardigheid '([^']+)' herkend als '([^']+)', (\d+)% overeenkomst\."
+    found = [m for text in explained["explanation"] for m in re.findall(pattern, text)]
+    assert found, "no pair whose vacancy asks a skill in other words than a label"
+    for written, label, percent in found:
+        assert written != label
+        assert 86 <= int(percent) <= 100  # at or above the fuzzy threshold, never an exact label (those say nothing)

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from api import semantic as semantic_api
+from api.bootstrap import Runtime
 from api.semantic import load_encoder, semantic_available, semantic_index
+from api.settings import Settings
 from matching.normalise import Normaliser
 from matching.semantic import SemanticIndex, fingerprint, fuse, label_texts
 from matching.taxonomy import Taxonomy
@@ -94,3 +96,13 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     fused = fuse([["a", "b", "c"], ["b", "c", "a"]], 3)
     assert [code for code, _ in fused] == ["b", "a", "c"]
     assert fuse([], 3) == []
+
+
+def test_the_runtime_prepares_with_the_semantic_normaliser_unless_switched_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KOPPELAAR_EMBEDDING_CACHE", str(tmp_path))
+    semantic = Runtime(Settings(semantic=True)).normaliser
+    assert list(semantic.semantic) == ["skill"]
+    assert semantic.normalise(["helm en veiligheidsschoenen dragen"], "skill")[0].confidence > 0.8
+    assert Runtime(Settings(semantic=False)).normaliser.semantic == {}
