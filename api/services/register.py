@@ -77,7 +77,11 @@ CANDIDATE_PURPOSES = {
 CANDIDATE_STORED = "tabel candidates van de opslag (SQLite of PostgreSQL); in het geheugen van de matcher"
 #: Other places where a candidate's pseudonymous id or an employee's data is kept.
 OTHER_PERSONAL_DATA = (
-    ("plaatsingen (candidate_id, vacature, data, uren, status)", "SROI-waarde en behoud meten", "tabel placements"),
+    (
+        "plaatsingen (candidate_id, vacature, data, uren, status, laatste werkdag eerder bij dezelfde werkgever)",
+        "SROI-waarde en behoud meten",
+        "tabel placements",
+    ),
     ("matchplannen (candidate_id, score, uitleg)", "voorstellen voor de adviseur", "tabellen run_plan, run_unplaced"),
     ("besluiten van coaches (candidate_id, reden)", "een afgewezen paar niet opnieuw voorstellen", "tabel decisions"),
     ("inzage (candidate_id, sleutel, tijdstip)", "wie welke gegevens zag (AVG art. 30)", "tabellen audit_*"),
