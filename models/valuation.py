@@ -2,27 +2,34 @@
 
 Each way of filling an obligation has a notional value per year for a full-time contract (a
 *building block*), counted pro rata to hours and months, for at most a number of years per target
-group. Schemes differ per region. Built in are the three published ones of DOMAIN.md (``oost_nl``,
-``utrecht``, ``holland_rijnland``) and ``standaard``, the installation default: Oost-NL with its gaps
-(BOL, PrO/VSO) filled from Utrecht. A user-defined scheme is loaded from a TOML file
-(:func:`load_schemes`, ``KOPPELAAR_VALUATION_SCHEMES``); an obligation names its scheme in
-``valuation_scheme``.
+group. Schemes differ per region and change over time: a scheme has versions (:class:`Scheme` is one
+version), each in force from a date, and an obligation is valued by the version in force on its
+tender's publication date (else its award date; :meth:`Schemes.in_force`). Built in are the published
+tables (``oost_nl`` V05, ``utrecht``, ``utrecht_oud``, ``holland_rijnland`` 2023, ``haaglanden`` 2023;
+sources in docs/MONITORING.md) and ``standaard``, the installation default: Oost-NL with its gaps
+(BOL, PrO/VSO) filled from Utrecht. A user-defined scheme, with versions or one table, is loaded from
+a TOML file (:func:`load_schemes`, ``KOPPELAAR_VALUATION_SCHEMES``); an obligation names its scheme
+in ``valuation_scheme``.
 
-Counting rules, applied the same way for every scheme:
+Counting rules, applied the same way for every scheme version:
 
-- the yearly value of the candidate's target group; Participatiewet and WW have a higher value when
-  the benefit is older than a threshold (an unknown benefit start counts as the longer benefit).
+- the yearly value of the candidate's target group; Participatiewet and WW may have a higher value
+  when the benefit is older than a threshold (an unknown benefit start counts as the longer benefit).
   Statushouders receive Participatiewet and are valued as such; Wsw as doelgroepregister;
-- a placement type with its own block (BBL, BOL internship) replaces the group's value; a
-  werkervaringsplek counts per month;
-- an age bonus (Utrecht 50+, Holland Rijnland 55+) and a permanent contract bonus (Utrecht) add to
-  the yearly value;
-- the value is pro rata to hours (full time: 36 hours, at most full time) and to months, counted
-  for at most the group's counted years (1 year, 2 years, or always). A place without an end date
-  counts 12 months;
+- a placement type with its own block (BBL, BOL internship) replaces the group's value, and its own
+  counting limit the group's; a werkervaringsplek counts per month;
+- bonuses stack on the yearly value: age (Utrecht 50+, Holland Rijnland 55+), a permanent contract
+  (Utrecht) and a statushouder or a language level below A2 (Utrecht);
+- the value is pro rata to hours (to the version's full-time hours, at most full time) and to
+  months, counted for at most the group's counted years (1 year, 2 years, or always). A place
+  without an end date counts 12 months;
+- a placement of fewer hours a week than the version's minimum counts nothing, as does a group whose
+  condition fails (Harlingen: WW only after 6 months away from the employer);
 - target-group status, benefit length and age are fixed on the award date of the obligation;
+- contributions that are not placements (``contributions.csv``) count by the version's blocks
+  (:func:`value_contributions`);
 - a PSO certificate (Prestatieladder Socialer Ondernemen) discounts the obligation by the share the
-  scheme gives the contractor's level. The published tables give no figures for it, so the built-in
+  version gives the contractor's level. The published tables give no figures for it, so the built-in
   schemes have none; a user-defined scheme sets them.
 """
 

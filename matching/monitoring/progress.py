@@ -1,10 +1,12 @@
-"""Obligation progress: required, realised and planned euros, a forecast at the current pace, a status.
+"""Obligation progress: required, realised and planned euros, a forecast range, a status.
 
-- *required*: ``obligation_eur`` (or contract value × percentage) less the scheme's PSO discount;
-- *realised*: the SROI value of placements geaccepteerd, gestart or beeindigd (models.valuation);
-- *planned*: placements still voorgesteld (a coach accepted a suggestion or a plan) and, when given,
-  the rows of a match plan not yet registered;
-- *pace*: realised euros per month since the start, once the obligation has run
+- *scheme version*: the version of the obligation's scheme that values it (models.valuation);
+- *required*: ``obligation_eur`` (or contract value × percentage) less the version's PSO discount;
+- *realised*: the SROI value of placements geaccepteerd, gestart or beeindigd, and of contributions
+  other than placements made by the report's day (``contributions_eur``);
+- *planned*: placements still voorgesteld (a coach accepted a suggestion or a plan), contributions
+  dated later and, when given, the rows of a match plan not yet registered;
+- *pace*: realised euros of placements per month since the start, once the obligation has run
   :data:`PACE_MIN_MONTHS` months (before that there is no pace yet);
 - *forecast*: what is secured (placements ended, or known to have lasted 6 months) plus the expected
   retention times the rest: placements still running, planned ones and the pace times the months
