@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,12 @@ from api import semantic as semantic_api
 from api.bootstrap import Runtime
 from api.semantic import load_encoder, semantic_available, semantic_index
 from api.settings import Settings
+from matching.matcher import Matcher
 from matching.normalise import Normaliser
 from matching.semantic import SemanticIndex, fingerprint, fuse, label_texts
 from matching.taxonomy import Taxonomy
 from models.errors import KoppelaarError
+from tests.conftest import AS_OF, Worlds
 
 pytestmark = pytest.mark.skipif(not semantic_available(), reason="the semantic extra is not installed")
 
@@ -106,3 +109,23 @@ def test_the_runtime_prepares_with_the_semantic_normaliser_unless_switched_off(
     assert list(semantic.semantic) == ["skill"]
     assert semantic.normalise(["helm en veiligheidsschoenen dragen"], "skill")[0].confidence > 0.8
     assert Runtime(Settings(semantic=False)).normaliser.semantic == {}
+
+
+def test_a_skill_text_only_its_meaning_places_is_a_concept_in_prepare_and_its_explanation(
+    worlds: Worlds, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KOPPELAAR_EMBEDDING_CACHE", str(tmp_path))
+    ds = worlds.copy(300, 60, 1)
+    written = "rijden op een heftruck"  # no label is written like it: fuzzy matching keeps it as free text
+    ds.vacancies.at[0, "required_skills"] = [written]
+    vacancy = str(ds.vacancies.at[0, "vacancy_id"])
+    fuzzy = Runtime(Settings(semantic=False)).prepare(ds, AS_OF)
+    assert fuzzy.skill_key[written] == f"txt:{written}"
+    p = Runtime(Settings(semantic=True)).prepare(ds, AS_OF)
+    assert p.skill_key[written] == "heftruck_rijden"
+    assert p.skill_matches[written].confidence >= p.normaliser.semantic_threshold
+    explained = Matcher(p).score_pairs(list(p.candidate_ids[:60]), [vacancy] * 60)["explanation"]
+    label = p.taxonomy.label("heftruck_rijden", "skill")
+    pattern = rf"Vaardigheid '{written}' herkend als '{re.escape(label)}', (\d+)% overeenkomst\."
+    percents = {int(m) for text in explained for m in re.findall(pattern, text)}
+    assert percents == {round(p.skill_matches[written].confidence * 100)}
