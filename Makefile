@@ -57,8 +57,8 @@ web-assets: node-packages
 	@bash api/http/web/vendor.sh
 
 ## test: set up and run every check: lint, types, layer contracts and the test suite (SQLite and PostgreSQL),
-## the suite spread over every core (pytest-xdist; a test file's tests stay together in one process unless the file
-## is marked spread, and the files with slow tests start first: tests/conftest.py)
+## the suite spread over every core (pytest-xdist; tests/conftest.py's work_unit: a test file's tests stay together
+## in one process, as do the files that share a generated world; the units with slow tests start first)
 test: $(DEV_STAMP) services
 	$(MAKE) --no-print-directory lint
 	@mkdir -p "$(NUMBA_CACHE)/$(KERNELS_KEY)" && touch "$(NUMBA_CACHE)/$(KERNELS_KEY)"

@@ -313,26 +313,62 @@ def api(sample_store: object, db_url: str) -> Iterator[Api]:
 
 # -- spreading the suite over the workers (make test: pytest-xdist with --dist loadgroup) ----------
 
+#: The units of work of ``make test``, handed to whichever worker is free (see ``pytest_xdist_make_scheduler``).
+#: A test file is one unit, so its module-scoped fixtures are made once, except for these files:
+#: the files that use one generated world are one unit together, so that :class:`Worlds` makes it once;
+WORLD_UNITS: dict[str, str] = {
+    "tests/unit/test_history.py": "world 4000x1200 seed 5",
+    "tests/unit/test_learned_scorer.py": "world 4000x1200 seed 5",
+    "tests/unit/test_bound.py": "world 3000x900 seed 5",
+    "tests/unit/test_eligibility.py": "world 3000x900 seed 5",
+    "tests/integration/test_dask.py": "world 1000x300 seed 7",
+    "tests/api/test_scorer_info.py": "world 1000x300 seed 7",
+    "tests/unit/test_suggestions.py": "world 1500x300 seed 12",
+    "tests/unit/test_incremental.py": "world 1500x300 seed 12",
+    "tests/unit/test_explanations.py": "world 1500x300 seed 12",
+    "tests/unit/test_plan.py": "world 400x90 seed 7",
+    "tests/unit/test_expansion.py": "world 400x90 seed 7",
+}
+#: each test (each parametrization) of these files is a unit of its own: they share no module-scoped fixture;
+SPREAD = {"tests/e2e/test_benchmarks_run.py", "tests/api/test_isolation.py", "tests/api/test_write_sequences.py"}
+#: and each test function of these (with all its parametrizations: a module fixture per function).
+BY_FUNCTION = {"tests/api/test_schemathesis.py"}
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``--dist loadgroup`` (``make test``): a file's tests run together in one worker, as with
-    ``--dist loadfile``, so its module-scoped fixtures are made once; a file marked ``spread`` gives each
-    test to whichever worker is free. The work units holding a test marked ``slow`` are handed out first
-    (with ``--no-loadscope-reorder``), so that no long file starts last while the other worker idles."""
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to under ``--dist loadgroup``."""
+    file, _, name = nodeid.partition("::")
+    if file in WORLD_UNITS:
+        return WORLD_UNITS[file]
+    if file in SPREAD:
+        return nodeid
+    if file in BY_FUNCTION:
+        return f"{file}::{name.split('[', 1)[0]}"
+    return file
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``--dist loadgroup`` hands out :func:`work_unit`'s units in the order the workers collected them.
+    (pytest-xdist's own loadgroup reads ``xdist_group`` marks through ``Node._nodeid``, which pytest 9.2 no
+    longer has: every test would be a unit of its own and module fixtures made in both workers.)"""
     if config.getoption("dist", None) != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return WorkUnits(config, log)  # type: ignore[arg-type]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` the units holding a test marked ``slow`` come first (the order is kept
+    within a unit), so that no long unit starts last while the other worker idles."""
+    # pytest-xdist's workers run with dist "no" and say loadgroup in an option of their own
+    if not getattr(config.option, "loadgroup", False) and config.getoption("dist", None) != "loadgroup":
         return
-    slow_groups: set[str] = set()
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            group = item.nodeid if item.get_closest_marker("spread") else item.nodeid.split("::", 1)[0]
-            item.add_marker(pytest.mark.xdist_group(group))
-        if item.get_closest_marker("slow") is not None:
-            slow_groups.add(_group(item))
-    items.sort(key=lambda item: _group(item) not in slow_groups)  # stable: the order within a file is kept
-
-
-def _group(item: pytest.Item) -> str:
-    marker = item.get_closest_marker("xdist_group")
-    assert marker is not None
-    return str(marker.args[0] if marker.args else marker.kwargs.get("name", "default"))
+    slow = {work_unit(item.nodeid) for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: work_unit(item.nodeid) not in slow)

@@ -49,8 +49,6 @@ CONTRIBUTION = "BIJ-ISOLATIE"  # made by make_world: the sample has no contribut
 PROBLEM = "application/problem+json"
 SHARED = "the catalogue of contractors, obligations and vacancies is shared by every region"
 
-pytestmark = pytest.mark.spread  # every test has an API of its own (function-scoped fixtures)
-
 
 # -- the world the matrix runs in -------------------------------------------------------------
 

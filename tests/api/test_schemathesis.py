@@ -166,7 +166,6 @@ def _call(case: Any, served: Served) -> None:
 WRITES = frozenset({"POST", "PATCH", "DELETE"})
 
 
-@pytest.mark.xdist_group("tests/api/test_schemathesis.py::sqlite")  # on_sqlite is made once, in one worker
 @schema.parametrize()
 @FUZZ
 def test_every_operation_answers_as_documented(case: Any, on_sqlite: Served) -> None:
@@ -174,7 +173,6 @@ def test_every_operation_answers_as_documented(case: Any, on_sqlite: Served) -> 
 
 
 @pytest.mark.postgres
-@pytest.mark.xdist_group("tests/api/test_schemathesis.py::postgres")  # the same for on_postgres
 @schema.parametrize()
 @settings(FUZZ, max_examples=5)
 def test_on_postgres_every_write_answers_as_documented(case: Any, on_postgres: Served) -> None:

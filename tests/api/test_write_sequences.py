@@ -34,8 +34,7 @@ from models.store import Store
 from models.store.importer import export_folder, import_folder
 from tests.conftest import BASE_ROWS, _postgres_schema_url, write_rows
 
-#: a dozen sequences per database, each with three stores and an app; SQLite and PostgreSQL may run side by side
-pytestmark = [pytest.mark.slow, pytest.mark.spread]
+pytestmark = pytest.mark.slow  # a dozen sequences per database, each with three stores and an app
 
 #: Bounded: each sequence builds its stores and an app, so a dozen sequences per database.
 SEQUENCES = settings(

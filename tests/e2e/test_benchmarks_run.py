@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.spread  # each run is a process of its own: the benchmarks may run side by side
-
 
 def test_benchmark_runner_prints_figures_at_small_scale() -> None:
     result = subprocess.run(
