@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from api.cli.render import fail
-from api.semantic import semantic_index
+from api.semantic import semantic_available, semantic_index
 from api.settings import load_settings
 from api.taxonomy_io import esco_files, esco_languages, load_taxonomy, read_esco_folder, write_taxonomy_file
 from matching.normalise import Normaliser
@@ -111,15 +111,24 @@ def show(
         ),
     ] = None,
     k: Annotated[int, typer.Option("--top", min=1, help="How many concepts to show.")] = 5,
+    semantic: Annotated[
+        bool,
+        typer.Option(
+            "--semantic/--fuzzy",
+            help="Skills also by meaning, as prepare reads them (where the semantic extra is installed and "
+            "KOPPELAAR_SEMANTIC is not false), or by their characters alone.",
+        ),
+    ] = True,
 ) -> None:
     """Print the best-matching concepts for a text (code, label, score) and what it normalises to."""
+    the_kind: Kind = kind.value
     try:
         taxonomy = load_taxonomy(esco)
+        by_meaning = semantic and the_kind == "skill" and load_settings().semantic and semantic_available()
+        normaliser = Normaliser(taxonomy, semantic={the_kind: semantic_index(taxonomy, the_kind)} if by_meaning else {})
     except KoppelaarError as exc:
         raise fail(str(exc)) from None
-    the_kind: Kind = kind.value
     title = the_kind == "occupation"  # job titles: drop (m/v), hours and filler words first
-    normaliser = Normaliser(taxonomy)
     hits = normaliser.top(text, the_kind, k, title=title)
     match = normaliser.normalise([text], the_kind, title=title)[0]
     table = Table(title=Text(f"{text!r} as {the_kind} ({taxonomy.name})"), title_justify="left")
@@ -140,8 +149,12 @@ def show(
         )
     else:
         console.print(
-            f"no concept reaches the threshold {normaliser.threshold:.2f} (best {match.confidence:.2f}): "
-            "kept as free text",
+            (
+                f"no concept reaches {normaliser.threshold:.2f}, or {normaliser.semantic_threshold:.2f} by meaning"
+                if by_meaning
+                else f"no concept reaches the threshold {normaliser.threshold:.2f}"
+            )
+            + f" (best {match.confidence:.2f}): kept as free text",
             highlight=False,
             markup=False,
         )

@@ -81,3 +81,13 @@ def test_bad_input_exits_2_naming_the_file_and_row(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "not UTF-8" in result.output
     assert not out.exists()  # nothing half written
+
+
+@pytest.mark.skipif(not semantic_available(), reason="the semantic extra is not installed")
+def test_show_reads_a_skill_by_meaning_as_prepare_does_unless_fuzzy() -> None:
+    semantic = runner.invoke(app, ["taxonomy", "show", "drive a forklift", "--top", "3"])
+    assert semantic.exit_code == 0, semantic.output
+    assert "normalises to heftruck_rijden" in semantic.output
+    fuzzy = runner.invoke(app, ["taxonomy", "show", "drive a forklift", "--top", "3", "--fuzzy"])
+    assert fuzzy.exit_code == 0, fuzzy.output
+    assert "kept as free text" in fuzzy.output
