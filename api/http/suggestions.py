@@ -95,19 +95,30 @@ def _number(value: Any) -> float | None:
 async def _suggest(request: Request, principal: Principal, kind: str, key: str, top: int) -> JSONResponse:
     """Top suggestions for a vacancy or a candidate from the key's region, minus rejected pairs; audited.
 
-    The hot path of the API, so it runs on the event loop: one connection reads the data version,
-    (for a candidate) whether the key's region holds them, and the rejected pairs; the
-    prepared matcher answers; the audit event is committed; the answer is built from plain values
-    that already are a :class:`~api.http.schemas.SuggestionList`. Only preparing a region's matcher
-    (seconds: its first, a new day, a change to the catalogue) goes to a worker thread, and the
-    question waits for it. After other writes the matcher in hand answers while it is brought up
-    to date (:meth:`MatchingService.answering`), without the pairs the rows as they are now rule
-    out (:meth:`MatchingService.suggestable`); a subject that matcher does not know yet waits for
-    the current one.
+    The question is answered in a worker thread (:func:`_answer`), the audit event committed, and
+    the answer built from plain values that already are a :class:`~api.http.schemas.SuggestionList`.
+    The event loop only reads and writes the connections: a question answered on the loop would
+    make every other request's next step (a write's body, its endpoint's result) wait for it and
+    for every question ready beside it, while threads share the interpreter in short turns.
     """
     store = request.app.state.store
-    service = _service(request)
     day = date.today()
+    items, scorer = await run_in_threadpool(_answer, store, _service(request), principal, kind, key, top, day)
+    shown = [i["candidate_id"] for i in items] if kind == "vacancy" else [key]
+    await record_audit_async(store, principal, f"suggest for {kind}", str(request.url.path), shown)
+    return JSONResponse({"subject": f"{kind} {key}", "scorer": scorer, "items": items})
+
+
+def _answer(
+    store: Store, service: MatchingService, principal: Principal, kind: str, key: str, top: int, day: date
+) -> tuple[list[dict[str, Any]], str]:
+    """The items of the answer and the scorer's name. One connection reads the data version, (for a
+    candidate) whether the key's region holds them, and the rejected pairs and proposals; the
+    prepared matcher answers. Only preparing a region's matcher (seconds: its first, a new day, a
+    change to the catalogue) makes the question wait. After other writes the matcher in hand
+    answers while it is brought up to date (:meth:`MatchingService.answering`), without the pairs
+    the rows as they are now rule out (:meth:`MatchingService.suggestable`); a subject that matcher
+    does not know yet waits for the current one."""
     with store.connect() as conn:
         version = store.matching_version(conn, principal.region)
         if kind == "candidate" and not _visible_candidate_id(conn, principal, key):
@@ -120,7 +131,7 @@ async def _suggest(request: Request, principal: Principal, kind: str, key: str, 
         )
     answering = service.answering(principal.region, version, day)
     if answering is None:
-        answering = await run_in_threadpool(service.matcher, principal.region, day, version), False
+        answering = service.matcher(principal.region, day, version), False
     matcher, behind = answering
     want = top + len(rejected) + (BEHIND_MARGIN if behind else 0)
     try:
@@ -128,17 +139,14 @@ async def _suggest(request: Request, principal: Principal, kind: str, key: str, 
     except UnknownIdError:
         if not behind:
             raise ApiProblem(404, f"there is no {kind} {key}") from None
-        matcher, behind = await run_in_threadpool(service.matcher, principal.region, day, version), False
+        matcher, behind = service.matcher(principal.region, day, version), False
         try:
             frame = _suggest_from(matcher, kind, key, want)
         except UnknownIdError:
             raise ApiProblem(404, f"there is no {kind} {key}") from None
     if behind:
         frame = service.suggestable(frame, principal.region)
-    items = _suggestions(frame, rejected, proposed, top)
-    shown = [i["candidate_id"] for i in items] if kind == "vacancy" else [key]
-    await record_audit_async(store, principal, f"suggest for {kind}", str(request.url.path), shown)
-    return JSONResponse({"subject": f"{kind} {key}", "scorer": matcher.scorer.name, "items": items})
+    return _suggestions(frame, rejected, proposed, top), matcher.scorer.name
 
 
 #: Suggestions asked beyond ``top`` from a matcher behind the store, for those :meth:`MatchingService.suggestable`
