@@ -19,6 +19,7 @@ from matching.geo import LOC_REGION, LOC_UNKNOWN
 from matching.prepare import LICENCES, Prepared
 from matching.rulebook import RULE, Reason
 from matching.taxonomy import Kind
+from models.dutch import number
 from models.enums import EducationLevel, LanguageLevel, PhysicalLoad
 
 FEATURE_NL: dict[str, str] = {
@@ -159,7 +160,7 @@ def _occupation(p: Prepared, c: int, v: int, x: np.ndarray, *, codes: list[str],
         name = p.taxonomy.label(p.occupation_codes[occ], "occupation")
         years = x[INDEX["occupation_years"]]
         codes.append(f"experience:{p.occupation_codes[occ]}:{years:g}")
-        text.append(f"Ervaring als {name.lower()}" + (f" ({years:g} jaar)." if years > 0 else "."))
+        text.append(f"Ervaring als {name.lower()}" + (f" ({number(years)} jaar)." if years > 0 else "."))
     elif x[INDEX["same_sector"]] == 1:
         codes.append("experience:sector")
         text.append("Ervaring in dezelfde sector.")
@@ -194,7 +195,7 @@ def _hours(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> No
     hours, wanted = p.v_hours[v], p.c_hmin[c]
     if p.c_hours_known[c] and hours < wanted:
         codes.append(f"hours_below_min:{hours:g}")
-        text.append(f"{hours:g} uur, minder dan de gewenste {wanted:g}.")
+        text.append(f"{number(hours)} uur, minder dan de gewenste {number(wanted)}.")
 
 
 def _unknowns(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
@@ -234,7 +235,7 @@ def _lack(p: Prepared, c: int, v: int, r: Reason, km: float) -> tuple[list[str],
     if r is Reason.HOURS:
         return [
             f"uren {p.v_hours[v]:g}"
-        ], f"vacature {p.v_hours[v]:g} uur, kandidaat {p.c_hmin[c]:g}–{p.c_hmax[c]:g} uur"
+        ], f"vacature {number(p.v_hours[v])} uur, kandidaat {number(p.c_hmin[c])}–{number(p.c_hmax[c])} uur"
     if r is Reason.DISTANCE:
         return [f"afstand {km:.0f} km"], f"{km:.0f} km, maximaal {p.c_max_km[c]:.0f} km"
     if r is Reason.AVAILABILITY:

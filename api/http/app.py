@@ -132,6 +132,32 @@ def _nul_fields(scope: Scope) -> list[str]:
     return sorted(fields)
 
 
+#: What :class:`RefuseNul` refuses, as the OpenAPI document says it of every text in a path or a query.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+def _declare_no_nul(app: FastAPI) -> None:
+    """The OpenAPI document gives every text parameter of a path or a query :data:`NO_NUL_PATTERN`, so a
+    client (and a fuzzer) reads there that a NUL character is refused."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    schema = parameter.get("schema", {})
+                    for variant in [schema, *schema.get("anyOf", [])]:
+                        if variant.get("type") == "string" and "pattern" not in variant and "format" not in variant:
+                            variant["pattern"] = NO_NUL_PATTERN
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 async def _send_problem(
     send: Send, scope: Scope, *, status: int, title: str, detail: str, errors: list[dict[str, Any]]
 ) -> None:
@@ -283,6 +309,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         redoc_url=None,
     )
     problems.install(app)
+    _declare_no_nul(app)
     for router in (
         *entities.routers(),
         keys.router,
