@@ -49,12 +49,16 @@ class AdditiveBoosting(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         max_iter: int = 1000,
         min_samples_leaf: int = 40,
         l2_regularization: float = 1.0,
+        early_stopping: bool = True,
+        monotonic_cst: np.ndarray | None = None,
         seed: int = 0,
     ) -> None:
         self.learning_rate = learning_rate
         self.max_iter = max_iter
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
+        self.early_stopping = early_stopping
+        self.monotonic_cst = monotonic_cst
         self.seed = seed
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> AdditiveBoosting:
@@ -65,8 +69,9 @@ class AdditiveBoosting(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             max_iter=self.max_iter,
             min_samples_leaf=self.min_samples_leaf,
             l2_regularization=self.l2_regularization,
-            early_stopping=True,
-            validation_fraction=0.15,
+            early_stopping=self.early_stopping,
+            validation_fraction=0.15 if self.early_stopping else None,
+            monotonic_cst=self.monotonic_cst,
             random_state=self.seed,
         ).fit(x, y)
         self.classes_ = booster.classes_

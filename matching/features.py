@@ -53,6 +53,47 @@ FEATURES: tuple[str, ...] = (
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
+#: The features whose direction is known before any history is read: more of it never makes a placement
+#: less likely to last (+1), or never more likely (−1). A learned model is held to these directions
+#: (:func:`monotone_directions`), which a history of a few hundred placements cannot contradict by chance.
+#: Features not named here (the one-hot groups and types, hours, loads, time on benefit, how the location
+#: is known) may go either way.
+KNOWN_DIRECTIONS: dict[str, int] = {
+    "skill_coverage": 1,
+    "optional_coverage": 1,
+    "skill_coverage_exact": 1,
+    "optional_coverage_exact": 1,
+    "same_occupation": 1,
+    "occupation_years": 1,
+    "same_sector": 1,
+    "title_similarity": 1,
+    "text_similarity": 1,
+    "distance_km": -1,
+    "distance_share": -1,
+    "hours_gap": -1,
+    "language_margin": 1,
+    "education_margin": 1,
+    "physical_margin": 1,
+    "hard_certificates_missing": -1,
+    "trainable_gaps": -1,
+    "licences_missing": -1,
+    "skill_coverage_inferred_essential": 1,
+    "skill_coverage_inferred_optional": 1,
+    "skill_coverage_related": 1,
+    "same_isco_group": 1,
+    "candidate_retention": 1,
+    "language_level": 1,
+    "notes_retention": 1,
+    "contractor_retention": 1,
+    "contractor_pso_level": 1,
+}
+
+
+def monotone_directions() -> np.ndarray:
+    """:data:`KNOWN_DIRECTIONS` as one entry per feature of :data:`FEATURES` (0: free), for scikit-learn's
+    ``monotonic_cst``."""
+    return np.array([KNOWN_DIRECTIONS.get(name, 0) for name in FEATURES], dtype=np.int64)
+
 
 def _coverages(p: Prepared, ci: np.ndarray, vi: np.ndarray) -> list[np.ndarray]:
     """Required and optional coverage (:func:`matching.rulebook.coverage`), with partial credit and exact."""

@@ -26,14 +26,13 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from matching.additive import AdditiveBoosting
 from matching.bound import Bound, Pieces, Terms, additive_terms, clipped_line, logistic_terms, not_negative, pieces
-from matching.features import FEATURE_SET_VERSION, FEATURES, INDEX
+from matching.features import FEATURE_SET_VERSION, FEATURES, INDEX, monotone_directions
 from models.errors import KoppelaarError
 
 MODEL_FORMAT = "koppelaar-retention-model"
@@ -210,46 +209,64 @@ class TitleScorer:
 _BOUNDS: weakref.WeakKeyDictionary[LearnedScorer, Bound | None] = weakref.WeakKeyDictionary()
 
 
-#: The share of the labelled history, latest by start date, held out to choose between the learned model
-#: and the rule score and to report on.
+#: The share of the labelled history, latest by start date, held out to report on.
 HOLDOUT_SHARE = 0.2
-#: Folds of the out-of-fold predictions (grouped by candidate) that choose a family and calibrate it.
+#: Folds of the out-of-fold predictions (grouped by candidate) that choose a family, weigh it against the
+#: rule score and calibrate it.
 CV_FOLDS = 4
 #: Equal-width bins of the reliability table.
 RELIABILITY_BINS = 10
 #: Fewer known values of a feature than this in a fit's rows: that fit leaves the feature out.
 MIN_KNOWN = 5
-#: The families the learned scorer can be; "rule" is the rule score itself, calibrated.
+#: The families a learned scorer can hold; "rule" is the rule score itself, calibrated. ``logistic`` (a
+#: logistic regression with missing-value indicators) is not fitted by :meth:`LearnedScorer.fit`: it
+#: cannot be held to the known directions. Model files that hold one still score.
 FAMILIES = ("additive_boosting", "boosted_trees", "logistic")
+#: The families :meth:`LearnedScorer.fit` chooses from, in order of preference.
+CHOSEN_FROM = ("additive_boosting", "boosted_trees")
+#: How much higher a later family's out-of-fold AUC must be to be chosen over an earlier one.
+SELECTION_MARGIN = 0.01
+#: The fewest rows on each side of a stump's split.
+STUMP_MIN_LEAF = 20
 
 
 class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Calibrated probability that a placement lasts 6 months, learned from placement history.
 
-    Honest model choice (:meth:`fit`): the latest :data:`HOLDOUT_SHARE` of the history by start date is
-    held out. On the rest, three families compete by out-of-fold AUC, the folds grouped by candidate:
-    boosted stumps compiled into per-feature step functions (:mod:`matching.additive`), boosted trees
-    of depth 3 (interactions) and a logistic regression with missing-value indicators. The best one,
-    calibrated on its out-of-fold predictions (isotonic), then meets the rule score, calibrated by Platt
-    scaling (:class:`Platt`: it keeps the rule's ranking), on the held-out part: the learned model is
-    kept only when it ranks better there; otherwise the scorer is the calibrated rule score. The kept
-    one is refitted and recalibrated on the whole history.
+    Honest model choice (:meth:`fit`): the families of :data:`CHOSEN_FROM` (boosted stumps compiled into
+    per-feature step functions, :mod:`matching.additive`; boosted trees of depth 3 for interactions),
+    both held to the known directions of :data:`~matching.features.KNOWN_DIRECTIONS`, compete by
+    out-of-fold AUC over the whole history, the folds grouped by candidate; a later family is chosen only
+    when it beats an earlier one by more than :data:`SELECTION_MARGIN`. The chosen one is kept only when
+    its out-of-fold AUC beats the rule score's; otherwise the scorer is the rule score calibrated by Platt
+    scaling (:class:`Platt`: it keeps the rule's ranking). The kept one is fitted on the whole history and
+    calibrated on its out-of-fold predictions (isotonic). For the report, the latest
+    :data:`HOLDOUT_SHARE` of the history by start date is held out: both the chosen family and the rule
+    score are fitted on the earlier placements and scored on the latest (``metrics_``, ``reliability_``).
     Follows the scikit-learn contract: parameters stored by ``__init__``, fitted attributes end in ``_``.
     """
 
     name = "learned"
     calibrated = True
 
-    def __init__(self, *, seed: int = 0, max_iter: int = 1000, learning_rate: float = 0.1) -> None:
+    def __init__(self, *, seed: int = 0, max_iter: int = 100, learning_rate: float = 0.05) -> None:
         self.seed = seed
         self.max_iter = max_iter
         self.learning_rate = learning_rate
 
     def _family(self, family: str) -> Any:
         if family == "additive_boosting":
-            return AdditiveBoosting(learning_rate=self.learning_rate, max_iter=self.max_iter, seed=self.seed)
+            return AdditiveBoosting(
+                learning_rate=self.learning_rate,
+                max_iter=self.max_iter,
+                min_samples_leaf=STUMP_MIN_LEAF,
+                early_stopping=False,
+                monotonic_cst=monotone_directions(),
+                seed=self.seed,
+            )
         if family == "boosted_trees":
             return HistGradientBoostingClassifier(
+                monotonic_cst=monotone_directions(),
                 max_depth=3,
                 learning_rate=0.05,
                 max_iter=300,
@@ -259,11 +276,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 validation_fraction=0.15,
                 random_state=self.seed,
             )
-        return make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            StandardScaler(),
-            LogisticRegression(C=1.0, max_iter=2000),
-        )
+        raise ValueError(f"cannot fit family {family!r}: choose from {', '.join(CHOSEN_FROM)}")
 
     def _fitted(self, family: str, x: np.ndarray, y: np.ndarray) -> Any:
         """``family`` fitted on these rows; a column with fewer than :data:`MIN_KNOWN` known values among
@@ -299,31 +312,36 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 f"({int(y.sum())} retained); at least 40, with both outcomes, are needed"
             )
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+        rule = RuleScorer().score(x)
+        # the choice: every family and the rule score out of fold over the whole history
+        oof = {f: self._out_of_fold(f, x, y, groups) for f in CHOSEN_FROM}
+        selection = {f: float(roc_auc_score(y, oof[f])) for f in CHOSEN_FROM}
+        best = CHOSEN_FROM[0]
+        for family in CHOSEN_FROM[1:]:  # a less constrained family must earn its place
+            if selection[family] > selection[best] + SELECTION_MARGIN:
+                best = family
+        self.best_family_ = best
+        selection_rule = float(roc_auc_score(y, rule))
+        self.kept_ = "learned" if selection[best] > selection_rule else "rule"
+        # the report: both fitted on the earlier placements and scored on the latest ones
         hold = self._holdout(y, start)
         dev = ~hold
-        rule = RuleScorer().score(x)
-        oof = {f: self._out_of_fold(f, x[dev], y[dev], groups[dev]) for f in FAMILIES}
-        selection = {f: float(roc_auc_score(y[dev], oof[f])) for f in FAMILIES}
-        best = max(FAMILIES, key=lambda f: selection[f])
-        self.best_family_ = best
-        # the held-out part: the best family fitted on the rest against the rule score
         self.classes_ = np.array([0, 1])
         self.base_rate_ = float(y[dev].mean())
         self.family_, self.base_ = best, self._fitted(best, x[dev], y[dev])
-        self.calibrator_ = _isotonic(oof[best], y[dev])
+        self.calibrator_ = _isotonic(self._out_of_fold(best, x[dev], y[dev], groups[dev]), y[dev])
         learned = self.score(x[hold])
         self.family_, self.base_ = "rule", RuleScorer()
         self.calibrator_ = Platt().fit(rule[dev], y[dev])
         ruled = self.score(x[hold])
         figures = {"learned": _figures(y[hold], learned), "rule": _figures(y[hold], ruled)}
-        self.kept_ = "learned" if figures["learned"]["auc"] > figures["rule"]["auc"] else "rule"
         kept = learned if self.kept_ == "learned" else ruled
         self.reliability_ = reliability(y[hold], kept)
-        # the kept one, refitted on everything and calibrated on its out-of-fold predictions
+        # the kept one, fitted on everything and calibrated on its out-of-fold predictions
         self.base_rate_ = float(y.mean())
         if self.kept_ == "learned":
             self.family_, self.base_ = best, self._fitted(best, x, y)
-            self.calibrator_ = _isotonic(self._out_of_fold(best, x, y, groups), y)
+            self.calibrator_ = _isotonic(oof[best], y)
         else:
             self.calibrator_ = Platt().fit(rule, y)
         with warnings.catch_warnings():  # a feature no training row has: its typical value is unknown
@@ -340,7 +358,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "base_rate": self.base_rate_,
             **{f"{who}_validation_{k}": v for who, f in figures.items() for k, v in f.items()},
             **{f"selection_auc_{k}": v for k, v in selection.items()},
-            "selection_auc_rule": float(roc_auc_score(y[dev], rule[dev])),
+            "selection_auc_rule": selection_rule,
         }
         return self
 

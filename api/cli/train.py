@@ -14,7 +14,7 @@ from api.cli.progress import LogFormat, LogOpt, QuietOpt, Reporter
 from api.cli.render import table
 from api.loaders import write_model
 from matching.matcher import train as train_model
-from matching.scorers import LearnedScorer
+from matching.scorers import CHOSEN_FROM, LearnedScorer
 
 console = Console()
 
@@ -52,6 +52,12 @@ def train(
         f"(base rate {m['base_rate']:.0%}); {KEPT[scorer.kept_]}",
         highlight=False,
     )
+    chosen_from = ", ".join(
+        f"{name.replace('_', ' ')} {m[key]:.3f}"
+        for key, name in ((f"selection_auc_{f}", f) for f in (*CHOSEN_FROM, "rule"))
+        if key in m
+    )
+    console.print(f"Out-of-fold AUC the choice was made on: {chosen_from}", highlight=False)
     console.print(
         table(
             f"Out of sample: the latest {int(m['validation_size'])} placements by start date",
@@ -82,8 +88,10 @@ def train(
 
 
 KEPT = {
-    "learned": "kept the learned model: it ranked the held-out placements better than the rule score",
-    "rule": "kept the rule score, calibrated: the learned model did not rank the held-out placements better",
+    "learned": "kept the learned model: out of fold (folds grouped by candidate) it ranked the history's "
+    "placements better than the rule score",
+    "rule": "kept the rule score, calibrated: out of fold (folds grouped by candidate) the learned model did "
+    "not rank the history's placements better",
 }
 
 

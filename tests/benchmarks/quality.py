@@ -22,7 +22,9 @@ For every world of the generator's family (:data:`data.synthetic.truth.TRUTH_MOD
    (the sum of the true retention over its pairs) and reported as a ratio to the ceiling plan;
    the JSON also has the learned plan's mean predicted retention beside its true mean.
 
-    python -m tests.benchmarks quality [--scale F] [--worlds a,b] [--json PATH]
+    python -m tests.benchmarks quality [--scale F] [--worlds a,b] [--json PATH] [--seed N]
+
+Seed 7 (the default) gives the reported figures; changes are tuned on other seeds (11 and 12).
 """
 
 from __future__ import annotations
@@ -253,7 +255,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def bench_quality(
-    repeat: int, scale: float, worlds: list[str] | None = None, json_path: Path | None = None
+    repeat: int, scale: float, worlds: list[str] | None = None, json_path: Path | None = None, *, seed: int = SEED
 ) -> list[tuple[Measurement, str]]:
     """Every world (or ``worlds``) in a fresh process each; prints the table, writes ``json_path``."""
     sizes = world_sizes(scale)
@@ -272,13 +274,13 @@ def bench_quality(
             candidates=n,
             vacancies=m,
             history_share=share,
-            seed=SEED,
+            seed=seed,
         )
         rows.append(r.extra)
         shown = {k: r.extra[k] for k in SHOWN if k in r.extra}  # the rest is in the table and the JSON
         out.append((dataclasses.replace(r, extra=shown), goals(r.extra)))
     print(table(rows))
     if json_path is not None:
-        json_path.write_text(json.dumps({"scale": scale, "seed": SEED, "worlds": rows}, indent=2) + "\n")
+        json_path.write_text(json.dumps({"scale": scale, "seed": seed, "worlds": rows}, indent=2) + "\n")
         print(f"wrote {json_path}")
     return out

@@ -7,10 +7,10 @@ import pickle
 import numpy as np
 import pytest
 
-from matching.features import FEATURES, INDEX
+from matching.features import FEATURES, INDEX, KNOWN_DIRECTIONS
 from matching.matcher import Matcher, train, training_pairs
 from matching.prepare import Prepared
-from matching.scorers import FAMILIES, LearnedScorer, RuleScorer
+from matching.scorers import CHOSEN_FROM, FAMILIES, LearnedScorer, RuleScorer
 from models.errors import KoppelaarError
 from tests.conftest import Worlds
 
@@ -121,3 +121,28 @@ def test_contributions_explain_the_learned_score(prepared: Prepared, model: Lear
     eligible = explained[explained["eligible"]]
     assert eligible["reasons"].str.contains("top:").any()
     assert eligible["explanation"].str.contains("Spreekt het meest (?:voor|tegen): ", regex=True).any()
+
+
+def test_every_known_direction_names_a_feature() -> None:
+    assert set(KNOWN_DIRECTIONS) <= set(FEATURES)
+    assert set(KNOWN_DIRECTIONS.values()) <= {-1, 1}
+
+
+@pytest.mark.parametrize("family", CHOSEN_FROM)
+def test_a_learned_family_holds_the_known_directions_whatever_the_history_says(family: str) -> None:
+    """Outcomes made to fall with skill coverage and rise with distance: the fitted model does not follow
+    them (it stays flat instead), and raising any feature of known direction moves its decision only
+    that way."""
+    rng = np.random.default_rng(5)
+    n = 600
+    x = rng.random((n, len(FEATURES)))
+    x[:, INDEX["distance_km"]] *= 40
+    y = rng.random(n) < 0.2 + 0.3 * (1 - x[:, INDEX["skill_coverage"]]) + 0.01 * x[:, INDEX["distance_km"]]
+    model = LearnedScorer(seed=0)._fitted(family, x, y.astype(int))
+    probe = rng.random((200, len(FEATURES)))
+    base = model.decision_function(probe)
+    for name, direction in KNOWN_DIRECTIONS.items():
+        more = probe.copy()
+        more[:, INDEX[name]] += 0.5
+        moved = model.decision_function(more) - base
+        assert (direction * moved >= -1e-12).all(), name
