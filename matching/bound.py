@@ -6,7 +6,7 @@ would dominate the batch. The scorers are additive per feature before a monotone
 
 * the learned scorer's decision is ``intercept + Σ_f g_f(x_f)`` (boosted stumps: a step function per
   feature; the logistic pipeline: imputer, scaler and weights, a linear function per feature and one
-  constant for missing), then the isotonic calibrator (non-decreasing) and the cap
+  constant for missing), then the calibration curve (non-decreasing, linear between knots) and the cap
   ``base + completeness × (1 − base)``, itself a feature of the candidate alone;
 * the rule score is ``Σ_f weight_f × part_f(x_f) − penalty(trainable gaps)``, clipped to 0..1.
 
