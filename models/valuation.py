@@ -45,7 +45,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from models.dutch import euros
+from models.dutch import euros, number
 from models.enums import (
     ContractType,
     ContributionKind,
@@ -610,7 +610,7 @@ class Valuation:
 
 
 def _eur(x: float) -> str:
-    return f"{x:,.0f}".replace(",", ".")
+    return number(x, 0)
 
 
 def _value(
@@ -662,26 +662,26 @@ def _value(
         g = str(group.iloc[i])
         if too_few_hours[i]:
             rules.append(
-                f"{scheme.title}: telt niet, {hours[i]:g} uur per week is minder dan {scheme.min_hours_per_week:g} "
-                f"= {euros(0.0)}"
+                f"{scheme.title}: telt niet, {number(hours[i])} uur per week is minder dan "
+                f"{number(scheme.min_hours_per_week)} = {euros(0.0)}"
             )
             continue
         if employed_before[i]:
             label = GROUP_LABEL.get(g, g)
             rules.append(
-                f"{scheme.title}: {label} telt niet, {months_since_employer[i]:.1f} mnd voor de start nog bij deze "
-                f"werkgever gewerkt (minder dan {wait[i]:g}) = {euros(0.0)}"
+                f"{scheme.title}: {label} telt niet, {number(months_since_employer[i], 1)} mnd voor de start nog "
+                f"bij deze werkgever gewerkt (minder dan {number(wait[i])}) = {euros(0.0)}"
             )
             continue
         if monthly[i]:
-            what = f"{kind.iloc[i]}: {_eur(per_month[i])}/maand × {counted[i]:.1f} mnd"
+            what = f"{kind.iloc[i]}: {_eur(per_month[i])}/maand × {number(counted[i], 1)} mnd"
         else:
             if typed[i]:
                 what = f"{kind.iloc[i]} {_eur(yearly[i])}/jaar"
             else:
                 label = GROUP_LABEL.get(g, g)
                 if not np.isnan(long_value[i]):
-                    label += f", uitkering {'>' if is_long[i] else '<'} {threshold[i]:g} jaar"
+                    label += f", uitkering {'>' if is_long[i] else '<'} {number(threshold[i])} jaar"
                 what = f"{label} {_eur(yearly[i])}/jaar"
             if age_bonus[i]:
                 what += f" + {scheme.age_bonus_from}+ bonus {_eur(age_bonus[i])}"
@@ -691,7 +691,7 @@ def _value(
                 what += f" + statushouder/taalachterstand {_eur(newcomer_bonus[i])}"
             limit = "" if np.isinf(cap_months[i]) else f" (max {cap_months[i]:.0f})"
             worked = min(hours[i], scheme.full_time_hours)
-            what += f" × {worked:g}/{scheme.full_time_hours:g} uur × {counted[i]:.1f} mnd{limit}"
+            what += f" × {number(worked)}/{number(scheme.full_time_hours)} uur × {number(counted[i], 1)} mnd{limit}"
         rules.append(f"{scheme.title}: {what} = {euros(value[i])}")
     return value, rules
 
@@ -1167,7 +1167,8 @@ def value_contributions(
             quantity = float(np.nan_to_num(hours if column == "hours" else days))
             value = round(rate * quantity, 2)
             rules.append(
-                f"{version.title}: {kind}, {_eur(rate)} per {_MEASURE_UNIT[column]} × {quantity:g} = {euros(value)}"
+                f"{version.title}: {kind}, {_eur(rate)} per {_MEASURE_UNIT[column]} × {number(quantity)} "
+                f"= {euros(value)}"
             )
         euros_out[i] = value
     return Valuation(euros_out, rules)

@@ -51,7 +51,7 @@ def test_each_placement_is_valued_with_its_rule(tmp_path: Path) -> None:
     valued = valued_placements(ds)
     assert valued["sroi_value_eur"].tolist() == [40_000.0]
     assert valued["rule"].tolist() == [
-        "oost_nl V05: Participatiewet, uitkering > 2 jaar 40.000/jaar × 36/36 uur × 12.0 mnd (max 24) = € 40.000"
+        "oost_nl V05: Participatiewet, uitkering > 2 jaar 40.000/jaar × 36/36 uur × 12,0 mnd (max 24) = € 40.000"
     ]
 
 

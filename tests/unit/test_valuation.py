@@ -112,7 +112,7 @@ def test_the_rule_says_how_the_value_came_about() -> None:
         explain=True,
     )
     assert v.rules == [
-        "utrecht: Participatiewet 40.000/jaar + 50+ bonus 10.000 + vast contract 10.000 × 18/36 uur × 24.0 mnd "
+        "utrecht: Participatiewet 40.000/jaar + 50+ bonus 10.000 + vast contract 10.000 × 18/36 uur × 24,0 mnd "
         "(max 24) = € 60.000"
     ]
 
