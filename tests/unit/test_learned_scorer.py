@@ -10,7 +10,7 @@ import pytest
 from matching.features import FEATURES, INDEX, KNOWN_DIRECTIONS
 from matching.matcher import Matcher, train, training_pairs
 from matching.prepare import Prepared
-from matching.scorers import CHOSEN_FROM, FAMILIES, LearnedScorer, RuleScorer
+from matching.scorers import CHOSEN_FROM, FAMILIES, LearnedScorer, Platt, PlattCurve, RuleScorer
 from models.errors import KoppelaarError
 from tests.conftest import Worlds
 
@@ -146,3 +146,19 @@ def test_a_learned_family_holds_the_known_directions_whatever_the_history_says(f
         more[:, INDEX[name]] += 0.5
         moved = model.decision_function(more) - base
         assert (direction * moved >= -1e-12).all(), name
+
+
+def test_the_calibration_curve_keeps_the_models_ranking() -> None:
+    """Platt scaling read as a curve: distinct decisions within the fitted range get distinct
+    probabilities in the same order (an isotonic fit on 300 outcomes ties them in a few steps)."""
+    rng = np.random.default_rng(2)
+    decision = rng.normal(0, 1, 300)
+    y = (rng.random(300) < 1 / (1 + np.exp(-decision))).astype(int)
+    curve = PlattCurve().fit(decision, y)
+    probe = np.sort(rng.uniform(decision.min(), decision.max(), 1000))
+    p = curve.predict(probe)
+    assert (np.diff(p) > 0).all()
+    assert 0 < p[0] < p[-1] < 1
+    assert curve.predict(np.array([decision.min() - 100]))[0] == curve.y_thresholds_[0]  # flat beyond the knots
+    platt = Platt().fit(decision, y).predict(probe)
+    assert np.abs(p - platt).max() < 0.01  # the curve follows Platt scaling closely
