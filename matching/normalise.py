@@ -34,8 +34,9 @@ from matching.text import clean_label, clean_title
 
 DEFAULT_THRESHOLD = 0.86
 #: With a semantic index: how many concepts it proposes for the fuzzy scorers to re-rank, and the
-#: weight of the fuzzy ranking in the fusion (the semantic one weighs 1). Chosen on the even-numbered
-#: skill validation spans (docs/NORMALISATION.md): fuzzy ranks at equal weight lowered acc@1.
+#: weight of a candidate's fuzzy score (0..1) added to its cosine similarity (:func:`matching.semantic.fuse`).
+#: Chosen on the even-numbered skill validation spans (docs/NORMALISATION.md): 0.10 to 0.12 ranked
+#: best there, the cosine alone or reciprocal rank fusion of the two rankings lower.
 FUSION_DEPTH = 50
 FUZZY_WEIGHT = 0.1
 #: With a semantic index, the least confidence (the cosine similarity of the text and the best
@@ -316,8 +317,8 @@ class Normaliser:
                     break
         return sorted(out.items(), key=lambda kv: -kv[1])[:k]
 
-    def _fuzzy_ranking(self, query: str, pool: list[str], kind: Kind) -> list[str]:
-        """The codes of ``pool`` ordered by their best label's fuzzy score against ``query``."""
+    def _fuzzy_scores(self, query: str, pool: list[str], kind: Kind) -> dict[str, float]:
+        """The fuzzy score (0..1) of the best label of each code of ``pool`` against ``query``."""
         labels_of = self._labels_of.get(kind)
         if labels_of is None:
             labels_of = {}
@@ -327,30 +328,28 @@ class Normaliser:
             self._labels_of[kind] = labels_of
         labels = [label for code in pool for label in labels_of.get(code, ())]
         if not labels:
-            return []
+            return {}
         owners = [code for code in pool for _ in labels_of.get(code, ())]
         scores = _cdist([query], labels, kind)[0]
         best: dict[str, int] = {}
         for owner, score in zip(owners, scores, strict=True):
             best[owner] = max(best.get(owner, 0), int(score))
-        return sorted(best, key=lambda code: -best[code])
+        return {code: score / 100.0 for code, score in best.items()}
 
     def _fused(self, queries: list[str], kind: Kind, k: int) -> list[tuple[list[tuple[str, float]], float]]:
-        """Per cleaned query, the ``k`` best concepts of the semantic and fuzzy rankings fused, each with its
+        """Per cleaned query, the ``k`` best concepts of the semantic and fuzzy scores fused, each with its
         cosine similarity to the query, and the confidence in the best one.
 
-        The semantic index proposes ``FUSION_DEPTH`` concepts; the fuzzy scorers rank the same concepts
-        by their labels; weighted reciprocal rank fusion orders them. Fuzzy matching over every label of a large
-        taxonomy would cost ten times as much per text.
+        The semantic index proposes ``FUSION_DEPTH`` concepts; the fuzzy scorers score the same concepts
+        by their labels; each is ranked by its cosine plus ``FUZZY_WEIGHT`` times its fuzzy score. Fuzzy
+        matching over every label of a large taxonomy would cost ten times as much per text.
         """
         out: list[tuple[list[tuple[str, float]], float]] = []
         for query, hits in zip(queries, self.semantic[kind].search(queries, FUSION_DEPTH), strict=True):
             if not hits:
                 out.append(([], 0.0))
                 continue
-            cosine = dict(hits)
-            semantic = [code for code, _ in hits]
-            fused = fuse([semantic, self._fuzzy_ranking(query, semantic, kind)], k, (1.0, FUZZY_WEIGHT))
-            ranked = [(code, cosine[code]) for code, _ in fused]
+            fuzzy = self._fuzzy_scores(query, [code for code, _ in hits], kind)
+            ranked = fuse(hits, fuzzy, k, FUZZY_WEIGHT)
             out.append((ranked, ranked[0][1]))
         return out

@@ -8,13 +8,13 @@ vectors come from an :class:`Encoder`, a sentence-embedding model that the engin
 the ``api`` side loads the optional model, caches the label vectors on disk keyed by
 :func:`fingerprint`, and hands both to :class:`matching.normalise.Normaliser`.
 
-:func:`fuse` combines the semantic ranking with the fuzzy one by weighted reciprocal rank fusion.
+:func:`fuse` combines each candidate's cosine similarity with its fuzzy score into one ranking.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -22,9 +22,6 @@ from typing import Protocol
 import numpy as np
 
 from matching.taxonomy import Kind, Taxonomy
-
-#: Reciprocal rank fusion's constant: a concept at rank r of a list scores 1 / (RRF_K + r).
-RRF_K = 60
 
 
 class Encoder(Protocol):
@@ -136,13 +133,15 @@ class SemanticIndex:
         return self.nearest(self.encoder.encode(texts), k)
 
 
-def fuse(rankings: Sequence[Sequence[str]], k: int, weights: Sequence[float] | None = None) -> list[tuple[str, float]]:
-    """Weighted reciprocal rank fusion of rankings of codes: the ``k`` best codes with their fused score.
+def fuse(
+    cosines: Sequence[tuple[str, float]], fuzzy: Mapping[str, float], k: int, fuzzy_weight: float
+) -> list[tuple[str, float]]:
+    """The ``k`` best codes of ``cosines`` ordered by cosine + ``fuzzy_weight`` x fuzzy score, each with its cosine.
 
-    A code at rank r (from 1) of a ranking of weight w scores w / (RRF_K + r); ties keep first-seen order.
+    ``cosines`` are the semantic candidates with their cosine similarity to the text; ``fuzzy`` the fuzzy
+    score (0..1) of a candidate's best label (absent: 0). Scores are added, not ranks: a model's cosines
+    sit in a narrow band, and a fuzzy score moves a candidate only past those whose cosine is close.
+    Ties keep the order of ``cosines``.
     """
-    scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights if weights is not None else [1.0] * len(rankings), strict=True):
-        for rank, code in enumerate(ranking):
-            scores[code] = scores.get(code, 0.0) + weight / (RRF_K + rank + 1)
-    return sorted(scores.items(), key=lambda kv: -kv[1])[:k]
+    order = sorted(range(len(cosines)), key=lambda i: -(cosines[i][1] + fuzzy_weight * fuzzy.get(cosines[i][0], 0.0)))
+    return [cosines[i] for i in order[:k]]

@@ -95,10 +95,12 @@ def test_without_the_extra_the_message_says_what_to_install(monkeypatch: pytest.
         semantic_api.E5Encoder()
 
 
-def test_reciprocal_rank_fusion_rewards_agreement() -> None:
-    fused = fuse([["a", "b", "c"], ["b", "c", "a"]], 3)
-    assert [code for code, _ in fused] == ["b", "a", "c"]
-    assert fuse([], 3) == []
+def test_fusion_lets_a_fuzzy_score_move_a_candidate_only_past_close_cosines() -> None:
+    cosines = [("a", 0.90), ("b", 0.89), ("c", 0.80)]
+    fused = fuse(cosines, {"b": 1.0, "c": 1.0}, 3, 0.1)
+    assert fused == [("b", 0.89), ("a", 0.90), ("c", 0.80)]  # c's cosine is too far behind; cosines are kept
+    assert fuse(cosines, {}, 2, 0.1) == cosines[:2]
+    assert fuse([], {"a": 1.0}, 3, 0.1) == []
 
 
 def test_the_runtime_prepares_with_the_semantic_normaliser_unless_switched_off(
