@@ -217,7 +217,10 @@ def _postgres_schema_url() -> Iterator[str]:
     try:
         yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
     finally:
+        # a connection a test left in a transaction holds locks on the schema's tables: the drop then fails
+        # after a minute, naming the test, instead of waiting for ever
         with engine.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '60s'"))
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
 

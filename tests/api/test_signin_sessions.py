@@ -72,7 +72,8 @@ def test_a_signed_in_session_stands_in_for_a_key(client: TestClient, store: Stor
     state = client.get("/app/auth/session").json()
     assert state["signed_in"] is True
     assert state["csrf_token"] == csrf
-    assert session_id not in str(list(store.engine.connect().execute(select(t.web_sessions))))  # only its hash
+    with store.engine.connect() as conn:
+        assert session_id not in str(list(conn.execute(select(t.web_sessions))))  # only its hash
 
     body = {"candidate_id": "KND-000001", "vacancy_id": "VAC-000001"}
     refused = client.post("/api/v1/suggestions/accept", json=body)
