@@ -34,7 +34,7 @@ from api.services.matching import MatchingService
 from api.services.reports import ReportService
 from api.services.worklist import WorklistService, select
 from matching.monitoring.progress import AT_RISK, BEHIND
-from models.dutch import euros
+from models.dutch import euros, plural
 from models.errors import KoppelaarError
 from models.store import Store
 from models.store import notifications as store_notes
@@ -140,7 +140,7 @@ def _obligation_events(
                         continue
                     key = f"deadline:{oid}:{end.isoformat()}:{sub.weeks}"
                     days = (end - today).days
-                    subject = f"SROI-verplichting {oid} loopt over {days} {'dag' if days == 1 else 'dagen'} af"
+                    subject = f"SROI-verplichting {oid} loopt over {plural(days, 'dag', 'dagen')} af"
                     body = (
                         f"De SROI-verplichting {oid}, {named}, loopt af op {end:%d-%m-%Y}.\n"
                         f"Nog open: {euros(float(row['open_eur']))} van {euros(float(row['required_eur']))}; "
