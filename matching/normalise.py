@@ -330,7 +330,7 @@ class Normaliser:
         if not labels:
             return {}
         owners = [code for code in pool for _ in labels_of.get(code, ())]
-        scores = _cdist([query], labels, kind)[0]
+        scores = _cdist([query], labels, kind, workers=1)[0]  # a few hundred labels: threads would cost more
         best: dict[str, int] = {}
         for owner, score in zip(owners, scores, strict=True):
             best[owner] = max(best.get(owner, 0), int(score))

