@@ -215,12 +215,17 @@ def _vacancy_rows(p: Prepared, h: History, pso: np.ndarray, vi: np.ndarray, as_o
     return np.column_stack([count, share, level, p.v_phys[vi]]).astype(float)
 
 
-def carry_tables(base: Prepared, p: Prepared) -> SideTables:
+def carry_tables(base: Prepared, p: Prepared, moved: tuple[np.ndarray, np.ndarray] | None = None) -> SideTables:
     """The side tables of ``p``, a dataset prepared row by row from ``base`` (:meth:`Prepared.updated`),
     fitted at ``base``'s full preparation as its text space is: ``base``'s labelled history and notes
     estimates, looked up by id, read as of ``p``'s today. A candidate who is new or whose notes changed
     has no notes estimate until the next full preparation (a new day at the latest). Registered for
-    :func:`tables_of`."""
+    :func:`tables_of`.
+
+    ``moved``: per row of ``base``'s candidates and of its vacancies, its row in ``p`` (-1: prepared
+    anew or gone), as :class:`~matching.prepare.RowUpdate` gives them. A row that was kept then keeps
+    its row of the tables, as long as the history is the same placements with the same contractors
+    on the same day (a row's side features depend on nothing else); only the other rows are worked out."""
     fitted = tables_of(base)
     h = fitted.history
     ci = p.candidate_rows(pd.Series(base.candidate_ids[h.candidate]))
@@ -239,10 +244,22 @@ def carry_tables(base: Prepared, p: Prepared) -> SideTables:
     today = float(rb.float_days(np.array([p.config.today], dtype="datetime64[D]"))[0])
     since = rb.float_days(p.ds.candidates["benefit_since"].to_numpy(dtype="datetime64[D]"))
     pso = _ordinal(p.ds.contractors["pso_level"])
-    everyone, vac = np.arange(p.n_candidates), np.arange(p.n_vacancies)
+    same_history = (
+        moved is not None
+        and bool(ok.all())
+        and p.config.today == base.config.today
+        and np.array_equal(history.contractor, h.contractor)
+        and np.array_equal(pso, fitted.pso, equal_nan=True)
+    )
+    c_kept = moved[0] if moved is not None and same_history else np.full(base.n_candidates, -1)
+    v_kept = moved[1] if moved is not None and same_history else np.full(base.n_vacancies, -1)
+    candidates, c_new = _taken_over(fitted.candidates, c_kept, p.n_candidates)
+    candidates[c_new] = _candidate_rows(p, history, notes, since, ci=c_new, as_of=np.full(len(c_new), today))
+    vacancies, v_new = _taken_over(fitted.vacancies, v_kept, p.n_vacancies)
+    vacancies[v_new] = _vacancy_rows(p, history, pso, v_new, np.full(len(v_new), today))
     tables = SideTables(
-        _candidate_rows(p, history, notes, since, ci=everyone, as_of=np.full(p.n_candidates, today)),
-        _vacancy_rows(p, history, pso, vac, np.full(p.n_vacancies, today)),
+        candidates,
+        vacancies,
         history,
         notes,
         since,
@@ -250,6 +267,17 @@ def carry_tables(base: Prepared, p: Prepared) -> SideTables:
     )
     _TABLES[p] = tables
     return tables
+
+
+def _taken_over(table: np.ndarray, moved: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A table of ``n`` rows holding the rows of ``table`` that ``moved`` maps to a new row (-1: none),
+    and the new rows that are left to work out."""
+    out = np.empty((n, table.shape[1]))
+    kept = np.flatnonzero(moved >= 0)
+    out[moved[kept]] = table[kept]
+    taken = np.zeros(n, dtype=bool)
+    taken[moved[kept]] = True
+    return out, np.flatnonzero(~taken)
 
 
 def _ordinal(series: pd.Series) -> np.ndarray:

@@ -125,7 +125,8 @@ class Matcher:
         when this matcher has shortlists, their pairs ranked (:func:`matching.shortlists.updated`);
         everything else is kept. Its answers are those of ``Matcher(Prepared(ds, ..., fitted=self.p))``."""
         update = self.p.updated(ds, candidates=candidates, vacancies=vacancies)
-        carry_tables(self.p, update.prepared)  # the side features too are fitted at the full preparation
+        # the side features too are fitted at the full preparation
+        carry_tables(self.p, update.prepared, (update.candidate_rows, update.vacancy_rows))
         out = Matcher(update.prepared, self.scorer, min_retention=self.min_retention)
         lists = self.shortlists
         if lists is not None:

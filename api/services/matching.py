@@ -48,6 +48,7 @@ from datetime import date, datetime
 from typing import Literal
 
 import pandas as pd
+from sqlalchemy import Connection
 
 from api.bootstrap import Runtime
 from matching.matcher import Matcher, check_min_retention
@@ -73,6 +74,9 @@ MAX_UPDATE_SHARE = 0.1
 #: of updates it pauses so long that its turns take at most this share of the time. Lower keeps
 #: more of the machine for questions, higher brings stale matchers up to date sooner.
 UPDATE_SHARE = 0.25
+
+#: How many converted rows (one-row typed tables) a process keeps for the matchers that take them in next.
+CONVERTED_ROWS = 256
 
 Version = tuple[int, int, int]  # Store.matching_version
 Stamps = dict[str, datetime]  # when each row last changed, by id
@@ -104,6 +108,9 @@ class MatchingService:
         self._state: WarmState = "on demand"
         self._stop = threading.Event()
         self._warmer: threading.Thread | None = None
+        self._places_read: tuple[int, Stamps] | None = None  # the vacancies' stamps and the version read before them
+        self._converting = threading.Lock()
+        self._converted: dict[tuple[str, tuple[tuple[str, object], ...]], pd.DataFrame] = {}  # see _typed
 
     @property
     def scorer(self) -> Scorer | None:
@@ -197,8 +204,11 @@ class MatchingService:
         """``entry`` brought up to ``version`` row by row, or ``None`` when too much changed."""
         store = self.store
         with store.connect() as conn:
-            candidates = store.stamps(conn, "candidates", region)
-            vacancies = store.stamps(conn, "vacancies")
+            # a part whose data version stands holds the rows its stamps were read for (the version and
+            # the rows change in one transaction): its stamps are not read again
+            same_people, same_places = entry.version[0] == version[0], entry.version[1] == version[1]
+            candidates = entry.candidates if same_people else store.stamps(conn, "candidates", region)
+            vacancies = entry.vacancies if same_places else self._vacancy_stamps(conn, version)
             c_changed, c_gone = _changes(entry.candidates, candidates)
             v_changed, v_gone = _changes(entry.vacancies, vacancies)
             held = entry.matcher.p
@@ -216,13 +226,41 @@ class MatchingService:
         ds = Dataset(
             contractors=old.contractors,
             obligations=old.obligations,
-            vacancies=_splice(old.vacancies, "vacancies", [*v_changed, *v_gone], v_rows),
-            candidates=_splice(old.candidates, "candidates", [*c_changed, *c_gone], c_rows),
+            vacancies=_splice(old.vacancies, "vacancies", [*v_changed, *v_gone], self._typed("vacancies", v_rows)),
+            candidates=_splice(old.candidates, "candidates", [*c_changed, *c_gone], self._typed("candidates", c_rows)),
             placements=old.placements,  # no matcher reads them
             contributions=old.contributions,
         )
         matcher = entry.matcher.updated(ds, candidates=[*c_changed, *c_gone], vacancies=[*v_changed, *v_gone])
         return _Entry(version, entry.day, matcher, candidates, vacancies)
+
+    def _vacancy_stamps(self, conn: Connection, version: Version) -> Stamps:
+        """The vacancies' stamps, read after data ``version`` was: read once for every region's matcher
+        brought up to that version (a vacancy is in all of them)."""
+        held = self._places_read
+        if held is not None and held[0] == version[1]:
+            return held[1]
+        stamps = self.store.stamps(conn, "vacancies")
+        self._places_read = (version[1], stamps)
+        return stamps
+
+    def _typed(self, file: str, rows: list[dict[str, object]]) -> list[pd.DataFrame]:
+        """Stored rows as one-row typed tables, each converted once per process however many matchers
+        take it in (a changed vacancy: every region's); kept by the row's content, the last few hundred."""
+        spec = FILES_BY_NAME[file]
+        out = []
+        for row in rows:
+            key = (file, tuple(sorted(row.items())))
+            with self._converting:
+                table = self._converted.pop(key, None)
+            if table is None:
+                table = db_rows_to_table(spec, [row])
+            with self._converting:
+                self._converted[key] = table  # the most recent last
+                while len(self._converted) > CONVERTED_ROWS:
+                    del self._converted[next(iter(self._converted))]
+            out.append(table)
+        return out
 
     def _rank(self, matcher: Matcher, region: str | None) -> None:
         started = time.perf_counter()
@@ -398,14 +436,14 @@ def _changes(held: Stamps, now: Stamps) -> tuple[list[str], list[str]]:
     return changed, [key for key in held if key not in now]
 
 
-def _splice(frame: pd.DataFrame, file: str, replaced: list[str], rows: list[dict[str, object]]) -> pd.DataFrame:
-    """``frame`` without the rows of ``replaced``, with ``rows`` (database values) instead, in id order."""
+def _splice(frame: pd.DataFrame, file: str, replaced: list[str], rows: list[pd.DataFrame]) -> pd.DataFrame:
+    """``frame`` without the rows of ``replaced``, with ``rows`` (typed tables) instead, in id order."""
     if not replaced:
         return frame
     spec = FILES_BY_NAME[file]
     kept = frame[~frame[spec.key].astype(str).isin(set(replaced))]
     if rows:
-        kept = pd.concat([kept, db_rows_to_table(spec, rows)], ignore_index=True)
+        kept = pd.concat([kept, *rows], ignore_index=True)
     order = kept[spec.key].astype(str).to_numpy().argsort(kind="stable")
     return kept.iloc[order].reset_index(drop=True)
 

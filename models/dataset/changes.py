@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models.dataset.checks import ROW_RULES, Context, check_duplicates, lookup, parse_table
+from models.dataset.checks import ROW_RULES, Context, check_duplicates, empty_table, lookup, parse_table
 from models.dataset.reader import RawTable
 from models.entities import transition_refusal
 from models.enums import PlacementStatus
@@ -166,7 +166,7 @@ def validate_changes(
             )
         )
     rows_in = {name: np.asarray(raw.row_numbers, dtype=np.int64) for name, raw in incoming.items()}
-    empty = {spec.name: parse_table(RawTable(spec, {}, 0, present=False), []) for spec in FILES}
+    empty = {spec.name: empty_table(spec) for spec in FILES}
     no_rows = np.zeros(0, dtype=np.int64)
 
     ctx = Context({**empty, **parsed}, {**dict.fromkeys(empty, no_rows), **rows_in}, problems)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,18 @@ def parse_table(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
             parsed = empty_column(col, raw.length)
         data[col.name] = parsed.reset_index(drop=True)
     return pd.DataFrame(data)
+
+
+def empty_table(spec: FileSpec) -> pd.DataFrame:
+    """A typed table of ``spec`` without rows (what :func:`parse_table` gives for a file that is absent):
+    parsed once per file kind, a copy handed out each time."""
+    return _empty_table(spec.name).copy()
+
+
+@cache
+def _empty_table(name: str) -> pd.DataFrame:
+    spec = FILES_BY_NAME[name]
+    return parse_table(RawTable(spec, {}, 0, present=False), [])
 
 
 def _emit(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -172,3 +173,40 @@ def test_carried_side_tables_keep_each_kept_candidates_notes_estimate_and_drop_c
     now, then = update.prepared.candidate_rows(pd.Series(kept)), before.p.candidate_rows(pd.Series(kept))
     np.testing.assert_array_equal(carried.notes[now], fitted.notes[then])
     assert np.isfinite(fitted.notes[then]).any()  # there is something to keep
+
+
+def _edited(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
+    """Edits and an addition, nothing removed: a candidate with placements behind them and another
+    change their notes and travel distance, a vacancy its hours and physical load."""
+    c, v = ds.candidates.copy(), ds.vacancies.copy()
+    cid, vid = c["candidate_id"].astype(str), v["vacancy_id"].astype(str)
+    placed = set(ds.placements.loc[ds.placements["retained_6m"].notna(), "candidate_id"].astype(str))
+    with_history = next(k for k in cid if k in placed)
+    other = next(k for k in cid if k not in placed)
+    for key in (with_history, other):
+        i = int(np.flatnonzero(cid == key)[0])
+        c.at[i, "profile_text"] = "Heftruckchauffeur, wil graag in de logistiek werken"
+        c.at[i, "max_travel_km"] = 45.0
+    added = c.iloc[[5]].copy()
+    added["candidate_id"] = "KND-999998"
+    c = _by_id(pd.concat([c, added], ignore_index=True), "candidate_id")
+    j = int(np.flatnonzero(v["additional"].fillna(False).to_numpy(bool))[4])
+    v.at[j, "hours_per_week"] = 20.0
+    v.at[j, "physical_load"] = v["physical_load"].dropna().iloc[0]
+    return replace(ds, candidates=c, vacancies=v), [with_history, other, "KND-999998"], [str(vid[j])]
+
+
+@pytest.mark.parametrize("change", [_edited, _changed])
+def test_carried_side_tables_take_over_the_kept_rows_and_equal_those_worked_out_in_full(
+    before: Matcher, change: Any
+) -> None:
+    from matching.history import tables_of
+
+    ds, candidates, vacancies = change(before.p.ds)
+    update = before.p.updated(ds, candidates=candidates, vacancies=vacancies)
+    full = carry_tables(before.p, update.prepared)
+    taken = carry_tables(before.p, update.prepared, (update.candidate_rows, update.vacancy_rows))
+    np.testing.assert_array_equal(taken.candidates, full.candidates)
+    np.testing.assert_array_equal(taken.vacancies, full.vacancies)
+    if change is _edited:  # the same placements behind it: the kept rows were taken over
+        assert len(taken.history.start) == len(tables_of(before.p).history.start)
