@@ -713,20 +713,37 @@ class Prepared:
             if name not in (*_CANDIDATE_ROWS, *_VACANCY_ROWS, "records")
         )
         out.ds = ds
-        for names, source in ((_CANDIDATE_ROWS, c_from), (_VACANCY_ROWS, v_from)):
+        same: dict[str, bool] = {}
+        for side, names, source, n_old in (
+            ("candidates", _CANDIDATE_ROWS, c_from, self.n_candidates),
+            ("vacancies", _VACANCY_ROWS, v_from, self.n_vacancies),
+        ):
+            # a side without a changed row keeps its arrays as they are, unless a vocabulary grew
+            kept = len(source) == n_old and bool((source == np.arange(n_old)).all())
+            kept = kept and all(_same_width(getattr(self, name), getattr(new, name)) for name in names)
             for name in names:
-                setattr(out, name, _gather(getattr(self, name), getattr(new, name), source))
-        out._rows_changed()
+                value = getattr(self, name) if kept else _gather(getattr(self, name), getattr(new, name), source)
+                setattr(out, name, value)
+            same[side] = kept
+        out._rows_changed(self if same["candidates"] and self.similarity.shape == out.similarity.shape else None)
         return RowUpdate(out, _moved(c_old, self.n_candidates), _moved(v_old, self.n_vacancies))
 
-    def _rows_changed(self) -> None:
-        """What follows from the row arrays: ids, counts, look-ups, the reach index, column copies."""
+    def _rows_changed(self, candidates_of: Prepared | None = None) -> None:
+        """What follows from the row arrays: ids, counts, look-ups, the reach index, column copies.
+        ``candidates_of``: a prepared dataset whose candidate arrays and vocabularies these are, whose
+        candidate look-ups and index are taken over."""
         c, v = self.ds.candidates, self.ds.vacancies
-        self.n_candidates, self.n_vacancies = len(c), len(v)
-        self.candidate_ids = c["candidate_id"].astype(str).to_numpy()
+        self.n_vacancies = len(v)
         self.vacancy_ids = v["vacancy_id"].astype(str).to_numpy()
-        self.candidate_index = pd.Index(self.candidate_ids)
         self.vacancy_index = pd.Index(self.vacancy_ids)
+        self.additional_vacancies = np.flatnonzero(self.v_additional)
+        if candidates_of is not None:
+            for name in _FOLLOW_CANDIDATE_ROWS:
+                setattr(self, name, getattr(candidates_of, name))
+            return
+        self.n_candidates = len(c)
+        self.candidate_ids = c["candidate_id"].astype(str).to_numpy()
+        self.candidate_index = pd.Index(self.candidate_ids)
         soft = (self.c_skills @ self.similarity).tocsr()
         soft.data = np.minimum(soft.data, 1.0)
         self.c_soft = soft
@@ -735,7 +752,6 @@ class Prepared:
         self.c_isco_csc = _canonical(self.c_isco.tocsc())
         self.c_previous = _canonical(self.c_previous.tocsc())
         self._inferred_skills()  # a grown skill vocabulary can credit kept rows too
-        self.additional_vacancies = np.flatnonzero(self.v_additional)
         self._index_reach()
 
     @cached_property
@@ -874,6 +890,27 @@ _VACANCY_ROWS: tuple[str, ...] = (
 )
 
 
+#: What :meth:`Prepared._rows_changed` works out of the candidate arrays.
+_FOLLOW_CANDIDATE_ROWS: tuple[str, ...] = (
+    "n_candidates",
+    "candidate_ids",
+    "candidate_index",
+    "c_soft",
+    "c_occ_csc",
+    "c_occ_years_csc",
+    "c_sectors_csc",
+    "c_isco_csc",
+    "c_previous",
+    "c_inferred_essential",
+    "c_inferred_optional",
+    "c_related",
+    "c_has_skills_or_occ",
+    "_unlocated",
+    "_reach",
+    "c_reach_class",
+)
+
+
 @dataclass(frozen=True)
 class RowUpdate:
     """A prepared dataset after :meth:`Prepared.updated`, and where the kept rows went."""
@@ -904,6 +941,11 @@ def _fresh(new_of_old: np.ndarray, n_new: int) -> np.ndarray:
     taken = np.zeros(n_new, dtype=bool)
     taken[new_of_old[new_of_old >= 0]] = True
     return np.flatnonzero(~taken)
+
+
+def _same_width(old: Any, new: Any) -> bool:
+    """Whether rows of ``new`` fit beside those of ``old`` as they are (a grown vocabulary widens them)."""
+    return bool(getattr(old, "shape", (0,))[1:] == getattr(new, "shape", (0,))[1:])
 
 
 def _gather(old: Any, new: Any, rows: np.ndarray) -> Any:

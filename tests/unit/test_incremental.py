@@ -95,6 +95,42 @@ def test_an_update_prepares_only_the_changed_rows_and_equals_a_full_prepare(befo
     assert "onderwaterlassen met kraan" in update.prepared.skill_key
 
 
+def _vacancy_hours(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
+    """One open vacancy's hours changed, nothing else."""
+    v = ds.vacancies.copy()
+    j = int(np.flatnonzero(v["additional"].fillna(False).to_numpy(bool))[3])
+    v.at[j, "hours_per_week"] = 13.0
+    return replace(ds, vacancies=v), [], [str(v.at[j, "vacancy_id"])]
+
+
+def _candidate_travel(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
+    """One available candidate's travel distance and notes changed, nothing else."""
+    c = ds.candidates.copy()
+    i = int(np.flatnonzero(c["consent"].fillna(False).to_numpy(bool) & (c["status"] == "beschikbaar").to_numpy())[2])
+    c.at[i, "max_travel_km"] = 7.0
+    c.at[i, "profile_text"] = "Wil in de groenvoorziening werken"
+    return replace(ds, candidates=c), [str(c.at[i, "candidate_id"])], []
+
+
+@pytest.mark.parametrize("change", [_vacancy_hours, _candidate_travel])
+def test_an_update_of_one_side_keeps_the_other_sides_arrays_and_equals_a_full_prepare(
+    before: Matcher, change: Any
+) -> None:
+    ds, candidates, vacancies = change(before.p.ds)
+    update = before.p.updated(ds, candidates=candidates, vacancies=vacancies)
+    full = Prepared(ds, config=before.p.config, fitted=before.p)
+    got, want = vars(update.prepared), vars(full)
+    assert sorted(got) == sorted(want)
+    assert [name for name in want if name != "ds" and not _equal(got[name], want[name])] == []
+    if change is _vacancy_hours:  # the candidates' arrays and what follows from them are taken over
+        assert update.prepared.c_skills is before.p.c_skills
+        assert update.prepared.c_soft is before.p.c_soft
+        assert update.prepared.v_hours is not before.p.v_hours
+    else:
+        assert update.prepared.v_req is before.p.v_req
+        assert update.prepared.c_max_km is not before.p.c_max_km
+
+
 def _answers(m: Matcher, k: int) -> dict[str, pd.DataFrame]:
     out = {f"v {v}": m.suggest_for_vacancy(str(v), k) for v in m.p.vacancy_ids[::2]}
     out.update({f"c {c}": m.suggest_for_candidate(str(c), k) for c in m.p.candidate_ids[::9]})
