@@ -40,6 +40,9 @@ BATCH = 64
 #: SentencePiece's word-start marker; its spaces become this before the pieces are matched.
 METASPACE = "\u2581"
 _SPACES = re.compile(" {2,}")
+_WORDS = re.compile(f"{METASPACE}[^{METASPACE}]*|[^{METASPACE}]+")
+#: Distinct words whose pieces are kept (emptied when full).
+WORD_CACHE = 200_000
 
 
 class E5Weights:
@@ -76,6 +79,7 @@ class E5Weights:
                 self.pieces[piece.decode("utf-8", "surrogatepass")] = (i, float(scores[i]))
         self.unk_score = float(scores.min()) - 10.0
         self.longest_piece = max(map(len, self.pieces))
+        self._words: dict[str, tuple[int, ...]] = {}
         n_norm, norm_bytes = struct.unpack_from("<iI", mv, off)
         off += 8
         at = off
@@ -138,10 +142,27 @@ class E5Weights:
 
     def tokenize(self, text: str) -> list[int]:
         """The content token ids of ``text`` (no ``<s>``/``</s>``): normalisation, metaspace and the unigram
-        model's most probable segmentation (Viterbi), an unmatched character becoming the unknown token."""
+        model's most probable segmentation, an unmatched character becoming the unknown token.
+
+        No piece holds the word-start marker but as its first character, so every segmentation breaks
+        before each marker and the words are segmented one by one (each distinct word once).
+        """
         norm = self.normalisation
         s = _SPACES.sub(" ", "".join(norm.get(ord(c), c) for c in text))
         s = s.replace(" ", METASPACE) if s.startswith(" ") else METASPACE + s.replace(" ", METASPACE)
+        ids: list[int] = []
+        cache = self._words
+        for word in _WORDS.findall(s):
+            pieces = cache.get(word)
+            if pieces is None:
+                if len(cache) >= WORD_CACHE:
+                    cache.clear()
+                pieces = cache[word] = self._segment(word)
+            ids.extend(pieces)
+        return ids
+
+    def _segment(self, s: str) -> tuple[int, ...]:
+        """The unigram model's most probable segmentation of ``s`` into pieces (Viterbi)."""
         n = len(s)
         best = [-1e30] * (n + 1)
         piece_at = [0] * (n + 1)
@@ -163,7 +184,7 @@ class E5Weights:
         while at > 0:
             ids.append(self.unk if piece_at[at] < 0 else piece_at[at])
             at = start_of[at]
-        return ids[::-1]
+        return tuple(ids[::-1])
 
 
 def model_digest(path: Path) -> str:
