@@ -86,7 +86,7 @@ class E5Encoder:
                     f"the model's graph cannot be written to {graph.parent} ({exc}): set {CACHE_ENV}"
                 ) from None
         self._model = OnnxE5(weights, graph, int(threads))
-        self.name = MODEL_NAME
+        self.name = f"{MODEL_NAME} ({graph.stem})"  # another model file or graph: other label vectors
 
     def _encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         if not texts:

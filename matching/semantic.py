@@ -20,8 +20,13 @@ from functools import cache
 from typing import Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from matching.taxonomy import Kind, Taxonomy
+
+#: Fewer query vectors than this are compared on one BLAS thread: a product this small is bound by
+#: reading the label vectors, and waking the other threads cost more CPU than it saved.
+BLAS_THREADS_FROM = 16
 
 
 class Encoder(Protocol):
@@ -124,7 +129,12 @@ class SemanticIndex:
         n = len(self.codes)
         if not n or not len(query_vectors):
             return [[] for _ in range(len(query_vectors))]
-        sims = np.ascontiguousarray(query_vectors, dtype=np.float32) @ self.vectors.T
+        queries = np.ascontiguousarray(query_vectors, dtype=np.float32)
+        if len(queries) < BLAS_THREADS_FROM:
+            with threadpool_limits(1, user_api="blas"):
+                sims = queries @ self.vectors.T
+        else:
+            sims = queries @ self.vectors.T
         if len(self.vectors) > n:  # some concepts have several texts: each scores its best
             sims = np.maximum.reduceat(sims, self.starts, axis=1)
         k = min(k, n)
