@@ -75,9 +75,6 @@ MAX_UPDATE_SHARE = 0.1
 #: more of the machine for questions, higher brings stale matchers up to date sooner.
 UPDATE_SHARE = 0.25
 
-#: How many converted rows (one-row typed tables) a process keeps for the matchers that take them in next.
-CONVERTED_ROWS = 256
-
 Version = tuple[int, int, int]  # Store.matching_version
 Stamps = dict[str, datetime]  # when each row last changed, by id
 
@@ -109,8 +106,6 @@ class MatchingService:
         self._stop = threading.Event()
         self._warmer: threading.Thread | None = None
         self._places_read: tuple[int, Stamps] | None = None  # the vacancies' stamps and the version read before them
-        self._converting = threading.Lock()
-        self._converted: dict[tuple[str, tuple[tuple[str, object], ...]], pd.DataFrame] = {}  # see _typed
 
     @property
     def scorer(self) -> Scorer | None:
@@ -226,8 +221,8 @@ class MatchingService:
         ds = Dataset(
             contractors=old.contractors,
             obligations=old.obligations,
-            vacancies=_splice(old.vacancies, "vacancies", [*v_changed, *v_gone], self._typed("vacancies", v_rows)),
-            candidates=_splice(old.candidates, "candidates", [*c_changed, *c_gone], self._typed("candidates", c_rows)),
+            vacancies=_splice(old.vacancies, "vacancies", [*v_changed, *v_gone], v_rows),
+            candidates=_splice(old.candidates, "candidates", [*c_changed, *c_gone], c_rows),
             placements=old.placements,  # no matcher reads them
             contributions=old.contributions,
         )
@@ -243,24 +238,6 @@ class MatchingService:
         stamps = self.store.stamps(conn, "vacancies")
         self._places_read = (version[1], stamps)
         return stamps
-
-    def _typed(self, file: str, rows: list[dict[str, object]]) -> list[pd.DataFrame]:
-        """Stored rows as one-row typed tables, each converted once per process however many matchers
-        take it in (a changed vacancy: every region's); kept by the row's content, the last few hundred."""
-        spec = FILES_BY_NAME[file]
-        out = []
-        for row in rows:
-            key = (file, tuple(sorted(row.items())))
-            with self._converting:
-                table = self._converted.pop(key, None)
-            if table is None:
-                table = db_rows_to_table(spec, [row])
-            with self._converting:
-                self._converted[key] = table  # the most recent last
-                while len(self._converted) > CONVERTED_ROWS:
-                    del self._converted[next(iter(self._converted))]
-            out.append(table)
-        return out
 
     def _rank(self, matcher: Matcher, region: str | None) -> None:
         started = time.perf_counter()
@@ -436,14 +413,14 @@ def _changes(held: Stamps, now: Stamps) -> tuple[list[str], list[str]]:
     return changed, [key for key in held if key not in now]
 
 
-def _splice(frame: pd.DataFrame, file: str, replaced: list[str], rows: list[pd.DataFrame]) -> pd.DataFrame:
-    """``frame`` without the rows of ``replaced``, with ``rows`` (typed tables) instead, in id order."""
+def _splice(frame: pd.DataFrame, file: str, replaced: list[str], rows: list[dict[str, object]]) -> pd.DataFrame:
+    """``frame`` without the rows of ``replaced``, with ``rows`` (database values) instead, in id order."""
     if not replaced:
         return frame
     spec = FILES_BY_NAME[file]
     kept = frame[~frame[spec.key].astype(str).isin(set(replaced))]
     if rows:
-        kept = pd.concat([kept, *rows], ignore_index=True)
+        kept = pd.concat([kept, db_rows_to_table(spec, rows)], ignore_index=True)
     order = kept[spec.key].astype(str).to_numpy().argsort(kind="stable")
     return kept.iloc[order].reset_index(drop=True)
 

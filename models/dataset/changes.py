@@ -154,7 +154,10 @@ def validate_changes(
     for name, raw in incoming.items():
         key = FILES_BY_NAME[name].key
         keys = sorted({str(k) for k in parsed[name][key].dropna()})
-        previous[name] = stored = fetch(name, keys) if keys else None
+        # the stored rows fill the columns the input lacks and hold a placement's status before
+        complete = raw.readable and all(c in raw.columns for c in raw.spec.column_names)
+        needed = keys and (name == "placements" or not complete)
+        previous[name] = stored = fetch(name, keys) if needed else None
         if stored is not None:
             conflicts.extend(_life_cycle_conflicts(raw, parsed[name], stored))
             parsed[name] = _as_stored(raw, parsed[name], stored)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import lru_cache
 
 import pandas as pd
 
 from models.dataset.cells import format_column, format_number
 from models.dataset.checks import parse_table
 from models.dataset.reader import raw_from_cells
-from models.schema import Column, FileSpec, Kind
+from models.schema import FILES_BY_NAME, Column, FileSpec, Kind
 
 
 def text_to_db(text: str, col: Column) -> object:
@@ -58,10 +59,28 @@ def table_to_db_rows(
     return [{col.name: text_to_db(texts[col.name][i], col) for col in cols} for i in range(len(table))]
 
 
+#: Up to this many rows are converted row by row, each row's table kept (a write's rows, those it
+#: refers to, the rows a matcher takes in after a write: the same row is often converted again).
+FEW_ROWS = 8
+
+
 def db_rows_to_table(spec: FileSpec, rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
     """A typed table (as :func:`models.dataset.read_dataset` gives) of stored rows."""
-    cells = [{col.name: db_to_text(row.get(col.name), col) for col in spec.columns} for row in rows]
+    values = [tuple(row.get(col.name) for col in spec.columns) for row in rows]
+    if 0 < len(values) <= FEW_ROWS:
+        return pd.concat([_one_row(spec.name, v) for v in values], ignore_index=True)
+    return _parsed(spec, values)
+
+
+def _parsed(spec: FileSpec, values: list[tuple[object, ...]]) -> pd.DataFrame:
+    cells = [{col.name: db_to_text(v, col) for col, v in zip(spec.columns, row, strict=True)} for row in values]
     return parse_table(raw_from_cells(spec, cells), [])
+
+
+@lru_cache(maxsize=1024)
+def _one_row(name: str, values: tuple[object, ...]) -> pd.DataFrame:
+    """The typed table of one stored row (kept: :data:`FEW_ROWS`); read only, ``pd.concat`` copies it."""
+    return _parsed(FILES_BY_NAME[name], [values])
 
 
 __all__ = ["db_rows_to_table", "db_to_text", "table_to_db_rows", "text_to_db"]

@@ -265,6 +265,7 @@ def bench_http_mixed(repeat: int, scale: float) -> list[tuple[Measurement, str]]
         **({"write_error_kinds": dict(writes.statuses)} if writes.statuses else {}),
         "writes_checked": checked,
         "lost_writes": lost,
+        **_write_cpu(alone, mixed, len(writes.latencies_ms)),
     }
     memory = {
         "rss_ready_mb": round(ready_mb),
@@ -311,6 +312,16 @@ def bench_http_mixed(repeat: int, scale: float) -> list[tuple[Measurement, str]]
             "",
         ),
     ]
+
+
+def _write_cpu(alone: Load, mixed: Load, writes: int) -> dict[str, float]:
+    """The server CPU the writes took, per write: the mixed run's CPU less what its reads cost at the
+    read-only run's CPU per question (the write itself, its catch-up and every process's updates)."""
+    if alone.server_cpu_s is None or mixed.server_cpu_s is None or not writes or not alone.latencies_ms:
+        return {}
+    per_read = alone.server_cpu_s / len(alone.latencies_ms)
+    left = mixed.server_cpu_s - per_read * len(mixed.latencies_ms)
+    return {"server_cpu_ms_per_write_beyond_reads": round(1000 * left / writes, 1)}
 
 
 def _write_plans(world: Path, env: dict[str, str], writers: int, *, seed: int) -> list[list[Write]]:

@@ -1,0 +1,25 @@
+"""Stored rows converted to typed tables: a few rows, each kept once converted, give what a bulk conversion gives."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from models.schema import FILES, FileSpec
+from models.store.convert import FEW_ROWS, db_rows_to_table, table_to_db_rows
+from tests.conftest import Worlds
+
+
+@pytest.mark.parametrize("spec", FILES, ids=lambda s: s.name)
+def test_a_few_rows_converted_one_by_one_equal_those_converted_at_once(worlds: Worlds, spec: FileSpec) -> None:
+    table = getattr(worlds.dataset(300, 60, 3), spec.name)
+    rows = table_to_db_rows(spec, table.iloc[: 2 * FEW_ROWS].reset_index(drop=True))
+    if not rows:
+        pytest.skip(f"the world has no {spec.name}")
+    at_once = db_rows_to_table(spec, rows + rows[:1])  # more than FEW_ROWS: parsed in one go
+    few = db_rows_to_table(spec, rows[:3])
+    pd.testing.assert_frame_equal(few, at_once.iloc[:3].reset_index(drop=True))
+    again = db_rows_to_table(spec, rows[:1])  # taken from what was kept
+    pd.testing.assert_frame_equal(again, at_once.iloc[:1].reset_index(drop=True))
+    again.iloc[0, 0] = None  # a caller's change stays its own
+    pd.testing.assert_frame_equal(db_rows_to_table(spec, rows[:1]), at_once.iloc[:1].reset_index(drop=True))
