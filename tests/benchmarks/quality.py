@@ -14,7 +14,9 @@ For every world of the generator's family (:data:`data.synthetic.truth.TRUTH_MOD
    *expected* AUC over the truth's outcomes (each pair a positive with weight p and a negative with
    weight 1 − p, p the true P(retained 6 months)), so no label draw adds noise. Brier likewise:
    p·(1 − s)² + (1 − p)·s². Scored: the learned model, the rule score, the observable ceiling
-   (:meth:`~data.synthetic.truth.HiddenModel.observable_p6`) and the truth itself.
+   (:meth:`~data.synthetic.truth.HiddenModel.observable_p6`) and the truth itself; also *within a
+   vacancy* (:func:`within_vacancy_auc`: the eligible pairs of each vacancy among themselves, the
+   choice a plan makes).
 4. **The plan**: the batch match (:func:`matching.plan.make_plan`) on the world's open places with
    the learned model and with the rule score; the ceiling plan is the same solver on every eligible
    pair with the ceiling's probabilities as its retention; the greedy coach is
@@ -74,6 +76,9 @@ COLUMNS = (
     ("auc_eligible_rule", "rule", "{:.3f}"),
     ("auc_eligible_ceiling", "ceiling", "{:.3f}"),
     ("auc_eligible_truth", "truth", "{:.3f}"),
+    ("auc_within_learned", "within a vacancy: learned", "{:.3f}"),
+    ("auc_within_rule", "rule", "{:.3f}"),
+    ("auc_within_ceiling", "ceiling", "{:.3f}"),
     ("brier_learned", "Brier learned", "{:.3f}"),
     ("brier_ceiling", "ceiling", "{:.3f}"),
     ("plan_learned", "plan / ceiling plan: learned", "{:.3f}"),
@@ -99,6 +104,20 @@ def expected_auc(p: np.ndarray, score: np.ndarray) -> float:
     """The AUC of ``score`` in expectation over outcomes drawn with probabilities ``p``."""
     y = np.r_[np.ones(len(p)), np.zeros(len(p))]
     return float(roc_auc_score(y, np.r_[score, score], sample_weight=np.r_[p, 1 - p]))
+
+
+def within_vacancy_auc(p: np.ndarray, score: np.ndarray, vacancy: np.ndarray) -> float:
+    """The expected AUC among each vacancy's own pairs (who should get this place), averaged over the
+    vacancies weighted by their pairs: the ranking a plan uses, which a vacancy's own level (how well
+    its places last, whoever fills them) does not help."""
+    total = weight = 0.0
+    for v in np.unique(vacancy):
+        rows = vacancy == v
+        if rows.sum() < 2:
+            continue
+        total += expected_auc(p[rows], score[rows]) * rows.sum()
+        weight += rows.sum()
+    return total / weight if weight else float("nan")
 
 
 def expected_brier(p: np.ndarray, score: np.ndarray) -> float:
@@ -181,6 +200,7 @@ def quality_world(*, truth: str, candidates: int, vacancies: int, history_share:
     for name, score in scores.items():
         out[f"auc_{name}"] = round(expected_auc(truth_p, score), 4)
         out[f"auc_eligible_{name}"] = round(expected_auc(truth_p[eligible], score[eligible]), 4)
+        out[f"auc_within_{name}"] = round(within_vacancy_auc(truth_p[eligible], score[eligible], s.vi[eligible]), 4)
     if learned is not None:  # a rule score is no probability: it has no Brier score
         out["brier_learned"] = round(expected_brier(truth_p, scores["learned"]), 4)
     out["brier_ceiling"] = round(expected_brier(truth_p, ceiling_p), 4)

@@ -30,7 +30,7 @@ from matching.prepare import MatchConfig, Prepared
 from matching.scorers import RuleScorer
 from models.dataset import Dataset, write_dataset
 from models.schema import FILES
-from tests.benchmarks.quality import expected_auc
+from tests.benchmarks.quality import expected_auc, within_vacancy_auc
 
 #: Each world's dominant factor, as the TruthModel weights that make it up.
 DOMINANT: dict[str, tuple[str, ...]] = {
@@ -212,3 +212,14 @@ def test_the_ceiling_lies_between_the_rule_score_and_the_truth(truth: str) -> No
     rule = RuleScorer().score(pair_features(p, s))
     auc_rule, auc_ceiling, auc_truth = (expected_auc(truth_p, x) for x in (rule, ceiling, truth_p))
     assert auc_rule < auc_ceiling < auc_truth
+
+
+def test_a_vacancy_s_own_level_does_not_count_within_a_vacancy() -> None:
+    vacancy = np.repeat([0, 1], 4)
+    candidate_effect = np.tile([0.1, 0.2, 0.3, 0.4], 2)
+    p = candidate_effect + np.where(vacancy == 1, 0.5, 0.0)  # vacancy 1's places last more, whoever fills them
+    level = np.where(vacancy == 1, 1.0, 0.0)  # knows only which vacancy lasts
+    assert expected_auc(p, level) > 0.6
+    assert within_vacancy_auc(p, level, vacancy) == pytest.approx(0.5)
+    assert within_vacancy_auc(p, candidate_effect, vacancy) > 0.6
+    assert within_vacancy_auc(p, -candidate_effect, vacancy) < 0.4
