@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -414,15 +415,31 @@ def _changes(held: Stamps, now: Stamps) -> tuple[list[str], list[str]]:
 
 
 def _splice(frame: pd.DataFrame, file: str, replaced: list[str], rows: list[dict[str, object]]) -> pd.DataFrame:
-    """``frame`` without the rows of ``replaced``, with ``rows`` (database values) instead, in id order."""
+    """``frame`` (in id order) without the rows of ``replaced``, with ``rows`` (database values) instead,
+    in id order: the kept runs of rows between them are taken as they are, so the frame is copied once."""
     if not replaced:
         return frame
     spec = FILES_BY_NAME[file]
-    kept = frame[~frame[spec.key].astype(str).isin(set(replaced))]
-    if rows:
-        kept = pd.concat([kept, db_rows_to_table(spec, rows)], ignore_index=True)
-    order = kept[spec.key].astype(str).to_numpy().argsort(kind="stable")
-    return kept.iloc[order].reset_index(drop=True)
+    ids = frame[spec.key].astype(str).to_numpy()
+    if len(ids) > 1 and not bool((ids[:-1] < ids[1:]).all()):  # a database's collation may order ids otherwise
+        order = ids.argsort(kind="stable")
+        frame, ids = frame.iloc[order].reset_index(drop=True), ids[order]
+    new = db_rows_to_table(spec, rows) if rows else frame.iloc[:0]
+    new_ids = new[spec.key].astype(str).to_numpy()
+    order = new_ids.argsort(kind="stable")
+    new, new_ids = new.iloc[order], new_ids[order]
+    gone = set(np.flatnonzero(np.isin(ids, list(set(replaced)))).tolist())
+    insert_at = np.searchsorted(ids, new_ids, side="left").tolist()  # ids are unique: an edited row's own place
+    pieces: list[pd.DataFrame] = []
+    start, j = 0, 0
+    for at in sorted(gone | set(insert_at)):
+        pieces.append(frame.iloc[start:at])
+        while j < len(insert_at) and insert_at[j] == at:
+            pieces.append(new.iloc[j : j + 1])
+            j += 1
+        start = at + 1 if at in gone else at
+    pieces.append(frame.iloc[start:])
+    return pd.concat([p for p in pieces if len(p)] or [frame.iloc[:0]], ignore_index=True)
 
 
 def _ms_since(started: float) -> float:
