@@ -77,7 +77,7 @@ def _parsed(spec: FileSpec, values: list[tuple[object, ...]]) -> pd.DataFrame:
     return parse_table(raw_from_cells(spec, cells), [])
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _one_row(name: str, values: tuple[object, ...]) -> pd.DataFrame:
     """The typed table of one stored row (kept: :data:`FEW_ROWS`); read only, ``pd.concat`` copies it."""
     return _parsed(FILES_BY_NAME[name], [values])

@@ -160,6 +160,14 @@ def bench_notify(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     return run(repeat, scale)
 
 
+def bench_http_writes(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Issue 24: the server CPU a write costs at the mixed run's size (the write and its catch-up, and
+    another process's update), in one process."""
+    from tests.benchmarks.http import bench_http_writes as run
+
+    return run(repeat, scale)
+
+
 BENCHES: dict[str, Bench] = {
     "generator": bench_generator,
     "normalisation": bench_normalisation,
@@ -167,6 +175,7 @@ BENCHES: dict[str, Bench] = {
     "planning": bench_planning,
     "http": bench_http,
     "http-mixed": bench_http_mixed,
+    "http-writes": bench_http_writes,
     "report": bench_report,
     "web": bench_web,
     "scaling": bench_scaling,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -797,3 +798,87 @@ def _children(pid: int) -> list[int]:
         if int(stat.rpartition(")")[2].split()[1]) == pid:
             found.append(int(entry.name))
     return found
+
+
+# -- the CPU a write costs the server ---------------------------------------------------------------
+
+WRITES_MEASURED = 120  # writes at scale 1 (fewer below a tenth)
+
+
+def bench_http_writes(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Server CPU per write, in one process, at the mixed run's size: the app (``create_app``, every
+    region's matcher prepared and ranked) takes the mixed run's writes one after the other through
+    ``TestClient`` (the write, then the catch-up of every matcher it holds, before the answer); a second
+    matching service, as another server process, then brings its matchers up to date with each write
+    (what its background updater does). CPU is ``time.process_time`` around each step; no questions run."""
+    from fastapi.testclient import TestClient
+
+    from api.bootstrap import Runtime
+    from api.http.app import create_app
+    from api.services.matching import MatchingService
+    from api.settings import load_settings
+    from models.store import Store
+    from tests.benchmarks.planning import write_world
+
+    wall = time.perf_counter()
+    n, m = max(int(MIXED_SIZE[0] * scale), 200), max(int(MIXED_SIZE[1] * scale), 40)
+    count = max(16, round(WRITES_MEASURED * min(1.0, max(scale, 0.1))))
+    folder = write_world(n, m, seed=5)
+    work = Path(tempfile.mkdtemp(prefix="koppelaar-bench-writes-"))
+    env = _environment(folder, work)
+    saved = {k: v for k, v in os.environ.items() if k.startswith("KOPPELAAR_")}
+    try:
+        _import(folder / "world", env, work)
+        plans = _write_plans(folder / "world", env, MIXED_WRITERS, seed=6)
+        os.environ.update({k: v for k, v in env.items() if k.startswith("KOPPELAAR_")})
+        os.environ["KOPPELAAR_WARM"] = "false"
+        store = Store.open(env["KOPPELAAR_DATABASE_URL"])
+        other = MatchingService(store, Runtime.load())
+        app = create_app(load_settings(), store=store)
+        cpu: dict[str, list[float]] = {"candidates": [], "vacancies": []}
+        other_cpu: dict[str, list[float]] = {"candidates": [], "vacancies": []}
+        with TestClient(app, raise_server_exceptions=False) as client:
+            service: MatchingService = app.state.matching
+            for each in (service, other):  # every region prepared and ranked before the first write
+                each.start_warming()
+            while service.state != "ready" or other.state != "ready":
+                time.sleep(0.5)
+            # as the writers of the mixed run take them: each writer's plan in order, the writers in turn
+            writes = [plan[i] for i in range(-(-count // len(plans))) for plan in plans][:count]
+            for path, key, name, value in writes:
+                kind = "vacancies" if "/vacancies/" in path else "candidates"
+                started = time.process_time()
+                answer = client.patch(path, json={name: value}, headers={"X-API-Key": key})
+                cpu[kind].append(time.process_time() - started)
+                if answer.status_code != 200:
+                    raise RuntimeError(f"a write was refused: {answer.status_code}")
+                started = time.process_time()
+                other.catch_up()
+                other_cpu[kind].append(time.process_time() - started)
+        store.close()
+    finally:
+        for k in [k for k in os.environ if k.startswith("KOPPELAAR_")]:
+            del os.environ[k]
+        os.environ.update(saved)
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def ms(values: list[float]) -> dict[str, float]:
+        a = np.asarray(values) * 1000 if values else np.zeros(1)
+        return {"median": round(float(np.median(a)), 1), "mean": round(float(a.mean()), 1)}
+
+    figures: dict[str, object] = {}
+    for kind in ("candidates", "vacancies"):
+        figures[f"{kind}_writes"] = len(cpu[kind])
+        figures[f"{kind}_cpu_ms_write_and_catch_up"] = ms(cpu[kind])
+        figures[f"{kind}_cpu_ms_other_process_update"] = ms(other_cpu[kind])
+    both = [
+        a + b
+        for a, b in zip(
+            cpu["candidates"] + cpu["vacancies"], other_cpu["candidates"] + other_cpu["vacancies"], strict=True
+        )
+    ]
+    figures["cpu_ms_per_write_both_processes_mean"] = round(1000 * float(np.mean(both)), 1)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    name = f"server CPU per write, {len(writes)} writes one after the other ({n:,} × {m:,})"
+    return [(Measurement(name, [time.perf_counter() - wall], [peak_mb], figures), "")]
