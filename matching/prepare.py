@@ -7,6 +7,7 @@ NaN (or an explicit "unknown" flag) so features and explanations can say what is
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -627,14 +628,12 @@ class Prepared:
         relevant = obl["obligation_id"].astype(str).isin(v["obligation_id"].dropna().astype(str)) | obl[
             "contractor_id"
         ].astype(str).isin(v["contractor_id"].astype(str))
-        allowed = counted_target_groups(
+        self.v_allowed_groups = _counted_target_groups(
             obl[relevant.to_numpy(dtype=bool)].reset_index(drop=True),
             named=v["obligation_id"].to_numpy(dtype=object),
             contractor=v["contractor_id"].astype(str).to_numpy(dtype=object),
             on=np.datetime64(self.config.today, "D"),
-            groups=GROUPS,
         )
-        self.v_allowed_groups = allowed
 
     # -- free text -----------------------------------------------------------------------------
     def _text(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
@@ -941,6 +940,35 @@ def _fresh(new_of_old: np.ndarray, n_new: int) -> np.ndarray:
     taken = np.zeros(n_new, dtype=bool)
     taken[new_of_old[new_of_old >= 0]] = True
     return np.flatnonzero(~taken)
+
+
+#: Up to this many places, :func:`counted_target_groups` is kept by its input (the rows of an update).
+FEW_PLACES = 8
+_COUNTED: dict[tuple[object, ...], np.ndarray] = {}
+_COUNTED_KEPT = 256
+_COUNTED_LOCK = threading.Lock()
+
+
+def _counted_target_groups(
+    obligations: pd.DataFrame, *, named: np.ndarray, contractor: np.ndarray, on: np.datetime64
+) -> np.ndarray:
+    """:func:`models.valuation.counted_target_groups` of :data:`GROUPS`; for a few places (a changed
+    vacancy, prepared for every region's matcher) kept by the content of its input, so that each
+    process works it out once per change."""
+    if len(named) > FEW_PLACES:
+        return counted_target_groups(obligations, named=named, contractor=contractor, on=on, groups=GROUPS)
+    content = pd.util.hash_pandas_object(obligations, index=False).to_numpy()
+    ids = tuple((type(x).__name__, str(x)) for x in (*named, *contractor))  # None and NaN stay apart from ids
+    key = (tuple(content.tolist()), len(named), ids, str(on))
+    with _COUNTED_LOCK:
+        hit = _COUNTED.get(key)
+    if hit is None:
+        hit = counted_target_groups(obligations, named=named, contractor=contractor, on=on, groups=GROUPS)
+        with _COUNTED_LOCK:
+            _COUNTED[key] = hit
+            while len(_COUNTED) > _COUNTED_KEPT:
+                del _COUNTED[next(iter(_COUNTED))]
+    return hit.copy()
 
 
 def _same_width(old: Any, new: Any) -> bool:

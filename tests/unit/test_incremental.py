@@ -122,6 +122,8 @@ def test_an_update_of_one_side_keeps_the_other_sides_arrays_and_equals_a_full_pr
     got, want = vars(update.prepared), vars(full)
     assert sorted(got) == sorted(want)
     assert [name for name in want if name != "ds" and not _equal(got[name], want[name])] == []
+    again = before.p.updated(ds, candidates=candidates, vacancies=vacancies).prepared  # what was kept, used
+    assert [name for name in want if name != "ds" and not _equal(vars(again)[name], want[name])] == []
     if change is _vacancy_hours:  # the candidates' arrays and what follows from them are taken over
         assert update.prepared.c_skills is before.p.c_skills
         assert update.prepared.c_soft is before.p.c_soft
