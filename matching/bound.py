@@ -298,6 +298,12 @@ Terms = dict[int, tuple[list[float], list[tuple[float, float, float]], float, fl
 
 def additive_terms(model: Any) -> tuple[float, Pieces]:
     """Boosted stumps (:class:`matching.additive.AdditiveBoosting`): their step functions as they are."""
+    intercept, terms = stump_terms(model)
+    return intercept, pieces(terms)
+
+
+def stump_terms(model: Any) -> tuple[float, Terms]:
+    """Boosted stumps' intercept and step functions, as :data:`Terms`."""
     terms: Terms = {}
     for sh in model.shapes_:
         values = [float(v) for v in sh.values]
@@ -307,7 +313,30 @@ def additive_terms(model: Any) -> tuple[float, Pieces]:
             float(sh.missing),
             abs(float(sh.missing)),
         )
-    return float(model.intercept_), pieces(terms)
+    return float(model.intercept_), terms
+
+
+def weighted_sum(parts: list[tuple[float, Terms]]) -> Terms:
+    """Σ weight × terms, feature by feature: each feature's thresholds merged, each merged bin the
+    weighted sum of the bins it lies in (a bin is ``thresholds[b - 1] < x <= thresholds[b]``)."""
+    out: Terms = {}
+    for j in sorted({j for _, terms in parts for j in terms}):
+        merged = sorted({t for _, terms in parts if j in terms for t in terms[j][0]})
+        bins = [(0.0, 0.0, 0.0)] * (len(merged) + 1)
+        missing = missing_abs = 0.0
+        for weight, terms in parts:
+            if j not in terms:
+                continue
+            thresholds, own, m, m_abs = terms[j]
+            for k in range(len(bins)):
+                b = int(np.searchsorted(thresholds, merged[k], side="left")) if k < len(merged) else len(thresholds)
+                slope, const, const_abs = own[b]
+                a, c, c_abs = bins[k]
+                bins[k] = (a + weight * slope, c + weight * const, c_abs + abs(weight) * const_abs)
+            missing += weight * m
+            missing_abs += abs(weight) * m_abs
+        out[j] = (merged, bins, missing, missing_abs)
+    return out
 
 
 def logistic_terms(imputer: Any, scaler: Any, model: Any) -> tuple[float, Pieces] | None:

@@ -8,6 +8,7 @@ never look like a perfect match.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import pickle
 import warnings
@@ -30,7 +31,18 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from matching.additive import AdditiveBoosting
-from matching.bound import Bound, Pieces, Terms, additive_terms, clipped_line, logistic_terms, not_negative, pieces
+from matching.bound import (
+    Bound,
+    Pieces,
+    Terms,
+    additive_terms,
+    clipped_line,
+    logistic_terms,
+    not_negative,
+    pieces,
+    stump_terms,
+    weighted_sum,
+)
 from matching.features import FEATURE_SET_VERSION, FEATURES, INDEX, monotone_directions
 from models.errors import KoppelaarError
 
@@ -163,6 +175,16 @@ _RULE_BOUND: Bound | None = None
 
 def _rule_bound() -> Bound:
     """:func:`rule_parts` term by term (unknown parts count 0), minus the gap penalty."""
+    terms = _rule_terms()
+    terms[INDEX["trainable_gaps"]] = ([], [(-TRAINABLE_GAP_PENALTY, 0.0, 0.0)], 0.0, 0.0)
+    return Bound(0.0, pieces(terms), ("clip", None, 0.0))
+
+
+def _rule_terms(*, floored: bool = False) -> Terms:
+    """:func:`rule_parts` term by term, before the gap penalty: Σ weight × part over known parts.
+    ``floored``: every term at least 0 (a part that is the feature itself counts 0 below 0, the clipped
+    parts and margins never go below it, and the gap penalty counts only where it would add), so that
+    the sum is never below the rule score, which is this sum less the penalty, clipped to 0..1."""
     total = sum(RULE_WEIGHTS.values())
     w = {name: weight / total for name, weight in RULE_WEIGHTS.items()}
     lines = {  # part: (feature, alpha, beta) of clip(alpha · x + beta, 0, 1)
@@ -178,11 +200,14 @@ def _rule_bound() -> Bound:
             thresholds, bins = clipped_line(alpha, beta, weight)
         elif name.endswith("_margin"):
             feature, (thresholds, bins) = name, not_negative(weight)
+        elif floored:  # the feature itself, 0 below 0
+            feature, thresholds, bins = name, [0.0], [(0.0, 0.0, 0.0), (weight, 0.0, 0.0)]
         else:  # the feature itself
             feature, thresholds, bins = name, [], [(weight, 0.0, 0.0)]
         terms[INDEX[feature]] = (thresholds, bins, 0.0, 0.0)
-    terms[INDEX["trainable_gaps"]] = ([], [(-TRAINABLE_GAP_PENALTY, 0.0, 0.0)], 0.0, 0.0)
-    return Bound(0.0, pieces(terms), ("clip", None, 0.0))
+    if floored:  # a negative count of gaps would add to the score: that much, and nothing for the rest
+        terms[INDEX["trainable_gaps"]] = ([0.0], [(-TRAINABLE_GAP_PENALTY, 0.0, 0.0), (0.0, 0.0, 0.0)], 0.0, 0.0)
+    return terms
 
 
 @dataclass
@@ -232,6 +257,13 @@ STUMP_MIN_LEAF = 20
 #: 0.32 last in a development language world); 0.2 ranked best of 0.05, 0.1, 0.2, 0.3 and 0.4 on the
 #: development worlds.
 STUMP_LEARNING_RATE = 0.2
+#: The rule score's weight beside the learned family's decision in a kept learned model
+#: (:class:`RuleBlend`), both in standard deviations of the history's (out-of-fold decisions, rule
+#: scores). The learned family ranks the history's placements better over all pairs, mostly by telling
+#: which vacancies' places last; among one vacancy's own candidates, whom a plan chooses between, the
+#: rule score's pair similarity often ranks better. 0.5 kept the first and gained most of the second on
+#: the development worlds (docs/SCORING.md).
+RULE_WEIGHT = 0.5
 
 
 class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -241,22 +273,32 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     per-feature step functions, :mod:`matching.additive`; boosted trees of depth 3 for interactions),
     both held to the known directions of :data:`~matching.features.KNOWN_DIRECTIONS`, compete by
     out-of-fold AUC over the whole history, the folds grouped by candidate; a later family is chosen only
-    when it beats an earlier one by more than :data:`SELECTION_MARGIN`. The chosen one is kept only when
+    when it beats an earlier one by more than :data:`SELECTION_MARGIN`. The chosen family's decision with
+    the rule score beside it (:class:`RuleBlend`, the rule weighing ``rule_weight``) is kept only when
     its out-of-fold AUC beats the rule score's; otherwise the scorer is the rule score calibrated by Platt
     scaling (:class:`Platt`: it keeps the rule's ranking). The kept one is fitted on the whole history and
     calibrated on its out-of-fold predictions (:class:`PlattCurve`). For the report, the latest
-    :data:`HOLDOUT_SHARE` of the history by start date is held out: both the chosen family and the rule
-    score are fitted on the earlier placements and scored on the latest (``metrics_``, ``reliability_``).
+    :data:`HOLDOUT_SHARE` of the history by start date is held out: both the learned model (the chosen
+    family with the rule score beside it) and the rule score are fitted on the earlier placements and
+    scored on the latest (``metrics_``, ``reliability_``).
     Follows the scikit-learn contract: parameters stored by ``__init__``, fitted attributes end in ``_``.
     """
 
     name = "learned"
     calibrated = True
 
-    def __init__(self, *, seed: int = 0, max_iter: int = 100, learning_rate: float = STUMP_LEARNING_RATE) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        max_iter: int = 100,
+        learning_rate: float = STUMP_LEARNING_RATE,
+        rule_weight: float = RULE_WEIGHT,
+    ) -> None:
         self.seed = seed
         self.max_iter = max_iter
         self.learning_rate = learning_rate
+        self.rule_weight = rule_weight
 
     def _family(self, family: str) -> Any:
         if family == "additive_boosting":
@@ -326,16 +368,19 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 best = family
         self.best_family_ = best
         selection_rule = float(roc_auc_score(y, rule))
-        self.kept_ = "learned" if selection[best] > selection_rule else "rule"
+        blend = RuleBlend.scaled(oof[best], rule, self.rule_weight)
+        oof_kept = blend.combine(oof[best], rule)
+        selection_kept = float(roc_auc_score(y, oof_kept))
+        self.kept_ = "learned" if selection_kept > selection_rule else "rule"
         # the report: both fitted on the earlier placements and scored on the latest ones
         hold = self._holdout(y, start)
         dev = ~hold
         self.classes_ = np.array([0, 1])
         self.base_rate_ = float(y[dev].mean())
-        self.family_, self.base_ = best, self._fitted(best, x[dev], y[dev])
-        self.calibrator_: PlattCurve | Platt = _calibration(
-            self._out_of_fold(best, x[dev], y[dev], groups[dev]), y[dev]
-        )
+        oof_dev = self._out_of_fold(best, x[dev], y[dev], groups[dev])
+        blend_dev = RuleBlend.scaled(oof_dev, rule[dev], self.rule_weight)
+        self.family_, self.base_ = best, blend_dev.around(self._fitted(best, x[dev], y[dev]))
+        self.calibrator_: PlattCurve | Platt = _calibration(blend_dev.combine(oof_dev, rule[dev]), y[dev])
         learned = self.score(x[hold])
         self.family_, self.base_ = "rule", RuleScorer()
         self.calibrator_ = Platt().fit(rule[dev], y[dev])
@@ -346,8 +391,8 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         # the kept one, fitted on everything and calibrated on its out-of-fold predictions
         self.base_rate_ = float(y.mean())
         if self.kept_ == "learned":
-            self.family_, self.base_ = best, self._fitted(best, x, y)
-            self.calibrator_ = _calibration(oof[best], y)
+            self.family_, self.base_ = best, blend.around(self._fitted(best, x, y))
+            self.calibrator_ = _calibration(oof_kept, y)
         else:
             self.calibrator_ = Platt().fit(rule, y)
         with warnings.catch_warnings():  # a feature no training row has: its typical value is unknown
@@ -365,6 +410,7 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             **{f"{who}_validation_{k}": v for who, f in figures.items() for k, v in f.items()},
             **{f"selection_auc_{k}": v for k, v in selection.items()},
             "selection_auc_rule": selection_rule,
+            "selection_auc_kept": selection_kept,
         }
         return self
 
@@ -417,6 +463,8 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         made: tuple[float, Pieces] | None = None
         if isinstance(self.base_, AdditiveBoosting):
             made = additive_terms(self.base_)
+        elif isinstance(self.base_, RuleBlend) and isinstance(self.base_.model, AdditiveBoosting):
+            made = self.base_.bound_terms()
         elif self.family_ == "logistic" and len(self.base_.steps) == 3:
             imputer, scaler, model = (step for _, step in self.base_.steps)
             if (
@@ -532,6 +580,56 @@ def _decision_of(family: str, model: Any, x: np.ndarray) -> np.ndarray:
             z = step.transform(z)
         return np.asarray((np.asarray(z) * last.coef_[0]).sum(axis=1) + last.intercept_[0], dtype=float)
     return np.asarray(model.decision_function(x), dtype=float)
+
+
+@dataclass(frozen=True)
+class RuleBlend:
+    """A learned family's decision and the rule score side by side, each in standard units of the
+    history's (the family's out-of-fold decisions, the rule scores): decision − ``mean``, over ``spread``,
+    plus ``weight`` × (rule − ``rule_mean``) over ``rule_spread``. The learned part carries what sets one
+    vacancy's places apart from another's; the rule score's pair similarity orders who fits one place."""
+
+    weight: float
+    mean: float
+    spread: float
+    rule_mean: float
+    rule_spread: float
+    model: Any = None
+
+    @classmethod
+    def scaled(cls, decision: np.ndarray, rule: np.ndarray, weight: float) -> RuleBlend:
+        return cls(
+            weight,
+            float(np.mean(decision)),
+            max(float(np.std(decision)), 1e-9),
+            float(np.mean(rule)),
+            max(float(np.std(rule)), 1e-9),
+        )
+
+    def around(self, model: Any) -> Any:
+        """``model`` with the rule score beside it; ``model`` itself when the rule score weighs nothing."""
+        return dataclasses.replace(self, model=model) if self.weight else model
+
+    def combine(self, decision: np.ndarray, rule: np.ndarray) -> np.ndarray:
+        if not self.weight:
+            return np.asarray(decision, dtype=float)
+        own = (np.asarray(decision, dtype=float) - self.mean) / self.spread
+        return np.asarray(own + self.weight * (np.asarray(rule, dtype=float) - self.rule_mean) / self.rule_spread)
+
+    def bound_terms(self) -> tuple[float, Pieces]:
+        """The stumps' terms and the rule score's (:func:`_rule_terms`, never below it), each scaled as
+        :meth:`combine` scales them: a bound on the decision (:mod:`matching.bound`)."""
+        intercept, stumps = stump_terms(self.model)
+        rule = self.weight / self.rule_spread
+        terms = weighted_sum([(1.0 / self.spread, stumps), (rule, _rule_terms(floored=True))])
+        return (intercept - self.mean) / self.spread - rule * self.rule_mean, pieces(terms)
+
+    def decision_function(self, x: np.ndarray) -> np.ndarray:
+        return self.combine(np.asarray(self.model.decision_function(x), dtype=float), RuleScorer().score(x))
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        p = expit(self.decision_function(x))
+        return np.column_stack([1.0 - p, p])
 
 
 class Platt:

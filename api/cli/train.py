@@ -57,7 +57,13 @@ def train(
         for key, name in ((f"selection_auc_{f}", f) for f in (*CHOSEN_FROM, "rule"))
         if key in m
     )
-    console.print(f"Out-of-fold AUC the choice was made on: {chosen_from}", highlight=False)
+    console.print(f"Out-of-fold AUC the family was chosen on: {chosen_from}", highlight=False)
+    if "selection_auc_kept" in m:
+        console.print(
+            f"Out-of-fold AUC the choice was made on: learned ({_family(scorer)}) {m['selection_auc_kept']:.3f}, "
+            f"rule score {m['selection_auc_rule']:.3f}",
+            highlight=False,
+        )
     console.print(
         table(
             f"Out of sample: the latest {int(m['validation_size'])} placements by start date",
@@ -88,14 +94,20 @@ def train(
 
 
 KEPT = {
-    "learned": "kept the learned model: out of fold (folds grouped by candidate) it ranked the history's "
-    "placements better than the rule score",
-    "rule": "kept the rule score, calibrated: out of fold (folds grouped by candidate) the learned model did "
-    "not rank the history's placements better",
+    "learned": "kept the learned model (its family with the rule score beside it): out of fold (folds grouped "
+    "by candidate) it ranked the history's placements better than the rule score",
+    "rule": "kept the rule score, calibrated: out of fold (folds grouped by candidate) the learned model (its "
+    "family with the rule score beside it) did not rank the history's placements better",
 }
 
 
 def _name(who: str, scorer: LearnedScorer) -> str:
     if who == "rule":
         return "rule score"
-    return "learned (" + scorer.best_family_.replace("_", " ") + ")"
+    return f"learned ({_family(scorer)})"
+
+
+def _family(scorer: LearnedScorer) -> str:
+    """The learned model as kept: its family, and the rule score beside it when it weighs anything."""
+    family = scorer.best_family_.replace("_", " ")
+    return f"{family} + {scorer.rule_weight:g} × rule score" if scorer.rule_weight else family
