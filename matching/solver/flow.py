@@ -55,6 +55,10 @@ RETENTION_PRICES = (0.25, 1.0)  # level-3 bound: λ in retention per average pla
 _BOUND_SCALE = 1e5  # retention in hundred-thousandths for the level-3 bound's flows
 PARALLEL_ARCS = 200_000  # from this many arcs a component's level-3 bound flows run side by side
 _MAX_COST = 2**62
+#: CP-SAT's presolve can lose the optimum once a constraint's coefficients reach about 10^10 euros
+#: (seen with OR-Tools 9.15); the exact repair counts a component with more euros than this in tens,
+#: hundreds, ... of euros, and its bound allows for that rounding.
+_EXACT_MAX_EUROS = 10**9
 
 
 @dataclass
@@ -293,11 +297,19 @@ def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
             cap = 1 if limit is None else int(limit[group[members[0]]])
             model.add(sum(x[a] for a in members) <= cap)
     model.add(sum(x) == int(hint.sum()))
+    unit = 1
+    while max(float(part.value.sum()), float(part.need.sum())) / unit > _EXACT_MAX_EUROS:
+        unit *= 10
+    value = np.round(part.value / unit).astype(np.int64)
+    need_counted = np.round(part.need / unit).astype(np.int64)
+    # what counting in units can move a plan's capped euros: per placement, plus each need once
+    slack_per_placement = float(np.abs(part.value - unit * value).max(initial=0.0))
+    slack_needs = float(np.abs(part.need - unit * need_counted).sum())
     met = []
-    for k, need in enumerate(part.need):
+    for k, need in enumerate(need_counted.tolist()):
         members = np.flatnonzero(part.o == k)
-        y = model.new_int_var(0, int(need), f"y{k}")
-        model.add(y <= sum(int(part.value[a]) * x[a] for a in members))
+        y = model.new_int_var(0, need, f"y{k}")
+        model.add(y <= sum(int(value[a]) * x[a] for a in members))
         met.append(y)
     for a in range(n):
         model.add_hint(x[a], bool(hint[a]))
@@ -315,6 +327,8 @@ def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
     level2 = round(solver.objective_value)
     # proven optimal: the bound is the value (CP-SAT's float bound may sit an ulp above the integer)
     level2_bound = float(level2) if first == cp_model.OPTIMAL else solver.best_objective_bound
+    if unit > 1:
+        level2_bound = unit * level2_bound + slack_per_placement * int(hint.sum()) + slack_needs
     chosen = np.array([solver.boolean_value(v) for v in x])
     model.add(sum(met) >= level2)
     model.clear_hints()  # type: ignore[no-untyped-call]
@@ -328,7 +342,7 @@ def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
         retention_bound = solver.best_objective_bound / RETENTION_SCALE
     else:
         retention_bound = part.retained(chosen)
-    optimal = first == cp_model.OPTIMAL and second == cp_model.OPTIMAL
+    optimal = unit == 1 and first == cp_model.OPTIMAL and second == cp_model.OPTIMAL
     return _Result(chosen, float(level2_bound), float(retention_bound), optimal, "cp-sat")
 
 

@@ -111,6 +111,26 @@ def test_euros_too_large_for_exact_weights_keep_level_1_exact_and_the_bounds_tru
     assert solution.retention_bound >= retention - 1e-9
 
 
+def test_exact_repair_finds_the_optimum_when_euros_reach_ten_billion() -> None:
+    # CP-SAT's presolve missed this optimum with coefficients of 10^13 (found by the test above)
+    big = 10**13
+    p = Problem(
+        n_candidates=4,
+        arc_c=np.array([0, 0, 1, 2, 2, 2, 3, 3]),
+        arc_v=np.array([1, 2, 2, 0, 1, 2, 0, 1]),
+        value=np.array([2 * big, 0, 0, 0, 2 * big, 3 * big, 0, 0], dtype=float) + 7.0,
+        retention=np.zeros(8),
+        capacity=np.array([0, 1, 1]),
+        arc_obligation=np.zeros(8, dtype=int),
+        need=np.array([3.0 * big]),
+    )
+    solution = solve(p)
+    assert solution.methods == {"cp-sat": 1}
+    assert solution.placements == 2
+    assert solution.sroi_eur == 3.0 * big
+    assert solution.sroi_bound_eur >= 3.0 * big
+
+
 def _two_by_two(**kw: object) -> Problem:
     base = {
         "n_candidates": 2,
