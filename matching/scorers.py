@@ -286,6 +286,8 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     name = "learned"
     calibrated = True
+    #: a model file saved without this setting has no rule score beside its model
+    rule_weight: float = 0.0
 
     def __init__(
         self,

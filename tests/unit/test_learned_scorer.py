@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import pickle
 
 import numpy as np
@@ -162,3 +163,11 @@ def test_the_calibration_curve_keeps_the_models_ranking() -> None:
     assert curve.predict(np.array([decision.min() - 100]))[0] == curve.y_thresholds_[0]  # flat beyond the knots
     platt = Platt().fit(decision, y).predict(probe)
     assert np.abs(p - platt).max() < 0.01  # the curve follows Platt scaling closely
+
+
+def test_a_model_file_without_the_rule_weight_has_no_rule_score_beside_it(model: LearnedScorer) -> None:
+    saved = copy.deepcopy(model)
+    del saved.__dict__["rule_weight"]  # as written before the setting existed
+    loaded = LearnedScorer.from_bytes(saved.to_bytes(), "old.pkl")
+    assert loaded.rule_weight == 0.0
+    assert "rule_weight=0.0" in repr(loaded)
