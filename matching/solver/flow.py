@@ -245,8 +245,8 @@ def _solve_part(part: _Part, *, exact_arcs: int, exact_seconds: float, rounds: i
     x, upper = _flow(part, graph, np.ones(len(part.need)))
     planned = part.planned(x)
     if (planned <= part.need).all() and upper == part.sroi(x):
-        # no euro above need: the flow's order is the capped order
-        return _Result(x, part.sroi(x), part.retained(x), True, "min-cost flow")
+        # no euro above need: the flow's order is the capped order (in whole euros)
+        return _Result(x, part.sroi(x) + part.rounding, part.retained(x), True, "min-cost flow")
     if len(part.c) <= exact_arcs:
         exact = _exact(part, x, exact_seconds)
         if exact is not None:
@@ -343,7 +343,8 @@ def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
     else:
         retention_bound = part.retained(chosen)
     optimal = unit == 1 and first == cp_model.OPTIMAL and second == cp_model.OPTIMAL
-    return _Result(chosen, float(level2_bound), float(retention_bound), optimal, "cp-sat")
+    # the bound holds in whole euros; in the given euros a plan's capped value moves by part.rounding
+    return _Result(chosen, float(level2_bound) + part.rounding, float(retention_bound), optimal, "cp-sat")
 
 
 def _lagrange(part: _Part, graph: Bipartite, x: np.ndarray, upper: float, rounds: int) -> _Result:

@@ -85,13 +85,13 @@ def test_without_the_exact_repair_placements_stay_exact_and_the_bound_holds(p: P
     assert solution.retention_bound >= retention - 1e-9
 
 
-@settings(max_examples=60, deadline=None)
-@given(problems(), st.data())
-def test_bounds_hold_in_euros_and_cents(p: Problem, data: st.DataObject) -> None:
+@settings(max_examples=80, deadline=None)
+@given(problems(), st.data(), st.sampled_from([0, EXACT_ARCS]))
+def test_bounds_hold_in_euros_and_cents(p: Problem, data: st.DataObject, exact_arcs: int) -> None:
     cents = np.array(data.draw(st.lists(st.integers(0, 99), min_size=p.n_arcs, max_size=p.n_arcs))) / 100
     need = p.need + data.draw(st.sampled_from([0.0, 0.5, 0.75]))
     priced = Problem(**{**p.__dict__, "value": p.value + cents, "need": need})
-    solution = solve(priced, exact_arcs=0)  # counted in whole euros, bounded in the given ones
+    solution = solve(priced, exact_arcs=exact_arcs)  # counted in whole euros, bounded in the given ones
     placements, value, retention = brute_force(priced)
     assert solution.placements == placements
     assert solution.sroi_bound_eur >= value - 1e-9
@@ -129,6 +129,43 @@ def test_exact_repair_finds_the_optimum_when_euros_reach_ten_billion() -> None:
     assert solution.placements == 2
     assert solution.sroi_eur == 3.0 * big
     assert solution.sroi_bound_eur >= 3.0 * big
+
+
+def test_a_plan_chosen_in_whole_euros_is_bounded_in_the_given_ones() -> None:
+    # both places are worth 10 whole euros, so retention picks the one worth € 9,60 over € 10,40
+    p = Problem(
+        n_candidates=1,
+        arc_c=np.array([0, 0]),
+        arc_v=np.array([0, 1]),
+        value=np.array([9.6, 10.4]),
+        retention=np.array([0.9, 0.1]),
+        capacity=np.array([1, 1]),
+        arc_obligation=np.array([0, 0]),
+        need=np.array([100.0]),
+    )
+    solution = solve(p)
+    assert solution.methods == {"min-cost flow": 1}
+    assert solution.sroi_eur == pytest.approx(9.6)
+    assert solution.sroi_bound_eur >= 10.4
+
+
+def test_an_exact_repair_in_whole_euros_is_bounded_in_the_given_ones() -> None:
+    # the second obligation is over-planned, so CP-SAT repairs; in whole euros the places at € 9,60
+    # and € 10,40 tie again (15 each with the capped € 5), and retention picks € 9,60
+    p = Problem(
+        n_candidates=2,
+        arc_c=np.array([0, 0, 1, 1]),
+        arc_v=np.array([0, 1, 0, 2]),
+        value=np.array([9.6, 10.4, 0.0, 10.0]),
+        retention=np.array([0.9, 0.1, 0.0, 0.0]),
+        capacity=np.array([1, 1, 1]),
+        arc_obligation=np.array([0, 0, 0, 1]),
+        need=np.array([100.0, 5.0]),
+    )
+    solution = solve(p)
+    assert solution.methods == {"cp-sat": 1}
+    assert solution.sroi_eur == pytest.approx(14.6)
+    assert solution.sroi_bound_eur >= 15.4
 
 
 def _two_by_two(**kw: object) -> Problem:
