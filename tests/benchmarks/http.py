@@ -678,9 +678,9 @@ class Connection:
                 writer.write(request)
                 status, headers = _parse_head(await reader.readuntil(END))
                 if "content-length" in headers:
-                    body = await reader.readexactly(int(headers["content-length"]))
+                    answer = await reader.readexactly(int(headers["content-length"]))
                 elif headers.get("transfer-encoding", "").lower() == "chunked":
-                    body = await _read_chunked(reader)
+                    answer = await _read_chunked(reader)
                 else:
                     raise ValueError("the answer has neither Content-Length nor a chunked body")
         except BaseException:
@@ -688,7 +688,7 @@ class Connection:
             raise
         if headers.get("connection", "").lower() == "close":
             self.close()
-        return status, body
+        return status, answer
 
 
 def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
