@@ -28,6 +28,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
+from matching.lexicon import Lexicon
 from matching.semantic import SemanticIndex, fuse
 from matching.taxonomy import Kind, Taxonomy, label_index
 from matching.text import clean_label, clean_title
@@ -241,6 +242,7 @@ class Normaliser:
         threshold: float = DEFAULT_THRESHOLD,
         semantic: Mapping[Kind, SemanticIndex] | None = None,
         semantic_threshold: float = SEMANTIC_THRESHOLD,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.threshold = threshold
@@ -248,6 +250,7 @@ class Normaliser:
         self._labels, self._exact, self._shortlists = index.labels, index.exact, index.shortlists
         self.semantic: dict[Kind, SemanticIndex] = dict(semantic or {})
         self.semantic_threshold = semantic_threshold
+        self.lexicon = lexicon if lexicon is not None else Lexicon.builtin()
         self._labels_of: dict[Kind, dict[str, list[str]]] = {}
         self._cache: dict[tuple[Kind, bool, str], Match] = {}
 
@@ -343,13 +346,28 @@ class Normaliser:
         The semantic index proposes ``FUSION_DEPTH`` concepts; the fuzzy scorers score the same concepts
         by their labels; each is ranked by its cosine plus ``FUZZY_WEIGHT`` times its fuzzy score. Fuzzy
         matching over every label of a large taxonomy would cost ten times as much per text.
+
+        A Dutch text (:meth:`Lexicon.is_dutch`) is compared by meaning alone: a concept scores the mean of
+        its cosine to the text and to the text's English gloss (:meth:`Lexicon.gloss`), each by the
+        concept's nearest text. ESCO's skill labels are English, so characters in common with a Dutch
+        text say little, and the model places English text nearer them than Dutch.
         """
+        if not queries:
+            return []
+        index = self.semantic[kind]
+        dutch = np.array([self.lexicon.is_dutch(query) for query in queries], dtype=bool)
+        glosses = [self.lexicon.gloss(query) for query, is_dutch in zip(queries, dutch, strict=True) if is_dutch]
+        similarities = index.similarities(index.encoder.encode(queries + glosses))
+        blended = similarities[: len(queries)]
+        blended[dutch] = (blended[dutch] + similarities[len(queries) :]) / 2
         out: list[tuple[list[tuple[str, float]], float]] = []
-        for query, hits in zip(queries, self.semantic[kind].search(queries, FUSION_DEPTH), strict=True):
+        for query, is_dutch, hits in zip(queries, dutch, index.best(blended, FUSION_DEPTH), strict=True):
             if not hits:
                 out.append(([], 0.0))
                 continue
-            fuzzy = self._fuzzy_scores(query, [code for code, _ in hits], kind)
-            ranked = fuse(hits, fuzzy, k, FUZZY_WEIGHT)
+            if is_dutch:
+                ranked = hits[:k]
+            else:
+                ranked = fuse(hits, self._fuzzy_scores(query, [code for code, _ in hits], kind), k, FUZZY_WEIGHT)
             out.append((ranked, ranked[0][1]))
         return out

@@ -133,9 +133,13 @@ class SemanticIndex:
 
     def nearest(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """Per query vector, the ``k`` concepts with the nearest text, with that cosine similarity."""
+        return self.best(self.similarities(query_vectors), k)
+
+    def similarities(self, query_vectors: np.ndarray) -> np.ndarray:
+        """Queries x concepts: each concept's cosine similarity to a query by its nearest text."""
         n = len(self.codes)
         if not n or not len(query_vectors):
-            return [[] for _ in range(len(query_vectors))]
+            return np.zeros((len(query_vectors), n), dtype=np.float32)
         queries = np.ascontiguousarray(query_vectors, dtype=np.float32)
         if len(queries) < BLAS_THREADS_FROM:
             with _blas().limit(limits=1, user_api="blas"):
@@ -144,9 +148,16 @@ class SemanticIndex:
             sims = queries @ self.vectors.T
         if len(self.vectors) > n:  # some concepts have several texts: each scores its best
             sims = np.maximum.reduceat(sims, self.starts, axis=1)
+        return np.asarray(sims)
+
+    def best(self, similarities: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """Per row of ``similarities`` (queries x concepts), the ``k`` concepts scoring highest, highest first."""
+        n = len(self.codes)
+        if not n or not len(similarities):
+            return [[] for _ in range(len(similarities))]
         k = min(k, n)
-        top = np.argpartition(sims, n - k, axis=1)[:, n - k :]
-        best = np.take_along_axis(sims, top, axis=1)
+        top = np.argpartition(similarities, n - k, axis=1)[:, n - k :]
+        best = np.take_along_axis(similarities, top, axis=1)
         order = np.argsort(-best, axis=1, kind="stable")
         columns = np.take_along_axis(top, order, axis=1).tolist()
         cosines = np.take_along_axis(best, order, axis=1).tolist()
