@@ -228,21 +228,16 @@ def carry_tables(base: Prepared, p: Prepared, moved: tuple[np.ndarray, np.ndarra
     on the same day (a row's side features depend on nothing else); only the other rows are worked out."""
     fitted = tables_of(base)
     h = fitted.history
-    ci = p.candidate_rows(pd.Series(base.candidate_ids[h.candidate]))
+    same_people = p.ds.candidates is base.ds.candidates  # the very rows: ids, notes and dates as they were
+    ci = h.candidate if same_people else p.candidate_rows(pd.Series(base.candidate_ids[h.candidate]))
     vi = p.vacancy_rows(pd.Series(base.vacancy_ids[h.vacancy]))
     ok = (ci >= 0) & (vi >= 0)
     history = History(ci[ok], vi[ok], np.asarray(p.v_contractor, dtype=np.int64)[vi[ok]], h.start[ok], h.retained[ok])
-    old = base.candidate_rows(pd.Series(p.candidate_ids))
-    now_text = p.ds.candidates["profile_text"].astype(object).to_numpy()
-    then_text = base.ds.candidates["profile_text"].astype(object).to_numpy()
-    notes = np.full(p.n_candidates, np.nan)
-    had = np.flatnonzero(old >= 0)
-    now, then = pd.Series(now_text[had]), pd.Series(then_text[old[had]])
-    same = (now == then) | (now.isna() & then.isna())  # the same notes, or none then and now
-    kept = had[same.to_numpy(dtype=bool)]
-    notes[kept] = fitted.notes[old[kept]]
+    if same_people:
+        notes, since = fitted.notes, fitted.benefit_since
+    else:
+        notes, since = _carried_notes(base, p, fitted.notes)
     today = float(rb.float_days(np.array([p.config.today], dtype="datetime64[D]"))[0])
-    since = rb.float_days(p.ds.candidates["benefit_since"].to_numpy(dtype="datetime64[D]"))
     pso = _ordinal(p.ds.contractors["pso_level"])
     same_history = (
         moved is not None
@@ -267,6 +262,22 @@ def carry_tables(base: Prepared, p: Prepared, moved: tuple[np.ndarray, np.ndarra
     )
     _TABLES[p] = tables
     return tables
+
+
+def _carried_notes(base: Prepared, p: Prepared, estimates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate of ``p``: the notes estimate of ``base`` when the notes are the same (NaN for a new
+    candidate or changed notes), and the benefit start in float days."""
+    old = base.candidate_rows(pd.Series(p.candidate_ids))
+    now_text = p.ds.candidates["profile_text"].astype(object).to_numpy()
+    then_text = base.ds.candidates["profile_text"].astype(object).to_numpy()
+    notes = np.full(p.n_candidates, np.nan)
+    had = np.flatnonzero(old >= 0)
+    now, then = pd.Series(now_text[had]), pd.Series(then_text[old[had]])
+    same = (now == then) | (now.isna() & then.isna())  # the same notes, or none then and now
+    kept = had[same.to_numpy(dtype=bool)]
+    notes[kept] = estimates[old[kept]]
+    since = rb.float_days(p.ds.candidates["benefit_since"].to_numpy(dtype="datetime64[D]"))
+    return notes, since
 
 
 def _taken_over(table: np.ndarray, moved: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -128,6 +128,12 @@ class Matcher:
         # the side features too are fitted at the full preparation
         carry_tables(self.p, update.prepared, (update.candidate_rows, update.vacancy_rows))
         out = Matcher(update.prepared, self.scorer, min_retention=self.min_retention)
+        for kind, ids, held in (
+            ("candidate", out.p.candidate_ids, self.p.candidate_ids),
+            ("vacancy", out.p.vacancy_ids, self.p.vacancy_ids),
+        ):
+            if kind in self._ranks and (ids is held or np.array_equal(ids, held)):  # the same ids in the same rows
+                out._ranks[kind] = self._ranks[kind]
         lists = self.shortlists
         if lists is not None:
             ranks = (out._id_rank("candidate"), out._id_rank("vacancy"))

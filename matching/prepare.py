@@ -270,13 +270,16 @@ class Prepared:
         postcodes: PostcodeTable | None = None,
         fitted: Prepared | None = None,
         normaliser: Normaliser | None = None,
+        rows_only: bool = False,
     ) -> None:
         """``fitted``: a prepared dataset whose fitted parts are kept instead of fitted on ``ds``: the
         vocabularies of skills, certificates, occupation texts and titles (what ``ds`` adds is
         appended), the text space and the regions' centres (see :meth:`updated`).
         ``normaliser``: the one to turn texts into concepts (e.g. with a semantic index, shared by every
         dataset prepared, so each distinct text is worked out once); its taxonomy is used. Default: a
-        fuzzy one of ``taxonomy`` (the built-in one when unset)."""
+        fuzzy one of ``taxonomy`` (the built-in one when unset). ``rows_only``: the arrays of each row
+        and the fitted parts only, for :meth:`updated`, which works out what follows from all rows
+        together (the inferred skills, the reach index) once the rows are joined."""
         self.ds = ds
         self.config = config
         if fitted is not None:
@@ -298,8 +301,9 @@ class Prepared:
         self._certificates(c, v)
         self._licences(c, v)
         self._occupations(c, v)
-        self._inferred_skills()
-        self._locations(ds)
+        if not rows_only:
+            self._inferred_skills()
+        self._locations(ds, index=not rows_only)
         self._scalars(ds)
         self._text(c, v)
         self.c_completeness = self._completeness()
@@ -546,7 +550,7 @@ class Prepared:
         self.c_has_skills_or_occ = self.c_has_skills | self.c_has_occ
 
     # -- places -------------------------------------------------------------------------------
-    def _locations(self, ds: Dataset) -> None:
+    def _locations(self, ds: Dataset, *, index: bool = True) -> None:
         c, v, k = ds.candidates, ds.vacancies, ds.contractors
         la, lo, src = resolve_points(c["lat"], c["lon"], c["postcode"], self.postcodes)
         # unknown location but a known region: the centre of that region's known candidates (an estimate)
@@ -574,7 +578,8 @@ class Prepared:
         self.v_lat, self.v_lon, self.v_loc = vla, vlo, vsrc
         self.c_max_km = c["max_travel_km"].to_numpy(dtype=float, na_value=np.nan)
         self.c_max_km = np.where(np.isnan(self.c_max_km), DEFAULT_MAX_TRAVEL_KM, self.c_max_km)
-        self._index_reach()
+        if index:
+            self._index_reach()
 
     def _index_reach(self) -> None:
         la = self.c_lat
@@ -624,16 +629,7 @@ class Prepared:
         self.c_previous = _canonical(previous)
         self.c_previous.data[:] = 1.0
         # which target groups count for each vacancy (the domain's one rule: models.valuation)
-        # only a place's named obligation and its contractor's obligations can take it: those are read
-        relevant = obl["obligation_id"].astype(str).isin(v["obligation_id"].dropna().astype(str)) | obl[
-            "contractor_id"
-        ].astype(str).isin(v["contractor_id"].astype(str))
-        self.v_allowed_groups = _counted_target_groups(
-            obl[relevant.to_numpy(dtype=bool)].reset_index(drop=True),
-            named=v["obligation_id"].to_numpy(dtype=object),
-            contractor=v["contractor_id"].astype(str).to_numpy(dtype=object),
-            on=np.datetime64(self.config.today, "D"),
-        )
+        self.v_allowed_groups = _counted_target_groups(obl, v, on=np.datetime64(self.config.today, "D"))
 
     # -- free text -----------------------------------------------------------------------------
     def _text(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
@@ -701,8 +697,9 @@ class Prepared:
             vacancies=ds.vacancies[changed_v].reset_index(drop=True),
             candidates=ds.candidates[changed_c].reset_index(drop=True),
             placements=ds.placements.iloc[:0],
+            contributions=ds.contributions.iloc[:0],
         )
-        new = Prepared(part, config=self.config, fitted=self)
+        new = Prepared(part, config=self.config, fitted=self, rows_only=True)
         c_from = np.where(changed_c, self.n_candidates + np.cumsum(changed_c) - 1, c_old)
         v_from = np.where(changed_v, self.n_vacancies + np.cumsum(changed_v) - 1, v_old)
         out = Prepared.__new__(Prepared)
@@ -946,29 +943,60 @@ def _fresh(new_of_old: np.ndarray, n_new: int) -> np.ndarray:
 FEW_PLACES = 8
 _COUNTED: dict[tuple[object, ...], np.ndarray] = {}
 _COUNTED_KEPT = 256
+_CONTENT: dict[int, tuple[pd.DataFrame, tuple[object, ...]]] = {}  # by id: the frame itself and its content
+_CONTENT_KEPT = 32
 _COUNTED_LOCK = threading.Lock()
 
 
-def _counted_target_groups(
-    obligations: pd.DataFrame, *, named: np.ndarray, contractor: np.ndarray, on: np.datetime64
-) -> np.ndarray:
-    """:func:`models.valuation.counted_target_groups` of :data:`GROUPS`; for a few places (a changed
-    vacancy, prepared for every region's matcher) kept by the content of its input, so that each
-    process works it out once per change."""
+def _counted_target_groups(obligations: pd.DataFrame, vacancies: pd.DataFrame, *, on: np.datetime64) -> np.ndarray:
+    """:func:`models.valuation.counted_target_groups` of :data:`GROUPS` for each of ``vacancies``; for a
+    few places (a changed vacancy, prepared for every region's matcher) kept by the content of the
+    obligations and the places' obligation and contractor, so that each process works it out once per
+    change."""
+    named = vacancies["obligation_id"].to_numpy(dtype=object)
+    contractor = vacancies["contractor_id"].astype(str).to_numpy(dtype=object)
     if len(named) > FEW_PLACES:
-        return counted_target_groups(obligations, named=named, contractor=contractor, on=on, groups=GROUPS)
-    content = pd.util.hash_pandas_object(obligations, index=False).to_numpy()
+        return _counted(obligations, named, contractor, on)
     ids = tuple((type(x).__name__, str(x)) for x in (*named, *contractor))  # None and NaN stay apart from ids
-    key = (tuple(content.tolist()), len(named), ids, str(on))
+    key = (_content(obligations), len(named), ids, str(on))
     with _COUNTED_LOCK:
         hit = _COUNTED.get(key)
     if hit is None:
-        hit = counted_target_groups(obligations, named=named, contractor=contractor, on=on, groups=GROUPS)
+        hit = _counted(obligations, named, contractor, on)
         with _COUNTED_LOCK:
             _COUNTED[key] = hit
             while len(_COUNTED) > _COUNTED_KEPT:
                 del _COUNTED[next(iter(_COUNTED))]
     return hit.copy()
+
+
+def _counted(obligations: pd.DataFrame, named: np.ndarray, contractor: np.ndarray, on: np.datetime64) -> np.ndarray:
+    # only a place's named obligation and its contractor's obligations can take it: those are read
+    relevant = obligations["obligation_id"].astype(str).isin(pd.Series(named).dropna().astype(str)) | obligations[
+        "contractor_id"
+    ].astype(str).isin(contractor)
+    return counted_target_groups(
+        obligations[relevant.to_numpy(dtype=bool)].reset_index(drop=True),
+        named=named,
+        contractor=contractor,
+        on=on,
+        groups=GROUPS,
+    )
+
+
+def _content(frame: pd.DataFrame) -> tuple[object, ...]:
+    """What ``frame`` holds (its columns and each row's hash), worked out once per frame: the tables of
+    a prepared dataset are never changed in place, and an update keeps the obligations' frame."""
+    with _COUNTED_LOCK:
+        hit = _CONTENT.get(id(frame))
+    if hit is not None and hit[0] is frame:  # the frame is held here, so its id is not reused meanwhile
+        return hit[1]
+    content = (*map(str, frame.columns), *pd.util.hash_pandas_object(frame, index=False).tolist())
+    with _COUNTED_LOCK:
+        _CONTENT[id(frame)] = (frame, content)
+        while len(_CONTENT) > _CONTENT_KEPT:
+            del _CONTENT[next(iter(_CONTENT))]
+    return content
 
 
 def _same_width(old: Any, new: Any) -> bool:

@@ -43,7 +43,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal
 
@@ -76,6 +76,9 @@ MAX_UPDATE_SHARE = 0.1
 #: more of the machine for questions, higher brings stale matchers up to date sooner.
 UPDATE_SHARE = 0.25
 
+#: Splices of the vacancies' frame kept for the other regions' matchers (one per write or turn of updates).
+_SPLICES_KEPT = 4
+
 Version = tuple[int, int, int]  # Store.matching_version
 Stamps = dict[str, datetime]  # when each row last changed, by id
 
@@ -107,6 +110,8 @@ class MatchingService:
         self._stop = threading.Event()
         self._warmer: threading.Thread | None = None
         self._places_read: tuple[int, Stamps] | None = None  # the vacancies' stamps and the version read before them
+        self._places_changed: tuple[Stamps, Stamps, tuple[list[str], list[str]]] | None = None
+        self._places_spliced: dict[tuple[object, ...], tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     @property
     def scorer(self) -> Scorer | None:
@@ -179,7 +184,7 @@ class MatchingService:
             with self.store.connect() as conn:  # the stamps first: the rows read after are as new or newer
                 candidates = self.store.stamps(conn, "candidates", region)
                 vacancies = self.store.stamps(conn, "vacancies")
-            ds = self.store.load_dataset(region)
+            ds = self._shared_places(self.store.load_dataset(region), vacancies)
             matcher = Matcher(
                 self.runtime.prepare(ds, day), self._scorer, min_retention=self.runtime.settings.min_retention
             )
@@ -206,7 +211,7 @@ class MatchingService:
             candidates = entry.candidates if same_people else store.stamps(conn, "candidates", region)
             vacancies = entry.vacancies if same_places else self._vacancy_stamps(conn, version)
             c_changed, c_gone = _changes(entry.candidates, candidates)
-            v_changed, v_gone = _changes(entry.vacancies, vacancies)
+            v_changed, v_gone = self._vacancy_changes(entry.vacancies, vacancies)
             held = entry.matcher.p
             if len(c_changed) + len(c_gone) > MAX_UPDATE_SHARE * max(held.n_candidates, 1) or len(v_changed) + len(
                 v_gone
@@ -222,13 +227,54 @@ class MatchingService:
         ds = Dataset(
             contractors=old.contractors,
             obligations=old.obligations,
-            vacancies=_splice(old.vacancies, "vacancies", [*v_changed, *v_gone], v_rows),
+            vacancies=self._spliced_places(old.vacancies, vacancies, [*v_changed, *v_gone], v_rows),
             candidates=_splice(old.candidates, "candidates", [*c_changed, *c_gone], c_rows),
             placements=old.placements,  # no matcher reads them
             contributions=old.contributions,
         )
         matcher = entry.matcher.updated(ds, candidates=[*c_changed, *c_gone], vacancies=[*v_changed, *v_gone])
         return _Entry(version, entry.day, matcher, candidates, vacancies)
+
+    def _vacancy_changes(self, held: Stamps, now: Stamps) -> tuple[list[str], list[str]]:
+        """:func:`_changes` of the vacancies, worked out once for every region's matcher that held the same
+        stamps (the matchers brought up to one version share the stamps read for it)."""
+        found = self._places_changed
+        if found is not None and found[0] is held and found[1] is now:
+            return found[2]
+        changes = _changes(held, now)
+        self._places_changed = (held, now, changes)
+        return changes
+
+    def _spliced_places(
+        self, frame: pd.DataFrame, now: Stamps, replaced: list[str], rows: list[dict[str, object]]
+    ) -> pd.DataFrame:
+        """:func:`_splice` of the vacancies, made once for every region's matcher holding the same
+        ``frame``: the rows read for one set of stamps of ``replaced`` are at least as new as those stamps,
+        so each matcher may take the same rows, whichever of them read them."""
+        if not replaced:
+            return frame
+        key = (id(frame), tuple((i, now.get(i)) for i in replaced))
+        with self._guard:
+            hit = self._places_spliced.get(key)
+        if hit is not None and hit[0] is frame:  # the frame is held there: its id is not reused meanwhile
+            return hit[1]
+        spliced = _splice(frame, "vacancies", replaced, rows)
+        with self._guard:
+            self._places_spliced[key] = (frame, spliced)
+            while len(self._places_spliced) > _SPLICES_KEPT:
+                del self._places_spliced[next(iter(self._places_spliced))]
+        return spliced
+
+    def _shared_places(self, ds: Dataset, stamps: Stamps) -> Dataset:
+        """``ds`` with the vacancies' frame of a matcher held already when it holds the same rows, so that
+        every region's matcher holds one frame of the vacancies and a write's rows are spliced into it once."""
+        for entry in list(self._entries.values()):
+            held = entry.matcher.p.ds.vacancies
+            if held is ds.vacancies or entry.vacancies != stamps:
+                continue
+            if held.equals(ds.vacancies):
+                return replace(ds, vacancies=held)
+        return ds
 
     def _vacancy_stamps(self, conn: Connection, version: Version) -> Stamps:
         """The vacancies' stamps, read after data ``version`` was: read once for every region's matcher
@@ -410,6 +456,8 @@ def _covers(held: Version, asked: Version) -> bool:
 
 def _changes(held: Stamps, now: Stamps) -> tuple[list[str], list[str]]:
     """The ids whose rows changed or came (by their stamps), and the ids that are gone."""
+    if now is held:
+        return [], []
     changed = [key for key, stamp in now.items() if held.get(key) != stamp]
     return changed, [key for key in held if key not in now]
 

@@ -58,6 +58,10 @@ def test_a_write_updates_only_the_matchers_that_hold_what_it_changed(api: Any) -
     assert again.p.text_space is twente.p.text_space
     row = int(again.p.vacancy_rows([twente_vacancy])[0])
     assert again.p.v_hours[row] == hours
+    # every region's matcher holds one frame of the vacancies, the written row spliced in once
+    in_groningen = _matcher(api, "Groningen")
+    assert in_groningen.p.ds.vacancies is again.p.ds.vacancies
+    assert in_groningen.p.v_hours[int(in_groningen.p.vacancy_rows([twente_vacancy])[0])] == hours
 
     # a change to the catalogue prepares the matchers again
     assert api.patch("/contractors/OPN-00001", json={"headcount_current": 51}).status_code == 200

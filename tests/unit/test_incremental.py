@@ -13,11 +13,12 @@ from scipy import sparse
 
 from matching.history import carry_tables
 from matching.matcher import Matcher, train
-from matching.prepare import MatchConfig, Prepared
+from matching.prepare import GROUPS, MatchConfig, Prepared, _counted_target_groups
 from matching.shortlists import Shortlists, id_rank
 from matching.shortlists import build as build_shortlists
 from matching.shortlists import updated as updated_shortlists
 from models.dataset import Dataset
+from models.valuation import counted_target_groups
 from tests.conftest import Worlds
 
 TODAY = date(2026, 10, 1)
@@ -248,3 +249,34 @@ def test_carried_side_tables_take_over_the_kept_rows_and_equal_those_worked_out_
     np.testing.assert_array_equal(taken.vacancies, full.vacancies)
     if change is _edited:  # the same placements behind it: the kept rows were taken over
         assert len(taken.history.start) == len(tables_of(before.p).history.start)
+
+
+def test_a_few_places_target_groups_are_kept_by_the_obligations_content_not_by_the_frame(before: Matcher) -> None:
+    ds = before.p.ds
+    obligations = ds.obligations
+    named = obligations.dropna(subset=["allowed_target_groups"]).iloc[0]
+    place = ds.vacancies.iloc[[0]].copy()
+    place["obligation_id"], place["contractor_id"] = named["obligation_id"], named["contractor_id"]
+    place = place.reset_index(drop=True)
+    on = np.datetime64(TODAY, "D")
+
+    def direct(table: pd.DataFrame) -> np.ndarray:
+        return counted_target_groups(
+            table,
+            named=place["obligation_id"].to_numpy(dtype=object),
+            contractor=place["contractor_id"].astype(str).to_numpy(dtype=object),
+            on=on,
+            groups=GROUPS,
+        )
+
+    first = _counted_target_groups(obligations, place, on=on)
+    assert np.array_equal(first, direct(obligations))
+    assert np.array_equal(_counted_target_groups(obligations.copy(), place, on=on), first)  # equal content
+    # the same ids with other target groups: a frame of another content is worked out anew
+    other = obligations.copy()
+    row = int(np.flatnonzero(other["obligation_id"].astype(str) == str(named["obligation_id"]))[0])
+    kept = set(named["allowed_target_groups"])
+    other.at[row, "allowed_target_groups"] = tuple(g for g in GROUPS if g not in kept)[:1]
+    want = direct(other)
+    assert not np.array_equal(want, first)
+    assert np.array_equal(_counted_target_groups(other, place, on=on), want)
