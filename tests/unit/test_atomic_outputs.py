@@ -8,9 +8,11 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from models.dataset import read_dataset, write_dataset
 from models.errors import KoppelaarError
 from models.folders import replacing_folder
 from tests.conftest import DatasetFactory
@@ -37,23 +39,34 @@ KILLER = textwrap.dedent(
 
 PLAN = KILLER + textwrap.dedent(
     """
-    import json, pandas as pd
-    from pathlib import Path
-    from types import SimpleNamespace
-    from api.cli.match import write_plan
-    run = sys.argv[2]
-    frame = pd.DataFrame({"run": [run], "explanation": ["=1+1"]})
-    result = SimpleNamespace(plan=frame, unfilled=frame, unplaced=frame, summary={"run": run})
-    write_plan(result, Path(sys.argv[1]), {})
+    from tests.unit.test_atomic_outputs import write_plan_of_run
+    write_plan_of_run(sys.argv[1], sys.argv[2])
     """
 )
 
 EXPORT = KILLER + textwrap.dedent(
     """
-    from models.dataset import read_dataset, write_dataset
-    write_dataset(read_dataset(sys.argv[2]), sys.argv[1])
+    from tests.unit.test_atomic_outputs import export
+    export(sys.argv[1], sys.argv[2])
     """
 )
+
+
+def write_plan_of_run(out: str | Path, run: str) -> None:
+    """A plan whose every file names ``run`` (in the child process of PLAN, and in the test's own for
+    the writes that are not killed: starting a process that imports the CLI costs seconds)."""
+    import pandas as pd
+
+    from api.cli.match import write_plan
+
+    frame = pd.DataFrame({"run": [run], "explanation": ["=1+1"]})
+    result = SimpleNamespace(plan=frame, unfilled=frame, unplaced=frame, summary={"run": run})
+    write_plan(result, Path(out), {})  # type: ignore[arg-type]
+
+
+def export(out: str | Path, dataset: str | Path) -> None:
+    """The dataset at ``dataset`` written to ``out`` (in EXPORT's child process, and in the test's own)."""
+    write_dataset(read_dataset(dataset), out)
 
 
 def _run(script: str, *args: str, kill_at: int = 0) -> int:
@@ -74,12 +87,12 @@ def _plan_runs(folder: Path) -> set[str]:
 @pytest.mark.parametrize("kill_at", [1, 2, 3])
 def test_a_plan_killed_between_renames_is_old_or_missing_never_mixed(tmp_path: Path, kill_at: int) -> None:
     out = tmp_path / "plan"
-    assert _run(PLAN, str(out), "old") == 0
+    write_plan_of_run(out, "old")
     assert _plan_runs(out) == {"old"}
     assert _run(PLAN, str(out), "new", kill_at=kill_at) in {-9, 0}  # 0: done in fewer renames
     if out.exists():
         assert _plan_runs(out) in ({"old"}, {"new"})  # whole, whichever it is
-    assert _run(PLAN, str(out), "new") == 0
+    write_plan_of_run(out, "new")
     assert _plan_runs(out) == {"new"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]  # the killed run's staging is gone
     assert (out / "plan.csv").read_text().splitlines()[1] == "new,'=1+1"
@@ -93,16 +106,16 @@ def test_an_export_killed_between_renames_never_mixes_two_worlds(
     make_dataset().rename(first)
     second = make_dataset(("obligations", 0, "client", "Gemeente Appingedam"), ("candidates", 1, "status", "inactief"))
     out = tmp_path / "backup"
-    assert _run(EXPORT, str(out), str(first)) == 0
+    export(out, first)
     old = _contents(out)
-    assert _run(EXPORT, str(out), str(second)) == 0
+    export(out, second)
     new = _contents(out)
     assert old != new
-    assert _run(EXPORT, str(out), str(first)) == 0
+    export(out, first)
     assert _run(EXPORT, str(out), str(second), kill_at=kill_at) in {-9, 0}  # 0: done in fewer renames
     if out.exists():
         assert _contents(out) in (old, new)
-    assert _run(EXPORT, str(out), str(second)) == 0
+    export(out, second)
     assert _contents(out) == new
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backup", "dataset", "first"]
 
