@@ -4,6 +4,7 @@ worlds of the whole session (:class:`Worlds`), and the store and HTTP API on SQL
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 if TYPE_CHECKING:
     from matching.prepare import Prepared
@@ -18,6 +20,15 @@ if TYPE_CHECKING:
     from models.dataset import Dataset
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# One thread in each native thread pool (OpenMP: scikit-learn's boosting; OpenBLAS: numpy), in the test
+# processes and in the processes they start: the suite keeps both cores busy with its two workers already,
+# and pool threads that spin while they wait for each other only add CPU time. The variables reach the
+# libraries loaded later (OpenMP comes with scikit-learn), the xdist workers and the commands the tests
+# start; threadpoolctl limits the libraries loaded already.
+for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_pool, "1")
+threadpool_limits(limits=1)
 
 BASE_ROWS: dict[str, list[dict[str, str]]] = {
     "contractors": [
@@ -190,7 +201,6 @@ def worlds() -> Iterator[Worlds]:
 
 # -- the store and the HTTP API, on SQLite and on PostgreSQL ------------------------------------
 
-import os  # noqa: E402
 import secrets  # noqa: E402
 
 #: The local PostgreSQL the suite uses (`.ci/postgres` starts it); each test gets its own schema.
