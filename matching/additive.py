@@ -14,7 +14,9 @@ checks that on the training rows and refuses to return a model that would differ
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -87,26 +89,30 @@ class AdditiveBoosting(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """The logit: intercept plus each feature's step function, added in the shapes' order (a
         compiled loop over the rows: one pass over ``x`` instead of one per feature)."""
         check_is_fitted(self, "shapes_")
-        x = np.asarray(x, dtype=float)
+        x = np.ascontiguousarray(x, dtype=float)
         out = np.empty(len(x))
+        _decision(x, *self.tables(), out)
+        return out
+
+    def tables(self) -> Tables:
+        """The step functions packed for the compiled loops (made once per fit)."""
+        held = _TABLES.get(self)
+        if held is not None and held[0] is self.shapes_:
+            return held[1]
         shapes = self.shapes_
-        if not shapes:
-            out[:] = self.intercept_
-            return out
         t_off = np.cumsum([0] + [len(sh.thresholds) for sh in shapes])
         v_off = np.cumsum([0] + [len(sh.values) for sh in shapes])
-        _decision(
-            x,
+        tables = Tables(
             float(self.intercept_),
             np.array([sh.feature for sh in shapes], dtype=np.int64),
             t_off.astype(np.int64),
-            np.concatenate([np.asarray(sh.thresholds, dtype=float) for sh in shapes]),
+            np.concatenate([np.asarray(sh.thresholds, dtype=float) for sh in shapes] or [np.zeros(0)]),
             v_off.astype(np.int64),
-            np.concatenate([np.asarray(sh.values, dtype=float) for sh in shapes]),
+            np.concatenate([np.asarray(sh.values, dtype=float) for sh in shapes] or [np.zeros(0)]),
             np.array([sh.missing for sh in shapes], dtype=float),
-            out,
         )
-        return out
+        _TABLES[self] = (shapes, tables)
+        return tables
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         p = expit(self.decision_function(x))
@@ -132,20 +138,42 @@ def _splittable(x: np.ndarray, min_samples_leaf: int) -> np.ndarray:
     return x
 
 
+class Tables(NamedTuple):
+    """The step functions of :class:`AdditiveBoosting` in flat arrays: shape ``k`` reads feature
+    ``features[k]``, its thresholds are ``thresholds[t_off[k]:t_off[k + 1]]``, its values likewise."""
+
+    intercept: float
+    features: np.ndarray
+    t_off: np.ndarray
+    thresholds: np.ndarray
+    v_off: np.ndarray
+    values: np.ndarray
+    missing: np.ndarray
+
+
+_TABLES: weakref.WeakKeyDictionary[AdditiveBoosting, tuple[list[Shape], Tables]] = weakref.WeakKeyDictionary()
+
+
+@numba.njit(cache=True, nogil=True)
+def decision_of_row(x, i, intercept, features, t_off, thresholds, v_off, values, missing):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+    """Row ``i``'s logit: the intercept plus, shape by shape, ``values[searchsorted(thresholds, x,
+    "left")]`` (``missing`` for NaN): the same sums, in the same order, as :meth:`Shape.__call__`
+    column by column."""
+    s = intercept
+    for k in range(len(features)):
+        xv = x[i, features[k]]
+        if np.isnan(xv):
+            s += missing[k]
+            continue
+        lo, hi = t_off[k], t_off[k + 1]
+        s += values[v_off[k] + np.searchsorted(thresholds[lo:hi], xv)]
+    return s
+
+
 @numba.njit(cache=True, nogil=True)
 def _decision(x, intercept, features, t_off, thresholds, v_off, values, missing, out):  # type: ignore[no-untyped-def]  # noqa: PLR0917
-    """Per row: the intercept plus, shape by shape, ``values[searchsorted(thresholds, x, "left")]``
-    (``missing`` for NaN): the same sums, in the same order, as :meth:`Shape.__call__` column by column."""
     for i in range(x.shape[0]):
-        s = intercept
-        for k in range(len(features)):
-            xv = x[i, features[k]]
-            if np.isnan(xv):
-                s += missing[k]
-                continue
-            lo, hi = t_off[k], t_off[k + 1]
-            s += values[v_off[k] + np.searchsorted(thresholds[lo:hi], xv)]
-        out[i] = s
+        out[i] = decision_of_row(x, i, intercept, features, t_off, thresholds, v_off, values, missing)
 
 
 def _compile(booster: HistGradientBoostingClassifier) -> tuple[float, list[Shape]]:

@@ -97,7 +97,11 @@ def _row(m: sparse.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
 RELATED_NL = {"esco": "verwant aan", "shared profile": "vaak samen gevraagd met"}
 
 
-def _skills(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
+def _skills(
+    p: Prepared, c: int, v: int, recognised: dict[int, list[str]], *, codes: list[str], text: list[str]
+) -> None:
+    """What the candidate has of the vacancy's required skills; ``recognised``: each vacancy's
+    :func:`_recognised` sentences, filled in as they are first needed."""
     required = _row(p.v_req, v)[0].tolist()
     if len(required) == 0:
         return
@@ -120,17 +124,19 @@ def _skills(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> N
     own = _row(p.c_skills, c)[0].tolist()
     for j in [j for j in lacking if held.get(j, 0.0) > 0][:2]:
         text.append(_partly(p, own, j))
-    _recognised(p, v, text)
+    if v not in recognised:
+        recognised[v] = _recognised(p, v)
+    text.extend(recognised[v])
 
 
 #: How many of a vacancy's recognised skill texts an explanation names.
 RECOGNISED_SHOWN = 2
 
 
-def _recognised(p: Prepared, v: int, text: list[str]) -> None:
+def _recognised(p: Prepared, v: int) -> list[str]:
     """The vacancy's required skill texts taken as a concept without being one of its labels (fuzzily or
     by meaning), with their confidence: a coach sees what the text was read as, and how close it was."""
-    shown = 0
+    text: list[str] = []
     written_texts = cast("list[str]", p.ds.vacancies["required_skills"].iat[v])
     for written in written_texts:
         match = p.skill_matches.get(written)
@@ -138,9 +144,9 @@ def _recognised(p: Prepared, v: int, text: list[str]) -> None:
             continue
         label = _label(p, match.code, "skill")
         text.append(f"Vaardigheid '{written}' herkend als '{label}', {round(match.confidence * 100)}% overeenkomst.")
-        shown += 1
-        if shown == RECOGNISED_SHOWN:
-            return
+        if len(text) == RECOGNISED_SHOWN:
+            break
+    return text
 
 
 def _partly(p: Prepared, own: list[int], j: int) -> str:
@@ -274,13 +280,14 @@ def explain(p: Prepared, s: Screen, x: np.ndarray | None, contributions: np.ndar
     """An explanation per screened pair; ``x``/``contributions`` rows align with the eligible pairs."""
     out: list[Explanation] = []
     eligible_row = np.cumsum(s.eligible) - 1
+    recognised: dict[int, list[str]] = {}  # a vacancy's, once per call: a suggestion's pairs share one
     for k in range(len(s.ci)):
         c, v, bits = int(s.ci[k]), int(s.vi[k]), int(s.reasons[k])
         codes: list[str] = []
         text: list[str] = []
         if bits:
             _ineligible(p, c, v, bits, float(s.km[k]), codes=codes, text=text)
-        _skills(p, c, v, codes, text)
+        _skills(p, c, v, recognised, codes=codes, text=text)
         if x is not None and not bits:
             row = x[eligible_row[k]]
             _occupation(p, c, v, row, codes=codes, text=text)

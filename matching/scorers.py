@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import numba
 import numpy as np
 import sklearn
 from scipy.special import expit
@@ -30,7 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from matching.additive import AdditiveBoosting
+from matching.additive import AdditiveBoosting, decision_of_row
 from matching.bound import (
     Bound,
     Pieces,
@@ -91,10 +92,6 @@ def score_meaning(scorer: Scorer | None) -> ScoreMeaning:
     return MODEL_SCORE if scorer is not None and scorer.calibrated else RULE_SCORE
 
 
-def _clip01(a: np.ndarray) -> np.ndarray:
-    return np.asarray(np.clip(a, 0.0, 1.0), dtype=float)
-
-
 #: The rule-based score: each part in 0..1 with its weight; parts whose input is unknown count 0.
 RULE_WEIGHTS: dict[str, float] = {
     "skill_coverage": 0.30,
@@ -112,24 +109,129 @@ RULE_WEIGHTS: dict[str, float] = {
 TRAINABLE_GAP_PENALTY = 0.05
 
 
+#: The feature each rule part is worked out from (:func:`_rule_part`), in :data:`RULE_WEIGHTS` order.
+RULE_INPUTS: dict[str, str] = {name: "distance_share" if name == "distance_km" else name for name in RULE_WEIGHTS}
+# how :func:`_rule_part` works each part out from its feature: the feature itself, or one of these
+_ITSELF, _DISTANCE, _YEARS, _TEXT, _HOURS, _MARGIN = range(6)
+_PART_KINDS = {
+    "distance_km": _DISTANCE,
+    "occupation_years": _YEARS,
+    "text_similarity": _TEXT,
+    "hours_gap": _HOURS,
+    "language_margin": _MARGIN,
+    "education_margin": _MARGIN,
+    "physical_margin": _MARGIN,
+}
+_RULE_KINDS = np.array([_PART_KINDS.get(name, _ITSELF) for name in RULE_WEIGHTS], dtype=np.int64)
+_RULE_COLUMNS = np.array([INDEX[feature] for feature in RULE_INPUTS.values()], dtype=np.int64)
+_RULE_W = np.array(list(RULE_WEIGHTS.values()), dtype=np.float64)
+_RULE_TOTAL = float(_RULE_W.sum())
+_GAPS = INDEX["trainable_gaps"]
+_RULE = (_RULE_KINDS, _RULE_COLUMNS, _RULE_W, _RULE_TOTAL, _GAPS)  # what the compiled rule score reads
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+_N_PARTS = len(RULE_WEIGHTS)
+_PAIRWISE_MAX = 128  # _numpy_sum follows numpy's order up to this many terms
+if _N_PARTS > _PAIRWISE_MAX:
+    raise ValueError(f"more than {_PAIRWISE_MAX} rule parts")
+
+
+@numba.njit(cache=True, nogil=True)
+def _clip01_of(v):  # type: ignore[no-untyped-def]
+    """``v`` clipped to 0..1 as ``np.clip`` does it (NaN stays NaN)."""
+    if np.isnan(v):
+        return v
+    v = 0.0 if v < 0.0 else v
+    return 1.0 if v > 1.0 else v
+
+
+@numba.njit(cache=True, nogil=True)
+def _rule_part(kind, v):  # type: ignore[no-untyped-def]
+    """A rule part (of :data:`_PART_KINDS`) from its feature's value (:data:`RULE_INPUTS`): 0..1, NaN when
+    unknown. Distance counts down to 0 at the candidate's own maximum, experience up to 5 years, profile
+    text up to half similar; the hours part loses an eighth per hour beside the wanted ones; a margin
+    counts whole when the candidate meets the level; the coverages, the same occupation and the title
+    similarity are the feature itself."""
+    if kind == _DISTANCE:
+        return _clip01_of(1.0 - v)
+    if kind == _YEARS:
+        return _clip01_of(v / 5.0)
+    if kind == _TEXT:
+        return _clip01_of(2.0 * v)
+    if kind == _HOURS:
+        return _clip01_of(1.0 - v / 8.0)
+    if kind == _MARGIN:
+        if np.isnan(v):
+            return np.nan
+        return 1.0 if v >= 0 else 0.0
+    return v
+
+
+@numba.njit(cache=True, nogil=True)
+def _numpy_sum(a):  # type: ignore[no-untyped-def]
+    """Σ ``a`` (at most :data:`_PAIRWISE_MAX` terms) added in the order ``np.sum`` adds them along a
+    contiguous axis (eight running sums, then the rest), so that the compiled scores are numpy's to the bit."""
+    n = len(a)
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    i = 8
+    while i < n - n % 8:
+        r0, r1, r2, r3 = r0 + a[i], r1 + a[i + 1], r2 + a[i + 2], r3 + a[i + 3]
+        r4, r5, r6, r7 = r4 + a[i + 4], r5 + a[i + 5], r6 + a[i + 6], r7 + a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True, nogil=True)
+def _rule_row(x, i, rule, parts, terms):  # type: ignore[no-untyped-def]
+    """Row ``i``'s rule score and confidence (``rule``: :data:`_RULE`; ``parts``, ``terms``: scratch of
+    one row each)."""
+    kinds, columns, w, total, gaps = rule
+    for k in range(len(columns)):
+        parts[k] = _rule_part(kinds[k], x[i, columns[k]])
+        terms[k] = 0.0 if np.isnan(parts[k]) else parts[k] * w[k]
+    raw = _numpy_sum(terms) / total
+    g = x[i, gaps]
+    if np.isnan(g):
+        g = 0.0
+    elif np.isinf(g):
+        g = _FLOAT_MAX if g > 0 else -_FLOAT_MAX  # as np.nan_to_num
+    score = _clip01_of(raw - TRAINABLE_GAP_PENALTY * g)
+    for k in range(len(columns)):
+        terms[k] = 0.0 if np.isnan(parts[k]) else w[k]
+    return score, _numpy_sum(terms) / total
+
+
+@numba.njit(cache=True, nogil=True)
+def _rule_scores(x, rule, score, confidence):  # type: ignore[no-untyped-def]
+    parts, terms = np.empty(_N_PARTS), np.empty(_N_PARTS)
+    for i in range(x.shape[0]):
+        score[i], confidence[i] = _rule_row(x, i, rule, parts, terms)
+
+
+@numba.njit(cache=True, nogil=True)
+def _rule_parts_into(x, kinds, columns, out):  # type: ignore[no-untyped-def]
+    for i in range(x.shape[0]):
+        for k in range(len(columns)):
+            out[i, k] = _rule_part(kinds[k], x[i, columns[k]])
+
+
+def _features(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.float64)
+
+
 def rule_parts(x: np.ndarray) -> np.ndarray:
     """The rule score's parts (pairs × RULE_WEIGHTS), each 0..1, NaN when unknown."""
-    f = {name: x[:, INDEX[name]] for name in RULE_WEIGHTS}
-    with np.errstate(invalid="ignore"):
-        parts = {
-            "skill_coverage": f["skill_coverage"],
-            "same_occupation": f["same_occupation"],
-            "distance_km": _clip01(1.0 - x[:, INDEX["distance_share"]]),
-            "title_similarity": f["title_similarity"],
-            "occupation_years": _clip01(f["occupation_years"] / 5.0),
-            "optional_coverage": f["optional_coverage"],
-            "text_similarity": _clip01(2.0 * f["text_similarity"]),
-            "hours_gap": _clip01(1.0 - f["hours_gap"] / 8.0),
-            "language_margin": np.where(np.isnan(f["language_margin"]), np.nan, f["language_margin"] >= 0),
-            "education_margin": np.where(np.isnan(f["education_margin"]), np.nan, f["education_margin"] >= 0),
-            "physical_margin": np.where(np.isnan(f["physical_margin"]), np.nan, f["physical_margin"] >= 0),
-        }
-    return np.column_stack([np.asarray(parts[name], dtype=float) for name in RULE_WEIGHTS])
+    out = np.empty((len(x), len(RULE_WEIGHTS)))
+    _rule_parts_into(_features(x), _RULE_KINDS, _RULE_COLUMNS, out)
+    return out
 
 
 @dataclass
@@ -143,15 +245,11 @@ class RuleScorer:
         return self.score_and_confidence(x)[0]
 
     def score_and_confidence(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        parts = rule_parts(x)
-        w = np.array(list(RULE_WEIGHTS.values()))
-        known = ~np.isnan(parts)
-        total = w.sum()
-        raw = (np.where(known, parts, 0.0) * w).sum(axis=1) / total  # row by row: not a BLAS product, whose
-        # rounding depends on how many rows come together (a pair's score must not)
-        penalty = TRAINABLE_GAP_PENALTY * np.nan_to_num(x[:, INDEX["trainable_gaps"]])
-        confidence = (known * w).sum(axis=1) / total
-        return _clip01(raw - penalty), confidence
+        """Σ weight × part over the known parts, over Σ weight; less the gap penalty; clipped to 0..1.
+        Worked out row by row (a pair's score does not depend on the rows scored with it)."""
+        score, confidence = np.empty(len(x)), np.empty(len(x))
+        _rule_scores(_features(x), _RULE, score, confidence)
+        return score, confidence
 
     def score_bound(self) -> Bound:
         """The rule score is additive per feature, clipped to 0..1: see :mod:`matching.bound`."""
@@ -505,14 +603,19 @@ class LearnedScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self, "medians_")
         if self.family_ == "rule":
             return RuleScorer().contributions(x)
-        n, d = x.shape
+        n = len(x)
+        out = np.zeros_like(x, dtype=float)
         if n == 0:
-            return np.zeros_like(x)
-        probes = np.repeat(x[np.newaxis, :, :], d + 1, axis=0)  # one batch: the pairs, then each feature typical
-        for j in range(d):
-            probes[j + 1, :, j] = self.medians_[j]
-        scores = self.base_.predict_proba(probes.reshape(-1, d))[:, 1].reshape(d + 1, n)
-        return np.asarray((scores[0] - scores[1:]).T, dtype=float)
+            return out
+        typical = np.asarray(self.medians_, dtype=float)
+        # a feature already at its typical value moves nothing (a pair's score does not depend on the
+        # rows scored with it): only the other probes are scored, in one batch after the pairs
+        rows, cols = np.nonzero((x != typical) & ~(np.isnan(x) & np.isnan(typical)))
+        probes = np.concatenate([x, x[rows]])
+        probes[n + np.arange(len(rows)), cols] = typical[cols]
+        scores = self.base_.predict_proba(probes)[:, 1]
+        out[rows, cols] = scores[rows] - scores[n:]
+        return out
 
     # -- persistence ---------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -627,11 +730,30 @@ class RuleBlend:
         return (intercept - self.mean) / self.spread - rule * self.rule_mean, pieces(terms)
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
-        return self.combine(np.asarray(self.model.decision_function(x), dtype=float), RuleScorer().score(x))
+        if not (self.weight and isinstance(self.model, AdditiveBoosting)):
+            return self.combine(np.asarray(self.model.decision_function(x), dtype=float), RuleScorer().score(x))
+        # boosted stumps: both parts in one compiled pass over the rows, the same numbers as combine's
+        check_is_fitted(self.model, "shapes_")
+        out = np.empty(len(x))
+        scaled = np.array([self.mean, self.spread, self.weight, self.rule_mean, self.rule_spread])
+        _blend(_features(x), self.model.tables(), _RULE, scaled, out)
+        return out
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         p = expit(self.decision_function(x))
         return np.column_stack([1.0 - p, p])
+
+
+@numba.njit(cache=True, nogil=True)
+def _blend(x, stumps, rule, scaled, out):  # type: ignore[no-untyped-def]
+    """:meth:`RuleBlend.combine` of the stumps' logit and the rule score, row by row in one pass."""
+    intercept, features, t_off, thresholds, v_off, values, missing = stumps
+    mean, spread, weight, rule_mean, rule_spread = scaled[0], scaled[1], scaled[2], scaled[3], scaled[4]
+    parts, terms = np.empty(_N_PARTS), np.empty(_N_PARTS)
+    for i in range(x.shape[0]):
+        decision = decision_of_row(x, i, intercept, features, t_off, thresholds, v_off, values, missing)
+        score = _rule_row(x, i, rule, parts, terms)[0]
+        out[i] = (decision - mean) / spread + weight * (score - rule_mean) / rule_spread
 
 
 class Platt:

@@ -8,10 +8,11 @@ import pickle
 import numpy as np
 import pytest
 
+from matching.additive import AdditiveBoosting
 from matching.features import FEATURES, INDEX, KNOWN_DIRECTIONS
 from matching.matcher import Matcher, train, training_pairs
 from matching.prepare import Prepared
-from matching.scorers import CHOSEN_FROM, FAMILIES, LearnedScorer, Platt, PlattCurve, RuleScorer
+from matching.scorers import CHOSEN_FROM, FAMILIES, LearnedScorer, Platt, PlattCurve, RuleBlend, RuleScorer
 from models.errors import KoppelaarError
 from tests.conftest import Worlds
 
@@ -171,3 +172,21 @@ def test_a_model_file_without_the_rule_weight_has_no_rule_score_beside_it(model:
     loaded = LearnedScorer.from_bytes(saved.to_bytes(), "old.pkl")
     assert loaded.rule_weight == 0.0
     assert "rule_weight=0.0" in repr(loaded)
+
+
+def test_the_blend_of_stumps_and_rule_score_is_its_two_parts_combined(prepared: Prepared) -> None:
+    """Worked out in one compiled pass, the blend's decision is that of its two parts, to the bit."""
+    ci, vi, y = training_pairs(prepared)
+    from matching.eligibility import screen
+    from matching.features import pair_features
+
+    x = pair_features(prepared, screen(prepared, ci, vi))
+    stumps = AdditiveBoosting(max_iter=30, min_samples_leaf=20, early_stopping=False).fit(x, y)
+    rule = RuleScorer().score(x)
+    blend = RuleBlend.scaled(stumps.decision_function(x), rule, 0.5).around(stumps)
+    rng = np.random.default_rng(4)
+    rows = np.column_stack([rng.choice(x[:, j], 5000) for j in range(x.shape[1])])
+    rows[rng.random(rows.shape) < 0.1] = np.nan
+    parts = blend.combine(stumps.decision_function(rows), RuleScorer().score(rows))
+    assert np.array_equal(blend.decision_function(rows), parts)
+    assert np.array_equal(blend.decision_function(rows[17:20]), parts[17:20])

@@ -265,3 +265,51 @@ def test_scores_do_not_depend_on_the_batch() -> None:
     alone = np.vstack([pair_features(p, screen(p, ci[k : k + 1], vi[k : k + 1])) for k in range(40)])
     np.testing.assert_allclose(together, alone, rtol=1e-6, atol=1e-7)  # float32 text sums may round apart
     assert INDEX["skill_coverage"] == 0
+
+
+def numpy_rule_score(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rule score and confidence as numpy works them out column by column (``np.clip``, ``np.where``,
+    a sum along the rows): the numbers the compiled rule score must give to the last bit."""
+    f = {name: x[:, INDEX[name]] for name in (*RULE_WEIGHTS, "distance_share", "trainable_gaps")}
+    with np.errstate(invalid="ignore"):
+        parts = np.column_stack(
+            [
+                f["skill_coverage"],
+                f["same_occupation"],
+                np.clip(1.0 - f["distance_share"], 0.0, 1.0),
+                f["title_similarity"],
+                np.clip(f["occupation_years"] / 5.0, 0.0, 1.0),
+                f["optional_coverage"],
+                np.clip(2.0 * f["text_similarity"], 0.0, 1.0),
+                np.clip(1.0 - f["hours_gap"] / 8.0, 0.0, 1.0),
+                *(np.where(np.isnan(f[m]), np.nan, f[m] >= 0) for m in list(RULE_WEIGHTS)[-3:]),
+            ]
+        )
+    assert list(RULE_WEIGHTS)[-3:] == ["language_margin", "education_margin", "physical_margin"]
+    w = np.array(list(RULE_WEIGHTS.values()))
+    known = ~np.isnan(parts)
+    raw = (np.where(known, parts, 0.0) * w).sum(axis=1) / w.sum()
+    score = np.clip(raw - TRAINABLE_GAP_PENALTY * np.nan_to_num(f["trainable_gaps"]), 0.0, 1.0)
+    return score, (known * w).sum(axis=1) / w.sum()
+
+
+def test_the_compiled_rule_score_is_numpys_to_the_bit() -> None:
+    """Rows of a world's features, some missing, moved or extreme: the same score, confidence and parts."""
+    p = world(2)
+    ci = np.repeat(np.arange(p.n_candidates), 4)
+    vi = np.tile(np.arange(4), p.n_candidates) % p.n_vacancies
+    real = pair_features(p, screen(p, ci, vi))
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.choice(real[:, j], 20_000) for j in range(real.shape[1])])
+    x[rng.random(x.shape) < 0.15] = np.nan
+    moved = rng.random(x.shape) < 0.3
+    x[moved] += rng.normal(0, 3, moved.sum())
+    odd = rng.random(x.shape) < 0.02
+    x[odd] = rng.choice([np.inf, -np.inf, 0.0, -0.0, 1.0, 5.0, 8.0, 1e300, -1e-300], odd.sum())
+    score, confidence = RuleScorer().score_and_confidence(x)
+    expected_score, expected_confidence = numpy_rule_score(x)
+    for got, expected in ((score, expected_score), (confidence, expected_confidence)):
+        assert np.array_equal(got, expected, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(expected))
+    for start, n in [(0, 1), (7, 3), (100, 1000)]:  # whatever rows come with it
+        assert np.array_equal(RuleScorer().score(x[start : start + n]), score[start : start + n])
