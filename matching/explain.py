@@ -255,9 +255,13 @@ def _ineligible(p: Prepared, c: int, v: int, bits: int, km: float, *, codes: lis
     text.append("Niet geschikt: " + "; ".join(_lack(p, c, v, r, km)[1] for r in failed) + ".")
 
 
-def _top(contrib: np.ndarray, codes: list[str], text: list[str]) -> None:
-    # equal weights (to the last bits, which depend on how many pairs were scored at once) in feature order
-    order = np.argsort(-np.round(np.abs(contrib), 9), kind="stable")
+def _weightiest(contributions: np.ndarray) -> np.ndarray:
+    """Per row, the features by how much they weighed, most first; equal weights (to the last bits,
+    which depend on how many pairs were scored at once) in feature order."""
+    return np.argsort(-np.round(np.abs(contributions), 9), axis=1, kind="stable")
+
+
+def _top(contrib: np.ndarray, order: np.ndarray, codes: list[str], text: list[str]) -> None:
     seen: list[tuple[str, float]] = []
     for j in order:
         if abs(contrib[j]) < 1e-3 or len(seen) == 3:
@@ -281,6 +285,7 @@ def explain(p: Prepared, s: Screen, x: np.ndarray | None, contributions: np.ndar
     out: list[Explanation] = []
     eligible_row = np.cumsum(s.eligible) - 1
     recognised: dict[int, list[str]] = {}  # a vacancy's, once per call: a suggestion's pairs share one
+    orders = _weightiest(contributions) if contributions is not None else None
     for k in range(len(s.ci)):
         c, v, bits = int(s.ci[k]), int(s.vi[k]), int(s.reasons[k])
         codes: list[str] = []
@@ -296,8 +301,8 @@ def explain(p: Prepared, s: Screen, x: np.ndarray | None, contributions: np.ndar
         if not bits:
             _hours(p, c, v, codes, text)
         _unknowns(p, c, v, codes, text)
-        if contributions is not None and not bits:
-            _top(contributions[eligible_row[k]], codes, text)
+        if orders is not None and contributions is not None and not bits:
+            _top(contributions[eligible_row[k]], orders[eligible_row[k]], codes, text)
         out.append(Explanation(tuple(codes), " ".join(text)))
     return out
 
