@@ -148,24 +148,18 @@ def _csr(m: Any, *, canonical: bool = False) -> tuple[np.ndarray, np.ndarray, np
     return m.indptr.astype(np.int64), m.indices.astype(np.int64), np.asarray(m.data, dtype=np.float64)
 
 
-def _build(p: Prepared) -> KernelData:
+def take_over_candidates(base: Prepared, p: Prepared) -> None:
+    """Make ``p``'s kernel data now with the candidate side of ``base``'s, when ``p`` holds ``base``'s very
+    candidate arrays (an update of vacancies only) and ``base``'s is made: they are not converted again."""
+    held = _CACHE.get(base)
+    if held is not None and p not in _CACHE and p.holds_candidates_of(base):
+        _CACHE[p] = _build(p, held.candidates)
+
+
+def _build(p: Prepared, candidates: _Candidates | None = None) -> KernelData:
     rec = p.records
-    candidates = _Candidates(
-        rec.candidates,
-        np.ascontiguousarray(p.c_text, dtype=np.float32),
-        *_csr(p.c_certs),
-        *_csr(p.c_soft, canonical=True),
-        *_csr(p.c_skills, canonical=True),
-        *_csr(p.c_previous, canonical=True),
-        *_csr(p.c_occ, canonical=True),
-        *_csr(p.c_occ_years, canonical=True),
-        *_csr(p.c_sectors, canonical=True),
-        *_csr(p.c_titles),
-        *_csr(p.c_inferred_essential, canonical=True),
-        *_csr(p.c_inferred_optional, canonical=True),
-        *_csr(p.c_related, canonical=True),
-        *_csr(p.c_isco, canonical=True),
-    )
+    if candidates is None:
+        candidates = _candidates(p, rec)
     vacancies = _Vacancies(
         *_csr(p.v_hard),
         *_csr(p.v_soft),
@@ -198,6 +192,25 @@ def _build(p: Prepared) -> KernelData:
     )
     settings = np.array([*rec.settings, float(p.c_certs.shape[1]), float(p.c_skills.shape[1])])
     return KernelData(candidates, vacancies, settings)
+
+
+def _candidates(p: Prepared, rec: rc.Records) -> _Candidates:
+    return _Candidates(
+        rec.candidates,
+        np.ascontiguousarray(p.c_text, dtype=np.float32),
+        *_csr(p.c_certs),
+        *_csr(p.c_soft, canonical=True),
+        *_csr(p.c_skills, canonical=True),
+        *_csr(p.c_previous, canonical=True),
+        *_csr(p.c_occ, canonical=True),
+        *_csr(p.c_occ_years, canonical=True),
+        *_csr(p.c_sectors, canonical=True),
+        *_csr(p.c_titles),
+        *_csr(p.c_inferred_essential, canonical=True),
+        *_csr(p.c_inferred_optional, canonical=True),
+        *_csr(p.c_related, canonical=True),
+        *_csr(p.c_isco, canonical=True),
+    )
 
 
 @dataclass

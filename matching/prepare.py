@@ -750,6 +750,15 @@ class Prepared:
         self._inferred_skills()  # a grown skill vocabulary can credit kept rows too
         self._index_reach()
 
+    def holds_candidates_of(self, other: Prepared) -> bool:
+        """Whether every candidate array of this prepared dataset, and what follows from them, is the very
+        array of ``other`` (an update that changed only vacancies takes them over)."""
+        return all(
+            getattr(self, name) is getattr(other, name)
+            for name in (*_CANDIDATE_ROWS, *_FOLLOW_CANDIDATE_ROWS)
+            if name != "n_candidates"
+        )
+
     @cached_property
     def records(self) -> Records:
         """The candidate records and vacancy scalars every rule and kernel reads (:mod:`matching.records`)."""

@@ -12,6 +12,7 @@ import pytest
 from scipy import sparse
 
 from matching.history import carry_tables
+from matching.kernels import _build, kernel_data
 from matching.matcher import Matcher, train
 from matching.prepare import GROUPS, MatchConfig, Prepared, _counted_target_groups
 from matching.shortlists import Shortlists, id_rank
@@ -197,6 +198,28 @@ def test_an_updated_matcher_answers_as_one_prepared_and_ranked_anew(before: Matc
     assert candidates[2] not in shown
     assert not updated.suggest_for_vacancy("VAC-999999", 10).empty
     assert "KND-999999" in set(updated.p.candidate_ids)
+
+
+def test_a_vacancy_update_takes_over_the_candidates_kernel_data_and_answers_as_one_prepared_anew(
+    before: Matcher,
+) -> None:
+    ds, candidates, vacancies = _vacancy_hours(before.p.ds)
+    held = kernel_data(before.p)
+    updated = before.updated(ds, candidates=candidates, vacancies=vacancies)
+    prepared = Prepared(ds, config=before.p.config, fitted=before.p)
+    got, want = kernel_data(updated.p), _build(prepared)
+    assert got.candidates is held.candidates  # not converted again
+    assert got.vacancies is not held.vacancies
+    for side in ("candidates", "vacancies"):
+        mine, theirs = getattr(got, side), getattr(want, side)
+        assert [name for name in theirs._fields if not _equal(getattr(mine, name), getattr(theirs, name))] == []
+    assert _equal(got.settings, want.settings)
+    carry_tables(before.p, prepared)
+    anew = Matcher(prepared, before.scorer)
+    anew.rank_everything()
+    got_answers = _answers(updated, 10)
+    for key, frame in _answers(anew, 10).items():
+        pd.testing.assert_frame_equal(got_answers[key], frame, obj=key)
 
 
 def test_carried_side_tables_keep_each_kept_candidates_notes_estimate_and_drop_changed_notes(before: Matcher) -> None:
