@@ -683,11 +683,14 @@ class Prepared:
         vacancy: prepare the dataset again instead). The fitted parts are kept (see ``fitted``), so the
         result is exactly ``Prepared(ds, config=self.config, fitted=self)``, array for array.
         """
-        changed_c = ds.candidates["candidate_id"].astype(str).isin(set(map(str, candidates))).to_numpy()
+        if ds.candidates is self.ds.candidates and not candidates:  # the very rows: each keeps its place
+            changed_c, c_old = np.zeros(self.n_candidates, dtype=bool), np.arange(self.n_candidates)
+        else:
+            changed_c = ds.candidates["candidate_id"].astype(str).isin(set(map(str, candidates))).to_numpy()
+            c_ids = ds.candidates["candidate_id"].astype(str).to_numpy()
+            c_old = np.where(changed_c, -1, self.candidate_index.get_indexer(pd.Index(c_ids)))
         changed_v = ds.vacancies["vacancy_id"].astype(str).isin(set(map(str, vacancies))).to_numpy()
-        c_ids = ds.candidates["candidate_id"].astype(str).to_numpy()
         v_ids = ds.vacancies["vacancy_id"].astype(str).to_numpy()
-        c_old = np.where(changed_c, -1, self.candidate_index.get_indexer(pd.Index(c_ids)))
         v_old = np.where(changed_v, -1, self.vacancy_index.get_indexer(pd.Index(v_ids)))
         changed_c = changed_c | (c_old < 0)  # an id this one does not hold is new
         changed_v = changed_v | (v_old < 0)
