@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.dataset import Dataset, read_dataset, table_from_records, write_dataset
 from models.schema import FILES
-from tests.conftest import DatasetFactory
+from tests.conftest import BASE_ROWS, DatasetFactory, write_rows
 
 
 def _bytes(folder: Path) -> dict[str, bytes]:
@@ -68,6 +68,12 @@ def test_failed_write_leaves_target_untouched(make_dataset: DatasetFactory, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset", "target"]  # no staging folder left
 
 
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    """The base dataset, read once for all the examples below (each builds a dataset of its own from it)."""
+    return read_dataset(write_rows(tmp_path_factory.mktemp("base") / "dataset", BASE_ROWS))
+
+
 text = (
     st.text(
         alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters=";"), min_size=1, max_size=12
@@ -77,7 +83,7 @@ text = (
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None)
 @pytest.mark.slow
 @given(
     skills=st.lists(text, max_size=4),
@@ -97,7 +103,7 @@ text = (
 )
 def test_any_written_candidate_reads_back_identically(
     tmp_path_factory: pytest.TempPathFactory,
-    make_dataset: DatasetFactory,
+    base: Dataset,
     skills: list[str],
     hours: list[int],
     lat: float | None,
@@ -106,7 +112,6 @@ def test_any_written_candidate_reads_back_identically(
 ) -> None:
     from models.dataset.cells import Experience
 
-    base = read_dataset(make_dataset())
     record = base.records("candidates")[0]
     record.update(
         skills=tuple(dict.fromkeys(skills)),
