@@ -756,14 +756,37 @@ def _blend(x, stumps, rule, scaled, out):  # type: ignore[no-untyped-def]
         out[i] = (decision - mean) / spread + weight * (score - rule_mean) / rule_spread
 
 
+#: The least a calibration moves the probability per standard deviation of the decision (at the rate).
+LEAST_SPREAD = 0.01
+
+
+def least_slope(score: np.ndarray, y: np.ndarray) -> float:
+    """The least Platt slope: one standard deviation of ``score`` moves the probability by
+    :data:`LEAST_SPREAD` at the history's rate. A short, noisy history can rank a model's out-of-fold
+    decisions (or the rule score) the wrong way round by chance; calibrating by that fit would turn
+    every pair round and put the best pairs last. Both are made to rank the right way round (the known
+    directions, the rule's weights), so they keep their order, with probabilities close to the rate
+    that still differ in the plan's thousandths."""
+    rate = float(np.clip(np.mean(y), 1e-3, 1 - 1e-3))
+    return LEAST_SPREAD / (rate * (1 - rate) * max(float(np.std(score)), 1e-9))
+
+
 class Platt:
-    """Platt scaling: P = σ(a · score + b), fitted by logistic regression. Strictly increasing when the
-    score ranks the right way round, so the calibrated rule score ranks pairs exactly as the rule
-    score does (isotonic calibration would tie pairs within a step)."""
+    """Platt scaling: P = σ(a · score + b), fitted by logistic regression with the slope at least
+    :func:`least_slope`. Strictly increasing, so the calibrated rule score ranks pairs exactly as the
+    rule score does (isotonic calibration would tie pairs within a step)."""
 
     def fit(self, score: np.ndarray, y: np.ndarray) -> Platt:
-        model = LogisticRegression(C=1e6, max_iter=1000).fit(np.asarray(score, dtype=float).reshape(-1, 1), y)
+        """The logistic fit; below :func:`least_slope` (it would turn the score round, or nearly flatten
+        it) that slope instead, through the history's rate at the mean score."""
+        score = np.asarray(score, dtype=float)
+        model = LogisticRegression(C=1e6, max_iter=1000).fit(score.reshape(-1, 1), y)
         self.slope_, self.intercept_ = float(model.coef_[0, 0]), float(model.intercept_[0])
+        least = least_slope(score, y)
+        if self.slope_ < least:
+            rate = float(np.clip(np.mean(y), 1e-3, 1 - 1e-3))
+            self.slope_ = least
+            self.intercept_ = float(np.log(rate / (1 - rate)) - least * np.mean(score))
         return self
 
     def predict(self, score: np.ndarray) -> np.ndarray:

@@ -12,7 +12,16 @@ from matching.additive import AdditiveBoosting
 from matching.features import FEATURES, INDEX, KNOWN_DIRECTIONS
 from matching.matcher import Matcher, train, training_pairs
 from matching.prepare import Prepared
-from matching.scorers import CHOSEN_FROM, FAMILIES, LearnedScorer, Platt, PlattCurve, RuleBlend, RuleScorer
+from matching.scorers import (
+    CHOSEN_FROM,
+    FAMILIES,
+    LEAST_SPREAD,
+    LearnedScorer,
+    Platt,
+    PlattCurve,
+    RuleBlend,
+    RuleScorer,
+)
 from models.errors import KoppelaarError
 from tests.conftest import Worlds
 
@@ -164,6 +173,26 @@ def test_the_calibration_curve_keeps_the_models_ranking() -> None:
     assert curve.predict(np.array([decision.min() - 100]))[0] == curve.y_thresholds_[0]  # flat beyond the knots
     platt = Platt().fit(decision, y).predict(probe)
     assert np.abs(p - platt).max() < 0.01  # the curve follows Platt scaling closely
+
+
+def test_a_calibration_never_turns_the_ranking_round() -> None:
+    """Outcomes that run against the decision by chance (a short, noisy history): the calibration keeps
+    the decision's order, at the least slope, with the mean prediction at the history's rate; a fit
+    that ranks the right way round is left as it is."""
+    rng = np.random.default_rng(4)
+    decision = rng.normal(0, 2, 150)
+    y = (rng.random(150) < 1 / (1 + np.exp(decision))).astype(int)  # the wrong way round
+    curve = PlattCurve().fit(decision, y)
+    p = curve.predict(np.sort(decision))
+    assert (np.diff(p) > 0).all()
+    assert curve.increasing_
+    assert p.mean() == pytest.approx(y.mean(), abs=0.01)
+    rate = y.mean()
+    per_sd = Platt().fit(decision, y).slope_ * decision.std() * rate * (1 - rate)
+    assert per_sd == pytest.approx(LEAST_SPREAD)
+    right = 1 - y
+    fitted = Platt().fit(decision, right)
+    assert fitted.slope_ * decision.std() * rate * (1 - rate) > 10 * LEAST_SPREAD
 
 
 def test_a_model_file_without_the_rule_weight_has_no_rule_score_beside_it(model: LearnedScorer) -> None:
