@@ -343,3 +343,55 @@ class OnnxE5:
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         vectors: np.ndarray = (sums / np.maximum(norms, 1e-6)).astype(np.float32)
         return vectors
+
+
+#: The largest difference :class:`Int8Product` allows itself from the exact product of two unit vectors.
+#: Rounding both sides to 127 levels errs by about 0.0007 (one standard deviation) for e5's vectors;
+#: the largest difference measured, over 68 validation spans against the 14,642 ESCO label vectors,
+#: was 0.0021.
+INT8_PRODUCT_ERROR = 0.01
+
+
+class Int8Product:
+    """Inner products of unit query vectors with fixed unit vectors in int8, by ONNX Runtime
+    (``MatMulInteger``, unsigned queries by signed vectors: the runtime's fast int8 kernels), within
+    :data:`INT8_PRODUCT_ERROR` of the exact products. Each vector and each query is rounded to 127
+    levels of its own largest component; one query reads a quarter of the bytes of the float32 product.
+    """
+
+    error = INT8_PRODUCT_ERROR
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        import onnxruntime as ort  # noqa: PLC0415 -- part of the optional extra
+        from onnx import TensorProto, helper, numpy_helper  # noqa: PLC0415
+
+        self._scales = _int8_scales(vectors)
+        levels = np.round(vectors / self._scales[:, np.newaxis]).astype(np.int8)
+        graph = helper.make_graph(
+            [helper.make_node("MatMulInteger", ["queries", "vectors", "zero"], ["products"])],
+            "int8 inner products",
+            [helper.make_tensor_value_info("queries", TensorProto.UINT8, ["queries", vectors.shape[1]])],
+            [helper.make_tensor_value_info("products", TensorProto.INT32, ["queries", len(vectors)])],
+            [
+                numpy_helper.from_array(np.ascontiguousarray(levels.T), "vectors"),
+                numpy_helper.from_array(np.array(128, dtype=np.uint8), "zero"),
+            ],
+        )
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.log_severity_level = 3
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        self._session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, queries: np.ndarray) -> np.ndarray:
+        scales = _int8_scales(queries)
+        levels = (np.round(queries / scales[:, np.newaxis]) + 128).astype(np.uint8)
+        products = self._session.run(["products"], {"queries": levels})[0].astype(np.float32)
+        out: np.ndarray = products * scales[:, np.newaxis] * self._scales
+        return out
+
+
+def _int8_scales(vectors: np.ndarray) -> np.ndarray:
+    """Per row, the step of 127 levels up to its largest component (1 for a row of zeros)."""
+    largest = np.abs(vectors).max(axis=1).astype(np.float32)
+    return np.where(largest > 0, largest / 127.0, 1.0).astype(np.float32)

@@ -16,6 +16,7 @@ too, named by a digest of the model file (:func:`api.e5_onnx.graph_path`).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from api.e5_onnx import E5Weights, OnnxE5, graph_path, write_graph
+from api.e5_onnx import E5Weights, Int8Product, OnnxE5, graph_path, write_graph
 from matching.semantic import SemanticIndex, fingerprint
 from matching.taxonomy import Kind, Taxonomy
 from models.errors import KoppelaarError
@@ -109,7 +110,13 @@ def load_encoder() -> E5Encoder:
 
 
 def semantic_index(taxonomy: Taxonomy, kind: Kind, cache_dir: Path | None = None) -> SemanticIndex:
-    """The semantic index of ``kind``, its label vectors read from the cache or encoded once and stored there."""
+    """The semantic index of ``kind``, its label vectors read from the cache or encoded once and stored
+    there, with their int8 product for searching a few texts at a time (:class:`api.e5_onnx.Int8Product`)."""
+    index = _label_vectors(taxonomy, kind, cache_dir)
+    return dataclasses.replace(index, coarse=Int8Product(index.vectors)) if len(index.vectors) else index
+
+
+def _label_vectors(taxonomy: Taxonomy, kind: Kind, cache_dir: Path | None) -> SemanticIndex:
     encoder = load_encoder()
     folder = cache_dir if cache_dir is not None else default_cache_dir()
     path = folder / f"{kind}-{fingerprint(taxonomy, kind, encoder.name)}.npy"

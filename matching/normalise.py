@@ -357,11 +357,19 @@ class Normaliser:
         index = self.semantic[kind]
         dutch = np.array([self.lexicon.is_dutch(query) for query in queries], dtype=bool)
         glosses = [self.lexicon.gloss(query) for query, is_dutch in zip(queries, dutch, strict=True) if is_dutch]
-        similarities = index.similarities(index.encoder.encode(queries + glosses))
-        blended = similarities[: len(queries)]
-        blended[dutch] = (blended[dutch] + similarities[len(queries) :]) / 2
+        vectors = index.encoder.encode(queries + glosses)
+        found: list[list[tuple[str, float]]] = [[] for _ in queries]
+        english = np.flatnonzero(~dutch)
+        for i, hits in zip(english, index.nearest(vectors[english], FUSION_DEPTH), strict=True):
+            found[i] = hits
+        if dutch.any():
+            rows = np.flatnonzero(dutch)
+            similarities = index.similarities(np.vstack([vectors[rows], vectors[len(queries) :]]))
+            blended = (similarities[: len(rows)] + similarities[len(rows) :]) / 2
+            for i, hits in zip(rows, index.best(blended, FUSION_DEPTH), strict=True):
+                found[i] = hits
         out: list[tuple[list[tuple[str, float]], float]] = []
-        for query, is_dutch, hits in zip(queries, dutch, index.best(blended, FUSION_DEPTH), strict=True):
+        for query, is_dutch, hits in zip(queries, dutch, found, strict=True):
             if not hits:
                 out.append(([], 0.0))
                 continue

