@@ -48,6 +48,10 @@ Progress = Callable[[str, int, int], None]
 RETENTION_SCALE = 1000  # retention is counted in thousandths
 EXACT_ARCS = 4000  # components up to this many arcs are repaired exactly with CP-SAT
 EXACT_SECONDS = 5.0  # limit per CP-SAT stage, in deterministic time (about seconds; the same on any machine)
+#: CP-SAT's wall-clock limit, as a multiple of its deterministic one: far above what the deterministic
+#: limit takes on a 2-core machine loaded twenty times over, so only a runaway reaches it and the plan
+#: does not depend on the machine's load.
+RUNAWAY_FACTOR = 120
 LAGRANGE_ROUNDS = 8
 GAP_GOAL = 0.001  # the Lagrangian rounds stop once the value is proven within a tenth of a percent
 MU_POWER = 6  # an over-planned obligation's multiplier shrinks by (need / planned) to this power
@@ -319,7 +323,7 @@ def _exact(part: _Part, hint: np.ndarray, seconds: float) -> _Result | None:
     # a limit in deterministic time, not wall-clock time: the same input gives the same plan on any
     # machine, however busy (the wall-clock limit only guards against a runaway)
     solver.parameters.max_deterministic_time = seconds
-    solver.parameters.max_time_in_seconds = 20 * seconds
+    solver.parameters.max_time_in_seconds = RUNAWAY_FACTOR * seconds
     model.maximize(sum(met))
     first = solver.solve(model)
     if first not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
