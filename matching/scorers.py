@@ -109,25 +109,32 @@ RULE_WEIGHTS: dict[str, float] = {
 TRAINABLE_GAP_PENALTY = 0.05
 
 
-#: The feature each rule part is worked out from (:func:`_rule_part`), in :data:`RULE_WEIGHTS` order.
-RULE_INPUTS: dict[str, str] = {name: "distance_share" if name == "distance_km" else name for name in RULE_WEIGHTS}
-# how :func:`_rule_part` works each part out from its feature: the feature itself, or one of these
-_ITSELF, _DISTANCE, _YEARS, _TEXT, _HOURS, _MARGIN = range(6)
-_PART_KINDS = {
-    "distance_km": _DISTANCE,
-    "occupation_years": _YEARS,
-    "text_similarity": _TEXT,
-    "hours_gap": _HOURS,
-    "language_margin": _MARGIN,
-    "education_margin": _MARGIN,
-    "physical_margin": _MARGIN,
+#: The rule parts that are a clipped line of their feature, clip(offset + sign · feature / divisor, 0, 1):
+#: ``(feature, offset, sign, divisor)``. Distance counts down to 0 at the candidate's own maximum,
+#: experience up to 5 years, profile text up to half similar; the hours part loses an eighth per hour
+#: beside the wanted ones. Read by the compiled rule score (:func:`_rule_part`) and its bound
+#: (:func:`_rule_terms`).
+RULE_LINES: dict[str, tuple[str, float, float, float]] = {
+    "distance_km": ("distance_share", 1.0, -1.0, 1.0),
+    "occupation_years": ("occupation_years", 0.0, 1.0, 5.0),
+    "text_similarity": ("text_similarity", 0.0, 1.0, 0.5),
+    "hours_gap": ("hours_gap", 1.0, -1.0, 8.0),
 }
-_RULE_KINDS = np.array([_PART_KINDS.get(name, _ITSELF) for name in RULE_WEIGHTS], dtype=np.int64)
+#: The feature each rule part is worked out from (:func:`_rule_part`), in :data:`RULE_WEIGHTS` order.
+RULE_INPUTS: dict[str, str] = {name: RULE_LINES[name][0] if name in RULE_LINES else name for name in RULE_WEIGHTS}
+# how :func:`_rule_part` works each part out from its feature: the feature itself, a clipped line
+# (:data:`RULE_LINES`) or a margin (whole when the candidate meets the level)
+_ITSELF, _LINE, _MARGIN = range(3)
+_RULE_KINDS = np.array(
+    [_LINE if name in RULE_LINES else _MARGIN if name.endswith("_margin") else _ITSELF for name in RULE_WEIGHTS],
+    dtype=np.int64,
+)
+_RULE_LINES = np.array([RULE_LINES.get(name, ("", 0.0, 1.0, 1.0))[1:] for name in RULE_WEIGHTS], dtype=np.float64)
 _RULE_COLUMNS = np.array([INDEX[feature] for feature in RULE_INPUTS.values()], dtype=np.int64)
 _RULE_W = np.array(list(RULE_WEIGHTS.values()), dtype=np.float64)
 _RULE_TOTAL = float(_RULE_W.sum())
 _GAPS = INDEX["trainable_gaps"]
-_RULE = (_RULE_KINDS, _RULE_COLUMNS, _RULE_W, _RULE_TOTAL, _GAPS)  # what the compiled rule score reads
+_RULE = (_RULE_KINDS, _RULE_LINES, _RULE_COLUMNS, _RULE_W, _RULE_TOTAL, _GAPS)  # what the compiled rule score reads
 _FLOAT_MAX = float(np.finfo(np.float64).max)
 _N_PARTS = len(RULE_WEIGHTS)
 _PAIRWISE_MAX = 128  # _numpy_sum follows numpy's order up to this many terms
@@ -145,20 +152,12 @@ def _clip01_of(v):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def _rule_part(kind, v):  # type: ignore[no-untyped-def]
-    """A rule part (of :data:`_PART_KINDS`) from its feature's value (:data:`RULE_INPUTS`): 0..1, NaN when
-    unknown. Distance counts down to 0 at the candidate's own maximum, experience up to 5 years, profile
-    text up to half similar; the hours part loses an eighth per hour beside the wanted ones; a margin
-    counts whole when the candidate meets the level; the coverages, the same occupation and the title
-    similarity are the feature itself."""
-    if kind == _DISTANCE:
-        return _clip01_of(1.0 - v)
-    if kind == _YEARS:
-        return _clip01_of(v / 5.0)
-    if kind == _TEXT:
-        return _clip01_of(2.0 * v)
-    if kind == _HOURS:
-        return _clip01_of(1.0 - v / 8.0)
+def _rule_part(kind, line, v):  # type: ignore[no-untyped-def]
+    """A rule part from its feature's value (:data:`RULE_INPUTS`): 0..1, NaN when unknown. ``kind``: the
+    feature itself, a clipped line (``line``: its offset, sign and divisor, :data:`RULE_LINES`) or a
+    margin, which counts whole when the candidate meets the level."""
+    if kind == _LINE:
+        return _clip01_of(line[0] + line[1] * v / line[2])
     if kind == _MARGIN:
         if np.isnan(v):
             return np.nan
@@ -193,9 +192,9 @@ def _numpy_sum(a):  # type: ignore[no-untyped-def]
 def _rule_row(x, i, rule, parts, terms):  # type: ignore[no-untyped-def]
     """Row ``i``'s rule score and confidence (``rule``: :data:`_RULE`; ``parts``, ``terms``: scratch of
     one row each)."""
-    kinds, columns, w, total, gaps = rule
+    kinds, lines, columns, w, total, gaps = rule
     for k in range(len(columns)):
-        parts[k] = _rule_part(kinds[k], x[i, columns[k]])
+        parts[k] = _rule_part(kinds[k], lines[k], x[i, columns[k]])
         terms[k] = 0.0 if np.isnan(parts[k]) else parts[k] * w[k]
     raw = _numpy_sum(terms) / total
     g = x[i, gaps]
@@ -217,10 +216,10 @@ def _rule_scores(x, rule, score, confidence):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def _rule_parts_into(x, kinds, columns, out):  # type: ignore[no-untyped-def]
+def _rule_parts_into(x, kinds, lines, columns, out):  # type: ignore[no-untyped-def]
     for i in range(x.shape[0]):
         for k in range(len(columns)):
-            out[i, k] = _rule_part(kinds[k], x[i, columns[k]])
+            out[i, k] = _rule_part(kinds[k], lines[k], x[i, columns[k]])
 
 
 def _features(x: np.ndarray) -> np.ndarray:
@@ -230,7 +229,7 @@ def _features(x: np.ndarray) -> np.ndarray:
 def rule_parts(x: np.ndarray) -> np.ndarray:
     """The rule score's parts (pairs × RULE_WEIGHTS), each 0..1, NaN when unknown."""
     out = np.empty((len(x), len(RULE_WEIGHTS)))
-    _rule_parts_into(_features(x), _RULE_KINDS, _RULE_COLUMNS, out)
+    _rule_parts_into(_features(x), _RULE_KINDS, _RULE_LINES, _RULE_COLUMNS, out)
     return out
 
 
@@ -285,17 +284,11 @@ def _rule_terms(*, floored: bool = False) -> Terms:
     the sum is never below the rule score, which is this sum less the penalty, clipped to 0..1."""
     total = sum(RULE_WEIGHTS.values())
     w = {name: weight / total for name, weight in RULE_WEIGHTS.items()}
-    lines = {  # part: (feature, alpha, beta) of clip(alpha · x + beta, 0, 1)
-        "distance_km": ("distance_share", -1.0, 1.0),
-        "occupation_years": ("occupation_years", 1.0 / 5.0, 0.0),
-        "text_similarity": ("text_similarity", 2.0, 0.0),
-        "hours_gap": ("hours_gap", -1.0 / 8.0, 1.0),
-    }
     terms: Terms = {}
     for name, weight in w.items():
-        if name in lines:
-            feature, alpha, beta = lines[name]
-            thresholds, bins = clipped_line(alpha, beta, weight)
+        if name in RULE_LINES:
+            feature, offset, sign, divisor = RULE_LINES[name]
+            thresholds, bins = clipped_line(sign / divisor, offset, weight)
         elif name.endswith("_margin"):
             feature, (thresholds, bins) = name, not_negative(weight)
         elif floored:  # the feature itself, 0 below 0
