@@ -106,11 +106,13 @@ def test_the_quality_benchmark_runs_on_chosen_worlds_at_small_scale(tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_a_world_too_small_to_train_on_has_no_learned_figures(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.benchmarks.quality import SHARED, goals, quality_world, table
+def test_a_world_too_small_to_train_on_has_no_learned_figures(
+    monkeypatch: pytest.MonkeyPatch, shared_data: Path
+) -> None:
+    from tests.benchmarks.quality import goals, quality_world, table
 
     # the bench sets the postcode table as a user would: in this process, only for this test
-    monkeypatch.setenv("KOPPELAAR_POSTCODES", str(SHARED / "geo" / "pc4_centroids_geonames.txt"))
+    monkeypatch.setenv("KOPPELAAR_POSTCODES", str(shared_data / "geo" / "pc4_centroids_geonames.txt"))
     r = quality_world(truth="coaching", candidates=200, vacancies=30, history_share=0.5, seed=7)
     assert str(r["trained_on"]).startswith("not trained: cannot train")
     assert "auc_learned" not in r
@@ -122,7 +124,8 @@ def test_a_world_too_small_to_train_on_has_no_learned_figures(monkeypatch: pytes
 
 
 @pytest.mark.slow
-def test_the_taxonomy_benchmark_runs_at_small_scale() -> None:
+def test_the_taxonomy_benchmark_runs_at_small_scale(shared_data: Path) -> None:
+    """The bench compares the built-in taxonomy with ESCO, read from ``shared_data``."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.benchmarks", "taxonomy", "--scale", "0.002", "--repeat", "1"],
         capture_output=True,
