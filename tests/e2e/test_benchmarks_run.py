@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 
-def test_benchmark_runner_prints_figures_at_small_scale() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks", "generator", "--scale", "0.002", "--repeat", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
+def _bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m tests.benchmarks ARGS`` in a child process, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks", *args], capture_output=True, text=True, check=False, timeout=timeout
     )
+
+
+def test_benchmark_runner_prints_figures_at_small_scale() -> None:
+    result = _bench("generator", "--scale", "0.002", "--repeat", "1")
     assert result.returncode == 0, result.stderr
     assert "generate 200 candidates × 40 vacancies: median" in result.stdout
     assert "peak RSS" in result.stdout
@@ -25,22 +26,14 @@ def test_benchmark_runner_prints_figures_at_small_scale() -> None:
 
 
 def test_unknown_benchmark_is_a_usage_error() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks", "nope"], capture_output=True, text=True, check=False, timeout=60
-    )
+    result = _bench("nope", timeout=60)
     assert result.returncode == 2
     assert "unknown benchmark(s) nope" in result.stderr
 
 
 @pytest.mark.slow
 def test_the_planning_benchmark_runs_at_small_scale() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks", "planning", "--scale", "0.01", "--repeat", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = _bench("planning", "--scale", "0.01", "--repeat", "1")
     assert result.returncode == 0, result.stderr
     assert "(b) match 1,000 candidates × 200 vacancies: median" in result.stdout
     assert "solve_vs_bare_ratio" in result.stdout
@@ -51,13 +44,7 @@ def test_the_planning_benchmark_runs_at_small_scale() -> None:
 def test_the_http_benchmark_runs_at_small_scale() -> None:
     """The real server (2 workers) on a fresh store: import, warm-up at start, load at 1 and 32 clients
     through the benchmark's own raw-socket client."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks", "http", "--scale", "0.002"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = _bench("http", "--scale", "0.002")
     assert result.returncode == 0, result.stderr
     assert "import 200 candidates × 40 vacancies into SQLite (koppelaar import): median" in result.stdout
     assert "start the server (2 workers) and warm" in result.stdout
@@ -77,13 +64,7 @@ def test_the_http_benchmark_runs_at_small_scale() -> None:
 def test_the_quality_benchmark_runs_on_chosen_worlds_at_small_scale(tmp_path: Path) -> None:
     out = tmp_path / "quality.json"
     options = ["--scale", "0.07", "--worlds", "skills,coaching", "--json", str(out)]
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks", "quality", *options],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    result = _bench("quality", *options, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "AUC learned" in result.stdout
     assert "skills: 210 candidates × 84 vacancies: median" in result.stdout
@@ -94,13 +75,7 @@ def test_the_quality_benchmark_runs_on_chosen_worlds_at_small_scale(tmp_path: Pa
         assert w["auc_rule"] <= w["auc_truth"] + 1e-9
         assert w["auc_ceiling"] <= w["auc_truth"] + 1e-9
         assert w["lasting_ceiling"] > 0
-    unknown = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks", "quality", "--worlds", "nope"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    unknown = _bench("quality", "--worlds", "nope", timeout=60)
     assert unknown.returncode != 0
     assert "unknown world(s) nope" in unknown.stderr
 
@@ -126,13 +101,7 @@ def test_a_world_too_small_to_train_on_has_no_learned_figures(
 @pytest.mark.slow
 def test_the_taxonomy_benchmark_runs_at_small_scale(shared_data: Path) -> None:
     """The bench compares the built-in taxonomy with ESCO, read from ``shared_data``."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks", "taxonomy", "--scale", "0.002", "--repeat", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    result = _bench("taxonomy", "--scale", "0.002", "--repeat", "1", timeout=600)
     assert result.returncode == 0, result.stderr
     assert "prepare 200 × 40 (built-in): median" in result.stdout
     assert "prepare 200 × 40 (ESCO): median" in result.stdout
