@@ -26,7 +26,7 @@ from matching.features import INDEX, pair_features, with_training_sides
 from matching.history import carry_tables, labelled_history
 from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs, take_over_candidates
 from matching.prepare import Prepared
-from matching.scorers import LearnedScorer, RuleScorer, Scorer
+from matching.scorers import RULE_WEIGHT, LearnedScorer, RuleScorer, Scorer
 from matching.shortlists import Shortlists, id_rank
 from matching.shortlists import build as build_shortlists
 from matching.shortlists import updated as updated_shortlists
@@ -282,7 +282,9 @@ def training_features(p: Prepared) -> np.ndarray:
     return with_training_sides(p, pair_features(p, screen(p, ci, vi)))
 
 
-def train(p: Prepared, *, seed: int = 0) -> LearnedScorer:
-    """Fit the learned scorer on the dataset's placement history (see :meth:`LearnedScorer.fit`)."""
+def train(p: Prepared, *, seed: int = 0, rule_weight: float = RULE_WEIGHT) -> LearnedScorer:
+    """Fit the learned scorer on the dataset's placement history (see :meth:`LearnedScorer.fit`), the
+    rule score weighing ``rule_weight`` beside the learned family."""
     h = labelled_history(p)
-    return LearnedScorer(seed=seed).fit(training_features(p), h.retained, start=h.start, groups=h.candidate)
+    scorer = LearnedScorer(seed=seed, rule_weight=rule_weight)
+    return scorer.fit(training_features(p), h.retained, start=h.start, groups=h.candidate)

@@ -1,12 +1,14 @@
 """`make bench`: speed and quality figures, one line each. Not part of the test run.
 
     python -m tests.benchmarks [NAME ...] [--repeat N] [--scale F] [--worlds a,b] [--json PATH] [--seed N]
+                               [--rule-weight W]
 
 ``--scale`` shrinks every size (e.g. 0.05 for a quick look); the figures an issue asks for
 are those at scale 1. Every timing is the median of ``--repeat`` runs, each in a fresh process.
-``--worlds``, ``--json`` and ``--seed`` are bench ``quality``'s: the worlds of the generator's family to
-run (default all), a file for its figures and the worlds' seed (default 7, the reported figures; tune on
-other seeds). ``make bench BENCH="quality --scale 0.3"`` passes them.
+``--worlds``, ``--json``, ``--seed`` and ``--rule-weight`` are bench ``quality``'s: the worlds of the
+generator's family to run (default all), a file for its figures, the worlds' seed (default 7, the
+reported figures; tune on other seeds) and the rule score's weight in the learned model (default the
+product's). ``make bench BENCH="quality --scale 0.3"`` passes them.
 """
 
 from __future__ import annotations
@@ -130,13 +132,18 @@ def bench_blocks(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
 
 
 def bench_quality(
-    repeat: int, scale: float, worlds: list[str] | None = None, json_path: Path | None = None, seed: int | None = None
+    repeat: int,
+    scale: float,
+    worlds: list[str] | None = None,
+    json_path: Path | None = None,
+    seed: int | None = None,
+    rule_weight: float | None = None,
 ) -> list[tuple[Measurement, str]]:
     """Issue 20: every world of the generator's family: learned and rule score against the observable ceiling."""
     from tests.benchmarks.quality import SEED
     from tests.benchmarks.quality import bench_quality as run
 
-    return run(repeat, scale, worlds, json_path, seed=SEED if seed is None else seed)
+    return run(repeat, scale, worlds, json_path, seed=SEED if seed is None else seed, rule_weight=rule_weight)
 
 
 def bench_taxonomy(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
@@ -197,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed", type=int, help="quality: the worlds' seed (default 7, the reported one; develop on others)"
     )
+    parser.add_argument(
+        "--rule-weight",
+        type=float,
+        help="quality: the rule score's weight in the learned model (default: the product's)",
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHES]
     if unknown:
@@ -213,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                 "worlds": args.worlds.split(",") if args.worlds else None,
                 "json_path": args.json,
                 "seed": args.seed,
+                "rule_weight": args.rule_weight,
             }
         for r, goal in BENCHES[name](args.repeat, args.scale, **options):
             if r.seconds:

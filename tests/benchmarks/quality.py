@@ -24,9 +24,11 @@ For every world of the generator's family (:data:`data.synthetic.truth.TRUTH_MOD
    (the sum of the true retention over its pairs) and reported as a ratio to the ceiling plan;
    the JSON also has the learned plan's mean predicted retention beside its true mean.
 
-    python -m tests.benchmarks quality [--scale F] [--worlds a,b] [--json PATH] [--seed N]
+    python -m tests.benchmarks quality [--scale F] [--worlds a,b] [--json PATH] [--seed N] [--rule-weight W]
 
 Seed 7 (the default) gives the reported figures; changes are tuned on other seeds (11 and 12).
+``--rule-weight`` trains with that weight of the rule score beside the learned family
+(:data:`matching.scorers.RULE_WEIGHT` by default), so a weight's figures can be reproduced.
 """
 
 from __future__ import annotations
@@ -131,14 +133,17 @@ def world_sizes(scale: float) -> dict[str, tuple[int, int, float]]:
     }
 
 
-def quality_world(*, truth: str, candidates: int, vacancies: int, history_share: float, seed: int) -> dict[str, Any]:
-    """One world's figures (run in a fresh process by :func:`bench_quality`)."""
+def quality_world(
+    *, truth: str, candidates: int, vacancies: int, history_share: float, seed: int, rule_weight: float | None = None
+) -> dict[str, Any]:
+    """One world's figures (run in a fresh process by :func:`bench_quality`); ``rule_weight``: the
+    learned model's (:data:`matching.scorers.RULE_WEIGHT` when ``None``)."""
     from api.bootstrap import Runtime
     from data.synthetic.generator import WorldConfig, generate_world, hidden_model
     from matching.eligibility import screen
     from matching.features import pair_features
     from matching.matcher import train
-    from matching.scorers import RuleScorer
+    from matching.scorers import RULE_WEIGHT, RuleScorer
     from models.dataset import Dataset
     from models.errors import KoppelaarError
 
@@ -148,7 +153,8 @@ def quality_world(*, truth: str, candidates: int, vacancies: int, history_share:
     config = WorldConfig(
         candidates=candidates, vacancies=vacancies, seed=seed, truth=truth, history_share=history_share
     )
-    out: dict[str, Any] = {"world": truth, "candidates": candidates, "vacancies": vacancies}
+    weight = RULE_WEIGHT if rule_weight is None else rule_weight
+    out: dict[str, Any] = {"world": truth, "candidates": candidates, "vacancies": vacancies, "rule_weight": weight}
     t = time.perf_counter()
     world = generate_world(config)
     rng = np.random.default_rng(seed)
@@ -170,7 +176,7 @@ def quality_world(*, truth: str, candidates: int, vacancies: int, history_share:
     out["prepare_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     try:
-        learned: Any = train(p, seed=seed)
+        learned: Any = train(p, seed=seed, rule_weight=weight)
         out["trained_on"] = int(learned.training_size_)
     except KoppelaarError as e:  # too short a history: the product falls back on the rule score
         learned, out["trained_on"] = None, f"not trained: {e}"
@@ -275,9 +281,16 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def bench_quality(
-    repeat: int, scale: float, worlds: list[str] | None = None, json_path: Path | None = None, *, seed: int = SEED
+    repeat: int,
+    scale: float,
+    worlds: list[str] | None = None,
+    json_path: Path | None = None,
+    *,
+    seed: int = SEED,
+    rule_weight: float | None = None,
 ) -> list[tuple[Measurement, str]]:
-    """Every world (or ``worlds``) in a fresh process each; prints the table, writes ``json_path``."""
+    """Every world (or ``worlds``) in a fresh process each; prints the table, writes ``json_path``.
+    ``rule_weight``: the learned model's weight of the rule score (the product's default when ``None``)."""
     sizes = world_sizes(scale)
     unknown = [w for w in worlds or () if w not in sizes]
     if unknown:
@@ -295,12 +308,15 @@ def bench_quality(
             vacancies=m,
             history_share=share,
             seed=seed,
+            rule_weight=rule_weight,
         )
         rows.append(r.extra)
         shown = {k: r.extra[k] for k in SHOWN if k in r.extra}  # the rest is in the table and the JSON
         out.append((dataclasses.replace(r, extra=shown), goals(r.extra)))
     print(table(rows))
     if json_path is not None:
-        json_path.write_text(json.dumps({"scale": scale, "seed": seed, "worlds": rows}, indent=2) + "\n")
+        json_path.write_text(
+            json.dumps({"scale": scale, "seed": seed, "rule_weight": rule_weight, "worlds": rows}, indent=2) + "\n"
+        )
         print(f"wrote {json_path}")
     return out

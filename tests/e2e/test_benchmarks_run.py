@@ -63,7 +63,7 @@ def test_the_http_benchmark_runs_at_small_scale() -> None:
 @pytest.mark.slow
 def test_the_quality_benchmark_runs_on_chosen_worlds_at_small_scale(tmp_path: Path) -> None:
     out = tmp_path / "quality.json"
-    options = ["--scale", "0.07", "--worlds", "skills,coaching", "--json", str(out)]
+    options = ["--scale", "0.07", "--worlds", "skills,coaching", "--json", str(out), "--rule-weight", "1"]
     result = _bench("quality", *options, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "AUC learned" in result.stdout
@@ -71,6 +71,8 @@ def test_the_quality_benchmark_runs_on_chosen_worlds_at_small_scale(tmp_path: Pa
     assert "AUC within 0.02 of the ceiling:" in result.stdout
     figures = json.loads(out.read_text())
     assert [w["world"] for w in figures["worlds"]] == ["skills", "coaching"]
+    assert figures["rule_weight"] == 1.0
+    assert all(w["rule_weight"] == 1.0 for w in figures["worlds"])
     for w in figures["worlds"]:
         assert w["auc_rule"] <= w["auc_truth"] + 1e-9
         assert w["auc_ceiling"] <= w["auc_truth"] + 1e-9
