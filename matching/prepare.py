@@ -94,6 +94,12 @@ def _rank(series: pd.Series) -> np.ndarray:
     return codes
 
 
+def _codes(series: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """Each cell's position in ``names`` as text (-1: none of them), as ``pd.Categorical(...).codes``."""
+    position = {name: i for i, name in enumerate(names)}
+    return np.fromiter((position.get(x, -1) for x in series.astype(str)), dtype=np.int64, count=len(series))
+
+
 def _days(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype="datetime64[D]")
 
@@ -214,10 +220,19 @@ class TextSpace:
         x = self.weights.transform(counts, copy=False)
         has_text = np.diff(x.indptr) > 0
         if self.svd is not None:
-            dense = np.asarray(self.svd.transform(x)) if x.shape[0] else np.zeros((0, TEXT_DIMENSIONS))
+            dense = _latent(x, self.svd.components_) if x.shape[0] else np.zeros((0, TEXT_DIMENSIONS))
         else:  # a few texts or a small vocabulary: the TF-IDF vectors themselves
             dense = x.toarray()
         return (normalize(dense) if len(dense) else dense).astype(np.float32), has_text
+
+
+def _latent(x: sparse.csr_matrix, components: np.ndarray) -> np.ndarray:
+    """``x @ components.T`` (``TruncatedSVD.transform``), reading only the columns of the components
+    that ``x``'s n-grams select: the product adds each row's terms in the same order, so the numbers
+    are the same to the bit, and a few documents do not copy the whole (latent × n-gram) matrix."""
+    used = np.unique(x.indices)
+    sub = sparse.csr_matrix((x.data, np.searchsorted(used, x.indices), x.indptr), shape=(x.shape[0], len(used)))
+    return np.asarray(sub @ np.ascontiguousarray(components[:, used].T))
 
 
 def text_vectors(c_docs: list[str], v_docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -614,9 +629,9 @@ class Prepared:
         self.v_hours = v["hours_per_week"].to_numpy(dtype=float)
         self.v_additional = v["additional"].fillna(False).astype(bool).to_numpy()
         self.additional_vacancies = np.flatnonzero(self.v_additional)  # the only ones a candidate can fill
-        self.c_group = pd.Categorical(c["target_group"].astype(str), categories=GROUPS).codes.astype(np.int64)
+        self.c_group = _codes(c["target_group"], GROUPS)
         ptype = v["placement_type"].astype(object).where(v["placement_type"].notna(), DEFAULT_PLACEMENT_TYPE)
-        self.v_type = pd.Categorical(ptype.astype(str), categories=TYPES).codes.astype(np.int64)
+        self.v_type = _codes(ptype, TYPES)
         contractors = pd.Index(ds.contractors["contractor_id"].astype(str))
         # every named employer of every candidate looked up at once; an employer named twice counts once
         employers = c["previous_employers"]

@@ -6,9 +6,11 @@ parsed by the same parser as a file, so the store and the exchange format cannot
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import date
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 
@@ -72,15 +74,57 @@ def db_rows_to_table(spec: FileSpec, rows: Iterable[Mapping[str, object]]) -> pd
     return _parsed(spec, values)
 
 
+def remember_rows(spec: FileSpec, table: pd.DataFrame) -> None:
+    """Keep the rows of ``table`` (a typed table as parsed, of up to :data:`FEW_ROWS` rows) as what their
+    database values convert to, so that reading back rows just written does not parse them again.
+    The typed table is the parse of its own canonical cells, so it is what the conversion would give;
+    a table whose columns or types are not the parser's is not kept."""
+    if not 0 < len(table) <= FEW_ROWS:
+        return
+    shape = _typed_shape(spec.name)
+    if list(table.columns) != shape[0] or list(table.dtypes) != shape[1]:
+        return
+    for i, row in enumerate(table_to_db_rows(spec, table)):
+        _keep((spec.name, tuple(row[col.name] for col in spec.columns)), table.iloc[[i]].reset_index(drop=True))
+
+
 def _parsed(spec: FileSpec, values: list[tuple[object, ...]]) -> pd.DataFrame:
     cells = [{col.name: db_to_text(v, col) for col, v in zip(spec.columns, row, strict=True)} for row in values]
     return parse_table(raw_from_cells(spec, cells), [])
 
 
-@lru_cache(maxsize=256)
+@cache
+def _typed_shape(name: str) -> tuple[list[str], list[object]]:
+    """The columns and types of a parsed table of ``name``."""
+    empty = parse_table(raw_from_cells(FILES_BY_NAME[name], []), [])
+    return list(empty.columns), list(empty.dtypes)
+
+
+#: The typed tables of single stored rows, by file and values, most recently used last.
+_ROWS: OrderedDict[tuple[str, tuple[object, ...]], pd.DataFrame] = OrderedDict()
+_ROWS_KEPT = 256
+_ROWS_LOCK = threading.Lock()
+
+
 def _one_row(name: str, values: tuple[object, ...]) -> pd.DataFrame:
     """The typed table of one stored row (kept: :data:`FEW_ROWS`); read only, ``pd.concat`` copies it."""
-    return _parsed(FILES_BY_NAME[name], [values])
+    key = (name, values)
+    with _ROWS_LOCK:
+        hit = _ROWS.get(key)
+        if hit is not None:
+            _ROWS.move_to_end(key)
+            return hit
+    table = _parsed(FILES_BY_NAME[name], [values])
+    _keep(key, table)
+    return table
 
 
-__all__ = ["db_rows_to_table", "db_to_text", "table_to_db_rows", "text_to_db"]
+def _keep(key: tuple[str, tuple[object, ...]], table: pd.DataFrame) -> None:
+    with _ROWS_LOCK:
+        _ROWS[key] = table
+        _ROWS.move_to_end(key)
+        while len(_ROWS) > _ROWS_KEPT:
+            _ROWS.popitem(last=False)
+
+
+__all__ = ["db_rows_to_table", "db_to_text", "remember_rows", "table_to_db_rows", "text_to_db"]

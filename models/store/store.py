@@ -27,7 +27,7 @@ from models.dataset import Dataset
 from models.errors import KoppelaarError
 from models.schema import FILES, FILES_BY_NAME
 from models.store import tables as t
-from models.store.convert import db_rows_to_table, table_to_db_rows
+from models.store.convert import db_rows_to_table, remember_rows, table_to_db_rows
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 CHUNK = 500  # keys per IN (...) clause: well under every database's limit of bound parameters
@@ -299,6 +299,7 @@ class Store:
                 )
             report[spec.name] = change
             if change.inserted or change.updated:
+                remember_rows(spec, tables[spec.name])  # a matcher taking the rows in reads them back
                 moved = [{"region": u["v_region"]} for u in updates if "v_region" in u]  # the region it goes to
                 scopes |= _scopes(spec.name, [*inserts, *moved])
         if any(c.inserted or c.updated for c in report.values()):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from models.schema import FILES, FileSpec
-from models.store.convert import FEW_ROWS, db_rows_to_table, table_to_db_rows
+from models.store.convert import FEW_ROWS, _parsed, db_rows_to_table, remember_rows, table_to_db_rows
 from tests.conftest import Worlds
 
 
@@ -23,3 +23,23 @@ def test_a_few_rows_converted_one_by_one_equal_those_converted_at_once(worlds: W
     pd.testing.assert_frame_equal(again, at_once.iloc[:1].reset_index(drop=True))
     again.iloc[0, 0] = None  # a caller's change stays its own
     pd.testing.assert_frame_equal(db_rows_to_table(spec, rows[:1]), at_once.iloc[:1].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("spec", FILES, ids=lambda s: s.name)
+def test_rows_remembered_as_written_are_what_reading_them_back_parses(worlds: Worlds, spec: FileSpec) -> None:
+    table = getattr(worlds.dataset(300, 60, 4), spec.name).iloc[:FEW_ROWS].reset_index(drop=True)
+    if not len(table):
+        pytest.skip(f"the world has no {spec.name}")
+    rows = table_to_db_rows(spec, table)
+    parsed = [_parsed(spec, [tuple(row[col.name] for col in spec.columns)]) for row in rows]
+    remember_rows(spec, table)
+    for row, expected in zip(rows, parsed, strict=True):
+        pd.testing.assert_frame_equal(db_rows_to_table(spec, [row]), expected, check_exact=True)
+    # a table that is not the parser's (other types) is not kept
+    other = table.astype(object)
+    other[spec.key] = [f"{key}-other" for key in table[spec.key]]
+    remember_rows(spec, other)
+    again = table_to_db_rows(spec, table.assign(**{spec.key: other[spec.key]}))
+    pd.testing.assert_frame_equal(
+        db_rows_to_table(spec, again[:1]), _parsed(spec, [tuple(again[0][col.name] for col in spec.columns)])
+    )

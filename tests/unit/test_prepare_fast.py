@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+import warnings
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from matching.prepare import MatchConfig, Prepared, _canonical, _incidence
+from matching.prepare import MatchConfig, Prepared, _canonical, _codes, _incidence
 from matching.text import clean_title, fold
 from tests.conftest import Worlds
 
@@ -78,3 +79,12 @@ def test_folding_with_the_ascii_shortcut_is_the_full_folding(text: str) -> None:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     assert fold(text) == " ".join(stripped.lower().split())
+
+
+def test_codes_are_the_categorical_codes() -> None:
+    values = pd.Series(["b", None, "a", "c", np.nan, "b"], dtype=object)
+    names = ("a", "b")
+    with warnings.catch_warnings():  # pandas may warn of values outside the categories, which it codes -1
+        warnings.simplefilter("ignore")
+        expected = pd.Categorical(values.astype(str), categories=names).codes.astype(np.int64)
+    assert _codes(values, names).tolist() == expected.tolist() == [1, -1, 0, -1, -1, 1]

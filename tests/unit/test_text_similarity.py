@@ -7,7 +7,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
-from matching.prepare import TEXT_DIMENSIONS, text_vectors, tfidf, tfidf_matrix
+from matching.prepare import TEXT_DIMENSIONS, TextSpace, _latent, text_vectors, tfidf, tfidf_matrix
 from matching.taxonomy import Taxonomy
 
 #: Words as coaches and employers type them: capitals, accents, punctuation, numbers, one-letter words,
@@ -100,3 +100,18 @@ def test_small_inputs_use_the_exact_cosine_and_no_text_is_marked() -> None:
     empty_c, empty_v, none = text_vectors(["", ""], [""])
     assert not none.any()
     assert (empty_c @ empty_v.T == 0).all()
+
+
+def test_a_few_texts_get_the_numbers_they_get_among_all() -> None:
+    docs = _docs(1200, 3)
+    space = TextSpace.fit(docs)
+    assert space is not None
+    assert space.svd is not None
+    every, _ = space.vectors(docs)
+    for i in (0, 7, 1199):
+        one, _ = space.vectors([docs[i]])
+        assert np.array_equal(one[0], every[i])
+    # the projection reads only the components of the n-grams it meets, with TruncatedSVD's numbers
+    weights = tfidf_matrix(docs)[:40]
+    assert weights.shape[1] == space.svd.components_.shape[1]
+    assert np.array_equal(_latent(weights, space.svd.components_), space.svd.transform(weights))
