@@ -5,6 +5,8 @@ the descriptions, sentence by sentence where both have as many sentences (else w
 preferred labels are the parallel text. Run once, when ESCO changes::
 
     python -m api.lexicon_io ../shared/data/esco matching/taxonomy/builtin/nl_en_words.csv
+
+which writes the translations to that file and the English words of the text to ``en_words.csv`` beside it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from api.taxonomy_io import esco_files
-from matching.lexicon import Lexicon, learn
+from matching.lexicon import ENGLISH_FILE, learn
 from models.errors import KoppelaarError
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -43,9 +45,11 @@ def parallel_text(folder: Path) -> Iterator[tuple[str, str]]:
 def main(argv: list[str]) -> None:
     if len(argv) != 2:
         raise SystemExit("usage: python -m api.lexicon_io ESCO_FOLDER OUT.csv")
-    lexicon = Lexicon(learn(parallel_text(Path(argv[0]))))
-    lexicon.to_frame().to_csv(argv[1], index=False, lineterminator="\n")
-    print(f"{len(lexicon.english_of):,} Dutch stems written to {argv[1]}")
+    out = Path(argv[1])
+    translations, english = learn(parallel_text(Path(argv[0]))).to_frames()
+    translations.to_csv(out, index=False, lineterminator="\n")
+    english.to_csv(out.with_name(ENGLISH_FILE), index=False, lineterminator="\n")
+    print(f"{len(translations):,} Dutch stems written to {out}, {len(english):,} English words to {ENGLISH_FILE}")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,10 @@ The semantic model places English text next to ESCO's English skill labels far b
 (acc@5 0.8 against 0.46 on the development spans): ESCO's Dutch skill labels are not available, so a
 Dutch text is compared as it is and as its English gloss (``Beheert gegevens`` → ``manage data``).
 
-The lexicon is learned from parallel text (:func:`learn`: IBM Model 1, Dutch words as stems, English words
-as written) and shipped as ``builtin/nl_en_words.csv`` (:meth:`Lexicon.builtin`; how it was made:
-``python -m api.lexicon_io``). :meth:`Lexicon.is_dutch` tells Dutch text from English by which side of
-the lexicon its words belong to.
+The lexicon is learned from parallel text (:func:`learn`: IBM Model 1 both ways, Dutch words as stems,
+English words as written) and shipped as ``builtin/nl_en_words.csv`` with the English words of that text
+in ``builtin/en_words.csv`` (:meth:`Lexicon.builtin`; how they were made: ``python -m api.lexicon_io``).
+:meth:`Lexicon.is_dutch` tells Dutch text from English by which side of the lexicon its words belong to.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import chain
 
 import pandas as pd
 
 from matching.text import fold
 
 LEXICON_FILE = "nl_en_words.csv"
+ENGLISH_FILE = "en_words.csv"
 _WORD = re.compile(r"[^\W\d_]+")
 _VOWELS = "aeiou"
 #: The shortest stem a suffix is cut down to (``zet`` keeps its ``t``).
@@ -65,45 +67,66 @@ def dutch_stem(word: str) -> str:
     return word
 
 
-def learn(pairs: Iterable[tuple[str, str]], iterations: int = 8) -> dict[str, str]:
-    """Each Dutch stem's most likely English word, from ``(dutch, english)`` pairs of parallel text.
-
-    IBM Model 1 with English generating Dutch (each Dutch word aligned to one English word of its pair,
-    or to none), fitted by expectation maximisation; a Dutch stem's translation is the English word
-    ``e`` with the largest p(stem | e) x count(e), i.e. p(e | stem) up to a constant, among the English
-    words (not the empty one, which stands for a Dutch word with no English counterpart).
-    """
-    data = [([dutch_stem(w) for w in words(nl)], [_NULL, *words(en)]) for nl, en in pairs]
-    data = [(nl, en) for nl, en in data if nl and len(en) > 1]
-    english_count = Counter(w for _, en in data for w in en)
-    p: dict[tuple[str, str], float] = defaultdict(lambda: 1.0)  # p(dutch stem | english word)
+def _model1(data: list[tuple[list[str], list[str]]], iterations: int) -> dict[tuple[str, str], float]:
+    """IBM Model 1: p(source word | target word) keyed ``(target, source)``, fitted by expectation
+    maximisation on ``(source words, target words)`` pairs, each source word aligned to one target word
+    of its pair (the target words start with :data:`_NULL`, a source word with no counterpart)."""
+    p: dict[tuple[str, str], float] = defaultdict(lambda: 1.0)
     for _ in range(iterations):
         expected: dict[tuple[str, str], float] = defaultdict(float)
         total: dict[str, float] = defaultdict(float)
-        for nl, en in data:
-            for f in nl:
-                norm = sum(p[(e, f)] for e in en)
-                for e in en:
+        for source, target in data:
+            for f in source:
+                norm = sum(p[(e, f)] for e in target)
+                for e in target:
                     share = p[(e, f)] / norm
                     expected[(e, f)] += share
                     total[e] += share
         p = defaultdict(float, {(e, f): v / total[e] for (e, f), v in expected.items()})
+    return p
+
+
+def _best_of(scores: Iterable[tuple[str, str, float]]) -> dict[str, str]:
+    """Per key, the word with the largest score (``(key, word, score)`` triples; the first on a tie)."""
     best: dict[str, tuple[float, str]] = {}
-    for (e, f), v in p.items():
-        if e == _NULL:
-            continue
-        score = v * english_count[e]
-        if score > best.get(f, (0.0, ""))[0]:
-            best[f] = (score, e)
-    return {f: e for f, (_, e) in sorted(best.items())}
+    for key, word, score in scores:
+        if score > best.get(key, (0.0, ""))[0]:
+            best[key] = (score, word)
+    return {key: word for key, (_, word) in best.items()}
+
+
+def learn(pairs: Iterable[tuple[str, str]], iterations: int = 8) -> Lexicon:
+    """The lexicon of ``(dutch, english)`` pairs of parallel text: each Dutch stem's English words, and
+    every English word of the text (:meth:`Lexicon.is_dutch`).
+
+    IBM Model 1 is fitted both ways. A stem's first English word is the one most likely generated from it
+    (p(e | stem), Dutch generating English: *verzorgt* → *care*, *bewaakt* → *monitor*); its second, when
+    another, the one with the largest p(stem | e) x count(e), English generating Dutch, which leans
+    towards rare English words seen with the stem (*training*, *clothing*) but has some right that the
+    first gets wrong. Neither is the empty word.
+    """
+    data = [([dutch_stem(w) for w in words(nl)], [_NULL, *words(en)]) for nl, en in pairs]
+    data = [(nl, en) for nl, en in data if nl and len(en) > 1]
+    english_count = Counter(w for _, en in data for w in en[1:])
+    dutch_to_english = _model1([(en[1:], [_NULL, *nl]) for nl, en in data], iterations)  # p(e | stem)
+    english_to_dutch = _model1(data, iterations)  # p(stem | e)
+    first = _best_of((f, e, v) for (f, e), v in dutch_to_english.items() if f != _NULL)
+    second = _best_of((f, e, v * english_count[e]) for (e, f), v in english_to_dutch.items() if e != _NULL)
+    english_of = {
+        f: " ".join(dict.fromkeys(w for w in (first.get(f), second.get(f)) if w))
+        for f in sorted(first.keys() | second.keys())
+    }
+    return Lexicon(english_of, english_count)
 
 
 class Lexicon:
-    """Dutch stems and their English word (:func:`learn`)."""
+    """Dutch stems and their English words (one or two, a space between), and the English words known
+    besides (:func:`learn`: every English word of the parallel text)."""
 
-    def __init__(self, english_of: Mapping[str, str]) -> None:
+    def __init__(self, english_of: Mapping[str, str], english_words: Iterable[str] = ()) -> None:
         self.english_of = dict(english_of)
-        self.english_words = frozenset(self.english_of.values())
+        translations = (word for english in self.english_of.values() for word in english.split())
+        self.english_words = frozenset(chain(english_words, translations))
 
     @staticmethod
     def builtin() -> Lexicon:
@@ -111,16 +134,19 @@ class Lexicon:
         return _builtin()
 
     @staticmethod
-    def from_frame(frame: pd.DataFrame) -> Lexicon:
-        """From a table with the columns ``dutch`` (a stem) and ``english``."""
-        return Lexicon(dict(zip(frame["dutch"], frame["english"], strict=True)))
+    def from_frames(frame: pd.DataFrame, english_words: pd.DataFrame) -> Lexicon:
+        """From a table with the columns ``dutch`` (a stem) and ``english``, and one with the column
+        ``english`` (the English words known besides)."""
+        return Lexicon(dict(zip(frame["dutch"], frame["english"], strict=True)), english_words["english"])
 
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"dutch": list(self.english_of), "english": list(self.english_of.values())})
+    def to_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The translations and the English words (:meth:`from_frames`)."""
+        translations = pd.DataFrame({"dutch": list(self.english_of), "english": list(self.english_of.values())})
+        return translations, pd.DataFrame({"english": sorted(self.english_words)})
 
     def is_dutch(self, text: str) -> bool:
         """Whether more of the words of ``text`` are Dutch than English: a word counts as Dutch when its
-        stem is on the Dutch side of the lexicon and the word itself is no English translation there, as
+        stem is on the Dutch side of the lexicon and the word itself is no English word of it, as
         English the other way round (a word on both sides or neither counts for neither, and so do the
         parts of compounds, which English words split into as well: ``team|work``)."""
         dutch = english = 0
@@ -132,7 +158,7 @@ class Lexicon:
         return dutch > english
 
     def gloss(self, text: str) -> str:
-        """``text`` word by word in English: each word by its stem's translation, a compound of two known
+        """``text`` word by word in English: each word by its stem's translations, a compound of two known
         parts by both (``teeltplan`` → ``cultivation plan``), any other word as it is."""
         out: list[str] = []
         for word in words(text):
@@ -156,5 +182,9 @@ class Lexicon:
 
 @cache
 def _builtin() -> Lexicon:
-    text = (resources.files("matching.taxonomy") / "builtin" / LEXICON_FILE).read_text(encoding="utf-8")
-    return Lexicon.from_frame(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False))
+    folder = resources.files("matching.taxonomy") / "builtin"
+    translations, english = (
+        pd.read_csv(io.StringIO((folder / name).read_text(encoding="utf-8")), dtype=str, keep_default_na=False)
+        for name in (LEXICON_FILE, ENGLISH_FILE)
+    )
+    return Lexicon.from_frames(translations, english)

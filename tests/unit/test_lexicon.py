@@ -13,7 +13,7 @@ import pytest
 
 from api import lexicon_io
 from api.lexicon_io import parallel_text
-from matching.lexicon import Lexicon, dutch_stem, learn
+from matching.lexicon import ENGLISH_FILE, Lexicon, dutch_stem, learn
 from matching.normalise import Normaliser
 from matching.semantic import SemanticIndex
 from matching.taxonomy import Concept, Taxonomy
@@ -50,13 +50,25 @@ def test_learning_aligns_each_dutch_word_with_its_english_word() -> None:
         ("zij beheren de groente", "they manage the vegetables"),
         ("de kok controleert de planning", "the cook checks the schedule"),
     ]
-    english_of = learn(pairs)
+    lexicon = learn(pairs)
+    english_of = lexicon.english_of
     assert english_of[dutch_stem("voorraad")] == "stock"
     assert english_of[dutch_stem("kok")] == "cook"
     assert english_of[dutch_stem("chauffeur")] == "driver"
     assert english_of[dutch_stem("controleert")] == "checks"
     assert english_of[dutch_stem("beheert")] in {"manages", "manage"}
     assert english_of["de"] == "the"
+    assert lexicon.english_words >= {"the", "cook", "manages", "manage", "they", "vegetables"}
+
+
+def test_a_stem_is_glossed_by_the_best_english_word_of_each_way_of_the_model() -> None:
+    # Dutch generating English says "care" and "monitor"; English generating Dutch says rare words seen
+    # with the stem ("training", "clothing"): both are kept, the first first
+    lexicon = Lexicon.builtin()
+    assert lexicon.english_of[dutch_stem("verzorgt")].split()[0] == "care"
+    assert lexicon.english_of[dutch_stem("bewaakt")].split()[0] == "monitor"
+    two_words = Lexicon({dutch_stem("verzorgt"): "care training", dutch_stem("oogst"): "harvest"})
+    assert two_words.gloss("Verzorgt oogst") == "care training harvest"
 
 
 def test_the_shipped_lexicon_glosses_dutch_work_processes() -> None:
@@ -88,10 +100,20 @@ def test_a_compound_is_glossed_by_its_parts_and_an_unknown_word_kept() -> None:
         ("experience with Python and SQL", False),
         ("install drainage systems", False),
         ("teamwork", False),
+        ("train managers", False),
+        ("deploy apps", False),
+        ("developing multithreaded scalable concurrent applications", False),
     ],
 )
 def test_dutch_text_is_told_from_english(text: str, dutch: bool) -> None:
     assert Lexicon.builtin().is_dutch(text) is dutch
+
+
+def test_english_words_besides_the_translations_count_as_english() -> None:
+    # "apps" has a Dutch stem and "deploy" is no translation: Dutch, unless "deploy" is known English
+    english_of = {dutch_stem("apps"): "application"}
+    assert Lexicon(english_of).is_dutch("deploy apps")
+    assert not Lexicon(english_of, english_words=["deploy"]).is_dutch("deploy apps")
 
 
 class _BagOfWords:
@@ -154,8 +176,11 @@ def test_the_lexicon_is_learned_from_an_esco_folders_parallel_occupations(tmp_pa
     assert ("kok", "cook") in pairs
     out = tmp_path / "words.csv"
     lexicon_io.main([str(tmp_path), str(out)])
-    learned = Lexicon.from_frame(pd.read_csv(out, dtype=str, keep_default_na=False))
+    learned = Lexicon.from_frames(
+        *(pd.read_csv(f, dtype=str, keep_default_na=False) for f in (out, tmp_path / ENGLISH_FILE))
+    )
     assert learned.english_of["kok"] == "cook"
+    assert "drives" in learned.english_words  # an English word of the text that translates no stem
     (tmp_path / "occupations_nl.csv").unlink()
     with pytest.raises(KoppelaarError, match=r"occupations_nl\.csv and occupations_en\.csv"):
         list(parallel_text(tmp_path))
