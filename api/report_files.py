@@ -334,7 +334,7 @@ def _number_format(column: str) -> str | None:
 
 def _sheet(xlsx: Any, sheet: str, frame: pd.DataFrame, formats: dict[str, str | None]) -> None:
     """One table on its own sheet: Dutch headers, number formats, the header frozen, filters on."""
-    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]  # noqa: PLC0415 -- the writer's engine
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415 -- the writer's engine
 
     out = frame.copy()
     for column, fmt in formats.items():

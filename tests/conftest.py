@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from threadpoolctl import threadpool_limits
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from httpx import Response
+
     from matching.prepare import Prepared
     from matching.scorers import LearnedScorer
     from models.dataset import Dataset
+    from models.store import Store
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -208,7 +213,7 @@ POSTGRES_URL = os.environ.get("KOPPELAAR_TEST_POSTGRES_URL", "postgresql+psycopg
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "sample"
 
 
-def _postgres_schema_url() -> Iterator[str]:
+def _postgres_schema_url() -> Generator[str]:
     """A URL whose search_path is a fresh schema, dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError
@@ -245,7 +250,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[object]:
+def store(db_url: str) -> Iterator[Store]:
     """An empty, migrated store."""
     from models.store import Store
 
@@ -257,56 +262,70 @@ def store(db_url: str) -> Iterator[object]:
 
 
 @pytest.fixture
-def sample_store(store: object) -> object:
+def sample_store(store: Store) -> Store:
     """The store holding the committed sample world (500 candidates in six regions)."""
     from models.store.importer import import_folder
 
-    import_folder(store, SAMPLE)  # type: ignore[arg-type]
+    import_folder(store, SAMPLE)
     return store
 
 
 class Api:
     """A test client of the API with a key per (role, region)."""
 
-    def __init__(self, client: object, store: object) -> None:
+    def __init__(self, client: TestClient, store: Store) -> None:
         self.client = client
         self.store = store
         self._keys: dict[tuple[str, str | None], str] = {}
+
+    @property
+    def app(self) -> FastAPI:
+        """The application the client calls."""
+        from fastapi import FastAPI
+
+        app = self.client.app
+        assert isinstance(app, FastAPI)
+        return app
 
     def key(self, role: str, region: str | None = "Groningen") -> str:
         from api.security import create_key
 
         if (role, region) not in self._keys:
-            with self.store.begin() as conn:  # type: ignore[attr-defined]
+            with self.store.begin() as conn:
                 self._keys[role, region] = create_key(conn, role=role, region=region).secret
         return self._keys[role, region]
 
     def headers(self, role: str = "admin", region: str | None = "Groningen") -> dict[str, str]:
         return {"X-API-Key": self.key(role, region)}
 
-    def request(self, method: str, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
-        headers = {**self.headers(role, region), **kw.pop("headers", {})}  # type: ignore[dict-item]
-        return self.client.request(method, "/api/v1" + path, headers=headers, **kw)  # type: ignore[attr-defined]
+    def request(
+        self, method: str, path: str, role: str = "admin", region: str | None = "Groningen", **kw: Any
+    ) -> Response:
+        headers = {**self.headers(role, region), **kw.pop("headers", {})}
+        # starlette annotates the request with httpx's private types, which mypy reads as Any
+        response: Response = self.client.request(method, "/api/v1" + path, headers=headers, **kw)
+        return response
 
-    def get(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
+    def get(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: Any) -> Response:
         return self.request("GET", path, role, region, **kw)
 
-    def post(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
+    def post(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: Any) -> Response:
         return self.request("POST", path, role, region, **kw)
 
-    def patch(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
+    def patch(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: Any) -> Response:
         return self.request("PATCH", path, role, region, **kw)
 
-    def delete(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: object):
+    def delete(self, path: str, role: str = "admin", region: str | None = "Groningen", **kw: Any) -> Response:
         return self.request("DELETE", path, role, region, **kw)
 
-    def wait_for_run(self, run_id: str, timeout: float = 120) -> dict:  # type: ignore[type-arg]
-        self.client.app.state.jobs.wait(run_id, timeout=timeout)  # type: ignore[attr-defined]
-        return self.get(f"/runs/{run_id}").json()  # type: ignore[no-any-return]
+    def wait_for_run(self, run_id: str, timeout: float = 120) -> dict[str, Any]:
+        self.app.state.jobs.wait(run_id, timeout=timeout)
+        run: dict[str, Any] = self.get(f"/runs/{run_id}").json()
+        return run
 
 
 @pytest.fixture
-def api(sample_store: object, db_url: str) -> Iterator[Api]:
+def api(sample_store: Store, db_url: str) -> Iterator[Api]:
     """The API over the sample world, with today fixed by the sample's own as-of date where it matters.
 
     Without the warm-up at start: each region's matcher is prepared by its first request, as with
@@ -319,7 +338,7 @@ def api(sample_store: object, db_url: str) -> Iterator[Api]:
     from api.http.app import create_app
     from api.settings import Settings
 
-    app = create_app(Settings(database_url=db_url, warm=False), store=sample_store)  # type: ignore[arg-type]
+    app = create_app(Settings(database_url=db_url, warm=False), store=sample_store)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, sample_store)
 
@@ -373,7 +392,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(nodeid)
 
-    return WorkUnits(config, log)  # type: ignore[arg-type]
+    return WorkUnits(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)

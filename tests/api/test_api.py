@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from models.store import tables as t
+from tests.conftest import Api
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -40,7 +41,7 @@ def problem(r: Any, status: int) -> dict[str, Any]:
     return body
 
 
-def test_a_coach_registers_reads_and_changes_a_candidate(api) -> None:
+def test_a_coach_registers_reads_and_changes_a_candidate(api: Api) -> None:
     r = api.post("/candidates", role="coach", json=NEW_CANDIDATE)
     assert r.status_code == 201, r.text
     assert r.headers["location"].endswith("/candidates/KND-T-1")
@@ -72,7 +73,7 @@ def test_a_coach_registers_reads_and_changes_a_candidate(api) -> None:
     assert api.get("/candidates/KND-T-1", role="coach").json()["hours_max"] == 32
 
 
-def test_lists_page_and_filter(api) -> None:
+def test_lists_page_and_filter(api: Api) -> None:
     seen: list[str] = []
     offset: int | None = 0
     while offset is not None:
@@ -86,7 +87,7 @@ def test_lists_page_and_filter(api) -> None:
     assert {v["contractor_id"] for v in vac["items"]} == {"OPN-00002"}
 
 
-def test_bulk_upload_is_all_or_nothing_with_rows_and_fields(api) -> None:
+def test_bulk_upload_is_all_or_nothing_with_rows_and_fields(api: Api) -> None:
     csv_bad = (
         "candidate_id,target_group,consent,hours_min\n"
         "KND-U-1,ww,true,8\n"
@@ -112,7 +113,7 @@ def test_bulk_upload_is_all_or_nothing_with_rows_and_fields(api) -> None:
     assert problem(api.post("/candidates/upload", role="coach", content=good, headers=key), 403)
 
 
-def _top_vacancy(api) -> str:
+def _top_vacancy(api: Api) -> str:
     """An open vacancy of an obligation with suggestions in Groningen."""
     for v in api.get("/vacancies?limit=500&additional=true", role="coach").json()["items"]:
         if not v["obligation_id"]:
@@ -123,7 +124,7 @@ def _top_vacancy(api) -> str:
     raise AssertionError("no vacancy has suggestions")
 
 
-def test_suggestions_respect_consent_and_coach_decisions(api) -> None:
+def test_suggestions_respect_consent_and_coach_decisions(api: Api) -> None:
     vacancy = _top_vacancy(api)
     first = api.get(f"/vacancies/{vacancy}/suggestions?top=5", role="coach").json()
     assert first["items"][0]["explanation"]
@@ -151,7 +152,7 @@ def test_suggestions_respect_consent_and_coach_decisions(api) -> None:
     assert vacancy not in [s["vacancy_id"] for s in mine["items"]]
 
 
-def test_accepting_a_suggestion_records_a_placement_that_moves_through_its_life(api) -> None:
+def test_accepting_a_suggestion_records_a_placement_that_moves_through_its_life(api: Api) -> None:
     vacancy = _top_vacancy(api)
     who = api.get(f"/vacancies/{vacancy}/suggestions?top=1", role="coach").json()["items"][0]["candidate_id"]
     obligation = api.get(f"/vacancies/{vacancy}", role="coach").json()["obligation_id"]
@@ -180,7 +181,7 @@ def test_accepting_a_suggestion_records_a_placement_that_moves_through_its_life(
     assert done.json()["end_date"] == "2027-06-30"
 
 
-def test_match_runs_plan_in_the_background_with_the_same_plan_for_the_same_input(api) -> None:
+def test_match_runs_plan_in_the_background_with_the_same_plan_for_the_same_input(api: Api) -> None:
     r = api.post("/runs", role="adviseur", json={"scope": "region", "today": AS_OF})
     assert r.status_code == 202, r.text
     assert r.json()["status"] in {"queued", "running", "done"}
@@ -205,7 +206,7 @@ def test_match_runs_plan_in_the_background_with_the_same_plan_for_the_same_input
     assert api.get(f"/runs/{second['run_id']}/unfilled?limit=5", role="adviseur").status_code == 200
 
 
-def test_a_run_for_one_obligation_plans_only_its_places(api) -> None:
+def test_a_run_for_one_obligation_plans_only_its_places(api: Api) -> None:
     vacancy = _top_vacancy(api)
     obligation = api.get(f"/vacancies/{vacancy}", role="coach").json()["obligation_id"]
     own = {v["vacancy_id"] for v in api.get(f"/vacancies?obligation_id={obligation}&limit=500").json()["items"]}
@@ -220,7 +221,7 @@ def test_a_run_for_one_obligation_plans_only_its_places(api) -> None:
 
 
 @pytest.mark.slow
-def test_interrupted_runs_are_resumed_on_restart_never_lost(api) -> None:
+def test_interrupted_runs_are_resumed_on_restart_never_lost(api: Api) -> None:
     from fastapi.testclient import TestClient
 
     from api.http.app import create_app
@@ -252,7 +253,7 @@ def test_interrupted_runs_are_resumed_on_restart_never_lost(api) -> None:
     assert "restart" in failed["error"]
 
 
-def test_erasure_removes_the_person_and_keeps_the_figures(api) -> None:
+def test_erasure_removes_the_person_and_keeps_the_figures(api: Api) -> None:
     with api.store.connect() as conn:
         row = conn.execute(
             select(t.placements.c.candidate_id, t.placements.c.obligation_id)
@@ -277,7 +278,7 @@ def test_erasure_removes_the_person_and_keeps_the_figures(api) -> None:
     problem(api.delete("/candidates/KND-000001", role="coach"), 403)
 
 
-def test_openapi_describes_every_operation_with_examples(api) -> None:
+def test_openapi_describes_every_operation_with_examples(api: Api) -> None:
     schema = api.client.get("/api/v1/openapi.json").json()
     operations = [op for path in schema["paths"].values() for op in path.values()]
     assert len(operations) >= 30
@@ -287,7 +288,7 @@ def test_openapi_describes_every_operation_with_examples(api) -> None:
     assert json.dumps(schema).count("problem+json") >= 30
 
 
-def test_an_obligation_naming_an_unknown_valuation_scheme_is_refused_with_its_row(api) -> None:
+def test_an_obligation_naming_an_unknown_valuation_scheme_is_refused_with_its_row(api: Api) -> None:
     """What a run or the report would stop on is refused where the obligation comes in: upload and PATCH."""
     key = {"Content-Type": "text/csv"}
     header = "obligation_id,contractor_id,client,tender_name,sector,contract_value_eur,sroi_percentage,"
@@ -305,7 +306,7 @@ def test_an_obligation_naming_an_unknown_valuation_scheme_is_refused_with_its_ro
     assert api.get("/obligations/SROI-00001").json()["valuation_scheme"] != "zeeland"
 
 
-def test_a_national_key_filtering_on_an_unknown_region_is_told_the_known_ones(api) -> None:
+def test_a_national_key_filtering_on_an_unknown_region_is_told_the_known_ones(api: Api) -> None:
     body = problem(api.get("/candidates?region=Groninge", role="admin", region=None), 422)
     assert "did you mean 'Groningen'?" in body["detail"]
     assert "Holland Rijnland" in body["detail"]

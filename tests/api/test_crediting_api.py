@@ -13,6 +13,7 @@ import pytest
 from matching.plan import make_plan
 from matching.prepare import MatchConfig, Prepared
 from models.dataset import read_dataset
+from models.store import Store
 from tests.conftest import Api
 from tests.unit.test_crediting import TODAY, world_rows
 
@@ -27,15 +28,15 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def api(store: object, db_url: str, folder: Path) -> Iterator[Api]:
+def api(store: Store, db_url: str, folder: Path) -> Iterator[Api]:
     from fastapi.testclient import TestClient
 
     from api.http.app import create_app
     from api.settings import Settings
     from models.store.importer import import_folder
 
-    import_folder(store, folder)  # type: ignore[arg-type]
-    app = create_app(Settings(database_url=db_url, warm=False), store=store)  # type: ignore[arg-type]
+    import_folder(store, folder)
+    app = create_app(Settings(database_url=db_url, warm=False), store=store)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, store)
 
@@ -43,7 +44,9 @@ def api(store: object, db_url: str, folder: Path) -> Iterator[Api]:
 def test_plan_report_and_api_credit_the_same_obligation_to_the_cent(api: Api, folder: Path) -> None:
     ds = read_dataset(folder)
     planned = make_plan(Prepared(ds, config=MatchConfig(today=TODAY))).plan.set_index(["candidate_id", "vacancy_id"])
-    euros = round(float(planned.loc[("K1", "V1"), "sroi_value_eur"]), 2)
+    planned_euros = planned.loc[("K1", "V1"), "sroi_value_eur"]
+    assert isinstance(planned_euros, float)
+    euros = round(planned_euros, 2)
     assert planned.loc[("K1", "V1"), "obligation_id"] == "O3"
 
     accepted = api.post(

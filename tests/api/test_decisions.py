@@ -190,7 +190,7 @@ def test_the_migration_keeps_the_first_of_duplicate_decisions(db_url: str) -> No
     store = Store.open(db_url, upgrade=False)
     try:
         store.upgrade("0001")
-        rows = [
+        rows: list[dict[str, str | None]] = [
             {"candidate_id": "K1", "vacancy_id": "V1", "decision": "accepted", "placement_id": "P1"},
             {"candidate_id": "K1", "vacancy_id": "V1", "decision": "accepted", "placement_id": "P2"},
             {"candidate_id": "K1", "vacancy_id": "V1", "decision": "rejected", "placement_id": None},

@@ -36,7 +36,9 @@ from sqlalchemy import func, select
 from api.http.schemas import EXAMPLES, to_cell
 from api.security import ROLE_PERMISSIONS, Permission, Role, create_key, hash_secret, revoke_key
 from models.schema import FILES_BY_NAME
+from models.store import Store
 from models.store import tables as t
+from tests.conftest import Api
 
 P = Permission
 V1 = "/api/v1"
@@ -165,6 +167,15 @@ def _entity_entries(
             shared=SHARED,
         ),
     }
+
+
+def _run_entry(tail: str) -> Entry:
+    """A run or a part of it (``tail``: "", "/plan", ...): region A's run shown, region B's not found."""
+    return Entry(
+        (P.RUNS_READ,),
+        lambda w: Probe("GET", f"{V1}/runs/{w.a_run}{tail}"),
+        lambda w: [Probe("GET", f"{V1}/runs/{w.b_run}{tail}", expect=(404,))],
+    )
 
 
 def _erasable(w: World) -> Probe:
@@ -379,14 +390,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
         lambda w: [Probe("GET", f"{V1}/runs?status=done&limit=500")],
         check=_own_run,
     ),
-    **{
-        ("GET", f"{V1}/runs/{{run_id}}{tail}"): Entry(
-            (P.RUNS_READ,),
-            lambda w, tail=tail: Probe("GET", f"{V1}/runs/{w.a_run}{tail}"),
-            lambda w, tail=tail: [Probe("GET", f"{V1}/runs/{w.b_run}{tail}", expect=(404,))],
-        )
-        for tail in ("", "/plan", "/unfilled", "/unplaced")
-    },
+    **{("GET", f"{V1}/runs/{{run_id}}{tail}"): _run_entry(tail) for tail in ("", "/plan", "/unfilled", "/unplaced")},
     ("GET", f"{V1}/obligations/{{obligation_id}}/progress"): Entry(
         (P.CATALOGUE_READ,),
         lambda w: Probe("GET", f"{V1}/obligations/{OBLIGATION}/progress"),
@@ -618,7 +622,7 @@ def make_world(api: Any) -> World:
         assert r.status_code == 202, r.text
         runs[reg] = r.json()["run_id"]
     for run_id in runs.values():
-        api.client.app.state.jobs.wait(run_id, timeout=120)
+        api.app.state.jobs.wait(run_id, timeout=120)
         assert api.get(f"/runs/{run_id}", role="admin", region=None).json()["status"] == "done"
     foreign.add(runs[B])
     return World(api, a_cands, b_cand, a_plc, b_plc, runs[A], runs[B], foreign)
@@ -645,7 +649,7 @@ def test_matrix_covers_every_operation() -> None:
 
 
 @pytest.mark.slow
-def test_every_operation_every_role(api) -> None:
+def test_every_operation_every_role(api: Api) -> None:
     """403 without the permission; own region's data only, audited; region B's rows refused and unchanged."""
     w = make_world(api)
     kids = {role: key_id(api, role, A) for role in ROLES}
@@ -700,12 +704,12 @@ def test_every_operation_every_role(api) -> None:
                 if why is not None:
                     fail(role, probe, why)
     events = {kid: audit_events(api, kid) for kid in kids.values()}
-    for shown in reads:
-        why = unaudited(shown, events[shown.kid])
+    for read in reads:
+        why = unaudited(read, events[read.kid])
         if why is not None:
-            fail(shown.role, shown.probe, why)
+            fail(read.role, read.probe, why)
     for run_id in runs:  # let the runs end before the store closes
-        api.client.app.state.jobs.wait(run_id, timeout=120)
+        api.app.state.jobs.wait(run_id, timeout=120)
     assert cases >= 4 * len(MATRIX)
     assert len(reads) >= 40  # candidate data is shown by a dozen operations to several roles
     assert not failures, f"{len(failures)} of {cases} cases failed:\n" + "\n".join(failures)
@@ -715,13 +719,12 @@ def test_every_operation_every_role(api) -> None:
 
 
 @pytest.fixture
-def bare_api(store: Any, db_url: str) -> Iterator[Any]:
+def bare_api(store: Store, db_url: str) -> Iterator[Api]:
     """The API over an empty store: for what needs keys but no data."""
     from fastapi.testclient import TestClient
 
     from api.http.app import create_app
     from api.settings import Settings
-    from tests.conftest import Api
 
     # every operation is asked with bad keys from one address here: throttling has its own test (test_hardening)
     app = create_app(Settings(database_url=db_url, auth_failures_per_minute=1_000_000), store=store)
@@ -733,7 +736,7 @@ def _filled(path: str) -> str:
     return path.replace("{", "").replace("}", "") if "{" in path else path
 
 
-def test_no_key_unknown_key_and_revoked_key_get_401_everywhere(bare_api) -> None:
+def test_no_key_unknown_key_and_revoked_key_get_401_everywhere(bare_api: Api) -> None:
     """Every operation but the health check wants a valid key; a revoked key stops working at once."""
     api = bare_api
     secret = api.key("werkgeversservice", A)
@@ -742,7 +745,7 @@ def test_no_key_unknown_key_and_revoked_key_get_401_everywhere(bare_api) -> None
         assert revoke_key(conn, kid)
     unknown = "kop_k000000000000_" + "x" * 43
     failures = []
-    for method, path in sorted(schema_operations(api.client.app)):
+    for method, path in sorted(schema_operations(api.app)):
         if path == "/healthz":
             continue
         for label, headers in (
@@ -761,9 +764,11 @@ def test_no_key_unknown_key_and_revoked_key_get_401_everywhere(bare_api) -> None
     assert api.get("/me", role="coach").status_code == 200  # another key of the same region still works
 
 
-def test_keys_are_stored_hashed(bare_api) -> None:
+def test_keys_are_stored_hashed(bare_api: Api) -> None:
     api = bare_api
-    secrets = {(role, region): api.key(role, region) for role in ROLES for region in (A, B)}
+    secrets: dict[tuple[str, str | None], str] = {
+        (role, region): api.key(role, region) for role in ROLES for region in (A, B)
+    }
     secrets["admin", None] = api.key("admin", None)
     with api.store.connect() as conn:
         rows = conn.execute(select(t.api_keys)).all()
@@ -782,11 +787,11 @@ def test_keys_are_stored_hashed(bare_api) -> None:
 # -- limits -------------------------------------------------------------------------------------
 
 
-def test_page_size_is_at_most_500(bare_api) -> None:
+def test_page_size_is_at_most_500(bare_api: Api) -> None:
     api = bare_api
     lists = [
         path
-        for path, ops in api.client.app.openapi()["paths"].items()
+        for path, ops in api.app.openapi()["paths"].items()
         for method, op in ops.items()
         if method == "get" and any(p["name"] == "limit" for p in op.get("parameters", []))
     ]
@@ -800,7 +805,7 @@ def test_page_size_is_at_most_500(bare_api) -> None:
         assert r.status_code != 422, (path, r.text)
 
 
-def test_request_body_above_the_limit_gets_413(store, db_url) -> None:
+def test_request_body_above_the_limit_gets_413(store: Store, db_url: str) -> None:
     from fastapi.testclient import TestClient
 
     from api.http.app import create_app
@@ -808,7 +813,7 @@ def test_request_body_above_the_limit_gets_413(store, db_url) -> None:
 
     limit = 20_000
     app = create_app(Settings(database_url=db_url, max_body_mb=limit / 1_000_000), store=store)
-    with store.begin() as conn:  # type: ignore[attr-defined]
+    with store.begin() as conn:
         key = {"X-API-Key": create_key(conn, role="werkgeversservice", region=A).secret}
     base = dict(EXAMPLES["candidates"])
     rows = [{**base, "candidate_id": f"TBIG-{i:04d}", "profile_text": "x" * 500} for i in range(60)]
@@ -832,7 +837,7 @@ def test_request_body_above_the_limit_gets_413(store, db_url) -> None:
             ("streamed json", client.post(f"{V1}/candidates", content=chunks(json_bytes), headers=json_headers)),
         ):
             assert problem(r, 413) is None, (label, r.text)
-        with store.connect() as conn:  # type: ignore[attr-defined]
+        with store.connect() as conn:
             written = conn.execute(select(t.candidates).where(t.candidates.c.candidate_id.like("TBIG-%"))).all()
         assert written == []
         r = client.post(f"{V1}/candidates/upload", content=small_csv, headers=csv_headers)
@@ -840,7 +845,7 @@ def test_request_body_above_the_limit_gets_413(store, db_url) -> None:
         assert r.json()["changes"]["candidates"]["inserted"] == 2
 
 
-def test_text_no_database_can_hold_gets_422_with_the_field(bare_api) -> None:
+def test_text_no_database_can_hold_gets_422_with_the_field(bare_api: Api) -> None:
     """A NUL character (path, query, body) or a lone surrogate (JSON) is refused, not a 500 on PostgreSQL."""
     api = bare_api
     for path, name in (
@@ -875,7 +880,7 @@ def test_text_no_database_can_hold_gets_422_with_the_field(bare_api) -> None:
 # -- suggestions, plans and audit ---------------------------------------------------------------
 
 
-def test_suggestions_and_plans_hold_only_own_consenting_available_candidates(api) -> None:
+def test_suggestions_and_plans_hold_only_own_consenting_available_candidates(api: Api) -> None:
     """Candidates without consent, not available or of another region are never suggested or planned."""
     own = api.get(f"/vacancies/{VACANCY}/suggestions?top=100", role="coach").json()["items"]
     assert len(own) >= 10
@@ -927,7 +932,7 @@ def test_suggestions_and_plans_hold_only_own_consenting_available_candidates(api
     assert run_id in {x["run_id"] for x in api.get("/runs", role="admin", region=None).json()["items"]}
 
 
-def test_reading_a_candidate_leaves_who_what_when_in_the_audit_log(api) -> None:
+def test_reading_a_candidate_leaves_who_what_when_in_the_audit_log(api: Api) -> None:
     cid = api.get("/candidates?limit=1", role="coach").json()["items"][0]["candidate_id"]
     kid = key_id(api, "coach", A)
     before = datetime.now(UTC) - timedelta(seconds=1)

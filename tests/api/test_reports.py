@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import openpyxl
 
 from tests.api.test_api import _top_vacancy, problem
+from tests.conftest import Api
 
 A = "Groningen"
 
 
-def test_the_report_has_every_table_and_the_region_people_only(api) -> None:
+def test_the_report_has_every_table_and_the_region_people_only(api: Api) -> None:
     r = api.get("/reports/monitoring", role="coach")
     assert r.status_code == 200, r.text
     body = r.json()
@@ -36,7 +38,7 @@ def test_the_report_has_every_table_and_the_region_people_only(api) -> None:
     assert len(everything["placements"]) > len(body["placements"])
 
 
-def test_one_table_and_an_unknown_table_or_region(api) -> None:
+def test_one_table_and_an_unknown_table_or_region(api: Api) -> None:
     r = api.get("/reports/monitoring/tables/progress", role="adviseur")
     assert r.status_code == 200
     body = r.json()
@@ -58,7 +60,7 @@ def test_one_table_and_an_unknown_table_or_region(api) -> None:
     problem(api.get("/reports/monitoring?today=gisteren", role="adviseur"), 422)
 
 
-def test_the_page_and_the_workbook(api) -> None:
+def test_the_page_and_the_workbook(api: Api) -> None:
     page = api.get("/reports/monitoring.html", role="coach")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
@@ -71,11 +73,11 @@ def test_the_page_and_the_workbook(api) -> None:
     assert sheets[:3] == ["Overzicht", "Voortgang", "Signalen"]
 
 
-def test_accepting_a_suggestion_shows_in_the_next_report(api) -> None:
+def test_accepting_a_suggestion_shows_in_the_next_report(api: Api) -> None:
     vacancy = _top_vacancy(api)
     obligation = api.get(f"/vacancies/{vacancy}", role="coach").json()["obligation_id"]
 
-    def row() -> dict:
+    def row() -> dict[str, Any]:
         items = api.get("/reports/monitoring/tables/progress", role="adviseur").json()["items"]
         return next(p for p in items if p["obligation_id"] == obligation)
 
@@ -101,7 +103,7 @@ def test_accepting_a_suggestion_shows_in_the_next_report(api) -> None:
     assert single["forecast_eur"] == accepted["forecast_eur"]
 
 
-def test_a_role_without_reports_is_refused(api) -> None:
+def test_a_role_without_reports_is_refused(api: Api) -> None:
     from api.security import ROLE_PERMISSIONS, Permission, Role
 
     assert all(Permission.REPORTS_READ in ROLE_PERMISSIONS[r] for r in Role)  # aggregates: every role reads them

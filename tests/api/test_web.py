@@ -6,6 +6,8 @@ The page itself is tested in Chromium by tests/e2e/test_web.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,10 +15,11 @@ from fastapi.testclient import TestClient
 from api.http.app import create_app
 from api.http.web import STATIC
 from api.settings import Settings
+from tests.conftest import Api
 
 
 @pytest.fixture
-def client(tmp_path) -> TestClient:
+def client(tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'k.sqlite'}"))
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
@@ -74,7 +77,7 @@ def test_the_page_is_not_part_of_the_api_description(client: TestClient) -> None
     assert not [p for p in paths if not p.startswith("/api/v1/") and p != "/healthz"]
 
 
-def test_vacancies_and_candidates_are_searched_with_q(api) -> None:
+def test_vacancies_and_candidates_are_searched_with_q(api: Api) -> None:
     found = api.get("/vacancies?q=MONTEUR&limit=500", role="coach").json()
     assert found["total"] > 3
     assert all("monteur" in (v["title"] + " " + (v["occupation"] or "")).lower() for v in found["items"])
@@ -95,7 +98,7 @@ def test_vacancies_and_candidates_are_searched_with_q(api) -> None:
     assert api.get("/candidates?q=" + "x" * 201, role="coach").status_code == 422
 
 
-def test_suggestions_carry_their_explanation_as_codes(api) -> None:
+def test_suggestions_carry_their_explanation_as_codes(api: Api) -> None:
     vacancy = next(
         v["vacancy_id"]
         for v in api.get("/vacancies?additional=true&limit=500", role="coach").json()["items"]
@@ -106,7 +109,7 @@ def test_suggestions_carry_their_explanation_as_codes(api) -> None:
     assert item["explanation"]
 
 
-def test_the_placements_that_count_towards_an_obligation(api) -> None:
+def test_the_placements_that_count_towards_an_obligation(api: Api) -> None:
     """``for_obligation`` lists what the obligation's progress counts (models.valuation.credited_obligations):
     those naming it, and those naming none at a vacancy of its contractor that names it or none."""
     obligations = api.get("/obligations?limit=500").json()["items"]

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
@@ -283,7 +284,9 @@ def _api(url: str, base: Path) -> Iterator[tuple[Store, Callable[[Write], int]]]
 
             def send(write: Write) -> int:
                 headers = {"X-API-Key": secrets[write.role], **(CSV if write.csv is not None else {})}
-                r = client.request(write.method, V1 + write.path, headers=headers, json=write.json, content=write.csv)
+                r: Response = client.request(
+                    write.method, V1 + write.path, headers=headers, json=write.json, content=write.csv
+                )
                 allowed = ANSWERS | (REFUSED_TO_A_COACH if write.role == "coach" else set())
                 assert r.status_code in allowed, (write, r.status_code, r.text)
                 return r.status_code

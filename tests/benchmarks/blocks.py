@@ -17,12 +17,19 @@ import hashlib
 import resource
 import statistics
 import time
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tests.benchmarks.measure import Measurement
+
+if TYPE_CHECKING:
+    from matching.blocks import Block
+
+#: A block's kept lists: per vacancy, the kept candidate rows and their scores.
+Kept = list[tuple[np.ndarray, np.ndarray]]
 
 
 def bench_blocks(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
@@ -41,7 +48,7 @@ def bench_blocks(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     places = _places(p, None)
     keep = np.maximum(50, 25 * places.capacity.astype(np.int64))
     blocks = make_blocks(p, np.flatnonzero(places.capacity > 0), keep)
-    paths = {
+    paths: dict[str, Callable[[Block], Kept]] = {
         "per vacancy": lambda b: _per_vacancy(p, scorer, b, int(TRAINING_CANNOT_REMOVE)),
         "sweep": lambda b: _kept(score_block(p, scorer, b, skip=False)),
         "sweep + bound": lambda b: _kept(score_block(p, scorer, b)),
@@ -95,17 +102,17 @@ def score_block_counts(p: Any, scorer: Any, blocks: list[Any]) -> dict[str, Any]
     }
 
 
-def _kept(r: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+def _kept(r: Any) -> Kept:
     return [(np.asarray(c), np.asarray(s)) for c, s in zip(r.kept_c, r.kept_score, strict=True)]
 
 
-def _same(a: list[tuple[np.ndarray, np.ndarray]], b: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+def _same(a: Kept, b: Kept) -> bool:
     return len(a) == len(b) and all(
         np.array_equal(ca, cb) and np.array_equal(sa, sb) for (ca, sa), (cb, sb) in zip(a, b, strict=True)
     )
 
 
-def _per_vacancy(p: Any, scorer: Any, block: Any, permanent: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _per_vacancy(p: Any, scorer: Any, block: Any, permanent: int) -> Kept:
     """The block path before the sweep: each vacancy's candidates in reach screened on their own,
     every eligible pair described and scored, the ``keep`` best kept (score, then candidate row)."""
     from matching.blocks import _top

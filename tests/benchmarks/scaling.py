@@ -149,8 +149,8 @@ def bench_scaling(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
             for k in range(repeat)
         )
         for label, results in (("local", local), ("dask, 2 workers", dask)):
-            r = _measurement(f"match {n:,} × {m:,} on the {label} engine", results)
-            out.append((r, _stages(r.extra)))
+            measured = _measurement(f"match {n:,} × {m:,} on the {label} engine", results)
+            out.append((measured, _stages(measured.extra)))
         lo, da = out[0][0], out[1][0]
         ratio = lo.median_s / da.median_s
         score_ratio = float(lo.extra["score_s"]) / max(float(da.extra["score_s"]), 1e-9)  # type: ignore[arg-type]

@@ -92,5 +92,5 @@ def scoring(_: None, *, candidates: int, vacancies: int, seed: int) -> dict[str,
 
 def _history(world: Any, as_of: date) -> np.ndarray:
     obl = world.obligations.set_index("obligation_id")["end_date"]
-    end = world.vacancies["obligation_id"].map(obl)
+    end: pd.Series = world.vacancies["obligation_id"].map(obl)
     return (end < pd.Timestamp(as_of)).fillna(False).to_numpy(dtype=bool)

@@ -157,7 +157,7 @@ def test_the_batch_views_of_an_adviser_have_no_wcag_violations(live: Live, page:
 
 def focused(page: Any) -> dict[str, Any]:
     """What has the keyboard focus: its text, id and whether its focus ring shows."""
-    return page.evaluate(
+    focus: dict[str, Any] = page.evaluate(
         """() => {
           const e = document.activeElement;
           const style = getComputedStyle(e);
@@ -170,6 +170,7 @@ def focused(page: Any) -> dict[str, Any]:
           };
         }"""
     )
+    return focus
 
 
 def test_the_keyboard_signs_in_skips_to_the_content_and_searches(live: Live, page: Any) -> None:

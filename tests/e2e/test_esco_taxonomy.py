@@ -34,14 +34,14 @@ def _esco_world(folder: Path) -> Path:
     extra_skills = [JOIN_WOOD, "lay bricks", "brickworking", "operate crosscut saw"]
     extra_work = ["inspiciënt:2", "schrijnwerker:4", "carpenter"]
     for i in range(0, len(candidates), 4):
-        skills = [s for s in candidates.at[i, "skills"].split("; ") if s]
+        skills = [s for s in str(candidates.at[i, "skills"]).split("; ") if s]
         candidates.at[i, "skills"] = "; ".join([*skills, extra_skills[i % len(extra_skills)]])
-        work = [w for w in candidates.at[i, "occupations"].split("; ") if w]
+        work = [w for w in str(candidates.at[i, "occupations"]).split("; ") if w]
         candidates.at[i, "occupations"] = "; ".join([*work, extra_work[i % len(extra_work)]])
     candidates.to_csv(folder / "candidates.csv", index=False)
     vacancies = pd.read_csv(folder / "vacancies.csv", dtype=str, keep_default_na=False)
     for i in range(0, len(vacancies), 3):
-        required = [s for s in vacancies.at[i, "required_skills"].split("; ") if s]
+        required = [s for s in str(vacancies.at[i, "required_skills"]).split("; ") if s]
         vacancies.at[i, "required_skills"] = "; ".join([*required, LAY_BRICKS, "join wood elements"])
     vacancies.to_csv(folder / "vacancies.csv", index=False)
     valid = runner.invoke(app, ["validate", str(folder), "--today", TODAY])

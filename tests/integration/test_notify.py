@@ -25,6 +25,7 @@ from api.services.worklist import WorklistService, select
 from api.settings import Settings
 from models.store import notifications as store_notes
 from models.store import tables as t
+from models.store.store import now
 from tests.conftest import AS_OF
 
 REGION = "Groningen"
@@ -79,7 +80,7 @@ def slip_to_behind(store: Any, obligation_id: str) -> None:
         conn.execute(
             update(t.obligations)
             .where(o.obligation_id == obligation_id)
-            .values(obligation_eur=o.contract_value_eur, updated_at=store_notes.now())
+            .values(obligation_eur=o.contract_value_eur, updated_at=now())
         )
         store.bump_version(conn)
 
@@ -170,7 +171,7 @@ def test_a_changed_vacancy_that_ranks_a_coachs_candidate_is_told_once(
     assert sum(collect(sample_store, runtime, AS_OF, matching=matching).new.values()) == 0  # nothing changed yet
     with sample_store.begin() as conn:
         v = t.vacancies.c
-        conn.execute(update(t.vacancies).where(v.vacancy_id == vacancy).values(updated_at=store_notes.now()))
+        conn.execute(update(t.vacancies).where(v.vacancy_id == vacancy).values(updated_at=now()))
         sample_store.bump_version(conn, ["data_version:vacancies"])
     found = run_once(sample_store, runtime, AS_OF, matching=matching)
     assert found.new["vacancy_match"] == 1

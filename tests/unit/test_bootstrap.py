@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import api.bootstrap
+import api.settings
 from api.bootstrap import Runtime
 from api.settings import Settings
 from tests.conftest import DatasetFactory
@@ -32,7 +33,7 @@ def test_match_loads_the_settings_once(
     from api.cli import app
 
     calls: list[Settings] = []
-    load = api.bootstrap.load_settings
+    load = api.settings.load_settings
 
     def counted() -> Settings:
         calls.append(load())

@@ -65,7 +65,8 @@ def test_a_placement_counts_only_for_an_obligation_that_takes_its_target_group(t
     # eligible: an obligation of the contractor (O3) counts WW
     assert screen(p, np.array([0]), np.array([0])).reasons[0] & Reason.TARGET_GROUP == 0
     result = make_plan(p)
-    row = result.plan.set_index(["candidate_id", "vacancy_id"]).loc[("K1", "V1")]
+    row = result.plan.set_index(["candidate_id", "vacancy_id"]).xs(("K1", "V1"))
+    assert isinstance(row, pd.Series)
     assert row["obligation_id"] == "O3"  # not O1, which owes more but does not count WW
     planned = {o["obligation_id"]: o["planned_eur"] for o in result.summary["obligations"]}
     assert planned.get("O1", 0.0) == 0.0
@@ -101,6 +102,7 @@ def test_the_plan_and_monitoring_agree_on_a_language_gap_bonus(tmp_path: Path) -
         rows["vacancies"][0]["min_language_level"] = ""
         ds = read_dataset(write_rows(tmp_path / level, rows))
         row = make_plan(Prepared(ds, config=MatchConfig(today=TODAY))).plan.set_index("candidate_id").loc["K1"]
+        assert isinstance(row, pd.Series)
         _, valuation = value_registered(_registered(ds), ds.candidates, ds.vacancies, ds.obligations)
         assert round(float(valuation.euros[0]), 2) == round(float(row["sroi_value_eur"]), 2)
         values.append(float(row["sroi_value_eur"]))

@@ -19,7 +19,8 @@ def prepared(worlds: Worlds) -> Prepared:
 def _eligible(p: Prepared, v: int) -> np.ndarray:
     ci = np.arange(p.n_candidates)
     ok = screen(p, ci, np.full(len(ci), v)).eligible & p.c_matchable
-    return ci[ok]
+    eligible: np.ndarray = ci[ok]
+    return eligible
 
 
 def test_every_eligible_candidate_or_the_free_ones_up_to_a_limit(prepared: Prepared) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,9 @@ def _changed(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
     available = np.flatnonzero(c["consent"].fillna(False).to_numpy(bool) & (c["status"] == "beschikbaar").to_numpy())
     edited, withdrawn, gone = (cid[int(i)] for i in available[[3, 7, 11]])
     i = int(np.flatnonzero(cid == edited)[0])
-    c.at[i, "skills"] = (*c.at[i, "skills"], "onderwaterlassen met kraan")  # a skill no one had
+    # pandas-stubs type a cell of .at as a scalar; the skill columns hold tuples
+    skills = cast(tuple[str, ...], c.at[i, "skills"])
+    c.at[i, "skills"] = (*skills, "onderwaterlassen met kraan")  # type: ignore[assignment]  # a skill no one had
     c.at[i, "profile_text"] = "Lasser met tien jaar ervaring op zee en in de haven"
     c.at[i, "max_travel_km"] = 60.0
     c.loc[cid == withdrawn, "consent"] = False
@@ -58,7 +60,7 @@ def _changed(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
     v_edited, v_gone = vid[int(open_[2])], vid[int(open_[5])]
     j = int(np.flatnonzero(vid == v_edited)[0])
     v.at[j, "title"] = "Zeilmaker jachtbouw"
-    v.at[j, "required_skills"] = ("zeilen naaien",)
+    v.at[j, "required_skills"] = ("zeilen naaien",)  # type: ignore[assignment]  # a tuple cell, as above
     v_added = v.iloc[[int(open_[9])]].copy()
     v_added["vacancy_id"] = "VAC-999999"
     v_added["hours_per_week"] = 24.0
@@ -69,7 +71,10 @@ def _changed(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
 
 def _equal(a: object, b: object) -> bool:
     if sparse.issparse(a):
-        return sparse.issparse(b) and a.shape == b.shape and a.format == b.format and (a != b).nnz == 0
+        # scipy has no annotations, so issparse does not narrow: the matrices are taken as Any
+        x: Any = a
+        y: Any = b
+        return bool(sparse.issparse(y) and x.shape == y.shape and x.format == y.format and (x != y).nnz == 0)
     if isinstance(a, np.ndarray) and a.dtype.kind == "M":  # NaT is not equal to itself
         return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a.view(np.int64), b.view(np.int64))
     if isinstance(a, np.ndarray):
@@ -299,7 +304,8 @@ def test_a_few_places_target_groups_are_kept_by_the_obligations_content_not_by_t
     other = obligations.copy()
     row = int(np.flatnonzero(other["obligation_id"].astype(str) == str(named["obligation_id"]))[0])
     kept = set(named["allowed_target_groups"])
-    other.at[row, "allowed_target_groups"] = tuple(g for g in GROUPS if g not in kept)[:1]
+    # pandas-stubs take the value of .at as a scalar; the column holds tuples
+    other.at[row, "allowed_target_groups"] = tuple(g for g in GROUPS if g not in kept)[:1]  # type: ignore[assignment]
     want = direct(other)
     assert not np.array_equal(want, first)
     assert np.array_equal(_counted_target_groups(other, place, on=on), want)

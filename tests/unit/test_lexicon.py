@@ -126,7 +126,8 @@ class _BagOfWords:
         for row, text in enumerate(texts):
             for word in text.lower().split():
                 out[row, zlib.crc32(word.encode()) % 256] += 1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+        unit: np.ndarray = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+        return unit
 
     def encode_labels(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode(texts)

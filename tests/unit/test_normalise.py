@@ -7,7 +7,7 @@ import math
 import pytest
 
 from data.synthetic import vocabulary
-from data.synthetic.surface import certificate_forms, occupation_forms, skill_forms, typo_variants
+from data.synthetic.surface import Forms, certificate_forms, occupation_forms, skill_forms, typo_variants
 from matching.normalise import DEFAULT_THRESHOLD, Normaliser
 from matching.taxonomy import Kind, Taxonomy
 
@@ -202,11 +202,12 @@ def test_a_shortlist_finds_what_a_comparison_with_every_label_finds(monkeypatch:
     shortlisted = Normaliser(Taxonomy.builtin())
     assert set(shortlisted._shortlists) == {"occupation", "skill", "certificate"}
     typos_agree, typos = 0, 0
-    for kind, title, by_code in (
+    kinds: list[tuple[Kind, bool, dict[str, Forms]]] = [
         ("skill", False, skill_forms()),
         ("certificate", False, certificate_forms()),
         ("occupation", True, occupation_forms()),
-    ):
+    ]
+    for kind, title, by_code in kinds:
         texts = [label for f in by_code.values() for label in f.all()]
         if kind == "occupation":
             texts += [f"Allround {o.nl} (m/v) 36 uur" for o in vocabulary.OCCUPATIONS]

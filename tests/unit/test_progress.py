@@ -36,7 +36,9 @@ def world(
 
 
 def row(progress: pd.DataFrame, obligation_id: str = "O1") -> pd.Series:
-    return progress.set_index("obligation_id").loc[obligation_id]
+    found = progress.set_index("obligation_id").loc[obligation_id]
+    assert isinstance(found, pd.Series)
+    return found
 
 
 # P1: K1, Participatiewet since 2023-05-01: on the award date 2026-01-10 more than 2 years, so Oost-NL values

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -136,7 +137,7 @@ def test_every_shipped_scheme_names_its_source_and_hours_basis() -> None:
         ("oost_nl", "participatiewet", {"kind": "werkervaringsplek", "months": 4}, 3_000),  # 750 a month
     ],
 )
-def test_bonuses_and_bases_as_published(scheme: str, group: str, kw: dict[str, object], euros: float) -> None:
+def test_bonuses_and_bases_as_published(scheme: str, group: str, kw: dict[str, Any], euros: float) -> None:
     assert _value(scheme, group, **kw)[0] == pytest.approx(euros)
 
 
@@ -200,7 +201,7 @@ def test_the_harlingen_rules_change_a_placements_value(tmp_path: Path) -> None:
     assert _value("oost_nl", "nug", hours=11)[0] == pytest.approx(10_000 * 11 / 36, abs=0.01)
 
 
-def _obligations(**extra: list[object]) -> pd.DataFrame:
+def _obligations(**extra: pd.DatetimeIndex) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "obligation_id": ["HR-2023-06", "HR-2023-10"],
@@ -252,7 +253,7 @@ def test_the_publication_date_decides_before_the_award_date() -> None:
     published = pd.to_datetime(["2023-05-01", "2023-08-31"])  # both published before 2023-09-01
     versions = Schemes().versions_for_obligations(_obligations(publication_date=published))
     assert [v.name for v in versions] == ["standaard", "standaard"]
-    published = pd.to_datetime(["2023-09-01", pd.NaT])  # the day itself; unknown: the award date
+    published = pd.DatetimeIndex(["2023-09-01", pd.NaT])  # the day itself; unknown: the award date
     versions = Schemes().versions_for_obligations(_obligations(publication_date=published))
     assert [v.title for v in versions] == ["holland_rijnland 2023", "holland_rijnland 2023"]
 

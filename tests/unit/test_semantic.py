@@ -75,7 +75,7 @@ class _Noisy:
         self.vectors, self.error, self.rng = vectors, error, np.random.default_rng(seed)
 
     def __call__(self, queries: np.ndarray) -> np.ndarray:
-        exact = queries @ self.vectors.T
+        exact: np.ndarray = queries @ self.vectors.T
         return exact + self.rng.uniform(-self.error, self.error, exact.shape).astype(np.float32)
 
 
@@ -193,7 +193,8 @@ def test_a_skill_text_only_its_meaning_places_is_a_concept_in_prepare_and_its_ex
     monkeypatch.setenv("KOPPELAAR_EMBEDDING_CACHE", str(tmp_path))
     ds = worlds.copy(300, 60, 1)
     written = "rijden op een heftruck"  # no label is written like it: fuzzy matching keeps it as free text
-    ds.vacancies.at[0, "required_skills"] = [written]
+    # pandas-stubs take the value of .at as a scalar; the skill columns hold sequences
+    ds.vacancies.at[0, "required_skills"] = [written]  # type: ignore[assignment]
     vacancy = str(ds.vacancies.at[0, "vacancy_id"])
     fuzzy = Runtime(Settings(semantic=False)).prepare(ds, AS_OF)
     assert fuzzy.skill_key[written] == f"txt:{written}"

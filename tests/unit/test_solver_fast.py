@@ -139,7 +139,9 @@ def test_the_largest_assignment_on_bigger_random_graphs(seed: int) -> None:
         assert chosen.sum() == ortools_max_flow(n_rows, capacity, rows, cols)
 
 
-def brute_best(n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, weight: np.ndarray) -> tuple:
+def brute_best(
+    n_rows: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
+) -> tuple[int, int]:
     """The most pairs, then the most weight, over every feasible set of arcs."""
     options = [[None, *np.flatnonzero(rows == r)] for r in range(n_rows)]
     best = (0, 0)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,8 +90,8 @@ def _near_pairs(model: HiddenModel, km: float = 30.0) -> tuple[np.ndarray, np.nd
     """Every candidate–vacancy pair of the world less than ``km`` apart (both located)."""
     from matching.geo import haversine_km
 
-    ci, vi = np.meshgrid(np.arange(len(model.c_lat)), np.arange(len(model.v_lat)), indexing="ij")
-    ci, vi = ci.ravel(), vi.ravel()
+    grid_c, grid_v = np.meshgrid(np.arange(len(model.c_lat)), np.arange(len(model.v_lat)), indexing="ij")
+    ci, vi = grid_c.ravel(), grid_v.ravel()
     d = haversine_km(model.c_lat[ci], model.c_lon[ci], model.v_lat[vi], model.v_lon[vi])
     near = d < km
     return ci[near], vi[near]
@@ -100,7 +101,8 @@ def _importance(ds: Dataset, truth: TruthModel, weights: tuple[str, ...], pairs:
     """How much the logit moves, on average, when the factor's weights are set to zero."""
     hidden = hidden_parts(3, len(ds.candidates), len(ds.contractors))
     full = HiddenModel(ds, truth, hidden).logit(*pairs)
-    without = dataclasses.replace(truth, **dict.fromkeys(weights, 0.0))
+    zeroed: dict[str, Any] = dict.fromkeys(weights, 0.0)  # mypy types replace()'s keywords field by field
+    without = dataclasses.replace(truth, **zeroed)
     return float(np.mean(np.abs(full - HiddenModel(ds, without, hidden).logit(*pairs))))
 
 
