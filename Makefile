@@ -72,11 +72,11 @@ coverage: $(DEV_STAMP) services
 	NUMBA_CACHE_DIR="$(NUMBA_CACHE)/$(KERNELS_KEY)" $(BIN)/pytest -n auto --dist loadgroup --no-loadscope-reorder \
 	  --cov=models --cov=matching --cov=api --cov=data --cov-report=term:skip-covered
 
-## lint: ruff, ruff format --check, mypy (strict) on every package (matching, models, api, data), import-linter
+## lint: ruff, ruff format --check, mypy (strict) on every package (matching, models, api, data, tests), import-linter
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy matching models api data
+	$(BIN)/mypy matching models api data tests
 	$(BIN)/lint-imports
 
 ## bench: speed and quality benchmarks (not part of the test run); BENCH passes names and options,
