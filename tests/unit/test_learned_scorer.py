@@ -16,6 +16,7 @@ from matching.scorers import (
     CHOSEN_FROM,
     FAMILIES,
     LEAST_SPREAD,
+    RULE_WEIGHT,
     LearnedScorer,
     Platt,
     PlattCurve,
@@ -219,3 +220,16 @@ def test_the_blend_of_stumps_and_rule_score_is_its_two_parts_combined(prepared: 
     parts = blend.combine(stumps.decision_function(rows), RuleScorer().score(rows))
     assert np.array_equal(blend.decision_function(rows), parts)
     assert np.array_equal(blend.decision_function(rows[17:20]), parts[17:20])
+
+
+def test_train_fits_with_the_rule_weight_it_is_given(prepared: Prepared, monkeypatch: pytest.MonkeyPatch) -> None:
+    fitted: list[float] = []
+
+    def fit(self: LearnedScorer, *args: object, **kwargs: object) -> LearnedScorer:
+        fitted.append(self.rule_weight)
+        return self
+
+    monkeypatch.setattr(LearnedScorer, "fit", fit)
+    assert train(prepared, seed=1, rule_weight=2.0).rule_weight == 2.0
+    assert train(prepared, seed=1).rule_weight == RULE_WEIGHT
+    assert fitted == [2.0, RULE_WEIGHT]
