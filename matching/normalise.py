@@ -364,9 +364,8 @@ class Normaliser:
             found[i] = hits
         if dutch.any():
             rows = np.flatnonzero(dutch)
-            similarities = index.similarities(np.vstack([vectors[rows], vectors[len(queries) :]]))
-            blended = (similarities[: len(rows)] + similarities[len(rows) :]) / 2
-            for i, hits in zip(rows, index.best(blended, FUSION_DEPTH), strict=True):
+            blended = index.nearest_mean(vectors[rows], vectors[len(queries) :], FUSION_DEPTH)
+            for i, hits in zip(rows, blended, strict=True):
                 found[i] = hits
         out: list[tuple[list[tuple[str, float]], float]] = []
         for query, is_dutch, hits in zip(queries, dutch, found, strict=True):

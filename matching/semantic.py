@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Protocol
 
 import numpy as np
@@ -34,6 +34,9 @@ BLAS_THREADS_FROM = 16
 #: to lie among them is searched exactly); with int8 products against the 13,896 ESCO skills it could be
 #: shown for 326 of 366 validation spans' top 50 at 256, 364 at 384 and all at 512.
 COARSE_CANDIDATES = 512
+#: Groups of query vectors compared exactly at a time: a similarity matrix of 256 x 13,896 ESCO skills
+#: is 14 MB, one of every text of a large file would not fit in memory.
+EXACT_GROUPS = 256
 
 
 class CoarseProduct(Protocol):
@@ -152,43 +155,77 @@ class SemanticIndex:
 
     def nearest(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """Per query vector, the ``k`` concepts with the nearest text, with that cosine similarity
-        (equal ones in the order of ``codes``).
+        (equal ones in the order of ``codes``)."""
+        return self._nearest(np.asarray(query_vectors)[:, np.newaxis, :], k)
 
-        With a ``coarse`` product, fewer than ``BLAS_THREADS_FROM`` queries are each searched in two
-        steps (:meth:`_two_step`): a product this small is bound by reading the label vectors, and the
-        coarse one reads fewer bytes. The others are compared with every label vector exactly.
+    def nearest_mean(self, first: np.ndarray, second: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """Per row, the ``k`` concepts by the mean of their cosine to the row of ``first`` and to the row of
+        ``second`` (each by the concept's nearest text), with that mean."""
+        return self._nearest(np.stack([first, second], axis=1), k)
+
+    def _nearest(self, groups: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """Per group of query vectors (``groups``: groups x vectors x dimensions), the ``k`` concepts by the
+        mean of their cosines to the group's vectors.
+
+        With a ``coarse`` product, fewer than ``BLAS_THREADS_FROM`` query vectors are searched group by
+        group in two steps (:meth:`_two_step`): a product this small is bound by reading the label
+        vectors, and the coarse one reads fewer bytes. The others are compared with every label vector
+        exactly.
         """
         n = len(self.codes)
-        if not n or not len(query_vectors):
-            return [[] for _ in range(len(query_vectors))]
-        queries = np.ascontiguousarray(query_vectors, dtype=np.float32)
-        if self.coarse is not None and len(queries) < BLAS_THREADS_FROM and n > COARSE_CANDIDATES >= k:
-            found = [self._two_step(self.coarse, query, k) for query in queries]
+        if not n or not len(groups):
+            return [[] for _ in range(len(groups))]
+        groups = np.ascontiguousarray(groups, dtype=np.float32)
+        small = groups.shape[0] * groups.shape[1] < BLAS_THREADS_FROM
+        if self.coarse is not None and small and n > COARSE_CANDIDATES >= k:
+            with _blas().limit(limits=1, user_api="blas"):
+                found = [self._two_step(self.coarse, group, k) for group in groups]
             if all(hits is not None for hits in found):
                 return [hits for hits in found if hits is not None]
-            exact = self.best(self.similarities(queries), k)
+            exact = self.best(self._mean_similarities(groups), k)
             return [hits if hits is not None else exact[i] for i, hits in enumerate(found)]
-        return self.best(self.similarities(queries), k)
+        return [
+            hits
+            for lo in range(0, len(groups), EXACT_GROUPS)
+            for hits in self.best(self._mean_similarities(groups[lo : lo + EXACT_GROUPS]), k)
+        ]
 
-    def _two_step(self, coarse_product: CoarseProduct, query: np.ndarray, k: int) -> list[tuple[str, float]] | None:
-        """The ``k`` nearest concepts of one query: the ``COARSE_CANDIDATES`` best by the coarse product,
-        re-scored exactly. ``None`` when that cannot be shown to be the exact answer: when a concept left
-        out could, within the coarse product's error, score above the ``k``-th candidate's exact cosine."""
+    def _mean_similarities(self, groups: np.ndarray) -> np.ndarray:
+        """Groups x concepts: the mean of each concept's cosine similarities to a group's vectors."""
+        count, size, dimensions = groups.shape
+        similarities = self.similarities(groups.reshape(count * size, dimensions))
+        return similarities.reshape(count, size, -1).mean(axis=1) if size > 1 else similarities
+
+    def _two_step(self, coarse_product: CoarseProduct, group: np.ndarray, k: int) -> list[tuple[str, float]] | None:
+        """The ``k`` nearest concepts of one group of query vectors (by the mean of their cosines): the
+        ``COARSE_CANDIDATES`` best by the coarse product, re-scored exactly. ``None`` when that cannot be
+        shown to be the exact answer: when a concept left out could, within the coarse product's error,
+        score above the ``k``-th candidate's exact score."""
         n, starts = len(self.codes), self.starts
-        coarse = coarse_product(query[np.newaxis, :])[0]
+        coarse = coarse_product(group)
         if len(self.vectors) > n:
-            coarse = np.maximum.reduceat(coarse, starts)
+            coarse = np.maximum.reduceat(coarse, starts, axis=1)
+        coarse = coarse.mean(axis=0) if len(group) > 1 else coarse[0]
         candidates = np.argpartition(coarse, n - COARSE_CANDIDATES)[n - COARSE_CANDIDATES :]
-        lengths = np.diff(starts, append=len(self.vectors))[candidates]
+        lengths = self._lengths[candidates]
         firsts = np.cumsum(lengths) - lengths  # each candidate's first row among the rows gathered
         rows = np.arange(int(lengths.sum())) - np.repeat(firsts - starts[candidates], lengths)
-        cosines = np.maximum.reduceat(self.vectors[rows] @ query, firsts)
+        gathered = self.vectors[rows]
+        if len(group) > 1:
+            cosines = np.maximum.reduceat(gathered @ group.T, firsts, axis=0).mean(axis=1)
+        else:
+            cosines = np.maximum.reduceat(gathered @ group[0], firsts)
         best = np.lexsort((candidates, -cosines))[:k]
         if coarse[candidates].min() + coarse_product.error >= cosines[best[-1]]:
             return None
         return [
             (self.codes[j], cosine) for j, cosine in zip(candidates[best].tolist(), cosines[best].tolist(), strict=True)
         ]
+
+    @cached_property
+    def _lengths(self) -> np.ndarray:
+        """How many texts each concept has."""
+        return np.diff(self.starts, append=len(self.vectors))
 
     def similarities(self, query_vectors: np.ndarray) -> np.ndarray:
         """Queries x concepts: each concept's cosine similarity to a query by its nearest text."""

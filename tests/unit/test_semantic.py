@@ -96,6 +96,14 @@ def test_a_search_through_a_coarse_product_finds_what_the_exact_one_does(error: 
         found, expected = (index.nearest(query[np.newaxis, :], 50)[0] for index in (coarse, exact))
         assert [code for code, _ in found] == [code for code, _ in expected]
         assert np.allclose([cosine for _, cosine in found], [cosine for _, cosine in expected], atol=1e-6)
+    for first, second in zip(queries[:20], queries[20:], strict=True):  # a Dutch text and its gloss
+        found, expected = (
+            index.nearest_mean(first[np.newaxis], second[np.newaxis], 50)[0] for index in (coarse, exact)
+        )
+        means = np.maximum.reduceat(np.stack([first, second]) @ vectors.T, starts, axis=1).mean(axis=0)
+        best = np.lexsort((np.arange(len(codes)), -means))[:50]
+        assert [code for code, _ in found] == [code for code, _ in expected] == [codes[j] for j in best]
+        assert np.allclose([cosine for _, cosine in found], means[best], atol=1e-6)
 
 
 def test_the_int8_product_stays_within_its_error() -> None:
