@@ -304,21 +304,32 @@ class Normaliser:
 
     def top(self, text: str, kind: Kind, k: int = 5, *, title: bool = False) -> list[tuple[str, float]]:
         """The ``k`` best distinct concepts for ``text`` with their scores (0..1), best first."""
-        cleaned = self._clean(text, kind, title)
-        exact = self._exact_code(text, kind, cleaned)
+        return self.tops([text], kind, k, title=title)[0]
+
+    def tops(
+        self, texts: Iterable[str], kind: Kind, k: int = 5, *, title: bool = False
+    ) -> list[list[tuple[str, float]]]:
+        """:meth:`top` of each text; the texts a semantic index compares are embedded in one batch."""
+        texts = list(texts)
+        cleaned = [self._clean(text, kind, title) for text in texts]
+        exact = [self._exact_code(text, kind, c) for text, c in zip(texts, cleaned, strict=True)]
         labels, codes = self._labels[kind]
-        out: dict[str, float] = {exact: 1.0} if exact else {}
-        if cleaned and kind in self.semantic:
-            for code, score in self._fused([cleaned], kind, k)[0][0]:
-                out.setdefault(code, score)
-            return list(out.items())[:k]
-        if cleaned and labels:
-            scores = _cdist([cleaned], labels, kind)[0]
-            for j in np.argsort(-scores.astype(np.int16), kind="stable")[: max(50, 10 * k)]:  # uint8 would wrap
-                out.setdefault(str(codes[j]), float(scores[j]) / 100.0)
-                if len(out) >= k:
-                    break
-        return sorted(out.items(), key=lambda kv: -kv[1])[:k]
+        outs: list[dict[str, float]] = [{code: 1.0} if code else {} for code in exact]
+        if kind in self.semantic:
+            distinct = list(dict.fromkeys(c for c in cleaned if c))
+            fused = dict(zip(distinct, self._fused(distinct, kind, k), strict=True))
+            for out, c in zip(outs, cleaned, strict=True):
+                for code, score in fused[c][0] if c else ():
+                    out.setdefault(code, score)
+            return [list(out.items())[:k] for out in outs]
+        for out, c in zip(outs, cleaned, strict=True):
+            if c and labels:
+                scores = _cdist([c], labels, kind)[0]
+                for j in np.argsort(-scores.astype(np.int16), kind="stable")[: max(50, 10 * k)]:  # uint8 would wrap
+                    out.setdefault(str(codes[j]), float(scores[j]) / 100.0)
+                    if len(out) >= k:
+                        break
+        return [sorted(out.items(), key=lambda kv: -kv[1])[:k] for out in outs]
 
     def _fuzzy_scores(self, query: str, pool: list[str], kind: Kind) -> dict[str, float]:
         """The fuzzy score (0..1) of the best label of each code of ``pool`` against ``query``."""

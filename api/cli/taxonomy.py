@@ -261,8 +261,9 @@ def normalise_file(
         title = the_kind == "occupation"
         matches = normaliser.normalise(texts, the_kind, title=title)
         rows: list[list[str]] = []
-        for text, match in zip(texts, matches, strict=True):
-            for rank, (code, confidence) in enumerate(normaliser.top(text, the_kind, k, title=title), start=1):
+        ranked = normaliser.tops(texts, the_kind, k, title=title)
+        for text, match, top in zip(texts, matches, ranked, strict=True):
+            for rank, (code, confidence) in enumerate(top, start=1):
                 concept = taxonomy.get(code, the_kind)
                 uri = (concept.uri if concept is not None else None) or code
                 taken = rank == 1 and match.code == code

@@ -171,6 +171,20 @@ def test_fused_normalisation_keeps_a_weak_match_as_free_text(index: SemanticInde
     assert all(0.0 <= s <= 1.0 for _, s in top)
 
 
+def test_tops_ranks_a_batch_as_top_ranks_each_text(index: SemanticIndex) -> None:
+    normaliser = Normaliser(Taxonomy.builtin(), semantic={"skill": index})
+    texts = ["putting on protective clothing and a helmet", "build brick walls", "Beheert gegevens", "", "metselen"]
+    batch = normaliser.tops([*texts, texts[0]], "skill", 5)
+    assert batch[-1] == batch[0]  # a repeated text is ranked once
+    assert batch[3] == []
+    for text, ranked in zip(texts[:3], batch, strict=False):
+        alone = dict(normaliser.top(text, "skill", 5))
+        assert ranked[0][0] == next(iter(alone)), text
+        # a batch rounds each product's input with one int8 scale: cosines move a little, close ones swap
+        assert all(abs(score - alone[code]) < 0.01 for code, score in ranked if code in alone), text
+    assert batch[4][0] == ("metselen", 1.0)
+
+
 def test_without_the_extra_the_message_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(semantic_api, "semantic_available", lambda: False)
     with pytest.raises(KoppelaarError, match=r"pip install 'koppelaar\[semantic\]'"):
