@@ -306,6 +306,7 @@ class Prepared:
             self.normaliser = Normaliser(self.taxonomy, threshold=config.normalise_threshold)
         self.postcodes = fitted.postcodes if fitted is not None else postcodes
         self._fitted = fitted
+        self._rows_only = rows_only
         c, v = ds.candidates, ds.vacancies
         self.n_candidates, self.n_vacancies = len(c), len(v)
         self.candidate_ids = c["candidate_id"].astype(str).to_numpy()
@@ -322,7 +323,18 @@ class Prepared:
         self._scalars(ds)
         self._text(c, v)
         self.c_completeness = self._completeness()
-        del self._fitted  # the fitted parts are copied; the prepared dataset they came from may go
+        del self._fitted, self._rows_only  # the fitted parts are copied; the prepared dataset they came from may go
+
+    def _no_rows(self, frame: pd.DataFrame, names: tuple[str, ...]) -> bool:
+        """For the rows of :meth:`updated` (``rows_only``), a side without a row takes the fitted dataset's
+        arrays ``names`` with no rows (the same types and widths) instead of working them out of ``frame``.
+        Returns whether it did."""
+        base = self._fitted
+        if base is None or not self._rows_only or len(frame):
+            return False
+        for name in names:
+            setattr(self, name, getattr(base, name)[:0])
+        return True
 
     # -- skills ------------------------------------------------------------------------------
     def _skills(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
@@ -566,15 +578,22 @@ class Prepared:
 
     # -- places -------------------------------------------------------------------------------
     def _locations(self, ds: Dataset, *, index: bool = True) -> None:
-        c, v, k = ds.candidates, ds.vacancies, ds.contractors
+        base = self._fitted
+        self.region_centres = base.region_centres if base is not None else {}
+        if not self._no_rows(ds.candidates, ("c_lat", "c_lon", "c_loc", "c_max_km")):
+            self._candidate_locations(ds.candidates)
+        if not self._no_rows(ds.vacancies, ("v_lat", "v_lon", "v_loc", "v_contractor")):
+            self._vacancy_locations(ds.vacancies, ds.contractors)
+        if index:
+            self._index_reach()
+
+    def _candidate_locations(self, c: pd.DataFrame) -> None:
         la, lo, src = resolve_points(c["lat"], c["lon"], c["postcode"], self.postcodes)
         # unknown location but a known region: the centre of that region's known candidates (an estimate)
         region = c["region"].astype(object).where(c["region"].notna(), None).to_numpy()
         known = src != LOC_UNKNOWN
-        centres: dict[str, tuple[float, float]] = {}
-        if self._fitted is not None:
-            centres = self._fitted.region_centres
-        elif known.any():
+        centres = self.region_centres
+        if self._fitted is None and known.any():
             frame = pd.DataFrame({"r": region[known], "la": la[known], "lo": lo[known]}).dropna(subset=["r"])
             centres = {str(r): (float(g.la.mean()), float(g.lo.mean())) for r, g in frame.groupby("r")}
         for i in np.flatnonzero(~known):
@@ -584,6 +603,10 @@ class Prepared:
                 src[i] = LOC_REGION
         self.region_centres = centres
         self.c_lat, self.c_lon, self.c_loc = la, lo, src
+        self.c_max_km = c["max_travel_km"].to_numpy(dtype=float, na_value=np.nan)
+        self.c_max_km = np.where(np.isnan(self.c_max_km), DEFAULT_MAX_TRAVEL_KM, self.c_max_km)
+
+    def _vacancy_locations(self, v: pd.DataFrame, k: pd.DataFrame) -> None:
         vla, vlo, vsrc = resolve_points(v["lat"], v["lon"], v["postcode"], self.postcodes)
         kla, klo, ksrc = resolve_points(k["lat"], k["lon"], k["postcode"], self.postcodes)
         kpos = pd.Index(k["contractor_id"].astype(str)).get_indexer(pd.Index(v["contractor_id"].astype(str)))
@@ -591,10 +614,6 @@ class Prepared:
         use = (vsrc == LOC_UNKNOWN) & (kpos >= 0)
         vla[use], vlo[use], vsrc[use] = kla[kpos[use]], klo[kpos[use]], ksrc[kpos[use]]
         self.v_lat, self.v_lon, self.v_loc = vla, vlo, vsrc
-        self.c_max_km = c["max_travel_km"].to_numpy(dtype=float, na_value=np.nan)
-        self.c_max_km = np.where(np.isnan(self.c_max_km), DEFAULT_MAX_TRAVEL_KM, self.c_max_km)
-        if index:
-            self._index_reach()
 
     def _index_reach(self) -> None:
         la = self.c_lat
@@ -613,7 +632,13 @@ class Prepared:
 
     # -- plain columns -------------------------------------------------------------------------
     def _scalars(self, ds: Dataset) -> None:
-        c, v, obl = ds.candidates, ds.vacancies, ds.obligations
+        if not self._no_rows(ds.candidates, _CANDIDATE_SCALARS):
+            self._candidate_scalars(ds.candidates, ds.contractors)
+        if not self._no_rows(ds.vacancies, _VACANCY_SCALARS):
+            self._vacancy_scalars(ds.vacancies, ds.obligations)
+        self.additional_vacancies = np.flatnonzero(self.v_additional)  # the only ones a candidate can fill
+
+    def _candidate_scalars(self, c: pd.DataFrame, k: pd.DataFrame) -> None:
         self.c_matchable = matchable(c).to_numpy()  # consent given and available: nobody else is eligible
         self.c_consent = c["consent"].fillna(False).astype(bool).to_numpy()
         hmin = c["hours_min"].to_numpy(dtype=float, na_value=np.nan)
@@ -621,18 +646,12 @@ class Prepared:
         self.c_hours_known = ~(np.isnan(hmin) & np.isnan(hmax))
         self.c_hmin = np.where(np.isnan(hmin), DEFAULT_HOURS[0], hmin)
         self.c_hmax = np.where(np.isnan(hmax), DEFAULT_HOURS[1], hmax)
-        self.c_lang, self.v_lang = _rank(c["language_level"]), _rank(v["min_language_level"])
-        self.c_edu, self.v_edu = _rank(c["education_level"]), _rank(v["min_education_level"])
-        self.c_phys, self.v_phys = _rank(c["physical_capacity"]), _rank(v["physical_load"])
+        self.c_lang = _rank(c["language_level"])
+        self.c_edu = _rank(c["education_level"])
+        self.c_phys = _rank(c["physical_capacity"])
         self.c_available = _days(c["available_from"])
-        self.v_start = _days(v["start_date"])
-        self.v_hours = v["hours_per_week"].to_numpy(dtype=float)
-        self.v_additional = v["additional"].fillna(False).astype(bool).to_numpy()
-        self.additional_vacancies = np.flatnonzero(self.v_additional)  # the only ones a candidate can fill
         self.c_group = _codes(c["target_group"], GROUPS)
-        ptype = v["placement_type"].astype(object).where(v["placement_type"].notna(), DEFAULT_PLACEMENT_TYPE)
-        self.v_type = _codes(ptype, TYPES)
-        contractors = pd.Index(ds.contractors["contractor_id"].astype(str))
+        contractors = pd.Index(k["contractor_id"].astype(str))
         # every named employer of every candidate looked up at once; an employer named twice counts once
         employers = c["previous_employers"]
         found = contractors.get_indexer(pd.Index(list(chain.from_iterable(employers)), dtype=object))
@@ -643,6 +662,16 @@ class Prepared:
         )
         self.c_previous = _canonical(previous)
         self.c_previous.data[:] = 1.0
+
+    def _vacancy_scalars(self, v: pd.DataFrame, obl: pd.DataFrame) -> None:
+        self.v_lang = _rank(v["min_language_level"])
+        self.v_edu = _rank(v["min_education_level"])
+        self.v_phys = _rank(v["physical_load"])
+        self.v_start = _days(v["start_date"])
+        self.v_hours = v["hours_per_week"].to_numpy(dtype=float)
+        self.v_additional = v["additional"].fillna(False).astype(bool).to_numpy()
+        ptype = v["placement_type"].astype(object).where(v["placement_type"].notna(), DEFAULT_PLACEMENT_TYPE)
+        self.v_type = _codes(ptype, TYPES)
         # which target groups count for each vacancy (the domain's one rule: models.valuation)
         self.v_allowed_groups = _counted_target_groups(obl, v, on=np.datetime64(self.config.today, "D"))
 
@@ -674,7 +703,11 @@ class Prepared:
         ]
         base = self._fitted
         self.text_space = base.text_space if base is not None else TextSpace.fit(c_docs + v_docs)
-        self.c_text, self.v_text, self.c_has_text = _text_vectors(self.text_space, c_docs, v_docs)
+        c_text, v_text, c_has_text = _text_vectors(self.text_space, c_docs, v_docs)
+        if not self._no_rows(c, ("c_text", "c_has_text")):
+            self.c_text, self.c_has_text = c_text, c_has_text
+        if not self._no_rows(v, ("v_text",)):
+            self.v_text = v_text
 
     def _completeness(self) -> np.ndarray:
         """Share of each candidate's key fields that are filled in (the ``profile_completeness`` feature)."""
@@ -910,6 +943,32 @@ _VACANCY_ROWS: tuple[str, ...] = (
     "v_type",
     "v_allowed_groups",
     "v_text",
+)
+
+
+#: The arrays of :meth:`Prepared._scalars`, by side.
+_CANDIDATE_SCALARS: tuple[str, ...] = (
+    "c_matchable",
+    "c_consent",
+    "c_hours_known",
+    "c_hmin",
+    "c_hmax",
+    "c_lang",
+    "c_edu",
+    "c_phys",
+    "c_available",
+    "c_group",
+    "c_previous",
+)
+_VACANCY_SCALARS: tuple[str, ...] = (
+    "v_lang",
+    "v_edu",
+    "v_phys",
+    "v_start",
+    "v_hours",
+    "v_additional",
+    "v_type",
+    "v_allowed_groups",
 )
 
 
