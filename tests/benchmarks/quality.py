@@ -23,6 +23,9 @@ For every world of the generator's family (:data:`data.synthetic.truth.TRUTH_MOD
    :func:`tests.benchmarks.planning.greedy_coach`. Each is valued in expected lasting placements
    (the sum of the true retention over its pairs) and reported as a ratio to the ceiling plan;
    the JSON also has the learned plan's mean predicted retention beside its true mean.
+5. **The top pick** (:func:`top_pick_regret`): for every open place, the true retention of the
+   candidate each score ranks first among all its eligible candidates, less the best one's. It follows
+   the plans where the within-vacancy AUC does not (a plan takes one candidate per place).
 
     python -m tests.benchmarks quality [--scale F] [--worlds a,b] [--json PATH] [--seed N] [--rule-weight W]
 
@@ -83,6 +86,9 @@ COLUMNS = (
     ("auc_within_ceiling", "ceiling", "{:.3f}"),
     ("brier_learned", "Brier learned", "{:.3f}"),
     ("brier_ceiling", "ceiling", "{:.3f}"),
+    ("top_learned", "top pick − best: learned", "{:+.3f}"),
+    ("top_rule", "rule", "{:+.3f}"),
+    ("top_ceiling", "ceiling", "{:+.3f}"),
     ("plan_learned", "plan / ceiling plan: learned", "{:.3f}"),
     ("plan_rule", "rule", "{:.3f}"),
     ("plan_greedy", "greedy", "{:.3f}"),
@@ -120,6 +126,23 @@ def within_vacancy_auc(p: np.ndarray, score: np.ndarray, vacancy: np.ndarray) ->
         total += expected_auc(p[rows], score[rows]) * rows.sum()
         weight += rows.sum()
     return total / weight if weight else float("nan")
+
+
+def top_pick_regret(p: np.ndarray, score: np.ndarray, vacancy: np.ndarray) -> float:
+    """Per vacancy, the true retention of the candidate ``score`` ranks first (the mean over a tie at the
+    top) less the best true retention among its candidates, averaged over the vacancies: what a plan
+    gives up at a place by taking the score's pick (0 at best, below 0 worse). A plan takes one
+    candidate per place, so the top of each vacancy's ranking counts, where an AUC weighs every pair
+    alike."""
+    order = np.lexsort((-score, vacancy))
+    v, s, t = vacancy[order], score[order], p[order]
+    first = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+    top = np.repeat(s[first], np.diff(np.r_[first, len(v)]))
+    group = np.cumsum(np.r_[True, v[1:] != v[:-1]]) - 1
+    at_top = s == top
+    picked = np.bincount(group, weights=np.where(at_top, t, 0.0)) / np.bincount(group, weights=at_top)
+    best = np.maximum.reduceat(t, first) if len(first) else np.zeros(0)
+    return float(np.mean(picked - best)) if len(first) else float("nan")
 
 
 def expected_brier(p: np.ndarray, score: np.ndarray) -> float:
@@ -217,6 +240,8 @@ def quality_world(
 
 def _plans(p: Any, learned: Any, model: Any) -> dict[str, Any]:
     """Expected lasting placements of the learned, rule, ceiling and greedy plans on the open places."""
+    from matching.eligibility import screen
+    from matching.features import pair_features
     from matching.plan import PlanConfig, make_plan
     from matching.scorers import RuleScorer
     from matching.solver import solve
@@ -238,7 +263,16 @@ def _plans(p: Any, learned: Any, model: Any) -> dict[str, Any]:
             out["plan_learned_true_mean"] = round(lasting[name] / len(chosen), 4)
     every = PlanConfig(arcs_per_place=1 << 30, min_arcs=1 << 30)  # every eligible pair is an arc
     wide = make_plan(p, RuleScorer(), config=every).problem
-    ceiling = dataclasses.replace(wide, retention=model.observable_p6(wide.arc_c, wide.arc_v))
+    observable = model.observable_p6(wide.arc_c, wide.arc_v)
+    if len(wide.arc_c):  # the pick each score makes for every open place among all its eligible candidates
+        x = pair_features(p, screen(p, wide.arc_c, wide.arc_v))
+        truth_p = model.p6(wide.arc_c, wide.arc_v)
+        picks = {"rule": RuleScorer().score(x), "ceiling": observable}
+        if learned is not None:
+            picks["learned"] = learned.score(x)
+        for name, score in picks.items():
+            out[f"top_{name}"] = round(top_pick_regret(truth_p, score, wide.arc_v), 4)
+    ceiling = dataclasses.replace(wide, retention=observable)
     chosen = solve(ceiling).chosen
     lasting["ceiling"] = float(model.p6(ceiling.arc_c[chosen], ceiling.arc_v[chosen]).sum())
     placed["ceiling"] = len(chosen)

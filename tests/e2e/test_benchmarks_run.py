@@ -77,6 +77,8 @@ def test_the_quality_benchmark_runs_on_chosen_worlds_at_small_scale(tmp_path: Pa
         assert w["auc_rule"] <= w["auc_truth"] + 1e-9
         assert w["auc_ceiling"] <= w["auc_truth"] + 1e-9
         assert w["lasting_ceiling"] > 0
+        assert -1 <= w["top_rule"] <= 0  # no pick beats the best one
+        assert -1 <= w["top_ceiling"] <= 0
     unknown = _bench("quality", "--worlds", "nope", timeout=60)
     assert unknown.returncode != 0
     assert "unknown world(s) nope" in unknown.stderr

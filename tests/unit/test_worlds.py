@@ -31,7 +31,7 @@ from matching.prepare import MatchConfig, Prepared
 from matching.scorers import RuleScorer
 from models.dataset import Dataset, write_dataset
 from models.schema import FILES
-from tests.benchmarks.quality import expected_auc, within_vacancy_auc
+from tests.benchmarks.quality import expected_auc, top_pick_regret, within_vacancy_auc
 
 #: Each world's dominant factor, as the TruthModel weights that make it up.
 DOMINANT: dict[str, tuple[str, ...]] = {
@@ -225,3 +225,12 @@ def test_a_vacancy_s_own_level_does_not_count_within_a_vacancy() -> None:
     assert within_vacancy_auc(p, level, vacancy) == pytest.approx(0.5)
     assert within_vacancy_auc(p, candidate_effect, vacancy) > 0.6
     assert within_vacancy_auc(p, -candidate_effect, vacancy) < 0.4
+
+
+def test_the_top_pick_regret_is_what_the_scores_first_candidate_gives_up_to_the_best() -> None:
+    vacancy = np.array([3, 3, 3, 1, 1])
+    p = np.array([0.2, 0.6, 0.4, 0.5, 0.3])
+    assert top_pick_regret(p, p, vacancy) == 0.0
+    assert top_pick_regret(p, -p, vacancy) == pytest.approx(((0.2 - 0.6) + (0.3 - 0.5)) / 2)
+    tied = np.array([1.0, 1.0, 0.0, 0.0, 1.0])  # a tie at the top counts its candidates' mean
+    assert top_pick_regret(p, tied, vacancy) == pytest.approx(((0.4 - 0.6) + (0.3 - 0.5)) / 2)
