@@ -75,12 +75,12 @@ def test_the_server_warms_every_region_at_start_and_says_when_it_is_ready(sample
         service = app.state.matching
         prepared = {r: service.prepared(r, _version(sample_store, r), date.today()) for r in SAMPLE_REGIONS}
         assert all(m is not None for m in prepared.values())
-        assert all(m.shortlists is not None for m in prepared.values())  # type: ignore[union-attr]  # ranked
+        assert all(m.shortlists is not None for m in prepared.values())  # ranked
         # a national matcher only when asked for
         assert service.prepared(None, _version(sample_store, None), date.today()) is None
         assert gc.get_freeze_count() > 0  # the prepared matchers are out of the cyclic collector's way
 
-        vacancy = str(prepared["Twente"].p.vacancy_ids[0])  # type: ignore[union-attr]
+        vacancy = str(prepared["Twente"].p.vacancy_ids[0])
         r = client.get(f"/api/v1/vacancies/{vacancy}/suggestions?top=3", headers={"X-API-Key": key})
         assert r.status_code == 200, r.text
         twente = service.prepared("Twente", _version(sample_store, "Twente"), date.today())

@@ -127,7 +127,7 @@ def test_a_worker_killed_mid_run_is_survived(
     armed, fired = tmp_path / "armed", tmp_path / "fired"
     armed.touch()
 
-    class KillOnce(WorkerPlugin):  # type: ignore[misc]
+    class KillOnce(WorkerPlugin):
         def transition(self, key: object, start: str, finish: str, **kwargs: object) -> None:
             if finish == "executing" and "score-block" in str(key):
                 try:

@@ -105,7 +105,7 @@ def row(frame: pd.DataFrame, kind: str, item: str) -> dict[str, object]:
 
 
 def pairs(result: TrainingNeeds) -> set[tuple[str, str, str, str]]:
-    return {tuple(r) for r in result.candidates[CANDIDATE_COLUMNS].itertuples(index=False)}  # type: ignore[misc]
+    return {tuple(r) for r in result.candidates[CANDIDATE_COLUMNS].itertuples(index=False)}
 
 
 # -- the worked example -----------------------------------------------------------------------------
