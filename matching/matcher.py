@@ -56,6 +56,51 @@ class _Eligible:
     confidence: np.ndarray
 
 
+@dataclass(frozen=True)
+class Suggestions:
+    """Suggestions best first, column by column: the pairs' ids, scores (rounded to 4 decimals),
+    confidences (to 2) and explanations. An answer over HTTP is built from these values as they
+    are; :meth:`frame` is the table of :data:`RESULT_COLUMNS` the command line writes."""
+
+    candidate_ids: np.ndarray
+    vacancy_ids: np.ndarray
+    scores: np.ndarray
+    confidences: np.ndarray
+    explanations: list[str]
+    reasons: list[str]
+
+    def __len__(self) -> int:
+        return len(self.candidate_ids)
+
+    def subset(self, keep: np.ndarray) -> Suggestions:
+        """The suggestions where ``keep`` (a boolean per suggestion) holds, in their order."""
+        rows = np.flatnonzero(keep)
+        return Suggestions(
+            self.candidate_ids[rows],
+            self.vacancy_ids[rows],
+            self.scores[rows],
+            self.confidences[rows],
+            [self.explanations[i] for i in rows.tolist()],
+            [self.reasons[i] for i in rows.tolist()],
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """The suggestions as a table of :data:`RESULT_COLUMNS`, ranked from 1."""
+        if not len(self):
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        return pd.DataFrame(
+            {
+                "rank": np.arange(1, len(self) + 1),
+                "candidate_id": self.candidate_ids,
+                "vacancy_id": self.vacancy_ids,
+                "score": self.scores,
+                "confidence": self.confidences,
+                "explanation": self.explanations,
+                "reasons": self.reasons,
+            }
+        )
+
+
 class UnknownIdError(KoppelaarError):
     """A candidate or vacancy id that is not in the dataset."""
 
@@ -143,25 +188,33 @@ class Matcher:
 
     def suggest_for_vacancy(self, vacancy_id: str, k: int = 10) -> pd.DataFrame:
         """The top ``k`` eligible candidates for a vacancy, best first, with explanations."""
+        return self.suggestions_for_vacancy(vacancy_id, k).frame()
+
+    def suggest_for_candidate(self, candidate_id: str, k: int = 10) -> pd.DataFrame:
+        """The top ``k`` vacancies with an open place where a candidate is eligible."""
+        return self.suggestions_for_candidate(candidate_id, k).frame()
+
+    def suggestions_for_vacancy(self, vacancy_id: str, k: int = 10) -> Suggestions:
+        """:meth:`suggest_for_vacancy` as :class:`Suggestions`."""
         v = int(self._rows([vacancy_id], "vacancy")[0])
         hit = self.shortlists.by_vacancy.take(v, k) if self.shortlists is not None else None
         if hit is not None:
             ci = hit[0].astype(np.int64)
-            return self._frame(self._scored(np.array([v]), np.array([0, len(ci)]), ci, hit[1]), np.arange(len(ci)))
+            return self._listed(self._scored(np.array([v]), np.array([0, len(ci)]), ci, hit[1]), np.arange(len(ci)))
         # the others are out of travel distance for certain; and only candidates who consented and
         # are available can be eligible: screen just those
         ci = self.p.candidates_in_reach(v, matchable=True)
         ci = ci if self.p.v_additional[v] else ci[:0]
         return self._best(self._scored(np.array([v]), np.array([0, len(ci)]), ci), k, by_candidate=True)
 
-    def suggest_for_candidate(self, candidate_id: str, k: int = 10) -> pd.DataFrame:
-        """The top ``k`` vacancies with an open place where a candidate is eligible."""
+    def suggestions_for_candidate(self, candidate_id: str, k: int = 10) -> Suggestions:
+        """:meth:`suggest_for_candidate` as :class:`Suggestions`."""
         c = int(self._rows([candidate_id], "candidate")[0])
         hit = self.shortlists.by_candidate.take(c, k) if self.shortlists is not None else None
         if hit is not None:
             vi = hit[0].astype(np.int64)
             e = self._scored(vi, np.arange(len(vi) + 1), np.full(len(vi), c), hit[1])
-            return self._frame(e, np.arange(len(vi)))
+            return self._listed(e, np.arange(len(vi)))
         # a place that is not additional is never eligible, nor is anything for a candidate who did
         # not consent or is not available: screen only what can pass
         vi = self.p.additional_vacancies if self.p.c_matchable[c] else np.zeros(0, dtype=np.int64)
@@ -202,7 +255,7 @@ class Matcher:
             return _Eligible(pairs.subset(keep), x[keep], score[keep], confidence[keep])
         return _Eligible(pairs, x, score, confidence)
 
-    def _best(self, e: _Eligible, k: int, *, by_candidate: bool) -> pd.DataFrame:
+    def _best(self, e: _Eligible, k: int, *, by_candidate: bool) -> Suggestions:
         """The top ``k`` of ``e``: best first, equal scores by id, so the same input gives the same list
         (the pairs tied with the k-th all compete, not whichever ``argpartition`` happened to keep)."""
         n = len(e.score)
@@ -214,7 +267,7 @@ class Matcher:
             top = np.arange(n)
         rank = self._id_rank("candidate") if by_candidate else self._id_rank("vacancy")
         ids = rank[e.pairs.ci[top]] if by_candidate else rank[e.pairs.vi[top]]
-        return self._frame(e, top[np.lexsort((ids, -e.score[top]))][:take])
+        return self._listed(e, top[np.lexsort((ids, -e.score[top]))][:take])
 
     def _id_rank(self, kind: str) -> np.ndarray:
         """Each row's position in id order (made once per matcher)."""
@@ -222,23 +275,18 @@ class Matcher:
             self._ranks[kind] = id_rank(self.p.candidate_ids if kind == "candidate" else self.p.vacancy_ids)
         return self._ranks[kind]
 
-    def _frame(self, e: _Eligible, top: np.ndarray) -> pd.DataFrame:
-        """Pairs ``top`` of ``e``, in that order, ranked and explained."""
-        if len(top) == 0:
-            return pd.DataFrame(columns=RESULT_COLUMNS)
+    def _listed(self, e: _Eligible, top: np.ndarray) -> Suggestions:
+        """Pairs ``top`` of ``e``, in that order, explained."""
         chosen = e.pairs.subset(top)
         x = e.x[top]
-        notes = explain(self.p, chosen, x, self.scorer.contributions(x))
-        return pd.DataFrame(
-            {
-                "rank": np.arange(1, len(top) + 1),
-                "candidate_id": self.p.candidate_ids[chosen.ci],
-                "vacancy_id": self.p.vacancy_ids[chosen.vi],
-                "score": np.round(e.score[top], 4),
-                "confidence": np.round(e.confidence[top], 2),
-                "explanation": [n.text for n in notes],
-                "reasons": [n.code_text for n in notes],
-            }
+        notes = explain(self.p, chosen, x, self.scorer.contributions(x)) if len(top) else []
+        return Suggestions(
+            self.p.candidate_ids[chosen.ci],
+            self.p.vacancy_ids[chosen.vi],
+            np.round(e.score[top], 4),
+            np.round(e.confidence[top], 2),
+            [n.text for n in notes],
+            [n.code_text for n in notes],
         )
 
     def _rows(self, ids: list[str], kind: str) -> np.ndarray:

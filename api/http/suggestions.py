@@ -31,7 +31,7 @@ from api.http.schemas import (
 )
 from api.security import Permission, Principal
 from api.services.matching import MatchingService
-from matching.matcher import Matcher, UnknownIdError
+from matching.matcher import Matcher, Suggestions, UnknownIdError
 from matching.scorers import score_meaning
 from models.dataset.reader import raw_from_cells
 from models.errors import DatasetInvalid
@@ -56,12 +56,17 @@ def _service(request: Request) -> MatchingService:
 
 
 def _suggestions(
-    frame: Any, rejected: set[tuple[str, str]], proposed: dict[tuple[str, str], dict[str, Any]], top: int
+    found: Suggestions, rejected: set[tuple[str, str]], proposed: dict[tuple[str, str], dict[str, Any]], top: int
 ) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    columns = ("candidate_id", "vacancy_id", "score", "confidence", "explanation", "reasons")
     for candidate_id, vacancy_id, score, confidence, explanation, reasons in zip(
-        *(frame[c].tolist() for c in columns), strict=True
+        found.candidate_ids.tolist(),
+        found.vacancy_ids.tolist(),
+        found.scores.tolist(),
+        found.confidences.tolist(),
+        found.explanations,
+        found.reasons,
+        strict=True,
     ):
         if (candidate_id, vacancy_id) in rejected:
             continue
@@ -135,18 +140,18 @@ def _answer(
     matcher, behind = answering
     want = top + len(rejected) + (BEHIND_MARGIN if behind else 0)
     try:
-        frame = _suggest_from(matcher, kind, key, want)
+        found = _suggest_from(matcher, kind, key, want)
     except UnknownIdError:
         if not behind:
             raise ApiProblem(404, f"there is no {kind} {key}") from None
         matcher, behind = service.matcher(principal.region, day, version), False
         try:
-            frame = _suggest_from(matcher, kind, key, want)
+            found = _suggest_from(matcher, kind, key, want)
         except UnknownIdError:
             raise ApiProblem(404, f"there is no {kind} {key}") from None
     if behind:
-        frame = service.suggestable(frame, principal.region)
-    return _suggestions(frame, rejected, proposed, top), matcher.scorer.name
+        found = service.suggestable(found, principal.region)
+    return _suggestions(found, rejected, proposed, top), matcher.scorer.name
 
 
 #: Suggestions asked beyond ``top`` from a matcher behind the store, for those :meth:`MatchingService.suggestable`
@@ -154,8 +159,8 @@ def _answer(
 BEHIND_MARGIN = 10
 
 
-def _suggest_from(matcher: Matcher, kind: str, key: str, k: int) -> Any:
-    return matcher.suggest_for_vacancy(key, k) if kind == "vacancy" else matcher.suggest_for_candidate(key, k)
+def _suggest_from(matcher: Matcher, kind: str, key: str, k: int) -> Suggestions:
+    return matcher.suggestions_for_vacancy(key, k) if kind == "vacancy" else matcher.suggestions_for_candidate(key, k)
 
 
 def _visible_candidate_id(conn: Connection, principal: Principal, candidate_id: str) -> bool:

@@ -52,7 +52,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from api.bootstrap import Runtime
-from matching.matcher import Matcher, check_min_retention
+from matching.matcher import Matcher, Suggestions, check_min_retention
 from matching.scorers import Scorer
 from models.dataset import Dataset
 from models.rules import matchable
@@ -321,15 +321,15 @@ class MatchingService:
 
         threading.Thread(target=run, name="koppelaar-rank", daemon=True).start()
 
-    def suggestable(self, frame: pd.DataFrame, region: str | None) -> pd.DataFrame:
-        """The suggestions of ``frame`` (``candidate_id`` and ``vacancy_id`` columns) that the rows as they
-        are now still allow, for an answer from a matcher behind the store: the candidate has consented,
-        is available (:func:`models.rules.matchable`) and is in ``region`` (any, for ``None``), and the
-        vacancy is additional. What a write changed otherwise shows once the matcher is up to date."""
-        if not len(frame):
-            return frame
-        people_asked = sorted(set(frame["candidate_id"].astype(str)))
-        places_asked = sorted(set(frame["vacancy_id"].astype(str)))
+    def suggestable(self, found: Suggestions, region: str | None) -> Suggestions:
+        """The suggestions of ``found`` that the rows as they are now still allow, for an answer from a
+        matcher behind the store: the candidate has consented, is available
+        (:func:`models.rules.matchable`) and is in ``region`` (any, for ``None``), and the vacancy is
+        additional. What a write changed otherwise shows once the matcher is up to date."""
+        if not len(found):
+            return found
+        people_asked = sorted(set(found.candidate_ids.astype(str).tolist()))
+        places_asked = sorted(set(found.vacancy_ids.astype(str).tolist()))
         with self.store.connect() as conn:
             candidates = self.store.fetch_columns(conn, "candidates", people_asked, ["region", "consent", "status"])
             vacancies = self.store.fetch_columns(conn, "vacancies", places_asked, ["additional"])
@@ -338,8 +338,10 @@ class MatchingService:
             allowed &= candidates["region"].eq(region).fillna(False).astype(bool)
         people = set(candidates.loc[allowed, "candidate_id"])
         places = set(vacancies.loc[vacancies["additional"].fillna(False).astype(bool), "vacancy_id"])
-        keep = frame["candidate_id"].astype(str).isin(people) & frame["vacancy_id"].astype(str).isin(places)
-        return frame[keep.to_numpy()].reset_index(drop=True)
+        keep = np.isin(found.candidate_ids.astype(str), list(people)) & np.isin(
+            found.vacancy_ids.astype(str), list(places)
+        )
+        return found.subset(keep)
 
     # -- bringing matchers up to date after writes ------------------------------------------------
 
