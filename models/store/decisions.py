@@ -17,6 +17,29 @@ _REJECTED = {
     )
     for kind, column in (("vacancy", t.decisions.c.vacancy_id), ("candidate", t.decisions.c.candidate_id))
 }
+_STANDING = (
+    select(
+        t.decisions.c.candidate_id,
+        t.decisions.c.vacancy_id,
+        t.decisions.c.at,
+        t.decisions.c.placement_id,
+        t.api_keys.c.label,
+        t.placements.c.status,
+    )
+    .join(t.placements, t.placements.c.placement_id == t.decisions.c.placement_id)
+    .outerjoin(t.api_keys, t.api_keys.c.key_id == t.decisions.c.key_id)
+    .where(t.decisions.c.decision == "accepted")
+)
+# the standing proposals (read by every suggestion) of given candidates, of given vacancies, or of
+# given candidates for given vacancies
+_PROPOSALS = {
+    (True, False): _STANDING.where(t.decisions.c.candidate_id.in_(bindparam("candidates", expanding=True))),
+    (False, True): _STANDING.where(t.decisions.c.vacancy_id.in_(bindparam("vacancies", expanding=True))),
+    (True, True): _STANDING.where(
+        t.decisions.c.candidate_id.in_(bindparam("candidates", expanding=True)),
+        t.decisions.c.vacancy_id.in_(bindparam("vacancies", expanding=True)),
+    ),
+}
 
 
 def insert(
@@ -73,23 +96,10 @@ def proposals(
     """
     if not candidate_ids and not vacancy_ids:
         return {}
-    query = (
-        select(
-            t.decisions.c.candidate_id,
-            t.decisions.c.vacancy_id,
-            t.decisions.c.at,
-            t.decisions.c.placement_id,
-            t.api_keys.c.label,
-            t.placements.c.status,
-        )
-        .join(t.placements, t.placements.c.placement_id == t.decisions.c.placement_id)
-        .outerjoin(t.api_keys, t.api_keys.c.key_id == t.decisions.c.key_id)
-        .where(t.decisions.c.decision == "accepted")
-    )
-    if candidate_ids:
-        query = query.where(t.decisions.c.candidate_id.in_(list(candidate_ids)))
+    query = _PROPOSALS[bool(candidate_ids), bool(vacancy_ids)]
+    values = {"candidates": list(candidate_ids)} if candidate_ids else {}
     if vacancy_ids:
-        query = query.where(t.decisions.c.vacancy_id.in_(list(vacancy_ids)))
+        values["vacancies"] = list(vacancy_ids)
     return {
         (r.candidate_id, r.vacancy_id): {
             "placement_id": r.placement_id,
@@ -97,7 +107,7 @@ def proposals(
             "by": r.label,
             "status": r.status,
         }
-        for r in conn.execute(query)
+        for r in conn.execute(query, values)
     }
 
 
