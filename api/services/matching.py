@@ -76,6 +76,10 @@ MAX_UPDATE_SHARE = 0.1
 #: more of the machine for questions, higher brings stale matchers up to date sooner.
 UPDATE_SHARE = 0.25
 
+#: After a catch-up, the freed memory is handed back to the system at most this often (seconds):
+#: ``malloc_trim`` walks the whole heap, several milliseconds of CPU each time.
+RELEASE_EVERY = 2.0
+
 #: Splices of the vacancies' frame kept for the other regions' matchers (one per write or turn of updates).
 _SPLICES_KEPT = 4
 
@@ -112,6 +116,7 @@ class MatchingService:
         self._places_read: tuple[int, Stamps] | None = None  # the vacancies' stamps and the version read before them
         self._places_changed: tuple[Stamps, Stamps, tuple[list[str], list[str]]] | None = None
         self._places_spliced: dict[tuple[object, ...], tuple[pd.DataFrame, pd.DataFrame]] = {}
+        self._release_soon = AtMostEvery(RELEASE_EVERY, release_freed_memory)
 
     @property
     def scorer(self) -> Scorer | None:
@@ -361,7 +366,7 @@ class MatchingService:
                 self.matcher(region, day, version)
                 updated = True
         if updated:
-            release_freed_memory()
+            self._release_soon()
 
     def _update_later(self, region: str | None) -> None:
         """Have the background updater bring ``region``'s matcher up to date (started when idle)."""
@@ -449,6 +454,39 @@ class MatchingService:
         self._stop.set()
         if self._warmer is not None:
             self._warmer.join(timeout)
+
+
+class AtMostEvery:
+    """``action`` run at most once every ``seconds``: called sooner, it runs once that much time after its
+    last run (so the last of a burst of calls is never dropped), in a timer thread."""
+
+    def __init__(self, seconds: float, action: Callable[[], object]) -> None:
+        self.seconds = seconds
+        self.action = action
+        self._lock = threading.Lock()
+        self._last = -seconds  # time.monotonic of the last run
+        self._pending = False
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._pending:
+                return
+            wait = self._last + self.seconds - now
+            if wait > 0:
+                self._pending = True
+                timer = threading.Timer(wait, self._run_later)
+                timer.daemon = True
+                timer.start()
+                return
+            self._last = now
+        self.action()
+
+    def _run_later(self) -> None:
+        with self._lock:
+            self._pending = False
+            self._last = time.monotonic()
+        self.action()
 
 
 def _covers(held: Version, asked: Version) -> bool:
