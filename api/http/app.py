@@ -310,10 +310,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     )
     problems.install(app)
     _declare_no_nul(app)
+    # routes are matched in this order: the suggestions, the most frequent requests, first (their paths
+    # share none with the other routers)
     for router in (
+        suggestions.router,
         *entities.routers(),
         keys.router,
-        suggestions.router,
         runs.router,
         obligations.router,
         erasure.router,
