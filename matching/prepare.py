@@ -883,69 +883,6 @@ class Prepared:
         return np.asarray(self.c_loc != LOC_UNKNOWN)
 
 
-#: The arrays with a row per candidate and per vacancy, which :meth:`Prepared.updated` takes row by row
-#: from the prepared dataset or from the rows prepared anew (everything else follows from them).
-_CANDIDATE_ROWS: tuple[str, ...] = (
-    "c_skills",
-    "c_has_skills",
-    "c_certs",
-    "c_licences",
-    "c_occ",
-    "c_occ_years",
-    "c_occ_credit",
-    "c_has_occ",
-    "c_isco",
-    "c_sectors",
-    "c_titles",
-    "c_lat",
-    "c_lon",
-    "c_loc",
-    "c_max_km",
-    "c_matchable",
-    "c_consent",
-    "c_hours_known",
-    "c_hmin",
-    "c_hmax",
-    "c_lang",
-    "c_edu",
-    "c_phys",
-    "c_available",
-    "c_group",
-    "c_previous",
-    "c_text",
-    "c_has_text",
-    "c_completeness",
-)
-_VACANCY_ROWS: tuple[str, ...] = (
-    "v_req",
-    "v_opt",
-    "v_n_req",
-    "v_n_opt",
-    "v_hard",
-    "v_soft",
-    "v_n_hard",
-    "v_n_soft",
-    "v_licences",
-    "v_occ",
-    "v_sector",
-    "v_isco",
-    "v_title",
-    "v_contractor",
-    "v_lat",
-    "v_lon",
-    "v_loc",
-    "v_lang",
-    "v_edu",
-    "v_phys",
-    "v_start",
-    "v_hours",
-    "v_additional",
-    "v_type",
-    "v_allowed_groups",
-    "v_text",
-)
-
-
 #: The arrays of :meth:`Prepared._scalars`, by side.
 _CANDIDATE_SCALARS: tuple[str, ...] = (
     "c_matchable",
@@ -969,6 +906,52 @@ _VACANCY_SCALARS: tuple[str, ...] = (
     "v_additional",
     "v_type",
     "v_allowed_groups",
+)
+
+
+#: The arrays with a row per candidate and per vacancy, which :meth:`Prepared.updated` takes row by row
+#: from the prepared dataset or from the rows prepared anew (everything else follows from them).
+_CANDIDATE_ROWS: tuple[str, ...] = (
+    "c_skills",
+    "c_has_skills",
+    "c_certs",
+    "c_licences",
+    "c_occ",
+    "c_occ_years",
+    "c_occ_credit",
+    "c_has_occ",
+    "c_isco",
+    "c_sectors",
+    "c_titles",
+    "c_lat",
+    "c_lon",
+    "c_loc",
+    "c_max_km",
+    *_CANDIDATE_SCALARS,
+    "c_text",
+    "c_has_text",
+    "c_completeness",
+)
+_VACANCY_ROWS: tuple[str, ...] = (
+    "v_req",
+    "v_opt",
+    "v_n_req",
+    "v_n_opt",
+    "v_hard",
+    "v_soft",
+    "v_n_hard",
+    "v_n_soft",
+    "v_licences",
+    "v_occ",
+    "v_sector",
+    "v_isco",
+    "v_title",
+    "v_contractor",
+    "v_lat",
+    "v_lon",
+    "v_loc",
+    *_VACANCY_SCALARS,
+    "v_text",
 )
 
 
