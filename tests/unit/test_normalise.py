@@ -140,6 +140,29 @@ def test_cache_keeps_title_and_plain_lookups_apart(normaliser: Normaliser) -> No
     assert as_title.code == "grondwerker"
 
 
+def test_the_cache_keeps_the_most_recently_used_texts_only() -> None:
+    bounded = Normaliser(Taxonomy.builtin(), cache_size=2)
+    first = bounded.normalise(["Tmmerman", "carpenter"], "occupation")
+    assert bounded.normalise(["Tmmerman"], "occupation")[0] is first[0]  # now the most recently used
+    bounded.normalise(["metselne"], "skill")
+    assert len(bounded._recent) == 2
+    assert ("occupation", False, "Tmmerman") in bounded._recent
+    assert ("occupation", False, "carpenter") not in bounded._recent
+    assert bounded.normalise(["Tmmerman"], "occupation")[0] is first[0]
+    again = bounded.normalise(["carpenter"], "occupation")[0]
+    assert again == first[1]
+    assert again is not first[1]  # worked out anew
+
+
+def test_a_call_with_more_texts_than_the_cache_holds_matches_each(normaliser: Normaliser) -> None:
+    bounded = Normaliser(Taxonomy.builtin(), cache_size=2)
+    texts = ["Tmmerman", "carpenter", "Timmerman (m/v) 36 uur", "xyzzy", "carpenter", "Tmmerman"]
+    got = bounded.normalise(texts, "occupation", title=True)
+    assert got == normaliser.normalise(texts, "occupation", title=True)
+    assert [m.code for m in got] == ["timmerman", "timmerman", "timmerman", None, "timmerman", "timmerman"]
+    assert len(bounded._recent) == 2
+
+
 def test_every_vacancy_title_normalises_to_its_occupation(normaliser: Normaliser) -> None:
     """The synthetic world's titles (real-world titles plus one misspelt title each, see surface.py)."""
     titles = [(occ.code, title) for occ in vocabulary.OCCUPATIONS for title in occ.titles]
