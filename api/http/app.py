@@ -349,11 +349,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
             "pid": os.getpid(),
         }
 
-    app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1_000_000))  # type: ignore[arg-type]
-    app.add_middleware(RefuseNul)  # type: ignore[arg-type]
-    app.add_middleware(CatchUpAfterWrites)  # type: ignore[arg-type]
-    app.add_middleware(AnswerOptions, routes=app)  # type: ignore[arg-type]
-    app.add_middleware(CatchUnexpected)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1_000_000))
+    app.add_middleware(RefuseNul)
+    app.add_middleware(CatchUpAfterWrites)
+    app.add_middleware(AnswerOptions, routes=app)
+    app.add_middleware(CatchUnexpected)
     app.state.auth_throttle = AuthThrottle(settings.auth_failures_per_minute)
     return app
 

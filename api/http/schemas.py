@@ -279,10 +279,10 @@ def _model(spec: FileSpec, kind: str) -> type[BaseModel]:
         example["updated_at"] = "2026-11-22T10:00:00+00:00"
     title = SINGULAR[spec.name].capitalize() + kind
     base = Strict if kind != "Public" else BaseModel
-    model = create_model(title, __base__=base, **fields)  # type: ignore[call-overload]
+    model = create_model(title, __base__=base, **fields)
     model.model_config["json_schema_extra"] = {"examples": [example]}
     model.model_rebuild(force=True)
-    return model  # type: ignore[no-any-return]
+    return model
 
 
 CREATE: dict[str, type[BaseModel]] = {spec.name: _model(spec, "Create") for spec in FILES}

@@ -85,14 +85,15 @@ def _proposals_without_consent(
     if not people:
         return []
     held = fetch("candidates", people)
-    consent = dict(zip(held["candidate_id"], held["consent"], strict=True))
+    consented = dict(zip(held["candidate_id"], _says_yes(held["consent"]), strict=True))
     if "candidates" in incoming:
         changed = incoming["candidates"]
-        consent.update((k, v) for k, v in zip(changed["candidate_id"], changed["consent"], strict=True) if k in consent)
+        now = zip(changed["candidate_id"], _says_yes(changed["consent"]), strict=True)
+        consented.update((k, yes) for k, yes in now if k in consented)
     problems = []
     for pos in map(int, np.flatnonzero(proposed.to_numpy(dtype=bool))):
         person = table["candidate_id"].iat[pos]
-        if person in consent and (pd.isna(consent[person]) or not bool(consent[person])):
+        if person in consented and not consented[person]:
             problems.append(
                 Problem(
                     raw.spec.filename,
@@ -103,6 +104,11 @@ def _proposals_without_consent(
                 )
             )
     return problems
+
+
+def _says_yes(consent: pd.Series) -> list[bool]:
+    """Per cell of a ``consent`` column, whether it is true (an empty one is not)."""
+    return [bool(yes) for yes in consent.astype("boolean").fillna(False)]
 
 
 def _life_cycle_conflicts(raw: RawTable, table: pd.DataFrame, stored: pd.DataFrame) -> list[Problem]:
