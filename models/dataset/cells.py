@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, SupportsFloat, SupportsInt, cast
 
 import numpy as np
@@ -326,6 +327,24 @@ def parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, list[CellProbl
     return parsed, problems
 
 
+#: How many parsed single cells :func:`parse_cell` keeps (the most recently used).
+CELLS_KEPT = 4096
+
+
+def parse_cell(text: str, col: Column) -> tuple[pd.Series, list[CellProblem]]:
+    """:func:`parse_column` of a column of the one raw cell ``text``, kept by column and text: the rows of an
+    API request and the stored rows a matcher takes in after a write are parsed one by one, and most of
+    their cells hold a value parsed before. The column returned is a new object; its values are shared."""
+    parsed, problems = _parsed_cell(text, col)
+    return parsed.copy(deep=False), list(problems)
+
+
+@lru_cache(maxsize=CELLS_KEPT)
+def _parsed_cell(text: str, col: Column) -> tuple[pd.Series, tuple[CellProblem, ...]]:
+    parsed, problems = parse_column(pd.Series([text], dtype="str"), col)
+    return parsed.reset_index(drop=True), tuple(problems)
+
+
 def empty_column(col: Column, length: int) -> pd.Series:
     """A column of ``length`` empty cells of the right dtype (for optional columns not given)."""
     return parse_column(pd.Series([""] * length, dtype="str"), col)[0] if length else _typed_empty(col)
@@ -425,6 +444,7 @@ __all__ = [
     "format_column",
     "format_number",
     "from_python",
+    "parse_cell",
     "parse_column",
     "split_list",
     "to_python",

@@ -1,7 +1,9 @@
 """Cell, row and cross-file rules of the exchange format.
 
 Each rule appends :class:`~models.errors.Problem` values; none stops at the first. Rules are
-vectorised over whole columns so a 100,000-row file validates in seconds.
+vectorised over whole columns so a 100,000-row file validates in seconds. A rule reports rows of the
+files it checks only, so it returns at once when they have none (one API row is checked against empty
+tables of the other files).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from models.dataset.cells import empty_column, format_number, parse_column
+from models.dataset.cells import empty_column, format_number, parse_cell, parse_column
 from models.dataset.reader import RawTable
 from models.errors import Problem, Severity
 from models.schema import CONTRIBUTION_MEASURE, DATE_ORDER, FILES, FILES_BY_NAME, REFERENCES, FileSpec
@@ -39,13 +41,16 @@ def parse_table(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
     spec = raw.spec
     data: dict[str, pd.Series] = {}
     rows = raw.row_numbers
+    one = raw.length == 1  # a row of its own (an API request, a stored row read back): its cells one by one
     for col in spec.columns:
         if col.name in raw.columns:
-            parsed, cell_problems = parse_column(raw.columns[col.name], col)
+            cells = raw.columns[col.name]
+            text = cells.iat[0] if one else None
+            parsed, cell_problems = parse_cell(text, col) if isinstance(text, str) else parse_column(cells, col)
             for pos, value, message in cell_problems:
                 problems.append(Problem(spec.filename, rows[pos], col.name, value if value else None, message))
         else:
-            parsed = empty_column(col, raw.length)
+            parsed = parse_cell("", col)[0] if one else empty_column(col, raw.length)
         data[col.name] = parsed.reset_index(drop=True)
     return pd.DataFrame(data)
 
@@ -140,6 +145,8 @@ def check_references(ctx: Context) -> None:
         if ref.target in ctx.unreadable or ref.file in ctx.unreadable:
             continue  # the file itself was reported; do not flood every row that refers to it
         src, target = tables[ref.file], tables[ref.target]
+        if not len(src):
+            continue
         spec = FILES_BY_NAME[ref.file]
         target_spec = FILES_BY_NAME[ref.target]
         values = src[ref.column]
@@ -159,6 +166,8 @@ def check_date_order(ctx: Context) -> None:
     tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
     for file, start, end in DATE_ORDER:
         df = tables[file]
+        if not len(df):
+            continue
         spec = FILES_BY_NAME[file]
         bad = (df[end] < df[start]).fillna(False).to_numpy()
         _emit(problems, spec, rows[file], bad, end, values=_text(df[end]), message=f"lies before {start}")
@@ -167,6 +176,8 @@ def check_date_order(ctx: Context) -> None:
 def check_candidates(ctx: Context) -> None:
     tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
     df, r = tables["candidates"], rows["candidates"]
+    if not len(df):
+        return
     spec = FILES_BY_NAME["candidates"]
     lo = df["hours_min"].fillna(0).astype("int64")
     hi_given = df["hours_max"].notna()
@@ -220,12 +231,15 @@ def _check_lat_lon(df: pd.DataFrame, r: np.ndarray, spec: FileSpec, problems: li
 def check_contractors(ctx: Context) -> None:
     tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
     spec = FILES_BY_NAME["contractors"]
-    _check_lat_lon(tables["contractors"], rows["contractors"], spec, problems)
+    if len(tables["contractors"]):
+        _check_lat_lon(tables["contractors"], rows["contractors"], spec, problems)
 
 
 def check_obligations(ctx: Context) -> None:
     tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
     df, r = tables["obligations"], rows["obligations"]
+    if not len(df):
+        return
     spec = FILES_BY_NAME["obligations"]
     too_much = (df["obligation_eur"] > df["contract_value_eur"]).fillna(False).to_numpy()
     _emit(
@@ -256,9 +270,9 @@ ADD_A_SCHEME = "add it to the TOML file named by KOPPELAAR_VALUATION_SCHEMES (do
 
 def check_valuation_schemes(ctx: Context) -> None:
     """An obligation's ``valuation_scheme`` must be one the installation knows (when it is told which)."""
-    if ctx.schemes is None:
-        return
     df, r = ctx.tables["obligations"], ctx.rows["obligations"]
+    if ctx.schemes is None or not len(df):
+        return
     names = df["valuation_scheme"]
     unknown = (names.notna() & ~names.isin(list(ctx.schemes))).to_numpy(dtype=bool)
     if unknown.any():
@@ -277,6 +291,8 @@ def check_valuation_schemes(ctx: Context) -> None:
 def check_vacancies(ctx: Context) -> None:
     tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
     df, r = tables["vacancies"], rows["vacancies"]
+    if not len(df):
+        return
     spec = FILES_BY_NAME["vacancies"]
     _check_lat_lon(df, r, spec, problems)
     for pos, (required, trainable) in enumerate(
@@ -300,6 +316,8 @@ def check_vacancies(ctx: Context) -> None:
 def check_placements(ctx: Context) -> None:
     tables, rows, problems = ctx.tables, ctx.rows, ctx.problems
     df, r = tables["placements"], rows["placements"]
+    if not len(df):
+        return
     spec = FILES_BY_NAME["placements"]
     r6, r12 = df["retained_6m"], df["retained_12m"]
     bad = (r12.fillna(False) & r6.eq(False).fillna(False)).to_numpy(dtype=bool)
@@ -349,6 +367,8 @@ def check_contributions(ctx: Context) -> None:
     """A contribution gives the measure of its kind (a purchase its invoice value, knowledge sharing its
     hours, a social activity its days) and no other kind's."""
     df, r = ctx.tables["contributions"], ctx.rows["contributions"]
+    if not len(df):
+        return
     spec = FILES_BY_NAME["contributions"]
     kind = df["kind"].astype(object)
     for measure_kind, column in CONTRIBUTION_MEASURE.items():
