@@ -23,6 +23,7 @@ their own outcomes; a candidate without a labelled placement gets the model fitt
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -223,20 +224,22 @@ def carry_tables(base: Prepared, p: Prepared, moved: tuple[np.ndarray, np.ndarra
     :func:`tables_of`.
 
     ``moved``: per row of ``base``'s candidates and of its vacancies, its row in ``p`` (-1: prepared
-    anew or gone), as :class:`~matching.prepare.RowUpdate` gives them. A row that was kept then keeps
-    its row of the tables, as long as the history is the same placements with the same contractors
-    on the same day (a row's side features depend on nothing else); only the other rows are worked out."""
+    anew or gone), as :class:`~matching.prepare.RowUpdate` gives them. A kept row is then found
+    through it (only the rows prepared anew are looked up by id), and keeps its row of the tables, as
+    long as the history is the same placements with the same contractors on the same day (a row's side
+    features depend on nothing else); only the other rows are worked out."""
     fitted = tables_of(base)
     h = fitted.history
+    c_moved, v_moved = moved if moved is not None else (None, None)
     same_people = p.ds.candidates is base.ds.candidates  # the very rows: ids, notes and dates as they were
-    ci = h.candidate if same_people else p.candidate_rows(pd.Series(base.candidate_ids[h.candidate]))
-    vi = p.vacancy_rows(pd.Series(base.vacancy_ids[h.vacancy]))
+    ci = h.candidate if same_people else _rows_now(h.candidate, c_moved, base.candidate_ids, p.candidate_rows)
+    vi = _rows_now(h.vacancy, v_moved, base.vacancy_ids, p.vacancy_rows)
     ok = (ci >= 0) & (vi >= 0)
     history = History(ci[ok], vi[ok], np.asarray(p.v_contractor, dtype=np.int64)[vi[ok]], h.start[ok], h.retained[ok])
     if same_people:
         notes, since = fitted.notes, fitted.benefit_since
     else:
-        notes, since = _carried_notes(base, p, fitted.notes)
+        notes, since = _carried_notes(base, p, fitted.notes, c_moved)
     today = float(rb.float_days(np.array([p.config.today], dtype="datetime64[D]"))[0])
     pso = _ordinal(p.ds.contractors["pso_level"])
     same_history = (
@@ -246,8 +249,8 @@ def carry_tables(base: Prepared, p: Prepared, moved: tuple[np.ndarray, np.ndarra
         and np.array_equal(history.contractor, h.contractor)
         and np.array_equal(pso, fitted.pso, equal_nan=True)
     )
-    c_kept = moved[0] if moved is not None and same_history else np.full(base.n_candidates, -1)
-    v_kept = moved[1] if moved is not None and same_history else np.full(base.n_vacancies, -1)
+    c_kept = c_moved if c_moved is not None and same_history else np.full(base.n_candidates, -1)
+    v_kept = v_moved if v_moved is not None and same_history else np.full(base.n_vacancies, -1)
     candidates, c_new = _taken_over(fitted.candidates, c_kept, p.n_candidates)
     candidates[c_new] = _candidate_rows(p, history, notes, since, ci=c_new, as_of=np.full(len(c_new), today))
     vacancies, v_new = _taken_over(fitted.vacancies, v_kept, p.n_vacancies)
@@ -264,18 +267,43 @@ def carry_tables(base: Prepared, p: Prepared, moved: tuple[np.ndarray, np.ndarra
     return tables
 
 
-def _carried_notes(base: Prepared, p: Prepared, estimates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rows_now(
+    rows: np.ndarray, moved: np.ndarray | None, ids: np.ndarray, rows_of: Callable[[pd.Series], np.ndarray]
+) -> np.ndarray:
+    """The row in the updated dataset of each of ``rows`` (rows of the dataset it was updated from, whose
+    ids are ``ids``), -1 where it is gone: a kept row's from ``moved``, any other by its id (``rows_of``)."""
+    if moved is None:
+        return rows_of(pd.Series(ids[rows]))
+    now: np.ndarray = moved[rows]  # a copy (rows is an index array)
+    anew = np.flatnonzero(now < 0)
+    if len(anew):
+        now[anew] = rows_of(pd.Series(ids[rows[anew]]))
+    return now
+
+
+def _carried_notes(
+    base: Prepared, p: Prepared, estimates: np.ndarray, moved: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate of ``p``: the notes estimate of ``base`` when the notes are the same (NaN for a new
-    candidate or changed notes), and the benefit start in float days."""
-    old = base.candidate_rows(pd.Series(p.candidate_ids))
-    now_text = p.ds.candidates["profile_text"].astype(object).to_numpy()
-    then_text = base.ds.candidates["profile_text"].astype(object).to_numpy()
+    candidate or changed notes), and the benefit start in float days. ``moved``: per candidate row of
+    ``base``, its row in ``p`` when it was kept as it was (its notes too), else -1."""
     notes = np.full(p.n_candidates, np.nan)
+    if moved is None:
+        asked = np.arange(p.n_candidates)
+    else:
+        kept = np.flatnonzero(moved >= 0)
+        notes[moved[kept]] = estimates[kept]
+        known = np.zeros(p.n_candidates, dtype=bool)
+        known[moved[kept]] = True
+        asked = np.flatnonzero(~known)  # the rows prepared anew: compared by id and notes
+    old = base.candidate_rows(pd.Series(p.candidate_ids[asked]))
     had = np.flatnonzero(old >= 0)
-    now, then = pd.Series(now_text[had]), pd.Series(then_text[old[had]])
+    now_text = p.ds.candidates["profile_text"].iloc[asked[had]].astype(object).to_numpy()
+    then_text = base.ds.candidates["profile_text"].iloc[old[had]].astype(object).to_numpy()
+    now, then = pd.Series(now_text), pd.Series(then_text)
     same = (now == then) | (now.isna() & then.isna())  # the same notes, or none then and now
-    kept = had[same.to_numpy(dtype=bool)]
-    notes[kept] = estimates[old[kept]]
+    kept_notes = had[same.to_numpy(dtype=bool)]
+    notes[asked[kept_notes]] = estimates[old[kept_notes]]
     since = rb.float_days(p.ds.candidates["benefit_since"].to_numpy(dtype="datetime64[D]"))
     return notes, since
 

@@ -273,8 +273,10 @@ def test_carried_side_tables_take_over_the_kept_rows_and_equal_those_worked_out_
     update = before.p.updated(ds, candidates=candidates, vacancies=vacancies)
     full = carry_tables(before.p, update.prepared)
     taken = carry_tables(before.p, update.prepared, (update.candidate_rows, update.vacancy_rows))
-    np.testing.assert_array_equal(taken.candidates, full.candidates)
-    np.testing.assert_array_equal(taken.vacancies, full.vacancies)
+    for name in ("candidates", "vacancies", "notes", "benefit_since", "pso"):  # kept rows found by where they went
+        np.testing.assert_array_equal(getattr(taken, name), getattr(full, name), err_msg=name)
+    for name in ("candidate", "vacancy", "contractor", "start", "retained"):
+        np.testing.assert_array_equal(getattr(taken.history, name), getattr(full.history, name), err_msg=name)
     if change is _edited:  # the same placements behind it: the kept rows were taken over
         assert len(taken.history.start) == len(tables_of(before.p).history.start)
 
