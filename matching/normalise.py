@@ -47,6 +47,12 @@ FUZZY_WEIGHT = 0.1
 #: skill validation spans were right at 0.91 (43% of them kept; multilingual-e5-small's cosines of
 #: unrelated texts are rarely below 0.8, so the scale is narrow).
 SEMANTIC_THRESHOLD = 0.91
+#: A Dutch text's candidates are ranked by their cosine plus this weight times log(1 + the number of
+#: occupations that list the skill, optional ones counted half): the model places Dutch text less surely
+#: than English, and a skill many occupations ask for is the likelier reading of a short Dutch task.
+#: Chosen on the development half of the Dutch test set (0.003 to 0.006 ranked alike, docs/NORMALISATION.md).
+OCCUPATION_PRIOR = 0.004
+OPTIONAL_WEIGHT = 0.5
 
 #: Titles carry extra words ("Allround timmerman bij groeiend bedrijf"), so occupations use WRatio's
 #: partial matching; skills and certificates are short phrases, where partial matching lets a short
@@ -201,6 +207,16 @@ class _Index:
     labels: dict[Kind, tuple[list[str], np.ndarray]]
     exact: dict[Kind, dict[str, str]]
     shortlists: dict[Kind, _Shortlist]
+    #: per skill, how many occupations list it (optional ones counted ``OPTIONAL_WEIGHT``)
+    listed: dict[str, float]
+
+
+def _listed(taxonomy: Taxonomy) -> dict[str, float]:
+    listed: dict[str, float] = {}
+    for profiles, weight in ((taxonomy.essential, 1.0), (taxonomy.optional, OPTIONAL_WEIGHT)):
+        for skill in chain.from_iterable(profiles.values()):
+            listed[skill] = listed.get(skill, 0.0) + weight
+    return listed
 
 
 def _build_index(taxonomy: Taxonomy) -> _Index:
@@ -213,7 +229,7 @@ def _build_index(taxonomy: Taxonomy) -> _Index:
         exact[kind] = dict(zip(cleaned, codes, strict=True))
         if len(cleaned) > SHORTLIST_FROM:
             shortlists[kind] = _Shortlist(cleaned)
-    return _Index(labels, exact, shortlists)
+    return _Index(labels, exact, shortlists, _listed(taxonomy))
 
 
 _INDEXES: dict[tuple[int, int], tuple[weakref.ref[Taxonomy], _Index]] = {}
@@ -299,6 +315,8 @@ class Normaliser:
         self.threshold = threshold
         index = _index_of(taxonomy)
         self._labels, self._exact, self._shortlists = index.labels, index.exact, index.shortlists
+        self._listed = index.listed
+        self._priors: dict[Kind, np.ndarray | None] = {}
         self.semantic: dict[Kind, SemanticIndex] = dict(semantic or {})
         self.semantic_threshold = semantic_threshold
         self.lexicon = lexicon if lexicon is not None else Lexicon.builtin()
@@ -406,6 +424,14 @@ class Normaliser:
             best[owner] = max(best.get(owner, 0), int(score))
         return {code: score / 100.0 for code, score in best.items()}
 
+    def _occupation_prior(self, kind: Kind) -> np.ndarray | None:
+        """Per concept of the kind's semantic index, ``OCCUPATION_PRIOR`` x log(1 + the occupations listing
+        it); None when no occupation lists any of them (no profiles, or a kind other than skills)."""
+        if kind not in self._priors:
+            listed = np.array([self._listed.get(code, 0.0) for code in self.semantic[kind].codes])
+            self._priors[kind] = OCCUPATION_PRIOR * np.log1p(listed) if listed.any() else None
+        return self._priors[kind]
+
     def _fused(self, queries: list[str], kind: Kind, k: int) -> list[tuple[list[tuple[str, float]], float]]:
         """Per cleaned query, the ``k`` best concepts of the semantic and fuzzy scores fused, each with its
         cosine similarity to the query, and the confidence in the best one.
@@ -416,7 +442,8 @@ class Normaliser:
 
         A Dutch text (:meth:`Lexicon.is_dutch`) is compared by meaning alone: a concept scores the mean of
         its cosine to the text and to the text's English gloss (:meth:`Lexicon.gloss`), each by the
-        concept's nearest text. ESCO's skill labels are English, so characters in common with a Dutch
+        concept's nearest text, and is ranked by that score plus its occupation prior
+        (``OCCUPATION_PRIOR``). ESCO's skill labels are English, so characters in common with a Dutch
         text say little, and the model places English text nearer them than Dutch.
         """
         if not queries:
@@ -431,7 +458,8 @@ class Normaliser:
             found[i] = hits
         if dutch.any():
             rows = np.flatnonzero(dutch)
-            blended = index.nearest_mean(vectors[rows], vectors[len(queries) :], FUSION_DEPTH)
+            prior = self._occupation_prior(kind)
+            blended = index.nearest_mean(vectors[rows], vectors[len(queries) :], FUSION_DEPTH, prior)
             for i, hits in zip(rows, blended, strict=True):
                 found[i] = hits
         out: list[tuple[list[tuple[str, float]], float]] = []

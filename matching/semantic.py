@@ -158,14 +158,17 @@ class SemanticIndex:
         (equal ones in the order of ``codes``)."""
         return self._nearest(np.asarray(query_vectors)[:, np.newaxis, :], k)
 
-    def nearest_mean(self, first: np.ndarray, second: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+    def nearest_mean(
+        self, first: np.ndarray, second: np.ndarray, k: int, bias: np.ndarray | None = None
+    ) -> list[list[tuple[str, float]]]:
         """Per row, the ``k`` concepts by the mean of their cosine to the row of ``first`` and to the row of
-        ``second`` (each by the concept's nearest text), with that mean."""
-        return self._nearest(np.stack([first, second], axis=1), k)
+        ``second`` (each by the concept's nearest text), with that mean; with a ``bias`` (one value per
+        concept of ``codes``) ranked by the mean plus the concept's bias, still reported with the mean."""
+        return self._nearest(np.stack([first, second], axis=1), k, bias)
 
-    def _nearest(self, groups: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+    def _nearest(self, groups: np.ndarray, k: int, bias: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
         """Per group of query vectors (``groups``: groups x vectors x dimensions), the ``k`` concepts by the
-        mean of their cosines to the group's vectors.
+        mean of their cosines to the group's vectors (plus ``bias``, per concept, when given).
 
         With a ``coarse`` product, fewer than ``BLAS_THREADS_FROM`` query vectors are searched group by
         group in two steps (:meth:`_two_step`): a product this small is bound by reading the label
@@ -179,15 +182,15 @@ class SemanticIndex:
         small = groups.shape[0] * groups.shape[1] < BLAS_THREADS_FROM
         if self.coarse is not None and small and n > COARSE_CANDIDATES >= k:
             with _blas().limit(limits=1, user_api="blas"):
-                found = [self._two_step(self.coarse, group, k) for group in groups]
+                found = [self._two_step(self.coarse, group, k, bias) for group in groups]
             if all(hits is not None for hits in found):
                 return [hits for hits in found if hits is not None]
-            exact = self.best(self._mean_similarities(groups), k)
+            exact = self.best(self._mean_similarities(groups), k, bias)
             return [hits if hits is not None else exact[i] for i, hits in enumerate(found)]
         return [
             hits
             for lo in range(0, len(groups), EXACT_GROUPS)
-            for hits in self.best(self._mean_similarities(groups[lo : lo + EXACT_GROUPS]), k)
+            for hits in self.best(self._mean_similarities(groups[lo : lo + EXACT_GROUPS]), k, bias)
         ]
 
     def _mean_similarities(self, groups: np.ndarray) -> np.ndarray:
@@ -196,16 +199,20 @@ class SemanticIndex:
         similarities = self.similarities(groups.reshape(count * size, dimensions))
         return similarities.reshape(count, size, -1).mean(axis=1) if size > 1 else similarities
 
-    def _two_step(self, coarse_product: CoarseProduct, group: np.ndarray, k: int) -> list[tuple[str, float]] | None:
-        """The ``k`` nearest concepts of one group of query vectors (by the mean of their cosines): the
-        ``COARSE_CANDIDATES`` best by the coarse product, re-scored exactly. ``None`` when that cannot be
-        shown to be the exact answer: when a concept left out could, within the coarse product's error,
-        score above the ``k``-th candidate's exact score."""
+    def _two_step(
+        self, coarse_product: CoarseProduct, group: np.ndarray, k: int, bias: np.ndarray | None = None
+    ) -> list[tuple[str, float]] | None:
+        """The ``k`` nearest concepts of one group of query vectors (by the mean of their cosines, plus
+        ``bias``): the ``COARSE_CANDIDATES`` best by the coarse product, re-scored exactly. ``None`` when
+        that cannot be shown to be the exact answer: when a concept left out could, within the coarse
+        product's error, score above the ``k``-th candidate's exact score (the bias is the same in both)."""
         n, starts = len(self.codes), self.starts
         coarse = coarse_product(group)
         if len(self.vectors) > n:
             coarse = np.maximum.reduceat(coarse, starts, axis=1)
         coarse = coarse.mean(axis=0) if len(group) > 1 else coarse[0]
+        if bias is not None:
+            coarse = coarse + bias
         candidates = np.argpartition(coarse, n - COARSE_CANDIDATES)[n - COARSE_CANDIDATES :]
         lengths = self._lengths[candidates]
         firsts = np.cumsum(lengths) - lengths  # each candidate's first row among the rows gathered
@@ -215,8 +222,9 @@ class SemanticIndex:
             cosines = np.maximum.reduceat(gathered @ group.T, firsts, axis=0).mean(axis=1)
         else:
             cosines = np.maximum.reduceat(gathered @ group[0], firsts)
-        best = np.lexsort((candidates, -cosines))[:k]
-        if coarse[candidates].min() + coarse_product.error >= cosines[best[-1]]:
+        ranking = cosines if bias is None else cosines + bias[candidates]
+        best = np.lexsort((candidates, -ranking))[:k]
+        if coarse[candidates].min() + coarse_product.error >= ranking[best[-1]]:
             return None
         return [
             (self.codes[j], cosine) for j, cosine in zip(candidates[best].tolist(), cosines[best].tolist(), strict=True)
@@ -242,18 +250,20 @@ class SemanticIndex:
             sims = np.maximum.reduceat(sims, self.starts, axis=1)
         return np.asarray(sims)
 
-    def best(self, similarities: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+    def best(self, similarities: np.ndarray, k: int, bias: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
         """Per row of ``similarities`` (queries x concepts), the ``k`` concepts scoring highest, highest first
-        (equal ones in the order of ``codes``)."""
+        (equal ones in the order of ``codes``), each with its similarity; with a ``bias`` (per concept)
+        ranked by the similarity plus the bias."""
         n = len(self.codes)
         if not n or not len(similarities):
             return [[] for _ in range(len(similarities))]
         k = min(k, n)
-        top = np.argpartition(similarities, n - k, axis=1)[:, n - k :]
-        best = np.take_along_axis(similarities, top, axis=1)
-        order = np.lexsort((top, -best), axis=1)
-        columns = np.take_along_axis(top, order, axis=1).tolist()
-        cosines = np.take_along_axis(best, order, axis=1).tolist()
+        ranking = similarities if bias is None else similarities + bias
+        top = np.argpartition(ranking, n - k, axis=1)[:, n - k :]
+        order = np.lexsort((top, -np.take_along_axis(ranking, top, axis=1)), axis=1)
+        best = np.take_along_axis(top, order, axis=1)
+        columns = best.tolist()
+        cosines = np.take_along_axis(similarities, best, axis=1).tolist()
         codes = self.codes
         return [
             [(codes[j], cosine) for j, cosine in zip(row, values, strict=True)]

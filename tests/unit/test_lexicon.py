@@ -156,6 +156,24 @@ def test_a_dutch_text_scores_a_concept_by_the_mean_of_its_own_and_its_glosss_cos
     assert normaliser.top("manage data", "skill", 1) == [("data", 1.0)]
 
 
+def test_a_dutch_text_ranks_the_skill_more_occupations_list_first_among_equally_near_ones() -> None:
+    skills = {
+        code: Concept(code, "skill", label, (label,))
+        for code, label in (("rare", "manage data records"), ("common", "manage data files"))
+    }
+    occupations = {"o": Concept("o", "occupation", "clerk", ("clerk",))}
+    lexicon = Lexicon({"beher": "manage", "gegeven": "data"})
+    ranked: dict[str, list[tuple[str, float]]] = {}
+    profiles: dict[str, dict[str, tuple[str, ...]]] = {"unlisted": {}, "listed": {"o": ("common",)}}
+    for name, essential in profiles.items():
+        taxonomy = Taxonomy(name, {"occupation": occupations, "skill": skills, "certificate": {}}, essential)
+        index = SemanticIndex.build(taxonomy, "skill", _BagOfWords())
+        ranked[name] = Normaliser(taxonomy, semantic={"skill": index}, lexicon=lexicon).top("Beheert gegevens", "skill")
+    assert [code for code, _ in ranked["unlisted"]] == ["rare", "common"]  # a tie: the taxonomy's order
+    assert [code for code, _ in ranked["listed"]] == ["common", "rare"]
+    assert ranked["listed"][0][1] == pytest.approx(ranked["unlisted"][1][1])  # the score stays the cosine
+
+
 def test_the_lexicon_is_learned_from_an_esco_folders_parallel_occupations(tmp_path: Path) -> None:
     header = "conceptUri,preferredLabel,description\n"
     (tmp_path / "occupations_nl.csv").write_text(

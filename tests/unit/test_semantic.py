@@ -104,6 +104,15 @@ def test_a_search_through_a_coarse_product_finds_what_the_exact_one_does(error: 
         best = np.lexsort((np.arange(len(codes)), -means))[:50]
         assert [code for code, _ in found] == [code for code, _ in expected] == [codes[j] for j in best]
         assert np.allclose([cosine for _, cosine in found], means[best], atol=1e-6)
+    bias = rng.uniform(0.0, 0.05, len(codes)).astype(np.float32)
+    for first, second in zip(queries[:20], queries[20:], strict=True):  # ranked by the mean plus a bias
+        found, expected = (
+            index.nearest_mean(first[np.newaxis], second[np.newaxis], 50, bias)[0] for index in (coarse, exact)
+        )
+        means = np.maximum.reduceat(np.stack([first, second]) @ vectors.T, starts, axis=1).mean(axis=0)
+        best = np.lexsort((np.arange(len(codes)), -(means + bias)))[:50]
+        assert [code for code, _ in found] == [code for code, _ in expected] == [codes[j] for j in best]
+        assert np.allclose([cosine for _, cosine in found], means[best], atol=1e-6)  # reported: the mean
 
 
 def test_the_int8_product_stays_within_its_error() -> None:
