@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from threadpoolctl import threadpool_limits
 
+from tests.paths import SHARED_DATA
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from models.dataset import Dataset
     from models.store import Store
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # One thread in each native thread pool (OpenMP: scikit-learn's boosting; OpenBLAS: numpy), in the test
 # processes and in the processes they start: the suite keeps both cores busy with its two workers already,

@@ -46,9 +46,8 @@ import numpy as np
 import pandas as pd
 
 from tests.benchmarks.measure import Measurement
+from tests.paths import POSTCODES
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-POSTCODES = SHARED / "geo" / "pc4_centroids_geonames.txt"
 CLIENTS = 32  # the concurrency the goal is set at (and 1, for the latency of a request alone)
 SERVER_WORKERS = 2  # `koppelaar serve --workers`: one process per core of the 2-core machine
 VACANCY_SHARE = 0.8  # the rest asks for a candidate's vacancies
@@ -434,19 +433,6 @@ async def _lost_writes(port: int, writes: Writes) -> tuple[int, int]:
     return lost, len(writes.last)
 
 
-def _rss_mb(pid: int) -> float:
-    """The resident memory (``VmRSS``) of a running process and its children, summed; 0 when unknown."""
-    total = 0.0
-    for each in [pid, *_children(pid)]:
-        try:
-            for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            pass
-    return total
-
-
 # -- set-up ---------------------------------------------------------------------------------------
 
 
@@ -760,13 +746,24 @@ def _run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
 # -- memory ---------------------------------------------------------------------------------------
 
 
+def _rss_mb(pid: int) -> float:
+    """The resident memory of a running process and its children, summed; 0 when unknown."""
+    return _status_mb(pid, "VmRSS")
+
+
 def _peak_mb(pid: int) -> float:
-    """The peak resident memory (Linux ``VmHWM``) of a running process and its children, summed; 0 when unknown."""
+    """The peak resident memory of a running process and its children, summed; 0 when unknown."""
+    return _status_mb(pid, "VmHWM")
+
+
+def _status_mb(pid: int, field: str) -> float:
+    """A memory figure in kB of Linux ``/proc/PID/status`` (``VmRSS``, ``VmHWM``) in MB, of a running
+    process and its children, summed (a process that ended counts 0)."""
     total = 0.0
     for each in [pid, *_children(pid)]:
         try:
             for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1]) / 1024
         except OSError:
             pass

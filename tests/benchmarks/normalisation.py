@@ -41,10 +41,9 @@ from pathlib import Path
 import pandas as pd
 
 from tests.benchmarks.measure import Measurement
+from tests.paths import ESCO, SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-ESCO = SHARED / "esco"
-SPANS = SHARED / "jobs_skill_extraction"
+SPANS = SHARED_DATA / "jobs_skill_extraction"
 DUTCH = Path(__file__).resolve().parents[1] / "data" / "nl_skill_spans.csv"
 FILES = ("house", "tech")
 DUTCH_SPLITS = ("dev", "held-out")
@@ -127,7 +126,7 @@ def bench_normalisation(repeat: int, scale: float) -> list[tuple[Measurement, st
     from matching.taxonomy import label_index
 
     if not ESCO.is_dir() or not SPANS.is_dir():
-        raise SystemExit(f"normalisation benchmark needs the shared data in {SHARED}")
+        raise SystemExit(f"normalisation benchmark needs the shared data in {SHARED_DATA}")
     start = time.perf_counter()
     taxonomy = load_taxonomy(ESCO)
     load_s = time.perf_counter() - start

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.paths import POSTCODES
 
 
 def write_world(candidates: int, vacancies: int, seed: int) -> Path:
@@ -37,8 +37,7 @@ def write_world(candidates: int, vacancies: int, seed: int) -> Path:
 def _postcodes() -> Any:
     from api.loaders import read_postcodes
 
-    table = SHARED / "geo" / "pc4_centroids_geonames.txt"
-    return read_postcodes(table) if table.is_file() else None
+    return read_postcodes(POSTCODES) if POSTCODES.is_file() else None
 
 
 def match_world(folder: Path, *, candidates: int, vacancies: int, seed: int) -> dict[str, Any]:
@@ -48,9 +47,8 @@ def match_world(folder: Path, *, candidates: int, vacancies: int, seed: int) -> 
     from api.cli.match import run_match
     from data.synthetic.generator import WorldConfig
 
-    table = SHARED / "geo" / "pc4_centroids_geonames.txt"
-    if table.is_file():  # as a user configures it
-        os.environ["KOPPELAAR_POSTCODES"] = str(table)
+    if POSTCODES.is_file():  # as a user configures it
+        os.environ["KOPPELAAR_POSTCODES"] = str(POSTCODES)
     as_of = WorldConfig().as_of.isoformat()
     model = folder / "model.pkl"
     result, p = run_match(folder / "world", folder / "plan", model=model if model.is_file() else None, today=as_of)

@@ -48,8 +48,8 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from tests.benchmarks.measure import Measurement, measure
+from tests.paths import POSTCODES
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 SEED = 7
 HELD_OUT_SHARE = 0.25
 PAIRS_PER_VACANCY = 40
@@ -170,9 +170,8 @@ def quality_world(
     from models.dataset import Dataset
     from models.errors import KoppelaarError
 
-    table = SHARED / "geo" / "pc4_centroids_geonames.txt"
-    if table.is_file() and "KOPPELAAR_POSTCODES" not in os.environ:  # as a user configures it
-        os.environ["KOPPELAAR_POSTCODES"] = str(table)
+    if POSTCODES.is_file() and "KOPPELAAR_POSTCODES" not in os.environ:  # as a user configures it
+        os.environ["KOPPELAAR_POSTCODES"] = str(POSTCODES)
     config = WorldConfig(
         candidates=candidates, vacancies=vacancies, seed=seed, truth=truth, history_share=history_share
     )

@@ -26,7 +26,8 @@ from typing import Any
 import psutil
 
 from tests.benchmarks.measure import Measurement
-from tests.benchmarks.planning import SHARED, write_world
+from tests.benchmarks.planning import write_world
+from tests.paths import POSTCODES
 
 STAGES = ("engine_s", "load_s", "prepare_s", "score_s", "solve_s", "explain_s", "write_s")
 TARGET = (1_000_000, 200_000)
@@ -37,9 +38,8 @@ DEFAULT_SIZES = "50000,200000"
 def run_match(world: Path, out: Path, engine: list[str]) -> dict[str, Any]:
     """One `koppelaar match` in a fresh process tree: its stage timings, counts and peak memory."""
     env = dict(os.environ)
-    table = SHARED / "geo" / "pc4_centroids_geonames.txt"
-    if table.is_file():
-        env["KOPPELAAR_POSTCODES"] = str(table)
+    if POSTCODES.is_file():
+        env["KOPPELAAR_POSTCODES"] = str(POSTCODES)
     command = [
         sys.executable,
         "-m",

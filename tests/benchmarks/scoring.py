@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.paths import POSTCODES
 
 
 def scoring(_: None, *, candidates: int, vacancies: int, seed: int) -> dict[str, Any]:
@@ -45,8 +44,7 @@ def scoring(_: None, *, candidates: int, vacancies: int, seed: int) -> dict[str,
     for column in ("retained_6m", "retained_12m"):
         train_plc.loc[held, column] = pd.NA
     train_ds = Dataset(world.contractors, world.obligations, world.vacancies, world.candidates, train_plc)
-    table = SHARED / "geo" / "pc4_centroids_geonames.txt"
-    postcodes = read_postcodes(table) if table.is_file() else None
+    postcodes = read_postcodes(POSTCODES) if POSTCODES.is_file() else None
 
     t = time.perf_counter()
     prepared = Prepared(train_ds, config=MatchConfig(today=config.as_of), postcodes=postcodes)

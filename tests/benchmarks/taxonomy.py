@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.measure import Measurement, measure
+from tests.paths import ESCO
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-ESCO = SHARED / "esco"
 TAXONOMIES = ("built-in", "ESCO")
 
 

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from tests.paths import ESCO
 
-ESCO = Path(__file__).resolve().parents[3] / "shared" / "data" / "esco"
 SKILL = "http://data.europa.eu/esco/skill/"
 JOIN_WOOD = SKILL + "2e8e2acf-5d58-4d99-807d-2ed77a6c8b17"  # essential for carpenter
 LAY_BRICKS = SKILL + "13e1c0a2-b90d-46f4-be51-11730360b38d"

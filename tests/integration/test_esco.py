@@ -21,8 +21,8 @@ from api.taxonomy_io import (
 from matching.normalise import Normaliser
 from matching.taxonomy import Kind, Taxonomy
 from models.errors import KoppelaarError
+from tests.paths import ESCO
 
-ESCO = Path(__file__).resolve().parents[3] / "shared" / "data" / "esco"
 OCC = "http://data.europa.eu/esco/occupation/"
 SKILL = "http://data.europa.eu/esco/skill/"
 CARPENTER = OCC + "2a22ff9e-de3b-408d-b312-5034896cc4f4"  # nl "timmerman", en "carpenter"

@@ -16,6 +16,7 @@ from api.taxonomy_io import builtin_with_esco_labels, load_taxonomy
 from matching.normalise import Normaliser
 from matching.taxonomy import Kind, Taxonomy
 from models.errors import KoppelaarError
+from tests.paths import ESCO
 
 OCC = "http://data.europa.eu/esco/occupation/"
 SKILL = "http://data.europa.eu/esco/skill/"
@@ -27,10 +28,9 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def esco_folder() -> Path:
-    folder = Path(__file__).resolve().parents[3] / "shared" / "data" / "esco"
-    if not folder.is_dir():
-        pytest.skip(f"shared ESCO data not found at {folder}")
-    return folder
+    if not ESCO.is_dir():
+        pytest.skip(f"shared ESCO data not found at {ESCO}")
+    return ESCO
 
 
 @pytest.fixture(scope="module")

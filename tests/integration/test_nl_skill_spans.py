@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests.benchmarks.normalisation import DUTCH, DUTCH_SPLITS, load_dutch
+from tests.paths import ESCO
 
-SKILLS = Path(__file__).resolve().parents[3] / "shared" / "data" / "esco" / "skills_en.csv"
+SKILLS = ESCO / "skills_en.csv"
 
 
 @pytest.mark.skipif(not SKILLS.is_file(), reason="needs the shared ESCO export")

@@ -18,8 +18,7 @@ import pytest
 from data.synthetic import vocabulary as vocab
 from models.enums import DrivingLicence, EducationLevel, LanguageLevel, PhysicalLoad
 from models.valuation import BUILTIN_SCHEMES
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.paths import SHARED_DATA
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 PC4_RE = re.compile(r"^[1-9][0-9]{3}$")
