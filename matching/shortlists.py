@@ -315,50 +315,100 @@ def _merge(
     A list knows every eligible pair when it did before (complete) or when its owner's pairs are all
     in ``new`` (``full_owners``: changed owners, and owners ranked again, whose old pairs are dropped
     with ``forget``); it takes every new pair. Any other list is a prefix of its ranking: it takes
-    the new pairs that rank before its last kept pair."""
+    the new pairs that rank before its last kept pair.
+
+    Only the lists that change are worked out: those that take a new pair (ranked again), lose a pair
+    (a changed or removed other row: kept in order) or are forgotten; every other list is copied as
+    it is, run by run of consecutive lists."""
     owner_map, other_map = maps
-    old_owner = np.repeat(np.arange(len(old.offsets) - 1), np.diff(old.offsets))
-    o, x = owner_map[old_owner], other_map[old.items]
-    alive = (o >= 0) & (x >= 0)
-    if forget is not None and len(forget):
-        alive &= ~np.isin(o, forget)
-    ro, rx, rs = o[alive], x[alive], old.scores[alive]
-    full = np.zeros(n, dtype=bool)
+    source = np.full(n, -1, dtype=np.int64)  # per new list, the old list it continues (-1: none)
     moved = np.flatnonzero(owner_map >= 0)
+    source[owner_map[moved]] = moved
+    full = np.zeros(n, dtype=bool)
     full[owner_map[moved]] = old.complete[moved]
     full[full_owners] = True
-    # the last kept pair of each list (kept pairs stay grouped by owner, best first: rows keep their order)
+    forgotten = np.zeros(n, dtype=bool)
+    if forget is not None and len(forget):
+        forgotten[forget] = True
+    gone = other_map < 0
+    # the pairs of a changed or removed other row: few, found by one look-up per pair
+    lost_at = np.flatnonzero(gone[old.items]) if gone.any() else np.zeros(0, dtype=np.int64)
+    lossy = np.zeros(n, dtype=bool)
+    if len(lost_at):
+        lost_owner = owner_map[np.searchsorted(old.offsets, lost_at, side="right") - 1]
+        lossy[lost_owner[lost_owner >= 0]] = True
+    kept_other = np.flatnonzero(~gone)
+    same_rows = len(other_map) == len(other_rank) and bool((other_map[kept_other] == kept_other).all())
+    items = old.items if same_rows else other_map[old.items].astype(np.int32)  # in new rows
+
+    def kept(rows: np.ndarray) -> Part:
+        """The kept pairs of the lists ``rows`` (ascending), grouped by list, each in its order."""
+        rows = rows[(source[rows] >= 0) & ~forgotten[rows]]
+        src = source[rows]
+        lengths = old.offsets[src + 1] - old.offsets[src]
+        starts = np.cumsum(lengths) - lengths
+        at = np.arange(int(lengths.sum())) + np.repeat(old.offsets[src] - starts, lengths)
+        owner = np.repeat(rows, lengths)
+        if len(lost_at):
+            alive = ~gone[old.items[at]]
+            owner, at = owner[alive], at[alive]
+        return owner, items[at].astype(np.int64), old.scores[at]
+
+    # the last kept pair of each list a new pair is for
+    no, nx, ns = new
     has_last = np.zeros(n, dtype=bool)
     last_score = np.zeros(n)
     last_rank = np.zeros(n, dtype=np.int64)
+    ro, rx, rs = kept(np.unique(no))
     if len(ro):
         ends = np.flatnonzero(np.r_[ro[1:] != ro[:-1], True])
         has_last[ro[ends]] = True
         last_score[ro[ends]] = rs[ends]
         last_rank[ro[ends]] = other_rank[rx[ends]]
-    no, nx, ns = new
     nr = other_rank[nx]
     before = (ns > last_score[no]) | ((ns == last_score[no]) & (nr < last_rank[no]))
     take = full[no] | (has_last[no] & before)
-    total = np.bincount(np.concatenate([ro, no[take]]).astype(np.int64), minlength=n)
-    # only the lists that take a new pair are ranked again; the others keep their pairs in order
     touched = np.zeros(n, dtype=bool)
     touched[no[take]] = True
+    changed = touched | lossy | forgotten
+    # the lists that change: their kept pairs, and for those that take a new pair, ranked again with them
+    ro, rx, rs = kept(np.flatnonzero(changed))
+    total = np.where(source >= 0, np.diff(old.offsets)[np.maximum(source, 0)], 0)
+    total[changed] = 0
+    total += np.bincount(np.concatenate([ro, no[take]]).astype(np.int64), minlength=n)
     again = touched[ro]
     owner = np.concatenate([ro[again], no[take]]).astype(np.int64)
     other = np.concatenate([rx[again], nx[take]]).astype(np.int64)
     score = np.concatenate([rs[again], ns[take]])
     if len(owner):
         owner, other, score = _best_per(owner, other, score, other_rank, keep)
-    owner = np.concatenate([ro[~again], owner]).astype(np.int64)
+    owner = np.concatenate([ro[~again], owner])
     order = np.argsort(owner, kind="stable")  # each list from one of the two parts: its order stays
     owner, other, score = (
         owner[order],
         np.concatenate([rx[~again], other])[order],
         np.concatenate([rs[~again], score])[order],
     )
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n))]).astype(np.int64)
-    return Ranked(offsets, other.astype(np.int32), score, full & (total <= keep))
+    lengths = np.where(changed, 0, total)
+    lengths += np.bincount(owner, minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    out_items = np.empty(int(offsets[-1]), dtype=np.int32)
+    out_scores = np.empty(int(offsets[-1]))
+    if len(owner):
+        group = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        at = np.arange(len(owner)) + np.repeat(offsets[owner[group]] - group, np.diff(np.r_[group, len(owner)]))
+        out_items[at], out_scores[at] = other, score
+    # every other list as it was: runs of consecutive lists that continue consecutive old lists
+    copied = np.flatnonzero(~changed & (source >= 0))
+    if len(copied):
+        src = source[copied]
+        first = np.flatnonzero(np.r_[True, (np.diff(copied) != 1) | (np.diff(src) != 1)])
+        last = np.r_[first[1:], len(copied)] - 1
+        to_start, of_start = offsets[copied[first]], old.offsets[src[first]]
+        size = offsets[copied[last] + 1] - to_start
+        for to, of, k in zip(to_start.tolist(), of_start.tolist(), size.tolist(), strict=True):
+            out_items[to : to + k], out_scores[to : to + k] = items[of : of + k], old.scores[of : of + k]
+    return Ranked(offsets, out_items, out_scores, full & (total <= keep))
 
 
 __all__ = ["SHORTLIST", "Ranked", "Shortlists", "build", "id_rank", "updated"]

@@ -15,7 +15,7 @@ from matching.history import carry_tables
 from matching.kernels import _build, kernel_data
 from matching.matcher import Matcher, train
 from matching.prepare import GROUPS, MatchConfig, Prepared, _counted_target_groups
-from matching.shortlists import Shortlists, id_rank
+from matching.shortlists import Ranked, Shortlists, _best_per, _merge, id_rank
 from matching.shortlists import build as build_shortlists
 from matching.shortlists import updated as updated_shortlists
 from models.dataset import Dataset
@@ -311,3 +311,99 @@ def test_a_few_places_target_groups_are_kept_by_the_obligations_content_not_by_t
     want = direct(other)
     assert not np.array_equal(want, first)
     assert np.array_equal(_counted_target_groups(other, place, on=on), want)
+
+
+def _merged_list_by_list(
+    old: Ranked,
+    maps: tuple[np.ndarray, np.ndarray],
+    n: int,
+    *,
+    full_owners: np.ndarray,
+    new: tuple[np.ndarray, np.ndarray, np.ndarray],
+    other_rank: np.ndarray,
+    keep: int,
+    forget: np.ndarray,
+) -> Ranked:
+    """What ``_merge`` gives, worked out for one list after the other from its rules."""
+    owner_map, other_map = maps
+    items: list[np.ndarray] = []
+    scores: list[np.ndarray] = []
+    complete = np.zeros(n, dtype=bool)
+    for row in range(n):
+        was = np.flatnonzero(owner_map == row)
+        kept_items, kept_scores = np.zeros(0, np.int64), np.zeros(0)
+        full = row in set(full_owners.tolist())
+        if len(was) and row not in set(forget.tolist()):
+            span = slice(int(old.offsets[was[0]]), int(old.offsets[was[0] + 1]))
+            mapped = other_map[old.items[span]]
+            kept_items, kept_scores = mapped[mapped >= 0], old.scores[span][mapped >= 0]
+        if len(was):
+            full = full or bool(old.complete[was[0]])
+        mine = new[0] == row
+        other, score = new[1][mine], new[2][mine]
+        if full:
+            take = np.ones(len(other), dtype=bool)
+        elif len(kept_items):
+            last_score, last_rank = kept_scores[-1], other_rank[kept_items[-1]]
+            take = (score > last_score) | ((score == last_score) & (other_rank[other] < last_rank))
+        else:
+            take = np.zeros(len(other), dtype=bool)
+        complete[row] = full and len(kept_items) + int(take.sum()) <= keep
+        if take.any():
+            both_items = np.concatenate([kept_items, other[take]])
+            both_scores = np.concatenate([kept_scores, score[take]])
+            order = np.lexsort((other_rank[both_items], -both_scores))[:keep]
+            kept_items, kept_scores = both_items[order], both_scores[order]
+        items.append(kept_items)
+        scores.append(kept_scores)
+    offsets = np.concatenate([[0], np.cumsum([len(x) for x in items])]).astype(np.int64)
+    return Ranked(offsets, np.concatenate(items).astype(np.int32), np.concatenate(scores), complete)
+
+
+def _rows_after(rng: np.random.Generator, n_old: int, in_place: bool) -> tuple[np.ndarray, int]:
+    """Per old row its new row (-1: changed or removed), and how many rows there are then: rows replaced
+    in place, or also rows removed and added between them (in id order, as an update keeps them)."""
+    if in_place:
+        return np.where(rng.random(n_old) < 0.15, -1, np.arange(n_old)), n_old
+    out, row = np.full(n_old, -1, dtype=np.int64), 0
+    for i in range(n_old):
+        row += int(rng.random() < 0.1)  # a row added before this one
+        fate = rng.random()
+        if fate < 0.1:  # removed
+            continue
+        if fate >= 0.2:  # kept (else changed)
+            out[i] = row
+        row += 1
+    return out, row + int(rng.random() < 0.2)
+
+
+def test_merging_updated_shortlists_copies_the_unchanged_lists_and_works_out_each_changed_one_by_its_rules() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        n_old, m_old, keep = int(rng.integers(1, 25)), int(rng.integers(1, 25)), int(rng.integers(1, 7))
+        flat = rng.choice(n_old * m_old, size=int(rng.integers(0, n_old * m_old + 1)), replace=False)
+        owner, other, score = _best_per(
+            flat // m_old, flat % m_old, rng.integers(0, 5, len(flat)) / 4.0, rng.permutation(m_old), keep
+        )
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_old))]).astype(np.int64)
+        old = Ranked(offsets, other.astype(np.int32), score, rng.random(n_old) < 0.5)
+        in_place = bool(rng.random() < 0.5)
+        (owner_map, n), (other_map, m) = _rows_after(rng, n_old, in_place), _rows_after(rng, m_old, in_place)
+        fresh = np.setdiff1d(np.arange(n), owner_map)
+        fresh_other = np.setdiff1d(np.arange(m), other_map)
+        pairs = np.array([(a, b) for a in range(n) for b in range(m) if a in fresh or b in fresh_other], dtype=np.int64)
+        pairs = pairs.reshape(-1, 2)[rng.random(len(pairs)) < 0.6]
+        new = (pairs[:, 0], pairs[:, 1], rng.integers(0, 5, len(pairs)) / 4.0)
+        forget = np.sort(rng.choice(n, size=min(n, int(rng.integers(0, 3))), replace=False))
+        args: dict[str, Any] = {
+            "full_owners": np.union1d(fresh, forget),
+            "new": new,
+            "other_rank": rng.permutation(m),
+            "keep": keep,
+            "forget": forget,
+        }
+        got = _merge(old, (owner_map, other_map), n, **args)
+        want = _merged_list_by_list(old, (owner_map, other_map), n, **args)
+        for name in ("offsets", "items", "scores", "complete"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+            assert getattr(got, name).dtype == getattr(want, name).dtype
