@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 import numpy as np
@@ -84,7 +84,7 @@ RELEASE_EVERY = 2.0
 _SPLICES_KEPT = 4
 
 Version = tuple[int, int, int]  # Store.matching_version
-Stamps = dict[str, datetime]  # when each row last changed, by id
+Stamps = dict[str, object]  # when each row last changed, by id (Store.stamps)
 
 
 @dataclass

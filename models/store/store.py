@@ -18,10 +18,11 @@ import pandas as pd
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, text, type_coerce, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import NullType
 
 from models.dataset import Dataset
 from models.errors import KoppelaarError
@@ -199,13 +200,15 @@ class Store:
         a, b, c = self.versions(conn, [first, VACANCIES_VERSION, CATALOGUE_VERSION])
         return a, b, c
 
-    def stamps(self, conn: Connection, file: str, region: str | None = None) -> dict[str, datetime]:
-        """When each row of ``file`` last changed, by id (candidates: of ``region`` only, when given)."""
+    def stamps(self, conn: Connection, file: str, region: str | None = None) -> dict[str, object]:
+        """When each row of ``file`` last changed, by id (candidates: of ``region`` only, when given), as the
+        database holds it (text on SQLite): for telling which rows changed, compared and never read, so not
+        converted. Read from an index alone (``ix_candidates_region_stamps``, ``ix_vacancies_stamps``)."""
         table = t.ENTITY_TABLES[file]
-        query = select(table.c[FILES_BY_NAME[file].key], table.c.updated_at)
+        query = select(table.c[FILES_BY_NAME[file].key], type_coerce(table.c.updated_at, NullType()))
         if file == "candidates" and region is not None:
             query = query.where(table.c.region == region)
-        return {str(k): v for k, v in conn.execute(query)}
+        return {str(k): v for k, v in conn.execute(query).all()}
 
     def regions(self) -> list[str]:
         """The regions the stored candidates are in, sorted (each has a matcher of its own in the API)."""

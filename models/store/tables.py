@@ -287,6 +287,10 @@ store_meta = Table(
 )
 
 Index("ix_match_runs_region_created", match_runs.c.region, match_runs.c.created_at)
+# when each row last changed, read from the index alone (Store.stamps: after every write, by every server
+# process, for a region's candidates or for every vacancy)
+Index("ix_candidates_region_stamps", candidates.c.region, candidates.c.candidate_id, candidates.c.updated_at)
+Index("ix_vacancies_stamps", vacancies.c.vacancy_id, vacancies.c.updated_at)
 
 __all__ = [
     "ENTITY_TABLES",

@@ -94,6 +94,39 @@ def test_a_partial_import_changes_only_the_given_columns(store: Store, tmp_path:
     assert stored["profile_text"] == row["profile_text"]  # not in the file, so kept
 
 
+def test_stamps_tell_exactly_the_rows_a_write_changed(store: Store, tmp_path: Path) -> None:
+    """What a matcher reads to find the changed rows: a region's candidates and every vacancy, read from
+    their indexes; a row a write changed has another stamp, every other row the same."""
+    import_folder(store, SAMPLE)
+    ds = read_dataset(SAMPLE)
+    person = ds.candidates.dropna(subset=["region"]).iloc[0]
+    region = str(person["region"])
+    with store.connect() as conn:
+        people, places = store.stamps(conn, "candidates", region), store.stamps(conn, "vacancies")
+        plan = (
+            conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT candidate_id, updated_at FROM candidates WHERE region = 'x'"
+            ).all()
+            if store.engine.dialect.name == "sqlite"
+            else []
+        )
+    assert set(people) == set(ds.candidates.loc[ds.candidates["region"] == region, "candidate_id"])
+    assert set(places) == set(ds.vacancies["vacancy_id"])
+    assert all("COVERING INDEX ix_candidates_region_stamps" in str(step) for step in plan)
+    folder = tmp_path / "update"
+    folder.mkdir()
+    (folder / "candidates.csv").write_text(
+        f"candidate_id,target_group,consent,status\n{person['candidate_id']},{person['target_group']},true,inactief\n",
+        "utf-8",
+    )
+    import_folder(store, folder)
+    with store.connect() as conn:
+        after = store.stamps(conn, "candidates", region)
+        assert store.stamps(conn, "vacancies") == places
+    assert [k for k in people if after[k] != people[k]] == [person["candidate_id"]]
+    assert set(after) == set(people)
+
+
 def test_placements_may_refer_to_stored_rows_but_not_to_missing_ones(store: Store, tmp_path: Path) -> None:
     import_folder(store, SAMPLE)
     folder = tmp_path / "p"
