@@ -88,6 +88,14 @@ def _incidence(rows: list[list[int]], width: int, values: list[list[float]] | No
     return m
 
 
+def _soft_credit(skills: sparse.csr_matrix, similarity: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Per candidate and skill, the credit the candidate has for it (0..1): the skills they list, and
+    the related or fuzzily equal ones in part (a row depends on its own row alone)."""
+    soft = (skills @ similarity).tocsr()
+    soft.data = np.minimum(soft.data, 1.0)
+    return soft
+
+
 def _rank(series: pd.Series) -> np.ndarray:
     codes = series.cat.codes.to_numpy().astype(float)
     codes[codes < 0] = np.nan
@@ -365,9 +373,7 @@ class Prepared:
         self.v_opt = _incidence(rows(v["optional_skills"]), len(vocab))
         same = base is not None and len(base.skill_vocab) == len(vocab)
         self.similarity = base.similarity if base is not None and same else self._skill_similarity()
-        soft = (self.c_skills @ self.similarity).tocsr()
-        soft.data = np.minimum(soft.data, 1.0)
-        self.c_soft = soft  # per candidate and skill: the credit the candidate has for it (0..1)
+        self.c_soft = _soft_credit(self.c_skills, self.similarity)
         self.c_has_skills = np.diff(self.c_skills.indptr) > 0
         self.v_n_req = np.diff(self.v_req.indptr).astype(float)
         self.v_n_opt = np.diff(self.v_opt.indptr).astype(float)
@@ -552,6 +558,15 @@ class Prepared:
         by :func:`matching.rulebook.inferred_credit` of its years), and the skills related to the
         ones they list or their occupations' essential ones (skill→skill relations). Only the skills
         a dataset names are columns: a vacancy asks for no other."""
+        self.skill_relations = self._skill_relations()
+        self.c_inferred_essential, self.c_inferred_optional, self.c_related = self._inferred(
+            self.c_occ_credit, self.c_skills
+        )
+        self.c_has_skills_or_occ = self.c_has_skills | self.c_has_occ
+
+    def _skill_relations(self) -> tuple[sparse.csr_matrix, ...]:
+        """Occupations × skills essential and optional, occupations × skills related to their essential
+        ones, skills × related skills: the relations of :meth:`_inferred_skills` over the skill vocabulary."""
         tax, vocab, codes = self.taxonomy, self.skill_vocab, self.occupation_codes
 
         def columns(skills: Iterable[str]) -> list[int]:
@@ -560,10 +575,19 @@ class Prepared:
         def related(skills: Iterable[str]) -> set[str]:
             return {r for s in skills for r in tax.related.get(s, ())}
 
-        essential = _incidence([columns(tax.essential.get(code, ())) for code in codes], len(vocab))
-        optional = _incidence([columns(tax.optional.get(code, ())) for code in codes], len(vocab))
-        near_work = _incidence([columns(related(tax.essential.get(code, ()))) for code in codes], len(vocab))
-        near_skill = _incidence([columns(related([k])) for k in vocab], len(vocab))
+        return (
+            _incidence([columns(tax.essential.get(code, ())) for code in codes], len(vocab)),
+            _incidence([columns(tax.optional.get(code, ())) for code in codes], len(vocab)),
+            _incidence([columns(related(tax.essential.get(code, ()))) for code in codes], len(vocab)),
+            _incidence([columns(related([k])) for k in vocab], len(vocab)),
+        )
+
+    def _inferred(
+        self, occ_credit: sparse.csr_matrix, skills: sparse.csr_matrix
+    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]:
+        """The inferred essential, optional and related skills of the candidates whose occupation credit
+        and skills these are (a row depends on its own row alone)."""
+        essential, optional, near_work, near_skill = self.skill_relations
 
         def capped(m: sparse.csr_matrix) -> sparse.csr_matrix:
             m = m.tocsr()
@@ -571,10 +595,11 @@ class Prepared:
             m.data = np.minimum(m.data, 1.0)
             return m
 
-        self.c_inferred_essential = capped(self.c_occ_credit @ essential)
-        self.c_inferred_optional = capped(self.c_occ_credit @ optional)
-        self.c_related = capped(self.c_skills @ near_skill + self.c_occ_credit @ near_work)
-        self.c_has_skills_or_occ = self.c_has_skills | self.c_has_occ
+        return (
+            capped(occ_credit @ essential),
+            capped(occ_credit @ optional),
+            capped(skills @ near_skill + occ_credit @ near_work),
+        )
 
     # -- places -------------------------------------------------------------------------------
     def _locations(self, ds: Dataset, *, index: bool = True) -> None:
@@ -733,6 +758,7 @@ class Prepared:
         """
         if ds.candidates is self.ds.candidates and not candidates:  # the very rows: each keeps its place
             changed_c, c_old = np.zeros(self.n_candidates, dtype=bool), np.arange(self.n_candidates)
+            c_ids = self.candidate_ids
         else:
             changed_c = ds.candidates["candidate_id"].astype(str).isin(set(map(str, candidates))).to_numpy()
             c_ids = ds.candidates["candidate_id"].astype(str).to_numpy()
@@ -760,46 +786,93 @@ class Prepared:
             if name not in (*_CANDIDATE_ROWS, *_VACANCY_ROWS, "records")
         )
         out.ds = ds
-        same: dict[str, bool] = {}
-        for side, names, source, n_old in (
-            ("candidates", _CANDIDATE_ROWS, c_from, self.n_candidates),
-            ("vacancies", _VACANCY_ROWS, v_from, self.n_vacancies),
+        replaced: dict[str, np.ndarray | None] = {}
+        for side, names, source, n_old, held, now in (
+            ("candidates", _CANDIDATE_ROWS, c_from, self.n_candidates, self.candidate_ids, c_ids),
+            ("vacancies", _VACANCY_ROWS, v_from, self.n_vacancies, self.vacancy_ids, v_ids),
         ):
-            # a side without a changed row keeps its arrays as they are, unless a vocabulary grew
-            kept = len(source) == n_old and bool((source == np.arange(n_old)).all())
-            kept = kept and all(_same_width(getattr(self, name), getattr(new, name)) for name in names)
+            # rows replaced in place (the same ids in the same rows, the same widths: no vocabulary grew)
+            # are copied into the arrays, which are kept as they are when those rows hold the same;
+            # otherwise the rows are gathered anew
+            rows = _replaced_in_place(source, n_old)
+            if rows is not None and not (
+                np.array_equal(held[rows], now[rows])
+                and all(_same_width(getattr(self, name), getattr(new, name)) for name in names)
+            ):
+                rows = None
             for name in names:
-                value = getattr(self, name) if kept else _gather(getattr(self, name), getattr(new, name), source)
-                setattr(out, name, value)
-            same[side] = kept
-        out._rows_changed(self if same["candidates"] and self.similarity.shape == out.similarity.shape else None)
+                old_value, new_value = getattr(self, name), getattr(new, name)
+                if rows is None:
+                    setattr(out, name, _gather(old_value, new_value, source))
+                else:
+                    setattr(out, name, _replace_rows(old_value, new_value, rows))
+            replaced[side] = rows
+        out._rows_changed(self, candidates=replaced["candidates"], vacancies=replaced["vacancies"])
         return RowUpdate(out, _moved(c_old, self.n_candidates), _moved(v_old, self.n_vacancies))
 
-    def _rows_changed(self, candidates_of: Prepared | None = None) -> None:
+    def _rows_changed(self, before: Prepared, *, candidates: np.ndarray | None, vacancies: np.ndarray | None) -> None:
         """What follows from the row arrays: ids, counts, look-ups, the reach index, column copies.
-        ``candidates_of``: a prepared dataset whose candidate arrays and vocabularies these are, whose
-        candidate look-ups and index are taken over."""
-        c, v = self.ds.candidates, self.ds.vacancies
+        ``before``: the prepared dataset these rows were updated from; ``candidates``, ``vacancies``: the
+        rows replaced in place (the same ids in the same rows), or ``None`` when rows were added, removed
+        or widened."""
+        v = self.ds.vacancies
         self.n_vacancies = len(v)
-        self.vacancy_ids = v["vacancy_id"].astype(str).to_numpy()
-        self.vacancy_index = pd.Index(self.vacancy_ids)
-        self.additional_vacancies = np.flatnonzero(self.v_additional)
-        if candidates_of is not None:
-            for name in _FOLLOW_CANDIDATE_ROWS:
-                setattr(self, name, getattr(candidates_of, name))
+        if vacancies is not None:
+            self.vacancy_ids, self.vacancy_index = before.vacancy_ids, before.vacancy_index
+        else:
+            self.vacancy_ids = v["vacancy_id"].astype(str).to_numpy()
+            self.vacancy_index = pd.Index(self.vacancy_ids)
+        additional = self.v_additional is before.v_additional
+        self.additional_vacancies = before.additional_vacancies if additional else np.flatnonzero(self.v_additional)
+        if candidates is not None:
+            self._candidate_rows_replaced(before, candidates)
             return
+        c = self.ds.candidates
         self.n_candidates = len(c)
         self.candidate_ids = c["candidate_id"].astype(str).to_numpy()
         self.candidate_index = pd.Index(self.candidate_ids)
-        soft = (self.c_skills @ self.similarity).tocsr()
-        soft.data = np.minimum(soft.data, 1.0)
-        self.c_soft = soft
+        self.c_soft = _soft_credit(self.c_skills, self.similarity)
         self.c_occ_csc, self.c_occ_years_csc = _canonical(self.c_occ.tocsc()), _canonical(self.c_occ_years.tocsc())
         self.c_sectors_csc = _canonical(self.c_sectors.tocsc())
         self.c_isco_csc = _canonical(self.c_isco.tocsc())
         self.c_previous = _canonical(self.c_previous.tocsc())
         self._inferred_skills()  # a grown skill vocabulary can credit kept rows too
         self._index_reach()
+
+    def _candidate_rows_replaced(self, before: Prepared, rows: np.ndarray) -> None:
+        """What follows from the candidate arrays after ``rows`` were replaced in place: what depends only
+        on arrays kept as they are is taken over from ``before``, what a row holds of its own (the credit
+        for related skills, the inferred skills) is worked out for ``rows`` and copied in, and the rest
+        (column copies, the reach index) is worked out again only when its arrays changed."""
+
+        def same(*names: str) -> bool:
+            return all(getattr(self, name) is getattr(before, name) for name in names)
+
+        self.n_candidates = before.n_candidates
+        self.candidate_ids, self.candidate_index = before.candidate_ids, before.candidate_index
+        self.skill_relations = before.skill_relations
+        if same("c_skills", "similarity"):
+            self.c_soft = before.c_soft
+        else:
+            self.c_soft = _replace_rows(before.c_soft, _soft_credit(self.c_skills[rows], self.similarity), rows)
+        for name in ("c_occ", "c_occ_years", "c_sectors", "c_isco"):
+            held = getattr(before, f"{name}_csc")
+            setattr(self, f"{name}_csc", held if same(name) else _canonical(getattr(self, name).tocsc()))
+        inferred = ("c_inferred_essential", "c_inferred_optional", "c_related")
+        if same("c_occ_credit", "c_skills"):
+            for name in inferred:
+                setattr(self, name, getattr(before, name))
+        else:
+            for name, value in zip(inferred, self._inferred(self.c_occ_credit[rows], self.c_skills[rows]), strict=True):
+                setattr(self, name, _replace_rows(getattr(before, name), value, rows))
+        if same("c_has_skills", "c_has_occ"):
+            self.c_has_skills_or_occ = before.c_has_skills_or_occ
+        else:
+            self.c_has_skills_or_occ = self.c_has_skills | self.c_has_occ
+        if same("c_lat", "c_max_km"):
+            self._unlocated, self._reach, self.c_reach_class = before._unlocated, before._reach, before.c_reach_class
+        else:
+            self._index_reach()
 
     def holds_candidates_of(self, other: Prepared) -> bool:
         """Whether every candidate array of this prepared dataset, and what follows from them, is the very
@@ -1085,6 +1158,58 @@ def _gather(old: Any, new: Any, rows: np.ndarray) -> Any:
     assert isinstance(old, np.ndarray)
     assert isinstance(new, np.ndarray)
     return np.concatenate([old, new.astype(old.dtype, copy=False)])[rows]
+
+
+def _replaced_in_place(source: np.ndarray, n_old: int) -> np.ndarray | None:
+    """The rows prepared anew when every other row keeps its place (``source``: per new row its old row,
+    or ``n_old`` and up for a row prepared anew), or ``None`` when rows were added or removed."""
+    if len(source) != n_old:
+        return None
+    fresh = source >= n_old
+    if not (source[~fresh] == np.flatnonzero(~fresh)).all():
+        return None
+    return np.flatnonzero(fresh)
+
+
+def _replace_rows(old: Any, new: Any, rows: np.ndarray) -> Any:
+    """``old`` with its rows ``rows`` (ascending) replaced by the rows of ``new``, in order: ``old``
+    itself when they hold the same already, else a copy (``old`` is never changed: readers in other
+    threads may hold it). A sparse matrix keeps its format."""
+    if not len(rows):
+        return old
+    if sparse.issparse(old):
+        assert sparse.issparse(new)
+        a, b = old.tocsr(), new.tocsr()
+        if all(
+            np.array_equal(a.indices[a.indptr[r] : a.indptr[r + 1]], b.indices[b.indptr[k] : b.indptr[k + 1]])
+            and a.data[a.indptr[r] : a.indptr[r + 1]].tobytes()
+            == b.data[b.indptr[k] : b.indptr[k + 1]].astype(a.dtype).tobytes()
+            for k, r in enumerate(rows.tolist())
+        ):
+            return old
+        counts = np.diff(a.indptr)
+        counts[rows] = np.diff(b.indptr)
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(a.indptr.dtype)
+        indices: list[np.ndarray] = []
+        data: list[np.ndarray] = []
+        start = 0  # the first row of ``old`` not taken yet
+        for k, r in enumerate(rows.tolist()):
+            kept, taken = slice(a.indptr[start], a.indptr[r]), slice(b.indptr[k], b.indptr[k + 1])
+            indices += [a.indices[kept], b.indices[taken].astype(a.indices.dtype)]
+            data += [a.data[kept], b.data[taken].astype(a.dtype)]
+            start = r + 1
+        indices.append(a.indices[a.indptr[start] :])
+        data.append(a.data[a.indptr[start] :])
+        out = sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=a.shape)
+        return _canonical(out.tocsc()) if old.format == "csc" else out
+    assert isinstance(old, np.ndarray)
+    assert isinstance(new, np.ndarray)
+    new = new.astype(old.dtype, copy=False)
+    if old[rows].tobytes() == new.tobytes():
+        return old
+    out = old.copy()
+    out[rows] = new
+    return out
 
 
 def _title_similarity(titles: list[str], texts: list[str], known: np.ndarray | None) -> np.ndarray:

@@ -119,11 +119,35 @@ def _candidate_travel(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
     return replace(ds, candidates=c), [str(c.at[i, "candidate_id"])], []
 
 
-@pytest.mark.parametrize("change", [_vacancy_hours, _candidate_travel])
+def _candidate_skills(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
+    """One available candidate takes another's skills and occupations: skills the dataset knows."""
+    c = ds.candidates.copy()
+    i, j = np.flatnonzero(c["consent"].fillna(False).to_numpy(bool) & (c["status"] == "beschikbaar").to_numpy())[[4, 9]]
+    for column in ("skills", "occupations"):
+        c[column] = c[column].where(c.index != i, pd.Series([c.at[int(j), column]] * len(c), index=c.index))
+    return replace(ds, candidates=c), [str(c.at[int(i), "candidate_id"])], []
+
+
+def _candidate_new_skill(ds: Dataset) -> tuple[Dataset, list[str], list[str]]:
+    """One candidate in its place with a skill no one had: the skill vocabulary grows."""
+    c = ds.candidates.copy()
+    skills = cast(tuple[str, ...], c.at[6, "skills"])
+    c.at[6, "skills"] = (*skills, "glasblazen voor de scheepvaart")  # type: ignore[assignment]  # a tuple cell
+    return replace(ds, candidates=c), [str(c.at[6, "candidate_id"])], []
+
+
+def _snapshot(p: Prepared) -> dict[str, Any]:
+    return {
+        name: value.copy() for name, value in vars(p).items() if isinstance(value, np.ndarray) or sparse.issparse(value)
+    }
+
+
+@pytest.mark.parametrize("change", [_vacancy_hours, _candidate_travel, _candidate_skills, _candidate_new_skill])
 def test_an_update_of_one_side_keeps_the_other_sides_arrays_and_equals_a_full_prepare(
     before: Matcher, change: Any
 ) -> None:
     ds, candidates, vacancies = change(before.p.ds)
+    held = _snapshot(before.p)
     update = before.p.updated(ds, candidates=candidates, vacancies=vacancies)
     full = Prepared(ds, config=before.p.config, fitted=before.p)
     got, want = vars(update.prepared), vars(full)
@@ -131,13 +155,33 @@ def test_an_update_of_one_side_keeps_the_other_sides_arrays_and_equals_a_full_pr
     assert [name for name in want if name != "ds" and not _equal(got[name], want[name])] == []
     again = before.p.updated(ds, candidates=candidates, vacancies=vacancies).prepared  # what was kept, used
     assert [name for name in want if name != "ds" and not _equal(vars(again)[name], want[name])] == []
+    # the rows were copied into new arrays: the prepared dataset they came from is as it was
+    assert [name for name, value in held.items() if not _equal(vars(before.p)[name], value)] == []
+    p = update.prepared
     if change is _vacancy_hours:  # the candidates' arrays and what follows from them are taken over
-        assert update.prepared.c_skills is before.p.c_skills
-        assert update.prepared.c_soft is before.p.c_soft
-        assert update.prepared.v_hours is not before.p.v_hours
-    else:
-        assert update.prepared.v_req is before.p.v_req
-        assert update.prepared.c_max_km is not before.p.c_max_km
+        assert p.c_skills is before.p.c_skills
+        assert p.c_soft is before.p.c_soft
+        assert p.v_hours is not before.p.v_hours
+        assert p.v_req is before.p.v_req  # a row replaced in place: an array whose row is the same is kept
+    elif change is not _candidate_new_skill:
+        assert p.v_req is before.p.v_req
+    if change is _candidate_travel:  # the row replaced in place: only what its travel distance and notes touch
+        assert p.c_max_km is not before.p.c_max_km
+        assert p._reach is not before.p._reach
+        assert p.c_text is not before.p.c_text
+        assert p.c_skills is before.p.c_skills
+        assert p.c_soft is before.p.c_soft
+        assert p.c_related is before.p.c_related
+        assert p.candidate_index is before.p.candidate_index
+    if change is _candidate_skills:  # the credit for related and inferred skills worked out for the row
+        assert p.c_skills is not before.p.c_skills
+        assert p.c_soft is not before.p.c_soft
+        assert p.c_inferred_essential is not before.p.c_inferred_essential
+        assert p.c_max_km is before.p.c_max_km
+        assert p._reach is before.p._reach
+    if change is _candidate_new_skill:  # a wider vocabulary: both sides' rows gathered and worked out anew
+        assert p.c_skills.shape[1] == p.v_req.shape[1] == before.p.c_skills.shape[1] + 1
+        assert p.c_max_km is not before.p.c_max_km
 
 
 def _answers(m: Matcher, k: int) -> dict[str, pd.DataFrame]:
