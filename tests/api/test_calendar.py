@@ -8,6 +8,7 @@ from typing import Any
 from icalendar import Calendar
 
 from api.services.worklist import select
+from tests.conftest import Api
 
 A, B = "Groningen", "Midden-Utrecht"
 
@@ -20,12 +21,12 @@ def events(body: bytes) -> dict[str, Any]:
     return {str(e.get("uid")): e for e in cal.walk("VEVENT")}
 
 
-def test_the_feed_holds_each_obligation_of_the_region_with_award_start_and_end(api: Any) -> None:
+def test_the_feed_holds_each_obligation_of_the_region_with_award_start_and_end(api: Api) -> None:
     r = api.get("/calendar.ics", role="coach")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/calendar")
     found = events(r.content)
-    lists = api.client.app.state.worklist.lists(date.today())
+    lists = api.app.state.worklist.lists(date.today())
     mine = select(lists.obligations, region=A, everything=True)
     assert len(mine) > 0
     assert {uid.rsplit("-", 1)[0] for uid in found} == {f"{o}" for o in mine["obligation_id"]}
@@ -41,7 +42,7 @@ def test_the_feed_holds_each_obligation_of_the_region_with_award_start_and_end(a
     assert len(mine) < len(every)  # another region's obligations are not in it
 
 
-def test_a_regional_key_gets_no_other_region_and_a_national_key_chooses(api: Any) -> None:
+def test_a_regional_key_gets_no_other_region_and_a_national_key_chooses(api: Api) -> None:
     assert api.get(f"/calendar.ics?region={B}", role="adviseur").status_code == 404
     own = events(api.get("/calendar.ics", role="adviseur").content)
     assert events(api.get(f"/calendar.ics?region={A}", role="admin", region=None).content) == own

@@ -7,19 +7,20 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 
 from models.store import Store
 from models.store import tables as t
 from models.store.store import now
 from tests.api.test_api import problem
+from tests.conftest import Api
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -27,7 +28,7 @@ VACANCY = "VAC-000029"  # a Groningen vacancy with many suggestions, of obligati
 OBLIGATION = "SROI-00008"
 
 
-def _suggested(api: Any, top: int = 5) -> list[dict[str, Any]]:
+def _suggested(api: Api, top: int = 5) -> list[dict[str, Any]]:
     r = api.get(f"/vacancies/{VACANCY}/suggestions?top={top}", role="coach")
     assert r.status_code == 200, r.text
     items: list[dict[str, Any]] = r.json()["items"]
@@ -35,7 +36,7 @@ def _suggested(api: Any, top: int = 5) -> list[dict[str, Any]]:
     return items
 
 
-def _count(store: Any, table: Any, **where: str) -> int:
+def _count(store: Store, table: Table, **where: str) -> int:
     query = select(func.count()).select_from(table)
     for column, value in where.items():
         query = query.where(table.c[column] == value)
@@ -43,13 +44,13 @@ def _count(store: Any, table: Any, **where: str) -> int:
         return int(conn.execute(query).scalar() or 0)
 
 
-def _planned(api: Any) -> float:
+def _planned(api: Api) -> float:
     r = api.get(f"/obligations/{OBLIGATION}/progress", role="adviseur")
     assert r.status_code == 200, r.text
     return float(r.json()["planned_eur"])
 
 
-def test_a_second_accept_returns_the_first_proposal(api: Any) -> None:
+def test_a_second_accept_returns_the_first_proposal(api: Api) -> None:
     who = _suggested(api)[0]["candidate_id"]
     pair = {"candidate_id": who, "vacancy_id": VACANCY}
     planned_before = _planned(api)
@@ -80,7 +81,7 @@ def test_a_second_accept_returns_the_first_proposal(api: Any) -> None:
     assert [s["proposal"]["placement_id"] for s in mine if s["vacancy_id"] == VACANCY] == [placed["placement_id"]]
 
 
-def test_a_rejection_withdraws_the_open_proposal_and_its_planned_euros(api: Any) -> None:
+def test_a_rejection_withdraws_the_open_proposal_and_its_planned_euros(api: Api) -> None:
     who = _suggested(api)[1]["candidate_id"]
     pair = {"candidate_id": who, "vacancy_id": VACANCY}
     planned_before = _planned(api)
@@ -108,7 +109,7 @@ def test_a_rejection_withdraws_the_open_proposal_and_its_planned_euros(api: Any)
     ]
 
 
-def test_a_rejection_leaves_a_placement_the_employer_accepted(api: Any) -> None:
+def test_a_rejection_leaves_a_placement_the_employer_accepted(api: Api) -> None:
     who = _suggested(api)[0]["candidate_id"]
     pair = {"candidate_id": who, "vacancy_id": VACANCY}
     placed = api.post("/suggestions/accept", role="coach", json=pair).json()["placement"]
@@ -129,7 +130,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(api: Any, db_url: str) -> Iterator[str]:
+def server(api: Api, db_url: str) -> Iterator[str]:
     """The app of ``api`` served by uvicorn in a thread: requests really run at the same time."""
     import uvicorn
 
@@ -154,19 +155,19 @@ def server(api: Any, db_url: str) -> Iterator[str]:
         thread.join(timeout=15)
 
 
-def _at_once(count: int, send: Any) -> list[httpx.Response]:
+def _at_once(count: int, send: Callable[[httpx.Client], httpx.Response]) -> list[httpx.Response]:
     start = threading.Barrier(count)
 
     def one(_: int) -> httpx.Response:
         with httpx.Client(timeout=60) as client:
             start.wait()
-            return send(client)  # type: ignore[no-any-return]
+            return send(client)
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(one, range(count)))
 
 
-def test_parallel_accepts_of_one_pair_make_one_placement(api: Any, server: str) -> None:
+def test_parallel_accepts_of_one_pair_make_one_placement(api: Api, server: str) -> None:
     who = _suggested(api)[0]["candidate_id"]
     headers = api.headers("coach")
     pair = {"candidate_id": who, "vacancy_id": VACANCY}

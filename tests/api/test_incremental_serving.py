@@ -8,30 +8,32 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import Api
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def _matcher(api: Any, region: str | None) -> Any:
+def _matcher(api: Api, region: str | None) -> Any:
     store = api.store
     with store.connect() as conn:
         version = store.matching_version(conn, region)
-    return api.client.app.state.matching.prepared(region, version, date.today())
+    return api.app.state.matching.prepared(region, version, date.today())
 
 
-def _suggested(api: Any, vacancy: str, region: str) -> list[str]:
+def _suggested(api: Api, vacancy: str, region: str) -> list[str]:
     r = api.get(f"/vacancies/{vacancy}/suggestions?top=10", role="coach", region=region)
     assert r.status_code == 200, r.text
     return [s["candidate_id"] for s in r.json()["items"]]
 
 
-def _open_vacancy(api: Any, region: str) -> str:
+def _open_vacancy(api: Api, region: str) -> str:
     for v in api.get("/vacancies?limit=200").json()["items"]:
         if v["additional"] and _suggested(api, v["vacancy_id"], region):
             return str(v["vacancy_id"])
     raise AssertionError(f"no vacancy has suggestions in {region}")
 
 
-def test_a_write_updates_only_the_matchers_that_hold_what_it_changed(api: Any) -> None:
+def test_a_write_updates_only_the_matchers_that_hold_what_it_changed(api: Api) -> None:
     vacancy = _open_vacancy(api, "Groningen")
     twente_vacancy = vacancy
     _suggested(api, vacancy, "Twente")  # prepares Twente's matcher (whether or not it has suggestions)
@@ -69,7 +71,7 @@ def test_a_write_updates_only_the_matchers_that_hold_what_it_changed(api: Any) -
     assert _matcher(api, "Twente").p.text_space is not twente.p.text_space
 
 
-def _write_elsewhere(api: Any, file: str, key: str, **values: Any) -> None:
+def _write_elsewhere(api: Api, file: str, key: str, **values: Any) -> None:
     """Change a row as another server process would: in the store, without this process hearing of it."""
     from sqlalchemy import update
 
@@ -90,9 +92,9 @@ def _write_elsewhere(api: Any, file: str, key: str, **values: Any) -> None:
 
 
 def test_a_matcher_behind_the_store_answers_at_once_without_what_may_no_longer_be_suggested(
-    api: Any, monkeypatch: pytest.MonkeyPatch
+    api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = api.client.app.state.matching
+    service = api.app.state.matching
     vacancy = _open_vacancy(api, "Groningen")
     held = _matcher(api, "Groningen")
     first, second, third = _suggested(api, vacancy, "Groningen")[:3]
@@ -130,13 +132,13 @@ def test_a_matcher_behind_the_store_answers_at_once_without_what_may_no_longer_b
     assert not {first, second, third} & set(_suggested(api, vacancy, "Groningen"))
 
 
-def _places(api: Any, candidate: str) -> list[str]:
+def _places(api: Api, candidate: str) -> list[str]:
     r = api.get(f"/candidates/{candidate}/suggestions?top=5", role="coach", region="Groningen")
     assert r.status_code == 200, r.text
     return [s["vacancy_id"] for s in r.json()["items"]]
 
 
-def test_the_background_updater_brings_a_matcher_behind_the_store_up_to_date(api: Any) -> None:
+def test_the_background_updater_brings_a_matcher_behind_the_store_up_to_date(api: Api) -> None:
     vacancy = _open_vacancy(api, "Groningen")
     held = _matcher(api, "Groningen")
     best = _suggested(api, vacancy, "Groningen")[0]
@@ -153,7 +155,7 @@ def test_the_background_updater_brings_a_matcher_behind_the_store_up_to_date(api
     assert current.p.c_max_km[row] == 1.0
 
 
-def test_each_write_counts_to_the_data_versions_of_what_it_touched(api: Any) -> None:
+def test_each_write_counts_to_the_data_versions_of_what_it_touched(api: Api) -> None:
     store = api.store
 
     def versions() -> dict[str | None, tuple[int, int, int]]:

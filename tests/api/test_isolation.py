@@ -59,7 +59,7 @@ SHARED = "the catalogue of contractors, obligations and vacancies is shared by e
 class World:
     """Region A's and region B's rows the matrix aims at, and fresh ids for writes."""
 
-    api: Any
+    api: Api
     a_cands: list[str]  # consenting, available candidates of A
     b_cand: str  # a candidate of B with a placement and a decision
     a_plc: str
@@ -124,7 +124,7 @@ class Probe:
     empty: bool = False  # the answer must list nothing: its filter names region B's rows
     body: str = "json"  # or "html" / "xlsx": searched as text for what must not be shown
 
-    def send(self, api: Any, role: str, region: str | None = A) -> Any:
+    def send(self, api: Api, role: str, region: str | None = A) -> Any:
         headers = api.headers(role, region)
         kw: dict[str, Any] = {}
         if self.json is not None:
@@ -545,13 +545,13 @@ def problem(r: Any, status: int) -> str | None:
     return None
 
 
-def key_id(api: Any, role: str, region: str | None) -> str:
+def key_id(api: Api, role: str, region: str | None) -> str:
     r = api.get("/me", role=role, region=region)
     assert r.status_code == 200, r.text
     return str(r.json()["key_id"])
 
 
-def audit_total(api: Any, kid: str) -> int:
+def audit_total(api: Api, kid: str) -> int:
     """How many audit events key ``kid`` has left (straight from the store: it is asked before every request)."""
     with api.store.connect() as conn:
         query = select(func.count()).select_from(t.audit_events).where(t.audit_events.c.key_id == kid)
@@ -571,7 +571,7 @@ class Shown:
     window: tuple[datetime, datetime]
 
 
-def audit_events(api: Any, kid: str) -> list[dict[str, Any]]:
+def audit_events(api: Api, kid: str) -> list[dict[str, Any]]:
     """Every audit event of key ``kid``, oldest first, as GET /audit shows them to the national admin."""
     events: list[dict[str, Any]] = []
     while True:
@@ -599,7 +599,7 @@ def unaudited(shown: Shown, events: list[dict[str, Any]]) -> str | None:
     return f"no audit event records it (who, what, when) for {sorted(shown.ids)[:5]}…; its events: {mine}"
 
 
-def make_world(api: Any) -> World:
+def make_world(api: Api) -> World:
     """Pick region A's and B's rows, make a decision on B's candidate and a match run in each region."""
     with api.store.connect() as conn:
         cands = conn.execute(select(t.candidates).order_by(t.candidates.c.candidate_id)).all()

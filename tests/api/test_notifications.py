@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, Api
 
 
-def test_subscribe_list_and_unsubscribe_your_own(api: Any) -> None:
+def test_subscribe_list_and_unsubscribe_your_own(api: Api) -> None:
     body = {"topic": "obligation_deadline", "email": "adviseur@gemeente.nl"}
     r = api.post("/subscriptions", role="adviseur", json=body)
     assert r.status_code == 201, r.text
@@ -22,7 +20,7 @@ def test_subscribe_list_and_unsubscribe_your_own(api: Any) -> None:
     assert api.get("/subscriptions", role="adviseur").json() == []
 
 
-def test_each_role_subscribes_to_its_own_topics(api: Any) -> None:
+def test_each_role_subscribes_to_its_own_topics(api: Api) -> None:
     r = api.post("/subscriptions", role="coach", json={"topic": "obligation_status"})
     assert r.status_code == 403
     assert "adviseur" in r.json()["detail"]
@@ -37,7 +35,7 @@ def test_each_role_subscribes_to_its_own_topics(api: Any) -> None:
     assert r.status_code == 422
 
 
-def test_an_upload_is_told_to_the_regions_employer_service_in_its_feed(api: Any) -> None:
+def test_an_upload_is_told_to_the_regions_employer_service_in_its_feed(api: Api) -> None:
     r = api.post("/subscriptions", role="werkgeversservice", json={"topic": "import_result"})
     assert r.status_code == 201
     other = api.post(
@@ -60,7 +58,7 @@ def test_an_upload_is_told_to_the_regions_employer_service_in_its_feed(api: Any)
     assert api.get("/notifications", role="werkgeversservice", region="Midden-Utrecht").json()["total"] == 0
 
 
-def test_reading_a_coachs_matches_in_the_feed_is_audited(api: Any) -> None:
+def test_reading_a_coachs_matches_in_the_feed_is_audited(api: Api) -> None:
     from sqlalchemy import select
 
     from api.services.notify import PLACE, named_candidates

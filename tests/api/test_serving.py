@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models.store import tables as t
+from tests.conftest import Api
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -140,7 +141,7 @@ def test_a_request_during_warm_up_waits_for_its_region_and_gets_the_whole_answer
         _wait_until_ready(client)
 
 
-def test_suggestions_keep_their_schema_errors_and_audit(api: Any) -> None:
+def test_suggestions_keep_their_schema_errors_and_audit(api: Api) -> None:
     """The async, pre-serialised suggestion endpoints answer as before: the documented model, the same
     errors in the same order, and one audit event per answer naming the candidates shown."""
     from api.http.schemas import SuggestionList

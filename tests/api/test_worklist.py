@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import Api
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 AS_OF = "2026-10-01"  # the sample world's as-of date
 
 
-def _all(api: Any, path: str, role: str = "coach", region: str | None = "Groningen") -> list[dict[str, Any]]:
+def _all(api: Api, path: str, role: str = "coach", region: str | None = "Groningen") -> list[dict[str, Any]]:
     r = api.get(f"{path}{'&' if '?' in path else '?'}today={AS_OF}&limit=500", role=role, region=region)
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
@@ -19,7 +21,7 @@ def _all(api: Any, path: str, role: str = "coach", region: str | None = "Groning
     return body["items"]  # type: ignore[no-any-return]
 
 
-def test_the_default_vacancy_list_holds_the_regions_open_current_places(api: Any) -> None:
+def test_the_default_vacancy_list_holds_the_regions_open_current_places(api: Api) -> None:
     mine = _all(api, "/worklist/vacancies")
     everything = _all(api, "/worklist/vacancies?region=*&all=true")
     assert 0 < len(mine) < len(everything)
@@ -56,7 +58,7 @@ def test_the_default_vacancy_list_holds_the_regions_open_current_places(api: Any
     assert not {v["vacancy_id"] for v in utrecht} & {v["vacancy_id"] for v in mine}
 
 
-def test_the_default_obligation_list_holds_the_regions_running_obligations(api: Any) -> None:
+def test_the_default_obligation_list_holds_the_regions_running_obligations(api: Api) -> None:
     mine = _all(api, "/worklist/obligations")
     everything = _all(api, "/worklist/obligations?region=*&all=true")
     assert 0 < len(mine) < len(everything)

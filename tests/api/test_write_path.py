@@ -17,19 +17,20 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from models.store.importer import export_folder
 from tests.api.test_api import problem
+from tests.conftest import Api
 
 CSV = {"Content-Type": "text/csv"}
 ENDED = "PLA-0000009"  # beeindigd, 2023-05-20 to 2024-11-10, candidate KND-000048 (Zuidoost-Brabant)
 HEADER = "placement_id,candidate_id,vacancy_id,start_date,hours_per_week,status\n"
 
 
-def _placement(api: Any, pid: str = ENDED) -> dict[str, Any]:
+def _placement(api: Api, pid: str = ENDED) -> dict[str, Any]:
     r = api.get(f"/placements/{pid}", region=None)
     assert r.status_code == 200, r.text
     return dict(r.json())
 
 
-def _exported_folder_validates_and_imports(api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _exported_folder_validates_and_imports(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``koppelaar export`` of the store, then ``validate`` and ``import`` of that folder (exit 0 each)."""
     out = tmp_path / "export"
     export_folder(api.store, out)
@@ -42,7 +43,7 @@ def _exported_folder_validates_and_imports(api: Any, tmp_path: Path, monkeypatch
 
 
 def test_an_upload_without_end_date_cannot_move_an_ended_placement_back_or_start_it_after_its_end(
-    api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = _placement(api)
     assert before["status"] == "beeindigd"
@@ -73,7 +74,7 @@ def test_an_upload_without_end_date_cannot_move_an_ended_placement_back_or_start
     _exported_folder_validates_and_imports(api, tmp_path, monkeypatch)
 
 
-def test_an_upload_may_move_a_placement_on_and_keeps_what_it_does_not_name(api: Any) -> None:
+def test_an_upload_may_move_a_placement_on_and_keeps_what_it_does_not_name(api: Api) -> None:
     r = api.post("/suggestions/accept", role="coach", json={"candidate_id": "KND-000004", "vacancy_id": "VAC-000001"})
     assert r.status_code == 201, r.text
     proposed = r.json()["placement"]
@@ -95,7 +96,7 @@ def test_an_upload_may_move_a_placement_on_and_keeps_what_it_does_not_name(api: 
 
 
 def test_koppelaar_import_refuses_a_folder_that_moves_a_placement_back(
-    api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
 ) -> None:
     folder = tmp_path / "back"
     folder.mkdir()
@@ -124,7 +125,7 @@ def test_koppelaar_import_refuses_a_folder_that_moves_a_placement_back(
         ("/vacancies", {"hours_per_week": 0.5}, "hours_per_week"),
     ],
 )
-def test_json_values_are_typed_strictly(api: Any, path: str, body: dict[str, Any], field: str) -> None:
+def test_json_values_are_typed_strictly(api: Api, path: str, body: dict[str, Any], field: str) -> None:
     from api.http.schemas import EXAMPLES
 
     name = path.strip("/")
@@ -138,19 +139,19 @@ def test_json_values_are_typed_strictly(api: Any, path: str, body: dict[str, Any
 
 
 @pytest.mark.parametrize("today", [0, 20270101, True, "01-01-2027"])
-def test_a_run_date_is_a_date_text(api: Any, today: object) -> None:
+def test_a_run_date_is_a_date_text(api: Api, today: object) -> None:
     body = problem(api.post("/runs", role="adviseur", json={"scope": "region", "today": today}), 422)
     assert [e["field"] for e in body["errors"]] == ["today"], body
 
 
-def test_an_accepted_suggestion_takes_the_placements_hours_and_date_rules(api: Any) -> None:
+def test_an_accepted_suggestion_takes_the_placements_hours_and_date_rules(api: Api) -> None:
     pair = {"candidate_id": "KND-000004", "vacancy_id": "VAC-000001"}
     for extra, field in (({"start_date": 0}, "start_date"), ({"hours_per_week": 0.5}, "hours_per_week")):
         body = problem(api.post("/suggestions/accept", role="coach", json={**pair, **extra}), 422)
         assert [e["field"] for e in body["errors"]] == [field], body
 
 
-def test_no_way_in_proposes_a_placement_for_a_candidate_without_consent(api: Any) -> None:
+def test_no_way_in_proposes_a_placement_for_a_candidate_without_consent(api: Api) -> None:
     assert api.patch("/candidates/KND-000004", role="coach", json={"consent": False}).status_code == 200
     pair = {"candidate_id": "KND-000004", "vacancy_id": "VAC-000001"}
     body = problem(api.post("/suggestions/accept", role="coach", json=pair), 422)
