@@ -344,6 +344,27 @@ class Prepared:
             setattr(self, name, getattr(base, name)[:0])
         return True
 
+    def _shared(self, names: tuple[str, ...], inputs: tuple[object, ...], work: Callable[[], None]) -> None:
+        """``work()``, which sets the arrays ``names`` out of ``inputs`` and the matching rules alone. For the
+        few rows of an update (``rows_only``) they are taken from a prepared dataset of another region that
+        worked them out of the very same inputs: every region's matcher prepares a written vacancy's row
+        (:func:`_selected` hands each the same table of rows), each process works it out once."""
+        if not self._rows_only or len(self.ds.vacancies) > FEW_PLACES:
+            work()
+            return
+        key = (names, self.config, *map(id, inputs))
+        with _SHARED_LOCK:
+            hit = _SHARED.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True)):  # held: ids not reused
+            for name, value in zip(names, hit[1], strict=True):
+                setattr(self, name, value.copy())
+            return
+        work()
+        with _SHARED_LOCK:
+            _SHARED[key] = (inputs, tuple(np.array(getattr(self, name), copy=True) for name in names))
+            while len(_SHARED) > _SHARED_KEPT:
+                del _SHARED[next(iter(_SHARED))]
+
     # -- skills ------------------------------------------------------------------------------
     def _skills(self, c: pd.DataFrame, v: pd.DataFrame) -> None:
         texts = list(
@@ -607,8 +628,12 @@ class Prepared:
         self.region_centres = base.region_centres if base is not None else {}
         if not self._no_rows(ds.candidates, ("c_lat", "c_lon", "c_loc", "c_max_km")):
             self._candidate_locations(ds.candidates)
-        if not self._no_rows(ds.vacancies, ("v_lat", "v_lon", "v_loc", "v_contractor")):
-            self._vacancy_locations(ds.vacancies, ds.contractors)
+        if not self._no_rows(ds.vacancies, _VACANCY_PLACES):
+            self._shared(
+                _VACANCY_PLACES,
+                (ds.vacancies, ds.contractors, self.postcodes),
+                lambda: self._vacancy_locations(ds.vacancies, ds.contractors),
+            )
         if index:
             self._index_reach()
 
@@ -660,7 +685,11 @@ class Prepared:
         if not self._no_rows(ds.candidates, _CANDIDATE_SCALARS):
             self._candidate_scalars(ds.candidates, ds.contractors)
         if not self._no_rows(ds.vacancies, _VACANCY_SCALARS):
-            self._vacancy_scalars(ds.vacancies, ds.obligations)
+            self._shared(
+                _VACANCY_SCALARS,
+                (ds.vacancies, ds.obligations),
+                lambda: self._vacancy_scalars(ds.vacancies, ds.obligations),
+            )
         self.additional_vacancies = np.flatnonzero(self.v_additional)  # the only ones a candidate can fill
 
     def _candidate_scalars(self, c: pd.DataFrame, k: pd.DataFrame) -> None:
@@ -756,23 +785,27 @@ class Prepared:
         vacancy: prepare the dataset again instead). The fitted parts are kept (see ``fitted``), so the
         result is exactly ``Prepared(ds, config=self.config, fitted=self)``, array for array.
         """
-        if ds.candidates is self.ds.candidates and not candidates:  # the very rows: each keeps its place
-            changed_c, c_old = np.zeros(self.n_candidates, dtype=bool), np.arange(self.n_candidates)
-            c_ids = self.candidate_ids
-        else:
-            changed_c = ds.candidates["candidate_id"].astype(str).isin(set(map(str, candidates))).to_numpy()
-            c_ids = ds.candidates["candidate_id"].astype(str).to_numpy()
-            c_old = np.where(changed_c, -1, self.candidate_index.get_indexer(pd.Index(c_ids)))
-        changed_v = ds.vacancies["vacancy_id"].astype(str).isin(set(map(str, vacancies))).to_numpy()
-        v_ids = ds.vacancies["vacancy_id"].astype(str).to_numpy()
-        v_old = np.where(changed_v, -1, self.vacancy_index.get_indexer(pd.Index(v_ids)))
-        changed_c = changed_c | (c_old < 0)  # an id this one does not hold is new
-        changed_v = changed_v | (v_old < 0)
+        c_ids, c_old, changed_c, c_part = _selected(
+            ds.candidates,
+            self.ds.candidates,
+            "candidate_id",
+            candidates,
+            held_ids=self.candidate_ids,
+            held_index=self.candidate_index,
+        )
+        v_ids, v_old, changed_v, v_part = _selected(
+            ds.vacancies,
+            self.ds.vacancies,
+            "vacancy_id",
+            vacancies,
+            held_ids=self.vacancy_ids,
+            held_index=self.vacancy_index,
+        )
         part = Dataset(
             contractors=ds.contractors,
             obligations=ds.obligations,
-            vacancies=ds.vacancies[changed_v].reset_index(drop=True),
-            candidates=ds.candidates[changed_c].reset_index(drop=True),
+            vacancies=v_part,
+            candidates=c_part,
             placements=ds.placements.iloc[:0],
             contributions=ds.contributions.iloc[:0],
         )
@@ -956,6 +989,8 @@ class Prepared:
         return np.asarray(self.c_loc != LOC_UNKNOWN)
 
 
+#: The arrays of :meth:`Prepared._vacancy_locations`.
+_VACANCY_PLACES: tuple[str, ...] = ("v_lat", "v_lon", "v_loc", "v_contractor")
 #: The arrays of :meth:`Prepared._scalars`, by side.
 _CANDIDATE_SCALARS: tuple[str, ...] = (
     "c_matchable",
@@ -1079,6 +1114,49 @@ def _fresh(new_of_old: np.ndarray, n_new: int) -> np.ndarray:
     taken = np.zeros(n_new, dtype=bool)
     taken[new_of_old[new_of_old >= 0]] = True
     return np.flatnonzero(~taken)
+
+
+_Selection = tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]
+_SELECTIONS: dict[tuple[object, ...], tuple[pd.DataFrame, pd.DataFrame, _Selection]] = {}
+_SELECTIONS_KEPT = 4
+_SHARED: dict[tuple[object, ...], tuple[tuple[object, ...], tuple[np.ndarray, ...]]] = {}
+_SHARED_KEPT = 16
+_SHARED_LOCK = threading.Lock()
+
+
+def _selected(
+    frame: pd.DataFrame,
+    held: pd.DataFrame,
+    key: str,
+    changed: Collection[str],
+    *,
+    held_ids: np.ndarray,
+    held_index: pd.Index,
+) -> _Selection:
+    """For the rows of ``frame`` (the table of an update) against ``held`` (the table prepared before, whose
+    ids are ``held_ids``): each row's id, its row in ``held`` (-1: changed or new), whether it is prepared
+    anew, and those rows as a table of their own. Kept for the last few pairs of tables: every region's
+    matcher holds one table of the vacancies, so a vacancy write works it out once per process, and each
+    region's update prepares the very same table of rows."""
+    if frame is held and not changed:  # the very rows: each keeps its place
+        n = len(held_ids)
+        return held_ids, np.arange(n), np.zeros(n, dtype=bool), frame.iloc[:0].reset_index(drop=True)
+    names = tuple(sorted(map(str, changed)))
+    cache_key = (id(frame), id(held), key, names)
+    with _SHARED_LOCK:
+        hit = _SELECTIONS.get(cache_key)
+    if hit is not None and hit[0] is frame and hit[1] is held:  # both are held there: their ids are not reused
+        return hit[2]
+    ids = frame[key].astype(str).to_numpy()
+    fresh = pd.Series(ids).isin(set(names)).to_numpy()
+    old = np.where(fresh, -1, held_index.get_indexer(pd.Index(ids)))
+    fresh = fresh | (old < 0)  # an id the table before did not hold is new
+    selection = (ids, old, fresh, frame.iloc[np.flatnonzero(fresh)].reset_index(drop=True))
+    with _SHARED_LOCK:
+        _SELECTIONS[cache_key] = (frame, held, selection)
+        while len(_SELECTIONS) > _SELECTIONS_KEPT:
+            del _SELECTIONS[next(iter(_SELECTIONS))]
+    return selection
 
 
 #: Up to this many places, :func:`counted_target_groups` is kept by its input (the rows of an update).

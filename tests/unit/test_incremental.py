@@ -451,3 +451,33 @@ def test_merging_updated_shortlists_copies_the_unchanged_lists_and_works_out_eac
         for name in ("offsets", "items", "scores", "complete"):
             np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
             assert getattr(got, name).dtype == getattr(want, name).dtype
+
+
+def test_a_vacancy_write_is_prepared_once_for_every_regions_matcher_and_each_equals_a_full_prepare(
+    before: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = before.p.ds
+    regions = ds.candidates["region"].dropna().unique()[:2]
+    held = [
+        Prepared(
+            replace(ds, candidates=ds.candidates[ds.candidates["region"] == r].reset_index(drop=True)),
+            config=before.p.config,
+        )
+        for r in regions
+    ]
+    changed, _, vacancies = _vacancy_hours(ds)  # one table of the vacancies, as every region's matcher holds
+    worked_out: list[str] = []
+    for name in ("_vacancy_scalars", "_vacancy_locations"):
+        method = getattr(Prepared, name)
+
+        def counted(self: Prepared, *args: Any, _method: Any = method, _name: str = name) -> None:
+            worked_out.append(_name)
+            _method(self, *args)
+
+        monkeypatch.setattr(Prepared, name, counted)
+    updates = [p.updated(replace(p.ds, vacancies=changed.vacancies), candidates=[], vacancies=vacancies) for p in held]
+    assert sorted(worked_out) == ["_vacancy_locations", "_vacancy_scalars"]  # once, not once per region
+    for p, update in zip(held, updates, strict=True):
+        full = Prepared(update.prepared.ds, config=p.config, fitted=p)
+        got, want = vars(update.prepared), vars(full)
+        assert [name for name in want if name != "ds" and not _equal(got[name], want[name])] == []
