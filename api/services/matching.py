@@ -504,7 +504,9 @@ def _changes(held: Stamps, now: Stamps) -> tuple[list[str], list[str]]:
 
 def _splice(frame: pd.DataFrame, file: str, replaced: list[str], rows: list[dict[str, object]]) -> pd.DataFrame:
     """``frame`` (in id order) without the rows of ``replaced``, with ``rows`` (database values) instead,
-    in id order: the kept runs of rows between them are taken as they are, so the frame is copied once."""
+    in id order: the kept runs of rows between them are taken as they are, so the frame is copied once.
+    When every replaced row is held and comes back (edits only), the rows are replaced in their places
+    and only the columns whose values changed are copied (:func:`_with_rows`)."""
     if not replaced:
         return frame
     spec = FILES_BY_NAME[file]
@@ -516,6 +518,9 @@ def _splice(frame: pd.DataFrame, file: str, replaced: list[str], rows: list[dict
     new_ids = new[spec.key].astype(str).to_numpy()
     order = new_ids.argsort(kind="stable")
     new, new_ids = new.iloc[order], new_ids[order]
+    edited = _edited_rows(ids, set(replaced), new_ids)
+    if edited is not None and new.dtypes.equals(frame.dtypes) and frame.index.equals(pd.RangeIndex(len(frame))):
+        return _with_rows(frame, edited, new)
     gone = set(np.flatnonzero(np.isin(ids, list(set(replaced)))).tolist())
     insert_at = np.searchsorted(ids, new_ids, side="left").tolist()  # ids are unique: an edited row's own place
     pieces: list[pd.DataFrame] = []
@@ -528,6 +533,42 @@ def _splice(frame: pd.DataFrame, file: str, replaced: list[str], rows: list[dict
         start = at + 1 if at in gone else at
     pieces.append(frame.iloc[start:])
     return pd.concat([p for p in pieces if len(p)] or [frame.iloc[:0]], ignore_index=True)
+
+
+def _edited_rows(ids: np.ndarray, replaced: set[str], new_ids: np.ndarray) -> np.ndarray | None:
+    """Where the rows of ``new_ids`` (sorted) stand among ``ids`` (sorted) when they are exactly the rows of
+    ``replaced`` and every one is held (edits only: nothing comes, nothing goes); else ``None``."""
+    if not len(ids) or len(new_ids) != len(replaced) or not replaced.issuperset(new_ids.tolist()):
+        return None
+    at = np.searchsorted(ids, new_ids)
+    if not bool((at < len(ids)).all()) or not np.array_equal(ids[at], new_ids):
+        return None
+    return at
+
+
+def _with_rows(frame: pd.DataFrame, at: np.ndarray, new: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its rows ``at`` replaced by the rows of ``new`` (the same columns and types): a column
+    whose values these rows leave as they were is shared with ``frame`` (copy on write keeps them apart),
+    any other is copied once with the new values in place."""
+    places = at.tolist()
+    columns = {}
+    for (name, held), (_, changed) in zip(frame.items(), new.items(), strict=True):
+        before, after = held.array, changed.array
+        if all(_same_cell(before[i], after[j]) for j, i in enumerate(places)):
+            columns[name] = held
+        else:
+            values = before.copy()
+            values[at] = after
+            columns[name] = values
+    return pd.DataFrame(columns, copy=False)
+
+
+def _same_cell(a: object, b: object) -> bool:
+    """Whether two cells of a typed table hold the same value (two missing values are the same)."""
+    if isinstance(a, tuple) or isinstance(b, tuple):  # a list cell
+        return a == b
+    missing_a, missing_b = bool(pd.isna(a)), bool(pd.isna(b))  # type: ignore[call-overload]
+    return (missing_a and missing_b) or (not missing_a and not missing_b and bool(a == b))
 
 
 def _ms_since(started: float) -> float:
