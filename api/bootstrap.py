@@ -106,7 +106,9 @@ class Runtime:
 
     def _normaliser(self) -> Normaliser:
         taxonomy = self.taxonomy or Taxonomy.builtin()
-        indexes: dict[Kind, SemanticIndex] = {"skill": semantic_index(taxonomy, "skill")} if self.semantic else {}
+        indexes: dict[Kind, SemanticIndex] = (
+            {"skill": semantic_index(taxonomy, "skill", static=self.settings.semantic_static)} if self.semantic else {}
+        )
         threshold = self.match_config(date.today()).normalise_threshold
         return Normaliser(taxonomy, threshold=threshold, semantic=indexes)
 

@@ -45,6 +45,8 @@ GRAPH_VERSION = "2"
 FLOAT_PRODUCTS = ("ao", "fo")
 #: Texts per run of the graph: texts of similar length are run together (sorted by token count).
 BATCH = 64
+#: Vocabulary tokens per run of the graph when each is embedded alone (:meth:`OnnxE5.encode_tokens`).
+TOKEN_BATCH = 256
 #: SentencePiece's word-start marker; its spaces become this before the pieces are matched.
 METASPACE = "\u2581"
 _SPACES = re.compile(" {2,}")
@@ -342,6 +344,22 @@ class OnnxE5:
                 sums[owner] += pooled[r] / len(ids) * max(len(ids) - 2, 1)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         vectors: np.ndarray = (sums / np.maximum(norms, 1e-6)).astype(np.float32)
+        return vectors
+
+    def encode_tokens(self, token_ids: Sequence[int]) -> np.ndarray:
+        """One unit row per vocabulary token: the token alone between ``<s>`` and ``</s>``, no prefix, the
+        mean of the three token states (a model2vec-style distillation of the vocabulary)."""
+        w = self.weights
+        out = np.zeros((len(token_ids), w.hidden), dtype=np.float32)
+        for lo in range(0, len(token_ids), TOKEN_BATCH):
+            chunk = token_ids[lo : lo + TOKEN_BATCH]
+            embeddings = np.stack([w.embed([w.bos, token, w.eos]) for token in chunk]).astype(np.float32)
+            mask = np.ones(embeddings.shape[:2], dtype=np.int32)
+            out[lo : lo + len(chunk)] = self._session.run(["hidden"], {"embeddings": embeddings, "mask": mask})[0].mean(
+                axis=1
+            )
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        vectors: np.ndarray = out / np.maximum(norms, 1e-6)
         return vectors
 
 

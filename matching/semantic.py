@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from matching.static import StaticEmbedding
 from matching.taxonomy import Kind, Taxonomy
 
 #: Fewer query vectors than this are compared on one BLAS thread: a product this small is bound by
@@ -122,7 +123,8 @@ class SemanticIndex:
 
     ``vectors`` has one unit row per text of :func:`label_texts`; ``starts`` the first row of each
     concept in ``codes`` (rows of one concept are consecutive). With a ``coarse`` product a few
-    queries are searched in two steps, with the same result (:meth:`nearest`).
+    queries are searched in two steps, with the same result (:meth:`nearest`). ``static`` embeds a text
+    near the encoder's space without running the model (:mod:`matching.static`), for a first stage.
     """
 
     kind: Kind
@@ -131,6 +133,7 @@ class SemanticIndex:
     codes: tuple[str, ...]
     starts: np.ndarray
     coarse: CoarseProduct | None = None
+    static: StaticEmbedding | None = None
 
     @staticmethod
     def build(taxonomy: Taxonomy, kind: Kind, encoder: Encoder, vectors: np.ndarray | None = None) -> SemanticIndex:

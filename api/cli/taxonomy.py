@@ -124,8 +124,10 @@ def show(
     the_kind: Kind = kind.value
     try:
         taxonomy = load_taxonomy(esco)
-        by_meaning = semantic and the_kind == "skill" and load_settings().semantic and semantic_available()
-        normaliser = Normaliser(taxonomy, semantic={the_kind: semantic_index(taxonomy, the_kind)} if by_meaning else {})
+        settings = load_settings()
+        by_meaning = semantic and the_kind == "skill" and settings.semantic and semantic_available()
+        indexes = {the_kind: semantic_index(taxonomy, the_kind, static=settings.semantic_static)} if by_meaning else {}
+        normaliser = Normaliser(taxonomy, semantic=indexes)
     except KoppelaarError as exc:
         raise fail(str(exc)) from None
     title = the_kind == "occupation"  # job titles: drop (m/v), hours and filler words first
@@ -251,7 +253,7 @@ def normalise_file(
         settings = load_settings()
         texts = read_texts(file)
         taxonomy = load_taxonomy(settings.taxonomy, settings.esco)
-        indexes = {the_kind: semantic_index(taxonomy, the_kind)} if semantic else {}
+        indexes = {the_kind: semantic_index(taxonomy, the_kind, static=settings.semantic_static)} if semantic else {}
         normaliser = Normaliser(taxonomy, semantic=indexes)
         labels = (  # KOPPELAAR_ESCO gives the built-in concepts English labels only
             preferred_labels(settings.esco, the_kind, ("en",))

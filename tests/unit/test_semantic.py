@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,21 +13,56 @@ import pytest
 from api import semantic as semantic_api
 from api.bootstrap import Runtime
 from api.e5_onnx import Int8Product
-from api.semantic import load_encoder, semantic_available, semantic_index
+from api.semantic import load_encoder, semantic_available, semantic_index, static_embedding, vocabulary_texts
 from api.settings import Settings
+from matching.lexicon import Lexicon
 from matching.matcher import Matcher
 from matching.normalise import Normaliser
-from matching.semantic import SemanticIndex, fingerprint, fuse, label_texts
-from matching.taxonomy import Taxonomy
+from matching.semantic import Encoder, SemanticIndex, fingerprint, fuse, label_texts
+from matching.taxonomy import KINDS, Taxonomy
 from models.errors import KoppelaarError
 from tests.conftest import AS_OF, Worlds
 
 pytestmark = pytest.mark.skipif(not semantic_available(), reason="the semantic extra is not installed")
 
 
+def _labels_only(taxonomy: Taxonomy, lexicon: Lexicon) -> list[str]:
+    """A vocabulary for the static stage of the taxonomy's labels alone: a few thousand tokens fewer to run
+    through the model than with the lexicon's words, so the tests stay fast."""
+    return [label for kind in KINDS for concept in taxonomy.of_kind(kind) for label in concept.labels]
+
+
+@pytest.fixture(autouse=True)
+def _small_static_vocabulary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(semantic_api, "vocabulary_texts", _labels_only)
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> SemanticIndex:
-    return semantic_index(Taxonomy.builtin(), "skill", tmp_path_factory.mktemp("embeddings"))
+    return semantic_index(Taxonomy.builtin(), "skill", tmp_path_factory.mktemp("embeddings"), static=False)
+
+
+@pytest.fixture(scope="module")
+def static_index(index: SemanticIndex, tmp_path_factory: pytest.TempPathFactory) -> SemanticIndex:
+    """``index`` with its static first stage, counting the model's runs (:class:`_Counting`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(semantic_api, "vocabulary_texts", _labels_only)
+        static = static_embedding(Taxonomy.builtin(), "skill", index, tmp_path_factory.mktemp("static"))
+    return dataclasses.replace(index, static=static, encoder=_Counting(index.encoder))
+
+
+class _Counting:
+    """An encoder that counts the texts it is asked to embed as queries."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder, self.name, self.queries = encoder, encoder.name, 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.queries += len(texts)
+        return self.encoder.encode(texts)
+
+    def encode_labels(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode_labels(texts)
 
 
 def test_the_model_gives_unit_vectors_that_place_paraphrases_near() -> None:
@@ -147,11 +183,19 @@ def test_the_cache_is_keyed_by_taxonomy_and_read_back(tmp_path: Path) -> None:
     files = list(tmp_path.glob("skill-*.npy"))
     assert [f.name for f in files] == [f"skill-{fingerprint(taxonomy, 'skill', first.encoder.name)}.npy"]
     stamp = files[0].stat().st_mtime_ns
+    static_stamp = next(tmp_path.glob("skill-static-*.npz")).stat().st_mtime_ns
     again = semantic_index(taxonomy, "skill", tmp_path)
     assert files[0].stat().st_mtime_ns == stamp  # read, not written again
     assert np.array_equal(first.vectors, again.vectors)
-    occupations = semantic_index(taxonomy, "occupation", tmp_path)
+    static_files = list(tmp_path.glob("skill-static-*.npz"))
+    assert len(static_files) == 1
+    assert static_files[0].stat().st_mtime_ns == static_stamp
+    assert first.static is not None
+    assert again.static is not None
+    assert np.array_equal(first.static.vectors, again.static.vectors)
+    occupations = semantic_index(taxonomy, "occupation", tmp_path, static=False)
     assert len(list(tmp_path.glob("*.npy"))) == 2
+    assert len(list(tmp_path.glob("*.npz"))) == 1
     assert len(occupations) == taxonomy.counts()["occupation"]
 
 
@@ -159,7 +203,7 @@ def test_a_stale_cache_file_is_replaced(tmp_path: Path) -> None:
     taxonomy = Taxonomy.builtin()
     path = tmp_path / f"skill-{fingerprint(taxonomy, 'skill', load_encoder().name)}.npy"
     np.save(path, np.zeros((3, 384), dtype=np.float32))
-    index = semantic_index(taxonomy, "skill", tmp_path)
+    index = semantic_index(taxonomy, "skill", tmp_path, static=False)
     assert len(index.vectors) == len(label_texts(taxonomy, "skill")[0])
     assert np.load(path).shape == index.vectors.shape
 
@@ -215,7 +259,9 @@ def test_the_runtime_prepares_with_the_semantic_normaliser_unless_switched_off(
     semantic = Runtime(Settings(semantic=True)).normaliser
     assert list(semantic.semantic) == ["skill"]
     assert semantic.normalise(["helm en veiligheidsschoenen dragen"], "skill")[0].confidence > 0.8
+    assert semantic.semantic["skill"].static is not None
     assert Runtime(Settings(semantic=False)).normaliser.semantic == {}
+    assert Runtime(Settings(semantic=True, semantic_static=False)).normaliser.semantic["skill"].static is None
 
 
 def test_a_skill_text_only_its_meaning_places_is_a_concept_in_prepare_and_its_explanation(
@@ -237,3 +283,39 @@ def test_a_skill_text_only_its_meaning_places_is_a_concept_in_prepare_and_its_ex
     pattern = rf"Vaardigheid '{written}' herkend als '{re.escape(label)}', (\d+)% overeenkomst\."
     percents = {int(m) for text in explained for m in re.findall(pattern, text)}
     assert percents == {round(p.skill_matches[written].confidence * 100)}
+
+
+def test_tops_ranks_an_english_text_near_a_label_statically_and_the_rest_by_the_model(
+    static_index: SemanticIndex,
+) -> None:
+    counting = static_index.encoder
+    assert isinstance(counting, _Counting)
+    normaliser = Normaliser(Taxonomy.builtin(), semantic={"skill": static_index})
+    before = counting.queries
+    close = normaliser.top("use protective clothing and equipmnt", "skill", 5)
+    assert close[0][0] == "pbm_gebruiken"
+    assert counting.queries == before  # the static stage alone
+    normaliser.tops(["quantum chromodynamics", "Beheert gegevens"], "skill", 5)
+    assert counting.queries == before + 3  # no label near the first; the Dutch text and its gloss
+    model_only = Normaliser(Taxonomy.builtin(), semantic={"skill": dataclasses.replace(static_index, static=None)})
+    assert model_only.top("use protective clothing and equipmnt", "skill", 5)[0][0] == "pbm_gebruiken"
+    assert counting.queries == before + 4
+
+
+def test_what_a_text_is_taken_as_is_decided_by_the_model_s_confidence(static_index: SemanticIndex) -> None:
+    counting = static_index.encoder
+    assert isinstance(counting, _Counting)
+    normaliser = Normaliser(Taxonomy.builtin(), semantic={"skill": static_index})
+    before = counting.queries
+    text = "putting on protective clothing and a helmet"  # no label close enough for the fuzzy scorers alone
+    match = normaliser.normalise([text], "skill")[0]
+    assert counting.queries == before + 1
+    assert match.confidence == normaliser._fused([text], "skill", 1)[0][1]
+
+
+def test_the_static_vocabulary_holds_every_label_and_the_lexicon_s_words() -> None:
+    taxonomy, lexicon = Taxonomy.builtin(), Lexicon.builtin()
+    texts = set(vocabulary_texts(taxonomy, lexicon))
+    concept = next(iter(taxonomy.of_kind("occupation")))
+    assert {concept.label, concept.label.lower()} <= texts
+    assert set(lexicon.english_of.values()) <= texts
