@@ -20,6 +20,8 @@ def _builtin_taxonomy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("KOPPELAAR_TAXONOMY", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env of the project's
     monkeypatch.setenv("KOPPELAAR_EMBEDDING_CACHE", str(tmp_path / "embeddings"))
+    # the static stage runs some 7,000 tokens through the model first (10 s); tests/unit/test_semantic.py has it
+    monkeypatch.setenv("KOPPELAAR_SEMANTIC_STATIC", "false")
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
