@@ -274,6 +274,15 @@ class _Recent:
         self._matches: OrderedDict[_Key, Match] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> tuple[int, OrderedDict[_Key, Match]]:
+        """Pickled (a prepared dataset goes to Dask's workers with its normaliser) without the lock."""
+        with self._lock:
+            return self.size, self._matches.copy()
+
+    def __setstate__(self, state: tuple[int, OrderedDict[_Key, Match]]) -> None:
+        self.size, self._matches = state
+        self._lock = threading.Lock()
+
     def __len__(self) -> int:
         return len(self._matches)
 

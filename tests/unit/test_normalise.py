@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 
 import pytest
 
@@ -152,6 +153,17 @@ def test_the_cache_keeps_the_most_recently_used_texts_only() -> None:
     again = bounded.normalise(["carpenter"], "occupation")[0]
     assert again == first[1]
     assert again is not first[1]  # worked out anew
+
+
+def test_a_normaliser_pickles_with_what_it_keeps(normaliser: Normaliser) -> None:
+    """A prepared dataset travels to Dask's workers with its normaliser (the cache's lock stays behind)."""
+    first = normaliser.normalise(["Tmmerman", "carpenter"], "occupation")
+    copy = pickle.loads(pickle.dumps(normaliser))
+    assert len(copy._recent) == 2
+    skills = ["carpenter", "metselne"]
+    assert copy.normalise(skills, "skill") == normaliser.normalise(skills, "skill")
+    assert copy.normalise(["Tmmerman"], "occupation") == first[:1]
+    assert len(copy._recent) == 4
 
 
 def test_a_call_with_more_texts_than_the_cache_holds_matches_each(normaliser: Normaliser) -> None:
