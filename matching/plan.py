@@ -353,7 +353,7 @@ class _Arcs:
         tried = np.zeros(n_v, dtype=bool)  # given free candidates once already
         forbidden = np.fromiter(self.forbidden, dtype=np.int64) if self.forbidden else None
         while True:
-            vs = [v for v in lists if not full[v]]
+            vs = sorted(v for v in lists if not full[v])  # vacancy order, whatever order the blocks came back in
             ci = np.concatenate([lists[v] for v in vs]).astype(np.int64) if vs else np.zeros(0, dtype=np.int64)
             vi = np.repeat(np.asarray(vs, dtype=np.int64), [len(lists[v]) for v in vs])
             free = ~taken[ci]
