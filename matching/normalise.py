@@ -50,7 +50,8 @@ SEMANTIC_THRESHOLD = 0.91
 #: A Dutch text's candidates are ranked by their cosine plus this weight times log(1 + the number of
 #: occupations that list the skill, optional ones counted half): the model places Dutch text less surely
 #: than English, and a skill many occupations ask for is the likelier reading of a short Dutch task.
-#: Chosen on the development half of the Dutch test set (0.003 to 0.006 ranked alike, docs/NORMALISATION.md).
+#: Chosen on the development half of the Dutch test set (0.003 ranked alike, 0.006 and 0.01 lower;
+#: docs/NORMALISATION.md).
 OCCUPATION_PRIOR = 0.004
 OPTIONAL_WEIGHT = 0.5
 #: With a static stage (:attr:`SemanticIndex.static`), :meth:`Normaliser.tops` ranks an English text by
