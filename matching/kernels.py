@@ -148,12 +148,20 @@ def _csr(m: Any, *, canonical: bool = False) -> tuple[np.ndarray, np.ndarray, np
     return m.indptr.astype(np.int64), m.indices.astype(np.int64), np.asarray(m.data, dtype=np.float64)
 
 
-def take_over_candidates(base: Prepared, p: Prepared) -> None:
-    """Make ``p``'s kernel data now with the candidate side of ``base``'s, when ``p`` holds ``base``'s very
-    candidate arrays (an update of vacancies only) and ``base``'s is made: they are not converted again."""
+def take_over(base: Prepared, p: Prepared, rows: np.ndarray) -> None:
+    """Make ``p``'s kernel data now out of ``base``'s, when that is made and ``p``'s candidates are
+    ``base``'s with the rows ``rows`` replaced in place (:meth:`Prepared.updated`; ``p`` then holds
+    ``base``'s very ids): only those rows of the candidate records are worked out, and each candidate
+    matrix ``p`` holds of ``base`` is not converted again (all of them after an update of vacancies only)."""
     held = _CACHE.get(base)
-    if held is not None and p not in _CACHE and p.holds_candidates_of(base):
-        _CACHE[p] = _build(p, held.candidates)
+    if held is None or p in _CACHE or p.candidate_ids is not base.candidate_ids:
+        return
+    whole = p.holds_candidates_of(base)
+    if "records" in vars(base) and "records" not in vars(p):  # the cached property, set before anyone reads it
+        vars(p)["records"] = rc.build_records(
+            p, p.c_completeness, before=base.records, rows=rows[:0] if whole else rows
+        )
+    _CACHE[p] = _build(p, held.candidates if whole else _candidates(p, p.records, (base, held.candidates)))
 
 
 def _build(p: Prepared, candidates: _Candidates | None = None) -> KernelData:
@@ -194,23 +202,43 @@ def _build(p: Prepared, candidates: _Candidates | None = None) -> KernelData:
     return KernelData(candidates, vacancies, settings)
 
 
-def _candidates(p: Prepared, rec: rc.Records) -> _Candidates:
-    return _Candidates(
-        rec.candidates,
-        np.ascontiguousarray(p.c_text, dtype=np.float32),
-        *_csr(p.c_certs),
-        *_csr(p.c_soft, canonical=True),
-        *_csr(p.c_skills, canonical=True),
-        *_csr(p.c_previous, canonical=True),
-        *_csr(p.c_occ, canonical=True),
-        *_csr(p.c_occ_years, canonical=True),
-        *_csr(p.c_sectors, canonical=True),
-        *_csr(p.c_titles),
-        *_csr(p.c_inferred_essential, canonical=True),
-        *_csr(p.c_inferred_optional, canonical=True),
-        *_csr(p.c_related, canonical=True),
-        *_csr(p.c_isco, canonical=True),
-    )
+#: The candidate matrices of the kernel data: the attribute of :class:`Prepared`, the prefix of its CSR
+#: parts in :class:`_Candidates`, and whether they are canonical (sorted, unique indices, for look-ups).
+_CANDIDATE_MATRICES: tuple[tuple[str, str, bool], ...] = (
+    ("c_certs", "cert", False),
+    ("c_soft", "soft", True),
+    ("c_skills", "skill", True),
+    ("c_previous", "prev", True),
+    ("c_occ", "occ", True),
+    ("c_occ_years", "years", True),
+    ("c_sectors", "sec", True),
+    ("c_titles", "title", False),
+    ("c_inferred_essential", "ess", True),
+    ("c_inferred_optional", "iopt", True),
+    ("c_related", "rel", True),
+    ("c_isco", "isco", True),
+)
+
+
+def _candidates(p: Prepared, rec: rc.Records, held: tuple[Prepared, _Candidates] | None = None) -> _Candidates:
+    """The candidate side of ``p``'s kernel data; ``held``: a prepared dataset and its candidate side, whose
+    parts are taken over where ``p`` holds its very array."""
+
+    def taken(name: str) -> bool:
+        return held is not None and getattr(p, name) is getattr(held[0], name)
+
+    fields: dict[str, np.ndarray] = {"packed": rec.candidates}
+    if held is not None and taken("c_text"):
+        fields["text"] = held[1].text
+    else:
+        fields["text"] = np.ascontiguousarray(p.c_text, dtype=np.float32)
+    for name, prefix, canonical in _CANDIDATE_MATRICES:
+        parts = (f"{prefix}_p", f"{prefix}_i", f"{prefix}_d")
+        if held is not None and taken(name):
+            fields.update((part, getattr(held[1], part)) for part in parts)
+        else:
+            fields.update(zip(parts, _csr(getattr(p, name), canonical=canonical), strict=True))
+    return _Candidates(**fields)
 
 
 @dataclass

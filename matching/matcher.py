@@ -24,7 +24,7 @@ from matching.eligibility import Screen, screen
 from matching.explain import explain
 from matching.features import INDEX, pair_features, with_training_sides
 from matching.history import carry_tables, labelled_history
-from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs, take_over_candidates
+from matching.kernels import ScreenArrays, pair_features_grouped, screen_pairs, take_over
 from matching.prepare import Prepared
 from matching.scorers import RULE_WEIGHT, LearnedScorer, RuleScorer, Scorer
 from matching.shortlists import Shortlists, id_rank
@@ -172,7 +172,7 @@ class Matcher:
         update = self.p.updated(ds, candidates=candidates, vacancies=vacancies)
         # the side features too are fitted at the full preparation
         carry_tables(self.p, update.prepared, (update.candidate_rows, update.vacancy_rows))
-        take_over_candidates(self.p, update.prepared)
+        take_over(self.p, update.prepared, update.changed_candidates)
         out = Matcher(update.prepared, self.scorer, min_retention=self.min_retention)
         for kind, ids, held in (
             ("candidate", out.p.candidate_ids, self.p.candidate_ids),

@@ -97,37 +97,22 @@ class Records:
         return np.array([self.hours_below_min, self.today, self.grace])
 
 
-def build_records(p: Prepared, completeness: np.ndarray) -> Records:
-    """The records of ``p`` (``completeness``: each candidate's profile completeness feature)."""
-    ux, uy, uz = rb.unit_vectors(p.c_lat, p.c_lon)
-    columns = {
-        C_CONSENT: p.c_consent,
-        C_MATCHABLE: p.c_matchable,
-        C_LANG: p.c_lang,
-        C_EDU: p.c_edu,
-        C_PHYS: p.c_phys,
-        C_HMIN: p.c_hmin,
-        C_HMAX: p.c_hmax,
-        C_AVAIL: rb.float_days(p.c_available),
-        C_UX: ux,
-        C_UY: uy,
-        C_UZ: uz,
-        C_CHORD2_MAX: rb.ufunc(rb.chord2_of_km)(p.c_max_km),
-        C_MAX_KM: p.c_max_km,
-        C_GROUP: p.c_group,
-        C_HAS_SKILLS: p.c_has_skills,
-        C_HAS_OCC: p.c_has_occ,
-        C_HAS_TEXT: p.c_has_text,
-        C_LICENCES: bit_masks(p.c_licences),
-        C_COMPLETE: completeness,
-        C_LOC: p.c_loc,
-        C_LAT: p.c_lat,
-        C_LON: p.c_lon,
-        C_CLASS: p.c_reach_class,
-    }
-    candidates = np.zeros((p.n_candidates, C_WIDTH))
-    for col, values in columns.items():
-        candidates[:, col] = values
+def build_records(
+    p: Prepared, completeness: np.ndarray, *, before: Records | None = None, rows: np.ndarray | None = None
+) -> Records:
+    """The records of ``p`` (``completeness``: each candidate's profile completeness feature). ``before``
+    and ``rows``: the records of a prepared dataset whose candidates ``p`` holds but for the rows ``rows``,
+    replaced in place; only those rows (and any whose reach class was numbered anew, as a class came or
+    went) are worked out, into a copy (``before`` is never changed)."""
+    if before is not None and rows is not None:
+        rows = np.union1d(rows, np.flatnonzero(before.column(C_CLASS) != p.c_reach_class))
+    if before is None or rows is None:
+        candidates = _candidate_records(p, completeness, slice(None))
+    elif len(rows):
+        candidates = before.candidates.copy()
+        candidates[rows] = _candidate_records(p, completeness, rows)
+    else:
+        candidates = before.candidates
     vx, vy, vz = rb.unit_vectors(p.v_lat, p.v_lon)
     return Records(
         candidates=candidates,
@@ -140,3 +125,38 @@ def build_records(p: Prepared, completeness: np.ndarray) -> Records:
         grace=float(p.config.availability_grace_days),
         hours_below_min=float(p.config.hours_below_min),
     )
+
+
+def _candidate_records(p: Prepared, completeness: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+    """The records of the candidates ``rows`` of ``p`` (a record depends on its own candidate alone)."""
+    lat, lon, max_km = p.c_lat[rows], p.c_lon[rows], p.c_max_km[rows]
+    ux, uy, uz = rb.unit_vectors(lat, lon)
+    columns = {
+        C_CONSENT: p.c_consent[rows],
+        C_MATCHABLE: p.c_matchable[rows],
+        C_LANG: p.c_lang[rows],
+        C_EDU: p.c_edu[rows],
+        C_PHYS: p.c_phys[rows],
+        C_HMIN: p.c_hmin[rows],
+        C_HMAX: p.c_hmax[rows],
+        C_AVAIL: rb.float_days(p.c_available[rows]),
+        C_UX: ux,
+        C_UY: uy,
+        C_UZ: uz,
+        C_CHORD2_MAX: rb.ufunc(rb.chord2_of_km)(max_km),
+        C_MAX_KM: max_km,
+        C_GROUP: p.c_group[rows],
+        C_HAS_SKILLS: p.c_has_skills[rows],
+        C_HAS_OCC: p.c_has_occ[rows],
+        C_HAS_TEXT: p.c_has_text[rows],
+        C_LICENCES: bit_masks(p.c_licences[rows]),
+        C_COMPLETE: completeness[rows],
+        C_LOC: p.c_loc[rows],
+        C_LAT: lat,
+        C_LON: lon,
+        C_CLASS: p.c_reach_class[rows],
+    }
+    records = np.zeros((len(lat), C_WIDTH))
+    for col, values in columns.items():
+        records[:, col] = values
+    return records

@@ -15,6 +15,7 @@ from matching.history import carry_tables
 from matching.kernels import _build, kernel_data
 from matching.matcher import Matcher, train
 from matching.prepare import GROUPS, MatchConfig, Prepared, _counted_target_groups
+from matching.records import C_CLASS, build_records
 from matching.shortlists import Ranked, Shortlists, _best_per, _merge, id_rank
 from matching.shortlists import build as build_shortlists
 from matching.shortlists import updated as updated_shortlists
@@ -481,3 +482,37 @@ def test_a_vacancy_write_is_prepared_once_for_every_regions_matcher_and_each_equ
         full = Prepared(update.prepared.ds, config=p.config, fitted=p)
         got, want = vars(update.prepared), vars(full)
         assert [name for name in want if name != "ds" and not _equal(got[name], want[name])] == []
+
+
+@pytest.mark.parametrize("travel_km", [7.0, 80.0])  # 80: a class of travel distance no one was in
+def test_a_candidate_replaced_in_place_keeps_the_kernel_data_of_what_it_did_not_change(
+    before: Matcher, travel_km: float
+) -> None:
+    ds, candidates, vacancies = _candidate_travel(before.p.ds)
+    c = ds.candidates.copy()
+    c.loc[c["candidate_id"].astype(str) == candidates[0], "max_travel_km"] = travel_km
+    ds = replace(ds, candidates=c)
+    held = kernel_data(before.p)
+    updated = before.updated(ds, candidates=candidates, vacancies=vacancies)
+    got, want = kernel_data(updated.p), _build(Prepared(ds, config=before.p.config, fitted=before.p))
+    for side in ("candidates", "vacancies"):
+        mine, theirs = getattr(got, side), getattr(want, side)
+        assert [name for name in theirs._fields if not _equal(getattr(mine, name), getattr(theirs, name))] == []
+    assert got.candidates.skill_p is held.candidates.skill_p  # the skills did not change: not converted again
+    assert got.candidates.text is not held.candidates.text  # the notes did
+    assert got.candidates.packed is not held.candidates.packed
+    np.testing.assert_array_equal(held.candidates.packed, _build(before.p).candidates.packed)  # left as it was
+
+
+def test_records_of_rows_replaced_in_place_work_out_the_rows_whose_reach_class_was_numbered_anew(
+    before: Matcher,
+) -> None:
+    p = before.p
+    records = build_records(p, p.c_completeness)
+    stale = records.candidates.copy()
+    stale[:10, C_CLASS] += 1  # as when a class of travel distance came or went before them
+    got = build_records(p, p.c_completeness, before=replace(records, candidates=stale), rows=np.zeros(0, np.int64))
+    np.testing.assert_array_equal(got.candidates, records.candidates)
+    assert (
+        build_records(p, p.c_completeness, before=records, rows=np.zeros(0, np.int64)).candidates is records.candidates
+    )
