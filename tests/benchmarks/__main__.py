@@ -175,6 +175,14 @@ def bench_http_writes(repeat: int, scale: float) -> list[tuple[Measurement, str]
     return run(repeat, scale)
 
 
+def bench_read_cost(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
+    """Issue 24: the server CPU of one suggestion question (for a vacancy, for a candidate) at the mixed
+    run's size, and where it goes, in one process without a server."""
+    from tests.benchmarks.read_cost import bench_read_cost as run
+
+    return run(repeat, scale)
+
+
 BENCHES: dict[str, Bench] = {
     "generator": bench_generator,
     "normalisation": bench_normalisation,
@@ -183,6 +191,7 @@ BENCHES: dict[str, Bench] = {
     "http": bench_http,
     "http-mixed": bench_http_mixed,
     "http-writes": bench_http_writes,
+    "read-cost": bench_read_cost,
     "report": bench_report,
     "web": bench_web,
     "scaling": bench_scaling,
