@@ -792,6 +792,7 @@ class Prepared:
             candidates,
             held_ids=self.candidate_ids,
             held_index=self.candidate_index,
+            kept=False,  # a region's own: no other matcher holds its candidates' table
         )
         v_ids, v_old, changed_v, v_part = _selected(
             ds.vacancies,
@@ -800,6 +801,7 @@ class Prepared:
             vacancies,
             held_ids=self.vacancy_ids,
             held_index=self.vacancy_index,
+            kept=True,
         )
         part = Dataset(
             contractors=ds.contractors,
@@ -1132,19 +1134,20 @@ def _selected(
     *,
     held_ids: np.ndarray,
     held_index: pd.Index,
+    kept: bool,
 ) -> _Selection:
     """For the rows of ``frame`` (the table of an update) against ``held`` (the table prepared before, whose
     ids are ``held_ids``): each row's id, its row in ``held`` (-1: changed or new), whether it is prepared
-    anew, and those rows as a table of their own. Kept for the last few pairs of tables: every region's
-    matcher holds one table of the vacancies, so a vacancy write works it out once per process, and each
-    region's update prepares the very same table of rows."""
+    anew, and those rows as a table of their own. ``kept``: kept for the last few pairs of tables, for
+    tables every region's matcher holds (the vacancies): a vacancy write works it out once per process,
+    and each region's update prepares the very same table of rows."""
     if frame is held and not changed:  # the very rows: each keeps its place
         n = len(held_ids)
         return held_ids, np.arange(n), np.zeros(n, dtype=bool), frame.iloc[:0].reset_index(drop=True)
     names = tuple(sorted(map(str, changed)))
     cache_key = (id(frame), id(held), key, names)
     with _SHARED_LOCK:
-        hit = _SELECTIONS.get(cache_key)
+        hit = _SELECTIONS.get(cache_key) if kept else None
     if hit is not None and hit[0] is frame and hit[1] is held:  # both are held there: their ids are not reused
         return hit[2]
     ids = frame[key].astype(str).to_numpy()
@@ -1152,6 +1155,8 @@ def _selected(
     old = np.where(fresh, -1, held_index.get_indexer(pd.Index(ids)))
     fresh = fresh | (old < 0)  # an id the table before did not hold is new
     selection = (ids, old, fresh, frame.iloc[np.flatnonzero(fresh)].reset_index(drop=True))
+    if not kept:
+        return selection
     with _SHARED_LOCK:
         _SELECTIONS[cache_key] = (frame, held, selection)
         while len(_SELECTIONS) > _SELECTIONS_KEPT:
