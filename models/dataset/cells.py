@@ -327,14 +327,19 @@ def parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, list[CellProbl
     return parsed, problems
 
 
-#: How many parsed single cells :func:`parse_cell` keeps (the most recently used).
+#: How many parsed single cells :func:`parse_cell` keeps (the most recently used), and up to how many
+#: characters a cell is kept: a longer text (coach notes, a description) is rarely seen twice, and
+#: keeping it would let the kept cells take far more memory than their count says.
 CELLS_KEPT = 4096
+CELL_KEPT_CHARS = 256
 
 
 def parse_cell(text: str, col: Column) -> tuple[pd.Series, list[CellProblem]]:
     """:func:`parse_column` of a column of the one raw cell ``text``, kept by column and text: the rows of an
     API request and the stored rows a matcher takes in after a write are parsed one by one, and most of
     their cells hold a value parsed before. The column returned is a new object; its values are shared."""
+    if len(text) > CELL_KEPT_CHARS:
+        return parse_column(pd.Series([text], dtype="str"), col)
     parsed, problems = _parsed_cell(text, col)
     return parsed.copy(deep=False), list(problems)
 

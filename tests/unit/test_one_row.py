@@ -30,6 +30,7 @@ def _with_bad_cells(spec: FileSpec, records: list[dict[str, str]]) -> list[dict[
     bad = [(column, value) for file, _, column, value, _ in CELL_CASES if file == spec.name]
     text = [c.name for c in spec.columns if c.name != spec.key and c.kind in TEXT_KINDS]
     bad.append((text[0], "twee\x04regels"))
+    bad.append((text[-1], "Een lange tekst. " * 40))  # longer than a kept cell: parsed each time
     out = [dict(r) for r in records]
     for i, (column, value) in enumerate([*bad, *bad[:2]]):
         row = dict(records[i % len(records)])
