@@ -1120,7 +1120,7 @@ def _fresh(new_of_old: np.ndarray, n_new: int) -> np.ndarray:
 
 _Selection = tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]
 _SELECTIONS: dict[tuple[object, ...], tuple[pd.DataFrame, pd.DataFrame, _Selection]] = {}
-_SELECTIONS_KEPT = 4
+_SELECTIONS_KEPT = 2  # each keeps the vacancies' table before and after a write alive: few
 _SHARED: dict[tuple[object, ...], tuple[tuple[object, ...], tuple[np.ndarray, ...]]] = {}
 _SHARED_KEPT = 16
 _SHARED_LOCK = threading.Lock()
