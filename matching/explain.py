@@ -7,6 +7,7 @@ Codes (``;``-separated in CSV): ``skills:3/4``, ``missing:metselen|voegen``, ``e
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import cast
 
@@ -97,47 +98,73 @@ def _row(m: sparse.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
 RELATED_NL = {"esco": "verwant aan", "shared profile": "vaak samen gevraagd met"}
 
 
-def _skills(
-    p: Prepared, c: int, v: int, recognised: dict[int, list[str]], *, codes: list[str], text: list[str]
-) -> None:
-    """What the candidate has of the vacancy's required skills; ``recognised``: each vacancy's
-    :func:`_recognised` sentences, filled in as they are first needed."""
-    required = _row(p.v_req, v)[0].tolist()
+class _Seen:
+    """What one call of :func:`explain` has worked out about vacancies and skills, by row: the pairs of a
+    suggestion share their vacancy (or their candidate), and many of their skills."""
+
+    def __init__(self) -> None:
+        self.required: dict[int, list[int]] = {}  # a vacancy's required skills
+        self.recognised: dict[int, list[str]] = {}  # a vacancy's :func:`_recognised` sentences
+        self.skill_labels: dict[int, str] = {}
+        self.written: np.ndarray | None = None  # the vacancies' required skills as written, one list a row
+
+    def required_skills(self, p: Prepared, v: int) -> list[int]:
+        found = self.required.get(v)
+        if found is None:
+            found = self.required[v] = _row(p.v_req, v)[0].tolist()
+        return found
+
+    def recognised_skills(self, p: Prepared, v: int) -> list[str]:
+        found = self.recognised.get(v)
+        if found is None:
+            if self.written is None:
+                self.written = p.ds.vacancies["required_skills"].to_numpy()
+            found = self.recognised[v] = _recognised(p, cast("list[str]", self.written[v]))
+        return found
+
+    def skill_label(self, p: Prepared, j: int) -> str:
+        found = self.skill_labels.get(j)
+        if found is None:
+            found = self.skill_labels[j] = _label(p, p.skill_names[j], "skill")
+        return found
+
+
+def _skills(p: Prepared, c: int, v: int, seen: _Seen, *, codes: list[str], text: list[str]) -> None:
+    """What the candidate has of the vacancy's required skills."""
+    required = seen.required_skills(p, v)
     if len(required) == 0:
         return
     if not p.c_has_skills[c]:
         text.append("Vaardigheden van de kandidaat onbekend.")
         return
-    held = dict(zip(*(a.tolist() for a in _row(p.c_soft, c)), strict=True))
+    columns, values = _row(p.c_soft, c)
+    held = dict(zip(columns.tolist(), values.tolist(), strict=True))
     credit = [held.get(j, 0.0) for j in required]
-    names = p.skill_names
-    full = [j for j, x in zip(required, credit, strict=True) if x >= 0.999]
+    full = sum(x >= 0.999 for x in credit)
     lacking = [j for j, x in zip(required, credit, strict=True) if x < 0.999]  # partly held ones too
-    codes.append(f"skills:{len(full)}/{len(required)}")
-    sentence = f"Heeft {len(full)} van de {len(required)} gevraagde vaardigheden"
+    codes.append(f"skills:{full}/{len(required)}")
+    sentence = f"Heeft {full} van de {len(required)} gevraagde vaardigheden"
     if lacking:
-        labels = [_label(p, names[j], "skill") for j in lacking]
+        labels = [seen.skill_label(p, j) for j in lacking]
         codes.append("missing:" + "|".join(labels))
         more = f" en nog {len(labels) - 3}" if len(labels) > 3 else ""
         sentence += f" (mist: {', '.join(labels[:3])}{more})"
     text.append(sentence + ".")
-    own = _row(p.c_skills, c)[0].tolist()
-    for j in [j for j in lacking if held.get(j, 0.0) > 0][:2]:
-        text.append(_partly(p, own, j))
-    if v not in recognised:
-        recognised[v] = _recognised(p, v)
-    text.extend(recognised[v])
+    partly = [j for j in lacking if held.get(j, 0.0) > 0][:2]
+    if partly:
+        own = _row(p.c_skills, c)[0].tolist()
+        text.extend(_partly(p, own, j) for j in partly)
+    text.extend(seen.recognised_skills(p, v))
 
 
 #: How many of a vacancy's recognised skill texts an explanation names.
 RECOGNISED_SHOWN = 2
 
 
-def _recognised(p: Prepared, v: int) -> list[str]:
-    """The vacancy's required skill texts taken as a concept without being one of its labels (fuzzily or
+def _recognised(p: Prepared, written_texts: list[str]) -> list[str]:
+    """A vacancy's required skill texts taken as a concept without being one of its labels (fuzzily or
     by meaning), with their confidence: a coach sees what the text was read as, and how close it was."""
     text: list[str] = []
-    written_texts = cast("list[str]", p.ds.vacancies["required_skills"].iat[v])
     for written in written_texts:
         match = p.skill_matches.get(written)
         if match is None or match.code is None or match.confidence >= 1.0:
@@ -175,7 +202,7 @@ def _occupation(p: Prepared, c: int, v: int, x: np.ndarray, *, codes: list[str],
 
 
 def _distance(p: Prepared, c: int, v: int, km: float, *, codes: list[str], text: list[str]) -> None:
-    if np.isnan(km) or p.v_loc[v] == LOC_UNKNOWN:
+    if math.isnan(km) or p.v_loc[v] == LOC_UNKNOWN:
         codes.append("km:?")
         text.append("Reisafstand onbekend (geen postcode of coördinaten).")
     elif p.c_loc[c] == LOC_REGION:
@@ -206,11 +233,11 @@ def _hours(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> No
 
 def _unknowns(p: Prepared, c: int, v: int, codes: list[str], text: list[str]) -> None:
     unknown = []
-    if not np.isnan(p.v_lang[v]) and np.isnan(p.c_lang[c]):
+    if not math.isnan(p.v_lang[v]) and math.isnan(p.c_lang[c]):
         unknown.append(("language", "taalniveau"))
-    if not np.isnan(p.v_edu[v]) and np.isnan(p.c_edu[c]):
+    if not math.isnan(p.v_edu[v]) and math.isnan(p.c_edu[c]):
         unknown.append(("education", "opleiding"))
-    if not np.isnan(p.v_phys[v]) and np.isnan(p.c_phys[c]):
+    if not math.isnan(p.v_phys[v]) and math.isnan(p.c_phys[c]):
         unknown.append(("physical", "belastbaarheid"))
     if not p.c_hours_known[c]:
         unknown.append(("hours", "uren"))
@@ -261,15 +288,18 @@ def _weightiest(contributions: np.ndarray) -> np.ndarray:
     return np.argsort(-np.round(np.abs(contributions), 9), axis=1, kind="stable")
 
 
-def _top(contrib: np.ndarray, order: np.ndarray, codes: list[str], text: list[str]) -> None:
+def _top(contrib: list[float], order: list[int], codes: list[str], text: list[str]) -> None:
+    """The (at most three) features that weighed most, each named once, in the order ``order`` gives."""
     seen: list[tuple[str, float]] = []
+    said: set[str | None] = set()  # their Dutch names
     for j in order:
         if abs(contrib[j]) < 1e-3 or len(seen) == 3:
             break
         name = FEATURES[j]
-        if name.startswith(("group_", "type_")) or any(FEATURE_NL.get(name) == FEATURE_NL.get(n) for n, _ in seen):
+        if name.startswith(("group_", "type_")) or FEATURE_NL.get(name) in said:
             continue
-        seen.append((name, float(contrib[j])))
+        seen.append((name, contrib[j]))
+        said.add(FEATURE_NL.get(name))
     if seen:
         codes.append("top:" + "|".join(("+" if w > 0 else "-") + n for n, w in seen))
         plus = [FEATURE_NL.get(n, n) for n, w in seen if w > 0]
@@ -283,26 +313,26 @@ def _top(contrib: np.ndarray, order: np.ndarray, codes: list[str], text: list[st
 def explain(p: Prepared, s: Screen, x: np.ndarray | None, contributions: np.ndarray | None) -> list[Explanation]:
     """An explanation per screened pair; ``x``/``contributions`` rows align with the eligible pairs."""
     out: list[Explanation] = []
-    eligible_row = np.cumsum(s.eligible) - 1
-    recognised: dict[int, list[str]] = {}  # a vacancy's, once per call: a suggestion's pairs share one
-    orders = _weightiest(contributions) if contributions is not None else None
-    for k in range(len(s.ci)):
-        c, v, bits = int(s.ci[k]), int(s.vi[k]), int(s.reasons[k])
+    eligible_row = (np.cumsum(s.eligible) - 1).tolist()
+    seen = _Seen()  # what the pairs of one call share (a suggestion's: its vacancy), worked out once
+    orders = _weightiest(contributions).tolist() if contributions is not None else None
+    weights = contributions.tolist() if contributions is not None else None
+    pairs = zip(s.ci.tolist(), s.vi.tolist(), s.reasons.tolist(), s.km.tolist(), eligible_row, strict=True)
+    for c, v, bits, km, row in pairs:
         codes: list[str] = []
         text: list[str] = []
         if bits:
-            _ineligible(p, c, v, bits, float(s.km[k]), codes=codes, text=text)
-        _skills(p, c, v, recognised, codes=codes, text=text)
+            _ineligible(p, c, v, bits, km, codes=codes, text=text)
+        _skills(p, c, v, seen, codes=codes, text=text)
         if x is not None and not bits:
-            row = x[eligible_row[k]]
-            _occupation(p, c, v, row, codes=codes, text=text)
-        _distance(p, c, v, float(s.km[k]), codes=codes, text=text)
+            _occupation(p, c, v, x[row], codes=codes, text=text)
+        _distance(p, c, v, km, codes=codes, text=text)
         _gaps(p, c, v, codes, text)
         if not bits:
             _hours(p, c, v, codes, text)
         _unknowns(p, c, v, codes, text)
-        if orders is not None and contributions is not None and not bits:
-            _top(contributions[eligible_row[k]], orders[eligible_row[k]], codes, text)
+        if orders is not None and weights is not None and not bits:
+            _top(weights[row], orders[row], codes, text)
         out.append(Explanation(tuple(codes), " ".join(text)))
     return out
 
