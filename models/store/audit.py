@@ -12,7 +12,7 @@ from models.store.store import now
 
 # built once: every read of candidate data writes an event, and building the statement anew each
 # time costs more than the insert itself
-_NEW_EVENT = t.audit_events.insert().returning(t.audit_events.c.event_id)
+_NEW_EVENT = t.audit_events.insert()
 _EVENT_CANDIDATES = t.audit_candidates.insert()
 
 
@@ -36,7 +36,8 @@ def record(
         "action": action,
         "resource": resource[:400],
     }
-    event_id = conn.execute(_NEW_EVENT, values).scalar_one()
+    # the new row's id: SQLite's last row id (cheaper than a RETURNING clause), PostgreSQL's RETURNING
+    event_id = conn.execute(_NEW_EVENT, values).inserted_primary_key[0]  # type: ignore[index]
     if ids:
         conn.execute(_EVENT_CANDIDATES, [{"event_id": event_id, "candidate_id": c} for c in ids])
 

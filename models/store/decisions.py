@@ -40,6 +40,12 @@ _PROPOSALS = {
         t.decisions.c.vacancy_id.in_(bindparam("vacancies", expanding=True)),
     ),
 }
+# the standing proposals of one candidate or one vacancy (a suggestion's subject): without an expanding
+# ``IN``, which SQLAlchemy renders again for each call
+_PROPOSALS_OF = {
+    "candidate": _STANDING.where(t.decisions.c.candidate_id == bindparam("key")),
+    "vacancy": _STANDING.where(t.decisions.c.vacancy_id == bindparam("key")),
+}
 
 
 def insert(
@@ -97,9 +103,12 @@ def proposals(
     if not candidate_ids and not vacancy_ids:
         return {}
     query = _PROPOSALS[bool(candidate_ids), bool(vacancy_ids)]
-    values = {"candidates": list(candidate_ids)} if candidate_ids else {}
+    values: dict[str, Any] = {"candidates": list(candidate_ids)} if candidate_ids else {}
     if vacancy_ids:
         values["vacancies"] = list(vacancy_ids)
+    if len(values) == 1 and len(subject := next(iter(values.values()))) == 1:
+        query = _PROPOSALS_OF["candidate" if candidate_ids else "vacancy"]
+        values = {"key": subject[0]}
     return {
         (r.candidate_id, r.vacancy_id): {
             "placement_id": r.placement_id,

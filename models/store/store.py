@@ -38,6 +38,11 @@ _VERSION = select(t.store_meta.c.value).where(t.store_meta.c.name == "data_versi
 _VERSIONS = select(t.store_meta.c.name, t.store_meta.c.value).where(
     t.store_meta.c.name.in_(bindparam("names", expanding=True))
 )
+#: The three versions :meth:`Store.matching_version` reads (every suggestion does): a fixed ``IN``,
+#: which SQLAlchemy need not render again for each call as it does an expanding one.
+_MATCHING_VERSIONS = select(t.store_meta.c.name, t.store_meta.c.value).where(
+    t.store_meta.c.name.in_([bindparam("candidates"), bindparam("vacancies"), bindparam("catalogue")])
+)
 #: Data versions of parts of the store, besides ``data_version`` (every write): what a region's
 #: prepared matcher holds is the region's candidates, every vacancy, and the catalogue.
 VACANCIES_VERSION = "data_version:vacancies"
@@ -196,8 +201,10 @@ class Store:
         """What a matcher of ``region``'s candidates (``None``: every region) is prepared for: the data
         version of those candidates (for every region: of the whole store), of the vacancies and of
         the catalogue. A write elsewhere leaves it as it is."""
-        first = "data_version" if region is None else region_version(region)
-        a, b, c = self.versions(conn, [first, VACANCIES_VERSION, CATALOGUE_VERSION])
+        names = ("data_version" if region is None else region_version(region), VACANCIES_VERSION, CATALOGUE_VERSION)
+        values = dict(zip(("candidates", "vacancies", "catalogue"), names, strict=True))
+        found = {str(n): int(v) for n, v in conn.execute(_MATCHING_VERSIONS, values)}
+        a, b, c = (found.get(name, 0) for name in names)
         return a, b, c
 
     def stamps(self, conn: Connection, file: str, region: str | None = None) -> dict[str, object]:
