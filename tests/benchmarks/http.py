@@ -37,7 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -799,6 +800,33 @@ def _children(pid: int) -> list[int]:
 
 # -- the CPU a write costs the server ---------------------------------------------------------------
 
+
+@contextmanager
+def stored_world(scale: float, *, prefix: str) -> Iterator[tuple[Path, dict[str, str], tuple[int, int]]]:
+    """The mixed run's world (:data:`MIXED_SIZE` times ``scale``) imported into a fresh SQLite store, for
+    an app in this process: inside, this process's ``KOPPELAAR_`` settings are the store's (warm-up off,
+    the bench warms what it needs); yields the world's folder, the settings and the size. Afterwards the
+    settings are as before and the folders gone."""
+    from tests.benchmarks.planning import write_world
+
+    n, m = max(int(MIXED_SIZE[0] * scale), 200), max(int(MIXED_SIZE[1] * scale), 40)
+    folder = write_world(n, m, seed=5)
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    env = _environment(folder, work)
+    saved = {k: v for k, v in os.environ.items() if k.startswith("KOPPELAAR_")}
+    try:
+        _import(folder / "world", env, work)
+        os.environ.update({k: v for k, v in env.items() if k.startswith("KOPPELAAR_")})
+        os.environ["KOPPELAAR_WARM"] = "false"
+        yield folder / "world", env, (n, m)
+    finally:
+        for k in [k for k in os.environ if k.startswith("KOPPELAAR_")]:
+            del os.environ[k]
+        os.environ.update(saved)
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 WRITES_MEASURED = 120  # writes at scale 1 (fewer below a tenth)
 
 
@@ -815,20 +843,11 @@ def bench_http_writes(repeat: int, scale: float) -> list[tuple[Measurement, str]
     from api.services.matching import MatchingService
     from api.settings import load_settings
     from models.store import Store
-    from tests.benchmarks.planning import write_world
 
     wall = time.perf_counter()
-    n, m = max(int(MIXED_SIZE[0] * scale), 200), max(int(MIXED_SIZE[1] * scale), 40)
     count = max(16, round(WRITES_MEASURED * min(1.0, max(scale, 0.1))))
-    folder = write_world(n, m, seed=5)
-    work = Path(tempfile.mkdtemp(prefix="koppelaar-bench-writes-"))
-    env = _environment(folder, work)
-    saved = {k: v for k, v in os.environ.items() if k.startswith("KOPPELAAR_")}
-    try:
-        _import(folder / "world", env, work)
-        plans = _write_plans(folder / "world", env, MIXED_WRITERS, seed=6)
-        os.environ.update({k: v for k, v in env.items() if k.startswith("KOPPELAAR_")})
-        os.environ["KOPPELAAR_WARM"] = "false"
+    with stored_world(scale, prefix="koppelaar-bench-writes-") as (world, env, (n, m)):
+        plans = _write_plans(world, env, MIXED_WRITERS, seed=6)
         store = Store.open(env["KOPPELAAR_DATABASE_URL"])
         other = MatchingService(store, Runtime.load())
         app = create_app(load_settings(), store=store)
@@ -853,12 +872,6 @@ def bench_http_writes(repeat: int, scale: float) -> list[tuple[Measurement, str]
                 other.catch_up()
                 other_cpu[kind].append(time.process_time() - started)
         store.close()
-    finally:
-        for k in [k for k in os.environ if k.startswith("KOPPELAAR_")]:
-            del os.environ[k]
-        os.environ.update(saved)
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
     def ms(values: list[float]) -> dict[str, float]:
         a = np.asarray(values) * 1000 if values else np.zeros(1)

@@ -17,15 +17,11 @@ validation and the JSON answer.
 from __future__ import annotations
 
 import inspect
-import os
 import resource
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -46,21 +42,12 @@ def bench_read_cost(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
     from api.services.matching import MatchingService
     from api.settings import load_settings
     from models.store import Store
-    from tests.benchmarks.http import MIXED_SIZE, _environment, _import, _requests
-    from tests.benchmarks.planning import write_world
+    from tests.benchmarks.http import _requests, stored_world
 
     wall = time.perf_counter()
-    n, m = max(int(MIXED_SIZE[0] * scale), 200), max(int(MIXED_SIZE[1] * scale), 40)
     count = max(40, round(QUESTIONS * min(1.0, max(scale, 0.1))))
-    folder = write_world(n, m, seed=5)
-    work = Path(tempfile.mkdtemp(prefix="koppelaar-bench-read-cost-"))
-    env = _environment(folder, work)
-    saved = {k: v for k, v in os.environ.items() if k.startswith("KOPPELAAR_")}
-    try:
-        _import(folder / "world", env, work)
-        _, questions = _requests(folder / "world", env, count=WARM_UP + count, seed=11)
-        os.environ.update({k: v for k, v in env.items() if k.startswith("KOPPELAAR_")})
-        os.environ["KOPPELAAR_WARM"] = "false"
+    with stored_world(scale, prefix="koppelaar-bench-read-cost-") as (world, env, (n, m)):
+        _, questions = _requests(world, env, count=WARM_UP + count, seed=11)
         store = Store.open(env["KOPPELAAR_DATABASE_URL"])
         app = create_app(load_settings(), store=store)
         with TestClient(app, raise_server_exceptions=False) as client:
@@ -76,12 +63,6 @@ def bench_read_cost(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
             with _parts() as parts:
                 portal.call(_ask, app, timed)
         store.close()
-    finally:
-        for k in [k for k in os.environ if k.startswith("KOPPELAAR_")]:
-            del os.environ[k]
-        os.environ.update(saved)
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
     figures: dict[str, object] = {}
     for kind in ("vacancy", "candidate"):
