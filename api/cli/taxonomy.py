@@ -253,7 +253,8 @@ def normalise_file(
         settings = load_settings()
         texts = read_texts(file)
         taxonomy = load_taxonomy(settings.taxonomy, settings.esco)
-        indexes = {the_kind: semantic_index(taxonomy, the_kind, static=settings.semantic_static)} if semantic else {}
+        # ranked by the model, as the decision is: a rank 1 and its confidence are then the decision's
+        indexes = {the_kind: semantic_index(taxonomy, the_kind, static=False)} if semantic else {}
         normaliser = Normaliser(taxonomy, semantic=indexes)
         labels = (  # KOPPELAAR_ESCO gives the built-in concepts English labels only
             preferred_labels(settings.esco, the_kind, ("en",))

@@ -67,6 +67,23 @@ def test_a_csv_with_a_text_column_semantic(tmp_path: Path) -> None:
     assert list((tmp_path / "embeddings").glob("skill-*.npy"))
 
 
+@pytest.mark.skipif(not semantic_available(), reason="the semantic extra is not installed")
+def test_the_batch_ranks_by_the_model_that_decides_even_with_the_static_stage_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rank 1 by a static vector could differ from what the model takes the text as: the batch's
+    `accepted` and `confidence` columns are the decision's, so it never asks the static stage."""
+    monkeypatch.setenv("KOPPELAAR_SEMANTIC_STATIC", "true")
+    source = tmp_path / "texts.txt"
+    source.write_text("helm en veiligheidsschoenen dragen\nlay sewerage pipes\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["taxonomy", "normalise", str(source), "--top", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(_rows(out)) == 6
+    assert list((tmp_path / "embeddings").glob("skill-*.npy"))
+    assert not list((tmp_path / "embeddings").glob("skill-static-*"))
+
+
 def test_bad_input_exits_2_naming_the_file_and_row(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     missing = runner.invoke(app, ["taxonomy", "normalise", str(tmp_path / "nope.txt"), "--out", str(out), "--fuzzy"])
