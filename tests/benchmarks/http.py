@@ -188,9 +188,10 @@ def bench_http(repeat: int, scale: float) -> list[tuple[Measurement, str]]:
 
 MIXED_SIZE = (20_000, 4_000)  # candidates × vacancies at scale 1
 MIXED_READERS, MIXED_WRITERS = 32, 4
-MIXED_SECONDS = 60.0  # the mixed run at scale 1 (shorter below a tenth)
-READ_ONLY_SECONDS = 20.0  # the read-only baseline before it, on the same server
-SETTLE_SECONDS = 15.0  # idle after the mixed run at scale 1, before memory is read again
+# The runs' lengths at scale 1; below it each is that share of it, at least a tenth.
+MIXED_SECONDS = 60.0  # the mixed run
+READ_ONLY_SECONDS = 20.0  # the read-only baselines before and after it, on the same server
+SETTLE_SECONDS = 15.0  # idle after the mixed run, before memory is read again
 GOAL_MIXED_P95_MS = 200.0
 
 
@@ -221,7 +222,8 @@ def bench_http_mixed(repeat: int, scale: float) -> list[tuple[Measurement, str]]
     from tests.benchmarks.planning import write_world
 
     n, m = max(int(MIXED_SIZE[0] * scale), 200), max(int(MIXED_SIZE[1] * scale), 40)
-    seconds = MIXED_SECONDS * min(1.0, max(scale, 0.1))  # 6 s at the smallest scales
+    share = min(1.0, max(scale, 0.1))  # of the runs' lengths: 6 s of mixed run at the smallest scales
+    seconds, read_only_s = MIXED_SECONDS * share, READ_ONLY_SECONDS * share
     folder = write_world(n, m, seed=5)
     work = Path(tempfile.mkdtemp(prefix="koppelaar-bench-mixed-"))
     env = _environment(folder, work)
@@ -243,13 +245,13 @@ def bench_http_mixed(repeat: int, scale: float) -> list[tuple[Measurement, str]]
         _wait_healthy(base, server, work / "server.log", 600.0, ready=False)  # a busy machine starts slowly
         _wait_ready(base, server, work / "server.log", SERVER_WORKERS)
         ready_mb = _rss_mb(server.pid)
-        alone, _, _ = _run_loop(_mixed(port, requests, MIXED_READERS, [], READ_ONLY_SECONDS, server.pid))
+        alone, _, _ = _run_loop(_mixed(port, requests, MIXED_READERS, [], read_only_s, server.pid))
         read_only_mb = _rss_mb(server.pid)
         mixed, writes, peak_mb = _run_loop(_mixed(port, requests, MIXED_READERS, plans, seconds, server.pid))
         after_mb = _rss_mb(server.pid)
         lost, checked = _run_loop(_lost_writes(port, writes))
-        time.sleep(SETTLE_SECONDS * min(1.0, max(scale, 0.1)))
-        again, _, _ = _run_loop(_mixed(port, requests, MIXED_READERS, [], READ_ONLY_SECONDS, server.pid))
+        time.sleep(SETTLE_SECONDS * share)
+        again, _, _ = _run_loop(_mixed(port, requests, MIXED_READERS, [], read_only_s, server.pid))
         settled_mb = _rss_mb(server.pid)
     finally:
         stop(server, log, work, folder)
